@@ -1,0 +1,210 @@
+// refgc/dict.h: Dict<K, V>, a managed insertion-ordered map whose values are
+// strong references (Python's dict).
+//
+//   auto d = refgc::make<refgc::Dict<std::string, Node>>();
+//   d->set("a", node);              // d["a"] = node   (+1 on node)
+//   refgc::Ref<Node> n = d->get("a");   // null when missing
+//   d->at("missing");               // throws std::out_of_range (KeyError)
+//   d->erase("a");                  // del d["a"]      (-1 on node)
+//   for (auto& [key, value] : *d) { ... }   // insertion order
+//
+// K is any hashable, equality-comparable C++ type. When K is a Ref, the key
+// is a strong reference too (hashed by identity) and is traced.
+// Iteration order is insertion order; setting an existing key keeps its place.
+// Like Python, changing the dict while iterating it is not allowed: a size
+// change invalidates iterators (debug builds stop with a message).
+#pragma once
+
+#include <cstddef>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "refgc/ref.h"
+#include "refgc/tracer.h"
+
+namespace refgc {
+
+template <class K, class V = Object>
+class Dict : public Object {
+  struct Entry {
+    K key;
+    Ref<V> value;
+    bool live;
+  };
+
+ public:
+  static constexpr const char* refgc_type_name = "Dict";
+
+  Dict() = default;
+
+  // d[key] = value
+  void set(const K& key, Ref<V> value) {
+    auto it = index_.find(key);
+    if (it != index_.end()) {
+      Ref<V> old = std::move(entries_[it->second].value);
+      entries_[it->second].value = std::move(value);
+      return;  // `old` is released after the dict is consistent
+    }
+    entries_.push_back(Entry{key, std::move(value), true});
+    try {
+      index_.emplace(key, entries_.size() - 1);
+    } catch (...) {
+      entries_.pop_back();
+      throw;
+    }
+  }
+
+  // d.get(key): a new reference, or null.
+  Ref<V> get(const K& key) const {
+    auto it = index_.find(key);
+    return it == index_.end() ? Ref<V>() : entries_[it->second].value;
+  }
+  // d[key]: throws std::out_of_range (Python's KeyError) when missing.
+  const Ref<V>& at(const K& key) const {
+    auto it = index_.find(key);
+    if (it == index_.end()) throw std::out_of_range("Dict::at: key not found");
+    return entries_[it->second].value;
+  }
+  bool contains(const K& key) const { return index_.count(key) != 0; }
+  std::size_t size() const noexcept { return index_.size(); }
+  bool empty() const noexcept { return index_.empty(); }
+
+  // del d[key]: throws std::out_of_range when missing.
+  void erase(const K& key) { (void)pop(key); }
+
+  // d.pop(key): removes the entry and hands its reference to the caller.
+  Ref<V> pop(const K& key) {
+    auto it = index_.find(key);
+    if (it == index_.end()) throw std::out_of_range("Dict::pop: key not found");
+    Entry& e = entries_[it->second];
+    Ref<V> value = std::move(e.value);
+    e.live = false;
+    if constexpr (detail::is_ref_like<K>::value) e.key.reset();  // a Ref key is dropped too
+    index_.erase(it);
+    ++dead_;
+    if (dead_ > 16 && dead_ * 2 > entries_.size()) compact();
+    return value;
+  }
+
+  // Empties the dict; the references are dropped after it is empty.
+  void clear() noexcept {
+    std::vector<Entry> dropped;
+    dropped.swap(entries_);
+    index_.clear();
+    dead_ = 0;
+  }
+
+  template <class E>
+  class basic_iterator {
+   public:
+    using value_type = std::pair<const K&, Ref<V>&>;
+    basic_iterator(E* p, E* end) : p_(p), end_(end) { skip(); }
+    std::pair<const K&, const Ref<V>&> operator*() const { return {p_->key, p_->value}; }
+    basic_iterator& operator++() {
+      ++p_;
+      skip();
+      return *this;
+    }
+    bool operator==(const basic_iterator& o) const { return p_ == o.p_; }
+
+   private:
+    void skip() {
+      while (p_ != end_ && !p_->live) ++p_;
+    }
+    E* p_;
+    E* end_;
+  };
+  using const_iterator = basic_iterator<const Entry>;
+  const_iterator begin() const noexcept {
+    return const_iterator(entries_.data(), entries_.data() + entries_.size());
+  }
+  const_iterator end() const noexcept {
+    return const_iterator(entries_.data() + entries_.size(), entries_.data() + entries_.size());
+  }
+
+  std::vector<K> keys() const {
+    std::vector<K> out;
+    for (const Entry& e : entries_)
+      if (e.live) out.push_back(e.key);
+    return out;
+  }
+
+  // CPython's dict_traverse: for each entry, the value, then the key.
+  void trace(Tracer& t) override {
+    for (Entry& e : entries_) {
+      if (!e.live) continue;
+      t(e.value);
+      if constexpr (requires { t(e.key); }) t(e.key);
+    }
+  }
+  std::string repr() const override {
+    std::string s = "{";
+    bool first = true;
+    for (const Entry& e : entries_) {
+      if (!e.live) continue;
+      if (!first) s += ", ";
+      first = false;
+      s += key_repr(e.key);
+      s += ": ";
+      if (e.value) {
+        std::string r = static_cast<const Object&>(*e.value).repr();
+        s += r.empty() ? "<" + detail::type_name(*e.value) + ">" : r;
+      } else {
+        s += "None";
+      }
+    }
+    return s + "}";
+  }
+  std::size_t extra_size() const noexcept override {
+    return entries_.capacity() * sizeof(Entry) + index_.bucket_count() * sizeof(void*) +
+           index_.size() * (sizeof(std::pair<const K, std::size_t>) + sizeof(void*));
+  }
+  bool equals(const Object& other) const override {
+    const auto* o = dynamic_cast<const Dict*>(&other);
+    if (o == nullptr || o->size() != size()) return false;
+    for (const Entry& e : entries_) {
+      if (!e.live) continue;
+      auto it = o->index_.find(e.key);
+      if (it == o->index_.end()) return false;
+      const Ref<V>& a = e.value;
+      const Ref<V>& b = o->entries_[it->second].value;
+      if (a == b) continue;
+      if (!a || !b || !static_cast<const Object&>(*a).equals(static_cast<const Object&>(*b)))
+        return false;
+    }
+    return true;
+  }
+  friend bool operator==(const Dict& a, const Dict& b) { return a.equals(b); }
+
+ private:
+  static std::string key_repr(const K& k) {
+    if constexpr (std::is_convertible_v<const K&, std::string>) {
+      return "'" + std::string(k) + "'";
+    } else if constexpr (std::is_arithmetic_v<K>) {
+      return std::to_string(k);
+    } else {
+      return "<key>";
+    }
+  }
+  void compact() noexcept {
+    std::size_t out = 0;
+    for (std::size_t i = 0; i < entries_.size(); ++i) {
+      if (!entries_[i].live) continue;
+      if (out != i) entries_[out] = std::move(entries_[i]);
+      index_[entries_[out].key] = out;
+      ++out;
+    }
+    entries_.resize(out);
+    dead_ = 0;
+  }
+
+  std::vector<Entry> entries_;
+  std::unordered_map<K, std::size_t> index_;
+  std::size_t dead_ = 0;
+};
+
+}  // namespace refgc

@@ -1,0 +1,125 @@
+// refgc/gc.h: Python's gc module, acting on the current heap.
+//
+//   refgc::gc::disable();                      // no automatic collections
+//   auto a = refgc::make<Node>(), b = refgc::make<Node>();
+//   a->other = b; b->other = a;                // a cycle
+//   a.reset(); b.reset();                      // unreachable, counts 1 and 1
+//   std::size_t n = refgc::gc::collect();      // 2, like CPython 3.11
+//
+// Semantics are CPython 3.11's (docs/design/collector.md): three generations,
+// thresholds (700, 10, 10) compared with a strict `>`, the 25% long-lived rule
+// before a full collection, weak references cleared and their callbacks run
+// before finalizers, finalizers run once, resurrected objects survive, and
+// collect() returns the number of unreachable objects found.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <functional>
+#include <initializer_list>
+#include <string_view>
+#include <vector>
+
+#include "refgc/ref.h"
+
+namespace refgc::gc {
+
+inline constexpr int DEBUG_STATS = 1;
+inline constexpr int DEBUG_COLLECTABLE = 2;
+inline constexpr int DEBUG_UNCOLLECTABLE = 4;
+inline constexpr int DEBUG_SAVEALL = 32;
+inline constexpr int DEBUG_LEAK = DEBUG_COLLECTABLE | DEBUG_UNCOLLECTABLE | DEBUG_SAVEALL;
+
+// Collects generations 0..generation and returns the number of unreachable
+// objects found (CPython's n + m). Runs even when automatic collection is
+// disabled; returns 0 at once when called while a collection is running (from
+// a finalizer, weak callback or gc callback). Throws std::invalid_argument
+// ("invalid generation") unless 0 <= generation <= 2.
+std::size_t collect(int generation = 2);
+
+void enable();
+void disable();
+bool isenabled();
+
+// (threshold0, threshold1, threshold2); default (700, 10, 10).
+std::array<int, 3> get_threshold();
+// Omitted thresholds are unchanged; threshold0 == 0 disables automatic
+// collection. Negative values throw std::invalid_argument.
+void set_threshold(int threshold0);
+void set_threshold(int threshold0, int threshold1);
+void set_threshold(int threshold0, int threshold1, int threshold2);
+
+// (count0, count1, count2): tracked allocations minus deallocations since the
+// last collection; collections of generation 0 since the last collection of
+// generation 1; collections of generation 1 since the last full collection.
+std::array<std::size_t, 3> get_count();
+
+// Tracked objects in generations 0-2 (frozen objects excluded), oldest
+// position first within a generation. Throws std::invalid_argument for a
+// generation outside 0..2.
+std::vector<Ref<Object>> get_objects();
+std::vector<Ref<Object>> get_objects(int generation);
+
+// Tracked (non-frozen) objects whose trace() reports any of `objs`.
+std::vector<Ref<Object>> get_referrers(std::initializer_list<const Object*> objs);
+template <class... T>
+std::vector<Ref<Object>> get_referrers(const Ref<T>&... objs) {
+  return get_referrers({static_cast<const Object*>(objs.get())...});
+}
+
+// Everything each argument's trace() reports, in trace order.
+std::vector<Ref<Object>> get_referents(std::initializer_list<const Object*> objs);
+template <class... T>
+std::vector<Ref<Object>> get_referents(const Ref<T>&... objs) {
+  return get_referents({static_cast<const Object*>(objs.get())...});
+}
+
+// Tracked by the collector (frozen objects included).
+bool is_tracked(const Object& obj) noexcept;
+template <class T>
+bool is_tracked(const Ref<T>& r) noexcept {
+  return r && is_tracked(static_cast<const Object&>(*r));
+}
+// finalize() has already run for this object.
+bool is_finalized(const Object& obj) noexcept;
+template <class T>
+bool is_finalized(const Ref<T>& r) noexcept {
+  return r && is_finalized(static_cast<const Object&>(*r));
+}
+
+struct GenerationStats {
+  std::size_t collections = 0;
+  std::size_t collected = 0;
+  std::size_t uncollectable = 0;
+};
+std::array<GenerationStats, 3> get_stats();
+
+// Moves every tracked object into the permanent generation (never collected,
+// invisible to get_objects and get_referrers) and zeroes the counts.
+void freeze();
+// Moves the permanent generation back into generation 2.
+void unfreeze();
+std::size_t get_freeze_count();
+
+// gc.garbage: objects saved by DEBUG_SAVEALL (and uncollectable ones).
+// Mutate it; the collector appends to it.
+std::vector<Ref<Object>>& garbage();
+
+struct CollectInfo {
+  int generation = 0;
+  std::size_t collected = 0;
+  std::size_t uncollectable = 0;
+};
+using Callback = std::function<void(std::string_view phase, const CollectInfo& info)>;
+// gc.callbacks: called with "start" before and "stop" after every collection,
+// automatic ones included. Exceptions go to the unraisable hook.
+std::vector<Callback>& callbacks();
+
+void set_debug(int flags);
+int get_debug();
+// Where DEBUG_* messages go, one line per call without the newline. The
+// default writes to stderr. Returns the previous sink.
+using DebugSink = std::function<void(std::string_view line)>;
+DebugSink set_debug_sink(DebugSink sink);
+
+}  // namespace refgc::gc

@@ -1,0 +1,92 @@
+// refgc/heap.h: heaps and threads (CPython's interpreter + GIL model).
+//
+// Every managed object belongs to a Heap: the heap whose pools it was
+// allocated from, whose collector tracks it. A heap is used by one thread at a
+// time. A thread uses the heap it holds:
+//
+//   * The default heap (Heap::default_heap()) is held implicitly by the first
+//     thread that uses refgc without holding a heap -- normally main(), like
+//     the main thread holding the GIL at start-up.
+//   * Heap::Lock lock(heap) waits until no other thread holds `heap`, then
+//     makes it this thread's heap until `lock` is destroyed (the previous heap
+//     comes back).
+//   * Heap::Unlock unlock; releases the heap this thread holds for a scope
+//     (Python's Py_BEGIN_ALLOW_THREADS) so that another thread can lock it.
+//
+//   std::thread worker([&] {
+//     refgc::Heap::Lock lock(refgc::Heap::default_heap());
+//     auto n = refgc::make<Node>();      // safe: this thread holds the heap
+//   });
+//   { refgc::Heap::Unlock unlock; worker.join(); }   // let the worker in
+//
+// Contract (docs/design/memory-model.md): every operation on an object --
+// creating, copying or dropping a Ref, calling gc:: functions -- happens on the
+// thread that holds the object's heap. Reference counts are not atomic.
+// Debug builds (REFGC_DEBUG) stop with a clear message when an allocation,
+// a deallocation or a gc:: call comes from a thread that does not hold the
+// heap.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+
+#include "refgc/object.h"
+
+namespace refgc {
+
+namespace detail {
+struct HeapImpl;
+}
+
+class Heap {
+ public:
+  Heap();
+  ~Heap();
+  Heap(const Heap&) = delete;
+  Heap& operator=(const Heap&) = delete;
+
+  // The process-wide heap. Never destroyed: at process exit it runs a final
+  // collection so that pending cyclic garbage is finalized (CPython does the
+  // same at interpreter shutdown).
+  static Heap& default_heap();
+
+  // The heap this thread holds (acquiring the default heap implicitly if it
+  // holds none).
+  static Heap& current();
+
+  // Objects allocated from this heap and not yet freed.
+  std::size_t live_objects() const noexcept;
+  // Bytes the heap's pools have reserved from the system.
+  std::size_t reserved_bytes() const noexcept;
+
+  class Lock {
+   public:
+    explicit Lock(Heap& heap);
+    ~Lock();
+    Lock(const Lock&) = delete;
+    Lock& operator=(const Lock&) = delete;
+
+   private:
+    Heap& heap_;
+    Heap* previous_;
+    bool nested_;
+  };
+
+  class Unlock {
+   public:
+    Unlock();
+    ~Unlock();
+    Unlock(const Unlock&) = delete;
+    Unlock& operator=(const Unlock&) = delete;
+
+   private:
+    Heap* heap_;
+  };
+
+  detail::HeapImpl& impl() noexcept { return *impl_; }
+
+ private:
+  std::unique_ptr<detail::HeapImpl> impl_;
+};
+
+}  // namespace refgc

@@ -1,0 +1,206 @@
+// refgc/object.h: the managed object and its 16-byte header.
+//
+// Every managed type derives from refgc::Object, is created with
+// refgc::make<T>(...) and is held through refgc::Ref<T> (ref.h).
+//
+//   struct Node : refgc::Object {
+//     refgc::Ref<Node> next;                                  // a strong reference
+//     void trace(refgc::Tracer& t) override { t(next); }      // lists what it owns
+//     void finalize() override { std::puts("bye"); }          // Python's __del__
+//   };
+//   auto n = refgc::make<Node>();     // refcount 1
+//   n->next = n;                      // a cycle: only the collector frees it
+//
+// Requirements on user types (the collector relies on them):
+//   * trace() visits every Ref the object owns, each exactly once per call; it
+//     must not allocate, throw, create or drop references, or call into refgc.
+//     A type that does not override trace() owns no references in the
+//     collector's eyes and is never tracked (Python's "atomic" types).
+//   * finalize() runs at most once per object (PEP 442), before destruction,
+//     whether the object dies by refcount or in the collector. It may resurrect
+//     the object by storing Ref<T>(this) somewhere. Exceptions it throws go to
+//     the unraisable hook (unraisable.h).
+//   * The destructor must not resurrect the object. Exceptions thrown by a
+//     destructor go to the unraisable hook.
+//   * Objects are created only by make<T>(); constructing one on the stack, with
+//     new, or inside std::make_shared stops the program with a clear message.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "refgc/config.h"
+
+namespace refgc {
+
+class Object;
+class Tracer;
+class Heap;
+template <class T>
+class Ref;
+
+namespace detail {
+
+// The header's second word. Packed state (see docs/design/memory-model.md):
+//
+//   31                                 7   6    5    4    3   2     0
+//  +------------------------------------+----+----+----+----+--------+
+//  |        index (25 bits)             | GC | WR | HF | FN | state  |
+//  +------------------------------------+----+----+----+----+--------+
+//
+//  state  between collections: 0 untracked, 1..3 generation 0..2,
+//         4 permanent (frozen), 7 freed (the slot is back in the pool).
+//         During a collection: 5 collecting (in the set being examined;
+//         after the reachability pass: in the unreachable list),
+//         6 reached (proved reachable; moving to the older generation).
+//  FN     finalize() has run (or is running); never cleared (PEP 442).
+//  HF     the type overrides finalize().
+//  WR     weak references to this object exist (weak_ref.h side table).
+//  GC     the type overrides trace(): instances are tracked by the collector.
+//  index  position in the vector of the generation (or of the collector's
+//         working list) the state names; meaningless when untracked.
+enum : std::uint32_t {
+  kStateMask = 0x7,
+  kUntracked = 0,
+  kGen0 = 1,
+  kGen1 = 2,
+  kGen2 = 3,
+  kPermanent = 4,
+  kCollecting = 5,
+  kReached = 6,
+  kFreed = 7,
+  kFinalized = 1u << 3,
+  kHasFinalizer = 1u << 4,
+  kHasWeakrefs = 1u << 5,
+  kIsGc = 1u << 6,
+  kIndexShift = 7,
+  kMaxIndex = (1u << (32 - kIndexShift)) - 1,
+};
+
+struct ObjectAccess;
+
+// Per-thread state: the heap this thread holds, the trashcan, and the guard
+// that lets only make<T>() construct objects.
+struct ThreadState {
+  Heap* heap = nullptr;
+  int trash_nesting = 0;
+  std::vector<Object*>* trash = nullptr;  // deferred deallocations
+  bool constructing = false;
+};
+inline thread_local ThreadState tls;
+
+// The deallocation path (src/object.cc): called when a refcount reaches 0.
+void dealloc(Object* obj) noexcept;
+[[noreturn]] void refcount_fault(const Object* obj, std::uint32_t before) noexcept;
+std::string type_name(const Object& obj);
+
+}  // namespace detail
+
+// The base of every managed object. 16 bytes on 64-bit targets: the vtable
+// pointer, a 32-bit reference count and the 32-bit collector word above.
+class Object {
+ public:
+  Object(const Object&) = delete;
+  Object& operator=(const Object&) = delete;
+  // noexcept(false): an exception escaping a destructor goes to the
+  // unraisable hook instead of terminating the program.
+  virtual ~Object() noexcept(false);
+
+  // Lists every strong reference the object owns (Python's tp_traverse and
+  // tp_clear in one). See the requirements at the top of this file.
+  virtual void trace(Tracer& tracer);
+
+  // Python's __del__: called at most once, before destruction.
+  virtual void finalize();
+
+  // A short human-readable value for diagnostics (labels in reference-graph
+  // pictures, gc debug output). The default is empty; List, Int, Str, ... show
+  // their contents.
+  virtual std::string repr() const;
+
+  // Value equality (Python's __eq__). The default is identity; List, Dict,
+  // Int and Str compare their contents. `*a == *b` on the built-in types calls
+  // this.
+  virtual bool equals(const Object& other) const;
+
+  // Extra bytes the object owns outside itself (a List's element array), for
+  // getsizeof(). Default 0.
+  virtual std::size_t extra_size() const noexcept;
+
+  // The true reference count (Python's ob_refcnt).
+  std::uint32_t refcount() const noexcept { return rc_; }
+
+ protected:
+  Object() noexcept;
+
+  // Managed objects live in the current heap's size-class pools. Only
+  // make<T>() may allocate (operator new is protected); the sized operator
+  // delete receives the dynamic type's size from the virtual destructor.
+  static void* operator new(std::size_t size);
+  static void operator delete(void* p, std::size_t size) noexcept;
+
+ private:
+  friend struct detail::ObjectAccess;
+  std::uint32_t rc_;
+  std::uint32_t gc_;
+};
+
+static_assert(sizeof(void*) != 8 || sizeof(Object) == 16,
+              "the refgc object header must stay 16 bytes on 64-bit targets");
+
+namespace detail {
+
+// Internal access to the header. Not API.
+struct ObjectAccess {
+  static std::uint32_t& rc(Object* o) noexcept { return o->rc_; }
+  static std::uint32_t rc(const Object* o) noexcept { return o->rc_; }
+  static std::uint32_t& gc(Object* o) noexcept { return o->gc_; }
+  static std::uint32_t gc(const Object* o) noexcept { return o->gc_; }
+  static std::uint32_t state(const Object* o) noexcept { return o->gc_ & kStateMask; }
+  static std::uint32_t index(const Object* o) noexcept { return o->gc_ >> kIndexShift; }
+  static void set_state(Object* o, std::uint32_t s) noexcept {
+    o->gc_ = (o->gc_ & ~std::uint32_t{kStateMask}) | s;
+  }
+  static void set_slot(Object* o, std::uint32_t s, std::uint32_t index) noexcept {
+    o->gc_ = (o->gc_ & ((1u << kIndexShift) - 1) & ~std::uint32_t{kStateMask}) |
+             (index << kIndexShift) | s;
+  }
+  template <class T, class... Args>
+  static T* create(Args&&... args) {
+    tls.constructing = true;
+    struct Reset {
+      ~Reset() { tls.constructing = false; }
+    } reset;
+    return new T(static_cast<Args&&>(args)...);
+  }
+  static void destroy(Object* o) { delete o; }
+};
+
+// +1. Stops the program if the object is dead (count was 0) or the count
+// would overflow.
+REFGC_ALWAYS_INLINE void incref(Object* o) noexcept {
+  std::uint32_t& rc = ObjectAccess::rc(o);
+  const std::uint32_t before = rc;
+  if (REFGC_UNLIKELY(before - 1u >= 0xFFFFFFFEu)) refcount_fault(o, before);
+  rc = before + 1;
+}
+
+// -1. At zero the object dies now (finalize, weak callbacks, destructor, free).
+// Stops the program on underflow (use of a dead object).
+REFGC_ALWAYS_INLINE void decref(Object* o) noexcept {
+  std::uint32_t& rc = ObjectAccess::rc(o);
+  const std::uint32_t before = rc;
+  if (REFGC_LIKELY(before > 1)) {
+    rc = before - 1;
+    return;
+  }
+  if (before == 0) refcount_fault(o, before);
+  rc = 0;
+  dealloc(o);
+}
+
+}  // namespace detail
+}  // namespace refgc

@@ -1,0 +1,287 @@
+// refgc/ref.h: Ref<T>, the strong handle, and make<T>().
+//
+//   auto a = refgc::make<Node>(args...);   // Python: a = Node(args)   (count 1)
+//   refgc::Ref<Node> b = a;                // b = a                   (count 2)
+//   b.reset();                             // del b                   (count 1)
+//   a = nullptr;                           // a = None: Node dies now (count 0)
+//
+// A Ref owns one reference. Copying adds one, destroying or resetting removes
+// one, moving transfers it without touching the count. Upcasts are implicit
+// (Ref<Derived> -> Ref<Base>); downcasts use ref_cast (checked) or
+// static_ref_cast. `==` on handles compares identity, like Python's `is`;
+// compare values with `*a == *b`.
+//
+// The Python builtins that read references live here too: getrefcount, id,
+// is, getsizeof.
+#pragma once
+
+#include <compare>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <type_traits>
+#include <typeinfo>
+#include <utility>
+
+#include "refgc/object.h"
+
+namespace refgc {
+
+template <class T>
+class Ref;
+
+namespace detail {
+
+template <class T>
+inline constexpr bool kIsManaged = std::is_base_of_v<Object, T>;
+
+template <class T>
+constexpr void require_managed() {
+  static_assert(kIsManaged<T>,
+                "refgc::Ref<T> needs T to derive from refgc::Object: "
+                "only managed objects (struct T : refgc::Object) can be "
+                "reference-counted and collected");
+}
+
+// Per-type facts recorded at the first make<T>().
+struct TypeInfo {
+  const std::type_info* type;
+  std::size_t size;
+};
+void register_type(const std::type_info& type, std::size_t size, const char* name);
+
+// A type may name itself for diagnostics and gc debug output:
+//   struct Node : refgc::Object { static constexpr const char* refgc_type_name = "Node"; };
+// Otherwise the demangled C++ name is used.
+template <class T>
+constexpr const char* declared_type_name() {
+  if constexpr (requires { T::refgc_type_name; }) {
+    return T::refgc_type_name;
+  } else {
+    return nullptr;
+  }
+}
+std::size_t registered_size(const Object& obj) noexcept;
+
+// Heap hooks used by make<T>() (src/heap.cc).
+void* pool_allocate(std::size_t size);
+void pool_free(void* p, std::size_t size) noexcept;
+void gc_alloc_begin();                    // count0 += 1, maybe collect
+void gc_alloc_abort() noexcept;           // constructor threw: undo the count
+void track_new(Object* obj);              // append to generation 0
+
+template <class T>
+constexpr bool overrides_trace() {
+  return !std::is_same_v<decltype(&T::trace), void (Object::*)(Tracer&)>;
+}
+template <class T>
+constexpr bool overrides_finalize() {
+  return !std::is_same_v<decltype(&T::finalize), void (Object::*)()>;
+}
+
+struct RefAccess;
+
+}  // namespace detail
+
+// The strong handle. Holds one reference to a T (or nothing).
+template <class T>
+class Ref {
+ public:
+  using element_type = T;
+
+  constexpr Ref() noexcept = default;
+  constexpr Ref(std::nullptr_t) noexcept {}  // NOLINT: implicit, like nullptr
+
+  // From a raw pointer to a live managed object: adds one reference
+  // (like boost::intrusive_ptr). Typical use: Ref<Node>(this) in a method.
+  explicit Ref(T* p) noexcept : p_(p) {
+    if (p_) detail::incref(obj());
+  }
+
+  Ref(const Ref& other) noexcept : p_(other.p_) {
+    if (p_) detail::incref(obj());
+  }
+  Ref(Ref&& other) noexcept : p_(other.p_) { other.p_ = nullptr; }
+
+  template <class U, class = std::enable_if_t<std::is_convertible_v<U*, T*>>>
+  Ref(const Ref<U>& other) noexcept : p_(other.get()) {  // NOLINT: implicit upcast
+    if (p_) detail::incref(obj());
+  }
+  template <class U, class = std::enable_if_t<std::is_convertible_v<U*, T*>>>
+  Ref(Ref<U>&& other) noexcept : p_(other.release_unsafe_()) {}  // NOLINT
+
+  ~Ref() {
+    detail::require_managed<T>();
+    if (p_) detail::decref(obj());
+  }
+
+  Ref& operator=(const Ref& other) noexcept {
+    Ref(other).swap(*this);
+    return *this;
+  }
+  Ref& operator=(Ref&& other) noexcept {
+    Ref(std::move(other)).swap(*this);
+    return *this;
+  }
+  template <class U, class = std::enable_if_t<std::is_convertible_v<U*, T*>>>
+  Ref& operator=(const Ref<U>& other) noexcept {
+    Ref(other).swap(*this);
+    return *this;
+  }
+  template <class U, class = std::enable_if_t<std::is_convertible_v<U*, T*>>>
+  Ref& operator=(Ref<U>&& other) noexcept {
+    Ref(std::move(other)).swap(*this);
+    return *this;
+  }
+  Ref& operator=(std::nullptr_t) noexcept {
+    reset();
+    return *this;
+  }
+
+  // Python's `del x`: drops this handle's reference (the object dies now if it
+  // was the last one). The old value is released after the handle is cleared,
+  // so a finalizer that looks at this handle sees it empty.
+  void reset() noexcept {
+    T* old = p_;
+    p_ = nullptr;
+    if (old) detail::decref(static_cast<Object*>(old));
+  }
+
+  void swap(Ref& other) noexcept { std::swap(p_, other.p_); }
+
+  T* get() const noexcept { return p_; }
+  T& operator*() const noexcept {
+    REFGC_ASSERT(p_ != nullptr, "dereferencing an empty refgc::Ref");
+    return *p_;
+  }
+  T* operator->() const noexcept {
+    REFGC_ASSERT(p_ != nullptr, "dereferencing an empty refgc::Ref");
+    return p_;
+  }
+  explicit operator bool() const noexcept { return p_ != nullptr; }
+
+  // Internal: gives up the reference without dropping it. Prefer
+  // refgc::subtle::release() (subtle.h) in user code.
+  T* release_unsafe_() noexcept {
+    T* p = p_;
+    p_ = nullptr;
+    return p;
+  }
+
+ private:
+  friend struct detail::RefAccess;
+  Object* obj() const noexcept { return static_cast<Object*>(p_); }
+  T* p_ = nullptr;
+};
+
+namespace detail {
+struct RefAccess {
+  // Adopts a reference the caller already owns (no increment).
+  template <class T>
+  static Ref<T> adopt(T* p) noexcept {
+    Ref<T> r;
+    r.p_ = p;
+    return r;
+  }
+};
+}  // namespace detail
+
+// Identity comparison, as for smart pointers (Python's `is`).
+template <class T, class U>
+bool operator==(const Ref<T>& a, const Ref<U>& b) noexcept {
+  return static_cast<const Object*>(a.get()) == static_cast<const Object*>(b.get());
+}
+template <class T>
+bool operator==(const Ref<T>& a, std::nullptr_t) noexcept {
+  return !a;
+}
+template <class T, class U>
+std::strong_ordering operator<=>(const Ref<T>& a, const Ref<U>& b) noexcept {
+  return std::compare_three_way{}(static_cast<const Object*>(a.get()),
+                                  static_cast<const Object*>(b.get()));
+}
+
+// Allocates and constructs a T in the current heap; refcount 1. If T traces
+// references it is tracked in generation 0. Like CPython, allocating a tracked
+// object may first run an automatic collection (which the new object takes no
+// part in).
+template <class T, class... Args>
+Ref<T> make(Args&&... args) {
+  detail::require_managed<T>();
+  static_assert(!std::is_abstract_v<T>, "refgc::make<T>: T is abstract");
+  constexpr bool is_gc = detail::overrides_trace<T>();
+  static const bool registered =
+      (detail::register_type(typeid(T), sizeof(T), detail::declared_type_name<T>()), true);
+  (void)registered;
+  if constexpr (is_gc) detail::gc_alloc_begin();
+  T* p;
+  try {
+    p = detail::ObjectAccess::create<T>(std::forward<Args>(args)...);
+  } catch (...) {
+    if constexpr (is_gc) detail::gc_alloc_abort();
+    throw;
+  }
+  Object* o = p;
+  std::uint32_t flags = 0;
+  if constexpr (is_gc) flags |= detail::kIsGc;
+  if constexpr (detail::overrides_finalize<T>()) flags |= detail::kHasFinalizer;
+  detail::ObjectAccess::gc(o) |= flags;
+  Ref<T> result = detail::RefAccess::adopt(p);
+  if constexpr (is_gc) detail::track_new(o);  // if this throws, `result` frees it
+  return result;
+}
+
+// Checked downcast: null when the object is not a T.
+template <class T, class U>
+Ref<T> ref_cast(const Ref<U>& r) noexcept {
+  return Ref<T>(dynamic_cast<T*>(r.get()));
+}
+// Unchecked downcast (the caller knows the dynamic type).
+template <class T, class U>
+Ref<T> static_ref_cast(const Ref<U>& r) noexcept {
+  return Ref<T>(static_cast<T*>(r.get()));
+}
+template <class T, class U>
+Ref<T> static_ref_cast(Ref<U>&& r) noexcept {
+  return detail::RefAccess::adopt(static_cast<T*>(r.release_unsafe_()));
+}
+
+// Python's sys.getrefcount: takes its argument by value, so it reports the
+// true count + 1 for a named handle and 1 for a temporary. 0 for an empty Ref.
+template <class T>
+std::uint32_t getrefcount(Ref<T> r) noexcept {
+  return r ? static_cast<const Object*>(r.get())->refcount() : 0;
+}
+
+// Python's id(): the object's address. Unique only among live objects.
+inline std::uintptr_t id(const Object& o) noexcept {
+  return reinterpret_cast<std::uintptr_t>(&o);
+}
+template <class T>
+std::uintptr_t id(const Ref<T>& r) noexcept {
+  return reinterpret_cast<std::uintptr_t>(static_cast<const Object*>(r.get()));
+}
+
+// Python's `is`.
+template <class T, class U>
+bool is(const Ref<T>& a, const Ref<U>& b) noexcept {
+  return a == b;
+}
+
+// Python's sys.getsizeof: the shallow size in bytes, header included, plus
+// the storage the object owns directly (a List's element array). Referenced
+// objects are not included.
+std::size_t getsizeof(const Object& o) noexcept;
+template <class T>
+std::size_t getsizeof(const Ref<T>& r) noexcept {
+  return r ? getsizeof(static_cast<const Object&>(*r)) : 0;
+}
+
+}  // namespace refgc
+
+template <class T>
+struct std::hash<refgc::Ref<T>> {
+  std::size_t operator()(const refgc::Ref<T>& r) const noexcept {
+    return std::hash<const refgc::Object*>{}(static_cast<const refgc::Object*>(r.get()));
+  }
+};

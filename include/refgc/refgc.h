@@ -1,0 +1,21 @@
+// refgc/refgc.h: the umbrella header. Includes every public header.
+//
+// refgc gives C++ programs CPython's object memory model: reference counting
+// with immediate destruction (ref.h), a generational cycle collector (gc.h),
+// heaps handed between threads (heap.h), managed containers (list.h, dict.h,
+// int.h, str.h) and the unraisable hook (unraisable.h). Start with
+// docs/guide/getting-started.md.
+#pragma once
+
+#include "refgc/config.h"
+#include "refgc/dict.h"
+#include "refgc/gc.h"
+#include "refgc/heap.h"
+#include "refgc/int.h"
+#include "refgc/list.h"
+#include "refgc/object.h"
+#include "refgc/ref.h"
+#include "refgc/str.h"
+#include "refgc/subtle.h"
+#include "refgc/tracer.h"
+#include "refgc/unraisable.h"

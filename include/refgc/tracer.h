@@ -1,0 +1,115 @@
+// refgc/tracer.h: what trace() talks to.
+//
+// One trace() per type serves every walk over the object graph: the collector
+// counts internal references with it, breaks garbage cycles with it (a
+// clearing tracer empties each visited Ref), and the diagnostics read the
+// graph with it.
+//
+//   struct Graph : refgc::Object {
+//     refgc::Ref<Node> root;
+//     std::vector<refgc::Ref<Node>> nodes;
+//     std::map<std::string, refgc::Ref<Node>> by_name;
+//     void trace(refgc::Tracer& t) override { t(root, nodes, by_name); }
+//   };
+//
+// A tracer accepts a Ref<T>, any range of Refs (vector, deque, list, set,
+// array), any range of pairs whose first or second member is a Ref
+// (map, unordered_map), std::optional<Ref<T>>, and several of these at once.
+// Anything else it ignores at compile time with a clear error.
+//
+// Requirements: see object.h. trace() must report each owned Ref exactly once
+// per call and must not change the graph itself; a clearing tracer takes the
+// references out of the visited Refs and drops them only after trace()
+// returns, so trace() never sees a finalizer or destructor run underneath it.
+#pragma once
+
+#include <optional>
+#include <ranges>
+#include <type_traits>
+#include <utility>
+
+#include "refgc/ref.h"
+
+namespace refgc {
+
+namespace detail {
+template <class X>
+struct is_ref_like : std::false_type {};
+template <class X>
+struct is_ref_like<Ref<X>> : std::true_type {};
+template <class X>
+struct is_ref_like<std::optional<Ref<X>>> : std::true_type {};
+}  // namespace detail
+
+class Tracer {
+ public:
+  Tracer() = default;
+  Tracer(const Tracer&) = delete;
+  Tracer& operator=(const Tracer&) = delete;
+
+  template <class T>
+  void operator()(Ref<T>& r) {
+    if (T* p = r.get()) {
+      if (visit(static_cast<Object*>(p))) {
+        r.release_unsafe_();
+        take(static_cast<Object*>(p));
+      }
+    }
+  }
+
+  // A Ref that cannot be emptied (a std::set element, a map key): reported,
+  // never taken. A cycle that runs only through such references is found but
+  // cannot be broken by the collector; hold such Refs as mapped values instead.
+  template <class T>
+  void operator()(const Ref<T>& r) {
+    if (T* p = r.get()) visit_const(static_cast<Object*>(p));
+  }
+
+  template <class T>
+  void operator()(std::optional<Ref<T>>& r) {
+    if (r) (*this)(*r);
+  }
+
+  template <class R>
+    requires std::ranges::range<R> && (!detail::is_ref_like<std::remove_cv_t<R>>::value)
+  void operator()(R& range) {
+    for (auto& item : range) trace_item(item);
+  }
+
+  template <class A, class B, class... Rest>
+  void operator()(A& a, B& b, Rest&... rest) {
+    (*this)(a);
+    (*this)(b);
+    ((*this)(rest), ...);
+  }
+
+ protected:
+  ~Tracer() = default;
+  // Called for each non-null reference. Return true to take the reference
+  // out of the handle: the handle is emptied and take() receives the
+  // reference, which it then owns.
+  virtual bool visit(Object* referent) = 0;
+  virtual void take(Object* referent) noexcept;
+  virtual void visit_const(Object* referent) { (void)visit(referent); }
+
+ private:
+  template <class X>
+  void trace_item(X& item) {
+    using Item = std::remove_cv_t<X>;
+    if constexpr (requires { (*this)(item); }) {
+      (*this)(item);
+    } else if constexpr (requires { item.first; item.second; }) {
+      trace_pair_member(item.first);
+      trace_pair_member(item.second);
+    } else {
+      static_assert(sizeof(Item) == 0,
+                    "refgc::Tracer: this range's elements hold no refgc::Ref");
+    }
+  }
+  template <class X>
+  void trace_pair_member(X& member) {
+    if constexpr (requires { (*this)(member); }) (*this)(member);
+  }
+};
+
+}  // namespace refgc

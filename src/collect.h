@@ -1,0 +1,65 @@
+// src/collect.h: one collection of CPython 3.11's cycle collector. Read
+// collect.cc from Collector::run() down: the phases appear in pipeline order.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "heap_impl.h"
+
+namespace refgc::detail {
+
+class Collector {
+ public:
+  Collector(HeapImpl& heap, int generation) noexcept;
+  ~Collector();
+  Collector(const Collector&) = delete;
+  Collector& operator=(const Collector&) = delete;
+
+  // Runs the collection; returns CPython's n + m.
+  std::size_t run() noexcept;
+
+  std::size_t collected() const noexcept { return collected_; }
+  std::size_t uncollectable() const noexcept { return uncollectable_; }
+
+  // An object in the unreachable list died (or was untracked) while user code
+  // ran during the collection: leave a tombstone in its place.
+  void forget(Object* o, std::uint32_t index) noexcept;
+
+ private:
+  bool reserve_scratch(std::size_t n) noexcept;
+  void merge_young();
+  void deduce_unreachable(std::vector<Object*>& young, std::vector<Object*>& reachable,
+                          std::vector<Object*>& unreachable);
+  void update_refs(const std::vector<Object*>& young);
+  void subtract_refs(const std::vector<Object*>& young);
+  void move_unreachable(std::vector<Object*>& young, std::vector<Object*>& reachable,
+                        std::vector<Object*>& unreachable);
+  void promote(std::vector<Object*>& survivors);
+  void move_to_old(Object* o);
+  void finalize_garbage();
+  void handle_resurrected_objects();
+  void delete_garbage();
+  void adopt_as_current(std::vector<Object*>& list);
+  void debug_print_objects(const char* label, const std::vector<Object*>& list);
+  void validate() const;
+
+  HeapImpl& heap_;
+  const int generation_;
+  Generation& old_;
+  const std::uint32_t old_state_;
+
+  std::vector<Object*> young_;        // the generations being collected
+  std::vector<Object*> reachable_;    // survivors, in CPython's list order
+  std::vector<Object*> unreachable_;  // the current unreachable list
+  std::vector<std::uint32_t> refs_;   // gc_refs, by dense id
+  std::vector<std::uint32_t> where_;  // position in unreachable_ during move_unreachable
+  std::vector<Object*> taken_;        // references taken by the clearing tracer
+
+  std::size_t collected_ = 0;
+  std::size_t uncollectable_ = 0;
+  bool failed_ = false;
+};
+
+}  // namespace refgc::detail

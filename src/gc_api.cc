@@ -1,0 +1,237 @@
+// src/gc_api.cc: the gc:: functions (Python's gc module) on the current heap.
+#include <cstdio>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+
+#include "heap_impl.h"
+#include "refgc/gc.h"
+#include "refgc/tracer.h"
+
+namespace refgc {
+
+namespace detail {
+
+namespace {
+
+std::mutex sink_mutex;
+gc::DebugSink& sink_storage() {
+  static gc::DebugSink* sink = new gc::DebugSink();
+  return *sink;
+}
+
+HeapImpl& heap_for(const char* what) {
+  HeapImpl& heap = current_impl();
+  heap.check_owner(what);
+  return heap;
+}
+
+void append_live(std::vector<Ref<Object>>& out, const Generation& g) {
+  for (Object* o : g.objs)
+    if (o != nullptr) out.push_back(Ref<Object>(o));
+}
+
+// Reports whether an object's trace() reaches any of the targets.
+class FindTracer final : public Tracer {
+ public:
+  explicit FindTracer(std::initializer_list<const Object*> targets) : targets_(targets) {}
+  bool found = false;
+
+ private:
+  bool visit(Object* r) override {
+    for (const Object* t : targets_)
+      if (t == r) found = true;
+    return false;
+  }
+  std::initializer_list<const Object*> targets_;
+};
+
+class CollectTracer final : public Tracer {
+ public:
+  explicit CollectTracer(std::vector<Ref<Object>>& out) : out_(out) {}
+
+ private:
+  bool visit(Object* r) override {
+    out_.push_back(Ref<Object>(r));
+    return false;
+  }
+  std::vector<Ref<Object>>& out_;
+};
+
+}  // namespace
+
+void HeapImpl::debug_line(std::string_view line) {
+  gc::DebugSink sink;
+  {
+    std::lock_guard<std::mutex> lock(sink_mutex);
+    sink = sink_storage();
+  }
+  if (sink) {
+    sink(line);
+  } else {
+    std::fprintf(stderr, "%.*s\n", static_cast<int>(line.size()), line.data());
+  }
+}
+
+}  // namespace detail
+
+namespace gc {
+
+std::size_t collect(int generation) {
+  if (generation < 0 || generation > 2) throw std::invalid_argument("invalid generation");
+  detail::HeapImpl& heap = detail::heap_for("calls gc::collect");
+  if (heap.collecting) return 0;
+  heap.collecting = true;
+  const std::size_t n = heap.collect_with_callbacks(generation);
+  heap.collecting = false;
+  return n;
+}
+
+void enable() { detail::heap_for("calls gc::enable").enabled = true; }
+void disable() { detail::heap_for("calls gc::disable").enabled = false; }
+bool isenabled() { return detail::heap_for("calls gc::isenabled").enabled; }
+
+std::array<int, 3> get_threshold() {
+  auto& g = detail::heap_for("calls gc::get_threshold").gens;
+  return {g[0].threshold, g[1].threshold, g[2].threshold};
+}
+
+namespace {
+void check_threshold(int t) {
+  if (t < 0) throw std::invalid_argument("gc threshold must not be negative");
+}
+}  // namespace
+
+void set_threshold(int threshold0) {
+  check_threshold(threshold0);
+  detail::heap_for("calls gc::set_threshold").gens[0].threshold = threshold0;
+}
+void set_threshold(int threshold0, int threshold1) {
+  check_threshold(threshold0);
+  check_threshold(threshold1);
+  auto& g = detail::heap_for("calls gc::set_threshold").gens;
+  g[0].threshold = threshold0;
+  g[1].threshold = threshold1;
+}
+void set_threshold(int threshold0, int threshold1, int threshold2) {
+  check_threshold(threshold0);
+  check_threshold(threshold1);
+  check_threshold(threshold2);
+  auto& g = detail::heap_for("calls gc::set_threshold").gens;
+  g[0].threshold = threshold0;
+  g[1].threshold = threshold1;
+  g[2].threshold = threshold2;
+}
+
+std::array<std::size_t, 3> get_count() {
+  auto& g = detail::heap_for("calls gc::get_count").gens;
+  return {g[0].count, g[1].count, g[2].count};
+}
+
+std::vector<Ref<Object>> get_objects() {
+  detail::HeapImpl& heap = detail::heap_for("calls gc::get_objects");
+  std::vector<Ref<Object>> out;
+  out.reserve(heap.gens[0].size() + heap.gens[1].size() + heap.gens[2].size());
+  for (const auto& g : heap.gens) detail::append_live(out, g);
+  return out;
+}
+
+std::vector<Ref<Object>> get_objects(int generation) {
+  if (generation >= 3)
+    throw std::invalid_argument(
+        "generation parameter must be less than the number of available generations (3)");
+  if (generation < 0) throw std::invalid_argument("generation parameter cannot be negative");
+  detail::HeapImpl& heap = detail::heap_for("calls gc::get_objects");
+  std::vector<Ref<Object>> out;
+  out.reserve(heap.gens[generation].size());
+  detail::append_live(out, heap.gens[generation]);
+  return out;
+}
+
+std::vector<Ref<Object>> get_referrers(std::initializer_list<const Object*> objs) {
+  detail::HeapImpl& heap = detail::heap_for("calls gc::get_referrers");
+  std::vector<Ref<Object>> out;
+  for (auto& g : heap.gens) {
+    for (std::size_t i = 0; i < g.objs.size(); ++i) {
+      Object* o = g.objs[i];
+      if (o == nullptr) continue;
+      detail::FindTracer tracer(objs);
+      o->trace(tracer);
+      if (tracer.found) out.push_back(Ref<Object>(o));
+    }
+  }
+  return out;
+}
+
+std::vector<Ref<Object>> get_referents(std::initializer_list<const Object*> objs) {
+  detail::heap_for("calls gc::get_referents");
+  std::vector<Ref<Object>> out;
+  detail::CollectTracer tracer(out);
+  for (const Object* o : objs) {
+    if (o == nullptr || !(detail::ObjectAccess::gc(o) & detail::kIsGc)) continue;
+    const_cast<Object*>(o)->trace(tracer);
+  }
+  return out;
+}
+
+bool is_tracked(const Object& obj) noexcept {
+  const std::uint32_t s = detail::ObjectAccess::state(&obj);
+  return s != detail::kUntracked && s != detail::kFreed;
+}
+
+bool is_finalized(const Object& obj) noexcept {
+  return (detail::ObjectAccess::gc(&obj) & detail::kFinalized) != 0;
+}
+
+std::array<GenerationStats, 3> get_stats() { return detail::heap_for("calls gc::get_stats").stats; }
+
+void freeze() {
+  detail::HeapImpl& heap = detail::heap_for("calls gc::freeze");
+  detail::Generation& p = heap.permanent;
+  std::size_t extra = 0;
+  for (auto& g : heap.gens) extra += g.size();
+  p.objs.reserve(p.objs.size() + extra);
+  for (auto& g : heap.gens) {
+    for (Object* o : g.objs) {
+      if (o == nullptr) continue;
+      p.objs.push_back(o);
+      detail::ObjectAccess::set_slot(o, detail::kPermanent,
+                                     static_cast<std::uint32_t>(p.objs.size() - 1));
+    }
+    g.objs.clear();
+    g.tombstones = 0;
+    g.count = 0;
+  }
+}
+
+void unfreeze() {
+  detail::HeapImpl& heap = detail::heap_for("calls gc::unfreeze");
+  detail::Generation& g2 = heap.gens[2];
+  detail::Generation& p = heap.permanent;
+  g2.objs.reserve(g2.objs.size() + p.size());
+  for (Object* o : p.objs) {
+    if (o == nullptr) continue;
+    g2.objs.push_back(o);
+    detail::ObjectAccess::set_slot(o, detail::kGen2, static_cast<std::uint32_t>(g2.objs.size() - 1));
+  }
+  p.objs.clear();
+  p.tombstones = 0;
+}
+
+std::size_t get_freeze_count() { return detail::heap_for("calls gc::get_freeze_count").permanent.size(); }
+
+std::vector<Ref<Object>>& garbage() { return detail::heap_for("calls gc::garbage").garbage; }
+std::vector<Callback>& callbacks() { return detail::heap_for("calls gc::callbacks").callbacks; }
+
+void set_debug(int flags) { detail::heap_for("calls gc::set_debug").debug = flags; }
+int get_debug() { return detail::heap_for("calls gc::get_debug").debug; }
+
+DebugSink set_debug_sink(DebugSink sink) {
+  std::lock_guard<std::mutex> lock(detail::sink_mutex);
+  DebugSink old = std::move(detail::sink_storage());
+  detail::sink_storage() = std::move(sink);
+  return old;
+}
+
+}  // namespace gc
+}  // namespace refgc

@@ -1,0 +1,317 @@
+// src/heap.cc: the heap facade -- thread ownership, tracking, and CPython's
+// collection scheduling (thresholds, counts, the 25% long-lived rule).
+// The collection itself is in collect.cc.
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <stdexcept>
+#include <string>
+
+#include "collect.h"
+#include "heap_impl.h"
+#include "refgc/unraisable.h"
+
+namespace refgc {
+
+namespace detail {
+
+namespace {
+
+// Released at thread exit if this thread implicitly holds the default heap.
+struct ImplicitHold {
+  Heap* heap = nullptr;
+  ~ImplicitHold() {
+    if (heap != nullptr) {
+      HeapImpl& impl = heap->impl();
+      impl.owner.store(std::thread::id{});
+      impl.lock_depth = 0;
+      impl.mutex.unlock();
+    }
+  }
+};
+thread_local ImplicitHold implicit_hold;
+thread_local bool released_by_unlock = false;
+
+void exit_collection() {
+  Heap& h = Heap::default_heap();
+  HeapImpl& impl = h.impl();
+  if (impl.owner.load() != std::this_thread::get_id()) return;  // held elsewhere
+  Heap* saved = tls.heap;
+  tls.heap = &h;
+  impl.collect_with_callbacks(2);
+  tls.heap = saved;
+}
+
+Heap& acquire_default() {
+  if (released_by_unlock) {
+    fatal("refgc used inside a refgc::Heap::Unlock scope: this thread released its heap");
+  }
+  Heap& d = Heap::default_heap();
+  HeapImpl& impl = d.impl();
+  const std::thread::id me = std::this_thread::get_id();
+  if (impl.owner.load() == me) {
+    tls.heap = &d;
+    return d;
+  }
+  if (!impl.mutex.try_lock()) {
+#if REFGC_DEBUG
+    fatal(
+        "this thread uses refgc while another thread holds the default heap; "
+        "take refgc::Heap::Lock(refgc::Heap::default_heap()) in this thread, "
+        "and let the holder release it with refgc::Heap::Unlock");
+#else
+    impl.mutex.lock();  // wait for the holder, like waiting for the GIL
+#endif
+  }
+  impl.owner.store(me);
+  impl.lock_depth = 1;
+  implicit_hold.heap = &d;
+  tls.heap = &d;
+  return d;
+}
+
+}  // namespace
+
+HeapImpl& current_impl() {
+  Heap* h = tls.heap;
+  if (REFGC_LIKELY(h != nullptr)) return h->impl();
+  return acquire_default().impl();
+}
+
+HeapImpl::~HeapImpl() {
+  // Objects still alive become orphans: untracked, so that their later death
+  // does not touch this heap's (gone) generation lists; their memory is kept.
+  auto orphan = [](Generation& g) {
+    for (Object* o : g.objs)
+      if (o != nullptr) ObjectAccess::set_slot(o, kUntracked, 0);
+    g.objs.clear();
+  };
+  for (Generation& g : gens) orphan(g);
+  orphan(permanent);
+}
+
+void HeapImpl::check_owner(const char* what) const noexcept {
+#if REFGC_DEBUG
+  if (owner.load(std::memory_order_relaxed) != std::this_thread::get_id()) {
+    std::string msg = "a thread that does not hold the heap ";
+    msg += what;
+    msg += "; take refgc::Heap::Lock on that heap first";
+    fatal(msg.c_str());
+  }
+#else
+  (void)what;
+#endif
+}
+
+Generation& HeapImpl::generation_of_state(std::uint32_t state) noexcept {
+  if (state == kPermanent) return permanent;
+  return gens[state - kGen0];
+}
+
+void HeapImpl::track(Object* o, std::uint32_t gen_state) {
+  Generation& g = generation_of_state(gen_state);
+  if (g.objs.size() >= kMaxIndex) {
+    compact(g);
+    if (g.objs.size() >= kMaxIndex)
+      throw std::length_error("refgc: a generation cannot hold more than 2^25 objects");
+  }
+  g.objs.push_back(o);
+  ObjectAccess::set_slot(o, gen_state, static_cast<std::uint32_t>(g.objs.size() - 1));
+}
+
+void HeapImpl::untrack(Object* o) noexcept {
+  const std::uint32_t state = ObjectAccess::state(o);
+  const std::uint32_t index = ObjectAccess::index(o);
+  switch (state) {
+    case kUntracked:
+      return;
+    case kGen0:
+    case kGen1:
+    case kGen2:
+    case kPermanent: {
+      Generation& g = generation_of_state(state);
+      REFGC_CHECK(index < g.objs.size() && g.objs[index] == o, o,
+                  "corrupt generation list (object not at its index)");
+      g.objs[index] = nullptr;
+      ++g.tombstones;
+      maybe_compact(g);
+      break;
+    }
+    case kCollecting:
+      REFGC_CHECK(active != nullptr, o, "object marked collecting outside a collection");
+      active->forget(o, index);
+      break;
+    default:
+      fatal_object(o, "untracking an object in an impossible collector state");
+  }
+  ObjectAccess::set_slot(o, kUntracked, 0);
+}
+
+void HeapImpl::compact(Generation& g) noexcept {
+  std::size_t out = 0;
+  const std::uint32_t state = (&g == &permanent) ? kPermanent
+                                                 : static_cast<std::uint32_t>(kGen0 + (&g - gens.data()));
+  for (Object* o : g.objs) {
+    if (o == nullptr) continue;
+    ObjectAccess::set_slot(o, state, static_cast<std::uint32_t>(out));
+    g.objs[out++] = o;
+  }
+  g.objs.resize(out);
+  g.tombstones = 0;
+}
+
+void HeapImpl::maybe_compact(Generation& g) noexcept {
+  if (compaction_blocked == 0 && g.tombstones > 64 && g.tombstones * 2 > g.objs.size()) compact(g);
+}
+
+void HeapImpl::on_gc_alloc() {
+  Generation& g0 = gens[0];
+  ++g0.count;
+  if (g0.count > static_cast<std::size_t>(g0.threshold) && enabled && g0.threshold != 0 &&
+      !collecting) {
+    collecting = true;
+    collect_generations();
+    collecting = false;
+  }
+}
+
+void HeapImpl::collect_generations() {
+  // Oldest first: collect the first generation whose count exceeds its
+  // threshold. A full collection also needs the pending long-lived objects to
+  // be at least 25% of the long-lived total, else generation 2 is skipped.
+  for (int i = 2; i >= 0; --i) {
+    if (gens[i].count > static_cast<std::size_t>(gens[i].threshold)) {
+      if (i == 2 && long_lived_pending < long_lived_total / 4) continue;
+      collect_with_callbacks(i);
+      break;
+    }
+  }
+}
+
+std::size_t HeapImpl::collect_with_callbacks(int generation) noexcept {
+  auto invoke = [&](std::string_view phase, const gc::CollectInfo& info) {
+    if (callbacks.empty()) return;
+    std::vector<gc::Callback> snapshot;
+    try {
+      snapshot = callbacks;
+    } catch (...) {
+      write_unraisable("<gc callbacks>", "Exception ignored in");
+      return;
+    }
+    for (auto& cb : snapshot) {
+      try {
+        cb(phase, info);
+      } catch (...) {
+        write_unraisable("<gc callback>");
+      }
+    }
+  };
+  invoke("start", gc::CollectInfo{generation, 0, 0});
+  Collector collector(*this, generation);
+  const std::size_t n = collector.run();
+  invoke("stop", gc::CollectInfo{generation, collector.collected(), collector.uncollectable()});
+  return n;
+}
+
+// --- hooks used by make<T>() ---
+
+void gc_alloc_begin() {
+  HeapImpl& heap = current_impl();
+  heap.on_gc_alloc();
+}
+
+void gc_alloc_abort() noexcept { current_impl().on_gc_free(); }
+
+void track_new(Object* obj) { current_impl().track(obj, kGen0); }
+
+void* pool_allocate(std::size_t size) { return current_impl().pool.allocate(size); }
+void pool_free(void* p, std::size_t size) noexcept { current_impl().pool.free(p, size); }
+
+}  // namespace detail
+
+// --- Heap ---
+
+Heap::Heap() : impl_(std::make_unique<detail::HeapImpl>(*this)) {
+  impl_->gens[0].threshold = 700;
+  impl_->gens[1].threshold = 10;
+  impl_->gens[2].threshold = 10;
+}
+
+Heap::~Heap() {
+  detail::HeapImpl& impl = *impl_;
+  const std::thread::id me = std::this_thread::get_id();
+  const std::thread::id holder = impl.owner.load();
+  if (holder != std::thread::id{} && holder != me) {
+    detail::fatal("a refgc::Heap was destroyed while another thread holds it");
+  }
+  const bool locked_here = (holder == me);
+  if (!locked_here) impl.mutex.lock();
+  impl.owner.store(me);
+  // Free the cyclic garbage this heap still has, with the heap current.
+  Heap* saved = detail::tls.heap;
+  detail::tls.heap = this;
+  if (!impl.collecting) impl.collect_with_callbacks(2);
+  impl.garbage.clear();
+  detail::tls.heap = saved;
+  impl.owner.store(std::thread::id{});
+  impl.mutex.unlock();
+}
+
+Heap& Heap::default_heap() {
+  static Heap* heap = [] {
+    Heap* h = new Heap();  // never destroyed: objects may outlive main()
+    std::atexit(detail::exit_collection);
+    return h;
+  }();
+  return *heap;
+}
+
+Heap& Heap::current() { return detail::current_impl().self; }
+
+std::size_t Heap::live_objects() const noexcept { return impl_->pool.live(); }
+std::size_t Heap::reserved_bytes() const noexcept { return impl_->pool.reserved_bytes(); }
+
+Heap::Lock::Lock(Heap& heap) : heap_(heap), previous_(detail::tls.heap), nested_(false) {
+  detail::HeapImpl& impl = heap.impl();
+  if (impl.owner.load() == std::this_thread::get_id()) {
+    nested_ = true;
+    ++impl.lock_depth;
+  } else {
+    impl.mutex.lock();
+    impl.owner.store(std::this_thread::get_id());
+    impl.lock_depth = 1;
+  }
+  detail::tls.heap = &heap;
+}
+
+Heap::Lock::~Lock() {
+  detail::HeapImpl& impl = heap_.impl();
+  if (nested_) {
+    --impl.lock_depth;
+  } else {
+    impl.owner.store(std::thread::id{});
+    impl.lock_depth = 0;
+    impl.mutex.unlock();
+  }
+  detail::tls.heap = previous_;
+}
+
+Heap::Unlock::Unlock() : heap_(detail::tls.heap) {
+  if (heap_ == nullptr) return;
+  detail::HeapImpl& impl = heap_->impl();
+  impl.owner.store(std::thread::id{});
+  impl.mutex.unlock();
+  detail::tls.heap = nullptr;
+  detail::released_by_unlock = true;
+}
+
+Heap::Unlock::~Unlock() {
+  detail::released_by_unlock = false;
+  if (heap_ == nullptr) return;
+  detail::HeapImpl& impl = heap_->impl();
+  impl.mutex.lock();
+  impl.owner.store(std::this_thread::get_id());
+  detail::tls.heap = heap_;
+}
+
+}  // namespace refgc

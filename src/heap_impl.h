@@ -1,0 +1,86 @@
+// src/heap_impl.h: the state behind a Heap (CPython's per-interpreter gc
+// state plus the object pools). Private to the library.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "pool.h"
+#include "refgc/gc.h"
+#include "refgc/heap.h"
+#include "refgc/object.h"
+
+namespace refgc::detail {
+
+// One generation: its objects in CPython's list order. Removal leaves a null
+// tombstone so that order is kept; tombstones are squeezed out when they
+// outnumber the live entries (and at the end of each collection).
+//
+// Invariant: for every non-null objs[i], the object's state names this
+// generation and its index is i.
+struct Generation {
+  std::vector<Object*> objs;
+  std::size_t tombstones = 0;
+  int threshold = 0;
+  std::size_t count = 0;
+
+  std::size_t size() const noexcept { return objs.size() - tombstones; }
+};
+
+class Collector;
+
+struct HeapImpl {
+  explicit HeapImpl(Heap& heap) : self(heap) {}
+  ~HeapImpl();
+
+  Heap& self;
+  Pool pool;
+
+  // --- the collector's state (CPython's GCState) ---
+  std::array<Generation, 3> gens{};        // thresholds set in the ctor body
+  Generation permanent;                    // gc.freeze()
+  bool enabled = true;
+  bool collecting = false;
+  int debug = 0;
+  std::size_t long_lived_total = 0;
+  std::size_t long_lived_pending = 0;
+  std::array<gc::GenerationStats, 3> stats{};
+  std::vector<Ref<Object>> garbage;
+  std::vector<gc::Callback> callbacks;
+  // The collection in progress (or null).
+  Collector* active = nullptr;
+  // Set while compaction is unsafe (a collection is walking the vectors).
+  int compaction_blocked = 0;
+
+  // --- threads ---
+  std::mutex mutex;
+  std::atomic<std::thread::id> owner{};
+  int lock_depth = 0;
+
+  // --- tracking ---
+  void track(Object* o, std::uint32_t gen_state);
+  void untrack(Object* o) noexcept;
+  Generation& generation_of_state(std::uint32_t state) noexcept;
+  void compact(Generation& g) noexcept;
+  void maybe_compact(Generation& g) noexcept;
+
+  // --- scheduling (CPython's gc_alloc / gc_collect_generations) ---
+  void on_gc_alloc();
+  void on_gc_free() noexcept {
+    if (gens[0].count > 0) --gens[0].count;
+  }
+  void collect_generations();
+  std::size_t collect_with_callbacks(int generation) noexcept;
+
+  void debug_line(std::string_view line);
+  void check_owner(const char* what) const noexcept;
+};
+
+HeapImpl& current_impl();
+
+}  // namespace refgc::detail

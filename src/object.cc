@@ -1,0 +1,244 @@
+// src/object.cc: the deallocation path, the trashcan, the always-on checks,
+// and the per-type registry (sizes, names).
+//
+// Refcount death of an object, in CPython 3.11's order (subtype_dealloc):
+//   1. untrack it;
+//   2. trashcan: deeper than kTrashLimit nested deallocations, defer it to the
+//      thread's list, drained when the outermost deallocation finishes;
+//   3. finalize() once (FINALIZED set before the call; tracked again during
+//      it, at the tail of generation 0, like CPython). If the count is above 0
+//      afterwards the object was resurrected: stop here, its weak references
+//      stay alive;
+//   4. clear weak references and run their callbacks (weak_ref hooks);
+//   5. run the destructor (releasing the object's references, which may
+//      cascade), give the memory back to the pool, count0 -= 1 for GC types.
+// Exceptions from finalize() and destructors go to the unraisable hook.
+#include <cxxabi.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <new>
+#include <string>
+#include <typeinfo>
+#include <unordered_map>
+
+#include "heap_impl.h"
+#include "refgc/ref.h"
+#include "refgc/tracer.h"
+#include "refgc/unraisable.h"
+#include "weak_hooks.h"
+
+namespace refgc {
+
+using detail::ObjectAccess;
+
+Object::Object() noexcept : rc_(1), gc_(0) {
+  if (REFGC_UNLIKELY(!detail::tls.constructing)) {
+    detail::fatal(
+        "a refgc::Object was constructed outside refgc::make<T>() (on the stack, "
+        "with new, or in std::make_shared); managed objects must be created with "
+        "refgc::make<T>(...)");
+  }
+  detail::tls.constructing = false;
+}
+
+Object::~Object() noexcept(false) = default;
+void Object::trace(Tracer&) {}
+void Object::finalize() {}
+std::string Object::repr() const { return {}; }
+bool Object::equals(const Object& other) const { return this == &other; }
+std::size_t Object::extra_size() const noexcept { return 0; }
+
+void* Object::operator new(std::size_t size) {
+  detail::HeapImpl& heap = detail::current_impl();
+  heap.check_owner("allocates an object");
+  return heap.pool.allocate(size);
+}
+
+void Object::operator delete(void* p, std::size_t size) noexcept {
+  detail::current_impl().pool.free(p, size);
+  // Mark the slot dead so that a later use is caught (refcount 0, state freed).
+  std::uint32_t words[2] = {0, detail::kFreed};
+  std::memcpy(static_cast<char*>(p) + sizeof(void*), words, sizeof words);
+}
+
+void Tracer::take(Object* referent) noexcept { detail::decref(referent); }
+
+namespace detail {
+
+namespace {
+
+constexpr int kTrashLimit = 50;
+
+std::string demangle(const char* mangled) {
+  int status = 0;
+  std::unique_ptr<char, void (*)(void*)> out(
+      abi::__cxa_demangle(mangled, nullptr, nullptr, &status), std::free);
+  std::string name = (status == 0 && out) ? std::string(out.get()) : std::string(mangled);
+  // The library's own types read like Python's builtins: "List<Node>", "Int".
+  const std::string prefix = "refgc::";
+  for (std::size_t pos; (pos = name.find(prefix)) != std::string::npos;) name.erase(pos, prefix.size());
+  return name;
+}
+
+struct TypeRecord {
+  std::size_t size = 0;
+  std::string name;
+};
+
+struct Registry {
+  std::mutex mutex;
+  std::unordered_map<const std::type_info*, TypeRecord> by_type;
+};
+Registry& registry() {
+  static Registry* r = new Registry;  // never destroyed: used at exit
+  return *r;
+}
+
+void report_exception(const Object* o, const char* where) noexcept {
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "<%s of %s at %p>", where, type_name(*o).c_str(),
+                static_cast<const void*>(o));
+  write_unraisable(buf);
+}
+
+// Runs finalize() once. Returns true if the object was resurrected.
+bool call_finalizer(HeapImpl& heap, Object* o) noexcept {
+  std::uint32_t& gc = ObjectAccess::gc(o);
+  gc |= kFinalized;
+  const bool is_gc = (gc & kIsGc) != 0;
+  if (is_gc) {
+    try {
+      heap.track(o, kGen0);  // CPython re-tracks for the finalizer
+    } catch (...) {
+      // No memory to track it: the finalizer runs with the object untracked.
+    }
+  }
+  ObjectAccess::rc(o) = 1;
+  try {
+    o->finalize();
+  } catch (...) {
+    report_exception(o, "finalize");
+  }
+  std::uint32_t& rc = ObjectAccess::rc(o);
+  REFGC_CHECK(rc != 0, o, "refcount underflow inside finalize()");
+  if (--rc != 0) return true;  // resurrected: stays tracked in generation 0
+  if (ObjectAccess::state(o) != kUntracked) heap.untrack(o);
+  return false;
+}
+
+void dealloc_body(HeapImpl& heap, Object* o) noexcept {
+  const std::uint32_t gc = ObjectAccess::gc(o);
+  if ((gc & (kHasFinalizer | kFinalized)) == kHasFinalizer) {
+    if (call_finalizer(heap, o)) return;
+  }
+  if (ObjectAccess::gc(o) & kHasWeakrefs) {
+    clear_weakrefs_on_dealloc(heap, o);
+    if (ObjectAccess::rc(o) != 0) return;  // cannot happen: callbacks get the weakref
+  }
+  const bool is_gc = (gc & kIsGc) != 0;
+  try {
+    ObjectAccess::destroy(o);
+  } catch (...) {
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "<destructor of object at %p>", static_cast<const void*>(o));
+    write_unraisable(buf);
+  }
+  if (is_gc) heap.on_gc_free();
+}
+
+void drain_trash(HeapImpl& heap, ThreadState& ts) noexcept {
+  std::vector<Object*>& trash = *ts.trash;
+  while (!trash.empty()) {
+    Object* o = trash.back();
+    trash.pop_back();
+    ++ts.trash_nesting;
+    dealloc_body(heap, o);
+    --ts.trash_nesting;
+  }
+}
+
+}  // namespace
+
+void dealloc(Object* o) noexcept {
+  HeapImpl& heap = current_impl();
+  ThreadState& ts = tls;
+  if (ObjectAccess::state(o) != kUntracked) heap.untrack(o);
+  if (ts.trash_nesting >= kTrashLimit) {
+    try {
+      if (ts.trash == nullptr) ts.trash = new std::vector<Object*>();
+      ts.trash->push_back(o);
+      return;
+    } catch (const std::bad_alloc&) {
+      // No memory to defer: free it now, recursing one level deeper.
+    }
+  }
+  ++ts.trash_nesting;
+  dealloc_body(heap, o);
+  --ts.trash_nesting;
+  if (ts.trash_nesting == 0 && ts.trash != nullptr && !ts.trash->empty()) drain_trash(heap, ts);
+}
+
+void refcount_fault(const Object* o, std::uint32_t before) noexcept {
+  if (before == 0) fatal_object(o, "refcount underflow or use of a dead object");
+  fatal_object(o, "refcount overflow");
+}
+
+void fatal(const char* msg) noexcept {
+  std::fprintf(stderr, "refgc: fatal: %s\n", msg);
+  std::fflush(stderr);
+  std::abort();
+}
+
+void fatal_object(const Object* o, const char* what) noexcept {
+  if (o == nullptr) {
+    std::fprintf(stderr, "refgc: fatal: %s: <null object>\n", what);
+  } else if (ObjectAccess::state(o) == kFreed) {
+    std::fprintf(stderr, "refgc: fatal: %s: <dead object at %p> (its memory was already freed)\n",
+                 what, static_cast<const void*>(o));
+  } else {
+    std::fprintf(stderr, "refgc: fatal: %s: <%s at %p>\n", what, type_name(*o).c_str(),
+                 static_cast<const void*>(o));
+  }
+  std::fflush(stderr);
+  std::abort();
+}
+
+void register_type(const std::type_info& type, std::size_t size, const char* name) {
+  Registry& r = registry();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  TypeRecord& rec = r.by_type[&type];
+  rec.size = size;
+  rec.name = name != nullptr ? std::string(name) : demangle(type.name());
+}
+
+std::size_t registered_size(const Object& obj) noexcept {
+  Registry& r = registry();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  auto it = r.by_type.find(&typeid(obj));
+  return it != r.by_type.end() ? it->second.size : sizeof(Object);
+}
+
+std::string type_name(const Object& obj) {
+  const std::type_info& type = typeid(obj);
+  {
+    Registry& r = registry();
+    std::lock_guard<std::mutex> lock(r.mutex);
+    auto it = r.by_type.find(&type);
+    if (it != r.by_type.end()) return it->second.name;
+  }
+  return demangle(type.name());
+}
+
+std::string demangled_name(const std::type_info& type) { return demangle(type.name()); }
+
+}  // namespace detail
+
+std::size_t getsizeof(const Object& o) noexcept {
+  return detail::registered_size(o) + o.extra_size();
+}
+
+}  // namespace refgc
