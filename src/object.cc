@@ -233,7 +233,14 @@ std::string type_name(const Object& obj) {
   return demangle(type.name());
 }
 
-std::string demangled_name(const std::type_info& type) { return demangle(type.name()); }
+std::string repr_or_type(const Object& obj) {
+  std::string r = obj.repr();
+  if (!r.empty()) return r;
+  std::string out(1, '<');
+  out += type_name(obj);
+  out += '>';
+  return out;
+}
 
 }  // namespace detail
 

@@ -43,15 +43,16 @@ class Dict : public Object {
 
   // d[key] = value
   void set(const K& key, Ref<V> value) {
-    auto it = index_.find(key);
-    if (it != index_.end()) {
-      Ref<V> old = std::move(entries_[it->second].value);
-      entries_[it->second].value = std::move(value);
+    const std::size_t h = hash_(key);
+    const std::size_t at = find(key, h);
+    if (at != kMissing) {
+      Ref<V> old = std::move(entries_[at].value);
+      entries_[at].value = std::move(value);
       return;  // `old` is released after the dict is consistent
     }
     entries_.push_back(Entry{key, std::move(value), true});
     try {
-      index_.emplace(key, entries_.size() - 1);
+      index_.emplace(h, entries_.size() - 1);
     } catch (...) {
       entries_.pop_back();
       throw;
@@ -60,16 +61,16 @@ class Dict : public Object {
 
   // d.get(key): a new reference, or null.
   Ref<V> get(const K& key) const {
-    auto it = index_.find(key);
-    return it == index_.end() ? Ref<V>() : entries_[it->second].value;
+    const std::size_t at = find(key, hash_(key));
+    return at == kMissing ? Ref<V>() : entries_[at].value;
   }
   // d[key]: throws std::out_of_range (Python's KeyError) when missing.
   const Ref<V>& at(const K& key) const {
-    auto it = index_.find(key);
-    if (it == index_.end()) throw std::out_of_range("Dict::at: key not found");
-    return entries_[it->second].value;
+    const std::size_t at = find(key, hash_(key));
+    if (at == kMissing) throw std::out_of_range("Dict::at: key not found");
+    return entries_[at].value;
   }
-  bool contains(const K& key) const { return index_.count(key) != 0; }
+  bool contains(const K& key) const { return find(key, hash_(key)) != kMissing; }
   std::size_t size() const noexcept { return index_.size(); }
   bool empty() const noexcept { return index_.empty(); }
 
@@ -78,15 +79,22 @@ class Dict : public Object {
 
   // d.pop(key): removes the entry and hands its reference to the caller.
   Ref<V> pop(const K& key) {
-    auto it = index_.find(key);
+    const std::size_t h = hash_(key);
+    auto it = locate(key, h);
     if (it == index_.end()) throw std::out_of_range("Dict::pop: key not found");
     Entry& e = entries_[it->second];
     Ref<V> value = std::move(e.value);
+    [[maybe_unused]] K old_key = std::move(e.key);  // a Ref key dies after the dict is consistent
     e.live = false;
-    if constexpr (detail::is_ref_like<K>::value) e.key.reset();  // a Ref key is dropped too
     index_.erase(it);
     ++dead_;
-    if (dead_ > 16 && dead_ * 2 > entries_.size()) compact();
+    if (dead_ > 16 && dead_ * 2 > entries_.size()) {
+      try {
+        compact();
+      } catch (...) {
+        // out of memory: the dead entries stay until the next chance
+      }
+    }
     return value;
   }
 
@@ -151,8 +159,7 @@ class Dict : public Object {
       s += key_repr(e.key);
       s += ": ";
       if (e.value) {
-        std::string r = static_cast<const Object&>(*e.value).repr();
-        s += r.empty() ? "<" + detail::type_name(*e.value) + ">" : r;
+        s += detail::repr_or_type(static_cast<const Object&>(*e.value));
       } else {
         s += "None";
       }
@@ -161,17 +168,17 @@ class Dict : public Object {
   }
   std::size_t extra_size() const noexcept override {
     return entries_.capacity() * sizeof(Entry) + index_.bucket_count() * sizeof(void*) +
-           index_.size() * (sizeof(std::pair<const K, std::size_t>) + sizeof(void*));
+           index_.size() * (2 * sizeof(std::size_t) + sizeof(void*));
   }
   bool equals(const Object& other) const override {
     const auto* o = dynamic_cast<const Dict*>(&other);
     if (o == nullptr || o->size() != size()) return false;
     for (const Entry& e : entries_) {
       if (!e.live) continue;
-      auto it = o->index_.find(e.key);
-      if (it == o->index_.end()) return false;
+      const std::size_t at = o->find(e.key, hash_(e.key));
+      if (at == kMissing) return false;
       const Ref<V>& a = e.value;
-      const Ref<V>& b = o->entries_[it->second].value;
+      const Ref<V>& b = o->entries_[at].value;
       if (a == b) continue;
       if (!a || !b || !static_cast<const Object&>(*a).equals(static_cast<const Object&>(*b)))
         return false;
@@ -183,27 +190,53 @@ class Dict : public Object {
  private:
   static std::string key_repr(const K& k) {
     if constexpr (std::is_convertible_v<const K&, std::string>) {
-      return "'" + std::string(k) + "'";
+      std::string out(1, '\'');
+      out += std::string(k);
+      out += '\'';
+      return out;
     } else if constexpr (std::is_arithmetic_v<K>) {
       return std::to_string(k);
     } else {
       return "<key>";
     }
   }
-  void compact() noexcept {
+  static constexpr std::size_t kMissing = static_cast<std::size_t>(-1);
+  using Index = std::unordered_multimap<std::size_t, std::size_t>;  // hash -> entry
+
+  typename Index::const_iterator locate(const K& key, std::size_t h) const {
+    auto [first, last] = index_.equal_range(h);
+    for (auto it = first; it != last; ++it)
+      if (entries_[it->second].key == key) return it;
+    return index_.end();
+  }
+  std::size_t find(const K& key, std::size_t h) const {
+    auto it = locate(key, h);
+    return it == index_.end() ? kMissing : it->second;
+  }
+  // Squeezes out dead entries. Rebuilding the index reuses its nodes' memory
+  // only partly, so it may throw; the dict is unchanged if it does.
+  void compact() {
+    Index fresh;
+    fresh.reserve(index_.size());
     std::size_t out = 0;
+    for (std::size_t i = 0; i < entries_.size(); ++i)
+      if (entries_[i].live) fresh.emplace(hash_(entries_[i].key), out++);
+    out = 0;
     for (std::size_t i = 0; i < entries_.size(); ++i) {
       if (!entries_[i].live) continue;
       if (out != i) entries_[out] = std::move(entries_[i]);
-      index_[entries_[out].key] = out;
       ++out;
     }
     entries_.resize(out);
+    index_.swap(fresh);
     dead_ = 0;
   }
 
+  // Keys are stored once, in entries_ (a Ref key holds one reference, as in
+  // Python); the index maps hashes to entry positions.
   std::vector<Entry> entries_;
-  std::unordered_map<K, std::size_t> index_;
+  Index index_;
+  [[no_unique_address]] std::hash<K> hash_;
   std::size_t dead_ = 0;
 };
 

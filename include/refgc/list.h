@@ -160,8 +160,7 @@ class List : public Object {
     return static_cast<const Object&>(*a).equals(static_cast<const Object&>(*b));
   }
   static std::string element_repr(const T& x) {
-    std::string r = static_cast<const Object&>(x).repr();
-    return r.empty() ? "<" + detail::type_name(x) + ">" : r;
+    return detail::repr_or_type(static_cast<const Object&>(x));
   }
   std::size_t checked(std::ptrdiff_t i, const char* what) const {
     const auto n = static_cast<std::ptrdiff_t>(items_.size());

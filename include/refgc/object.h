@@ -96,6 +96,8 @@ inline thread_local ThreadState tls;
 void dealloc(Object* obj) noexcept;
 [[noreturn]] void refcount_fault(const Object* obj, std::uint32_t before) noexcept;
 std::string type_name(const Object& obj);
+// The object's repr(), or "<TypeName>" when it has none.
+std::string repr_or_type(const Object& obj);
 
 }  // namespace detail
 

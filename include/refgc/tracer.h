@@ -15,7 +15,7 @@
 // A tracer accepts a Ref<T>, any range of Refs (vector, deque, list, set,
 // array), any range of pairs whose first or second member is a Ref
 // (map, unordered_map), std::optional<Ref<T>>, and several of these at once.
-// Anything else it ignores at compile time with a clear error.
+// Passing anything else does not compile.
 //
 // Requirements: see object.h. trace() must report each owned Ref exactly once
 // per call and must not change the graph itself; a clearing tracer takes the
@@ -39,6 +39,29 @@ template <class X>
 struct is_ref_like<Ref<X>> : std::true_type {};
 template <class X>
 struct is_ref_like<std::optional<Ref<X>>> : std::true_type {};
+
+template <class X>
+concept pair_like = requires(X& x) {
+  x.first;
+  x.second;
+};
+
+// Whether a value of type X holds Refs a Tracer can reach: a Ref, an optional
+// Ref, a range of traceables, or a pair with a traceable member.
+template <class X>
+constexpr bool is_traceable() {
+  using Y = std::remove_cvref_t<X>;
+  if constexpr (is_ref_like<Y>::value) {
+    return true;
+  } else if constexpr (pair_like<Y>) {
+    return is_traceable<decltype(std::declval<Y&>().first)>() ||
+           is_traceable<decltype(std::declval<Y&>().second)>();
+  } else if constexpr (std::ranges::range<Y>) {
+    return is_traceable<std::ranges::range_value_t<Y>>();
+  } else {
+    return false;
+  }
+}
 }  // namespace detail
 
 class Tracer {
@@ -71,7 +94,8 @@ class Tracer {
   }
 
   template <class R>
-    requires std::ranges::range<R> && (!detail::is_ref_like<std::remove_cv_t<R>>::value)
+    requires std::ranges::range<R> && (!detail::is_ref_like<std::remove_cv_t<R>>::value) &&
+             (detail::is_traceable<R>())
   void operator()(R& range) {
     for (auto& item : range) trace_item(item);
   }
@@ -95,20 +119,13 @@ class Tracer {
  private:
   template <class X>
   void trace_item(X& item) {
-    using Item = std::remove_cv_t<X>;
-    if constexpr (requires { (*this)(item); }) {
-      (*this)(item);
-    } else if constexpr (requires { item.first; item.second; }) {
-      trace_pair_member(item.first);
-      trace_pair_member(item.second);
+    if constexpr (detail::pair_like<std::remove_cv_t<X>> &&
+                  !detail::is_ref_like<std::remove_cv_t<X>>::value) {
+      if constexpr (detail::is_traceable<decltype(item.first)>()) (*this)(item.first);
+      if constexpr (detail::is_traceable<decltype(item.second)>()) (*this)(item.second);
     } else {
-      static_assert(sizeof(Item) == 0,
-                    "refgc::Tracer: this range's elements hold no refgc::Ref");
+      (*this)(item);
     }
-  }
-  template <class X>
-  void trace_pair_member(X& member) {
-    if constexpr (requires { (*this)(member); }) (*this)(member);
   }
 };
 

@@ -1,1 +1,218 @@
+// List, Dict, Int, Str (issue 2 item 7; seed behaviours 19-33).
 #include <gtest/gtest.h>
+#include <refgc/refgc.h>
+
+#include <stdexcept>
+#include <string>
+
+#include "support/gc_fixture.h"
+
+namespace {
+
+using refgc::Dict;
+using refgc::Int;
+using refgc::List;
+using refgc::make;
+using refgc::Ref;
+using refgc::Str;
+
+Ref<List<Int>> ints(std::initializer_list<int> values) {
+  auto l = make<List<Int>>();
+  for (int v : values) l->append(make<Int>(v));
+  return l;
+}
+
+class ContainersTest : public refgc_test::GcTest {};
+
+TEST_F(ContainersTest, EverySlotHoldingAnObjectCountsOnce) {
+  // Seed behaviour 4: c = [a, a] adds 2; a dict value adds 1.
+  auto a = make<Int>(7);
+  auto c = make<List<Int>>();
+  c->append(a);
+  c->append(a);
+  EXPECT_EQ(a->refcount(), 3u);
+  auto d = make<Dict<std::string, Int>>();
+  d->set("k", a);
+  EXPECT_EQ(a->refcount(), 4u);
+  d->clear();
+  EXPECT_EQ(a->refcount(), 3u);
+  c->erase(0);
+  EXPECT_EQ(a->refcount(), 2u);
+  c.reset();
+  EXPECT_EQ(a->refcount(), 1u);
+}
+
+TEST_F(ContainersTest, PopHandsTheReferenceToTheCaller) {
+  // Seed behaviour 6: discarded -> -1; kept -> unchanged.
+  auto x = make<Int>(1);
+  auto l = make<List<Int>>();
+  l->append(x);
+  EXPECT_EQ(x->refcount(), 2u);
+  Ref<Int> kept = l->pop();
+  EXPECT_EQ(x->refcount(), 2u);
+  l->append(x);
+  l->pop();
+  EXPECT_EQ(x->refcount(), 2u);  // only `x` and `kept`
+  EXPECT_THROW(l->pop(), std::out_of_range);
+}
+
+TEST_F(ContainersTest, RepeatGivesNReferencesToTheSameRow) {
+  // Seed behaviour 26: [[0]*3]*3, then matrix[0][0] = 9 shows in every row.
+  auto row = make<List<Int>>();
+  for (int i = 0; i < 3; ++i) row->append(make<Int>(0));
+  auto outer = make<List<List<Int>>>();
+  outer->append(row);
+  auto matrix = outer->repeat(3);
+  EXPECT_EQ(row->refcount(), 5u);  // row, outer, three slots of matrix
+  (*(*matrix)[0])[0] = make<Int>(9);
+  EXPECT_EQ(matrix->repr(), "[[9, 0, 0], [9, 0, 0], [9, 0, 0]]");
+  EXPECT_TRUE(refgc::is((*matrix)[0], (*matrix)[2]));
+}
+
+TEST_F(ContainersTest, SliceIsANewListSharingItsElements) {
+  // Seed behaviour 30: not identical, equal, shares elements; assigning a
+  // slot of the slice leaves the original alone.
+  auto original = ints({1, 2, 3, 4, 5});
+  auto sliced = original->slice(1, 4);
+  EXPECT_FALSE(refgc::is(original, sliced));
+  EXPECT_TRUE(refgc::is((*original)[1], (*sliced)[0]));
+  (*sliced)[0] = make<Int>(99);
+  EXPECT_EQ(original->repr(), "[1, 2, 3, 4, 5]");
+  EXPECT_EQ(sliced->repr(), "[99, 3, 4]");
+  auto full = original->slice(0, 100);
+  EXPECT_TRUE(*full == *original);
+  EXPECT_FALSE(refgc::is(full, original));
+  EXPECT_EQ(original->slice(-2, 100)->repr(), "[4, 5]");
+  EXPECT_EQ(original->slice(4, 2)->size(), 0u);
+}
+
+TEST_F(ContainersTest, ValueEqualityIsSeparateFromIdentity) {
+  // Seed behaviour 20: [1,2,3] == [1,2,3] but not `is`.
+  auto a = ints({1, 2, 3});
+  auto b = ints({1, 2, 3});
+  EXPECT_TRUE(*a == *b);
+  EXPECT_FALSE(refgc::is(a, b));
+  EXPECT_FALSE(*a == *ints({1, 2}));
+  EXPECT_TRUE(*make<Int>(1000) == *make<Int>(1000));
+  EXPECT_TRUE(*make<Str>("x") == *make<Str>("x"));
+}
+
+TEST_F(ContainersTest, ClearEmptiesTheSharedObjectForEveryAlias) {
+  // Seed behaviour 27.
+  auto a = ints({1, 2, 3});
+  Ref<List<Int>> b = a;
+  a->clear();
+  EXPECT_EQ(b->size(), 0u);
+  auto c = ints({1, 2, 3});
+  Ref<List<Int>> d = c;
+  c = ints({4});
+  EXPECT_EQ(d->repr(), "[1, 2, 3]");
+}
+
+TEST_F(ContainersTest, ListIndexingFollowsPythonAndIsChecked) {
+  auto l = ints({10, 20, 30});
+  EXPECT_EQ((*l)[-1]->value(), 30);
+  EXPECT_EQ(l->at(0)->value(), 10);
+  EXPECT_THROW((*l)[3], std::out_of_range);
+  EXPECT_THROW((*l)[-4], std::out_of_range);
+  EXPECT_THROW(l->erase(5), std::out_of_range);
+  EXPECT_EQ(l->index(make<Int>(20)), 1u);  // equal value found
+  EXPECT_THROW(l->index(make<Int>(99)), std::out_of_range);
+  EXPECT_TRUE(l->contains(make<Int>(30)));
+  EXPECT_EQ(l->count(make<Int>(10)), 1u);
+  l->insert(0, make<Int>(5));
+  l->insert(-1, make<Int>(25));
+  EXPECT_EQ(l->repr(), "[5, 10, 20, 25, 30]");
+  EXPECT_EQ(l->pop(0)->value(), 5);
+  l->extend(*l);
+  EXPECT_EQ(l->size(), 8u);
+}
+
+TEST_F(ContainersTest, ListTracesItsElementsLastFirst) {
+  // cpython-semantics §3 H78: get_referents([1, 2]) -> [2, 1].
+  auto a = make<Int>(1), b = make<Int>(2);
+  auto l = make<List<Int>>();
+  l->append(a);
+  l->append(b);
+  auto refs = refgc::gc::get_referents(l);
+  ASSERT_EQ(refs.size(), 2u);
+  EXPECT_TRUE(refs[0] == b);
+  EXPECT_TRUE(refs[1] == a);
+}
+
+TEST_F(ContainersTest, DictSetGetEraseAndMissingKeys) {
+  auto d = make<Dict<std::string, Int>>();
+  d->set("a", make<Int>(1));
+  d->set("b", make<Int>(2));
+  d->set("a", make<Int>(3));  // keeps its place
+  EXPECT_EQ(d->size(), 2u);
+  EXPECT_EQ(d->get("a")->value(), 3);
+  EXPECT_FALSE(d->get("missing"));
+  EXPECT_THROW(d->at("missing"), std::out_of_range);
+  EXPECT_THROW(d->erase("missing"), std::out_of_range);
+  EXPECT_TRUE(d->contains("b"));
+  EXPECT_EQ(d->repr(), "{'a': 3, 'b': 2}");
+  Ref<Int> popped = d->pop("a");
+  EXPECT_EQ(popped->value(), 3);
+  EXPECT_EQ(popped->refcount(), 1u);
+  EXPECT_FALSE(d->contains("a"));
+  std::vector<std::string> keys;
+  for (auto [k, v] : *d) keys.push_back(k);
+  EXPECT_EQ(keys, std::vector<std::string>{"b"});
+}
+
+TEST_F(ContainersTest, DictKeepsInsertionOrderThroughManyErasures) {
+  auto d = make<Dict<int, Int>>();
+  for (int i = 0; i < 100; ++i) d->set(i, make<Int>(i));
+  for (int i = 0; i < 100; i += 2) d->erase(i);
+  std::vector<int> keys = d->keys();
+  ASSERT_EQ(keys.size(), 50u);
+  for (int i = 0; i < 50; ++i) EXPECT_EQ(keys[static_cast<std::size_t>(i)], 2 * i + 1);
+  EXPECT_EQ(d->get(51)->value(), 51);
+}
+
+TEST_F(ContainersTest, DictTracesValueThenKey) {
+  // cpython-semantics §3 H78: get_referents({3: 4}) -> [4, 3].
+  auto key = make<Int>(3), value = make<Int>(4);
+  auto d = make<Dict<Ref<Int>, Int>>();
+  d->set(key, value);
+  EXPECT_EQ(key->refcount(), 2u);
+  auto refs = refgc::gc::get_referents(d);
+  ASSERT_EQ(refs.size(), 2u);
+  EXPECT_TRUE(refs[0] == value);
+  EXPECT_TRUE(refs[1] == key);
+  refs.clear();
+  d->erase(key);
+  EXPECT_EQ(key->refcount(), 1u);  // the dict dropped its key reference too
+}
+
+TEST_F(ContainersTest, AtomsAreNeverTrackedAndContainersAre) {
+  // Seed behaviour 43: only containers are tracked.
+  EXPECT_FALSE(refgc::gc::is_tracked(make<Int>(1)));
+  EXPECT_FALSE(refgc::gc::is_tracked(make<Str>("a")));
+  EXPECT_TRUE(refgc::gc::is_tracked(make<List<Int>>()));
+  EXPECT_TRUE(refgc::gc::is_tracked(make<Dict<int, Int>>()));
+}
+
+TEST_F(ContainersTest, ASelfReferencingListIsCollected) {
+  // cpython-semantics §3 A4: a self-referencing list -> 1.
+  auto l = make<List<refgc::Object>>();
+  l->append(l);
+  EXPECT_EQ(refgc::getrefcount(l), 3u);  // §3 I86
+  l.reset();
+  EXPECT_EQ(refgc::gc::collect(), 1u);
+}
+
+TEST_F(ContainersTest, NestedRecordsCountOneReferencePerEdge) {
+  // Seed behaviour 33 (s000_p09_02: alice_record 3 and scores 3).
+  using Record = Dict<std::string, refgc::Object>;
+  auto scores = ints({90, 85});
+  auto alice = make<Record>();
+  alice->set("scores", scores);
+  auto people = make<List<Record>>();
+  people->append(alice);
+  EXPECT_EQ(refgc::getrefcount(alice), 3u);
+  EXPECT_EQ(refgc::getrefcount(scores), 3u);
+}
+
+}  // namespace

@@ -1,1 +1,146 @@
+// The gc:: API surface (issue 3 item 4) beyond the CPython ports.
 #include <gtest/gtest.h>
+#include <refgc/refgc.h>
+
+#include <string>
+#include <vector>
+
+#include "support/gc_fixture.h"
+
+namespace {
+
+using refgc::make;
+using refgc::Ref;
+
+struct Node : refgc::Object {
+  static constexpr const char* refgc_type_name = "Node";
+  Ref<refgc::Object> ref;
+  void trace(refgc::Tracer& t) override { t(ref); }
+};
+
+class GcApiTest : public refgc_test::GcTest {};
+
+TEST_F(GcApiTest, SetThresholdChangesOnlyTheGivenThresholds) {
+  // cpython-semantics §3 B29.
+  refgc::gc::set_threshold(500);
+  EXPECT_EQ(refgc::gc::get_threshold(), (std::array<int, 3>{500, 10, 10}));
+  refgc::gc::set_threshold(600, 20);
+  EXPECT_EQ(refgc::gc::get_threshold(), (std::array<int, 3>{600, 20, 10}));
+  refgc::gc::set_threshold(700, 10, 10);
+  EXPECT_EQ(refgc::gc::get_threshold(), (std::array<int, 3>{700, 10, 10}));
+}
+
+TEST_F(GcApiTest, EnableDisableAndIsenabled) {
+  // Seed behaviour 42.
+  EXPECT_FALSE(refgc::gc::isenabled());  // the fixture disabled it
+  refgc::gc::enable();
+  EXPECT_TRUE(refgc::gc::isenabled());
+  refgc::gc::disable();
+  EXPECT_FALSE(refgc::gc::isenabled());
+  auto n = make<Node>();
+  n->ref = n;
+  n.reset();
+  EXPECT_EQ(refgc::gc::collect(), 1u);  // collect works while disabled
+}
+
+TEST_F(GcApiTest, GetReferrersFindsTrackedHoldersOnly) {
+  // Seed behaviour 61; cpython-semantics §3 H79.
+  auto target = make<refgc::Int>(5);
+  auto holder = make<Node>();
+  holder->ref = target;
+  auto list = make<refgc::List<refgc::Int>>();
+  list->append(target);
+  auto refs = refgc::gc::get_referrers(target);
+  ASSERT_EQ(refs.size(), 2u);
+  EXPECT_TRUE((refs[0] == holder && refs[1] == list) || (refs[0] == list && refs[1] == holder));
+  refgc::gc::freeze();
+  EXPECT_TRUE(refgc::gc::get_referrers(target).empty());  // frozen referrers are hidden
+  refgc::gc::unfreeze();
+  EXPECT_EQ(refgc::gc::get_referrers(target).size(), 2u);
+}
+
+TEST_F(GcApiTest, GetReferentsOfAnUntrackedObjectIsEmpty) {
+  // cpython-semantics §3 H78: get_referents(1, 'a') -> [].
+  EXPECT_TRUE(refgc::gc::get_referents(make<refgc::Int>(1), make<refgc::Str>("a")).empty());
+}
+
+TEST_F(GcApiTest, DebugLinesGoToTheSink) {
+  std::vector<std::string> lines;
+  auto old = refgc::gc::set_debug_sink([&](std::string_view l) { lines.emplace_back(l); });
+  refgc::gc::set_debug(refgc::gc::DEBUG_STATS | refgc::gc::DEBUG_COLLECTABLE);
+  auto n = make<Node>();
+  n->ref = n;
+  n.reset();
+  refgc::gc::collect(0);
+  refgc::gc::set_debug(0);
+  refgc::gc::set_debug_sink(std::move(old));
+  ASSERT_EQ(lines.size(), 5u);
+  EXPECT_EQ(lines[0], "gc: collecting generation 0...");
+  EXPECT_EQ(lines[1].rfind("gc: objects in each generation: 1 ", 0), 0u) << lines[1];
+  EXPECT_EQ(lines[2], "gc: objects in permanent generation: 0");
+  EXPECT_EQ(lines[3].rfind("gc: collectable <Node 0x", 0), 0u) << lines[3];
+  EXPECT_EQ(lines[4].rfind("gc: done, 1 unreachable, 0 uncollectable, ", 0), 0u) << lines[4];
+  EXPECT_EQ(lines[4].substr(lines[4].size() - 9), "s elapsed");
+}
+
+TEST_F(GcApiTest, DebugLeakIsThirtyEightAndSavesGarbage) {
+  // Seed behaviour 63; cpython-semantics §1.10 (DEBUG_LEAK = 38).
+  EXPECT_EQ(refgc::gc::DEBUG_LEAK, 38);
+  auto old = refgc::gc::set_debug_sink([](std::string_view) {});
+  refgc::gc::set_debug(refgc::gc::DEBUG_LEAK);
+  auto n = make<Node>();
+  n->ref = n;
+  Node* raw = n.get();
+  n.reset();
+  EXPECT_EQ(refgc::gc::collect(), 1u);
+  refgc::gc::set_debug(0);
+  refgc::gc::set_debug_sink(std::move(old));
+  ASSERT_EQ(refgc::gc::garbage().size(), 1u);
+  EXPECT_EQ(refgc::gc::garbage()[0].get(), raw);
+  refgc::gc::garbage().clear();
+  EXPECT_EQ(refgc::gc::collect(), 1u);
+}
+
+TEST_F(GcApiTest, CallbacksSeeStartAndStopWithCounts) {
+  // Seed behaviour 64; cpython-semantics §3 H82.
+  std::vector<std::string> seen;
+  refgc::gc::callbacks().push_back([&](std::string_view phase, const refgc::gc::CollectInfo& i) {
+    seen.push_back(std::string(phase) + " " + std::to_string(i.generation) + " " +
+                   std::to_string(i.collected) + " " + std::to_string(i.uncollectable));
+  });
+  auto n = make<Node>();
+  n->ref = n;
+  n.reset();
+  refgc::gc::collect(1);
+  EXPECT_EQ(seen, (std::vector<std::string>{"start 1 0 0", "stop 1 1 0"}));
+}
+
+TEST_F(GcApiTest, StatsCountOnlyTheCollectedGeneration) {
+  // cpython-semantics §3 H84.
+  auto before = refgc::gc::get_stats();
+  refgc::gc::collect(0);
+  auto after0 = refgc::gc::get_stats();
+  EXPECT_EQ(after0[0].collections, before[0].collections + 1);
+  EXPECT_EQ(after0[2].collections, before[2].collections);
+  refgc::gc::collect(2);
+  auto after2 = refgc::gc::get_stats();
+  EXPECT_EQ(after2[0].collections, after0[0].collections);
+  EXPECT_EQ(after2[2].collections, after0[2].collections + 1);
+}
+
+TEST_F(GcApiTest, FreezeHidesObjectsAndUnfreezeReturnsThemToGenerationTwo) {
+  // cpython-semantics §1.12 and §3 H81.
+  auto n = make<Node>();
+  n->ref = n;
+  refgc::gc::freeze();
+  EXPECT_EQ(refgc::gc::get_count(), (std::array<std::size_t, 3>{0, 0, 0}));
+  EXPECT_GE(refgc::gc::get_freeze_count(), 1u);
+  EXPECT_TRUE(refgc::gc::is_tracked(n));
+  n.reset();
+  EXPECT_EQ(refgc::gc::collect(), 0u);  // frozen garbage is never collected
+  refgc::gc::unfreeze();
+  EXPECT_EQ(refgc::gc::get_freeze_count(), 0u);
+  EXPECT_EQ(refgc::gc::collect(), 1u);
+}
+
+}  // namespace

@@ -1,1 +1,118 @@
+// Heaps (issue 2 item 6; docs/design/memory-model.md).
 #include <gtest/gtest.h>
+#include <refgc/refgc.h>
+
+#include <string>
+#include <vector>
+
+#include "support/gc_fixture.h"
+
+namespace {
+
+using refgc::make;
+using refgc::Ref;
+
+int finalized = 0;
+struct Node : refgc::Object {
+  Ref<Node> other;
+  void trace(refgc::Tracer& t) override { t(other); }
+  void finalize() override { ++finalized; }
+};
+
+class HeapTest : public refgc_test::GcTest {};
+
+TEST_F(HeapTest, LiveObjectsCountsAllocationsNotYetFreed) {
+  refgc::Heap& heap = refgc::Heap::current();
+  const std::size_t before = heap.live_objects();
+  {
+    auto a = make<Node>();
+    auto b = make<refgc::Int>(1);
+    EXPECT_EQ(heap.live_objects(), before + 2);
+  }
+  EXPECT_EQ(heap.live_objects(), before);
+}
+
+TEST_F(HeapTest, EachHeapHasItsOwnCollectorState) {
+  refgc::Heap other;
+  std::size_t other_objects = 0;
+  std::array<std::size_t, 3> other_count{};
+  {
+    refgc::Heap::Lock lock(other);
+    refgc::gc::disable();
+    auto a = make<Node>();
+    auto b = make<Node>();
+    other_objects = refgc::gc::get_objects().size();
+    other_count = refgc::gc::get_count();
+    a->other = b;
+    b->other = a;
+  }  // the cycle stays in `other`
+  EXPECT_EQ(other_objects, 2u);
+  EXPECT_EQ(other_count[0], 2u);
+  EXPECT_TRUE(refgc::gc::get_objects().empty() ||
+              refgc::gc::get_objects().size() != other_objects ||
+              &refgc::Heap::current() != &other);
+  EXPECT_EQ(&refgc::Heap::current(), &refgc::Heap::default_heap());
+}
+
+TEST_F(HeapTest, DestroyingAHeapCollectsItsCyclicGarbage) {
+  finalized = 0;
+  {
+    refgc::Heap heap;
+    {
+      refgc::Heap::Lock lock(heap);
+      refgc::gc::disable();
+      auto a = make<Node>();
+      auto b = make<Node>();
+      a->other = b;
+      b->other = a;
+    }
+    EXPECT_EQ(finalized, 0);
+    EXPECT_EQ(heap.live_objects(), 2u);
+  }
+  EXPECT_EQ(finalized, 2);
+}
+
+TEST_F(HeapTest, LockIsReentrantOnTheSameThread) {
+  refgc::Heap heap;
+  refgc::Heap::Lock outer(heap);
+  {
+    refgc::Heap::Lock inner(heap);
+    auto n = make<Node>();
+    EXPECT_EQ(&refgc::Heap::current(), &heap);
+  }
+  EXPECT_EQ(&refgc::Heap::current(), &heap);
+}
+
+TEST_F(HeapTest, LockRestoresThePreviousHeap) {
+  refgc::Heap& before = refgc::Heap::current();
+  {
+    refgc::Heap heap;
+    refgc::Heap::Lock lock(heap);
+    EXPECT_EQ(&refgc::Heap::current(), &heap);
+  }
+  EXPECT_EQ(&refgc::Heap::current(), &before);
+}
+
+TEST_F(HeapTest, PoolsReuseFreedSlots) {
+  refgc::Heap heap;
+  refgc::Heap::Lock lock(heap);
+  for (int i = 0; i < 100000; ++i) make<Node>();
+  const std::size_t reserved = heap.reserved_bytes();
+  EXPECT_GT(reserved, 0u);
+  for (int i = 0; i < 100000; ++i) make<Node>();
+  EXPECT_EQ(heap.reserved_bytes(), reserved);  // nothing new reserved for churn
+}
+
+TEST_F(HeapTest, ObjectsLargerThanThePoolClassesWork) {
+  struct Big : refgc::Object {
+    char payload[4096] = {};
+  };
+  const std::size_t before = refgc::Heap::current().live_objects();
+  auto b = make<Big>();
+  b->payload[4095] = 'x';
+  EXPECT_EQ(refgc::getsizeof(b), sizeof(Big));
+  b.reset();
+  EXPECT_EQ(refgc::Heap::current().live_objects(), before);
+}
+
+}  // namespace

@@ -1,1 +1,178 @@
+// Ref<T>, make<T>, getrefcount, id, is, getsizeof, casts, hashing.
+// Seed behaviours 1-3, 7-9, 19-21 are covered in depth in
+// tests/parity/seed_behaviours_test.cc; these tests pin the handle itself.
 #include <gtest/gtest.h>
+#include <refgc/refgc.h>
+
+#include <type_traits>
+#include <unordered_set>
+
+#include "support/gc_fixture.h"
+
+namespace {
+
+using refgc::make;
+using refgc::Ref;
+
+struct Base : refgc::Object {
+  int base_value = 1;
+};
+struct Derived : Base {
+  int derived_value = 2;
+};
+struct Other : refgc::Object {};
+
+class RefTest : public refgc_test::GcTest {};
+
+TEST_F(RefTest, HeaderIsSixteenBytes) {
+  // design.md: "Aim for 16 bytes"; CPython spends 32 per tracked object.
+  EXPECT_EQ(sizeof(refgc::Object), 16u);
+  EXPECT_EQ(sizeof(Ref<Base>), sizeof(void*));
+}
+
+TEST_F(RefTest, MakeGivesRefcountOneAndGetrefcountReportsTwo) {
+  // Seed behaviour 2.
+  auto x = make<Base>();
+  EXPECT_EQ(x->refcount(), 1u);
+  EXPECT_EQ(refgc::getrefcount(x), 2u);
+}
+
+TEST_F(RefTest, GetrefcountOfATemporaryReportsOne) {
+  // Seed behaviour 9 (ERR-20: "always at least 2" is false).
+  EXPECT_EQ(refgc::getrefcount(make<Base>()), 1u);
+}
+
+TEST_F(RefTest, CopyAddsOneAndDestroyingTheCopyRemovesIt) {
+  auto x = make<Base>();
+  {
+    Ref<Base> y = x;
+    EXPECT_EQ(x->refcount(), 2u);
+  }
+  EXPECT_EQ(x->refcount(), 1u);
+}
+
+TEST_F(RefTest, MoveTransfersWithoutTouchingTheCount) {
+  auto x = make<Base>();
+  Ref<Base> y = std::move(x);
+  EXPECT_FALSE(x);  // NOLINT(bugprone-use-after-move): a moved-from Ref is empty
+  EXPECT_EQ(y->refcount(), 1u);
+  Ref<Base> z;
+  z = std::move(y);
+  EXPECT_EQ(z->refcount(), 1u);
+}
+
+TEST_F(RefTest, SelfAssignmentKeepsTheObjectAlive) {
+  auto x = make<Base>();
+  Ref<Base>& alias = x;
+  x = alias;
+  EXPECT_EQ(x->refcount(), 1u);
+  x = std::move(alias);
+  ASSERT_TRUE(x);
+  EXPECT_EQ(x->refcount(), 1u);
+}
+
+TEST_F(RefTest, RebindingTakesOneFromTheOldAndAddsOneToTheNew) {
+  // Seed behaviour 8.
+  auto a = make<Base>();
+  auto b = make<Base>();
+  Ref<Base> h = a;
+  EXPECT_EQ(a->refcount(), 2u);
+  h = b;
+  EXPECT_EQ(a->refcount(), 1u);
+  EXPECT_EQ(b->refcount(), 2u);
+}
+
+TEST_F(RefTest, ImplicitUpcastSharesTheObject) {
+  auto d = make<Derived>();
+  Ref<Base> b = d;
+  Ref<refgc::Object> o = d;
+  EXPECT_EQ(d->refcount(), 3u);
+  EXPECT_TRUE(refgc::is(b, d));
+  EXPECT_TRUE(o == d);
+  static_assert(!std::is_convertible_v<Ref<Base>, Ref<Derived>>, "no implicit downcast");
+}
+
+TEST_F(RefTest, RefCastIsCheckedAndStaticRefCastIsNot) {
+  Ref<Base> b = make<Derived>();
+  Ref<Derived> d = refgc::ref_cast<Derived>(b);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->derived_value, 2);
+  EXPECT_FALSE(refgc::ref_cast<Other>(Ref<refgc::Object>(b)));
+  Ref<Derived> s = refgc::static_ref_cast<Derived>(b);
+  EXPECT_EQ(b->refcount(), 3u);
+  Ref<Derived> moved = refgc::static_ref_cast<Derived>(std::move(b));
+  EXPECT_EQ(moved->refcount(), 3u);
+}
+
+TEST_F(RefTest, RefFromRawPointerAddsAReference) {
+  // api.md: Ref<Node>(this) adds one reference, like boost::intrusive_ptr.
+  auto x = make<Base>();
+  Base* raw = x.get();
+  Ref<Base> again(raw);
+  EXPECT_EQ(x->refcount(), 2u);
+}
+
+TEST_F(RefTest, IdIsTheAddressAndIsComparesIdentity) {
+  // Seed behaviour 19.
+  auto x = make<Base>();
+  Ref<Base> alias = x;
+  auto other = make<Base>();
+  EXPECT_EQ(refgc::id(x), reinterpret_cast<std::uintptr_t>(x.get()));
+  EXPECT_EQ(refgc::id(x), refgc::id(alias));
+  EXPECT_TRUE(refgc::is(x, alias));
+  EXPECT_FALSE(refgc::is(x, other));
+  EXPECT_NE(x, other);
+}
+
+TEST_F(RefTest, AFreedAddressMayBeReusedAtOnce) {
+  // Seed behaviour 21: id(A()) == id(A()) is True in CPython (free list).
+  std::uintptr_t first = refgc::id(make<Base>());
+  std::uintptr_t second = refgc::id(make<Base>());
+  EXPECT_EQ(first, second);
+}
+
+TEST_F(RefTest, HashingARefHashesTheIdentity) {
+  auto x = make<Base>();
+  Ref<Base> alias = x;
+  std::unordered_set<Ref<Base>> set{x, alias, make<Base>()};
+  EXPECT_EQ(set.size(), 2u);
+  EXPECT_EQ(std::hash<Ref<Base>>{}(x), std::hash<Ref<Base>>{}(alias));
+}
+
+TEST_F(RefTest, EmptyRefsCompareEqualToNullAndReportNothing) {
+  Ref<Base> empty;
+  EXPECT_TRUE(empty == nullptr);
+  EXPECT_FALSE(empty);
+  EXPECT_EQ(refgc::getrefcount(empty), 0u);
+  EXPECT_EQ(refgc::getsizeof(empty), 0u);
+  Ref<Base> x = make<Base>();
+  x = nullptr;
+  EXPECT_FALSE(x);
+}
+
+TEST_F(RefTest, GetsizeofIsTheShallowSizeWithTheHeader) {
+  // Seed behaviour 65: shallow size; a list adds its element array.
+  auto b = make<Base>();
+  EXPECT_EQ(refgc::getsizeof(b), sizeof(Base));
+  auto d = make<Derived>();
+  EXPECT_EQ(refgc::getsizeof(Ref<Base>(d)), sizeof(Derived));
+  auto list = make<refgc::List<refgc::Int>>();
+  const std::size_t empty = refgc::getsizeof(list);
+  for (int i = 0; i < 1000; ++i) list->append(make<refgc::Int>(i));
+  EXPECT_GE(refgc::getsizeof(list), empty + 1000 * sizeof(void*));
+}
+
+TEST_F(RefTest, SubtleReleaseAndAdoptRoundTripWithoutCounting) {
+  auto x = make<Base>();
+  Ref<Base> y = x;
+  Base* raw = refgc::subtle::release(std::move(y));
+  EXPECT_EQ(x->refcount(), 2u);
+  Ref<Base> back = refgc::subtle::adopt(raw);
+  EXPECT_EQ(x->refcount(), 2u);
+  refgc::subtle::incref(*x);
+  EXPECT_EQ(x->refcount(), 3u);
+  refgc::subtle::decref(*x);
+  EXPECT_EQ(x->refcount(), 2u);
+}
+
+}  // namespace

@@ -1,0 +1,470 @@
+// bench/harness/workloads.h: the workloads W1-W7 and the pause curve, written
+// once against the System interface below; each adapter (bench/adapters/)
+// supplies one System. The numbers are defined in shared/spec/benchmarks.md.
+//
+// The System interface ("an object with two reference fields"):
+//
+//   static constexpr const char* kName;        "refgc", "shared_ptr", ...
+//   using Handle;                              strong handle; default = null
+//   template <class T> using Vector;           a container that keeps Handles
+//                                              visible to the system (Boehm
+//                                              needs memory it scans)
+//   static void init();                        once per process, first
+//   static Handle make();                      new node, both fields null
+//   static void set_a(const Handle&, Handle);  node.a = value
+//   static void set_b(const Handle&, Handle);  node.b = value
+//   static std::size_t requested_bytes();      bytes asked of the allocator per node
+//   static std::size_t allocator_bytes();      the allocator's bytes in use/reserved
+//
+// Optional capabilities, detected with `requires`:
+//   kRefCounted (bool)                         dropping the last handle frees
+//   collect() -> size_t                        full collection; returns the number
+//                                              of unreachable objects found
+//                                              (kCountsGarbage says if it knows)
+//   collect_young()                            generation-0 collection
+//   disable_auto() / enable_auto()             automatic collection off / on
+//   using List; make_list(); list_append()     a traced list of nodes
+//   using Nest; nest(Nest inner)               a list holding one list (W5)
+//   note() -> std::string                      a remark attached to results
+#pragma once
+
+#include <sys/resource.h>
+#include <sys/single_threaded.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "harness.h"
+#include "registry.h"
+
+namespace bench {
+
+template <class S>
+concept System = requires(const typename S::Handle& h, typename S::Handle v) {
+  { S::kName } -> std::convertible_to<const char*>;
+  { S::make() } -> std::same_as<typename S::Handle>;
+  S::set_a(h, std::move(v));
+  S::set_b(h, std::move(v));
+  { S::requested_bytes() } -> std::convertible_to<std::size_t>;
+  { S::allocator_bytes() } -> std::convertible_to<std::size_t>;
+  S::init();
+  typename S::template Vector<typename S::Handle>;
+};
+
+template <class S>
+concept Collecting = System<S> && requires {
+  { S::collect() } -> std::convertible_to<std::size_t>;
+  S::disable_auto();
+  S::enable_auto();
+};
+
+template <class S>
+concept Generational = Collecting<S> && requires { S::collect_young(); };
+
+template <class S>
+concept RefCounted = System<S> && S::kRefCounted;
+
+template <class S>
+concept HasLists = System<S> && requires(typename S::List& l, typename S::Handle h) {
+  { S::make_list() } -> std::same_as<typename S::List>;
+  S::list_append(l, std::move(h));
+};
+
+template <class S>
+concept HasNest = System<S> && requires(typename S::Nest n) {
+  { S::nest(std::move(n)) } -> std::same_as<typename S::Nest>;
+};
+
+// S::List when the system has lists, else a placeholder.
+template <class S>
+struct list_of {
+  using type = std::nullptr_t;
+};
+template <HasLists S>
+struct list_of<S> {
+  using type = typename S::List;
+};
+
+template <class S>
+std::string note_of() {
+  if constexpr (requires { S::note(); }) {
+    return S::note();
+  } else {
+    return {};
+  }
+}
+
+// Median and minimum of in-process samples.
+struct Stats {
+  double median = 0;
+  double min = 0;
+};
+inline Stats stats_of(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  Stats s;
+  if (v.empty()) return s;
+  s.min = v.front();
+  const std::size_t m = v.size() / 2;
+  s.median = v.size() % 2 ? v[m] : 0.5 * (v[m - 1] + v[m]);
+  return s;
+}
+
+// ---------------------------------------------------------------------------
+// W1: copy + destroy one strong handle, 100M times, one thread.
+// variant "never-threaded": this process never starts a thread.
+// variant "threaded": it starts and joins one thread first (libstdc++'s
+// shared_ptr then uses atomic instructions for good).
+// ---------------------------------------------------------------------------
+template <System S>
+void w1_copy_destroy(const Options& o) {
+  const bool threaded = o.variant == "threaded";
+  if (!threaded && o.variant != "never-threaded") fail("W1 variant: never-threaded | threaded");
+  if (threaded) std::thread([] {}).join();
+  if (static_cast<bool>(__libc_single_threaded) == threaded)
+    fail("W1: __libc_single_threaded does not match the variant");
+  S::init();
+  const std::size_t n = o.n_or(100'000'000);
+  typename S::Handle h = S::make();
+  auto loop = [&](std::size_t count) {
+    for (std::size_t i = 0; i < count; ++i) {
+      typename S::Handle copy(h);  // +1
+      do_not_optimize(copy);       // the count is in memory here
+    }                              // -1
+  };
+  loop(n / 50);  // warm-up
+  const double s = time_it([&] { loop(n); });
+  Result("W1/" + o.variant, S::kName, s * 1e9 / static_cast<double>(n), "ns/op")
+      .field("n", static_cast<double>(n))
+      .flag("single_threaded", static_cast<bool>(__libc_single_threaded))
+      .emit();
+}
+
+// ---------------------------------------------------------------------------
+// W2: create one object with two reference fields and drop it at once, 10M times.
+// ---------------------------------------------------------------------------
+template <System S>
+void w2_create_drop(const Options& o) {
+  S::init();
+  const std::size_t n = o.n_or(10'000'000);
+  auto loop = [&](std::size_t count) {
+    for (std::size_t i = 0; i < count; ++i) {
+      typename S::Handle h = S::make();
+      do_not_optimize(h);
+    }  // dropped here (Boehm: unreachable from here on)
+  };
+  loop(n / 20);  // warm-up: pools and free lists exist
+  const double s = time_it([&] { loop(n); });
+  Result("W2", S::kName, s * 1e9 / static_cast<double>(n), "ns/object")
+      .field("n", static_cast<double>(n))
+      .field("note", note_of<S>())
+      .emit();
+}
+
+// ---------------------------------------------------------------------------
+// W3: 1M two-object cycles, automatic collection off, all handles dropped;
+// one full collection, timed. A counting collector must report 2,000,000.
+// ---------------------------------------------------------------------------
+template <Collecting S>
+void w3_cycles(const Options& o) {
+  S::init();
+  S::disable_auto();
+  const std::size_t pairs = o.n_or(1'000'000);
+  {
+    typename S::template Vector<typename S::Handle> hold;
+    hold.reserve(2 * pairs);
+    for (std::size_t i = 0; i < pairs; ++i) {
+      typename S::Handle a = S::make();
+      typename S::Handle b = S::make();
+      S::set_a(a, b);
+      S::set_a(b, a);
+      hold.push_back(std::move(a));
+      hold.push_back(std::move(b));
+    }
+  }  // every handle dropped (the vector's storage too)
+  std::size_t found = 0;
+  const double s = time_it([&] { found = S::collect(); });
+  if (S::kCountsGarbage && found != 2 * pairs)
+    fail(std::string("W3: ") + S::kName + " collect() returned " + std::to_string(found) +
+         ", expected " + std::to_string(2 * pairs));
+  const double objects = 2.0 * static_cast<double>(pairs);
+  Result("W3", S::kName, s * 1e9 / objects, "ns/freed object")
+      .field("total_ms", s * 1e3)
+      .field("collected", S::kCountsGarbage ? static_cast<double>(found) : -1.0)
+      .field("note", note_of<S>())
+      .emit();
+}
+
+// ---------------------------------------------------------------------------
+// Heap shapes for W4 and the pause curve.
+// ---------------------------------------------------------------------------
+
+// A balanced binary tree of exactly n nodes (pre-order allocation).
+template <System S>
+typename S::Handle build_tree(std::size_t n) {
+  if (n == 0) return {};
+  typename S::Handle root = S::make();
+  const std::size_t left = (n - 1) / 2;
+  S::set_a(root, build_tree<S>(left));
+  S::set_b(root, build_tree<S>(n - 1 - left));
+  return root;
+}
+
+// "list + chain": one list holding n-1 nodes, node i's `a` is node i+1.
+// n tracked objects in all.
+template <HasLists S>
+typename S::List build_list_chain(std::size_t n) {
+  typename S::List list = S::make_list();
+  typename S::Handle prev{};
+  for (std::size_t i = 0; i + 1 < n; ++i) {
+    typename S::Handle node = S::make();
+    if (prev) S::set_a(prev, node);
+    prev = node;
+    S::list_append(list, std::move(node));
+  }
+  return list;
+}
+
+// A chain of `len` new nodes; returns its head.
+template <System S>
+typename S::Handle build_chain(std::size_t len) {
+  typename S::Handle head{};
+  for (std::size_t i = 0; i < len; ++i) {
+    typename S::Handle node = S::make();
+    S::set_a(node, std::move(head));
+    head = std::move(node);
+  }
+  return head;
+}
+
+// ---------------------------------------------------------------------------
+// W4: 1M live tracked objects, no garbage. Full collection time; young
+// collection time, empty and with 1,000 new objects.
+// variant: "tree" or "list+chain".
+// ---------------------------------------------------------------------------
+template <Collecting S>
+void w4_live_heap(const Options& o) {
+  S::init();
+  S::disable_auto();
+  const std::size_t n = o.n_or(1'000'000);
+  const std::string shape = o.variant.empty() ? "tree" : o.variant;
+  const std::string label = shape + "/old=" + size_label(n);
+  typename S::Handle tree{};
+  typename list_of<S>::type list{};
+  if (shape == "tree") {
+    tree = build_tree<S>(n);
+  } else if (shape == "list+chain") {
+    if constexpr (HasLists<S>) {
+      list = build_list_chain<S>(n);
+    }
+  } else {
+    fail("W4 variant: tree | list+chain");
+  }
+  S::collect();  // everything now sits in the oldest generation
+
+  const int full_reps = o.inner_or(5);
+  std::vector<double> full;
+  for (int i = 0; i < full_reps; ++i) {
+    std::size_t found = 0;
+    full.push_back(time_it([&] { found = S::collect(); }));
+    if (S::kCountsGarbage && found != 0) fail("W4: the live heap has garbage");
+  }
+  const Stats fs = stats_of(full);
+  Result("W4/full/" + label, S::kName, fs.median * 1e9 / static_cast<double>(n), "ns/live object")
+      .field("min", fs.min * 1e9 / static_cast<double>(n))
+      .field("median_ms", fs.median * 1e3)
+      .field("inner", full_reps)
+      .field("note", note_of<S>())
+      .emit();
+
+  if constexpr (Generational<S>) {
+    std::vector<double> empty;
+    for (int i = 0; i < 200; ++i) empty.push_back(time_it([&] { S::collect_young(); }));
+    const Stats es = stats_of(empty);
+    Result("W4/young-empty/" + label, S::kName, es.median * 1e6, "us")
+        .field("min", es.min * 1e6)
+        .field("inner", 200)
+        .emit();
+
+    std::vector<double> with_new;
+    typename S::template Vector<typename S::Handle> keep;
+    for (int i = 0; i < 30; ++i) {
+      keep.push_back(build_chain<S>(1000));  // 1,000 new tracked objects
+      with_new.push_back(time_it([&] { S::collect_young(); }));
+    }
+    const Stats ws = stats_of(with_new);
+    Result("W4/young-1000/" + label, S::kName, ws.median * 1e6, "us")
+        .field("min", ws.min * 1e6)
+        .field("inner", 30)
+        .emit();
+  }
+  do_not_optimize(tree);
+  do_not_optimize(list);
+}
+
+// ---------------------------------------------------------------------------
+// Pause against heap size: full collection of a balanced tree of n live nodes.
+// ---------------------------------------------------------------------------
+template <Collecting S>
+void pause_curve(const Options& o) {
+  S::init();
+  S::disable_auto();
+  const std::size_t n = o.n_or(1'000'000);
+  typename S::Handle tree = build_tree<S>(n);
+  S::collect();
+  std::vector<double> t;
+  const int reps = o.inner_or(3);
+  for (int i = 0; i < reps; ++i) t.push_back(time_it([&] { S::collect(); }));
+  const Stats st = stats_of(t);
+  Result("pause/" + size_label(n), S::kName, st.median * 1e3, "ms")
+      .field("min", st.min * 1e3)
+      .field("live_objects", static_cast<double>(n))
+      .field("inner", reps)
+      .emit();
+  do_not_optimize(tree);
+}
+
+// ---------------------------------------------------------------------------
+// W5: a long chain (each node holds the next) loses its head. Run in a child
+// process so that a system whose destruction recurses (stack overflow) is
+// reported as "crashed (signal N)" instead of taking the suite down.
+// variant "chain" (default 10M) or "nested-lists" (default 1M, refgc::List).
+// ---------------------------------------------------------------------------
+
+// Runs body() in a forked child. Returns 0 if it exited normally, else the
+// signal that ended it (-1 for a non-zero exit status).
+template <class F>
+int run_in_child(F&& body) {
+  std::fflush(stdout);
+  const pid_t pid = fork();
+  if (pid < 0) fail("fork failed");
+  if (pid == 0) {
+    rlimit no_core{0, 0};
+    setrlimit(RLIMIT_CORE, &no_core);
+    body();
+    std::fflush(stdout);
+    _exit(0);  // no atexit handlers: the measurement is over
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (WIFSIGNALED(status)) return WTERMSIG(status);
+  return WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+template <System S>
+void w5_drop_chain(const Options& o) {
+  const std::string kind = o.variant.empty() ? "chain" : o.variant;
+  const bool nested = kind == "nested-lists";
+  if (!nested && kind != "chain") fail("W5 variant: chain | nested-lists");
+  const std::size_t n = o.n_or(nested ? 1'000'000 : 10'000'000);
+  const std::string metric = "W5/" + kind + "-" + size_label(n);
+  const int sig = run_in_child([&] {
+    S::init();
+    double s = 0;
+    if (nested) {
+      if constexpr (HasNest<S>) {
+        typename S::Nest l{};
+        for (std::size_t i = 0; i < n; ++i) l = S::nest(std::move(l));
+        s = time_it([&] { l = typename S::Nest(); });
+      } else {
+        fail(std::string("W5 nested-lists: no list type in ") + S::kName);
+      }
+    } else {
+      typename S::Handle head = build_chain<S>(n);
+      s = time_it([&] { head = typename S::Handle(); });
+    }
+    Result(metric + "/time", S::kName, s * 1e9 / static_cast<double>(n), "ns/object")
+        .field("total_ms", s * 1e3)
+        .field("note", note_of<S>())
+        .emit();
+    Result(metric + "/peak-rss", S::kName,
+           static_cast<double>(peak_rss_bytes()) / (1024.0 * 1024.0), "MiB")
+        .emit();
+  });
+  if (sig > 0) {
+    crashed_result(metric + "/time", S::kName, "ns/object", sig).emit();
+    crashed_result(metric + "/peak-rss", S::kName, "MiB", sig).emit();
+  } else if (sig < 0) {
+    fail("W5 child failed");
+  }
+}
+
+// The chain length at which dropping the head first crashes, found by
+// bisection in child processes (1% precision).
+template <System S>
+void w5_crash_threshold(const Options& o) {
+  auto crashes = [](std::size_t len) {
+    return run_in_child([&] {
+             S::init();
+             typename S::Handle head = build_chain<S>(len);
+             head = typename S::Handle();
+           }) != 0;
+  };
+  std::size_t lo = 1000, hi = o.n_or(10'000'000);
+  if (!crashes(hi)) {
+    Result("W5/crash-threshold", S::kName, static_cast<double>(hi), "nodes")
+        .flag("crashed", false)
+        .emit();
+    return;
+  }
+  while (hi - lo > lo / 100) {
+    const std::size_t mid = lo + (hi - lo) / 2;
+    (crashes(mid) ? hi : lo) = mid;
+  }
+  Result("W5/crash-threshold", S::kName, static_cast<double>(hi), "nodes")
+      .flag("crashed", true)
+      .emit();
+}
+
+// ---------------------------------------------------------------------------
+// W7: bytes per live object with two reference fields, over 1M objects.
+// ---------------------------------------------------------------------------
+template <System S>
+void w7_footprint(const Options& o) {
+  S::init();
+  const std::size_t n = o.n_or(1'000'000);
+  // The holder is allocated and touched before the baseline.
+  typename S::template Vector<typename S::Handle> hold(n);
+  const std::size_t rss0 = current_rss_bytes();
+  const std::size_t alloc0 = S::allocator_bytes();
+  for (std::size_t i = 0; i < n; ++i) hold[i] = S::make();
+  const std::size_t alloc1 = S::allocator_bytes();
+  const std::size_t rss1 = current_rss_bytes();
+  const double per = 1.0 / static_cast<double>(n);
+  Result("W7/requested", S::kName, static_cast<double>(S::requested_bytes()), "B/object").emit();
+  Result("W7/allocator", S::kName, static_cast<double>(alloc1 - alloc0) * per, "B/object")
+      .field("note", note_of<S>())
+      .emit();
+  Result("W7/rss", S::kName, (static_cast<double>(rss1) - static_cast<double>(rss0)) * per,
+         "B/object")
+      .emit();
+  do_not_optimize(hold);
+}
+
+// ---------------------------------------------------------------------------
+// Registration: every workload the system's capabilities allow.
+// ---------------------------------------------------------------------------
+template <System S>
+void add_workloads(std::vector<Entry>& out) {
+  if constexpr (!requires { S::kNoHandleCopy; }) {
+    out.push_back({"W1", S::kName, "never-threaded|threaded", &w1_copy_destroy<S>});
+  }
+  out.push_back({"W2", S::kName, "", &w2_create_drop<S>});
+  if constexpr (Collecting<S>) {
+    out.push_back({"W3", S::kName, "", &w3_cycles<S>});
+    out.push_back({"W4", S::kName, HasLists<S> ? "tree|list+chain" : "tree", &w4_live_heap<S>});
+    out.push_back({"pause", S::kName, "", &pause_curve<S>});
+  }
+  if constexpr (RefCounted<S>) {
+    out.push_back({"W5", S::kName, HasNest<S> ? "chain|nested-lists" : "chain", &w5_drop_chain<S>});
+    out.push_back({"W5-threshold", S::kName, "", &w5_crash_threshold<S>});
+  }
+  out.push_back({"W7", S::kName, "", &w7_footprint<S>});
+}
+
+}  // namespace bench

@@ -1,0 +1,63 @@
+// tests/support/gc_fixture.h: a fixture that hides collection mechanics.
+// SetUp: two full collections (nothing pending), automatic collection off.
+// TearDown: every gc setting restored, garbage cleared, and two collections.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <refgc/refgc.h>
+
+#include <string>
+#include <vector>
+
+namespace refgc_test {
+
+class GcTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    saved_threshold_ = refgc::gc::get_threshold();
+    saved_enabled_ = refgc::gc::isenabled();
+    saved_debug_ = refgc::gc::get_debug();
+    refgc::gc::collect();
+    refgc::gc::collect();
+    refgc::gc::disable();
+  }
+  void TearDown() override {
+    refgc::gc::callbacks().clear();
+    refgc::gc::set_debug(saved_debug_);
+    refgc::gc::garbage().clear();
+    refgc::gc::set_threshold(saved_threshold_[0], saved_threshold_[1], saved_threshold_[2]);
+    refgc::gc::collect();
+    refgc::gc::collect();
+    if (saved_enabled_) refgc::gc::enable();
+  }
+
+ private:
+  std::array<int, 3> saved_threshold_{};
+  bool saved_enabled_ = true;
+  int saved_debug_ = 0;
+};
+
+// Captures what goes to the unraisable hook while alive.
+class UnraisableCapture {
+ public:
+  UnraisableCapture() {
+    old_ = refgc::set_unraisable_hook([this](const refgc::Unraisable& u) {
+      objects.push_back(u.object);
+      messages.push_back(u.what());
+    });
+  }
+  ~UnraisableCapture() { refgc::set_unraisable_hook(std::move(old_)); }
+  std::vector<std::string> objects;
+  std::vector<std::string> messages;
+
+ private:
+  refgc::UnraisableHook old_;
+};
+
+// A log shared by test objects: finalizers and destructors append to it.
+inline std::vector<std::string>& event_log() {
+  static std::vector<std::string> log;
+  return log;
+}
+
+}  // namespace refgc_test
