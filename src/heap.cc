@@ -32,14 +32,32 @@ struct ImplicitHold {
 thread_local ImplicitHold implicit_hold;
 thread_local bool released_by_unlock = false;
 
+// At process exit: finalize the default heap's pending cyclic garbage, even
+// with automatic collection disabled (CPython's shutdown collection). By now
+// the main thread's implicit hold may already have been released (thread
+// locals die before atexit handlers run), so take the heap if nobody has it.
 void exit_collection() {
   Heap& h = Heap::default_heap();
   HeapImpl& impl = h.impl();
-  if (impl.owner.load() != std::this_thread::get_id()) return;  // held elsewhere
+  const std::thread::id me = std::this_thread::get_id();
+  bool locked_here = false;
+  if (impl.owner.load() != me) {
+    if (!impl.mutex.try_lock()) return;  // another thread holds it: leave it alone
+    impl.owner.store(me);
+    locked_here = true;
+  }
   Heap* saved = tls.heap;
   tls.heap = &h;
-  impl.collect_with_callbacks(2);
+  if (!impl.collecting) {
+    impl.collecting = true;
+    impl.collect_with_callbacks(2);
+    impl.collecting = false;
+  }
   tls.heap = saved;
+  if (locked_here) {
+    impl.owner.store(std::thread::id{});
+    impl.mutex.unlock();
+  }
 }
 
 Heap& acquire_default() {

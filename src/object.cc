@@ -59,10 +59,11 @@ void* Object::operator new(std::size_t size) {
 }
 
 void Object::operator delete(void* p, std::size_t size) noexcept {
-  detail::current_impl().pool.free(p, size);
-  // Mark the slot dead so that a later use is caught (refcount 0, state freed).
+  // Mark the slot dead so that a later use is caught (refcount 0, state
+  // freed); the pool keeps small slots mapped, so the mark stays readable.
   std::uint32_t words[2] = {0, detail::kFreed};
   std::memcpy(static_cast<char*>(p) + sizeof(void*), words, sizeof words);
+  detail::current_impl().pool.free(p, size);
 }
 
 void Tracer::take(Object* referent) noexcept { detail::decref(referent); }
@@ -72,6 +73,15 @@ namespace detail {
 namespace {
 
 constexpr int kTrashLimit = 50;
+
+// Owns this thread's deferred-deallocation list; frees it at thread exit.
+struct TrashOwner {
+  ~TrashOwner() {
+    delete tls.trash;
+    tls.trash = nullptr;
+  }
+};
+thread_local TrashOwner trash_owner;
 
 std::string demangle(const char* mangled) {
   int status = 0;
@@ -169,7 +179,10 @@ void dealloc(Object* o) noexcept {
   if (ObjectAccess::state(o) != kUntracked) heap.untrack(o);
   if (ts.trash_nesting >= kTrashLimit) {
     try {
-      if (ts.trash == nullptr) ts.trash = new std::vector<Object*>();
+      if (ts.trash == nullptr) {
+        (void)&trash_owner;  // registers the thread-exit cleanup
+        ts.trash = new std::vector<Object*>();
+      }
       ts.trash->push_back(o);
       return;
     } catch (const std::bad_alloc&) {

@@ -365,20 +365,29 @@ void w5_drop_chain(const Options& o) {
   const std::string metric = "W5/" + kind + "-" + size_label(n);
   const int sig = run_in_child([&] {
     S::init();
+    const double per = 1e9 / static_cast<double>(n);
+    auto report_build = [&](double build) {
+      Result(metric + "/build", S::kName, build * per, "ns/object")
+          .field("total_ms", build * 1e3)
+          .emit();  // printed before the drop: survives a crash in it
+    };
     double s = 0;
     if (nested) {
       if constexpr (HasNest<S>) {
         typename S::Nest l{};
-        for (std::size_t i = 0; i < n; ++i) l = S::nest(std::move(l));
+        report_build(time_it([&] {
+          for (std::size_t i = 0; i < n; ++i) l = S::nest(std::move(l));
+        }));
         s = time_it([&] { l = typename S::Nest(); });
       } else {
         fail(std::string("W5 nested-lists: no list type in ") + S::kName);
       }
     } else {
-      typename S::Handle head = build_chain<S>(n);
+      typename S::Handle head{};
+      report_build(time_it([&] { head = build_chain<S>(n); }));
       s = time_it([&] { head = typename S::Handle(); });
     }
-    Result(metric + "/time", S::kName, s * 1e9 / static_cast<double>(n), "ns/object")
+    Result(metric + "/time", S::kName, s * per, "ns/object")
         .field("total_ms", s * 1e3)
         .field("note", note_of<S>())
         .emit();

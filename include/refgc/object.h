@@ -155,20 +155,36 @@ static_assert(sizeof(void*) != 8 || sizeof(Object) == 16,
 
 namespace detail {
 
-// Internal access to the header. Not API.
+// Internal access to the header. Not API. The words are read through their
+// fixed offsets (after the vtable pointer) rather than as members, so that the
+// always-on checks may look at a dead object's header without a member access
+// through an invalid vtable (which UBSan's vptr check would report first).
 struct ObjectAccess {
-  static std::uint32_t& rc(Object* o) noexcept { return o->rc_; }
-  static std::uint32_t rc(const Object* o) noexcept { return o->rc_; }
-  static std::uint32_t& gc(Object* o) noexcept { return o->gc_; }
-  static std::uint32_t gc(const Object* o) noexcept { return o->gc_; }
-  static std::uint32_t state(const Object* o) noexcept { return o->gc_ & kStateMask; }
-  static std::uint32_t index(const Object* o) noexcept { return o->gc_ >> kIndexShift; }
+  static constexpr std::size_t kRcOffset = sizeof(void*);
+  static constexpr std::size_t kGcOffset = sizeof(void*) + sizeof(std::uint32_t);
+  static std::uint32_t& word(Object* o, std::size_t offset) noexcept {
+    return *reinterpret_cast<std::uint32_t*>(reinterpret_cast<char*>(o) + offset);
+  }
+  static std::uint32_t word(const Object* o, std::size_t offset) noexcept {
+    return *reinterpret_cast<const std::uint32_t*>(reinterpret_cast<const char*>(o) + offset);
+  }
+  static std::uint32_t& rc(Object* o) noexcept { return word(o, kRcOffset); }
+  static std::uint32_t rc(const Object* o) noexcept { return word(o, kRcOffset); }
+  static std::uint32_t& gc(Object* o) noexcept { return word(o, kGcOffset); }
+  static std::uint32_t gc(const Object* o) noexcept { return word(o, kGcOffset); }
+  static std::uint32_t state(const Object* o) noexcept { return gc(o) & kStateMask; }
+  static std::uint32_t index(const Object* o) noexcept { return gc(o) >> kIndexShift; }
   static void set_state(Object* o, std::uint32_t s) noexcept {
-    o->gc_ = (o->gc_ & ~std::uint32_t{kStateMask}) | s;
+    gc(o) = (gc(o) & ~std::uint32_t{kStateMask}) | s;
   }
   static void set_slot(Object* o, std::uint32_t s, std::uint32_t index) noexcept {
-    o->gc_ = (o->gc_ & ((1u << kIndexShift) - 1) & ~std::uint32_t{kStateMask}) |
-             (index << kIndexShift) | s;
+    gc(o) = (gc(o) & ((1u << kIndexShift) - 1) & ~std::uint32_t{kStateMask}) |
+            (index << kIndexShift) | s;
+  }
+  // Checks the offsets above against the real layout (called once in a test).
+  static bool layout_matches(const Object* o) noexcept {
+    return reinterpret_cast<const char*>(&o->rc_) == reinterpret_cast<const char*>(o) + kRcOffset &&
+           reinterpret_cast<const char*>(&o->gc_) == reinterpret_cast<const char*>(o) + kGcOffset;
   }
   template <class T, class... Args>
   static T* create(Args&&... args) {

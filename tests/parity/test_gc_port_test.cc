@@ -14,7 +14,6 @@
 #include <cstdio>
 #include <functional>
 #include <ostream>
-#include <regex>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -117,8 +116,6 @@ struct Lazarus : Object {
   }
 };
 
-std::uintptr_t addr(const Object* o) { return reinterpret_cast<std::uintptr_t>(o); }
-
 bool contains_object(const std::vector<Ref<Object>>& v, const Object* o) {
   return std::any_of(v.begin(), v.end(), [&](const Ref<Object>& r) { return r.get() == o; });
 }
@@ -133,6 +130,21 @@ std::string hex_addr(const Object* o) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%p", static_cast<const void*>(o));
   return buf;
+}
+
+// True for `prefix` + "<digits>.<4 digits>s elapsed" (CPython's "%.4fs").
+bool is_done_line(const std::string& line, const std::string& prefix) {
+  if (line.rfind(prefix, 0) != 0) return false;
+  std::string rest = line.substr(prefix.size());
+  const std::string suffix = "s elapsed";
+  if (rest.size() <= suffix.size() + 5 || rest.substr(rest.size() - suffix.size()) != suffix)
+    return false;
+  rest.resize(rest.size() - suffix.size());
+  const std::size_t dot = rest.find('.');
+  if (dot == 0 || dot == std::string::npos || rest.size() - dot - 1 != 4) return false;
+  for (std::size_t k = 0; k < rest.size(); ++k)
+    if (k != dot && (rest[k] < '0' || rest[k] > '9')) return false;
+  return true;
 }
 
 // Saves and restores the collector's global state around each test: the
@@ -411,6 +423,21 @@ TEST_F(TestGcPort, MillionDeepReachableStructureSurvivesCollect) {
   EXPECT_TRUE(contains_object(gc::get_objects(2), head.get()));
   head.reset();  // refcount cascade, bounded by the trashcan
   EXPECT_EQ(Counted::live, 0);
+  EXPECT_EQ(gc::collect(), 0u);
+}
+
+// cpython-semantics §4 ("Nested lists 10^6 deep", "gc.collect() while a
+// 10^6-deep nested list is reachable: ok, returns 0"); test_gc.py::test_trashcan
+TEST_F(TestGcPort, MillionDeepNestedListSurvivesCollectAndIsFreed) {
+  constexpr std::size_t kDepth = 1000000;
+  auto l = make<PyList>();
+  const std::size_t before = refgc::Heap::current().live_objects();
+  for (std::size_t i = 0; i < kDepth; ++i) l = make<PyList>(std::vector<Ref<Object>>{l});
+  EXPECT_EQ(refgc::Heap::current().live_objects(), before + kDepth);
+  EXPECT_EQ(gc::collect(), 0u);
+  EXPECT_EQ(refgc::Heap::current().live_objects(), before + kDepth);
+  l.reset();  // l = None: a million nested deallocations, bounded by the trashcan
+  EXPECT_EQ(refgc::Heap::current().live_objects(), before - 1);
   EXPECT_EQ(gc::collect(), 0u);
 }
 
@@ -787,6 +814,37 @@ TEST_F(TestGcPort, AutomaticCollectionsWithTemporariesAndFreesMatchPython) {
   EXPECT_EQ(c, (std::array<std::size_t, 3>{4, 2, 2}));
 }
 
+// cpython-semantics §1.5: the object whose allocation triggers a collection
+// is tracked only afterwards, so it stays in generation 0 and its count is
+// lost in the reset. Python run with python3 (CPython 3.11.7):
+//
+//   import gc
+//   class C: pass
+//   gc.disable(); gc.collect(); gc.collect()
+//   gc.set_threshold(2)
+//   gc.collect()
+//   a = C(); b = C(); gc.enable(); c = C(); cnt = gc.get_count(); gc.disable()
+//   def where(o): return [any(y is o for y in gc.get_objects(g)) for g in range(3)]
+//   print(where(a), where(b), where(c), cnt)
+//
+// python3 printed:
+//   [False, True, False] [False, True, False] [True, False, False] (0, 1, 0)
+TEST_F(TestGcPort, ObjectWhoseAllocationTriggersACollectionTakesNoPartInIt) {
+  using W = std::array<bool, 3>;
+  gc::set_threshold(2);
+  gc::collect();
+  auto a = make<Node>();
+  auto b = make<Node>();
+  gc::enable();
+  auto c = make<Node>();
+  const auto cnt = gc::get_count();
+  gc::disable();
+  EXPECT_EQ(where(a.get()), (W{false, true, false}));
+  EXPECT_EQ(where(b.get()), (W{false, true, false}));
+  EXPECT_EQ(where(c.get()), (W{true, false, false}));
+  EXPECT_EQ(cnt, (std::array<std::size_t, 3>{0, 1, 0}));
+}
+
 // test_gc.py::test_del: a finalizer on refcount death allocates while the
 // threshold is 1 and gc is enabled; the automatic collection it triggers
 // runs safely, and the finalizer still runs exactly once.
@@ -1004,9 +1062,11 @@ TEST_F(TestGcPort, FrozenGarbageIsNotCollectedUntilUnfrozen) {
   const std::size_t frozen = gc::get_freeze_count();
   gc::unfreeze();
   EXPECT_EQ(gc::get_freeze_count(), 0u);
-  const auto gen2 = gc::get_objects(2);
-  EXPECT_GE(gen2.size(), frozen);
-  EXPECT_TRUE(contains_object(gen2, y_addr));
+  {
+    const auto gen2 = gc::get_objects(2);  // holds references: dropped before collecting
+    EXPECT_GE(gen2.size(), frozen);
+    EXPECT_TRUE(contains_object(gen2, y_addr));
+  }
   EXPECT_EQ(gc::collect(), 1u);
 }
 
@@ -1178,9 +1238,7 @@ TEST_F(TestGcPort, DebugStatsAndCollectableLinesHaveCPythonsFormat) {
   EXPECT_EQ(lines_[2], "gc: objects in permanent generation: " + std::to_string(perm));
   EXPECT_EQ(lines_[3], "gc: collectable <Node " + a_addr + ">");
   EXPECT_EQ(lines_[4], "gc: collectable <List " + l_addr + ">");
-  EXPECT_TRUE(std::regex_match(
-      lines_[5], std::regex(R"(gc: done, 2 unreachable, 0 uncollectable, \d+\.\d{4}s elapsed)")))
-      << lines_[5];
+  EXPECT_TRUE(is_done_line(lines_[5], "gc: done, 2 unreachable, 0 uncollectable, ")) << lines_[5];
   // Without debug flags nothing is written.
   lines_.clear();
   auto b = make<Node>();

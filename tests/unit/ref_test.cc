@@ -28,6 +28,8 @@ TEST_F(RefTest, HeaderIsSixteenBytes) {
   // design.md: "Aim for 16 bytes"; CPython spends 32 per tracked object.
   EXPECT_EQ(sizeof(refgc::Object), 16u);
   EXPECT_EQ(sizeof(Ref<Base>), sizeof(void*));
+  auto x = make<Base>();
+  EXPECT_TRUE(refgc::detail::ObjectAccess::layout_matches(x.get()));
 }
 
 TEST_F(RefTest, MakeGivesRefcountOneAndGetrefcountReportsTwo) {

@@ -10,10 +10,11 @@
 #   LDFLAGS          extra link flags
 #   PKG_CONFIG       pkg-config program (default: pkg-config)
 #   PKG_CONFIG_PATH  where refgc.pc is, e.g. <prefix>/lib/pkgconfig
-#   REFGC_PREFIX     the prefix refgc was really installed to, when it is not
-#                    the one recorded in refgc.pc (`cmake --install --prefix`);
-#                    passed as --define-variable=prefix=..., and the include
-#                    directory pkg-config reports must lie under it
+#   REFGC_PREFIX     the prefix refgc was installed to: the include directory
+#                    pkg-config reports must lie under it. If refgc.pc records
+#                    another prefix (it is configured with CMAKE_INSTALL_PREFIX,
+#                    which `cmake --install --prefix` does not change), the
+#                    script says so and passes --define-variable=prefix=...
 #   OUT              where to write the executable (default: ./app)
 #
 # Exit status: that of the failing step, the program's own, or 77 (skipped)
@@ -30,22 +31,30 @@ if ! command -v "$pkg_config" >/dev/null 2>&1; then
   exit 77
 fi
 
+# A relocatable refgc.pc (prefix=${pcfiledir}/...) already points into
+# REFGC_PREFIX; one that records the configure-time CMAKE_INSTALL_PREFIX needs
+# --define-variable=prefix=$REFGC_PREFIX.
 set --
-if [ -n "${REFGC_PREFIX:-}" ]; then
-  set -- "--define-variable=prefix=$REFGC_PREFIX"
-fi
-
-"$pkg_config" "$@" --exists --print-errors refgc
-includedir=$("$pkg_config" "$@" --variable=includedir refgc)
+"$pkg_config" --exists --print-errors refgc
+includedir=$("$pkg_config" --variable=includedir refgc)
 if [ -n "${REFGC_PREFIX:-}" ]; then
   case "$includedir" in
     "$REFGC_PREFIX"/*) ;;
-    *) echo "build.sh: pkg-config reports includedir '$includedir', not under '$REFGC_PREFIX'" >&2
-       exit 1 ;;
+    *)
+      echo "note: refgc.pc is not relocatable (includedir=$includedir);" \
+           "using --define-variable=prefix=$REFGC_PREFIX"
+      set -- "--define-variable=prefix=$REFGC_PREFIX"
+      includedir=$("$pkg_config" "$@" --variable=includedir refgc)
+      case "$includedir" in
+        "$REFGC_PREFIX"/*) ;;
+        *) echo "build.sh: pkg-config reports includedir '$includedir', not under '$REFGC_PREFIX'" >&2
+           exit 1 ;;
+      esac
+      ;;
   esac
 fi
 flags=$("$pkg_config" "$@" --cflags --libs refgc)
-echo "pkg-config $* --cflags --libs refgc: $flags"
+echo "pkg-config${*:+ $*} --cflags --libs refgc: $flags"
 
 mkdir -p "$(dirname "$out")"
 # CXX, CXXFLAGS, LDFLAGS and the pkg-config output are split on spaces on
@@ -58,5 +67,5 @@ echo "+ $out"
 status=0
 "$out" || status=$?
 echo "app exited with status $status"
-[ "$status" -eq 77 ] && status=1  # 77 means "skipped" to CTest; not for the app
+if [ "$status" -eq 77 ]; then status=1; fi  # 77 means "skipped" to CTest
 exit "$status"

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# bench/run.sh: one command for the whole benchmark suite.
+#
+#   bench/run.sh            full run (~10 min on 2 cores): bench/results/latest.{md,json},
+#                           pause.csv, pause.svg
+#   bench/run.sh --quick    smoke run with small sizes and fewer repetitions;
+#                           results go to build/bench/results-quick/ (not the committed ones)
+#   bench/run.sh --out DIR  write the results elsewhere
+#
+# Installs what it needs when missing (Debian packages; run as root), configures
+# and builds the `bench` CMake preset (tests and examples off: only refgc_bench
+# is needed), then runs bench/tools/driver.py, which runs every variant
+# interleaved and writes the table, the JSON and the plot.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+QUICK=0
+OUT=""
+for arg in "$@"; do
+  case "$arg" in
+    --quick) QUICK=1 ;;
+    --out=*) OUT="${arg#--out=}" ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    *) echo "run.sh: unknown argument: $arg (try --help)" >&2; exit 2 ;;
+  esac
+done
+if [[ -z "$OUT" ]]; then
+  if [[ $QUICK == 1 ]]; then OUT="$ROOT/build/bench/results-quick"; else OUT="$ROOT/bench/results"; fi
+fi
+
+# --- what the suite needs --------------------------------------------------
+need_pkgs=()
+command -v cmake >/dev/null || need_pkgs+=(cmake)
+command -v ninja >/dev/null || need_pkgs+=(ninja-build)
+command -v g++ >/dev/null || need_pkgs+=(g++)
+command -v python3 >/dev/null || need_pkgs+=(python3)
+[[ -f /usr/include/gc/gc.h ]] || need_pkgs+=(libgc-dev)
+if (( ${#need_pkgs[@]} )); then
+  if [[ $(id -u) == 0 ]]; then
+    echo "run.sh: installing ${need_pkgs[*]}" >&2
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_pkgs[@]}" >/dev/null
+  else
+    echo "run.sh: missing ${need_pkgs[*]} and not root: install them (Boehm is optional)" >&2
+  fi
+fi
+
+# --- build -------------------------------------------------------------------
+cmake --preset bench -DREFGC_BUILD_TESTS=OFF -DREFGC_BUILD_EXAMPLES=OFF >/dev/null
+cmake --build --preset bench --target refgc_bench -j2
+
+# --- run -----------------------------------------------------------------------
+args=(--bin "$ROOT/build/bench/bench/refgc_bench" --build-dir "$ROOT/build/bench"
+      --out "$OUT" --command "bench/run.sh${*:+ $*}")
+[[ $QUICK == 1 ]] && args+=(--quick)
+python3 "$ROOT/bench/tools/driver.py" "${args[@]}"
+echo "run.sh: results in $OUT/latest.md" >&2

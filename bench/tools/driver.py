@@ -1,0 +1,544 @@
+#!/usr/bin/env python3
+"""Runs the benchmark suite and writes bench/results/latest.{md,json}, pause.csv
+and pause.svg. Called by bench/run.sh; stdlib only.
+
+Every measurement is one process: the C++ binary (refgc_bench) for refgc,
+shared_ptr, the intrusive pointers and Boehm, `python3 bench/python/*.py` for
+CPython. Within each repetition the systems of a workload run one after the
+other (interleaved, in an order rotated each repetition), so that a slow
+phase of a noisy machine hits every system of that workload alike. Per
+(metric, system) the median of the per-process values and the minimum of the
+per-process minima are reported; ratios are refgc's median over the anchor's.
+"""
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BENCH = os.path.dirname(HERE)
+PY = os.path.join(BENCH, "python")
+
+DISPLAY = {
+    "refgc": "refgc",
+    "refgc-nogc": "refgc, gc.disable()",
+    "intrusive": "intrusive, non-atomic (new/delete)",
+    "intrusive-atomic": "intrusive, atomic",
+    "shared_ptr": "std::shared_ptr (make_shared)",
+    "boehm": "Boehm GC_MALLOC",
+    "cpython": "CPython 3.11 __slots__",
+    "cpython-weakref": "CPython 3.11 __slots__ + __weakref__",
+}
+
+
+def label(n):
+    if n >= 1_000_000 and n % 1_000_000 == 0:
+        return f"{n // 1_000_000}M"
+    if n >= 1000 and n % 1000 == 0:
+        return f"{n // 1000}K"
+    return str(n)
+
+
+# ---------------------------------------------------------------------------
+# The plan: which processes to run, how often.
+# ---------------------------------------------------------------------------
+
+class Sizes:
+    def __init__(self, quick):
+        self.quick = quick
+        self.w1 = 10_000_000 if quick else 100_000_000
+        self.w2 = 1_000_000 if quick else 10_000_000
+        self.w3 = 100_000 if quick else 1_000_000
+        self.w4 = 100_000 if quick else 1_000_000
+        self.w4_small = 1_000
+        self.w5 = 1_000_000 if quick else 10_000_000
+        self.w5_nested = 100_000 if quick else 1_000_000
+        self.w7 = 1_000_000
+        self.pause = [1_000, 10_000, 100_000, 1_000_000] + ([] if quick else [10_000_000])
+        # repetitions (processes) per variant
+        self.reps_fast = 2 if quick else 5
+        self.reps_slow = 1 if quick else 3
+        self.reps_w5_refgc_default = 1
+
+
+class Job:
+    def __init__(self, group, system, cmd, reps):
+        self.group, self.system, self.cmd, self.reps = group, system, cmd, reps
+
+
+def plan(binary, python, sz):
+    def cxx(workload, system, variant=None, n=None):
+        cmd = [binary, "--workload", workload, "--system", system]
+        if variant:
+            cmd += ["--variant", variant]
+        if n:
+            cmd += ["--n", str(n)]
+        return cmd
+
+    def py(script, *extra):
+        return [python, os.path.join(PY, script)] + [str(e) for e in extra]
+
+    jobs = []
+    F, S = sz.reps_fast, sz.reps_slow
+    for v in ("never-threaded", "threaded"):
+        for s in ("refgc", "intrusive", "intrusive-atomic", "shared_ptr"):
+            jobs.append(Job(f"W1 {v}", s, cxx("W1", s, v, sz.w1), F))
+    for s in ("refgc", "refgc-nogc", "intrusive", "shared_ptr", "boehm"):
+        jobs.append(Job("W2", s, cxx("W2", s, n=sz.w2), F))
+    jobs.append(Job("W2", "cpython", py("w2_create_drop.py", "--n", sz.w2), F))
+    for s in ("refgc", "boehm"):
+        jobs.append(Job("W3", s, cxx("W3", s, n=sz.w3), F))
+    jobs.append(Job("W3", "cpython", py("w3_cycles.py", "--n", sz.w3), F))
+    for shape in ("tree", "list+chain"):
+        for s in ("refgc", "boehm"):
+            jobs.append(Job(f"W4 {shape}", s, cxx("W4", s, shape, sz.w4), S))
+        jobs.append(Job(f"W4 {shape}", "cpython",
+                        py("w4_live_heap.py", "--variant", shape, "--n", sz.w4), S))
+    jobs.append(Job("W4 small old heap", "refgc", cxx("W4", "refgc", "tree", sz.w4_small), S))
+    jobs.append(Job("W4 small old heap", "cpython",
+                    py("w4_live_heap.py", "--variant", "tree", "--n", sz.w4_small), S))
+    jobs.append(Job("W5 chain", "refgc", cxx("W5", "refgc", "chain", sz.w5),
+                    sz.reps_w5_refgc_default))
+    for s in ("refgc-nogc", "shared_ptr", "intrusive"):
+        jobs.append(Job("W5 chain", s, cxx("W5", s, "chain", sz.w5), S))
+    jobs.append(Job("W5 chain", "cpython", py("w5_chain.py", "--variant", "chain", "--n", sz.w5), S))
+    for s in ("refgc", "refgc-nogc"):
+        jobs.append(Job("W5 nested", s, cxx("W5", s, "nested-lists", sz.w5_nested), S))
+    jobs.append(Job("W5 nested", "cpython",
+                    py("w5_chain.py", "--variant", "nested-lists", "--n", sz.w5_nested), S))
+    for s in ("shared_ptr", "intrusive"):
+        jobs.append(Job("W5 crash threshold", s, cxx("W5-threshold", s, n=sz.w5), 1))
+    for s in ("refgc", "refgc-nogc", "intrusive", "shared_ptr", "boehm"):
+        jobs.append(Job("W7", s, cxx("W7", s, n=sz.w7), S))
+    for v in ("slots", "slots+weakref"):
+        jobs.append(Job("W7", "cpython", py("w7_footprint.py", "--variant", v, "--n", sz.w7), S))
+    for n in sz.pause:
+        for s in ("refgc", "boehm"):
+            jobs.append(Job(f"pause {label(n)}", s, cxx("pause", s, n=n), S))
+        jobs.append(Job(f"pause {label(n)}", "cpython", py("pause.py", "--n", n), S))
+    return jobs
+
+
+def have_boehm(binary):
+    out = subprocess.run([binary, "--list"], capture_output=True, text=True, check=True).stdout
+    return any(line.split()[1:2] == ["boehm"] for line in out.splitlines())
+
+
+def run_all(jobs, log):
+    """Runs the jobs interleaved: repetition r runs every group's jobs (systems
+    in an order rotated by r) whose reps > r."""
+    samples, failures = [], []
+    groups = []
+    for j in jobs:
+        if j.group not in groups:
+            groups.append(j.group)
+    max_reps = max(j.reps for j in jobs)
+    t_start = time.time()
+    for rep in range(max_reps):
+        for g in groups:
+            members = [j for j in jobs if j.group == g and j.reps > rep]
+            if not members:
+                continue
+            k = rep % len(members)
+            for j in members[k:] + members[:k]:
+                t0 = time.time()
+                try:
+                    p = subprocess.run(j.cmd, capture_output=True, text=True, timeout=1800)
+                    rc, out, err = p.returncode, p.stdout, p.stderr
+                except subprocess.TimeoutExpired as e:
+                    rc, out, err = "timeout", (e.stdout or b"").decode(), "timeout after 1800 s"
+                dt = time.time() - t0
+                log(f"[{time.time() - t_start:7.1f}s] rep {rep + 1} {g:<22} {j.system:<16} "
+                    f"{dt:6.2f}s rc={rc}")
+                for line in out.splitlines():
+                    line = line.strip()
+                    if line.startswith("{"):
+                        rec = json.loads(line)
+                        rec["rep"] = rep
+                        rec["group"] = g
+                        samples.append(rec)
+                if rc != 0:
+                    failures.append({"group": g, "system": j.system, "cmd": " ".join(j.cmd),
+                                     "rc": str(rc), "stderr": err.strip()[-2000:]})
+                    log(f"    FAILED: {err.strip()[-500:]}")
+    return samples, failures, time.time() - t_start
+
+
+# ---------------------------------------------------------------------------
+# Aggregation, targets, report.
+# ---------------------------------------------------------------------------
+
+def summarize(samples):
+    by = {}
+    order = []
+    for r in samples:
+        key = (r["metric"], r["system"])
+        if key not in by:
+            by[key] = []
+            order.append(key)
+        by[key].append(r)
+    out = {}
+    for key in order:
+        recs = by[key]
+        vals = [r["value"] for r in recs if r["value"] is not None]
+        crashed = [r for r in recs if r["value"] is None]
+        entry = {"metric": key[0], "system": key[1], "unit": recs[0]["unit"],
+                 "runs": len(recs), "group": recs[0]["group"]}
+        if vals:
+            entry["median"] = statistics.median(vals)
+            entry["min"] = min(r.get("min", r["value"]) for r in recs if r["value"] is not None)
+        if crashed:
+            entry["crashed_signal"] = crashed[0].get("crashed_signal")
+            entry["crashed_runs"] = len(crashed)
+        notes = sorted({r.get("note", "") for r in recs if r.get("note")})
+        if notes:
+            entry["note"] = notes[-1]
+        out[key] = entry
+    return out
+
+
+def targets(sz):
+    """(id, text, numerator key, denominator key or None, limit, kind)."""
+    w4 = f"old={label(sz.w4)}"
+    small = f"old={label(sz.w4_small)}"
+    ch = f"W5/chain-{label(sz.w5)}"
+    ne = f"W5/nested-lists-{label(sz.w5_nested)}"
+    t = [
+        ("W1 refgc / intrusive (never threaded)", ("W1/never-threaded", "refgc"),
+         ("W1/never-threaded", "intrusive"), 1.3),
+        ("W1 refgc / intrusive (threaded)", ("W1/threaded", "refgc"),
+         ("W1/threaded", "intrusive"), 1.3),
+        ("W1 refgc / shared_ptr (threaded)", ("W1/threaded", "refgc"),
+         ("W1/threaded", "shared_ptr"), 0.2),
+        ("W2 refgc / new-delete", ("W2", "refgc"), ("W2", "intrusive"), 0.7),
+        ("W3 refgc / CPython, per freed object", ("W3", "refgc"), ("W3", "cpython"), 0.2),
+    ]
+    for shape in ("tree", "list+chain"):
+        t += [
+            (f"W4 full ({shape}) refgc / CPython", (f"W4/full/{shape}/{w4}", "refgc"),
+             (f"W4/full/{shape}/{w4}", "cpython"), 0.25),
+            (f"W4 full ({shape}) refgc / Boehm", (f"W4/full/{shape}/{w4}", "refgc"),
+             (f"W4/full/{shape}/{w4}", "boehm"), 1.0),
+            (f"W4 young empty ({shape}) refgc / CPython", (f"W4/young-empty/{shape}/{w4}", "refgc"),
+             (f"W4/young-empty/{shape}/{w4}", "cpython"), 0.3),
+            (f"W4 young +1,000 ({shape}) refgc / CPython", (f"W4/young-1000/{shape}/{w4}", "refgc"),
+             (f"W4/young-1000/{shape}/{w4}", "cpython"), 0.3),
+        ]
+    t += [
+        (f"W4 young empty independent of old heap: refgc {w4} / {small}",
+         (f"W4/young-empty/tree/{w4}", "refgc"), (f"W4/young-empty/tree/{small}", "refgc"), 2.0),
+        (f"W4 young +1,000 independent of old heap: refgc {w4} / {small}",
+         (f"W4/young-1000/tree/{w4}", "refgc"), (f"W4/young-1000/tree/{small}", "refgc"), 2.0),
+    ]
+    for sysname in ("refgc", "refgc-nogc"):
+        tag = "" if sysname == "refgc" else " (gc disabled)"
+        t += [
+            (f"W5 chain finishes with constant stack{tag}", (f"{ch}/time", sysname), None, None),
+            (f"W5 chain drop time refgc{tag} / CPython", (f"{ch}/time", sysname),
+             (f"{ch}/time", "cpython"), 0.5),
+            (f"W5 chain peak RSS refgc{tag} / CPython", (f"{ch}/peak-rss", sysname),
+             (f"{ch}/peak-rss", "cpython"), 0.7),
+            (f"W5 nested lists drop time refgc{tag} / CPython", (f"{ne}/time", sysname),
+             (f"{ne}/time", "cpython"), 0.5),
+            (f"W5 nested lists peak RSS refgc{tag} / CPython", (f"{ne}/peak-rss", sysname),
+             (f"{ne}/peak-rss", "cpython"), 0.7),
+        ]
+    for m in ("requested", "allocator", "rss"):
+        t.append((f"W7 {m} bytes per object <= 32 B", (f"W7/{m}", "refgc"), None, 32.0))
+    return t
+
+
+def evaluate(summary, sz):
+    results = []
+    for text, num, den, limit in targets(sz):
+        n = summary.get(num)
+        d = summary.get(den) if den else None
+        r = {"target": text, "numerator": list(num), "denominator": list(den) if den else None,
+             "limit": limit}
+        if n is None or (den and d is None):
+            r.update(value=None, met=None, why="not measured")
+        elif limit is None:  # "finishes": not crashed
+            r.update(value=None, met="crashed_signal" not in n,
+                     why="finished" if "crashed_signal" not in n else
+                     f"crashed (signal {n['crashed_signal']})")
+        elif "median" not in n or (d is not None and "median" not in d):
+            r.update(value=None, met=None, why="crashed")
+        elif d is None:  # bytes per object, compared in whole bytes
+            r.update(value=n["median"], met=round(n["median"]) <= limit, unit=n["unit"])
+        else:
+            ratio = n["median"] / d["median"] if d["median"] else float("inf")
+            r.update(value=ratio, met=ratio <= limit, unit="x")
+        results.append(r)
+    return results
+
+
+def fmt(v):
+    if v is None:
+        return "—"
+    a = abs(v)
+    if a >= 1000:
+        return f"{v:,.0f}"
+    if a >= 100:
+        return f"{v:.0f}"
+    if a >= 10:
+        return f"{v:.1f}"
+    if a >= 1:
+        return f"{v:.2f}"
+    return f"{v:.3g}"
+
+
+def cell_value(e, key):
+    if key not in e:
+        return f"crashed (signal {e.get('crashed_signal')})" if "crashed_signal" in e else "—"
+    return fmt(e[key])
+
+
+def write_markdown(path, meta, summary, evaluated, failures, sz):
+    lines = []
+    lines.append(f"# refgc benchmark results")
+    lines.append("")
+    lines.append(f"- date: {meta['date']}")
+    lines.append(f"- machine: {meta['nproc']} cores, {meta['cpu']}, {meta['mem']}; "
+                 f"load average at start {meta['load_start']}, at end {meta['load_end']}")
+    lines.append(f"- compilers: {meta['cxx']}; refgc_bench built {meta['build_type']} "
+                 f"with `{meta['flags'].strip()}`")
+    lines.append(f"- python3: {meta['python']}")
+    lines.append(f"- Boehm: {meta['boehm']}")
+    lines.append(f"- command: `{meta['command']}` ({'quick smoke run' if sz.quick else 'full run'}, "
+                 f"{meta['elapsed_s']:.0f} s)")
+    lines.append("")
+    lines.append("Workloads and targets: shared/spec/benchmarks.md. Each value is the median "
+                 "over separate processes (column *runs*); *min* is the smallest value seen "
+                 "(for in-process repeated timings, the smallest single timing). *refgc ÷ this* "
+                 "is refgc's median divided by this row's median (< 1: refgc is faster/smaller). "
+                 "*target* and *met?* belong to the ratio on the same row (or, on a refgc row, "
+                 "to an absolute target).")
+    lines.append("")
+    lines.append("| workload | system | median | min | unit | refgc ÷ this | target | met? | runs |")
+    lines.append("|---|---|---|---|---|---|---|---|---|")
+    tmap = {}
+    for r in evaluated:
+        key = tuple(r["denominator"]) if r["denominator"] else tuple(r["numerator"])
+        if r["denominator"] and r["numerator"][1] != "refgc":
+            continue  # refgc-nogc targets: summary table only
+        tmap.setdefault(key, []).append(r)
+    for key, e in summary.items():
+        metric, system = key
+        if metric.startswith("pause/"):
+            continue
+        ratio = "—"
+        if not system.startswith("refgc"):
+            ref = summary.get((metric, "refgc"))
+            if ref and "median" in ref and "median" in e and e["median"]:
+                ratio = f"{ref['median'] / e['median']:.2f}x"
+        else:
+            for r in tmap.get(key, []):
+                if r["denominator"] and r["value"] is not None:  # refgc against refgc
+                    ratio = f"{r['value']:.2f}x ({r['numerator'][0].rsplit('/', 1)[-1]} ÷ this)"
+        tg, met = [], []
+        for r in tmap.get(key, []):
+            if r["limit"] is None:
+                tg.append("finishes")
+            else:
+                tg.append(f"≤ {r['limit']:g}{'x' if r['denominator'] else ' B'}")
+            met.append("—" if r["met"] is None else ("yes" if r["met"] else "**NO**"))
+        runs = str(e["runs"]) + (f" ({e['crashed_runs']} crashed)" if e.get("crashed_runs") else "")
+        lines.append(f"| {metric} | {DISPLAY.get(system, system)} | {cell_value(e, 'median')} | "
+                     f"{cell_value(e, 'min')} | {e['unit']} | {ratio} | {'; '.join(tg) or ''} | "
+                     f"{'; '.join(met) or ''} | {runs} |")
+    lines.append("")
+    lines.append("## Targets")
+    lines.append("")
+    lines.append("| target | measured | limit | met? |")
+    lines.append("|---|---|---|---|")
+    for r in evaluated:
+        if r["limit"] is None:
+            measured, limit = r["why"], "finishes"
+        elif r["value"] is None:
+            measured, limit = r["why"], f"{r['limit']:g}"
+        else:
+            unit = "x" if r["denominator"] else " B"
+            measured, limit = f"{r['value']:.3g}{unit}", f"≤ {r['limit']:g}{unit}"
+        met = "—" if r["met"] is None else ("yes" if r["met"] else "**NO**")
+        lines.append(f"| {r['target']} | {measured} | {limit} | {met} |")
+    met_n = sum(1 for r in evaluated if r["met"] is True)
+    lines.append("")
+    lines.append(f"{met_n} of {len(evaluated)} targets met.")
+    lines.append("")
+    lines.append("## Collector pause against heap size")
+    lines.append("")
+    lines.append("Full collection of a balanced binary tree of N live objects "
+                 "(pause.csv, pause.svg):")
+    lines.append("")
+    lines.append("| live objects | " + " | ".join(DISPLAY[s] + " (ms)" for s in ("refgc", "cpython", "boehm")) + " |")
+    lines.append("|---|---|---|---|")
+    for n in sz.pause:
+        row = [label(n)]
+        for s in ("refgc", "cpython", "boehm"):
+            e = summary.get((f"pause/{label(n)}", s))
+            row.append(fmt(e.get("median")) if e else "—")
+        lines.append("| " + " | ".join(row) + " |")
+    lines.append("")
+    lines.append("![pause against heap size](pause.svg)")
+    lines.append("")
+    if failures:
+        lines.append("## Failures")
+        lines.append("")
+        for f in failures:
+            lines.append(f"- {f['group']} / {f['system']}: exit {f['rc']}: `{f['cmd']}`: "
+                         f"{f['stderr'].splitlines()[-1] if f['stderr'] else ''}")
+        lines.append("")
+    lines.append("## How it was run")
+    lines.append("")
+    lines.extend(METHOD_NOTES(sz))
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+def METHOD_NOTES(sz):
+    return [
+        f"- Sizes: W1 {label(sz.w1)} copies; W2 {label(sz.w2)} objects; W3 {label(sz.w3)} "
+        f"cycles; W4 {label(sz.w4)} live objects (and {label(sz.w4_small)} for the "
+        f"old-heap-independence check); W5 chain {label(sz.w5)}, nested lists "
+        f"{label(sz.w5_nested)}; W7 {label(sz.w7)} objects; pause "
+        + ", ".join(label(n) for n in sz.pause) + ".",
+        f"- Repetitions (separate processes, interleaved): {sz.reps_fast} for W1-W3, "
+        f"{sz.reps_slow} for W4, W5, W7 and the pause curve; in-process repeats: W4 full x5, "
+        "young x200 (empty) and x30 (+1,000), pause x3. refgc's W5 chain with automatic "
+        f"collection on runs {sz.reps_w5_refgc_default}x only: building the chain takes minutes "
+        "(see its /build row). The crash thresholds are found once by bisection.",
+        "- Every variant is its own process: W1 never-threaded runs in a process that never "
+        "started a thread (`__libc_single_threaded` checked), W1 threaded in one that started "
+        "and joined a thread first.",
+        "- W1 loop: `{ Handle copy(h); asm volatile(\"\" :: \"r,m\"(copy) : \"memory\"); }` — the "
+        "barrier makes the increment and decrement go through memory for every system alike.",
+        "- refgc rows run as refgc does by default (automatic collection on, thresholds "
+        "700/10/10); *refgc, gc.disable()* rows call `refgc::gc::disable()` first. W3/W4/pause "
+        "disable automatic collection while building, for every system. The *note* field in "
+        "latest.json gives refgc's collection counts per generation.",
+        "- CPython scripts call `gc.freeze()` before building their heaps (W3, W4, pause), so "
+        "a collection examines only the benchmark's objects; W2/W5/W7 run CPython as it is.",
+        "- Boehm: GC_MALLOC(16) nodes, no destructors; GC_gcollect() for a full collection "
+        "(run with automatic collection re-enabled for the call); no thread is ever started in "
+        "a Boehm process, so it marks with one thread. Boehm has no young collection.",
+        "- W3: refgc's collect() must return 2,000,000 and so must CPython's gc.collect() "
+        "(checked; a mismatch fails the run). Boehm returns no count.",
+        "- W5: each C++ variant runs in a forked child; a child killed by a signal is reported "
+        "as *crashed (signal N)* (SIGSEGV = 11: stack overflow in the recursive destructor). "
+        "Peak RSS is the process's VmHWM (C++) or ru_maxrss (CPython), build included.",
+        "- W7: requested = bytes asked of the allocator per object (refgc/intrusive "
+        "sizeof(Node), make_shared its control block with the node inside, Boehm 16, CPython "
+        "sys.getsizeof incl. the GC header); allocator = growth of refgc's "
+        "`Heap::reserved_bytes()`, glibc's mallinfo2().uordblks, Boehm's GC_get_total_bytes(), "
+        "pymalloc's 'bytes in allocated blocks'; rss = growth of resident memory with the "
+        "holder array allocated and touched before the baseline. All divided by the count. "
+        "The <= 32 B target is checked on the value rounded to whole bytes (refgc's pool "
+        "reserves 256 KiB chunks, so the last, partly used chunk adds ~0.2 B per object "
+        "over 1M objects).",
+        "- W4 'young cost independent of the old heap' is checked as: young collection with "
+        f"a {label(sz.w4)}-object old heap at most 2x the same with a {label(sz.w4_small)}-object "
+        "old heap.",
+    ]
+
+
+def machine_meta(build_dir, command, elapsed, load_start):
+    def sh(cmd):
+        try:
+            return subprocess.run(cmd, shell=True, capture_output=True, text=True).stdout.strip()
+        except OSError:
+            return "?"
+    cpu = "?"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    mem = sh("free -g | awk '/Mem:/ {print $2\" GiB RAM\"}'")
+    info = {}
+    try:
+        with open(os.path.join(build_dir, "bench", "build-info.txt")) as f:
+            for line in f:
+                k, _, v = line.partition("=")
+                info[k.strip()] = v.strip()
+    except OSError:
+        pass
+    return {
+        "date": sh("date -u"),
+        "nproc": sh("nproc"),
+        "cpu": cpu,
+        "mem": mem,
+        "cxx": sh("g++ --version | head -1") + " (CMake: " + info.get("compiler", "?") + ")",
+        "build_type": info.get("build_type", "?"),
+        "flags": info.get("flags", "?"),
+        "boehm": info.get("boehm") or "not found: adapter left out",
+        "python": sh("python3 --version") + " (" + platform.python_implementation() + ")",
+        "kernel": platform.release(),
+        "command": command,
+        "elapsed_s": elapsed,
+        "load_start": load_start,
+        "load_end": round(os.getloadavg()[0], 2),
+    }
+
+
+def write_pause(out_dir, summary, sz):
+    rows = []
+    for (metric, system), e in summary.items():
+        if metric.startswith("pause/") and "median" in e:
+            n = None
+            for cand in sz.pause:
+                if metric == f"pause/{label(cand)}":
+                    n = cand
+            rows.append((system, n, e["median"], e["min"]))
+    rows.sort()
+    path = os.path.join(out_dir, "pause.csv")
+    with open(path, "w") as f:
+        f.write("system,live_objects,median_ms,min_ms,ns_per_object\n")
+        for system, n, med, mn in rows:
+            f.write(f"{system},{n},{med:.6g},{mn:.6g},{med * 1e6 / n:.4g}\n")
+    return path
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin", required=True)
+    ap.add_argument("--build-dir", required=True)
+    ap.add_argument("--python", default="python3")
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--command", default="bench/run.sh")
+    a = ap.parse_args()
+
+    sz = Sizes(a.quick)
+    jobs = plan(a.bin, a.python, sz)
+    if not have_boehm(a.bin):
+        jobs = [j for j in jobs if j.system != "boehm"]
+    os.makedirs(a.out, exist_ok=True)
+    load_start = round(os.getloadavg()[0], 2)
+
+    def log(msg):
+        print(msg, file=sys.stderr, flush=True)
+
+    samples, failures, elapsed = run_all(jobs, log)
+    summary = summarize(samples)
+    evaluated = evaluate(summary, sz)
+    meta = machine_meta(a.build_dir, a.command, elapsed, load_start)
+
+    write_markdown(os.path.join(a.out, "latest.md"), meta, summary, evaluated, failures, sz)
+    csv_path = write_pause(a.out, summary, sz)
+    with open(os.path.join(a.out, "latest.json"), "w") as f:
+        json.dump({"meta": meta, "summary": list(summary.values()), "targets": evaluated,
+                   "failures": failures, "samples": samples}, f, indent=1)
+    subprocess.run([a.python, os.path.join(HERE, "plot_pause.py"), csv_path,
+                    os.path.join(a.out, "pause.svg")], check=True)
+    met = sum(1 for r in evaluated if r["met"] is True)
+    log(f"done in {elapsed:.0f} s: {met}/{len(evaluated)} targets met; "
+        f"{len(failures)} failures; results in {a.out}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
