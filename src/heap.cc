@@ -9,6 +9,7 @@
 
 #include "collect.h"
 #include "heap_impl.h"
+#include "refgc/finalize.h"
 #include "refgc/unraisable.h"
 
 namespace refgc {
@@ -48,6 +49,7 @@ void exit_collection() {
   }
   Heap* saved = tls.heap;
   tls.heap = &h;
+  run_atexit_finalizers(h);  // weakref.finalize's atexit hook runs first, as in CPython
   if (!impl.collecting) {
     impl.collecting = true;
     impl.collect_with_callbacks(2);
@@ -268,6 +270,8 @@ Heap::~Heap() {
   // Free the cyclic garbage this heap still has, with the heap current.
   Heap* saved = detail::tls.heap;
   detail::tls.heap = this;
+  detail::run_atexit_finalizers(*this);
+  detail::drop_finalizers(*this);
   if (!impl.collecting) impl.collect_with_callbacks(2);
   impl.garbage.clear();
   detail::tls.heap = saved;

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "pool.h"
@@ -33,6 +34,7 @@ struct Generation {
 };
 
 class Collector;
+class WeakRefObject;
 
 struct HeapImpl {
   explicit HeapImpl(Heap& heap) : self(heap) {}
@@ -56,6 +58,10 @@ struct HeapImpl {
   Collector* active = nullptr;
   // Set while compaction is unsafe (a collection is walking the vectors).
   int compaction_blocked = 0;
+
+  // --- weak references: referent -> its weak-reference objects, in CPython's
+  // list order (the shared callback-less one first, then newest first) ---
+  std::unordered_map<const Object*, std::vector<WeakRefObject*>> weaklists;
 
   // --- threads ---
   std::mutex mutex;

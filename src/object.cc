@@ -97,6 +97,7 @@ std::string demangle(const char* mangled) {
 struct TypeRecord {
   std::size_t size = 0;
   std::string name;
+  bool weakrefable = true;
 };
 
 struct Registry {
@@ -220,12 +221,33 @@ void fatal_object(const Object* o, const char* what) noexcept {
   std::abort();
 }
 
-void register_type(const std::type_info& type, std::size_t size, const char* name) {
+void register_type(const std::type_info& type, std::size_t size, const char* name,
+                   bool weakrefable) {
   Registry& r = registry();
   std::lock_guard<std::mutex> lock(r.mutex);
   TypeRecord& rec = r.by_type[&type];
   rec.size = size;
   rec.name = name != nullptr ? std::string(name) : demangle(type.name());
+  rec.weakrefable = weakrefable;
+}
+
+bool is_weakrefable(const Object& o) {
+  // One-entry cache per thread: creating many weak references to objects of
+  // one type costs a typeid, not a locked lookup.
+  thread_local const std::type_info* last_type = nullptr;
+  thread_local bool last_answer = true;
+  const std::type_info* type = &typeid(o);
+  if (type == last_type) return last_answer;
+  bool answer = true;
+  {
+    Registry& r = registry();
+    std::lock_guard<std::mutex> lock(r.mutex);
+    auto it = r.by_type.find(type);
+    if (it != r.by_type.end()) answer = it->second.weakrefable;
+  }
+  last_type = type;
+  last_answer = answer;
+  return answer;
 }
 
 std::size_t registered_size(const Object& obj) noexcept {

@@ -291,6 +291,10 @@ def fmt(v):
     return f"{v:.3g}"
 
 
+def fmt_ratio(v):
+    return f"{v:,.0f}x" if v >= 100 else f"{v:.2f}x"
+
+
 def cell_value(e, key):
     if key not in e:
         return f"crashed (signal {e.get('crashed_signal')})" if "crashed_signal" in e else "—"
@@ -334,11 +338,12 @@ def write_markdown(path, meta, summary, evaluated, failures, sz):
         if not system.startswith("refgc"):
             ref = summary.get((metric, "refgc"))
             if ref and "median" in ref and "median" in e and e["median"]:
-                ratio = f"{ref['median'] / e['median']:.2f}x"
+                ratio = fmt_ratio(ref["median"] / e["median"])
         else:
             for r in tmap.get(key, []):
                 if r["denominator"] and r["value"] is not None:  # refgc against refgc
-                    ratio = f"{r['value']:.2f}x ({r['numerator'][0].rsplit('/', 1)[-1]} ÷ this)"
+                    ratio = (f"{fmt_ratio(r['value'])} "
+                             f"({r['numerator'][0].rsplit('/', 1)[-1]} ÷ this)")
         tg, met = [], []
         for r in tmap.get(key, []):
             if r["limit"] is None:
@@ -362,7 +367,8 @@ def write_markdown(path, meta, summary, evaluated, failures, sz):
             measured, limit = r["why"], f"{r['limit']:g}"
         else:
             unit = "x" if r["denominator"] else " B"
-            measured, limit = f"{r['value']:.3g}{unit}", f"≤ {r['limit']:g}{unit}"
+            shown = fmt_ratio(r["value"]) if r["denominator"] else f"{r['value']:.3g} B"
+            measured, limit = shown, f"≤ {r['limit']:g}{unit}"
         met = "—" if r["met"] is None else ("yes" if r["met"] else "**NO**")
         lines.append(f"| {r['target']} | {measured} | {limit} | {met} |")
     met_n = sum(1 for r in evaluated if r["met"] is True)
@@ -407,7 +413,8 @@ def METHOD_NOTES(sz):
         f"{label(sz.w5_nested)}; W7 {label(sz.w7)} objects; pause "
         + ", ".join(label(n) for n in sz.pause) + ".",
         f"- Repetitions (separate processes, interleaved): {sz.reps_fast} for W1-W3, "
-        f"{sz.reps_slow} for W4, W5, W7 and the pause curve; in-process repeats: W4 full x5, "
+        f"{sz.reps_slow} for W4, W5, W7 and the pause curve; in-process repeats: W1 and W2 "
+        "time 10 slices of the loop (median slice reported, fastest as min), W4 full x5, "
         "young x200 (empty) and x30 (+1,000), pause x3. refgc's W5 chain with automatic "
         f"collection on runs {sz.reps_w5_refgc_default}x only: building the chain takes minutes "
         "(see its /build row). The crash thresholds are found once by bisection.",

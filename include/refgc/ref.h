@@ -48,7 +48,19 @@ struct TypeInfo {
   const std::type_info* type;
   std::size_t size;
 };
-void register_type(const std::type_info& type, std::size_t size, const char* name);
+void register_type(const std::type_info& type, std::size_t size, const char* name,
+                   bool weakrefable);
+
+// A type opts out of weak references with `static constexpr bool weakrefable
+// = false;` (Int and Str do, like Python's int and str).
+template <class T>
+constexpr bool declared_weakrefable() {
+  if constexpr (requires { T::weakrefable; }) {
+    return T::weakrefable;
+  } else {
+    return true;
+  }
+}
 
 // A type may name itself for diagnostics and gc debug output:
 //   struct Node : refgc::Object { static constexpr const char* refgc_type_name = "Node"; };
@@ -211,7 +223,9 @@ Ref<T> make(Args&&... args) {
   static_assert(!std::is_abstract_v<T>, "refgc::make<T>: T is abstract");
   constexpr bool is_gc = detail::overrides_trace<T>();
   static const bool registered =
-      (detail::register_type(typeid(T), sizeof(T), detail::declared_type_name<T>()), true);
+      (detail::register_type(typeid(T), sizeof(T), detail::declared_type_name<T>(),
+                             detail::declared_weakrefable<T>()),
+       true);
   (void)registered;
   if constexpr (is_gc) detail::gc_alloc_begin();
   T* p;

@@ -9,6 +9,8 @@
 
 #include "refgc/config.h"
 #include "refgc/dict.h"
+#include "refgc/finalize.h"
+#include "refgc/function.h"
 #include "refgc/gc.h"
 #include "refgc/heap.h"
 #include "refgc/int.h"
@@ -19,3 +21,7 @@
 #include "refgc/subtle.h"
 #include "refgc/tracer.h"
 #include "refgc/unraisable.h"
+#include "refgc/weak_key_dictionary.h"
+#include "refgc/weak_ref.h"
+#include "refgc/weak_set.h"
+#include "refgc/weak_value_dictionary.h"

@@ -32,9 +32,14 @@
 
 namespace refgc {
 
+template <class Sig>
+class Function;
+
 namespace detail {
 template <class X>
 struct is_ref_like : std::false_type {};
+template <class X>
+struct is_ref_like<Function<X>> : std::true_type {};
 template <class X>
 struct is_ref_like<Ref<X>> : std::true_type {};
 template <class X>
@@ -86,6 +91,12 @@ class Tracer {
   template <class T>
   void operator()(const Ref<T>& r) {
     if (T* p = r.get()) visit_const(static_cast<Object*>(p));
+  }
+
+  // A Function (function.h): its captures are traced.
+  template <class Sig>
+  void operator()(Function<Sig>& f) {
+    (*this)(f.object_);
   }
 
   template <class T>

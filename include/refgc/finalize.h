@@ -1,0 +1,76 @@
+// refgc/finalize.h: finalize(obj, fn), Python's weakref.finalize.
+//
+//   auto f = refgc::finalize(resource, [] { std::puts("closed"); });
+//   f.alive();            // true
+//   resource.reset();     // "closed": fn runs once when the object dies
+//   f.alive();            // false
+//
+// The finalizer keeps itself alive (a registry holds it) until it has run or
+// been detached, so dropping the returned handle does not cancel it. It runs
+// when the object dies by refcount or in the collector (from a weak-reference
+// callback, so before the object's own finalize() in a collection). At heap
+// shutdown (process exit for the default heap) the finalizers still alive with
+// atexit() true run in reverse order of creation. fn must not hold a strong
+// reference to the object (it would never die); exceptions from fn go to the
+// unraisable hook.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+
+#include "refgc/weak_ref.h"
+
+namespace refgc {
+
+namespace detail {
+struct FinalizerState;
+}
+
+class Finalizer {
+ public:
+  struct Info {
+    Ref<Object> object;          // a strong reference to the object
+    std::function<void()> func;  // what would run
+  };
+
+  Finalizer() = default;
+
+  // True until fn has run or the finalizer was detached.
+  bool alive() const noexcept;
+  // f(): if alive, mark dead and run fn now (returns true); otherwise false.
+  bool operator()();
+  // f.detach(): if alive, mark dead without running fn and return what it
+  // would have run; otherwise nothing.
+  std::optional<Info> detach();
+  // f.peek(): the same, without detaching.
+  std::optional<Info> peek() const;
+  // Whether fn runs at heap shutdown if still alive (default true).
+  bool atexit() const noexcept;
+  void set_atexit(bool value) noexcept;
+
+ private:
+  template <class T>
+  friend Finalizer finalize(const Ref<T>& obj, std::function<void()> func);
+  static Finalizer create(const Ref<Object>& obj, std::function<void()> func);
+  std::shared_ptr<detail::FinalizerState> state_;
+};
+
+// Registers `func` to run once when `obj` dies. Throws std::invalid_argument
+// for an empty Ref or an object that cannot be weakly referenced.
+template <class T>
+Finalizer finalize(const Ref<T>& obj, std::function<void()> func) {
+  static_assert(detail::declared_weakrefable<T>(),
+                "refgc::finalize: T cannot be weakly referenced (weakrefable = false)");
+  return Finalizer::create(Ref<Object>(obj), std::move(func));
+}
+
+namespace detail {
+// Runs the heap's live atexit finalizers, newest first (heap.cc calls it at
+// shutdown).
+void run_atexit_finalizers(Heap& heap) noexcept;
+// Detaches the heap's remaining finalizers (heap destruction).
+void drop_finalizers(Heap& heap) noexcept;
+}  // namespace detail
+
+}  // namespace refgc

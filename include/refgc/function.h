@@ -1,0 +1,104 @@
+// refgc/function.h: Function<R(Args...)>, a callback whose captured objects
+// the collector can see (a Python closure).
+//
+// A std::function that captures a Ref hides that reference from the
+// collector, so a cycle through it (a button holding a click handler that
+// captures the button) is never freed. A Function names its captures instead:
+// they are stored in a managed object that traces them, and handed to the
+// callable as references at each call.
+//
+//   struct Button : refgc::Object {
+//     refgc::Function<void(int)> on_click;
+//     int clicks = 0;
+//     void trace(refgc::Tracer& t) override { t(on_click); }
+//   };
+//   auto button = refgc::make<Button>();
+//   button->on_click = refgc::Function<void(int)>(
+//       [](Button& b, int n) { b.clicks += n; },   // captures first, then the arguments
+//       button);                                   // the captured Refs
+//   button->on_click(1);
+//   button.reset();
+//   refgc::gc::collect();   // 2: the button and the function object
+//
+// Requirements: the callable itself should not capture Refs (they would be
+// invisible again); pass them as captures. Calling an empty Function throws
+// std::bad_function_call.
+#pragma once
+
+#include <functional>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+#include "refgc/ref.h"
+#include "refgc/tracer.h"
+
+namespace refgc {
+
+namespace detail {
+
+template <class Sig>
+class FunctionBase;
+template <class R, class... Args>
+class FunctionBase<R(Args...)> : public Object {
+ public:
+  static constexpr const char* refgc_type_name = "function";
+  virtual R call(Args... args) = 0;
+};
+
+template <class Sig, class F, class... Captures>
+class FunctionImpl;
+template <class R, class... Args, class F, class... Captures>
+class FunctionImpl<R(Args...), F, Captures...> final : public FunctionBase<R(Args...)> {
+ public:
+  FunctionImpl(F f, Ref<Captures>... captures)
+      : f_(std::move(f)), captures_(std::move(captures)...) {}
+  R call(Args... args) override {
+    return std::apply(
+        [&](Ref<Captures>&... c) -> R { return f_(*c..., std::forward<Args>(args)...); },
+        captures_);
+  }
+  void trace(Tracer& t) override {
+    std::apply([&](Ref<Captures>&... c) { (t(c), ...); }, captures_);
+  }
+
+ private:
+  F f_;
+  std::tuple<Ref<Captures>...> captures_;
+};
+
+}  // namespace detail
+
+template <class Sig>
+class Function;
+
+template <class R, class... Args>
+class Function<R(Args...)> {
+ public:
+  Function() = default;
+  Function(std::nullptr_t) {}  // NOLINT: like std::function
+
+  // `f` is called as f(*capture..., args...). The captures must be non-empty.
+  template <class F, class... Captures>
+    requires std::is_invocable_r_v<R, F&, Captures&..., Args...>
+  explicit Function(F f, Ref<Captures>... captures) {
+    if (((!captures) || ...)) throw std::invalid_argument("refgc::Function: an empty capture");
+    object_ = make<detail::FunctionImpl<R(Args...), F, Captures...>>(std::move(f),
+                                                                      std::move(captures)...);
+  }
+
+  R operator()(Args... args) const {
+    if (!object_) throw std::bad_function_call();
+    return object_->call(std::forward<Args>(args)...);
+  }
+  explicit operator bool() const noexcept { return static_cast<bool>(object_); }
+
+  // The managed object holding the captures (what trace() reports).
+  const Ref<detail::FunctionBase<R(Args...)>>& object() const noexcept { return object_; }
+
+ private:
+  friend class Tracer;
+  Ref<detail::FunctionBase<R(Args...)>> object_;
+};
+
+}  // namespace refgc
