@@ -46,6 +46,13 @@ void* Pool::allocate_large(std::size_t size) {
   return p;
 }
 
-void Pool::free_large(void* p, std::size_t size) noexcept { ::operator delete(p, size); }
+void Pool::free_large(void* p, std::size_t size) noexcept {
+#ifdef __cpp_sized_deallocation
+  ::operator delete(p, size);
+#else
+  (void)size;  // clang 14 does not enable sized deallocation by default
+  ::operator delete(p);
+#endif
+}
 
 }  // namespace refgc::detail
