@@ -83,14 +83,10 @@ bool is_weakrefable(const Object& o);
 
 // A weak reference to a T. Empty (default-constructed) or bound to a
 // weak-reference object, alive or dead.
+// T may be incomplete where the WeakRef is declared (a weak parent pointer
+// inside T itself); it is checked where a WeakRef is bound.
 template <class T>
 class WeakRef {
-  static_assert(detail::kIsManaged<T>,
-                "refgc::WeakRef<T> needs T to derive from refgc::Object");
-  static_assert(detail::declared_weakrefable<T>(),
-                "refgc::WeakRef<T>: T cannot be weakly referenced (it declares "
-                "weakrefable = false, like Python's int and str)");
-
  public:
   using Callback = std::function<void(const WeakRef<T>&)>;
 
@@ -138,6 +134,10 @@ class WeakRef {
  private:
   static Ref<detail::WeakRefObject> bind(const Ref<T>& obj, detail::WeakRefObject::Callback cb,
                                          Ref<Object> traced) {
+    static_assert(detail::kIsManaged<T>, "refgc::WeakRef<T> needs T to derive from refgc::Object");
+    static_assert(detail::declared_weakrefable<T>(),
+                  "refgc::WeakRef<T>: T cannot be weakly referenced (it declares "
+                  "weakrefable = false, like Python's int and str)");
     if (!obj) throw std::invalid_argument("cannot create weak reference to an empty Ref");
     return detail::new_weakref(static_cast<Object*>(obj.get()), std::move(cb), std::move(traced));
   }
