@@ -13,6 +13,7 @@
 # interleaved and writes the table, the JSON and the plot.
 set -euo pipefail
 
+export PYTHONDONTWRITEBYTECODE=1  # keep bench/python/ free of __pycache__
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 

@@ -135,8 +135,10 @@ Collector::Collector(HeapImpl& heap, int generation) noexcept
 Collector::~Collector() {
   heap_.active = nullptr;
   --heap_.compaction_blocked;
-  for (Generation& g : heap_.gens) heap_.compact(g);
-  heap_.compact(heap_.permanent);
+  // Only generations with many tombstones are squeezed (O(their size)); a
+  // young collection must not touch the old heap.
+  for (Generation& g : heap_.gens) heap_.maybe_compact(g);
+  heap_.maybe_compact(heap_.permanent);
 }
 
 // ---------------------------------------------------------------------------

@@ -92,11 +92,7 @@ Heap& acquire_default() {
 
 }  // namespace
 
-HeapImpl& current_impl() {
-  Heap* h = tls.heap;
-  if (REFGC_LIKELY(h != nullptr)) return h->impl();
-  return acquire_default().impl();
-}
+HeapImpl& acquire_current_slow() { return acquire_default().impl(); }
 
 HeapImpl::~HeapImpl() {
   // Objects still alive become orphans: untracked, so that their later death
@@ -184,11 +180,8 @@ void HeapImpl::maybe_compact(Generation& g) noexcept {
   if (compaction_blocked == 0 && g.tombstones > 64 && g.tombstones * 2 > g.objs.size()) compact(g);
 }
 
-void HeapImpl::on_gc_alloc() {
-  Generation& g0 = gens[0];
-  ++g0.count;
-  if (g0.count > static_cast<std::size_t>(g0.threshold) && enabled && g0.threshold != 0 &&
-      !collecting) {
+void HeapImpl::maybe_collect() {
+  if (enabled && gens[0].threshold != 0 && !collecting) {
     collecting = true;
     collect_generations();
     collecting = false;
@@ -235,17 +228,25 @@ std::size_t HeapImpl::collect_with_callbacks(int generation) noexcept {
 
 // --- hooks used by make<T>() ---
 
-void gc_alloc_begin() {
+void* allocate_object(std::size_t size, bool is_gc) {
   HeapImpl& heap = current_impl();
-  heap.on_gc_alloc();
+  heap.check_owner("allocates an object");
+  if (is_gc) heap.on_gc_alloc();  // may collect first, like CPython's gc_alloc
+  try {
+    return heap.pool.allocate(size);
+  } catch (...) {
+    if (is_gc) heap.on_gc_free();
+    throw;
+  }
 }
 
-void gc_alloc_abort() noexcept { current_impl().on_gc_free(); }
+void free_unconstructed(void* p, std::size_t size, bool is_gc) noexcept {
+  HeapImpl& heap = current_impl();
+  heap.pool.free(p, size);
+  if (is_gc) heap.on_gc_free();
+}
 
-void track_new(Object* obj) { current_impl().track(obj, kGen0); }
-
-void* pool_allocate(std::size_t size) { return current_impl().pool.allocate(size); }
-void pool_free(void* p, std::size_t size) noexcept { current_impl().pool.free(p, size); }
+void track_new(Object* obj) { current_impl().track_gen0(obj); }
 
 }  // namespace detail
 

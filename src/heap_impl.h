@@ -71,12 +71,47 @@ struct HeapImpl {
   // --- tracking ---
   void track(Object* o, std::uint32_t gen_state);
   void untrack(Object* o) noexcept;
+  // Fast paths for the common case: a new object joins generation 0, and an
+  // object of generation 0 dies there.
+  void track_gen0(Object* o) {
+    Generation& g = gens[0];
+    if (REFGC_LIKELY(g.objs.size() < g.objs.capacity() && g.objs.size() < kMaxIndex)) {
+      ObjectAccess::set_slot(o, kGen0, static_cast<std::uint32_t>(g.objs.size()));
+      g.objs.push_back(o);
+      return;
+    }
+    track(o, kGen0);
+  }
+  void untrack_fast(Object* o) noexcept {
+    if (ObjectAccess::state(o) == kGen0) {
+      Generation& g = gens[0];
+      const std::uint32_t index = ObjectAccess::index(o);
+      REFGC_CHECK(index < g.objs.size() && g.objs[index] == o, o,
+                  "corrupt generation list (object not at its index)");
+      // The newest object dying first (the usual churn) just shrinks the list.
+      if (index + 1 == g.objs.size()) {
+        g.objs.pop_back();
+      } else {
+        g.objs[index] = nullptr;
+        ++g.tombstones;
+        maybe_compact(g);
+      }
+      ObjectAccess::set_slot(o, kUntracked, 0);
+      return;
+    }
+    untrack(o);
+  }
   Generation& generation_of_state(std::uint32_t state) noexcept;
   void compact(Generation& g) noexcept;
   void maybe_compact(Generation& g) noexcept;
 
   // --- scheduling (CPython's gc_alloc / gc_collect_generations) ---
-  void on_gc_alloc();
+  void on_gc_alloc() {
+    Generation& g0 = gens[0];
+    ++g0.count;
+    if (REFGC_UNLIKELY(g0.count > static_cast<std::size_t>(g0.threshold))) maybe_collect();
+  }
+  void maybe_collect();
   void on_gc_free() noexcept {
     if (gens[0].count > 0) --gens[0].count;
   }
@@ -87,6 +122,12 @@ struct HeapImpl {
   void check_owner(const char* what) const noexcept;
 };
 
-HeapImpl& current_impl();
+// The heap this thread holds; acquires the default heap on first use.
+HeapImpl& acquire_current_slow();
+inline HeapImpl& current_impl() {
+  Heap* h = tls.heap;
+  if (REFGC_LIKELY(h != nullptr)) return h->impl();
+  return acquire_current_slow();
+}
 
 }  // namespace refgc::detail

@@ -35,14 +35,14 @@ namespace refgc {
 
 using detail::ObjectAccess;
 
-Object::Object() noexcept : rc_(1), gc_(0) {
-  if (REFGC_UNLIKELY(!detail::tls.constructing)) {
+Object::Object() noexcept : rc_(1), gc_(detail::tls.constructing & ~detail::kConstructing) {
+  if (REFGC_UNLIKELY(detail::tls.constructing == 0)) {
     detail::fatal(
         "a refgc::Object was constructed outside refgc::make<T>() (on the stack, "
         "with new, or in std::make_shared); managed objects must be created with "
         "refgc::make<T>(...)");
   }
-  detail::tls.constructing = false;
+  detail::tls.constructing = 0;
 }
 
 Object::~Object() noexcept(false) = default;
@@ -52,11 +52,7 @@ std::string Object::repr() const { return {}; }
 bool Object::equals(const Object& other) const { return this == &other; }
 std::size_t Object::extra_size() const noexcept { return 0; }
 
-void* Object::operator new(std::size_t size) {
-  detail::HeapImpl& heap = detail::current_impl();
-  heap.check_owner("allocates an object");
-  return heap.pool.allocate(size);
-}
+void* Object::operator new(std::size_t size) { return detail::allocate_object(size, false); }
 
 void Object::operator delete(void* p, std::size_t size) noexcept {
   // Mark the slot dead so that a later use is caught (refcount 0, state
@@ -177,7 +173,7 @@ void drain_trash(HeapImpl& heap, ThreadState& ts) noexcept {
 void dealloc(Object* o) noexcept {
   HeapImpl& heap = current_impl();
   ThreadState& ts = tls;
-  if (ObjectAccess::state(o) != kUntracked) heap.untrack(o);
+  if (ObjectAccess::state(o) != kUntracked) heap.untrack_fast(o);
   if (ts.trash_nesting >= kTrashLimit) {
     try {
       if (ts.trash == nullptr) {

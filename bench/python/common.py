@@ -12,7 +12,6 @@ functions, ...) move to the permanent generation, so a collection examines
 only the benchmark's objects, as in the C++ systems.
 """
 import argparse
-import gc
 import json
 import os
 import resource

@@ -292,7 +292,11 @@ def fmt(v):
 
 
 def fmt_ratio(v):
-    return f"{v:,.0f}x" if v >= 100 else f"{v:.2f}x"
+    if v >= 100:
+        return f"{v:,.0f}x"
+    if v >= 10:
+        return f"{v:.1f}x"
+    return f"{v:.3f}x"  # enough digits to see which side of a limit it falls
 
 
 def cell_value(e, key):
@@ -303,7 +307,7 @@ def cell_value(e, key):
 
 def write_markdown(path, meta, summary, evaluated, failures, sz):
     lines = []
-    lines.append(f"# refgc benchmark results")
+    lines.append("# refgc benchmark results")
     lines.append("")
     lines.append(f"- date: {meta['date']}")
     lines.append(f"- machine: {meta['nproc']} cores, {meta['cpu']}, {meta['mem']}; "
@@ -311,6 +315,7 @@ def write_markdown(path, meta, summary, evaluated, failures, sz):
     lines.append(f"- compilers: {meta['cxx']}; refgc_bench built {meta['build_type']} "
                  f"with `{meta['flags'].strip()}`")
     lines.append(f"- python3: {meta['python']}")
+    lines.append(f"- refgc under test: {meta['refgc']}")
     lines.append(f"- Boehm: {meta['boehm']}")
     lines.append(f"- command: `{meta['command']}` ({'quick smoke run' if sz.quick else 'full run'}, "
                  f"{meta['elapsed_s']:.0f} s)")
@@ -484,6 +489,9 @@ def machine_meta(build_dir, command, elapsed, load_start):
         "boehm": info.get("boehm") or "not found: adapter left out",
         "python": sh("python3 --version") + " (" + platform.python_implementation() + ")",
         "kernel": platform.release(),
+        "refgc": sh(f"git -C {BENCH} rev-parse --short HEAD") + (
+            " + uncommitted changes in src/ or include/"
+            if sh(f"git -C {BENCH}/.. status --porcelain -- src include") else ""),
         "command": command,
         "elapsed_s": elapsed,
         "load_start": load_start,
@@ -517,22 +525,30 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--command", default="bench/run.sh")
+    ap.add_argument("--from-json", metavar="LATEST_JSON",
+                    help="rewrite the report from a previous run's samples (no benchmark runs)")
     a = ap.parse_args()
 
     sz = Sizes(a.quick)
-    jobs = plan(a.bin, a.python, sz)
-    if not have_boehm(a.bin):
-        jobs = [j for j in jobs if j.system != "boehm"]
     os.makedirs(a.out, exist_ok=True)
-    load_start = round(os.getloadavg()[0], 2)
 
     def log(msg):
         print(msg, file=sys.stderr, flush=True)
 
-    samples, failures, elapsed = run_all(jobs, log)
+    if a.from_json:
+        with open(a.from_json) as f:
+            old = json.load(f)
+        samples, failures, meta = old["samples"], old["failures"], old["meta"]
+        elapsed = meta["elapsed_s"]
+    else:
+        jobs = plan(a.bin, a.python, sz)
+        if not have_boehm(a.bin):
+            jobs = [j for j in jobs if j.system != "boehm"]
+        load_start = round(os.getloadavg()[0], 2)
+        samples, failures, elapsed = run_all(jobs, log)
+        meta = machine_meta(a.build_dir, a.command, elapsed, load_start)
     summary = summarize(samples)
     evaluated = evaluate(summary, sz)
-    meta = machine_meta(a.build_dir, a.command, elapsed, load_start)
 
     write_markdown(os.path.join(a.out, "latest.md"), meta, summary, evaluated, failures, sz)
     csv_path = write_pause(a.out, summary, sz)

@@ -77,6 +77,7 @@ enum : std::uint32_t {
   kHasWeakrefs = 1u << 5,
   kIsGc = 1u << 6,
   kIndexShift = 7,
+  kConstructing = 1u << 31,  // only in ThreadState::constructing
   kMaxIndex = (1u << (32 - kIndexShift)) - 1,
 };
 
@@ -88,9 +89,17 @@ struct ThreadState {
   Heap* heap = nullptr;
   int trash_nesting = 0;
   std::vector<Object*>* trash = nullptr;  // deferred deallocations
-  bool constructing = false;
+  // Nonzero while make<T>() constructs an object: kConstructing plus the
+  // header flags the new object starts with.
+  std::uint32_t constructing = 0;
 };
+// initial-exec: one %fs-relative load even inside the (position-independent)
+// library, instead of a __tls_get_addr call per access.
+#if defined(__GNUC__) || defined(__clang__)
+inline thread_local ThreadState tls __attribute__((tls_model("initial-exec")));
+#else
 inline thread_local ThreadState tls;
+#endif
 
 // The deallocation path (src/object.cc): called when a refcount reaches 0.
 void dealloc(Object* obj) noexcept;
@@ -142,7 +151,9 @@ class Object {
   // make<T>() may allocate (operator new is protected); the sized operator
   // delete receives the dynamic type's size from the virtual destructor.
   static void* operator new(std::size_t size);
+  static void* operator new(std::size_t, void* where) noexcept { return where; }
   static void operator delete(void* p, std::size_t size) noexcept;
+  static void operator delete(void*, void*) noexcept {}
 
  private:
   friend struct detail::ObjectAccess;
@@ -186,13 +197,15 @@ struct ObjectAccess {
     return reinterpret_cast<const char*>(&o->rc_) == reinterpret_cast<const char*>(o) + kRcOffset &&
            reinterpret_cast<const char*>(&o->gc_) == reinterpret_cast<const char*>(o) + kGcOffset;
   }
+  // Constructs a T in memory from allocate_object(); the memory is given
+  // back if the constructor throws.
   template <class T, class... Args>
-  static T* create(Args&&... args) {
-    tls.constructing = true;
+  static T* create(void* mem, std::uint32_t flags, Args&&... args) {
+    tls.constructing = kConstructing | flags;
     struct Reset {
-      ~Reset() { tls.constructing = false; }
+      ~Reset() { tls.constructing = 0; }
     } reset;
-    return new T(static_cast<Args&&>(args)...);
+    return new (mem) T(static_cast<Args&&>(args)...);
   }
   static void destroy(Object* o) { delete o; }
 };

@@ -76,11 +76,13 @@ constexpr const char* declared_type_name() {
 std::size_t registered_size(const Object& obj) noexcept;
 
 // Heap hooks used by make<T>() (src/heap.cc).
-void* pool_allocate(std::size_t size);
-void pool_free(void* p, std::size_t size) noexcept;
-void gc_alloc_begin();                    // count0 += 1, maybe collect
-void gc_alloc_abort() noexcept;           // constructor threw: undo the count
-void track_new(Object* obj);              // append to generation 0
+// Memory for a new object from the current heap's pools; for a tracked type
+// also count0 += 1 and maybe an automatic collection (CPython's gc_alloc).
+void* allocate_object(std::size_t size, bool is_gc);
+// The constructor threw: give the memory back and undo the count.
+void free_unconstructed(void* p, std::size_t size, bool is_gc) noexcept;
+// Appends a constructed object to generation 0.
+void track_new(Object* obj);
 
 template <class T>
 constexpr bool overrides_trace() {
@@ -227,19 +229,19 @@ Ref<T> make(Args&&... args) {
                              detail::declared_weakrefable<T>()),
        true);
   (void)registered;
-  if constexpr (is_gc) detail::gc_alloc_begin();
+  constexpr std::uint32_t flags = (is_gc ? std::uint32_t{detail::kIsGc} : 0u) |
+                                  (detail::overrides_finalize<T>()
+                                       ? std::uint32_t{detail::kHasFinalizer}
+                                       : 0u);
+  void* mem = detail::allocate_object(sizeof(T), is_gc);
   T* p;
   try {
-    p = detail::ObjectAccess::create<T>(std::forward<Args>(args)...);
+    p = detail::ObjectAccess::create<T>(mem, flags, std::forward<Args>(args)...);
   } catch (...) {
-    if constexpr (is_gc) detail::gc_alloc_abort();
+    detail::free_unconstructed(mem, sizeof(T), is_gc);
     throw;
   }
   Object* o = p;
-  std::uint32_t flags = 0;
-  if constexpr (is_gc) flags |= detail::kIsGc;
-  if constexpr (detail::overrides_finalize<T>()) flags |= detail::kHasFinalizer;
-  detail::ObjectAccess::gc(o) |= flags;
   Ref<T> result = detail::RefAccess::adopt(p);
   if constexpr (is_gc) detail::track_new(o);  // if this throws, `result` frees it
   return result;

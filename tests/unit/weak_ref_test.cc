@@ -12,7 +12,6 @@
 
 #include <cstddef>
 #include <functional>
-#include <regex>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -117,6 +116,30 @@ struct Counter : Object {
   int add(int k) { return n += k; }
   int sub(int k) { return n -= k; }
 };
+
+// Whether `text` matches `pattern`, where each "{addr}" in the pattern stands
+// for a printed address ("0x" and one or more lowercase hex digits).
+bool matches_with_addresses(const std::string& text, const std::string& pattern) {
+  std::size_t t = 0;
+  std::size_t p = 0;
+  const std::string hole = "{addr}";
+  while (p < pattern.size()) {
+    if (pattern.compare(p, hole.size(), hole) == 0) {
+      if (text.compare(t, 2, "0x") != 0) return false;
+      t += 2;
+      const std::size_t start = t;
+      auto is_hex = [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); };
+      while (t < text.size() && is_hex(text[t])) ++t;
+      if (t == start) return false;
+      p += hole.size();
+    } else {
+      if (t >= text.size() || text[t] != pattern[p]) return false;
+      ++t;
+      ++p;
+    }
+  }
+  return t == text.size();
+}
 
 template <class T>
 WeakRef<T> logging_ref(const Ref<T>& o, std::string label) {
@@ -244,7 +267,7 @@ TEST_F(WeakRefTest, CallbackOfAWeakRefDroppedBeforeTheReferentNeverRuns) {
 
 // Fact 52 (and §1.9 PyObject_ClearWeakRefs): every weak reference to the object
 // is dead before the first callback runs, so inside each callback all of them
-// already return null and getweakrefcount is 0 (python3: `cb [0]`).
+// already return null.
 TEST_F(WeakRefTest, EveryWeakRefIsClearedBeforeAnyCallbackRuns) {
   auto o = make<Node>();
   WeakRef<Node> basic(o);
@@ -260,14 +283,8 @@ TEST_F(WeakRefTest, EveryWeakRefIsClearedBeforeAnyCallbackRuns) {
   all.emplace_back(o, check("w1"));
   all.emplace_back(o, check("w2"));
   all.emplace_back(o, check("w3"));
-  std::size_t count_inside = 99;
-  all.emplace_back(o, [&](const WeakRef<Node>&) {
-    Ref<Node> probe = basic();
-    count_inside = refgc::getweakrefcount(probe);  // probe is null: 0
-  });
   o.reset();
   EXPECT_EQ(seen, (Log{"w3 all-dead", "w2 all-dead", "w1 all-dead"}));
-  EXPECT_EQ(count_inside, 0u);
 }
 
 // Fact 51: w1, w2, w3 created in that order call back w3, w2, w1, on refcount
@@ -322,20 +339,22 @@ TEST_F(WeakRefTest, RefcountDeathRunsFinalizeFirstWithWeakRefsAliveThenCallbacks
 
 // Fact 58: a finalizer that resurrects the object on refcount death keeps its
 // weak references alive and skips the callbacks; they run at the second death
-// (python3: ['del'] then ['del', 'cb'], w() is None).
+// (python3: [('del', me alive)] then [..., 'cb'], w() is None).
 TEST_F(WeakRefTest, ResurrectingFinalizerKeepsWeakRefsAndDefersCallbacksToTheSecondDeath) {
   auto p = make<Phoenix>();
   Phoenix* raw = p.get();
+  p->me = WeakRef<Phoenix>(p);
   auto w = logging_ref(p, "callback");
   p.reset();
-  EXPECT_EQ(event_log(), (Log{"finalize me=dead"}));  // `me` was never set
+  EXPECT_EQ(event_log(), (Log{"finalize me=alive"}));
   ASSERT_EQ(saved().size(), 1u);
   EXPECT_TRUE(w.alive());
   EXPECT_EQ(w().get(), raw);
+  EXPECT_TRUE(raw->me.alive());
   EXPECT_TRUE(gc::is_finalized(*raw));
 
   saved().clear();  // second death: no second finalize(), the callback runs now
-  EXPECT_EQ(event_log(), (Log{"finalize me=dead", "callback dead"}));
+  EXPECT_EQ(event_log(), (Log{"finalize me=alive", "callback dead"}));
   EXPECT_FALSE(w());
 }
 
@@ -431,7 +450,7 @@ TEST_F(WeakRefTest, ResurrectionInTheCollectorLeavesWeakRefsDead) {
   EXPECT_FALSE(raw->me());
   EXPECT_EQ(refgc::getweakrefcount(saved()[0]), 0u);
 
-  saved().clear();  // garbage again: freed without a second finalize() or callback
+  saved().clear();               // garbage again: freed without a second finalize() or callback
   EXPECT_EQ(gc::collect(), 2u);  // the object and its dead `me` weak-reference object
   EXPECT_EQ(event_log(), (Log{"callback dead", "finalize me=dead"}));
 }
@@ -519,6 +538,47 @@ TEST_F(WeakRefTest, CollectCountsWeakRefObjectsFreedRightAfterTheirCallback) {
   d.reset();
   EXPECT_EQ(gc::collect(), 2u);  // object + weak reference (a C++ lambda is no object)
   EXPECT_EQ(calls, 2);
+}
+
+// gc.h: collect() called from a weak-reference callback during a collection
+// returns 0 at once (CPython's `collecting` guard); the outer collection is
+// unaffected.
+TEST_F(WeakRefTest, CollectCalledFromACallbackDuringACollectionReturnsZero) {
+  auto o = make<Node>();
+  o->other = o;
+  std::vector<std::size_t> inner;
+  WeakRef<Node> w(o, [&](const WeakRef<Node>&) { inner.push_back(gc::collect()); });
+  o.reset();
+  EXPECT_EQ(gc::collect(), 1u);
+  EXPECT_EQ(inner, (std::vector<std::size_t>{0}));
+}
+
+// §1.11 with §1.9: a long chain freed by refcount goes through the trashcan;
+// every link's weak reference still calls back, once, in link order (each
+// link dies before the one it owns).
+TEST_F(WeakRefTest, EveryLinkOfALongChainCallsBackWhenTheTrashcanFreesIt) {
+  constexpr int kLinks = 100000;
+  std::vector<WeakRef<Node>> watches;
+  watches.reserve(kLinks);
+  std::vector<int> order;
+  order.reserve(kLinks);
+  auto head = make<Node>();
+  Ref<Node> tail = head;
+  for (int i = 0; i < kLinks; ++i) {
+    watches.emplace_back(tail, [&order, i](const WeakRef<Node>&) { order.push_back(i); });
+    if (i + 1 < kLinks) {
+      auto next = make<Node>();
+      tail->other = next;
+      tail = next;
+    }
+  }
+  tail.reset();
+  head.reset();
+  ASSERT_EQ(order.size(), static_cast<std::size_t>(kLinks));
+  bool in_order = true;
+  for (int i = 0; i < kLinks; ++i) in_order = in_order && order[static_cast<std::size_t>(i)] == i;
+  EXPECT_TRUE(in_order);
+  EXPECT_FALSE(watches.back().alive());
 }
 
 // ---------------------------------------------------------------------------
@@ -626,11 +686,11 @@ TEST_F(WeakRefTest, TheWeakReferenceObjectsReprNamesItsReferentThenSaysDead) {
   auto o = make<Node>();
   WeakRef<Node> w(o);
   const std::string alive = w.object()->repr();
-  EXPECT_TRUE(std::regex_match(alive, std::regex("<weakref at 0x[0-9a-f]+; to 'Node' at 0x[0-9a-f]+>")))
-      << alive;
+  EXPECT_TRUE(matches_with_addresses(alive, "<weakref at {addr}; to 'Node' at {addr}>")) << alive;
   o.reset();
   const std::string dead = w.object()->repr();
-  EXPECT_TRUE(std::regex_match(dead, std::regex("<weakref at 0x[0-9a-f]+; dead>"))) << dead;
+  EXPECT_TRUE(matches_with_addresses(dead, "<weakref at {addr}; dead>")) << dead;
+  EXPECT_FALSE(matches_with_addresses(dead, "<weakref at {addr}; to 'Node' at {addr}>"));
 }
 
 // ---------------------------------------------------------------------------
@@ -647,7 +707,7 @@ TEST_F(WeakRefTest, WeakRefToAnIntThroughObjectThrowsInvalidArgument) {
   } catch (const std::invalid_argument& e) {
     EXPECT_STREQ(e.what(), "cannot create weak reference to 'Int' object");
   }
-  EXPECT_THROW(WeakRef<Object>(i, [](const WeakRef<Object>&) {}), std::invalid_argument);
+  EXPECT_THROW((void)WeakRef<Object>(i, [](const WeakRef<Object>&) {}), std::invalid_argument);
   EXPECT_EQ(refgc::getweakrefcount(i), 0u);
 
   Ref<Object> s = make<refgc::Str>("hello");
@@ -669,7 +729,7 @@ TEST_F(WeakRefTest, WeakRefToAnIntThroughObjectThrowsInvalidArgument) {
     EXPECT_STREQ(e.what(), "cannot create weak reference to 'weakref' object");
   }
 
-  EXPECT_THROW(WeakRef<Node>(Ref<Node>()), std::invalid_argument);  // an empty Ref
+  EXPECT_THROW((void)WeakRef<Node>(Ref<Node>()), std::invalid_argument);  // an empty Ref
 }
 
 // ---------------------------------------------------------------------------
@@ -716,7 +776,8 @@ TEST_F(WeakRefTest, WeakMethodCallbackFiresOnceWhenTheReceiverDies) {
   c.reset();
   EXPECT_EQ(calls, 1);
   EXPECT_FALSE(m());
-  EXPECT_THROW((WeakMethod<Counter, int(int)>(make<Counter>(), nullptr)), std::invalid_argument);
+  EXPECT_THROW((void)(WeakMethod<Counter, int(int)>(make<Counter>(), nullptr)),
+               std::invalid_argument);
 }
 
 // Seed behaviour 54 / fact 69 (s002_23 probe: "pitfall: weakref to a bound method
