@@ -93,6 +93,13 @@ Heap& acquire_default() {
 }  // namespace
 
 HeapImpl& acquire_current_slow() { return acquire_default().impl(); }
+HeapFast& acquire_fast_slow() { return acquire_default().fast(); }
+
+void check_owner_for_allocation() { current_impl().check_owner("allocates an object"); }
+
+void HeapFast::maybe_collect() { static_cast<HeapImpl*>(this)->collect_now(); }
+void HeapFast::track_slow(Object* o) { static_cast<HeapImpl*>(this)->track(o, kGen0); }
+void HeapFast::untrack_slow(Object* o) noexcept { static_cast<HeapImpl*>(this)->untrack(o); }
 
 HeapImpl::~HeapImpl() {
   // Objects still alive become orphans: untracked, so that their later death
@@ -166,7 +173,7 @@ void HeapImpl::untrack(Object* o) noexcept {
 void HeapImpl::compact(Generation& g) noexcept {
   std::size_t out = 0;
   const std::uint32_t state = (&g == &permanent) ? kPermanent
-                                                 : static_cast<std::uint32_t>(kGen0 + (&g - gens.data()));
+                                                 : static_cast<std::uint32_t>(kGen0 + (&g - gens));
   for (Object* o : g.objs) {
     if (o == nullptr) continue;
     ObjectAccess::set_slot(o, state, static_cast<std::uint32_t>(out));
@@ -180,7 +187,7 @@ void HeapImpl::maybe_compact(Generation& g) noexcept {
   if (compaction_blocked == 0 && g.tombstones > 64 && g.tombstones * 2 > g.objs.size()) compact(g);
 }
 
-void HeapImpl::maybe_collect() {
+void HeapImpl::collect_now() {
   if (enabled && gens[0].threshold != 0 && !collecting) {
     collecting = true;
     collect_generations();
@@ -240,19 +247,13 @@ void* allocate_object(std::size_t size, bool is_gc) {
   }
 }
 
-void free_unconstructed(void* p, std::size_t size, bool is_gc) noexcept {
-  HeapImpl& heap = current_impl();
-  heap.pool.free(p, size);
-  if (is_gc) heap.on_gc_free();
-}
 
-void track_new(Object* obj) { current_impl().track_gen0(obj); }
 
 }  // namespace detail
 
 // --- Heap ---
 
-Heap::Heap() : impl_(std::make_unique<detail::HeapImpl>(*this)) {
+Heap::Heap() : impl_(std::make_unique<detail::HeapImpl>(*this)), fast_(impl_.get()) {
   impl_->gens[0].threshold = 700;
   impl_->gens[1].threshold = 10;
   impl_->gens[2].threshold = 10;

@@ -137,16 +137,13 @@ bool call_finalizer(HeapImpl& heap, Object* o) noexcept {
   return false;
 }
 
-void dealloc_body(HeapImpl& heap, Object* o) noexcept {
-  const std::uint32_t gc = ObjectAccess::gc(o);
-  if ((gc & (kHasFinalizer | kFinalized)) == kHasFinalizer) {
-    if (call_finalizer(heap, o)) return;
-  }
-  if (ObjectAccess::gc(o) & kHasWeakrefs) {
-    clear_weakrefs_on_dealloc(heap, o);
-    if (ObjectAccess::rc(o) != 0) return;  // cannot happen: callbacks get the weakref
-  }
-  const bool is_gc = (gc & kIsGc) != 0;
+// The object needs more than a destructor: a pending finalize() or weak
+// references to clear.
+bool needs_slow_path(std::uint32_t gc) noexcept {
+  return (gc & (kHasFinalizer | kFinalized)) == kHasFinalizer || (gc & kHasWeakrefs) != 0;
+}
+
+void destroy(HeapImpl& heap, Object* o, std::uint32_t gc) noexcept {
   try {
     ObjectAccess::destroy(o);
   } catch (...) {
@@ -154,10 +151,28 @@ void dealloc_body(HeapImpl& heap, Object* o) noexcept {
     std::snprintf(buf, sizeof buf, "<destructor of object at %p>", static_cast<const void*>(o));
     write_unraisable(buf);
   }
-  if (is_gc) heap.on_gc_free();
+  if (gc & kIsGc) heap.on_gc_free();
 }
 
-void drain_trash(HeapImpl& heap, ThreadState& ts) noexcept {
+[[gnu::noinline, gnu::cold]] void dealloc_slow_body(HeapImpl& heap, Object* o) noexcept {
+  const std::uint32_t gc = ObjectAccess::gc(o);
+  if ((gc & (kHasFinalizer | kFinalized)) == kHasFinalizer) {
+    if (call_finalizer(heap, o)) return;
+  }
+  if (ObjectAccess::gc(o) & kHasWeakrefs) clear_weakrefs_on_dealloc(heap, o);
+  destroy(heap, o, gc);
+}
+
+void dealloc_body(HeapImpl& heap, Object* o) noexcept {
+  const std::uint32_t gc = ObjectAccess::gc(o);
+  if (REFGC_UNLIKELY(needs_slow_path(gc))) {
+    dealloc_slow_body(heap, o);
+  } else {
+    destroy(heap, o, gc);
+  }
+}
+
+[[gnu::noinline, gnu::cold]] void drain_trash(HeapImpl& heap, ThreadState& ts) noexcept {
   std::vector<Object*>& trash = *ts.trash;
   while (!trash.empty()) {
     Object* o = trash.back();
@@ -168,28 +183,33 @@ void drain_trash(HeapImpl& heap, ThreadState& ts) noexcept {
   }
 }
 
+// Too deep: park the object on the thread's list; returns false if there is
+// no memory to do so (the caller frees it now, one level deeper).
+[[gnu::noinline, gnu::cold]] bool defer(ThreadState& ts, Object* o) noexcept {
+  try {
+    if (ts.trash == nullptr) {
+      (void)&trash_owner;  // registers the thread-exit cleanup
+      ts.trash = new std::vector<Object*>();
+    }
+    ts.trash->push_back(o);
+    return true;
+  } catch (const std::bad_alloc&) {
+    return false;
+  }
+}
+
 }  // namespace
 
 void dealloc(Object* o) noexcept {
   HeapImpl& heap = current_impl();
   ThreadState& ts = tls;
   if (ObjectAccess::state(o) != kUntracked) heap.untrack_fast(o);
-  if (ts.trash_nesting >= kTrashLimit) {
-    try {
-      if (ts.trash == nullptr) {
-        (void)&trash_owner;  // registers the thread-exit cleanup
-        ts.trash = new std::vector<Object*>();
-      }
-      ts.trash->push_back(o);
-      return;
-    } catch (const std::bad_alloc&) {
-      // No memory to defer: free it now, recursing one level deeper.
-    }
-  }
+  if (REFGC_UNLIKELY(ts.trash_nesting >= kTrashLimit) && defer(ts, o)) return;
   ++ts.trash_nesting;
   dealloc_body(heap, o);
   --ts.trash_nesting;
-  if (ts.trash_nesting == 0 && ts.trash != nullptr && !ts.trash->empty()) drain_trash(heap, ts);
+  if (REFGC_UNLIKELY(ts.trash_nesting == 0 && ts.trash != nullptr && !ts.trash->empty()))
+    drain_trash(heap, ts);
 }
 
 void refcount_fault(const Object* o, std::uint32_t before) noexcept {

@@ -1,5 +1,5 @@
-// src/pool.cc: chunk refill and large objects. See pool.h.
-#include "pool.h"
+// src/pool.cc: chunk refill and large objects. See refgc/detail/pool.h.
+#include "refgc/detail/pool.h"
 
 #include <cstdlib>
 #include <new>

@@ -36,6 +36,7 @@ namespace refgc {
 
 namespace detail {
 struct HeapImpl;
+struct HeapFast;
 }
 
 class Heap {
@@ -84,9 +85,11 @@ class Heap {
   };
 
   detail::HeapImpl& impl() noexcept { return *impl_; }
+  detail::HeapFast& fast() noexcept { return *fast_; }
 
  private:
   std::unique_ptr<detail::HeapImpl> impl_;
+  detail::HeapFast* fast_;  // the same object as *impl_, seen as its hot part
 };
 
 }  // namespace refgc

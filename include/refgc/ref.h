@@ -23,6 +23,7 @@
 #include <typeinfo>
 #include <utility>
 
+#include "refgc/detail/heap_fast.h"
 #include "refgc/object.h"
 
 namespace refgc {
@@ -75,14 +76,9 @@ constexpr const char* declared_type_name() {
 }
 std::size_t registered_size(const Object& obj) noexcept;
 
-// Heap hooks used by make<T>() (src/heap.cc).
-// Memory for a new object from the current heap's pools; for a tracked type
-// also count0 += 1 and maybe an automatic collection (CPython's gc_alloc).
+// Memory for a new object from the current heap's pools (src/heap.cc); for a
+// tracked type also count0 += 1 and maybe an automatic collection.
 void* allocate_object(std::size_t size, bool is_gc);
-// The constructor threw: give the memory back and undo the count.
-void free_unconstructed(void* p, std::size_t size, bool is_gc) noexcept;
-// Appends a constructed object to generation 0.
-void track_new(Object* obj);
 
 template <class T>
 constexpr bool overrides_trace() {
@@ -233,17 +229,30 @@ Ref<T> make(Args&&... args) {
                                   (detail::overrides_finalize<T>()
                                        ? std::uint32_t{detail::kHasFinalizer}
                                        : 0u);
-  void* mem = detail::allocate_object(sizeof(T), is_gc);
+  detail::HeapFast& heap = detail::current_fast();
+#if REFGC_DEBUG
+  detail::check_owner_for_allocation();
+#endif
+  // CPython's gc_alloc: count, maybe collect -- before the object exists, so
+  // that it takes no part in that collection.
+  if constexpr (is_gc) heap.on_gc_alloc();
+  void* mem;
+  try {
+    mem = heap.pool.allocate(sizeof(T));
+  } catch (...) {
+    if constexpr (is_gc) heap.on_gc_free();
+    throw;
+  }
   T* p;
   try {
     p = detail::ObjectAccess::create<T>(mem, flags, std::forward<Args>(args)...);
   } catch (...) {
-    detail::free_unconstructed(mem, sizeof(T), is_gc);
+    heap.pool.free(mem, sizeof(T));
+    if constexpr (is_gc) heap.on_gc_free();
     throw;
   }
-  Object* o = p;
   Ref<T> result = detail::RefAccess::adopt(p);
-  if constexpr (is_gc) detail::track_new(o);  // if this throws, `result` frees it
+  if constexpr (is_gc) heap.track_gen0(p);  // if this throws, `result` frees it
   return result;
 }
 

@@ -1,4 +1,6 @@
-// src/pool.h: size-class pools for managed objects (pymalloc-style).
+// refgc/detail/pool.h: size-class pools for managed objects (pymalloc-style).
+// Internal (namespace refgc::detail); in a public header only so that
+// make<T>() can allocate inline. Refill and large objects: src/pool.cc.
 //
 // Sizes up to kMaxSmall bytes are rounded up to a multiple of 16 and served
 // from per-class free lists, refilled by bumping through 256 KiB chunks taken

@@ -1,0 +1,88 @@
+// refgc/detail/heap_fast.h: the part of a heap's state that make<T>() and the
+// deallocation path touch on every object: the pools and the generation
+// lists. Internal (namespace refgc::detail); src/heap_impl.h builds the rest
+// of the heap on top of it.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "refgc/detail/pool.h"
+#include "refgc/heap.h"
+#include "refgc/object.h"
+
+namespace refgc::detail {
+
+// One generation: its objects in CPython's list order. Removal leaves a null
+// tombstone so that order is kept; tombstones are squeezed out when they
+// outnumber the live entries.
+//
+// Invariant: for every non-null objs[i], the object's state names this
+// generation and its index is i.
+struct Generation {
+  std::vector<Object*> objs;
+  std::size_t tombstones = 0;
+  int threshold = 0;
+  std::size_t count = 0;
+
+  std::size_t size() const noexcept { return objs.size() - tombstones; }
+};
+
+struct HeapFast {
+  Pool pool;
+  Generation gens[3];
+
+  // Slow paths (src/heap.cc).
+  void maybe_collect();                                   // count0 > threshold0
+  void track_slow(Object* o);                             // generation 0 is full
+  void untrack_slow(Object* o) noexcept;                  // any other state
+
+  // CPython's gc_alloc: count0 += 1, and a collection when it passes
+  // threshold0 (if enabled and none is running).
+  void on_gc_alloc() {
+    Generation& g0 = gens[0];
+    ++g0.count;
+    if (REFGC_UNLIKELY(g0.count > static_cast<std::size_t>(g0.threshold))) maybe_collect();
+  }
+  void on_gc_free() noexcept {
+    if (gens[0].count > 0) --gens[0].count;
+  }
+  // A new object joins the tail of generation 0.
+  void track_gen0(Object* o) {
+    std::vector<Object*>& v = gens[0].objs;
+    if (REFGC_LIKELY(v.size() < v.capacity() && v.size() < kMaxIndex)) {
+      ObjectAccess::set_slot(o, kGen0, static_cast<std::uint32_t>(v.size()));
+      v.push_back(o);
+      return;
+    }
+    track_slow(o);
+  }
+  // A dying object leaves its generation. The newest object of generation 0
+  // dying first (the usual churn) just shrinks the list.
+  void untrack_fast(Object* o) noexcept {
+    if (ObjectAccess::state(o) == kGen0) {
+      std::vector<Object*>& v = gens[0].objs;
+      const std::uint32_t index = ObjectAccess::index(o);
+      if (REFGC_LIKELY(index + 1 == v.size() && v[index] == o)) {
+        v.pop_back();
+        ObjectAccess::set_slot(o, kUntracked, 0);
+        return;
+      }
+    }
+    untrack_slow(o);
+  }
+};
+
+// The hot part of the heap this thread holds (acquiring the default heap on
+// first use, src/heap.cc).
+HeapFast& acquire_fast_slow();
+inline HeapFast& current_fast() {
+  Heap* h = tls.heap;
+  if (REFGC_LIKELY(h != nullptr)) return h->fast();
+  return acquire_fast_slow();
+}
+// Debug builds: stops unless this thread holds the current heap.
+void check_owner_for_allocation();
+
+}  // namespace refgc::detail
