@@ -47,6 +47,7 @@ std::function<void()> kill(const std::shared_ptr<FinalizerState>& s) {
   s->alive = false;
   std::function<void()> f = std::move(s->func);
   s->func = nullptr;
+  s->ref = WeakRef<Object>();  // its weak-reference object can die now (CPython pops it too)
   unregister(s.get());
   return f;
 }

@@ -34,12 +34,16 @@ namespace refgc {
 
 template <class Sig>
 class Function;
+template <class T>
+class WeakRef;
 
 namespace detail {
 template <class X>
 struct is_ref_like : std::false_type {};
 template <class X>
 struct is_ref_like<Function<X>> : std::true_type {};
+template <class X>
+struct is_ref_like<WeakRef<X>> : std::true_type {};
 template <class X>
 struct is_ref_like<Ref<X>> : std::true_type {};
 template <class X>
@@ -97,6 +101,14 @@ class Tracer {
   template <class Sig>
   void operator()(Function<Sig>& f) {
     (*this)(f.object_);
+  }
+
+  // A WeakRef member owns its weak-reference object (not the referent), as a
+  // Python attribute holding a weakref does: tracing it lets the collector see
+  // a weak reference that is garbage itself, whose callback then never runs.
+  template <class T>
+  void operator()(WeakRef<T>& w) {
+    (*this)(w.object_);
   }
 
   template <class T>

@@ -41,10 +41,11 @@ class WeakKeyDictionary {
 
   // d[key] = value
   void set(const Ref<T>& key, V value) {
+    mut();
     if (!key) throw std::invalid_argument("WeakKeyDictionary: empty key");
     const Object* id = static_cast<const Object*>(key.get());
-    auto it = state_->data.find(id);
-    if (it != state_->data.end()) {
+    auto it = st().data.find(id);
+    if (it != st().data.end()) {
       it->second.value = std::move(value);
       return;
     }
@@ -52,34 +53,34 @@ class WeakKeyDictionary {
     WeakRef<T> w(key, [weak, id](const WeakRef<T>&) {
       if (auto s = weak.lock()) s->data.erase(id);
     });
-    state_->data.emplace(id, Entry{std::move(w), std::move(value)});
+    st().data.emplace(id, Entry{std::move(w), std::move(value)});
   }
   V get(const Ref<T>& key) const {
-    auto it = find(key);
-    return it == state_->data.end() ? V{} : it->second.value;
+    const Entry* e = find(key);
+    return e == nullptr ? V{} : e->value;
   }
   const V& at(const Ref<T>& key) const {
-    auto it = find(key);
-    if (it == state_->data.end()) throw std::out_of_range("WeakKeyDictionary::at: key not found");
-    return it->second.value;
+    const Entry* e = find(key);
+    if (e == nullptr) throw std::out_of_range("WeakKeyDictionary::at: key not found");
+    return e->value;
   }
   V& at(const Ref<T>& key) {
-    auto it = find(key);
-    if (it == state_->data.end()) throw std::out_of_range("WeakKeyDictionary::at: key not found");
-    return it->second.value;
+    const Entry* e = find(key);
+    if (e == nullptr) throw std::out_of_range("WeakKeyDictionary::at: key not found");
+    return const_cast<Entry*>(e)->value;
   }
-  bool contains(const Ref<T>& key) const { return find(key) != state_->data.end(); }
-  std::size_t size() const noexcept { return state_->data.size(); }
-  bool empty() const noexcept { return state_->data.empty(); }
+  bool contains(const Ref<T>& key) const { return find(key) != nullptr; }
+  std::size_t size() const noexcept { return st().data.size(); }
+  bool empty() const noexcept { return st().data.empty(); }
   void erase(const Ref<T>& key) {
-    auto it = find(key);
-    if (it == state_->data.end()) throw std::out_of_range("WeakKeyDictionary::erase: key not found");
+    auto it = key ? mut().data.find(static_cast<const Object*>(key.get())) : mut().data.end();
+    if (it == mut().data.end()) throw std::out_of_range("WeakKeyDictionary::erase: key not found");
     Entry dead = std::move(it->second);  // dies after the map is consistent
-    state_->data.erase(it);
+    st().data.erase(it);
   }
   void clear() noexcept {
     std::unordered_map<const Object*, Entry> dead;
-    dead.swap(state_->data);
+    dead.swap(st().data);
   }
 
   class iterator {
@@ -116,16 +117,28 @@ class WeakKeyDictionary {
   };
   iterator begin() const {
     auto snap = std::make_shared<typename iterator::Snapshot>();
-    snap->reserve(state_->data.size());
-    for (const auto& [id, e] : state_->data) snap->emplace_back(e.key, e.value);
+    snap->reserve(st().data.size());
+    for (const auto& [id, e] : st().data) snap->emplace_back(e.key, e.value);
     return iterator(std::move(snap), 0);
   }
   iterator end() const { return iterator(nullptr, static_cast<std::size_t>(-1)); }
 
  private:
-  typename std::unordered_map<const Object*, Entry>::iterator find(const Ref<T>& key) const {
-    if (!key) return state_->data.end();
-    return state_->data.find(static_cast<const Object*>(key.get()));
+  const Entry* find(const Ref<T>& key) const {
+    if (!key) return nullptr;
+    auto it = st().data.find(static_cast<const Object*>(key.get()));
+    return it == st().data.end() ? nullptr : &it->second;
+  }
+  // A moved-from container is empty and usable: st() reads through an empty
+  // state, mut() makes a new one.
+  const State& st() const noexcept {
+    static const State empty;
+    return state_ ? *state_ : empty;
+  }
+  State& st() noexcept { return mut(); }
+  State& mut() {
+    if (!state_) state_ = std::make_shared<State>();
+    return *state_;
   }
   std::shared_ptr<State> state_;  // callbacks hold it weakly
 };

@@ -34,6 +34,7 @@
 #include <utility>
 #include <vector>
 
+#include "refgc/function.h"
 #include "refgc/ref.h"
 #include "refgc/tracer.h"
 
@@ -97,18 +98,29 @@ class WeakRef {
   // when obj dies, receiving this weak reference (already dead).
   WeakRef(const Ref<T>& obj, Callback callback)
       : object_(bind(obj, wrap(std::move(callback)), nullptr)) {}
-  // With a traceable callback (a Function's object): the collector sees the
-  // references the callback holds.
+  // With a traceable callback: the weak-reference object holds the Function
+  // and traces it, so a cycle through the callback's captures is found.
+  template <class F>
+    requires std::is_same_v<std::remove_cvref_t<F>, Function<void(const WeakRef<T>&)>>
+  WeakRef(const Ref<T>& obj, const F& callback)
+      : object_(bind(obj, wrap_function(callback), Ref<Object>(callback.object()))) {}
+  // Low level: any callback plus a managed object the weak-reference object
+  // holds and traces (the callback must not own it).
   WeakRef(const Ref<T>& obj, Callback callback, Ref<Object> traced_callback)
       : object_(bind(obj, wrap(std::move(callback)), std::move(traced_callback))) {}
 
   // w(): a new strong reference to the referent, or null once it died.
   Ref<T> operator()() const { return lock(); }
+  // A referent whose count already reached 0 (its death deferred by the
+  // trashcan) is dead too, as in CPython (gh-60806).
   Ref<T> lock() const {
     Object* o = object_ ? object_->referent() : nullptr;
-    return o ? Ref<T>(static_cast<T*>(o)) : Ref<T>();
+    return o != nullptr && o->refcount() > 0 ? Ref<T>(static_cast<T*>(o)) : Ref<T>();
   }
-  bool alive() const noexcept { return object_ && object_->referent() != nullptr; }
+  bool alive() const noexcept {
+    Object* o = object_ ? object_->referent() : nullptr;
+    return o != nullptr && o->refcount() > 0;
+  }
   bool empty() const noexcept { return !object_; }
 
   // hash(ref): the referent's hash (its identity), cached; a dead weak
@@ -116,9 +128,14 @@ class WeakRef {
   // has gone away").
   std::size_t hash() const { return object_ ? object_->hash() : 0; }
 
-  // Both alive: same referent. Otherwise: same weak-reference object.
-  friend bool operator==(const WeakRef& a, const WeakRef& b) noexcept {
-    if (a.alive() && b.alive()) return a.object_->referent() == b.object_->referent();
+  // Both alive: the referents compare equal (identity or equals(), like
+  // Python's ==). Otherwise: the same weak-reference object.
+  friend bool operator==(const WeakRef& a, const WeakRef& b) {
+    if (a.alive() && b.alive()) {
+      const Object* x = a.object_->referent();
+      const Object* y = b.object_->referent();
+      return x == y || x->equals(*y);
+    }
     return a.object_ == b.object_;
   }
   // Python's `is` on weak-reference objects.
@@ -132,6 +149,7 @@ class WeakRef {
   }
 
  private:
+  friend class Tracer;
   static Ref<detail::WeakRefObject> bind(const Ref<T>& obj, detail::WeakRefObject::Callback cb,
                                          Ref<Object> traced) {
     static_assert(detail::kIsManaged<T>, "refgc::WeakRef<T> needs T to derive from refgc::Object");
@@ -140,6 +158,14 @@ class WeakRef {
                   "weakrefable = false, like Python's int and str)");
     if (!obj) throw std::invalid_argument("cannot create weak reference to an empty Ref");
     return detail::new_weakref(static_cast<Object*>(obj.get()), std::move(cb), std::move(traced));
+  }
+  static detail::WeakRefObject::Callback wrap_function(
+      const Function<void(const WeakRef<T>&)>& fn) {
+    if (!fn) return nullptr;
+    auto* raw = fn.object().get();  // owned (and traced) by the weak-reference object
+    return [raw](detail::WeakRefObject& w) {
+      raw->call(WeakRef::from_object(Ref<detail::WeakRefObject>(&w)));
+    };
   }
   static detail::WeakRefObject::Callback wrap(Callback cb) {
     if (!cb) return nullptr;

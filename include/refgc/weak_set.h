@@ -35,17 +35,18 @@ class WeakSet {
   WeakSet& operator=(WeakSet&&) noexcept = default;
 
   void add(const Ref<T>& obj) {
+    mut();
     if (!obj) throw std::invalid_argument("WeakSet::add: empty Ref");
     const Object* id = static_cast<const Object*>(obj.get());
-    if (state_->data.count(id) != 0) return;
+    if (st().data.count(id) != 0) return;
     std::weak_ptr<State> weak = state_;
     WeakRef<T> w(obj, [weak, id](const WeakRef<T>&) {
       if (auto s = weak.lock()) s->data.erase(id);
     });
-    state_->data.emplace(id, std::move(w));
+    st().data.emplace(id, std::move(w));
   }
   bool contains(const Ref<T>& obj) const {
-    return obj && state_->data.count(static_cast<const Object*>(obj.get())) != 0;
+    return obj && st().data.count(static_cast<const Object*>(obj.get())) != 0;
   }
   // remove(): throws std::out_of_range (KeyError) if absent; discard() does not.
   void remove(const Ref<T>& obj) {
@@ -54,16 +55,16 @@ class WeakSet {
   }
   void discard(const Ref<T>& obj) {
     if (!obj) return;
-    auto it = state_->data.find(static_cast<const Object*>(obj.get()));
-    if (it == state_->data.end()) return;
+    auto it = st().data.find(static_cast<const Object*>(obj.get()));
+    if (it == st().data.end()) return;
     WeakRef<T> dead = std::move(it->second);
-    state_->data.erase(it);
+    st().data.erase(it);
   }
-  std::size_t size() const noexcept { return state_->data.size(); }
-  bool empty() const noexcept { return state_->data.empty(); }
+  std::size_t size() const noexcept { return st().data.size(); }
+  bool empty() const noexcept { return st().data.empty(); }
   void clear() noexcept {
     std::unordered_map<const Object*, WeakRef<T>> dead;
-    dead.swap(state_->data);
+    dead.swap(st().data);
   }
 
   class iterator {
@@ -96,13 +97,24 @@ class WeakSet {
   };
   iterator begin() const {
     auto snap = std::make_shared<typename iterator::Snapshot>();
-    snap->reserve(state_->data.size());
-    for (const auto& [id, w] : state_->data) snap->push_back(w);
+    snap->reserve(st().data.size());
+    for (const auto& [id, w] : st().data) snap->push_back(w);
     return iterator(std::move(snap), 0);
   }
   iterator end() const { return iterator(nullptr, static_cast<std::size_t>(-1)); }
 
  private:
+  // A moved-from container is empty and usable: st() reads through an empty
+  // state, mut() makes a new one.
+  const State& st() const noexcept {
+    static const State empty;
+    return state_ ? *state_ : empty;
+  }
+  State& st() noexcept { return mut(); }
+  State& mut() {
+    if (!state_) state_ = std::make_shared<State>();
+    return *state_;
+  }
   std::shared_ptr<State> state_;  // callbacks hold it weakly
 };
 

@@ -48,6 +48,7 @@ class WeakValueDictionary {
 
   // d[key] = value
   void set(const K& key, const Ref<T>& value) {
+    mut();
     std::weak_ptr<State> weak = state_;
     WeakRef<T> w(value, [weak, key](const WeakRef<T>& dead) {
       auto s = weak.lock();
@@ -55,11 +56,11 @@ class WeakValueDictionary {
       auto it = s->data.find(key);  // remove only if the entry is still this one
       if (it != s->data.end() && is(it->second, dead)) s->data.erase(it);
     });
-    state_->data.insert_or_assign(key, std::move(w));
+    st().data.insert_or_assign(key, std::move(w));
   }
   Ref<T> get(const K& key) const {
-    auto it = state_->data.find(key);
-    return it == state_->data.end() ? Ref<T>() : it->second();
+    auto it = st().data.find(key);
+    return it == st().data.end() ? Ref<T>() : it->second();
   }
   Ref<T> at(const K& key) const {
     Ref<T> v = get(key);
@@ -67,28 +68,28 @@ class WeakValueDictionary {
     return v;
   }
   bool contains(const K& key) const {
-    auto it = state_->data.find(key);
-    return it != state_->data.end() && it->second.alive();
+    auto it = st().data.find(key);
+    return it != st().data.end() && it->second.alive();
   }
   std::size_t size() const noexcept {
     std::size_t n = 0;
-    for (const auto& [k, w] : state_->data) n += w.alive() ? 1 : 0;
+    for (const auto& [k, w] : st().data) n += w.alive() ? 1 : 0;
     return n;
   }
   bool empty() const noexcept { return size() == 0; }
   void erase(const K& key) {
-    auto it = state_->data.find(key);
-    if (it == state_->data.end() || !it->second.alive())
+    auto it = st().data.find(key);
+    if (it == st().data.end() || !it->second.alive())
       throw std::out_of_range("WeakValueDictionary::erase: key not found");
-    state_->data.erase(it);
+    st().data.erase(it);
   }
   // d.pop(key): removes the entry and returns its value (strong).
   Ref<T> pop(const K& key) {
     Ref<T> v = at(key);
-    state_->data.erase(key);
+    st().data.erase(key);
     return v;
   }
-  void clear() noexcept { state_->data.clear(); }
+  void clear() noexcept { st().data.clear(); }
 
   class iterator {
    public:
@@ -123,13 +124,24 @@ class WeakValueDictionary {
     std::pair<K, Ref<T>> current_;
   };
   iterator begin() const {
-    auto snap = std::make_shared<typename iterator::Snapshot>(state_->data.begin(),
-                                                              state_->data.end());
+    auto snap = std::make_shared<typename iterator::Snapshot>(st().data.begin(),
+                                                              st().data.end());
     return iterator(std::move(snap), 0);
   }
   iterator end() const { return iterator(nullptr, static_cast<std::size_t>(-1)); }
 
  private:
+  // A moved-from container is empty and usable: st() reads through an empty
+  // state, mut() makes a new one.
+  const State& st() const noexcept {
+    static const State empty;
+    return state_ ? *state_ : empty;
+  }
+  State& st() noexcept { return mut(); }
+  State& mut() {
+    if (!state_) state_ = std::make_shared<State>();
+    return *state_;
+  }
   std::shared_ptr<State> state_;  // callbacks hold it weakly
 };
 

@@ -226,7 +226,7 @@ TEST_F(FinalizeTest, OnCyclicTrashItRunsDuringCollectWhichCountsTheObjectAndTheW
 // DISABLED: refgc returns 1. Finalizer's state keeps its WeakRef after the
 // finalizer has run (detail::kill() does not reset FinalizerState::ref), so the
 // weak-reference object is not freed after its callback and is not counted.
-TEST_F(FinalizeTest, DISABLED_OnCyclicTrashCollectCountsTheWeakRefEvenWhileTheHandleIsHeld) {
+TEST_F(FinalizeTest, OnCyclicTrashCollectCountsTheWeakRefEvenWhileTheHandleIsHeld) {
   auto a = make<Thing>("a");
   a->other = a;
   int calls = 0;
@@ -245,7 +245,7 @@ TEST_F(FinalizeTest, DISABLED_OnCyclicTrashCollectCountsTheWeakRefEvenWhileTheHa
 // its Heap leaves that object orphaned in the destroyed heap; its later
 // destruction frees the slot into the current heap's pool and decrements the
 // wrong heap's live_objects().
-TEST_F(FinalizeTest, DISABLED_AFinalizerThatRanOrWasDetachedHoldsNoManagedObject) {
+TEST_F(FinalizeTest, AFinalizerThatRanOrWasDetachedHoldsNoManagedObject) {
   refgc::Heap& heap = refgc::Heap::current();
   const std::size_t before = heap.live_objects();
   auto o = make<Thing>();

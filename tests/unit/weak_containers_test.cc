@@ -194,7 +194,7 @@ TEST_F(WeakContainersTest, ValueDictIterationSkipsValuesThatDieDuringTheLoop) {
     EXPECT_EQ(value->name, "v" + std::to_string(key));
     visited.push_back(key);
     if (visited.size() == 1) {
-      // Kill every other entry except this one; also this one's own owner.
+      // Kill the other entries of the same parity, and this one's own owner.
       for (int i = 0; i < 6; ++i)
         if (i != key && i % 2 == key % 2) owners[static_cast<std::size_t>(i)].reset();
       owners[static_cast<std::size_t>(key)].reset();
