@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/run.sh: one command for the whole benchmark suite.
 #
-#   bench/run.sh            full run (~10 min on 2 cores): bench/results/latest.{md,json},
+#   bench/run.sh            full run (~3-4 min on 2 cores): bench/results/latest.{md,json},
 #                           pause.csv, pause.svg
 #   bench/run.sh --quick    smoke run with small sizes and fewer repetitions;
 #                           results go to build/bench/results-quick/ (not the committed ones)

@@ -4,8 +4,13 @@
 // subclass with two Refs that it traces (so it is tracked by the collector,
 // and allocating it may trigger an automatic collection, as in CPython).
 //
+// Weak references: refgc::WeakRef with a plain lambda callback and
+// refgc::WeakValueDictionary<std::size_t, Node>, as the API documents them.
+//
 // Two systems: "refgc" runs as it does by default (automatic collection on,
 // thresholds 700/10/10); "refgc-nogc" calls refgc::gc::disable() first.
+#include <malloc.h>
+
 #include <string>
 #include <utility>
 #include <vector>
@@ -56,6 +61,26 @@ struct RefgcSystem {
     Nest outer = refgc::make<refgc::List<>>();
     if (inner) outer->append(std::move(inner));
     return outer;
+  }
+
+  // Weak references (W6, W7 one-weakref), used as a refgc user writes them.
+  using Weak = refgc::WeakRef<RefgcNode>;
+  static Weak weak_ref(const Handle& h) { return Weak(h); }
+  template <class F>
+  static Weak weak_ref(const Handle& h, F f) {
+    return Weak(h, [f](const Weak&) { f(); });
+  }
+  static bool weak_alive(const Weak& w) { return w.alive(); }
+  using WeakDict = refgc::WeakValueDictionary<std::size_t, RefgcNode>;
+  static void dict_set(WeakDict& d, std::size_t key, const Handle& v) { d.set(key, v); }
+  static std::size_t dict_size(const WeakDict& d) { return d.size(); }
+  // Everything refgc holds from malloc: the pool's chunks, the weak side
+  // table (HeapImpl::weaklists), callback storage, the generation vectors.
+  // glibc's mmap threshold moves, so a 256 KiB chunk may be in either
+  // counter: count both.
+  static std::size_t footprint_bytes() {
+    const struct mallinfo2 m = mallinfo2();
+    return m.uordblks + m.hblkhd;
   }
 
   // How many automatic collections ran: explains a default-vs-disabled gap.

@@ -26,6 +26,16 @@
 //   using List; make_list(); list_append()     a traced list of nodes
 //   using Nest; nest(Nest inner)               a list holding one list (W5)
 //   note() -> std::string                      a remark attached to results
+//   using Weak; weak_ref(h); weak_ref(h, f)    weak references (W6, W7 one-weakref):
+//     weak_alive(w)                            weakref.ref(o) and weakref.ref(o, cb);
+//                                              f() is called once when o dies
+//   using WeakDict; dict_set(d, key, h);       a weak-value dictionary with
+//     dict_size(d)                             std::size_t keys (W6 dict)
+//   footprint_bytes() -> size_t                every byte the system holds from the
+//                                              allocator, bookkeeping included
+//                                              (refgc: pool chunks, weak side table,
+//                                              generation vectors); W7 one-weakref
+//                                              uses it when present
 #pragma once
 
 #include <sys/resource.h>
@@ -80,6 +90,32 @@ template <class S>
 concept HasNest = System<S> && requires(typename S::Nest n) {
   { S::nest(std::move(n)) } -> std::same_as<typename S::Nest>;
 };
+
+// W6's weak-reference callback: counts the deaths it is told about.
+struct CountCallback {
+  std::size_t* count;
+  void operator()() const noexcept { ++*count; }
+};
+
+template <class S>
+concept HasWeakRefs =
+    System<S> && requires(const typename S::Handle& h, const typename S::Weak& w,
+                          typename S::WeakDict& d, std::size_t key) {
+      { S::weak_ref(h) } -> std::same_as<typename S::Weak>;
+      { S::weak_ref(h, CountCallback{nullptr}) } -> std::same_as<typename S::Weak>;
+      { S::weak_alive(w) } -> std::convertible_to<bool>;
+      S::dict_set(d, key, h);
+      { S::dict_size(d) } -> std::convertible_to<std::size_t>;
+    };
+
+template <class S>
+std::size_t footprint_bytes_of() {
+  if constexpr (requires { S::footprint_bytes(); }) {
+    return S::footprint_bytes();
+  } else {
+    return S::allocator_bytes();
+  }
+}
 
 // S::List when the system has lists, else a placeholder.
 template <class S>
@@ -447,10 +483,178 @@ void w5_crash_threshold(const Options& o) {
 }
 
 // ---------------------------------------------------------------------------
+// W6: weak references, 1M objects. One variant per process (fresh heap):
+//   create   weakref.ref(o) on each of n live objects (the first, callback-less
+//            weak reference to each), kept in a vector
+//   drop     n objects without weak references dropped (baseline); then n
+//            fresh objects each get one weak reference with a counting
+//            callback (timed: create-callback) and are dropped (timed until
+//            the last callback ran; every callback must have run)
+//   dict     a weak-value dictionary: n inserts d[i] = o_i (timed), then the
+//            n values are dropped (timed; the dictionary must end up empty)
+//   cyclic   n self-cycles (o.a = o), each with a callback weak reference,
+//            automatic collection off, handles dropped; one full collection
+//            timed; every callback must have run
+// Times are per object. "Dropping" destroys the vector that holds the only
+// strong handles, as `del hold` drops CPython's list.
+// ---------------------------------------------------------------------------
+template <HasWeakRefs S>
+void w6_weakrefs(const Options& o) {
+  using Handle = typename S::Handle;
+  using Weak = typename S::Weak;
+  S::init();
+  const std::string v = o.variant.empty() ? "drop" : o.variant;
+  const std::size_t n = o.n_or(1'000'000);
+  const double per = 1e9 / static_cast<double>(n);
+  auto make_all = [&](bool self_cycle) {
+    typename S::template Vector<Handle> hold;
+    hold.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      hold.push_back(S::make());
+      if (self_cycle) S::set_a(hold.back(), hold.back());
+    }
+    return hold;
+  };
+  auto drop = [](typename S::template Vector<Handle>& hold) {
+    auto gone = std::move(hold);  // destroyed at the end of this scope
+  };
+  auto emit = [&](const std::string& metric, double s) {
+    Result("W6/" + metric, S::kName, s * per, "ns/object")
+        .field("total_ms", s * 1e3)
+        .field("n", static_cast<double>(n))
+        .field("note", note_of<S>())
+        .emit();
+  };
+  auto check_dead = [&](const std::vector<Weak>& weaks, const char* what) {
+    for (const Weak& w : weaks)
+      if (S::weak_alive(w)) fail(std::string("W6 ") + what + ": a weak reference is still alive");
+  };
+
+  if (v == "create") {
+    auto hold = make_all(false);
+    std::vector<Weak> weaks;
+    weaks.reserve(n);
+    const double s = time_it([&] {
+      for (std::size_t i = 0; i < n; ++i) weaks.push_back(S::weak_ref(hold[i]));
+    });
+    for (const Weak& w : weaks)
+      if (!S::weak_alive(w)) fail("W6 create: a weak reference is dead");
+    emit("create", s);
+    drop(hold);
+    check_dead(weaks, "create");
+  } else if (v == "drop") {
+    {
+      auto plain = make_all(false);
+      emit("drop-no-weakref", time_it([&] { drop(plain); }));
+    }
+    auto hold = make_all(false);
+    std::vector<Weak> weaks;
+    weaks.reserve(n);
+    std::size_t calls = 0;
+    const double c = time_it([&] {
+      for (std::size_t i = 0; i < n; ++i)
+        weaks.push_back(S::weak_ref(hold[i], CountCallback{&calls}));
+    });
+    emit("create-callback", c);
+    const double d = time_it([&] { drop(hold); });
+    if (calls != n)
+      fail("W6 drop: " + std::to_string(calls) + " callbacks ran, expected " + std::to_string(n));
+    check_dead(weaks, "drop");
+    emit("drop-callback", d);
+  } else if (v == "dict") {
+    auto hold = make_all(false);
+    typename S::WeakDict dict;
+    const double ins = time_it([&] {
+      for (std::size_t i = 0; i < n; ++i) S::dict_set(dict, i, hold[i]);
+    });
+    if (S::dict_size(dict) != n) fail("W6 dict: wrong size after the inserts");
+    emit("dict-insert", ins);
+    const double d = time_it([&] { drop(hold); });
+    const std::size_t left = S::dict_size(dict);
+    if (left != 0) fail("W6 dict: " + std::to_string(left) + " entries left after the drop");
+    emit("dict-drop", d);
+  } else if (v == "cyclic") {
+    if constexpr (Collecting<S>) {
+      S::disable_auto();
+      auto hold = make_all(true);
+      std::vector<Weak> weaks;
+      weaks.reserve(n);
+      std::size_t calls = 0;
+      for (std::size_t i = 0; i < n; ++i)
+        weaks.push_back(S::weak_ref(hold[i], CountCallback{&calls}));
+      drop(hold);
+      if (calls != 0) fail("W6 cyclic: a callback ran before the collection");
+      std::size_t found = 0;
+      const double s = time_it([&] { found = S::collect(); });
+      if (calls != n)
+        fail("W6 cyclic: " + std::to_string(calls) + " callbacks ran, expected " +
+             std::to_string(n));
+      check_dead(weaks, "cyclic");
+      Result("W6/cyclic", S::kName, s * per, "ns/object")
+          .field("total_ms", s * 1e3)
+          .field("n", static_cast<double>(n))
+          .field("collected", S::kCountsGarbage ? static_cast<double>(found) : -1.0)
+          .field("callbacks", static_cast<double>(calls))
+          .emit();
+    } else {
+      fail(std::string("W6 cyclic: ") + S::kName + " has no collector");
+    }
+  } else {
+    fail("W6 variant: create | drop | dict | cyclic");
+  }
+}
+
+// ---------------------------------------------------------------------------
+// W7: bytes per live object with two reference fields, over 1M objects.
+// variant "one-weakref" (systems with weak references): every object also
+// has one live weak reference (weakref.ref(o), kept in a vector allocated
+// before the baseline); bytes per object then cover the object, its weak
+// reference and the weak bookkeeping (refgc: the side-table entry).
+// ---------------------------------------------------------------------------
+template <HasWeakRefs S>
+void w7_one_weakref(const Options& o) {
+  S::init();
+  const std::size_t n = o.n_or(1'000'000);
+  typename S::template Vector<typename S::Handle> hold(n);
+  std::vector<typename S::Weak> weaks(n);
+  const std::size_t rss0 = current_rss_bytes();
+  const std::size_t alloc0 = S::allocator_bytes();
+  const std::size_t all0 = footprint_bytes_of<S>();
+  for (std::size_t i = 0; i < n; ++i) {
+    hold[i] = S::make();
+    weaks[i] = S::weak_ref(hold[i]);
+  }
+  const std::size_t all1 = footprint_bytes_of<S>();
+  const std::size_t alloc1 = S::allocator_bytes();
+  const std::size_t rss1 = current_rss_bytes();
+  const double per = 1.0 / static_cast<double>(n);
+  auto growth = [per](std::size_t a, std::size_t b) {
+    return (static_cast<double>(b) - static_cast<double>(a)) * per;
+  };
+  Result("W7/one-live-weakref/allocator", S::kName, growth(all0, all1), "B/object")
+      .field("allocator_bytes_only", growth(alloc0, alloc1))  // refgc: the pool alone
+      .field("note", note_of<S>())
+      .emit();
+  Result("W7/one-live-weakref/rss", S::kName, growth(rss0, rss1), "B/object").emit();
+  do_not_optimize(hold);
+  do_not_optimize(weaks);
+}
+
+// ---------------------------------------------------------------------------
 // W7: bytes per live object with two reference fields, over 1M objects.
 // ---------------------------------------------------------------------------
 template <System S>
 void w7_footprint(const Options& o) {
+  if (o.variant == "one-weakref") {
+    if constexpr (HasWeakRefs<S>) {
+      w7_one_weakref<S>(o);
+      return;
+    } else {
+      fail(std::string("W7 one-weakref: ") + S::kName + " has no weak references");
+    }
+  } else if (!o.variant.empty()) {
+    fail("W7 variant: (none) | one-weakref");
+  }
   S::init();
   const std::size_t n = o.n_or(1'000'000);
   // The holder is allocated and touched before the baseline.
@@ -489,7 +693,11 @@ void add_workloads(std::vector<Entry>& out) {
     out.push_back({"W5", S::kName, HasNest<S> ? "chain|nested-lists" : "chain", &w5_drop_chain<S>});
     out.push_back({"W5-threshold", S::kName, "", &w5_crash_threshold<S>});
   }
-  out.push_back({"W7", S::kName, "", &w7_footprint<S>});
+  if constexpr (HasWeakRefs<S>) {
+    out.push_back({"W6", S::kName, Collecting<S> ? "create|drop|dict|cyclic" : "create|drop|dict",
+                   &w6_weakrefs<S>});
+  }
+  out.push_back({"W7", S::kName, HasWeakRefs<S> ? "|one-weakref" : "", &w7_footprint<S>});
 }
 
 }  // namespace bench

@@ -32,7 +32,19 @@ DISPLAY = {
     "boehm": "Boehm GC_MALLOC",
     "cpython": "CPython 3.11 __slots__",
     "cpython-weakref": "CPython 3.11 __slots__ + __weakref__",
+    "cpython-weakref-nogc": "CPython 3.11 __slots__ + __weakref__, gc.disable()",
 }
+
+# W6 metrics (per object) and the target's wording; each is compared pair by
+# pair: refgc against CPython as both run by default, and with automatic
+# collection off on both sides (cyclic: off on both sides always).
+W6_METRICS = [
+    ("create", "weakref create (no callback)"),
+    ("create-callback", "weakref create with callback"),
+    ("drop-callback", "drop, each with a callback weakref, until every callback ran"),
+    ("dict-insert", "WeakValueDictionary insert"),
+    ("dict-drop", "WeakValueDictionary values dropped"),
+]
 
 
 def label(n):
@@ -57,11 +69,13 @@ class Sizes:
         self.w4_small = 1_000
         self.w5 = 1_000_000 if quick else 10_000_000
         self.w5_nested = 100_000 if quick else 1_000_000
+        self.w6 = 100_000 if quick else 1_000_000
         self.w7 = 1_000_000
         self.pause = [1_000, 10_000, 100_000, 1_000_000] + ([] if quick else [10_000_000])
         # repetitions (processes) per variant
         self.reps_fast = 2 if quick else 5
         self.reps_slow = 1 if quick else 3
+        self.reps_w6 = 2 if quick else 5
         self.reps_w5_refgc_default = 1
 
 
@@ -112,10 +126,23 @@ def plan(binary, python, sz):
                     py("w5_chain.py", "--variant", "nested-lists", "--n", sz.w5_nested), S))
     for s in ("shared_ptr", "intrusive"):
         jobs.append(Job("W5 crash threshold", s, cxx("W5-threshold", s, n=sz.w5), 1))
+    for v in ("create", "drop", "dict", "cyclic"):
+        systems = ("refgc",) if v == "cyclic" else ("refgc", "refgc-nogc")
+        for s in systems:
+            jobs.append(Job(f"W6 {v}", s, cxx("W6", s, v, sz.w6), sz.reps_w6))
+        jobs.append(Job(f"W6 {v}", "cpython-weakref",
+                        py("w6_weakref.py", "--variant", v, "--n", sz.w6), sz.reps_w6))
+        if v != "cyclic":
+            jobs.append(Job(f"W6 {v}", "cpython-weakref-nogc",
+                            py("w6_weakref.py", "--variant", v, "--gc", "off", "--n", sz.w6),
+                            sz.reps_w6))
     for s in ("refgc", "refgc-nogc", "intrusive", "shared_ptr", "boehm"):
         jobs.append(Job("W7", s, cxx("W7", s, n=sz.w7), S))
     for v in ("slots", "slots+weakref"):
         jobs.append(Job("W7", "cpython", py("w7_footprint.py", "--variant", v, "--n", sz.w7), S))
+    jobs.append(Job("W7 one live weakref", "refgc", cxx("W7", "refgc", "one-weakref", sz.w7), S))
+    jobs.append(Job("W7 one live weakref", "cpython-weakref",
+                    py("w7_footprint.py", "--variant", "one-weakref", "--n", sz.w7), S))
     for n in sz.pause:
         for s in ("refgc", "boehm"):
             jobs.append(Job(f"pause {label(n)}", s, cxx("pause", s, n=n), S))
@@ -247,6 +274,14 @@ def targets(sz):
             (f"W5 nested lists peak RSS refgc{tag} / CPython", (f"{ne}/peak-rss", sysname),
              (f"{ne}/peak-rss", "cpython"), 0.7),
         ]
+    for metric, what in W6_METRICS:
+        t.append((f"W6 {what}: refgc / CPython", (f"W6/{metric}", "refgc"),
+                  (f"W6/{metric}", "cpython-weakref"), 0.2))
+    t.append(("W6 cyclic (one collection, every callback ran): refgc / CPython",
+              ("W6/cyclic", "refgc"), ("W6/cyclic", "cpython-weakref"), 0.2))
+    for metric, what in W6_METRICS:
+        t.append((f"W6 {what}, gc disabled on both sides: refgc / CPython",
+                  (f"W6/{metric}", "refgc-nogc"), (f"W6/{metric}", "cpython-weakref-nogc"), 0.2))
     for m in ("requested", "allocator", "rss"):
         t.append((f"W7 {m} bytes per object <= 32 B", (f"W7/{m}", "refgc"), None, 32.0))
     return t
@@ -299,6 +334,25 @@ def fmt_ratio(v):
     return f"{v:.3f}x"  # enough digits to see which side of a limit it falls
 
 
+def table_order(summary):
+    """Summary keys in report order: as measured, except that W6's rows (several
+    metrics per process) are grouped by metric, systems in a fixed order."""
+    keys = list(summary)
+    w6 = [k for k in keys if k[0].startswith("W6/")]
+    metric_pos = {}
+    for k in w6:
+        metric_pos.setdefault(k[0], len(metric_pos))
+    systems = ["refgc", "refgc-nogc", "cpython-weakref", "cpython-weakref-nogc"]
+    w6.sort(key=lambda k: (metric_pos[k[0]], systems.index(k[1]) if k[1] in systems else 99))
+    it = iter(w6)
+    return [next(it) if k[0].startswith("W6/") else k for k in keys]
+
+
+def peer_of(system):
+    """The refgc system a row is compared with: gc-disabled rows with refgc's."""
+    return "refgc-nogc" if system.endswith("-nogc") else "refgc"
+
+
 def cell_value(e, key):
     if key not in e:
         return f"crashed (signal {e.get('crashed_signal')})" if "crashed_signal" in e else "—"
@@ -332,18 +386,22 @@ def write_markdown(path, meta, summary, evaluated, failures, sz):
     tmap = {}
     for r in evaluated:
         key = tuple(r["denominator"]) if r["denominator"] else tuple(r["numerator"])
-        if r["denominator"] and r["numerator"][1] != "refgc":
-            continue  # refgc-nogc targets: summary table only
+        if r["denominator"] and r["numerator"][1] != peer_of(r["denominator"][1]):
+            continue  # e.g. W5's refgc-nogc targets: summary table only
         tmap.setdefault(key, []).append(r)
-    for key, e in summary.items():
+    for key in table_order(summary):
+        e = summary[key]
         metric, system = key
         if metric.startswith("pause/"):
             continue
         ratio = "—"
         if not system.startswith("refgc"):
-            ref = summary.get((metric, "refgc"))
+            peer = peer_of(system)
+            ref = summary.get((metric, peer))
             if ref and "median" in ref and "median" in e and e["median"]:
                 ratio = fmt_ratio(ref["median"] / e["median"])
+                if peer != "refgc":
+                    ratio += f" ({DISPLAY[peer]} ÷ this)"
         else:
             for r in tmap.get(key, []):
                 if r["denominator"] and r["value"] is not None:  # refgc against refgc
@@ -380,6 +438,7 @@ def write_markdown(path, meta, summary, evaluated, failures, sz):
     lines.append("")
     lines.append(f"{met_n} of {len(evaluated)} targets met.")
     lines.append("")
+    lines.extend(w7_weakref_section(summary))
     lines.append("## Collector pause against heap size")
     lines.append("")
     lines.append("Full collection of a balanced binary tree of N live objects "
@@ -410,14 +469,51 @@ def write_markdown(path, meta, summary, evaluated, failures, sz):
         f.write("\n".join(lines) + "\n")
 
 
+def w7_weakref_section(summary):
+    """W7 for weak-reference-capable objects: refgc's bytes next to CPython's
+    __slots__ + __weakref__, without and with one live weak reference each."""
+    def cell(metric, system):
+        e = summary.get((metric, system))
+        return fmt(e["median"]) if e and "median" in e else "—"
+    rows = [
+        ("refgc (every object weak-reference capable, weak list in a side table)", "refgc"),
+        (DISPLAY["cpython-weakref"], "cpython-weakref"),
+        (DISPLAY["cpython"] + " (not weak-reference capable)", "cpython"),
+    ]
+    out = ["## W7: weak-reference-capable objects", "",
+           "Bytes per object (median). *No weak reference*: the W7 rows above (refgc "
+           "objects are weak-reference capable at no per-object cost; CPython needs the "
+           "`__weakref__` slot). *One live weak reference each*: 1M objects each with one "
+           "callback-less weak reference (`weakref.ref(o)` / `refgc::WeakRef<Node>(o)`) "
+           "kept alive; the bytes cover the object, its weak-reference object and the "
+           "weak bookkeeping (refgc: the side-table entry), not the holder arrays.", "",
+           "| system | no weak reference: requested | allocator | RSS | "
+           "one live weak reference each: allocator | RSS |",
+           "|---|---|---|---|---|---|"]
+    metrics = ("W7/requested", "W7/allocator", "W7/rss", "W7/one-live-weakref/allocator",
+               "W7/one-live-weakref/rss")
+    for name, system in rows:
+        out.append(f"| {name} | " + " | ".join(cell(m, system) for m in metrics) + " |")
+    ratios = []
+    for m in metrics:
+        r = summary.get((m, "refgc"))
+        c = summary.get((m, "cpython-weakref"))
+        ok = r and c and "median" in r and "median" in c and c["median"]
+        ratios.append(fmt_ratio(r["median"] / c["median"]) if ok else "—")
+    out.append("| refgc ÷ CPython __slots__ + __weakref__ | " + " | ".join(ratios) + " |")
+    out.append("")
+    return out
+
+
 def METHOD_NOTES(sz):
     return [
         f"- Sizes: W1 {label(sz.w1)} copies; W2 {label(sz.w2)} objects; W3 {label(sz.w3)} "
         f"cycles; W4 {label(sz.w4)} live objects (and {label(sz.w4_small)} for the "
         f"old-heap-independence check); W5 chain {label(sz.w5)}, nested lists "
-        f"{label(sz.w5_nested)}; W7 {label(sz.w7)} objects; pause "
+        f"{label(sz.w5_nested)}; W6 {label(sz.w6)} objects; W7 {label(sz.w7)} objects; pause "
         + ", ".join(label(n) for n in sz.pause) + ".",
         f"- Repetitions (separate processes, interleaved): {sz.reps_fast} for W1-W3, "
+        f"{sz.reps_w6} for W6, "
         f"{sz.reps_slow} for W4, W5, W7 and the pause curve; in-process repeats: W1 and W2 "
         "time 10 slices of the loop (median slice reported, fastest as min), W4 full x5, "
         "young x200 (empty) and x30 (+1,000), pause x3. refgc's W5 chain with automatic "
@@ -451,18 +547,69 @@ def METHOD_NOTES(sz):
         "The <= 32 B target is checked on the value rounded to whole bytes (refgc's pool "
         "reserves 256 KiB chunks, so the last, partly used chunk adds ~0.2 B per object "
         "over 1M objects).",
+        "- W6: one process per variant and system, fresh heap. *create*: `weakref.ref(o)` / "
+        "`refgc::WeakRef<Node>(o)` on each of the live objects (the first weak reference to "
+        "each), kept in a list/vector. *drop*: first the drop of as many objects without weak "
+        "references (*drop-no-weakref*, baseline), then fresh objects each get one weak "
+        "reference with a callback that counts (*create-callback*; CPython: a Python function "
+        "doing `nonlocal calls; calls += 1`; refgc: a C++ lambda `[&](const WeakRef<Node>&) "
+        "{ ++calls; }`), and the objects are dropped (`del hold` / destroying the vector): "
+        "*drop-callback* is the time until the last callback ran; every callback must have "
+        "run and every weak reference must be dead (checked). *dict*: "
+        "`WeakValueDictionary` (CPython `weakref.WeakValueDictionary`, refgc "
+        "`WeakValueDictionary<std::size_t, Node>`), n inserts `d[i] = o_i` (*dict-insert*), "
+        "then the values are dropped (*dict-drop*; the dictionary must end up empty). "
+        "*cyclic*: self-cycles `o.a = o`, each with a callback weak reference; automatic "
+        "collection off (CPython also `gc.freeze()`s first); handles dropped; one full "
+        "collection timed; all callbacks must have run (checked). Weak references are kept "
+        "alive by the benchmark throughout (a dead weak reference's callback never runs). "
+        "CPython objects are `__slots__ = ('a', 'b', '__weakref__')`. *refgc* and *CPython* "
+        "rows run with automatic collection on (each one's default; the weak-reference "
+        "objects are tracked by the collector in both); the *gc.disable()* rows turn it off "
+        "on both sides and are compared pair by pair (these match the spec's anchor figures).",
+        "- W7 one live weak reference: allocator = for refgc the growth of everything malloc "
+        "holds (mallinfo2 uordblks + hblkhd: pool chunks, the weak side table, the "
+        "generation vectors; `Heap::reserved_bytes()` alone, the pool, is in latest.json as "
+        "allocator_bytes_only), for CPython pymalloc's bytes in allocated blocks; "
+        "rss as above.",
         "- W4 'young cost independent of the old heap' is checked as: young collection with "
         f"a {label(sz.w4)}-object old heap at most 2x the same with a {label(sz.w4_small)}-object "
         "old heap.",
     ]
 
 
-def machine_meta(build_dir, command, elapsed, load_start):
-    def sh(cmd):
-        try:
-            return subprocess.run(cmd, shell=True, capture_output=True, text=True).stdout.strip()
-        except OSError:
-            return "?"
+def sh(cmd):
+    try:
+        return subprocess.run(cmd, shell=True, capture_output=True, text=True).stdout.strip()
+    except OSError:
+        return "?"
+
+
+def source_state():
+    """(HEAD, uncommitted files in src/ and include/, a digest of their changes).
+    Taken when the driver starts (run.sh has just built the binary) and again at
+    the end: a change during the run is not in the measured binary."""
+    root = os.path.dirname(BENCH)
+    head = sh(f"git -C {root} rev-parse --short HEAD")
+    files = sh(f"git -C {root} status --porcelain -- src include")
+    digest = sh(f"(git -C {root} diff HEAD -- src include; "
+                f"git -C {root} ls-files --others --exclude-standard -z -- src include "
+                f"| xargs -0 -r cat) | sha1sum")
+    return head, files, digest
+
+
+def describe_source(start, end):
+    head, files, _ = start
+    text = head + (" + uncommitted changes in src/ or include/" if files else "")
+    if end is not None and end != start:
+        changed = ", ".join(sorted({line[3:] for line in (start[1] + "\n" + end[1]).splitlines()
+                                    if line.strip()}))
+        text += (" (state when the run started, i.e. as built; src/ or include/ changed during "
+                 f"the run and the change is not measured: {changed or 'HEAD moved'})")
+    return text
+
+
+def machine_meta(build_dir, command, elapsed, load_start, source=None):
     cpu = "?"
     with open("/proc/cpuinfo") as f:
         for line in f:
@@ -489,9 +636,7 @@ def machine_meta(build_dir, command, elapsed, load_start):
         "boehm": info.get("boehm") or "not found: adapter left out",
         "python": sh("python3 --version") + " (" + platform.python_implementation() + ")",
         "kernel": platform.release(),
-        "refgc": sh(f"git -C {BENCH} rev-parse --short HEAD") + (
-            " + uncommitted changes in src/ or include/"
-            if sh(f"git -C {BENCH}/.. status --porcelain -- src include") else ""),
+        "refgc": describe_source(source or source_state(), source_state() if source else None),
         "command": command,
         "elapsed_s": elapsed,
         "load_start": load_start,
@@ -545,8 +690,9 @@ def main():
         if not have_boehm(a.bin):
             jobs = [j for j in jobs if j.system != "boehm"]
         load_start = round(os.getloadavg()[0], 2)
+        source = source_state()
         samples, failures, elapsed = run_all(jobs, log)
-        meta = machine_meta(a.build_dir, a.command, elapsed, load_start)
+        meta = machine_meta(a.build_dir, a.command, elapsed, load_start, source)
     summary = summarize(samples)
     evaluated = evaluate(summary, sz)
 

@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "refgc/detail/weak_container.h"
 #include "refgc/weak_ref.h"
 
 namespace refgc {
@@ -35,13 +36,12 @@ class WeakKeyDictionary {
   };
 
  public:
-  WeakKeyDictionary() : state_(std::make_shared<State>()) {}
+  WeakKeyDictionary() = default;
   WeakKeyDictionary(WeakKeyDictionary&&) noexcept = default;
   WeakKeyDictionary& operator=(WeakKeyDictionary&&) noexcept = default;
 
   // d[key] = value
   void set(const Ref<T>& key, V value) {
-    mut();
     if (!key) throw std::invalid_argument("WeakKeyDictionary: empty key");
     const Object* id = static_cast<const Object*>(key.get());
     auto it = st().data.find(id);
@@ -49,7 +49,7 @@ class WeakKeyDictionary {
       it->second.value = std::move(value);
       return;
     }
-    std::weak_ptr<State> weak = state_;
+    std::weak_ptr<State> weak = state_.weak();
     WeakRef<T> w(key, [weak, id](const WeakRef<T>&) {
       if (auto s = weak.lock()) s->data.erase(id);
     });
@@ -83,45 +83,22 @@ class WeakKeyDictionary {
     dead.swap(st().data);
   }
 
-  class iterator {
-   public:
-    using Snapshot = std::vector<std::pair<WeakRef<T>, V>>;
-    iterator() = default;
-    iterator(std::shared_ptr<Snapshot> snap, std::size_t i) : snap_(std::move(snap)), i_(i) {
-      settle();
+  struct LiveEntry {
+    bool operator()(const std::pair<WeakRef<T>, V>& e, std::pair<Ref<T>, V>& out) const {
+      Ref<T> k = e.first();
+      if (!k) return false;
+      out = {std::move(k), e.second};
+      return true;
     }
-    const std::pair<Ref<T>, V>& operator*() const { return current_; }
-    const std::pair<Ref<T>, V>* operator->() const { return &current_; }
-    iterator& operator++() {
-      ++i_;
-      settle();
-      return *this;
-    }
-    bool operator==(const iterator& o) const { return i_ == o.i_; }
-
-   private:
-    void settle() {
-      current_ = {};
-      if (!snap_) return;
-      for (; i_ < snap_->size(); ++i_) {
-        if (Ref<T> k = (*snap_)[i_].first()) {
-          current_ = {std::move(k), (*snap_)[i_].second};
-          return;
-        }
-      }
-      i_ = static_cast<std::size_t>(-1);  // == end()
-    }
-    std::shared_ptr<Snapshot> snap_;
-    std::size_t i_ = 0;
-    std::pair<Ref<T>, V> current_;
   };
+  using iterator = detail::SnapshotIterator<std::pair<WeakRef<T>, V>, std::pair<Ref<T>, V>, LiveEntry>;
   iterator begin() const {
     auto snap = std::make_shared<typename iterator::Snapshot>();
     snap->reserve(st().data.size());
     for (const auto& [id, e] : st().data) snap->emplace_back(e.key, e.value);
     return iterator(std::move(snap), 0);
   }
-  iterator end() const { return iterator(nullptr, static_cast<std::size_t>(-1)); }
+  iterator end() const { return iterator::end(); }
 
  private:
   const Entry* find(const Ref<T>& key) const {
@@ -129,18 +106,10 @@ class WeakKeyDictionary {
     auto it = st().data.find(static_cast<const Object*>(key.get()));
     return it == st().data.end() ? nullptr : &it->second;
   }
-  // A moved-from container is empty and usable: st() reads through an empty
-  // state, mut() makes a new one.
-  const State& st() const noexcept {
-    static const State empty;
-    return state_ ? *state_ : empty;
-  }
-  State& st() noexcept { return mut(); }
-  State& mut() {
-    if (!state_) state_ = std::make_shared<State>();
-    return *state_;
-  }
-  std::shared_ptr<State> state_;  // callbacks hold it weakly
+  detail::WeakContainerState<State> state_;
+  const State& st() const noexcept { return state_.st(); }
+  State& st() { return state_.mut(); }
+  State& mut() { return state_.mut(); }
 };
 
 }  // namespace refgc

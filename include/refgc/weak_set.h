@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "refgc/detail/weak_container.h"
 #include "refgc/weak_ref.h"
 
 namespace refgc {
@@ -30,16 +31,15 @@ class WeakSet {
   };
 
  public:
-  WeakSet() : state_(std::make_shared<State>()) {}
+  WeakSet() = default;
   WeakSet(WeakSet&&) noexcept = default;
   WeakSet& operator=(WeakSet&&) noexcept = default;
 
   void add(const Ref<T>& obj) {
-    mut();
     if (!obj) throw std::invalid_argument("WeakSet::add: empty Ref");
     const Object* id = static_cast<const Object*>(obj.get());
     if (st().data.count(id) != 0) return;
-    std::weak_ptr<State> weak = state_;
+    std::weak_ptr<State> weak = state_.weak();
     WeakRef<T> w(obj, [weak, id](const WeakRef<T>&) {
       if (auto s = weak.lock()) s->data.erase(id);
     });
@@ -67,55 +67,26 @@ class WeakSet {
     dead.swap(st().data);
   }
 
-  class iterator {
-   public:
-    using Snapshot = std::vector<WeakRef<T>>;
-    iterator() = default;
-    iterator(std::shared_ptr<Snapshot> snap, std::size_t i) : snap_(std::move(snap)), i_(i) {
-      settle();
+  struct LiveMember {
+    bool operator()(const WeakRef<T>& w, Ref<T>& out) const {
+      out = w();
+      return static_cast<bool>(out);
     }
-    const Ref<T>& operator*() const { return current_; }
-    iterator& operator++() {
-      ++i_;
-      settle();
-      return *this;
-    }
-    bool operator==(const iterator& o) const { return i_ == o.i_; }
-
-   private:
-    void settle() {
-      current_ = nullptr;
-      if (!snap_) return;
-      for (; i_ < snap_->size(); ++i_) {
-        if ((current_ = (*snap_)[i_]())) return;
-      }
-      i_ = static_cast<std::size_t>(-1);  // == end()
-    }
-    std::shared_ptr<Snapshot> snap_;
-    std::size_t i_ = 0;
-    Ref<T> current_;
   };
+  using iterator = detail::SnapshotIterator<WeakRef<T>, Ref<T>, LiveMember>;
   iterator begin() const {
     auto snap = std::make_shared<typename iterator::Snapshot>();
     snap->reserve(st().data.size());
     for (const auto& [id, w] : st().data) snap->push_back(w);
     return iterator(std::move(snap), 0);
   }
-  iterator end() const { return iterator(nullptr, static_cast<std::size_t>(-1)); }
+  iterator end() const { return iterator::end(); }
 
  private:
-  // A moved-from container is empty and usable: st() reads through an empty
-  // state, mut() makes a new one.
-  const State& st() const noexcept {
-    static const State empty;
-    return state_ ? *state_ : empty;
-  }
-  State& st() noexcept { return mut(); }
-  State& mut() {
-    if (!state_) state_ = std::make_shared<State>();
-    return *state_;
-  }
-  std::shared_ptr<State> state_;  // callbacks hold it weakly
+  detail::WeakContainerState<State> state_;
+  const State& st() const noexcept { return state_.st(); }
+  State& st() { return state_.mut(); }
+  State& mut() { return state_.mut(); }
 };
 
 }  // namespace refgc

@@ -31,6 +31,7 @@
 #include <utility>
 #include <vector>
 
+#include "refgc/detail/weak_container.h"
 #include "refgc/weak_ref.h"
 
 namespace refgc {
@@ -42,14 +43,13 @@ class WeakValueDictionary {
   };
 
  public:
-  WeakValueDictionary() : state_(std::make_shared<State>()) {}
+  WeakValueDictionary() = default;
   WeakValueDictionary(WeakValueDictionary&&) noexcept = default;
   WeakValueDictionary& operator=(WeakValueDictionary&&) noexcept = default;
 
   // d[key] = value
   void set(const K& key, const Ref<T>& value) {
-    mut();
-    std::weak_ptr<State> weak = state_;
+    std::weak_ptr<State> weak = state_.weak();
     WeakRef<T> w(value, [weak, key](const WeakRef<T>& dead) {
       auto s = weak.lock();
       if (!s) return;  // the dictionary is gone
@@ -91,58 +91,27 @@ class WeakValueDictionary {
   }
   void clear() noexcept { st().data.clear(); }
 
-  class iterator {
-   public:
-    using Snapshot = std::vector<std::pair<K, WeakRef<T>>>;
-    iterator() = default;
-    iterator(std::shared_ptr<Snapshot> snap, std::size_t i) : snap_(std::move(snap)), i_(i) {
-      settle();
+  struct LiveEntry {
+    bool operator()(const std::pair<K, WeakRef<T>>& e, std::pair<K, Ref<T>>& out) const {
+      Ref<T> v = e.second();
+      if (!v) return false;
+      out = {e.first, std::move(v)};
+      return true;
     }
-    const std::pair<K, Ref<T>>& operator*() const { return current_; }
-    const std::pair<K, Ref<T>>* operator->() const { return &current_; }
-    iterator& operator++() {
-      ++i_;
-      settle();
-      return *this;
-    }
-    bool operator==(const iterator& o) const { return i_ == o.i_; }
-
-   private:
-    void settle() {
-      current_ = {};
-      if (!snap_) return;
-      for (; i_ < snap_->size(); ++i_) {
-        if (Ref<T> v = (*snap_)[i_].second()) {
-          current_ = {(*snap_)[i_].first, std::move(v)};
-          return;
-        }
-      }
-      i_ = static_cast<std::size_t>(-1);  // == end()
-    }
-    std::shared_ptr<Snapshot> snap_;
-    std::size_t i_ = 0;
-    std::pair<K, Ref<T>> current_;
   };
+  using iterator =
+      detail::SnapshotIterator<std::pair<K, WeakRef<T>>, std::pair<K, Ref<T>>, LiveEntry>;
   iterator begin() const {
-    auto snap = std::make_shared<typename iterator::Snapshot>(st().data.begin(),
-                                                              st().data.end());
+    auto snap = std::make_shared<typename iterator::Snapshot>(st().data.begin(), st().data.end());
     return iterator(std::move(snap), 0);
   }
-  iterator end() const { return iterator(nullptr, static_cast<std::size_t>(-1)); }
+  iterator end() const { return iterator::end(); }
 
  private:
-  // A moved-from container is empty and usable: st() reads through an empty
-  // state, mut() makes a new one.
-  const State& st() const noexcept {
-    static const State empty;
-    return state_ ? *state_ : empty;
-  }
-  State& st() noexcept { return mut(); }
-  State& mut() {
-    if (!state_) state_ = std::make_shared<State>();
-    return *state_;
-  }
-  std::shared_ptr<State> state_;  // callbacks hold it weakly
+  detail::WeakContainerState<State> state_;
+  const State& st() const noexcept { return state_.st(); }
+  State& st() { return state_.mut(); }
+  State& mut() { return state_.mut(); }
 };
 
 }  // namespace refgc
