@@ -602,7 +602,8 @@ def describe_source(start, end):
     head, files, _ = start
     text = head + (" + uncommitted changes in src/ or include/" if files else "")
     if end is not None and end != start:
-        changed = ", ".join(sorted({line[3:] for line in (start[1] + "\n" + end[1]).splitlines()
+        changed = ", ".join(sorted({line.split(maxsplit=1)[-1]
+                                    for line in (start[1] + "\n" + end[1]).splitlines()
                                     if line.strip()}))
         text += (" (state when the run started, i.e. as built; src/ or include/ changed during "
                  f"the run and the change is not measured: {changed or 'HEAD moved'})")
