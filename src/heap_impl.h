@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "refgc/detail/heap_fast.h"
+#include "weak_table.h"
 #include "refgc/gc.h"
 #include "refgc/heap.h"
 #include "refgc/object.h"
@@ -43,9 +44,10 @@ struct HeapImpl : HeapFast {
   // Set while compaction is unsafe (a collection is walking the vectors).
   int compaction_blocked = 0;
 
-  // --- weak references: referent -> its weak-reference objects, in CPython's
-  // list order (the shared callback-less one first, then newest first) ---
-  std::unordered_map<const Object*, std::vector<WeakRefObject*>> weaklists;
+  // --- weak references: referent -> the head of its weak list, linked
+  // through the WeakRefObjects in CPython's order (the shared callback-less
+  // one first, then newest first) ---
+  WeakHeadTable weaklists;
 
   // --- threads ---
   std::mutex mutex;

@@ -22,6 +22,8 @@ namespace refgc::detail {
 
 struct WeakAccess {
   static Object*& referent(WeakRefObject& w) noexcept { return w.referent_; }
+  static WeakRefObject*& prev(WeakRefObject& w) noexcept { return w.prev_; }
+  static WeakRefObject*& next(WeakRefObject& w) noexcept { return w.next_; }
   static WeakRefObject::Callback take_callback(WeakRefObject& w) noexcept {
     WeakRefObject::Callback cb = std::move(w.callback_);
     w.callback_ = nullptr;
@@ -40,16 +42,39 @@ void set_has_weakrefs(Object* o, bool on) noexcept {
   }
 }
 
-// Takes the referent's whole weak list out of the side table.
-std::vector<WeakRefObject*> take_list(HeapImpl& heap, Object* o) noexcept {
-  std::vector<WeakRefObject*> list;
-  auto it = heap.weaklists.find(o);
-  if (it != heap.weaklists.end()) {
-    list.swap(it->second);
-    heap.weaklists.erase(it);
+// Takes w out of its referent's list; w becomes dead.
+void unlink(HeapImpl& heap, WeakRefObject* w) noexcept {
+  Object* r = WeakAccess::referent(*w);
+  WeakRefObject* prev = WeakAccess::prev(*w);
+  WeakRefObject* next = WeakAccess::next(*w);
+  if (prev != nullptr) {
+    WeakAccess::next(*prev) = next;
+  } else if (next != nullptr) {
+    heap.weaklists.replace(r, next);
+  } else {
+    heap.weaklists.erase(r);
+    set_has_weakrefs(r, false);
   }
+  if (next != nullptr) WeakAccess::prev(*next) = prev;
+  WeakAccess::prev(*w) = WeakAccess::next(*w) = nullptr;
+  WeakAccess::referent(*w) = nullptr;
+}
+
+// Detaches o's whole list from the table and returns its head; the weak
+// references in it still point to o and to each other.
+WeakRefObject* take_list(HeapImpl& heap, Object* o) noexcept {
+  WeakRefObject* head = heap.weaklists.find(o);
+  if (head != nullptr) heap.weaklists.erase(o);
   set_has_weakrefs(o, false);
-  return list;
+  return head;
+}
+
+// Clears one weak reference of a detached list and returns the next one.
+WeakRefObject* clear_and_next(WeakRefObject* w) noexcept {
+  WeakRefObject* next = WeakAccess::next(*w);
+  WeakAccess::prev(*w) = WeakAccess::next(*w) = nullptr;
+  WeakAccess::referent(*w) = nullptr;
+  return next;
 }
 
 void call_callback(WeakRefObject& w) noexcept {
@@ -67,21 +92,56 @@ void call_callback(WeakRefObject& w) noexcept {
   WeakAccess::drop_traced_callback(w);
 }
 
+// The weak references whose callbacks are due, each held (+1) until its
+// call. Eight fit without allocating; out of memory beyond that, a callback
+// is skipped (the weak reference still dies).
+class DueCallbacks {
+ public:
+  DueCallbacks() = default;
+  DueCallbacks(const DueCallbacks&) = delete;
+  DueCallbacks& operator=(const DueCallbacks&) = delete;
+  ~DueCallbacks() {
+    for (std::size_t i = done_; i < size(); ++i) decref(at(i));
+  }
+  void push(WeakRefObject* w) noexcept {
+    if (n_ < kInline) {
+      inline_[n_++] = w;
+    } else {
+      try {
+        more_.push_back(w);
+      } catch (...) {
+        return;
+      }
+    }
+    incref(w);
+  }
+  // Runs them in order; returns how many weak references died right after
+  // their callback.
+  std::size_t run() noexcept {
+    std::size_t freed = 0;
+    for (; done_ < size();) {
+      WeakRefObject* w = at(done_++);
+      call_callback(*w);
+      if (w->refcount() == 1) ++freed;
+      decref(w);
+    }
+    return freed;
+  }
+
+ private:
+  static constexpr std::size_t kInline = 8;
+  std::size_t size() const noexcept { return n_ + more_.size(); }
+  WeakRefObject* at(std::size_t i) const noexcept { return i < kInline ? inline_[i] : more_[i - kInline]; }
+  WeakRefObject* inline_[kInline] = {};
+  std::size_t n_ = 0;
+  std::vector<WeakRefObject*> more_;
+  std::size_t done_ = 0;
+};
+
 }  // namespace
 
 WeakRefObject::~WeakRefObject() {
-  Object* r = referent_;
-  if (r == nullptr) return;
-  referent_ = nullptr;
-  HeapImpl& heap = current_impl();
-  auto it = heap.weaklists.find(r);
-  if (it == heap.weaklists.end()) return;
-  auto& list = it->second;
-  list.erase(std::remove(list.begin(), list.end(), this), list.end());
-  if (list.empty()) {
-    heap.weaklists.erase(it);
-    set_has_weakrefs(r, false);
-  }
+  if (referent_ != nullptr) unlink(current_impl(), this);
 }
 
 std::size_t WeakRefObject::hash() const {
@@ -112,99 +172,80 @@ Ref<WeakRefObject> new_weakref(Object* referent, WeakRefObject::Callback callbac
   }
   HeapImpl& heap = current_impl();
   const bool basic = !callback && !traced_callback;
-  if (basic) {  // ref(o) is ref(o): share the callback-less one
-    auto it = heap.weaklists.find(referent);
-    if (it != heap.weaklists.end() && !it->second.empty()) {
-      WeakRefObject* head = it->second.front();
-      if (!head->has_callback() && ObjectAccess::rc(head) > 0) return Ref<WeakRefObject>(head);
-    }
-  }
+  WeakRefObject* head = (ObjectAccess::gc(referent) & kHasWeakrefs) ? heap.weaklists.find(referent)
+                                                                     : nullptr;
+  const bool head_is_basic = head != nullptr && !head->has_callback() && ObjectAccess::rc(head) > 0;
+  if (basic && head_is_basic) return Ref<WeakRefObject>(head);  // ref(o) is ref(o)
   Ref<WeakRefObject> w = make<WeakRefObject>(std::move(callback), std::move(traced_callback));
-  auto& list = heap.weaklists[referent];
-  const bool has_basic = !list.empty() && !list.front()->has_callback();
-  const std::size_t at = basic ? 0 : (has_basic ? 1 : 0);
-  list.insert(list.begin() + static_cast<std::ptrdiff_t>(at), w.get());
-  WeakAccess::referent(*w) = referent;
+  WeakRefObject* n = w.get();
+  if (!basic && head != nullptr && !head->has_callback()) {
+    // after the shared callback-less one: newest first among the others
+    WeakRefObject* after = WeakAccess::next(*head);
+    WeakAccess::prev(*n) = head;
+    WeakAccess::next(*n) = after;
+    if (after != nullptr) WeakAccess::prev(*after) = n;
+    WeakAccess::next(*head) = n;
+  } else {
+    if (head == nullptr) {
+      heap.weaklists.set(referent, n);  // may throw: nothing is linked yet
+    } else {
+      heap.weaklists.replace(referent, n);
+      WeakAccess::prev(*head) = n;
+    }
+    WeakAccess::next(*n) = head;
+  }
+  WeakAccess::referent(*n) = referent;
   set_has_weakrefs(referent, true);
   return w;
 }
 
 std::size_t weakref_count(const Object& o) noexcept {
   if (!(ObjectAccess::gc(&o) & kHasWeakrefs)) return 0;
-  HeapImpl& heap = current_impl();
-  auto it = heap.weaklists.find(&o);
-  return it == heap.weaklists.end() ? 0 : it->second.size();
+  std::size_t n = 0;
+  for (WeakRefObject* w = current_impl().weaklists.find(&o); w != nullptr; w = WeakAccess::next(*w)) ++n;
+  return n;
 }
 
 std::vector<Ref<WeakRefObject>> weakrefs_of(const Object& o) {
   std::vector<Ref<WeakRefObject>> out;
   if (!(ObjectAccess::gc(&o) & kHasWeakrefs)) return out;
-  HeapImpl& heap = current_impl();
-  auto it = heap.weaklists.find(&o);
-  if (it == heap.weaklists.end()) return out;
-  for (WeakRefObject* w : it->second)
+  for (WeakRefObject* w = current_impl().weaklists.find(&o); w != nullptr; w = WeakAccess::next(*w))
     if (ObjectAccess::rc(w) > 0) out.push_back(Ref<WeakRefObject>(w));
   return out;
 }
 
 void clear_weakrefs_on_dealloc(HeapImpl& heap, Object* o) noexcept {
-  std::vector<WeakRefObject*> list = take_list(heap, o);
   // Clear all of them first, holding the ones whose callback will run.
-  std::vector<Ref<WeakRefObject>> to_call;
-  try {
-    to_call.reserve(list.size());
-  } catch (...) {
-    // Out of memory: callbacks are skipped, the weak references still die.
+  DueCallbacks due;
+  for (WeakRefObject* w = take_list(heap, o); w != nullptr;) {
+    WeakRefObject* next = clear_and_next(w);
+    if (w->has_callback() && ObjectAccess::rc(w) > 0) due.push(w);
+    w = next;
   }
-  for (WeakRefObject* w : list) {
-    WeakAccess::referent(*w) = nullptr;
-    if (w->has_callback() && ObjectAccess::rc(w) > 0 && to_call.size() < to_call.capacity())
-      to_call.push_back(Ref<WeakRefObject>(w));
-  }
-  for (auto& w : to_call) call_callback(*w);
+  due.run();
 }
 
 std::size_t handle_weakrefs(HeapImpl& heap, const std::vector<Object*>& unreachable) noexcept {
-  std::vector<Ref<WeakRefObject>> to_call;
+  DueCallbacks due;
   // Pass 1: clear every weak reference to garbage, and every weak reference
   // that is garbage; remember the callbacks of live, non-garbage ones.
   for (Object* o : unreachable) {
     if (o == nullptr) continue;
     if (typeid(*o) == typeid(WeakRefObject)) {
       auto* w = static_cast<WeakRefObject*>(o);
-      if (Object* r = w->referent()) {  // unlink: its callback will never run
-        auto it = heap.weaklists.find(r);
-        if (it != heap.weaklists.end()) {
-          auto& list = it->second;
-          list.erase(std::remove(list.begin(), list.end(), w), list.end());
-          if (list.empty()) {
-            heap.weaklists.erase(it);
-            set_has_weakrefs(r, false);
-          }
-        }
-        WeakAccess::referent(*w) = nullptr;
-      }
+      if (w->referent() != nullptr) unlink(heap, w);  // its callback will never run
     }
     if (!(ObjectAccess::gc(o) & kHasWeakrefs)) continue;
-    for (WeakRefObject* w : take_list(heap, o)) {
-      WeakAccess::referent(*w) = nullptr;
-      if (!w->has_callback() || ObjectAccess::rc(w) == 0) continue;
-      if (ObjectAccess::state(w) == kCollecting) continue;  // garbage itself: "died first"
-      try {
-        to_call.push_back(Ref<WeakRefObject>(w));
-      } catch (...) {
-        // Out of memory: this callback is skipped.
-      }
+    for (WeakRefObject* w = take_list(heap, o); w != nullptr;) {
+      WeakRefObject* next = clear_and_next(w);
+      // A weak reference that is garbage itself "died first": no callback.
+      if (w->has_callback() && ObjectAccess::rc(w) > 0 && ObjectAccess::state(w) != kCollecting)
+        due.push(w);
+      w = next;
     }
   }
   // Pass 2: run the callbacks; count the weak references they freed.
-  std::size_t freed = 0;
-  for (auto& w : to_call) {
-    call_callback(*w);
-    if (w->refcount() == 1) ++freed;
-    w.reset();
-  }
-  return freed;
+  return due.run();
 }
 
 }  // namespace refgc::detail

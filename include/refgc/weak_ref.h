@@ -67,6 +67,8 @@ class WeakRefObject final : public Object {
  private:
   friend struct WeakAccess;
   Object* referent_ = nullptr;
+  WeakRefObject* prev_ = nullptr;  // the referent's weak list (src/weak_core.cc)
+  WeakRefObject* next_ = nullptr;
   Callback callback_;
   Ref<Object> traced_callback_;  // a Function's object, so cycles through it are found
   mutable std::size_t hash_ = 0;
@@ -98,6 +100,18 @@ class WeakRef {
   // when obj dies, receiving this weak reference (already dead).
   WeakRef(const Ref<T>& obj, Callback callback)
       : object_(bind(obj, wrap(std::move(callback)), nullptr)) {}
+  // The same for any callable: stored as it is (a small lambda needs no
+  // allocation of its own).
+  template <class F>
+    requires(std::is_invocable_v<F&, const WeakRef<T>&> &&
+             !std::is_same_v<std::remove_cvref_t<F>, Callback> &&
+             !std::is_same_v<std::remove_cvref_t<F>, Function<void(const WeakRef<T>&)>>)
+  WeakRef(const Ref<T>& obj, F&& callback)
+      : object_(bind(obj,
+                     [f = std::forward<F>(callback)](detail::WeakRefObject& w) mutable {
+                       f(WeakRef::from_object(Ref<detail::WeakRefObject>(&w)));
+                     },
+                     nullptr)) {}
   // With a traceable callback: the weak-reference object holds the Function
   // and traces it, so a cycle through the callback's captures is found.
   template <class F>
