@@ -178,6 +178,9 @@ Ref<WeakRefObject> new_weakref(Object* referent, WeakRefObject::Callback callbac
   if (basic && head_is_basic) return Ref<WeakRefObject>(head);  // ref(o) is ref(o)
   Ref<WeakRefObject> w = make<WeakRefObject>(std::move(callback), std::move(traced_callback));
   WeakRefObject* n = w.get();
+  // make() may have run a collection that freed weak references to this
+  // referent (the old head among them): read the list again.
+  head = (ObjectAccess::gc(referent) & kHasWeakrefs) ? heap.weaklists.find(referent) : nullptr;
   if (!basic && head != nullptr && !head->has_callback()) {
     // after the shared callback-less one: newest first among the others
     WeakRefObject* after = WeakAccess::next(*head);
