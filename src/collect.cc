@@ -167,10 +167,7 @@ std::size_t Collector::run() noexcept {
   // 2. Scratch space, all of it now, so that no later phase can fail.
   std::size_t n = 0;
   for (int i = 0; i <= generation_; ++i) n += heap_.gens[i].size();
-  if (!reserve_scratch(n)) {
-    write_unraisable("<garbage collection>", "out of memory: collection skipped in");
-    return 0;
-  }
+  if (!reserve_scratch(n)) return 0;  // reported; nothing was changed
 
   // 3. young_ = generation N, then the younger generations appended in order.
   merge_young();
@@ -232,6 +229,7 @@ bool Collector::reserve_scratch(std::size_t n) noexcept {
     taken_.reserve(64);
     return true;
   } catch (const std::bad_alloc&) {
+    write_unraisable("<garbage collection>", "Out of memory: collection skipped in");
     return false;
   }
 }
