@@ -49,12 +49,12 @@ int disagreements = 0;
 int steps = 0;
 
 struct Step {
-  const char* snippet;                  // seed-corpus file, without ".py"
-  const char* title;                    // what it shows
-  const char* behaviours;               // seed-behaviours.md numbers
-  std::function<void()> body;           // the scenario, on refgc
-  std::set<std::size_t> varies = {};    // lines that differ by nature (addresses)
-  const char* note = nullptr;           // what the tutorial gets wrong, if anything
+  const char* snippet;                // seed-corpus file, without ".py"
+  const char* title;                  // what it shows
+  const char* behaviours;             // seed-behaviours.md numbers
+  std::function<void()> body;         // the scenario, on refgc
+  std::set<std::size_t> varies = {};  // lines that differ by nature (addresses)
+  const char* note = nullptr;         // what the tutorial gets wrong, if anything
 };
 
 void run(const Step& s) {
@@ -139,7 +139,8 @@ Ref<IntList> ints(std::initializer_list<int> values) {
 void show(Ref<refgc::Object> obj) { say(str(refgc::getrefcount(obj))); }
 
 std::string tuple3(std::array<int, 3> t) {
-  return "(" + std::to_string(t[0]) + ", " + std::to_string(t[1]) + ", " + std::to_string(t[2]) + ")";
+  return "(" + std::to_string(t[0]) + ", " + std::to_string(t[1]) + ", " + std::to_string(t[2]) +
+         ")";
 }
 
 // ---------------------------------------------------------------------------
@@ -160,7 +161,9 @@ void part0_and_1() {
          z.reset();
          say(str(refgc::getrefcount(x)));
        }});
-  run({"s000_p01_02_refcount_watch", "each binding and each list slot adds one", "3, 4, 5",
+  run({"s000_p01_02_refcount_watch",
+       "each binding and each list slot adds one",
+       "3, 4, 5",
        [] {
          auto x = make<Obj>();
          Ref<Obj> y = x;
@@ -174,7 +177,9 @@ void part0_and_1() {
        },
        {},
        "ERR-01: the tutorial's ob_refcnt comments drift (4, 3, 2); the true counts are 3, 2, 1."});
-  run({"s000_p01_03_what_increments__patched", "a call parameter is one more reference", "4, 7",
+  run({"s000_p01_03_what_increments__patched",
+       "a call parameter is one more reference",
+       "4, 7",
        [] {
          auto x = ints({1, 2, 3});
          Ref<IntList> y = x;
@@ -206,7 +211,10 @@ void part0_and_1() {
          lst.reset();
          say(str(refgc::getrefcount(obj)));
        }});
-  run({"s002_14_mortal_del__patched", "destruction is immediate, inside `del`", "12", [] {
+  run({"s002_14_mortal_del__patched",
+       "destruction is immediate, inside `del`",
+       "12",
+       [] {
          say("Creating object...");
          auto x = make<Mortal>("Socrates");
          say("Deleting reference...");
@@ -222,7 +230,10 @@ void part2() {
   part("Part 2: the two-tier system -- refcounting plus the cycle collector",
        "A cycle keeps its members' counts above zero; refgc::gc::collect() finds groups\n"
        "that only keep each other alive, exactly as CPython 3.11's gc does.");
-  run({"s000_p02_01_cycle_lists__probe", "two lists holding each other", "35, 36", [] {
+  run({"s000_p02_01_cycle_lists__probe",
+       "two lists holding each other",
+       "35, 36",
+       [] {
          refgc::gc::collect();
          using L = List<refgc::Object>;
          auto a = make<L>(), b = make<L>();
@@ -230,12 +241,12 @@ void part2() {
          b->append(a);
          L* ra = a.get();
          L* rb = b.get();
-         say("after appends: a.ob_refcnt = " + str(a->refcount()) + " b.ob_refcnt = " +
-             str(b->refcount()) + " (doc: 2, 2)");
+         say("after appends: a.ob_refcnt = " + str(a->refcount()) +
+             " b.ob_refcnt = " + str(b->refcount()) + " (doc: 2, 2)");
          a.reset();
          b.reset();
-         say("after del a, del b: a.ob_refcnt = " + str(ra->refcount()) + " b.ob_refcnt = " +
-             str(rb->refcount()) + " (doc: 1, 1)");
+         say("after del a, del b: a.ob_refcnt = " + str(ra->refcount()) +
+             " b.ob_refcnt = " + str(rb->refcount()) + " (doc: 1, 1)");
          auto tracked = [](const refgc::Object* p) {
            for (auto& o : refgc::gc::get_objects())
              if (o.get() == p) return true;
@@ -248,7 +259,10 @@ void part2() {
        },
        {},
        "ERR-03: \"memory leaked!\" -- refcounting alone never frees it, but the collector does."});
-  run({"s000_p02_02_cyclic_gc_node", "collect() counts unreachable objects", "36", [] {
+  run({"s000_p02_02_cyclic_gc_node",
+       "collect() counts unreachable objects",
+       "36",
+       [] {
          auto n1 = make<Node>("alpha"), n2 = make<Node>("beta");
          n1->partner = n2;
          n2->partner = n1;
@@ -258,7 +272,10 @@ void part2() {
        },
        {},
        "ERR-04: the tutorial says 4 (\"+ their dicts\"); CPython 3.11 and refgc say 2."});
-  run({"s000_p02_03_gc_config", "the collector's controls", "42", [] {
+  run({"s000_p02_03_gc_config",
+       "the collector's controls",
+       "42",
+       [] {
          refgc::gc::enable();
          say(yes(refgc::gc::isenabled()));
          say(tuple3(refgc::gc::get_threshold()));
@@ -290,7 +307,10 @@ void part2() {
          b.reset();
          refgc::gc::collect();
        }});
-  run({"s002_15_cycle_never_del", "\"__del__ is never called\" -- it is", "33, 39", [] {
+  run({"s002_15_cycle_never_del",
+       "\"__del__ is never called\" -- it is",
+       "33, 39",
+       [] {
          refgc::gc::enable();
          refgc::gc::set_threshold(700, 10, 10);
          refgc::gc::collect();
@@ -307,7 +327,10 @@ void part2() {
        {},
        "ERR-33: CPython prints these lines at exit; refgc's run shows the automatic collection\n"
        "         at the 701st net allocation of a tracked container instead."});
-  run({"s002_18_gc_thresholds", "thresholds and counts", "41, 42", [] {
+  run({"s002_18_gc_thresholds",
+       "thresholds and counts",
+       "41, 42",
+       [] {
          say(tuple3(refgc::gc::get_threshold()));
          refgc::gc::collect();
          std::vector<Ref<List<refgc::Object>>> keep;
@@ -348,7 +371,10 @@ void part3_to_6() {
          (*(*matrix)[0])[0] = make<Int>(9);
          say(matrix->repr());
        }});
-  run({"s000_p04_01_id_address_reuse", "ids are reused once an object is freed", "21", [] {
+  run({"s000_p04_01_id_address_reuse",
+       "ids are reused once an object is freed",
+       "21",
+       [] {
          auto x = make<refgc::Str>("hello");
          say(std::to_string(refgc::id(x)));
          auto a = ints({1, 2, 3});
@@ -358,7 +384,10 @@ void part3_to_6() {
          say(yes(refgc::id(b) == address));
        },
        {0}});
-  run({"s000_p04_02_is_vs_eq", "== compares values, is compares identity", "20, 22, 23", [] {
+  run({"s000_p04_02_is_vs_eq",
+       "== compares values, is compares identity",
+       "20, 22, 23",
+       [] {
          auto a = ints({1, 2, 3}), b = ints({1, 2, 3});
          say(yes(*a == *b));
          say(yes(refgc::is(a, b)));
@@ -474,8 +503,10 @@ void part7() {
   part("Part 7: weak references",
        "refgc::WeakRef<T> w(obj) does not keep obj alive; w() gives a new strong Ref or null.\n"
        "Weak containers drop their entries the moment the referent dies.");
-  run({"s000_p07_01_weakref_basics__patched", "a weak reference does not keep its object",
-       "47, 48, 49", [] {
+  run({"s000_p07_01_weakref_basics__patched",
+       "a weak reference does not keep its object",
+       "47, 48, 49",
+       [] {
          auto obj = make<Expensive>("important data");
          say("refcount after creation: " + str(refgc::getrefcount(obj) - 1));
          refgc::WeakRef<Expensive> weak(obj);
@@ -490,7 +521,9 @@ void part7() {
        },
        {},
        "ERR-08: the tutorial's import_sys() does not exist; patched, every line matches."});
-  run({"s002_21_weakref_heavy", "the object dies at once; the weak reference yields None", "49",
+  run({"s002_21_weakref_heavy",
+       "the object dies at once; the weak reference yields None",
+       "49",
        [] {
          auto obj = make<Heavy>("important");
          say(obj->data);
@@ -500,7 +533,10 @@ void part7() {
          say(weak() ? "<object>" : "None");
        },
        {1}});
-  run({"s000_p07_02_weakvaluedict_cache", "a cache that does not keep its values", "55", [] {
+  run({"s000_p07_02_weakvaluedict_cache",
+       "a cache that does not keep its values",
+       "55",
+       [] {
          struct BigModel : refgc::Object {
            std::string name;
            explicit BigModel(std::string n) : name(std::move(n)) {}
@@ -514,8 +550,7 @@ void part7() {
        },
        {0},
        "ERR-09: the entry is gone at `del model_a`, by refcounting; no collection is needed."});
-  run({"s002_22_weakvaluedict_user", "WeakValueDictionary entries vanish with the value", "55",
-       [] {
+  run({"s002_22_weakvaluedict_user", "WeakValueDictionary entries vanish with the value", "55", [] {
          refgc::WeakValueDictionary<int, User> cache;
          auto user = make<User>(1, "Alice");
          cache.set(1, user);
@@ -523,7 +558,10 @@ void part7() {
          user.reset();
          say(yes(cache.contains(1)));
        }});
-  run({"s000_p07_03_tree_weak_parent", "a tree with weak parent pointers", "53", [] {
+  run({"s000_p07_03_tree_weak_parent",
+       "a tree with weak parent pointers",
+       "53",
+       [] {
          auto root = make<TreeNode>("root");
          auto child = make<TreeNode>("child");
          root->children.push_back(child);
@@ -548,7 +586,8 @@ int main() {
   std::printf("\n==================================================================\n");
   std::printf(" %d steps, %d agree with CPython 3.11, %d differ\n", steps, steps - disagreements,
               disagreements);
-  std::printf(" Diagnostics, reference-graph pictures and caches join the tour with their\n"
-              " issues (see README.md, Status).\n");
+  std::printf(
+      " Diagnostics, reference-graph pictures and caches join the tour with their\n"
+      " issues (see README.md, Status).\n");
   return disagreements;
 }

@@ -46,8 +46,9 @@ class SubtractTracer final : public Tracer {
     if (REFGC_UNLIKELY(n == 0)) {
       std::fprintf(stderr, "refgc: the trace() of <%s at %p> reports it:\n",
                    type_name(*current).c_str(), static_cast<void*>(current));
-      fatal_object(r, "trace() reported a reference its object does not hold "
-                      "(internal reference count below zero)");
+      fatal_object(r,
+                   "trace() reported a reference its object does not hold "
+                   "(internal reference count below zero)");
     }
     --n;
     return false;
@@ -115,8 +116,8 @@ void remove_tombstones(std::vector<Object*>& v) noexcept {
 std::string describe(const Object* o) {
   const std::string name = type_name(*o);
   std::string out(name.size() + 32, '\0');
-  const int n = std::snprintf(out.data(), out.size(), "<%s %p>", name.c_str(),
-                              static_cast<const void*>(o));
+  const int n =
+      std::snprintf(out.data(), out.size(), "<%s %p>", name.c_str(), static_cast<const void*>(o));
   out.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
   return out;
 }

@@ -36,8 +36,7 @@ std::uint64_t next_order = 0;
 void unregister(const FinalizerState* s) {
   std::lock_guard<std::mutex> lock(registry_mutex);
   auto& r = registry();
-  r.erase(std::remove_if(r.begin(), r.end(), [&](const auto& p) { return p.get() == s; }),
-          r.end());
+  r.erase(std::remove_if(r.begin(), r.end(), [&](const auto& p) { return p.get() == s; }), r.end());
 }
 
 // Marks the finalizer dead, takes its function, drops the registry's hold.

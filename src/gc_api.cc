@@ -212,13 +212,16 @@ void unfreeze() {
   for (Object* o : p.objs) {
     if (o == nullptr) continue;
     g2.objs.push_back(o);
-    detail::ObjectAccess::set_slot(o, detail::kGen2, static_cast<std::uint32_t>(g2.objs.size() - 1));
+    detail::ObjectAccess::set_slot(o, detail::kGen2,
+                                   static_cast<std::uint32_t>(g2.objs.size() - 1));
   }
   p.objs.clear();
   p.tombstones = 0;
 }
 
-std::size_t get_freeze_count() { return detail::heap_for("calls gc::get_freeze_count").permanent.size(); }
+std::size_t get_freeze_count() {
+  return detail::heap_for("calls gc::get_freeze_count").permanent.size();
+}
 
 std::vector<Ref<Object>>& garbage() { return detail::heap_for("calls gc::garbage").garbage; }
 std::vector<Callback>& callbacks() { return detail::heap_for("calls gc::callbacks").callbacks; }

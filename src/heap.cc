@@ -172,8 +172,8 @@ void HeapImpl::untrack(Object* o) noexcept {
 
 void HeapImpl::compact(Generation& g) noexcept {
   std::size_t out = 0;
-  const std::uint32_t state = (&g == &permanent) ? kPermanent
-                                                 : static_cast<std::uint32_t>(kGen0 + (&g - gens));
+  const std::uint32_t state =
+      (&g == &permanent) ? kPermanent : static_cast<std::uint32_t>(kGen0 + (&g - gens));
   for (Object* o : g.objs) {
     if (o == nullptr) continue;
     ObjectAccess::set_slot(o, state, static_cast<std::uint32_t>(out));
@@ -246,8 +246,6 @@ void* allocate_object(std::size_t size, bool is_gc) {
     throw;
   }
 }
-
-
 
 }  // namespace detail
 

@@ -12,10 +12,10 @@
 #include <vector>
 
 #include "refgc/detail/heap_fast.h"
-#include "weak_table.h"
 #include "refgc/gc.h"
 #include "refgc/heap.h"
 #include "refgc/object.h"
+#include "weak_table.h"
 
 namespace refgc::detail {
 
@@ -30,7 +30,7 @@ struct HeapImpl : HeapFast {
 
   // --- the collector's state (CPython's GCState); pools and generations are
   // in HeapFast ---
-  Generation permanent;                    // gc.freeze()
+  Generation permanent;  // gc.freeze()
   bool enabled = true;
   bool collecting = false;
   int debug = 0;

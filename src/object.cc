@@ -86,7 +86,8 @@ std::string demangle(const char* mangled) {
   std::string name = (status == 0 && out) ? std::string(out.get()) : std::string(mangled);
   // The library's own types read like Python's builtins: "List<Node>", "Int".
   const std::string prefix = "refgc::";
-  for (std::size_t pos; (pos = name.find(prefix)) != std::string::npos;) name.erase(pos, prefix.size());
+  for (std::size_t pos; (pos = name.find(prefix)) != std::string::npos;)
+    name.erase(pos, prefix.size());
   return name;
 }
 

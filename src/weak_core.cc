@@ -84,8 +84,7 @@ void call_callback(WeakRefObject& w) noexcept {
       cb(w);
     } catch (...) {
       char buf[96];
-      std::snprintf(buf, sizeof buf, "<weakref callback of weakref at %p>",
-                    static_cast<void*>(&w));
+      std::snprintf(buf, sizeof buf, "<weakref callback of weakref at %p>", static_cast<void*>(&w));
       write_unraisable(buf);
     }
   }
@@ -131,7 +130,9 @@ class DueCallbacks {
  private:
   static constexpr std::size_t kInline = 8;
   std::size_t size() const noexcept { return n_ + more_.size(); }
-  WeakRefObject* at(std::size_t i) const noexcept { return i < kInline ? inline_[i] : more_[i - kInline]; }
+  WeakRefObject* at(std::size_t i) const noexcept {
+    return i < kInline ? inline_[i] : more_[i - kInline];
+  }
   WeakRefObject* inline_[kInline] = {};
   std::size_t n_ = 0;
   std::vector<WeakRefObject*> more_;
@@ -172,8 +173,8 @@ Ref<WeakRefObject> new_weakref(Object* referent, WeakRefObject::Callback callbac
   }
   HeapImpl& heap = current_impl();
   const bool basic = !callback && !traced_callback;
-  WeakRefObject* head = (ObjectAccess::gc(referent) & kHasWeakrefs) ? heap.weaklists.find(referent)
-                                                                     : nullptr;
+  WeakRefObject* head =
+      (ObjectAccess::gc(referent) & kHasWeakrefs) ? heap.weaklists.find(referent) : nullptr;
   const bool head_is_basic = head != nullptr && !head->has_callback() && ObjectAccess::rc(head) > 0;
   if (basic && head_is_basic) return Ref<WeakRefObject>(head);  // ref(o) is ref(o)
   Ref<WeakRefObject> w = make<WeakRefObject>(std::move(callback), std::move(traced_callback));
@@ -205,7 +206,8 @@ Ref<WeakRefObject> new_weakref(Object* referent, WeakRefObject::Callback callbac
 std::size_t weakref_count(const Object& o) noexcept {
   if (!(ObjectAccess::gc(&o) & kHasWeakrefs)) return 0;
   std::size_t n = 0;
-  for (WeakRefObject* w = current_impl().weaklists.find(&o); w != nullptr; w = WeakAccess::next(*w)) ++n;
+  for (WeakRefObject* w = current_impl().weaklists.find(&o); w != nullptr; w = WeakAccess::next(*w))
+    ++n;
   return n;
 }
 

@@ -62,9 +62,7 @@ struct BoehmSystem {
   static List make_list() { return new (GC_MALLOC(sizeof(BoehmList))) BoehmList(); }
   static void list_append(List& l, Handle h) { l->items.push_back(h); }
 
-  static std::string note() {
-    return "heap MiB: " + std::to_string(GC_get_heap_size() >> 20);
-  }
+  static std::string note() { return "heap MiB: " + std::to_string(GC_get_heap_size() >> 20); }
 };
 
 }  // namespace

@@ -89,7 +89,8 @@ void Result::emit() const {
   line.append(",\"system\":").append(json_string(system_));
   line.append(",\"value\":").append(null_value_ ? std::string("null") : json_number(value_));
   line.append(",\"unit\":").append(json_string(unit_));
-  for (const auto& [key, text] : extra_) line.append(",").append(json_string(key)).append(":").append(text);
+  for (const auto& [key, text] : extra_)
+    line.append(",").append(json_string(key)).append(":").append(text);
   line.append("}\n");
   std::fputs(line.c_str(), stdout);
   std::fflush(stdout);

@@ -75,7 +75,9 @@ concept Collecting = System<S> && requires {
 };
 
 template <class S>
-concept Generational = Collecting<S> && requires { S::collect_young(); };
+concept Generational = Collecting<S> && requires {
+  S::collect_young();
+};
 
 template <class S>
 concept RefCounted = System<S> && S::kRefCounted;
@@ -98,15 +100,14 @@ struct CountCallback {
 };
 
 template <class S>
-concept HasWeakRefs =
-    System<S> && requires(const typename S::Handle& h, const typename S::Weak& w,
-                          typename S::WeakDict& d, std::size_t key) {
-      { S::weak_ref(h) } -> std::same_as<typename S::Weak>;
-      { S::weak_ref(h, CountCallback{nullptr}) } -> std::same_as<typename S::Weak>;
-      { S::weak_alive(w) } -> std::convertible_to<bool>;
-      S::dict_set(d, key, h);
-      { S::dict_size(d) } -> std::convertible_to<std::size_t>;
-    };
+concept HasWeakRefs = System<S> && requires(const typename S::Handle& h, const typename S::Weak& w,
+                                            typename S::WeakDict& d, std::size_t key) {
+  { S::weak_ref(h) } -> std::same_as<typename S::Weak>;
+  { S::weak_ref(h, CountCallback{nullptr}) } -> std::same_as<typename S::Weak>;
+  { S::weak_alive(w) } -> std::convertible_to<bool>;
+  S::dict_set(d, key, h);
+  { S::dict_size(d) } -> std::convertible_to<std::size_t>;
+};
 
 template <class S>
 std::size_t footprint_bytes_of() {
@@ -203,7 +204,7 @@ void w2_create_drop(const Options& o) {
       do_not_optimize(h);
     }  // dropped here (Boehm: unreachable from here on)
   };
-  loop(n / 20);  // warm-up: pools and free lists exist
+  loop(n / 20);                       // warm-up: pools and free lists exist
   const int chunks = o.inner_or(10);  // timed slices, as in W1
   const std::size_t per_chunk = n / static_cast<std::size_t>(chunks);
   std::vector<double> ns;

@@ -47,14 +47,14 @@ namespace detail {
 }  // namespace detail
 }  // namespace refgc
 
-#define REFGC_CHECK(cond, obj, what)                                     \
-  do {                                                                   \
+#define REFGC_CHECK(cond, obj, what)                                       \
+  do {                                                                     \
     if (REFGC_UNLIKELY(!(cond))) ::refgc::detail::fatal_object(obj, what); \
   } while (0)
 
 #if REFGC_DEBUG
-#define REFGC_ASSERT(cond, msg)                                \
-  do {                                                         \
+#define REFGC_ASSERT(cond, msg)                               \
+  do {                                                        \
     if (REFGC_UNLIKELY(!(cond))) ::refgc::detail::fatal(msg); \
   } while (0)
 #define REFGC_VALIDATE(expr) (expr)

@@ -80,11 +80,11 @@ class Function<R(Args...)> {
 
   // `f` is called as f(*capture..., args...). The captures must be non-empty.
   template <class F, class... Captures>
-    requires std::is_invocable_r_v<R, F&, Captures&..., Args...>
+  requires std::is_invocable_r_v<R, F&, Captures&..., Args...>
   explicit Function(F f, Ref<Captures>... captures) {
     if (((!captures) || ...)) throw std::invalid_argument("refgc::Function: an empty capture");
     object_ = make<detail::FunctionImpl<R(Args...), F, Captures...>>(std::move(f),
-                                                                      std::move(captures)...);
+                                                                     std::move(captures)...);
   }
 
   R operator()(Args... args) const {

@@ -37,7 +37,7 @@ namespace refgc {
 namespace detail {
 struct HeapImpl;
 struct HeapFast;
-}
+}  // namespace detail
 
 class Heap {
  public:

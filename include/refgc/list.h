@@ -113,8 +113,9 @@ class List : public Object {
   Ref<List> slice(std::ptrdiff_t i, std::ptrdiff_t j) const {
     const std::size_t b = clamp(i), e = clamp(j);
     std::vector<Ref<T>> part;
-    if (b < e) part.assign(items_.begin() + static_cast<std::ptrdiff_t>(b),
-                           items_.begin() + static_cast<std::ptrdiff_t>(e));
+    if (b < e)
+      part.assign(items_.begin() + static_cast<std::ptrdiff_t>(b),
+                  items_.begin() + static_cast<std::ptrdiff_t>(e));
     return make<List>(std::move(part));
   }
   // lst[:]

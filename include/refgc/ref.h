@@ -225,10 +225,9 @@ Ref<T> make(Args&&... args) {
                              detail::declared_weakrefable<T>()),
        true);
   (void)registered;
-  constexpr std::uint32_t flags = (is_gc ? std::uint32_t{detail::kIsGc} : 0u) |
-                                  (detail::overrides_finalize<T>()
-                                       ? std::uint32_t{detail::kHasFinalizer}
-                                       : 0u);
+  constexpr std::uint32_t flags =
+      (is_gc ? std::uint32_t{detail::kIsGc} : 0u) |
+      (detail::overrides_finalize<T>() ? std::uint32_t{detail::kHasFinalizer} : 0u);
   detail::HeapFast& heap = detail::current_fast();
 #if REFGC_DEBUG
   detail::check_owner_for_allocation();
@@ -279,9 +278,7 @@ std::uint32_t getrefcount(Ref<T> r) noexcept {
 }
 
 // Python's id(): the object's address. Unique only among live objects.
-inline std::uintptr_t id(const Object& o) noexcept {
-  return reinterpret_cast<std::uintptr_t>(&o);
-}
+inline std::uintptr_t id(const Object& o) noexcept { return reinterpret_cast<std::uintptr_t>(&o); }
 template <class T>
 std::uintptr_t id(const Ref<T>& r) noexcept {
   return reinterpret_cast<std::uintptr_t>(static_cast<const Object*>(r.get()));

@@ -117,9 +117,8 @@ class Tracer {
   }
 
   template <class R>
-    requires std::ranges::range<R> && (!detail::is_ref_like<std::remove_cv_t<R>>::value) &&
-             (detail::is_traceable<R>())
-  void operator()(R& range) {
+  requires std::ranges::range<R> &&(!detail::is_ref_like<std::remove_cv_t<R>>::value) &&
+      (detail::is_traceable<R>()) void operator()(R& range) {
     for (auto& item : range) trace_item(item);
   }
 

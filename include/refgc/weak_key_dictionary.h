@@ -91,7 +91,8 @@ class WeakKeyDictionary {
       return true;
     }
   };
-  using iterator = detail::SnapshotIterator<std::pair<WeakRef<T>, V>, std::pair<Ref<T>, V>, LiveEntry>;
+  using iterator =
+      detail::SnapshotIterator<std::pair<WeakRef<T>, V>, std::pair<Ref<T>, V>, LiveEntry>;
   iterator begin() const {
     auto snap = std::make_shared<typename iterator::Snapshot>();
     snap->reserve(st().data.size());

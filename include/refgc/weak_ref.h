@@ -103,20 +103,21 @@ class WeakRef {
   // The same for any callable: stored as it is (a small lambda needs no
   // allocation of its own).
   template <class F>
-    requires(std::is_invocable_v<F&, const WeakRef<T>&> &&
-             !std::is_same_v<std::remove_cvref_t<F>, Callback> &&
-             !std::is_same_v<std::remove_cvref_t<F>, Function<void(const WeakRef<T>&)>>)
-  WeakRef(const Ref<T>& obj, F&& callback)
-      : object_(bind(obj,
-                     [f = std::forward<F>(callback)](detail::WeakRefObject& w) mutable {
-                       f(WeakRef::from_object(Ref<detail::WeakRefObject>(&w)));
-                     },
-                     nullptr)) {}
+  requires(std::is_invocable_v<F&, const WeakRef<T>&> &&
+           !std::is_same_v<std::remove_cvref_t<F>, Callback> &&
+           !std::is_same_v<std::remove_cvref_t<F>, Function<void(const WeakRef<T>&)>>)
+      WeakRef(const Ref<T>& obj, F&& callback)
+      : object_(bind(
+            obj,
+            [f = std::forward<F>(callback)](detail::WeakRefObject& w) mutable {
+              f(WeakRef::from_object(Ref<detail::WeakRefObject>(&w)));
+            },
+            nullptr)) {}
   // With a traceable callback: the weak-reference object holds the Function
   // and traces it, so a cycle through the callback's captures is found.
   template <class F>
-    requires std::is_same_v<std::remove_cvref_t<F>, Function<void(const WeakRef<T>&)>>
-  WeakRef(const Ref<T>& obj, const F& callback)
+  requires std::is_same_v<std::remove_cvref_t<F>, Function<void(const WeakRef<T>&)>> WeakRef(
+      const Ref<T>& obj, const F& callback)
       : object_(bind(obj, wrap_function(callback), Ref<Object>(callback.object()))) {}
   // Low level: any callback plus a managed object the weak-reference object
   // holds and traces (the callback must not own it).
@@ -250,7 +251,8 @@ class WeakMethod<T, R(Args...)> {
   // A new bound method (strong receiver), or an empty one once the receiver died.
   BoundMethod<T, R(Args...)> operator()() const {
     Ref<T> self = self_();
-    return self ? BoundMethod<T, R(Args...)>(std::move(self), method_) : BoundMethod<T, R(Args...)>();
+    return self ? BoundMethod<T, R(Args...)>(std::move(self), method_)
+                : BoundMethod<T, R(Args...)>();
   }
   bool alive() const noexcept { return self_.alive(); }
 

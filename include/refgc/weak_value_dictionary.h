@@ -52,7 +52,7 @@ class WeakValueDictionary {
     std::weak_ptr<State> weak = state_.weak();
     WeakRef<T> w(value, [weak, key](const WeakRef<T>& dead) {
       auto s = weak.lock();
-      if (!s) return;  // the dictionary is gone
+      if (!s) return;               // the dictionary is gone
       auto it = s->data.find(key);  // remove only if the entry is still this one
       if (it != s->data.end() && is(it->second, dead)) s->data.erase(it);
     });

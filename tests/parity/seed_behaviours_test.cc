@@ -20,7 +20,6 @@
 // The weak-reference parts of behaviours 10 and 44 are not testable yet (no
 // weak references in refgc); the tests below cover what is implemented.
 #include <gtest/gtest.h>
-
 #include <refgc/refgc.h>
 
 #include <algorithm>
@@ -130,9 +129,7 @@ struct Mortal : Object {
 // s002_14 (verbatim): `__del__` refers to an undefined name and raises.
 struct BrokenMortal : Object {
   static constexpr const char* refgc_type_name = "Mortal";
-  explicit BrokenMortal(std::string n) : name(std::move(n)) {
-    g_log.push_back(name + " is born");
-  }
+  explicit BrokenMortal(std::string n) : name(std::move(n)) { g_log.push_back(name + " is born"); }
   ~BrokenMortal() override { g_log.push_back(name + " memory freed"); }
   std::string name;
   void finalize() override { throw std::runtime_error("name 'name' is not defined"); }
@@ -332,8 +329,8 @@ TEST_F(SeedBehaviour, B01_HeaderIsSixteenBytesIdIsTheHeaderAddressAndTypeIsReach
 
   auto x = int_list({1, 2, 3});
   Ref<IntList> y = x;
-  EXPECT_EQ(x->refcount(), 2u);           // ob_refcnt = 2
-  EXPECT_EQ(refgc::getrefcount(x), 3u);   // sys.getrefcount(x) = 3
+  EXPECT_EQ(x->refcount(), 2u);          // ob_refcnt = 2
+  EXPECT_EQ(refgc::getrefcount(x), 3u);  // sys.getrefcount(x) = 3
 
   const Object& header = *x;
   EXPECT_EQ(refgc::id(x), reinterpret_cast<std::uintptr_t>(&header));  // id(x) is the header
@@ -388,7 +385,7 @@ TEST_F(SeedBehaviour, B03_EachHandleAddsOneAndEachResetSubtractsOne_RefcountWatc
   EXPECT_EQ(x->refcount(), 2u);
   EXPECT_EQ(refgc::getrefcount(x), 3u);
   auto z = make<AnyList>();
-  z->append(x);  // z = [x]
+  z->append(x);                  // z = [x]
   EXPECT_EQ(x->refcount(), 3u);  // ERR-01: the document says 4
   EXPECT_EQ(refgc::getrefcount(x), 4u);
   y.reset();
@@ -715,7 +712,7 @@ TEST_F(SeedBehaviour, B14_ReleaseCascadesSoAcyclicStructuresAreFreedWithoutTheCo
   big.reset();
   EXPECT_EQ(g_log, lines({"BigList freed"}));
   EXPECT_EQ(call_adder(*adder, 1), 499999500001);  // adder(1) = 499999500001
-  EXPECT_EQ(rec.collections(), 0u);  // no collector run was involved
+  EXPECT_EQ(rec.collections(), 0u);                // no collector run was involved
 }
 
 // s000_p08_03_cycle_with_del__probe: "gc.collect() -> 2 ; finalized: ['a', 'b']",
@@ -918,7 +915,7 @@ const Ref<Int>& true_singleton() {
 // True maps to C++ `true`; a managed singleton (the pattern None/True use in CPython) is one
 // shared object, so identity against it is valid.
 TEST_F(SeedBehaviour, B22_NoneIsTheUniqueEmptyHandleAndSingletonsCompareByIdentity) {
-  Ref<IntList> x;  // x = None
+  Ref<IntList> x;             // x = None
   EXPECT_TRUE(x == nullptr);  // x is None
   EXPECT_TRUE(refgc::is(x, Ref<Str>()));
   EXPECT_EQ(refgc::id(x), 0u);
@@ -1415,8 +1412,8 @@ TEST_F(SeedBehaviour, B38_ObjectsReachableFromALiveHandleAreNeverCollected) {
   EXPECT_TRUE(g_log.empty());
   EXPECT_EQ(child2->parent->value, "root");
   child2.reset();
-  EXPECT_TRUE(g_log.empty());  // root alive? True, child alive? True
-  EXPECT_EQ(gc::collect(), 4u);  // two nodes and their two children lists
+  EXPECT_TRUE(g_log.empty());              // root alive? True, child alive? True
+  EXPECT_EQ(gc::collect(), 4u);            // two nodes and their two children lists
   std::vector<std::string> freed = g_log;  // (the seed states no order for these two)
   std::sort(freed.begin(), freed.end());
   EXPECT_EQ(freed, lines({"child freed", "root freed"}));
@@ -1545,7 +1542,8 @@ TEST_F(SeedBehaviour, B41_OlderGenerationsAreCollectedWhenTheYoungerCountExceeds
     Recorder rec;
     std::vector<Ref<IntList>> keep;
     // Each collection adds a "start" and a "stop" event.
-    while (rec.events.size() < 2 * 61 && keep.size() < 61 * 701 + 100) keep.push_back(make<IntList>());
+    while (rec.events.size() < 2 * 61 && keep.size() < 61 * 701 + 100)
+      keep.push_back(make<IntList>());
     const auto starts = rec.starts();
     ASSERT_EQ(starts.size(), 61u);
     std::string seq;

@@ -9,6 +9,7 @@
 // runs __del__ on every death of a *non-GC* type; refgc's finalize() runs at
 // most once for every type, by design).
 #include <gtest/gtest.h>
+#include <refgc/refgc.h>
 
 #include <algorithm>
 #include <array>
@@ -18,8 +19,6 @@
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include <refgc/refgc.h>
 
 namespace {
 
@@ -303,7 +302,7 @@ TEST_F(TestFinalizationPort, SelfCycleResurrectionInTheCollector) {
   EXPECT_EQ(g_survivors[0].get(), p);
   EXPECT_TRUE(gc::is_finalized(g_survivors[0]));
   EXPECT_EQ(static_cast<Obj&>(*g_survivors[0]).ref.get(), p);  // the cycle is intact
-  EXPECT_EQ(gc::collect(), 0u);  // still referenced from g_survivors
+  EXPECT_EQ(gc::collect(), 0u);                                // still referenced from g_survivors
   g_survivors.clear();
   EXPECT_EQ(gc::collect(), 1u);
   EXPECT_EQ(g_log, Names{"s"});
@@ -637,7 +636,6 @@ TEST_F(TestFinalizationPort, ResurrectorBringsBackItsWholeCycleIntact) {
 // ---------------------------------------------------------------------------
 // Finalizers that allocate or collect during a collection
 // ---------------------------------------------------------------------------
-
 
 struct Allocates : Object {
   static constexpr const char* refgc_type_name = "Allocates";

@@ -7,6 +7,7 @@
 //
 // Scenarios that need weak references are not here: refgc has none yet.
 #include <gtest/gtest.h>
+#include <refgc/refgc.h>
 
 #include <algorithm>
 #include <array>
@@ -19,8 +20,6 @@
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include <refgc/refgc.h>
 
 namespace {
 
@@ -358,8 +357,8 @@ TEST_F(TestGcPort, CycleAcrossGenerationsIsOnlyCollectedByAFullCollection) {
 TEST_F(TestGcPort, YoungChildOfOldTrashSurvivesYoungCollections) {
   auto parent = make<Counted>();
   parent->next = parent;
-  gc::collect();  // parent -> generation 2
-  parent->next = make<Counted>();  // child in generation 0
+  gc::collect();                                       // parent -> generation 2
+  parent->next = make<Counted>();                      // child in generation 0
   static_cast<Counted&>(*parent->next).next = parent;  // parent <-> child
   parent.reset();
   EXPECT_EQ(gc::collect(0), 0u);
@@ -696,8 +695,8 @@ TEST_F(TestGcPort, AutomaticCollectionsWithThresholds10_3_2MatchPython) {
   const auto c = gc::get_count();
   gc::disable();
   EXPECT_EQ(gens, (std::vector<int>{0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0}));
-  EXPECT_EQ(at, (std::vector<int>{11, 22, 33, 44, 55, 66, 77, 88, 99, 110, 121, 132, 143, 154,
-                                  165, 176, 187, 198}));
+  EXPECT_EQ(at, (std::vector<int>{11, 22, 33, 44, 55, 66, 77, 88, 99, 110, 121, 132, 143, 154, 165,
+                                  176, 187, 198}));
   EXPECT_EQ(c, (std::array<std::size_t, 3>{2, 3, 3}));
 }
 
@@ -749,8 +748,8 @@ TEST_F(TestGcPort, AutomaticFullCollectionRunsWhenLongLivedTotalIsSmall) {
   for (i = 1; i <= 180; ++i) keep.push_back(make<Node>());
   gc::disable();
   EXPECT_EQ(gens, (std::vector<int>{0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 2}));
-  EXPECT_EQ(at, (std::vector<int>{11, 22, 33, 44, 55, 66, 77, 88, 99, 110, 121, 132, 143, 154,
-                                  165, 176}));
+  EXPECT_EQ(at, (std::vector<int>{11, 22, 33, 44, 55, 66, 77, 88, 99, 110, 121, 132, 143, 154, 165,
+                                  176}));
   EXPECT_EQ(gc::get_count(), (std::array<std::size_t, 3>{4, 0, 0}));
 }
 

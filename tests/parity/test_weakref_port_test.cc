@@ -25,6 +25,7 @@
 // while an iterator is active and can raise "RuntimeError: dictionary changed
 // size during iteration" (spec §3 G64).
 #include <gtest/gtest.h>
+#include <refgc/refgc.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -42,8 +43,6 @@
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <refgc/refgc.h>
 
 #include "support/gc_fixture.h"
 
@@ -451,9 +450,9 @@ TEST_F(WeakrefPort, CallbackThatCollectsDuringRefcountDeathIsSafe) {
   wr = WeakRef<Object>(c1->get("i"), cb);
   auto c2 = make<Plain>("c2");
   c2->set("c1", c1);
-  c1.reset();  // still alive: c2 points to it
+  c1.reset();            // still alive: c2 points to it
   EXPECT_EQ(g_live, 4);  // g2 (pending garbage), c1, i, c2
-  c2.reset();  // c2 -> c1 -> i die by refcount; i's callback collects
+  c2.reset();            // c2 -> c1 -> i die by refcount; i's callback collects
   EXPECT_EQ(found, (std::vector<std::size_t>{1, 1}));
   EXPECT_FALSE(wr.alive());
   EXPECT_EQ(g_live, 0);
@@ -566,8 +565,8 @@ TEST_F(WeakrefPort, CallbackOnACallbackObjectRunsOnlyFromOutsideTheGarbage) {
     Method callback(cb, c);  // c.cb
     Method d_cb(cb, d);      // d.cb
     Ref<Object> callback_obj(callback.object());
-    c->set_weak("wr", weak_with_method(d, callback));            // won't trigger
-    d->set_weak("wr", weak_with_method(callback_obj, d_cb));     // ditto
+    c->set_weak("wr", weak_with_method(d, callback));         // won't trigger
+    d->set_weak("wr", weak_with_method(callback_obj, d_cb));  // ditto
     external_wr = WeakRef<Object>(callback_obj, [&alist](const WeakRef<Object>&) {
       alist.push_back("safe_callback called");
     });  // but this will
@@ -692,7 +691,9 @@ TEST_F(WeakrefPort, LiveWeakRefsCompareTheirReferentsWithEquals) {
 // Ports ReferencesTestCase.test_ordering: weak references cannot be ordered
 // (TypeError in Python; no operator here).
 template <class W>
-concept Orderable = requires(const W& a, const W& b) { a < b; };
+concept Orderable = requires(const W& a, const W& b) {
+  a < b;
+};
 TEST_F(WeakrefPort, WeakRefsHaveNoOrdering) {
   EXPECT_FALSE(Orderable<WeakRef<Plain>>);
   EXPECT_FALSE(std::totally_ordered<WeakRef<Plain>>);
@@ -744,8 +745,8 @@ TEST_F(WeakrefPort, DeepCascadeOfWeakKeyEntriesNeverRevivesADeadObject) {
     auto c = make<Plain>("c");
     if (parent) {
       WeakRef<Object> wself(c);
-      c->set_weak("wparent", WeakRef<Object>(parent, [wself, &callbacks, &saw_alive](
-                                                         const WeakRef<Object>&) {
+      c->set_weak("wparent",
+                  WeakRef<Object>(parent, [wself, &callbacks, &saw_alive](const WeakRef<Object>&) {
                     ++callbacks;
                     if (Ref<Object> o = wself()) ++saw_alive;
                   }));
@@ -1155,7 +1156,7 @@ TEST_F(WeakrefPort, ErasingAnEntryLeavesTheOthersAndAMissingOneIsAKeyError) {
   EXPECT_EQ(kd.size(), 1u);
   EXPECT_EQ(kd.at(o2), "something else");
   auto o3 = make<Plain>("3", 3);
-  EXPECT_THROW(kd.erase(o3), std::out_of_range);   // a key never there
+  EXPECT_THROW(kd.erase(o3), std::out_of_range);  // a key never there
   EXPECT_THROW(kd.at(o3), std::out_of_range);
   EXPECT_THROW(kd.erase(Ref<Plain>()), std::out_of_range);
   EXPECT_EQ(kd.get(o3), "");
@@ -1958,7 +1959,8 @@ print('len', len(d))
   auto c = make<Mortal>("c");
   c->on_del = on_del;
   d.set("c", c);
-  WeakRef<Object> w(b, [&d](const WeakRef<Object>&) { log("cb b in " + py_bool(d.contains("b"))); });
+  WeakRef<Object> w(b,
+                    [&d](const WeakRef<Object>&) { log("cb b in " + py_bool(d.contains("b"))); });
   a.reset();
   log("len " + num(d.size()));
   b.reset();

@@ -89,8 +89,8 @@ TEST_F(DestructionTest, ReleaseCascadesThroughAcyclicStructures) {
   root->child = make<Holder>("child");
   static_cast<Holder&>(*root->child).child = make<Mortal>("leaf");
   root.reset();
-  EXPECT_EQ(event_log(), (std::vector<std::string>{"destroy root", "destroy child",
-                                                   "finalize leaf", "destroy leaf"}));
+  EXPECT_EQ(event_log(), (std::vector<std::string>{"destroy root", "destroy child", "finalize leaf",
+                                                   "destroy leaf"}));
 }
 
 TEST_F(DestructionTest, AResurrectingFinalizerKeepsTheObjectAndRunsOnlyOnce) {

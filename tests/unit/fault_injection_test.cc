@@ -135,7 +135,8 @@ TEST(FaultInjection, AFailedAllocationWhileCreatingWeakReferencesLosesNothing) {
     refgc::WeakValueDictionary<int, Node> cache;
     g_fail_after = k;
     try {
-      for (int i = 0; i < 4; ++i) refs.emplace_back(target, [&calls](const refgc::WeakRef<Node>&) { ++calls; });
+      for (int i = 0; i < 4; ++i)
+        refs.emplace_back(target, [&calls](const refgc::WeakRef<Node>&) { ++calls; });
       cache.set(1, target);
     } catch (const std::bad_alloc&) {
     }

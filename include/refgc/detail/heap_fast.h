@@ -34,9 +34,9 @@ struct HeapFast {
   Generation gens[3];
 
   // Slow paths (src/heap.cc).
-  void maybe_collect();                                   // count0 > threshold0
-  void track_slow(Object* o);                             // generation 0 is full
-  void untrack_slow(Object* o) noexcept;                  // any other state
+  void maybe_collect();                   // count0 > threshold0
+  void track_slow(Object* o);             // generation 0 is full
+  void untrack_slow(Object* o) noexcept;  // any other state
 
   // CPython's gc_alloc: count0 += 1, and a collection when it passes
   // threshold0 (if enabled and none is running).
