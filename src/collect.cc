@@ -222,7 +222,6 @@ std::size_t Collector::run() noexcept {
 bool Collector::reserve_scratch(std::size_t n) noexcept {
   try {
     young_.reserve(2 * n);  // objects moved back from unreachable are re-appended
-    reachable_.reserve(n);
     unreachable_.reserve(n);
     refs_.reserve(n);
     where_.reserve(n);
@@ -285,25 +284,32 @@ void Collector::subtract_refs(const std::vector<Object*>& young) {
 
 // CPython's move_unreachable, on vectors. Walks young front to back; young
 // grows at the tail when a tentatively unreachable object turns out reachable.
-// Invariant: every object before position i is either in `reachable`
-// (scanned, kReached) or tentatively in `unreachable` (where_ set).
+// Survivors are compacted in place at the front of young (no second array):
+// position `out` never passes the scan position i.
+// Invariant: young[0, out) are the scanned reachable objects (kReached) in
+// order; every other object before position i is tentatively in
+// `unreachable` (where_ set). At the end young's buffer becomes `reachable`.
 void Collector::move_unreachable(std::vector<Object*>& young, std::vector<Object*>& reachable,
                                  std::vector<Object*>& unreachable) {
   where_.assign(young.size(), kNowhere);
   unreachable.clear();
   ReachTracer tracer(young, unreachable, refs_, where_);
+  std::size_t out = 0;
   for (std::size_t i = 0; i < young.size(); ++i) {
     Object* o = young[i];
     const std::uint32_t id = ObjectAccess::index(o);
     if (refs_[id] > 0) {
-      o->trace(tracer);
+      o->trace(tracer);  // may append to young's tail (capacity reserved)
       ObjectAccess::set_state(o, kReached);
-      reachable.push_back(o);
+      young[out++] = o;
     } else {
       where_[id] = static_cast<std::uint32_t>(unreachable.size());
       unreachable.push_back(o);
     }
   }
+  young.resize(out);
+  reachable.clear();
+  reachable.swap(young);  // young now holds reachable's (empty) buffer
   remove_tombstones(unreachable);
   for (std::size_t i = 0; i < unreachable.size(); ++i)
     ObjectAccess::set_slot(unreachable[i], kCollecting, static_cast<std::uint32_t>(i));
@@ -354,7 +360,8 @@ void Collector::finalize_garbage() {
 // generation; the rest stays in unreachable_.
 void Collector::handle_resurrected_objects() {
   remove_tombstones(unreachable_);
-  young_.assign(unreachable_.begin(), unreachable_.end());  // keeps young_'s 2n capacity
+  young_.swap(reachable_);  // the 2n buffer (empty since promote) back into young_
+  young_.assign(unreachable_.begin(), unreachable_.end());  // fits: no allocation
   unreachable_.clear();
   std::vector<Object*>& resurrected = reachable_;
   deduce_unreachable(young_, resurrected, unreachable_);
