@@ -233,20 +233,6 @@ std::size_t HeapImpl::collect_with_callbacks(int generation) noexcept {
   return n;
 }
 
-// --- hooks used by make<T>() ---
-
-void* allocate_object(std::size_t size, bool is_gc) {
-  HeapImpl& heap = current_impl();
-  heap.check_owner("allocates an object");
-  if (is_gc) heap.on_gc_alloc();  // may collect first, like CPython's gc_alloc
-  try {
-    return heap.pool.allocate(size);
-  } catch (...) {
-    if (is_gc) heap.on_gc_free();
-    throw;
-  }
-}
-
 }  // namespace detail
 
 // --- Heap ---

@@ -25,6 +25,7 @@
 #include <typeinfo>
 #include <unordered_map>
 
+#include "demangle.h"
 #include "heap_impl.h"
 #include "refgc/ref.h"
 #include "refgc/tracer.h"
@@ -52,7 +53,10 @@ std::string Object::repr() const { return {}; }
 bool Object::equals(const Object& other) const { return this == &other; }
 std::size_t Object::extra_size() const noexcept { return 0; }
 
-void* Object::operator new(std::size_t size) { return detail::allocate_object(size, false); }
+// Reached only by misuse (`new Derived` inside a member of a managed type):
+// the Object constructor then stops the program, as for any object built
+// outside make<T>().
+void* Object::operator new(std::size_t size) { return detail::current_fast().pool.allocate(size); }
 
 void Object::operator delete(void* p, std::size_t size) noexcept {
   // Mark the slot dead so that a later use is caught (refcount 0, state
@@ -79,12 +83,9 @@ struct TrashOwner {
 };
 thread_local TrashOwner trash_owner;
 
-std::string demangle(const char* mangled) {
-  int status = 0;
-  std::unique_ptr<char, void (*)(void*)> out(
-      abi::__cxa_demangle(mangled, nullptr, nullptr, &status), std::free);
-  std::string name = (status == 0 && out) ? std::string(out.get()) : std::string(mangled);
-  // The library's own types read like Python's builtins: "List<Node>", "Int".
+// The library's own types read like Python's builtins: "List<Node>", "Int".
+std::string readable_name(const char* mangled) {
+  std::string name = demangle(mangled);
   const std::string prefix = "refgc::";
   for (std::size_t pos; (pos = name.find(prefix)) != std::string::npos;)
     name.erase(pos, prefix.size());
@@ -244,7 +245,7 @@ void register_type(const std::type_info& type, std::size_t size, const char* nam
   std::lock_guard<std::mutex> lock(r.mutex);
   TypeRecord& rec = r.by_type[&type];
   rec.size = size;
-  rec.name = name != nullptr ? std::string(name) : demangle(type.name());
+  rec.name = name != nullptr ? std::string(name) : readable_name(type.name());
   rec.weakrefable = weakrefable;
 }
 
@@ -282,7 +283,7 @@ std::string type_name(const Object& obj) {
     auto it = r.by_type.find(&type);
     if (it != r.by_type.end()) return it->second.name;
   }
-  return demangle(type.name());
+  return readable_name(type.name());
 }
 
 std::string repr_or_type(const Object& obj) {

@@ -9,6 +9,8 @@
 #include <mutex>
 #include <typeinfo>
 
+#include "demangle.h"
+
 namespace refgc {
 
 namespace {
@@ -17,13 +19,6 @@ std::mutex hook_mutex;
 UnraisableHook& hook_storage() {
   static UnraisableHook* hook = new UnraisableHook();
   return *hook;
-}
-
-std::string demangle(const char* mangled) {
-  int status = 0;
-  std::unique_ptr<char, void (*)(void*)> out(
-      abi::__cxa_demangle(mangled, nullptr, nullptr, &status), std::free);
-  return (status == 0 && out) ? std::string(out.get()) : std::string(mangled);
 }
 
 void default_hook(const Unraisable& u) {
@@ -39,10 +34,10 @@ std::string Unraisable::type_name() const {
   try {
     std::rethrow_exception(exception);
   } catch (const std::exception& e) {
-    return demangle(typeid(e).name());
+    return detail::demangle(typeid(e).name());
   } catch (...) {
     const std::type_info* t = abi::__cxa_current_exception_type();
-    return t != nullptr ? demangle(t->name()) : "unknown exception";
+    return t != nullptr ? detail::demangle(t->name()) : "unknown exception";
   }
 }
 

@@ -197,8 +197,8 @@ struct ObjectAccess {
     return reinterpret_cast<const char*>(&o->rc_) == reinterpret_cast<const char*>(o) + kRcOffset &&
            reinterpret_cast<const char*>(&o->gc_) == reinterpret_cast<const char*>(o) + kGcOffset;
   }
-  // Constructs a T in memory from allocate_object(); the memory is given
-  // back if the constructor throws.
+  // Constructs a T in memory from the heap's pool (make<T>() gives the
+  // memory back if the constructor throws).
   template <class T, class... Args>
   static T* create(void* mem, std::uint32_t flags, Args&&... args) {
     tls.constructing = kConstructing | flags;

@@ -76,10 +76,6 @@ constexpr const char* declared_type_name() {
 }
 std::size_t registered_size(const Object& obj) noexcept;
 
-// Memory for a new object from the current heap's pools (src/heap.cc); for a
-// tracked type also count0 += 1 and maybe an automatic collection.
-void* allocate_object(std::size_t size, bool is_gc);
-
 template <class T>
 constexpr bool overrides_trace() {
   return !std::is_same_v<decltype(&T::trace), void (Object::*)(Tracer&)>;
