@@ -5,7 +5,10 @@
 #                           pause.csv, pause.svg
 #   bench/run.sh --quick    smoke run with small sizes and fewer repetitions;
 #                           results go to build/bench/results-quick/ (not the committed ones)
-#   bench/run.sh --out DIR  write the results elsewhere
+#   bench/run.sh --out DIR  write the results elsewhere (also --out=DIR)
+#   bench/run.sh --only W8  run only these workloads (comma-separated: W4,W8; also
+#                           --only=W8); without --out the results go to
+#                           build/bench/results-only/, never to bench/results/
 #
 # Installs what it needs when missing (Debian packages; run as root), configures
 # and builds the `bench` CMake preset (tests and examples off: only refgc_bench
@@ -19,16 +22,26 @@ cd "$ROOT"
 
 QUICK=0
 OUT=""
-for arg in "$@"; do
-  case "$arg" in
+ONLY=""
+all_args=("$@")
+while (( $# )); do
+  case "$1" in
     --quick) QUICK=1 ;;
-    --out=*) OUT="${arg#--out=}" ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
-    *) echo "run.sh: unknown argument: $arg (try --help)" >&2; exit 2 ;;
+    --out=*) OUT="${1#--out=}" ;;
+    --only=*) ONLY="${1#--only=}" ;;
+    --out|--only)
+      if (( $# < 2 )); then echo "run.sh: $1 needs a value (try --help)" >&2; exit 2; fi
+      if [[ $1 == --out ]]; then OUT="$2"; else ONLY="$2"; fi
+      shift ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    *) echo "run.sh: unknown argument: $1 (try --help)" >&2; exit 2 ;;
   esac
+  shift
 done
 if [[ -z "$OUT" ]]; then
-  if [[ $QUICK == 1 ]]; then OUT="$ROOT/build/bench/results-quick"; else OUT="$ROOT/bench/results"; fi
+  if [[ $QUICK == 1 ]]; then OUT="$ROOT/build/bench/results-quick"
+  elif [[ -n "$ONLY" ]]; then OUT="$ROOT/build/bench/results-only"
+  else OUT="$ROOT/bench/results"; fi
 fi
 
 # --- what the suite needs --------------------------------------------------
@@ -54,7 +67,8 @@ cmake --build --preset bench --target refgc_bench -j2
 
 # --- run -----------------------------------------------------------------------
 args=(--bin "$ROOT/build/bench/bench/refgc_bench" --build-dir "$ROOT/build/bench"
-      --out "$OUT" --command "bench/run.sh${*:+ $*}")
+      --out "$OUT" --command "bench/run.sh${all_args[*]:+ ${all_args[*]}}")
 [[ $QUICK == 1 ]] && args+=(--quick)
+[[ -n "$ONLY" ]] && args+=(--only "$ONLY")
 python3 "$ROOT/bench/tools/driver.py" "${args[@]}"
 echo "run.sh: results in $OUT/latest.md" >&2

@@ -7,6 +7,9 @@
 // Weak references: refgc::WeakRef with a plain lambda callback and
 // refgc::WeakValueDictionary<std::size_t, Node>, as the API documents them.
 //
+// Diagnostics for W8: refgc::gc::get_referrers, refgc::diag::most_common_types
+// and refgc::diag::find_backref_chain.
+//
 // Two systems: "refgc" runs as it does by default (automatic collection on,
 // thresholds 700/10/10); "refgc-nogc" calls refgc::gc::disable() first.
 #include <malloc.h>
@@ -81,6 +84,18 @@ struct RefgcSystem {
   static std::size_t footprint_bytes() {
     const struct mallinfo2 m = mallinfo2();
     return m.uordblks + m.hblkhd;
+  }
+
+  // Diagnostics (W8), called as a refgc user calls them; the results are
+  // reduced to one number so the workload can check them.
+  static std::size_t referrer_count(const Handle& h) { return refgc::gc::get_referrers(h).size(); }
+  static std::size_t census_count() {
+    for (const refgc::diag::TypeCount& row : refgc::diag::most_common_types(0))
+      if (row.type == RefgcNode::refgc_type_name) return row.count;
+    return 0;
+  }
+  static std::size_t backref_chain_length(const Handle& h) {
+    return refgc::diag::find_backref_chain(h).size();
   }
 
   // How many automatic collections ran: explains a default-vs-disabled gap.

@@ -1,4 +1,4 @@
-// bench/harness/workloads.h: the workloads W1-W7 and the pause curve, written
+// bench/harness/workloads.h: the workloads W1-W8 and the pause curve, written
 // once against the System interface below; each adapter (bench/adapters/)
 // supplies one System. The numbers are defined in shared/spec/benchmarks.md.
 //
@@ -36,6 +36,10 @@
 //                                              (refgc: pool chunks, weak side table,
 //                                              generation vectors); W7 one-weakref
 //                                              uses it when present
+//   referrer_count(h) -> size_t                diagnostics (W8): gc.get_referrers(h),
+//   census_count() -> size_t                   the census by type name (returns the
+//   backref_chain_length(h) -> size_t          nodes' row), the backref chain to the
+//                                              nearest object held from outside
 #pragma once
 
 #include <sys/resource.h>
@@ -107,6 +111,13 @@ concept HasWeakRefs = System<S> && requires(const typename S::Handle& h, const t
   { S::weak_alive(w) } -> std::convertible_to<bool>;
   S::dict_set(d, key, h);
   { S::dict_size(d) } -> std::convertible_to<std::size_t>;
+};
+
+template <class S>
+concept HasDiag = Collecting<S> && HasLists<S> && requires(const typename S::Handle& h) {
+  { S::referrer_count(h) } -> std::convertible_to<std::size_t>;
+  { S::census_count() } -> std::convertible_to<std::size_t>;
+  { S::backref_chain_length(h) } -> std::convertible_to<std::size_t>;
 };
 
 template <class S>
@@ -677,6 +688,71 @@ void w7_footprint(const Options& o) {
 }
 
 // ---------------------------------------------------------------------------
+// W8: the cost of the diagnostics on a live heap of n tracked objects, the W4
+// list+chain shape (one list holding n-1 nodes, node i's `a` is node i+1),
+// automatic collection off, everything in the oldest generation. The target
+// is node (n-1)/2, held by a local handle too. Each call is timed `inner`
+// times (default 5):
+//   get_referrers   gc.get_referrers(target): one full heap scan; must find 2
+//                   (the list and node (n-1)/2 - 1)
+//   census          tracked objects counted by type name (diag::
+//                   most_common_types(0) / Counter over gc.get_objects());
+//                   the nodes' row must be n-1
+//   backref-chain   diag::find_backref_chain(target): the referrer graph, then
+//                   a breadth-first search to the nearest object held from
+//                   outside; must be [list, target]. No CPython counterpart
+//                   (objgraph is not installed): reported, not compared.
+// ---------------------------------------------------------------------------
+template <HasDiag S>
+void w8_diag(const Options& o) {
+  using Handle = typename S::Handle;
+  S::init();
+  S::disable_auto();
+  const std::size_t n = o.n_or(1'000'000);
+  if (n < 4) fail("W8: n must be at least 4");
+  if (!o.variant.empty() && o.variant != "list+chain") fail("W8 variant: list+chain");
+  typename S::List list = S::make_list();
+  Handle target{};
+  {
+    Handle prev{};
+    for (std::size_t i = 0; i + 1 < n; ++i) {
+      Handle node = S::make();
+      if (prev) S::set_a(prev, node);
+      prev = node;
+      if (i == (n - 1) / 2) target = node;
+      S::list_append(list, std::move(node));
+    }
+  }
+  S::collect();  // everything now sits in the oldest generation
+
+  const int reps = o.inner_or(5);
+  auto measure = [&](const std::string& what, const char* api, std::size_t expected, auto&& call) {
+    std::vector<double> t;
+    for (int i = 0; i < reps; ++i) {
+      std::size_t got = 0;
+      t.push_back(time_it([&] { got = call(); }));
+      if (got != expected)
+        fail("W8 " + what + ": got " + std::to_string(got) + ", expected " +
+             std::to_string(expected));
+    }
+    const Stats st = stats_of(t);
+    Result("W8/" + what + "/n=" + size_label(n), S::kName, st.median * 1e3, "ms")
+        .field("min", st.min * 1e3)
+        .field("ns_per_object", st.median * 1e9 / static_cast<double>(n))
+        .field("inner", reps)
+        .field("api", std::string(api))
+        .emit();
+  };
+  measure("get_referrers", "refgc::gc::get_referrers(obj)", 2,
+          [&] { return S::referrer_count(target); });
+  measure("census", "refgc::diag::most_common_types(0)", n - 1, [] { return S::census_count(); });
+  measure("backref-chain", "refgc::diag::find_backref_chain(obj)", 2,
+          [&] { return S::backref_chain_length(target); });
+  do_not_optimize(list);
+  do_not_optimize(target);
+}
+
+// ---------------------------------------------------------------------------
 // Registration: every workload the system's capabilities allow.
 // ---------------------------------------------------------------------------
 template <System S>
@@ -699,6 +775,9 @@ void add_workloads(std::vector<Entry>& out) {
                    &w6_weakrefs<S>});
   }
   out.push_back({"W7", S::kName, HasWeakRefs<S> ? "|one-weakref" : "", &w7_footprint<S>});
+  if constexpr (HasDiag<S>) {
+    out.push_back({"W8", S::kName, "list+chain", &w8_diag<S>});
+  }
 }
 
 }  // namespace bench

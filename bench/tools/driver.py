@@ -71,11 +71,13 @@ class Sizes:
         self.w5_nested = 100_000 if quick else 1_000_000
         self.w6 = 100_000 if quick else 1_000_000
         self.w7 = 1_000_000
+        self.w8 = 100_000 if quick else 1_000_000
         self.pause = [1_000, 10_000, 100_000, 1_000_000] + ([] if quick else [10_000_000])
         # repetitions (processes) per variant
         self.reps_fast = 2 if quick else 5
         self.reps_slow = 1 if quick else 3
         self.reps_w6 = 2 if quick else 5
+        self.reps_w8 = 2 if quick else 5
         self.reps_w5_refgc_default = 1
 
 
@@ -143,11 +145,25 @@ def plan(binary, python, sz):
     jobs.append(Job("W7 one live weakref", "refgc", cxx("W7", "refgc", "one-weakref", sz.w7), S))
     jobs.append(Job("W7 one live weakref", "cpython-weakref",
                     py("w7_footprint.py", "--variant", "one-weakref", "--n", sz.w7), S))
+    jobs.append(Job("W8", "refgc", cxx("W8", "refgc", "list+chain", sz.w8), sz.reps_w8))
+    jobs.append(Job("W8", "cpython", py("w8_diag.py", "--n", sz.w8), sz.reps_w8))
     for n in sz.pause:
         for s in ("refgc", "boehm"):
             jobs.append(Job(f"pause {label(n)}", s, cxx("pause", s, n=n), S))
         jobs.append(Job(f"pause {label(n)}", "cpython", py("pause.py", "--n", n), S))
     return jobs
+
+
+def select(jobs, only):
+    """The jobs of the workloads named in `only` ("W8", "W4,W8", "pause"): a
+    group is selected when its first word ("W4" of "W4 tree") or its whole name
+    ("W4 tree") is listed."""
+    wanted = {w.strip() for w in only.split(",") if w.strip()}
+    picked = [j for j in jobs if j.group in wanted or j.group.split()[0] in wanted]
+    if not picked:
+        groups = sorted({j.group.split()[0] for j in jobs})
+        raise SystemExit(f"driver: --only {only}: no such workload (have: {', '.join(groups)})")
+    return picked
 
 
 def have_boehm(binary):
@@ -284,6 +300,14 @@ def targets(sz):
                   (f"W6/{metric}", "refgc-nogc"), (f"W6/{metric}", "cpython-weakref-nogc"), 0.2))
     for m in ("requested", "allocator", "rss"):
         t.append((f"W7 {m} bytes per object <= 32 B", (f"W7/{m}", "refgc"), None, 32.0))
+    w8 = f"n={label(sz.w8)}"
+    t += [
+        (f"W8 get_referrers(obj), one call over {label(sz.w8)} live objects: refgc / CPython",
+         (f"W8/get_referrers/{w8}", "refgc"), (f"W8/get_referrers/{w8}", "cpython"), 1.0),
+        (f"W8 census by type over {label(sz.w8)} live objects: refgc most_common_types(0) / "
+         "CPython Counter(type(o).__name__ for o in gc.get_objects())",
+         (f"W8/census/{w8}", "refgc"), (f"W8/census/{w8}", "cpython"), 1.0),
+    ]
     return t
 
 
@@ -371,8 +395,10 @@ def write_markdown(path, meta, summary, evaluated, failures, sz):
     lines.append(f"- python3: {meta['python']}")
     lines.append(f"- refgc under test: {meta['refgc']}")
     lines.append(f"- Boehm: {meta['boehm']}")
-    lines.append(f"- command: `{meta['command']}` ({'quick smoke run' if sz.quick else 'full run'}, "
-                 f"{meta['elapsed_s']:.0f} s)")
+    kind = "quick smoke run" if sz.quick else "full run"
+    if meta.get("only"):
+        kind += f", only {meta['only']}"
+    lines.append(f"- command: `{meta['command']}` ({kind}, {meta['elapsed_s']:.0f} s)")
     lines.append("")
     lines.append("Workloads and targets: shared/spec/benchmarks.md. Each value is the median "
                  "over separate processes (column *runs*); *min* is the smallest value seen "
@@ -438,8 +464,26 @@ def write_markdown(path, meta, summary, evaluated, failures, sz):
     lines.append("")
     lines.append(f"{met_n} of {len(evaluated)} targets met.")
     lines.append("")
-    lines.extend(w7_weakref_section(summary))
-    lines.append("## Collector pause against heap size")
+    if any(m.startswith("W7/") for m, _ in summary):
+        lines.extend(w7_weakref_section(summary))
+    if any(m.startswith("pause/") for m, _ in summary):
+        lines.extend(pause_section(summary, sz))
+    if failures:
+        lines.append("## Failures")
+        lines.append("")
+        for f in failures:
+            lines.append(f"- {f['group']} / {f['system']}: exit {f['rc']}: `{f['cmd']}`: "
+                         f"{f['stderr'].splitlines()[-1] if f['stderr'] else ''}")
+        lines.append("")
+    lines.append("## How it was run")
+    lines.append("")
+    lines.extend(METHOD_NOTES(sz))
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+def pause_section(summary, sz):
+    lines = ["## Collector pause against heap size"]
     lines.append("")
     lines.append("Full collection of a balanced binary tree of N live objects "
                  "(pause.csv, pause.svg):")
@@ -455,18 +499,7 @@ def write_markdown(path, meta, summary, evaluated, failures, sz):
     lines.append("")
     lines.append("![pause against heap size](pause.svg)")
     lines.append("")
-    if failures:
-        lines.append("## Failures")
-        lines.append("")
-        for f in failures:
-            lines.append(f"- {f['group']} / {f['system']}: exit {f['rc']}: `{f['cmd']}`: "
-                         f"{f['stderr'].splitlines()[-1] if f['stderr'] else ''}")
-        lines.append("")
-    lines.append("## How it was run")
-    lines.append("")
-    lines.extend(METHOD_NOTES(sz))
-    with open(path, "w") as f:
-        f.write("\n".join(lines) + "\n")
+    return lines
 
 
 def w7_weakref_section(summary):
@@ -510,13 +543,14 @@ def METHOD_NOTES(sz):
         f"- Sizes: W1 {label(sz.w1)} copies; W2 {label(sz.w2)} objects; W3 {label(sz.w3)} "
         f"cycles; W4 {label(sz.w4)} live objects (and {label(sz.w4_small)} for the "
         f"old-heap-independence check); W5 chain {label(sz.w5)}, nested lists "
-        f"{label(sz.w5_nested)}; W6 {label(sz.w6)} objects; W7 {label(sz.w7)} objects; pause "
+        f"{label(sz.w5_nested)}; W6 {label(sz.w6)} objects; W7 {label(sz.w7)} objects; "
+        f"W8 {label(sz.w8)} live objects; pause "
         + ", ".join(label(n) for n in sz.pause) + ".",
         f"- Repetitions (separate processes, interleaved): {sz.reps_fast} for W1-W3, "
-        f"{sz.reps_w6} for W6, "
+        f"{sz.reps_w6} for W6, {sz.reps_w8} for W8, "
         f"{sz.reps_slow} for W4, W5, W7 and the pause curve; in-process repeats: W1 and W2 "
         "time 10 slices of the loop (median slice reported, fastest as min), W4 full x5, "
-        "young x200 (empty) and x30 (+1,000), pause x3. refgc's W5 chain with automatic "
+        "young x200 (empty) and x30 (+1,000), W8 each call x5, pause x3. refgc's W5 chain with automatic "
         f"collection on runs {sz.reps_w5_refgc_default}x only: building the chain takes minutes "
         "(see its /build row). The crash thresholds are found once by bisection.",
         "- Every variant is its own process: W1 never-threaded runs in a process that never "
@@ -575,6 +609,17 @@ def METHOD_NOTES(sz):
         "- W4 'young cost independent of the old heap' is checked as: young collection with "
         f"a {label(sz.w4)}-object old heap at most 2x the same with a {label(sz.w4_small)}-object "
         "old heap.",
+        "- W8 (diagnostics cost): the W4 list+chain heap (one list holding n-1 nodes, node "
+        "i's `a` is node i+1; n tracked objects), automatic collection off, everything in the "
+        "oldest generation; CPython `gc.freeze()`s the interpreter's objects first, so "
+        "`gc.get_referrers` and `gc.get_objects` see only the benchmark's (they skip the "
+        "permanent generation). *get_referrers*: one `refgc::gc::get_referrers(obj)` / "
+        "`gc.get_referrers(obj)` for node (n-1)/2 (must return 2: the list and the previous "
+        "node). *census*: `refgc::diag::most_common_types(0)` against "
+        "`collections.Counter(type(o).__name__ for o in gc.get_objects())` (the nodes' count "
+        "must be n-1). *backref-chain*: `refgc::diag::find_backref_chain(obj)` (must be "
+        "[list, obj]); refgc only (objgraph is not installed), no target. Times are per call "
+        "(ms), median of 5 calls per process; latest.json also has ns_per_object.",
     ]
 
 
@@ -671,6 +716,9 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--command", default="bench/run.sh")
+    ap.add_argument("--only", metavar="W[,W...]",
+                    help="run only these workloads (e.g. W8, or W4,W8, or 'W4 tree'); the "
+                         "report then lists only their rows and targets")
     ap.add_argument("--from-json", metavar="LATEST_JSON",
                     help="rewrite the report from a previous run's samples (no benchmark runs)")
     a = ap.parse_args()
@@ -688,22 +736,29 @@ def main():
         elapsed = meta["elapsed_s"]
     else:
         jobs = plan(a.bin, a.python, sz)
+        if a.only:
+            jobs = select(jobs, a.only)
         if not have_boehm(a.bin):
             jobs = [j for j in jobs if j.system != "boehm"]
         load_start = round(os.getloadavg()[0], 2)
         source = source_state()
         samples, failures, elapsed = run_all(jobs, log)
         meta = machine_meta(a.build_dir, a.command, elapsed, load_start, source)
+        if a.only:
+            meta["only"] = a.only
     summary = summarize(samples)
     evaluated = evaluate(summary, sz)
+    if a.only:  # the other workloads' targets are not measured on purpose
+        evaluated = [r for r in evaluated if r.get("why") != "not measured"]
 
     write_markdown(os.path.join(a.out, "latest.md"), meta, summary, evaluated, failures, sz)
     csv_path = write_pause(a.out, summary, sz)
     with open(os.path.join(a.out, "latest.json"), "w") as f:
         json.dump({"meta": meta, "summary": list(summary.values()), "targets": evaluated,
                    "failures": failures, "samples": samples}, f, indent=1)
-    subprocess.run([a.python, os.path.join(HERE, "plot_pause.py"), csv_path,
-                    os.path.join(a.out, "pause.svg")], check=True)
+    if any(m.startswith("pause/") for m, _ in summary):
+        subprocess.run([a.python, os.path.join(HERE, "plot_pause.py"), csv_path,
+                        os.path.join(a.out, "pause.svg")], check=True)
     met = sum(1 for r in evaluated if r["met"] is True)
     log(f"done in {elapsed:.0f} s: {met}/{len(evaluated)} targets met; "
         f"{len(failures)} failures; results in {a.out}")
