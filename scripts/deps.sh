@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # Installs what building and testing refgc needs, if missing (Debian packages).
-# Usage: scripts/deps.sh [--optional]   (--optional adds graphviz and libgc-dev)
+# Usage: scripts/deps.sh [--optional]
+#   always:      the build, GoogleTest, python3 (the seed-coverage check and the
+#                differential tests), graphviz (the diagnostics tests render SVG
+#                with the real `dot`), valgrind (CI runs the tour under memcheck),
+#                clang and its libFuzzer runtime (the fuzz target)
+#   --optional:  what only the benchmarks need (libgc-dev, libbenchmark-dev)
 set -euo pipefail
-pkgs=(cmake ninja-build g++ libgtest-dev pkg-config python3)
-if [ "${1:-}" = "--optional" ]; then pkgs+=(graphviz libgc-dev libbenchmark-dev valgrind); fi
+pkgs=(cmake ninja-build g++ libgtest-dev pkg-config python3 graphviz valgrind clang libclang-rt-14-dev)
+if [ "${1:-}" = "--optional" ]; then pkgs+=(libgc-dev libbenchmark-dev); fi
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -21,6 +21,7 @@ gc::DebugSink& sink_storage() {
 }
 
 HeapImpl& heap_for(const char* what) {
+  REFGC_DEBUG_REQUIRE_HEAP(what);
   HeapImpl& heap = current_impl();
   heap.check_owner(what);
   return heap;
@@ -175,11 +176,13 @@ std::vector<Ref<Object>> get_referents(std::initializer_list<const Object*> objs
 }
 
 bool is_tracked(const Object& obj) noexcept {
+  REFGC_DEBUG_REQUIRE_HEAP("calls gc::is_tracked");
   const std::uint32_t s = detail::ObjectAccess::state(&obj);
   return s != detail::kUntracked && s != detail::kFreed;
 }
 
 bool is_finalized(const Object& obj) noexcept {
+  REFGC_DEBUG_REQUIRE_HEAP("calls gc::is_finalized");
   return (detail::ObjectAccess::gc(&obj) & detail::kFinalized) != 0;
 }
 

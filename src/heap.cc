@@ -62,9 +62,13 @@ void exit_collection() {
   }
 }
 
-Heap& acquire_default() {
+// `what` (may be null) names the operation in the debug message.
+Heap& acquire_default(const char* what = nullptr) {
   if (released_by_unlock) {
-    fatal("refgc used inside a refgc::Heap::Unlock scope: this thread released its heap");
+    std::string msg =
+        "refgc used inside a refgc::Heap::Unlock scope: this thread released its heap";
+    if (what != nullptr) msg = msg + " (it " + what + ")";
+    fatal(msg.c_str());
   }
   Heap& d = Heap::default_heap();
   HeapImpl& impl = d.impl();
@@ -75,10 +79,12 @@ Heap& acquire_default() {
   }
   if (!impl.mutex.try_lock()) {
 #if REFGC_DEBUG
-    fatal(
-        "this thread uses refgc while another thread holds the default heap; "
-        "take refgc::Heap::Lock(refgc::Heap::default_heap()) in this thread, "
-        "and let the holder release it with refgc::Heap::Unlock");
+    std::string msg = "this thread uses refgc while another thread holds the default heap";
+    if (what != nullptr) msg = msg + " (it " + what + ")";
+    msg +=
+        "; take refgc::Heap::Lock(refgc::Heap::default_heap()) in this thread, "
+        "and let the holder release it with refgc::Heap::Unlock";
+    fatal(msg.c_str());
 #else
     impl.mutex.lock();  // wait for the holder, like waiting for the GIL
 #endif
@@ -94,6 +100,11 @@ Heap& acquire_default() {
 
 HeapImpl& acquire_current_slow() { return acquire_default().impl(); }
 HeapFast& acquire_fast_slow() { return acquire_default().fast(); }
+#if REFGC_DEBUG
+void acquire_heap_for(const char* what) noexcept {
+  if (tls.heap == nullptr) acquire_default(what);
+}
+#endif
 
 void check_owner_for_allocation() { current_impl().check_owner("allocates an object"); }
 
@@ -260,6 +271,7 @@ Heap::~Heap() {
   detail::drop_finalizers(*this);
   if (!impl.collecting) impl.collect_with_callbacks(2);
   impl.garbage.clear();
+  impl.callbacks.clear();  // they may hold Refs: drop them while the heap is current
   detail::tls.heap = saved;
   impl.owner.store(std::thread::id{});
   impl.mutex.unlock();
@@ -274,7 +286,10 @@ Heap& Heap::default_heap() {
   return *heap;
 }
 
-Heap& Heap::current() { return detail::current_impl().self; }
+Heap& Heap::current() {
+  REFGC_DEBUG_REQUIRE_HEAP("calls refgc::Heap::current()");
+  return detail::current_impl().self;
+}
 
 std::size_t Heap::live_objects() const noexcept { return impl_->pool.live(); }
 std::size_t Heap::reserved_bytes() const noexcept { return impl_->pool.reserved_bytes(); }

@@ -92,34 +92,34 @@ void call_callback(WeakRefObject& w) noexcept {
 }
 
 // The weak references whose callbacks are due, each held (+1) until its
-// call. Eight fit without allocating; out of memory beyond that, a callback
-// is skipped (the weak reference still dies).
+// call, in order. They are chained through their own (now unused) `next_`
+// links: a dead weak reference is out of every list and is never linked
+// again, so collecting them needs no memory and no callback can be lost to
+// an allocation failure (a lost callback left stale entries in weak
+// containers).
 class DueCallbacks {
  public:
   DueCallbacks() = default;
   DueCallbacks(const DueCallbacks&) = delete;
   DueCallbacks& operator=(const DueCallbacks&) = delete;
   ~DueCallbacks() {
-    for (std::size_t i = done_; i < size(); ++i) decref(at(i));
+    while (WeakRefObject* w = pop()) decref(w);
   }
   void push(WeakRefObject* w) noexcept {
-    if (n_ < kInline) {
-      inline_[n_++] = w;
-    } else {
-      try {
-        more_.push_back(w);
-      } catch (...) {
-        return;
-      }
-    }
     incref(w);
+    WeakAccess::next(*w) = nullptr;
+    if (tail_ != nullptr) {
+      WeakAccess::next(*tail_) = w;
+    } else {
+      head_ = w;
+    }
+    tail_ = w;
   }
   // Runs them in order; returns how many weak references died right after
   // their callback.
   std::size_t run() noexcept {
     std::size_t freed = 0;
-    for (; done_ < size();) {
-      WeakRefObject* w = at(done_++);
+    while (WeakRefObject* w = pop()) {
       call_callback(*w);
       if (w->refcount() == 1) ++freed;
       decref(w);
@@ -128,15 +128,16 @@ class DueCallbacks {
   }
 
  private:
-  static constexpr std::size_t kInline = 8;
-  std::size_t size() const noexcept { return n_ + more_.size(); }
-  WeakRefObject* at(std::size_t i) const noexcept {
-    return i < kInline ? inline_[i] : more_[i - kInline];
+  WeakRefObject* pop() noexcept {
+    WeakRefObject* w = head_;
+    if (w == nullptr) return nullptr;
+    head_ = WeakAccess::next(*w);
+    if (head_ == nullptr) tail_ = nullptr;
+    WeakAccess::next(*w) = nullptr;
+    return w;
   }
-  WeakRefObject* inline_[kInline] = {};
-  std::size_t n_ = 0;
-  std::vector<WeakRefObject*> more_;
-  std::size_t done_ = 0;
+  WeakRefObject* head_ = nullptr;
+  WeakRefObject* tail_ = nullptr;
 };
 
 }  // namespace
@@ -167,6 +168,7 @@ std::string WeakRefObject::repr() const {
 
 Ref<WeakRefObject> new_weakref(Object* referent, WeakRefObject::Callback callback,
                                Ref<Object> traced_callback) {
+  REFGC_DEBUG_REQUIRE_HEAP("creates a WeakRef");
   if (!is_weakrefable(*referent)) {
     throw std::invalid_argument("cannot create weak reference to '" + type_name(*referent) +
                                 "' object");
@@ -204,6 +206,7 @@ Ref<WeakRefObject> new_weakref(Object* referent, WeakRefObject::Callback callbac
 }
 
 std::size_t weakref_count(const Object& o) noexcept {
+  REFGC_DEBUG_REQUIRE_HEAP("calls getweakrefcount");
   if (!(ObjectAccess::gc(&o) & kHasWeakrefs)) return 0;
   std::size_t n = 0;
   for (WeakRefObject* w = current_impl().weaklists.find(&o); w != nullptr; w = WeakAccess::next(*w))
@@ -212,6 +215,7 @@ std::size_t weakref_count(const Object& o) noexcept {
 }
 
 std::vector<Ref<WeakRefObject>> weakrefs_of(const Object& o) {
+  REFGC_DEBUG_REQUIRE_HEAP("calls getweakrefs");
   std::vector<Ref<WeakRefObject>> out;
   if (!(ObjectAccess::gc(&o) & kHasWeakrefs)) return out;
   for (WeakRefObject* w = current_impl().weaklists.find(&o); w != nullptr; w = WeakAccess::next(*w))

@@ -62,6 +62,7 @@ template <class T>
 Finalizer finalize(const Ref<T>& obj, std::function<void()> func) {
   static_assert(detail::declared_weakrefable<T>(),
                 "refgc::finalize: T cannot be weakly referenced (weakrefable = false)");
+  REFGC_DEBUG_REQUIRE_HEAP("calls refgc::finalize()");
   return Finalizer::create(Ref<Object>(obj), std::move(func));
 }
 

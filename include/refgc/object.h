@@ -101,6 +101,26 @@ inline thread_local ThreadState tls __attribute__((tls_model("initial-exec")));
 inline thread_local ThreadState tls;
 #endif
 
+#if REFGC_DEBUG
+// Debug builds: `what` is done by a thread that holds no heap. Like any other
+// use of refgc it takes the default heap implicitly, and stops the program
+// with a message naming `what` if another thread holds it (src/heap.cc).
+void acquire_heap_for(const char* what) noexcept;
+#endif
+// Debug builds: the cheap thread check of refcount operations, weak
+// references and weak containers (one thread-local load). Nothing in release.
+#if REFGC_DEBUG
+#define REFGC_DEBUG_REQUIRE_HEAP(what)                        \
+  do {                                                        \
+    if (REFGC_UNLIKELY(::refgc::detail::tls.heap == nullptr)) \
+      ::refgc::detail::acquire_heap_for(what);                \
+  } while (0)
+#else
+#define REFGC_DEBUG_REQUIRE_HEAP(what) \
+  do {                                 \
+  } while (0)
+#endif
+
 // The deallocation path (src/object.cc): called when a refcount reaches 0.
 void dealloc(Object* obj) noexcept;
 [[noreturn]] void refcount_fault(const Object* obj, std::uint32_t before) noexcept;
@@ -213,6 +233,7 @@ struct ObjectAccess {
 // +1. Stops the program if the object is dead (count was 0) or the count
 // would overflow.
 REFGC_ALWAYS_INLINE void incref(Object* o) noexcept {
+  REFGC_DEBUG_REQUIRE_HEAP("copies a Ref (reference count +1)");
   std::uint32_t& rc = ObjectAccess::rc(o);
   const std::uint32_t before = rc;
   if (REFGC_UNLIKELY(before - 1u >= 0xFFFFFFFEu)) refcount_fault(o, before);
@@ -222,6 +243,7 @@ REFGC_ALWAYS_INLINE void incref(Object* o) noexcept {
 // -1. At zero the object dies now (finalize, weak callbacks, destructor, free).
 // Stops the program on underflow (use of a dead object).
 REFGC_ALWAYS_INLINE void decref(Object* o) noexcept {
+  REFGC_DEBUG_REQUIRE_HEAP("drops a Ref (reference count -1)");
   std::uint32_t& rc = ObjectAccess::rc(o);
   const std::uint32_t before = rc;
   if (REFGC_LIKELY(before > 1)) {

@@ -224,6 +224,7 @@ Ref<T> make(Args&&... args) {
   constexpr std::uint32_t flags =
       (is_gc ? std::uint32_t{detail::kIsGc} : 0u) |
       (detail::overrides_finalize<T>() ? std::uint32_t{detail::kHasFinalizer} : 0u);
+  REFGC_DEBUG_REQUIRE_HEAP("allocates an object with refgc::make<T>()");
   detail::HeapFast& heap = detail::current_fast();
 #if REFGC_DEBUG
   detail::check_owner_for_allocation();

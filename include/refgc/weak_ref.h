@@ -129,10 +129,12 @@ class WeakRef {
   // A referent whose count already reached 0 (its death deferred by the
   // trashcan) is dead too, as in CPython (gh-60806).
   Ref<T> lock() const {
+    REFGC_DEBUG_REQUIRE_HEAP("calls a WeakRef");
     Object* o = object_ ? object_->referent() : nullptr;
     return o != nullptr && o->refcount() > 0 ? Ref<T>(static_cast<T*>(o)) : Ref<T>();
   }
   bool alive() const noexcept {
+    REFGC_DEBUG_REQUIRE_HEAP("reads a WeakRef");
     Object* o = object_ ? object_->referent() : nullptr;
     return o != nullptr && o->refcount() > 0;
   }

@@ -7,6 +7,8 @@
 #include <utility>
 #include <vector>
 
+#include "refgc/object.h"
+
 namespace refgc::detail {
 
 // A weak container's state lives in a shared_ptr: its entries' removal
@@ -20,11 +22,15 @@ class WeakContainerState {
   WeakContainerState(WeakContainerState&&) noexcept = default;
   WeakContainerState& operator=(WeakContainerState&&) noexcept = default;
 
+  // Every operation goes through st() or mut(): debug builds check the
+  // thread here.
   const State& st() const noexcept {
+    REFGC_DEBUG_REQUIRE_HEAP("uses a weak container");
     static const State empty;
     return state_ ? *state_ : empty;
   }
   State& mut() {
+    REFGC_DEBUG_REQUIRE_HEAP("uses a weak container");
     if (!state_) state_ = std::make_shared<State>();
     return *state_;
   }
