@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -16,6 +17,10 @@
 #include "refgc/heap.h"
 #include "refgc/object.h"
 #include "weak_table.h"
+
+namespace refgc::diag {
+class LeakCheck;
+}
 
 namespace refgc::detail {
 
@@ -49,6 +54,12 @@ struct HeapImpl : HeapFast {
   // one first, then newest first) ---
   WeakHeadTable weaklists;
 
+  // --- diagnostics (src/diag.cc) ---
+  // The open diag::LeakCheck scopes: told when a tracked object dies.
+  std::vector<diag::LeakCheck*> leak_checks;
+  // diag::growth(): the highest count seen per type name.
+  std::unordered_map<std::string, std::size_t> growth_peaks;
+
   // --- threads ---
   std::mutex mutex;
   std::atomic<std::thread::id> owner{};
@@ -69,6 +80,9 @@ struct HeapImpl : HeapFast {
   void debug_line(std::string_view line);
   void check_owner(const char* what) const noexcept;
 };
+
+// A tracked object died: the open LeakCheck scopes forget its address.
+void leak_checks_forget(HeapImpl& heap, const Object* o) noexcept;
 
 // The heap this thread holds; acquires the default heap on first use.
 HeapImpl& acquire_current_slow();

@@ -24,6 +24,7 @@
 #include <string>
 #include <typeinfo>
 #include <unordered_map>
+#include <vector>
 
 #include "demangle.h"
 #include "heap_impl.h"
@@ -153,7 +154,10 @@ void destroy(HeapImpl& heap, Object* o, std::uint32_t gc) noexcept {
     std::snprintf(buf, sizeof buf, "<destructor of object at %p>", static_cast<const void*>(o));
     write_unraisable(buf);
   }
-  if (gc & kIsGc) heap.on_gc_free();
+  if (gc & kIsGc) {
+    heap.on_gc_free();
+    if (REFGC_UNLIKELY(!heap.leak_checks.empty())) leak_checks_forget(heap, o);
+  }
 }
 
 [[gnu::noinline, gnu::cold]] void dealloc_slow_body(HeapImpl& heap, Object* o) noexcept {
@@ -284,6 +288,21 @@ std::string type_name(const Object& obj) {
     if (it != r.by_type.end()) return it->second.name;
   }
   return readable_name(type.name());
+}
+
+namespace {
+thread_local std::vector<const Object*> repr_stack;
+}
+
+ReprGuard::ReprGuard(const Object* o) : object_(o), entered_(false) {
+  for (const Object* x : repr_stack)
+    if (x == o) return;
+  repr_stack.push_back(o);
+  entered_ = true;
+}
+
+ReprGuard::~ReprGuard() {
+  if (entered_ && !repr_stack.empty() && repr_stack.back() == object_) repr_stack.pop_back();
 }
 
 std::string repr_or_type(const Object& obj) {

@@ -150,6 +150,8 @@ class Dict : public Object {
     }
   }
   std::string repr() const override {
+    detail::ReprGuard guard(this);
+    if (!guard) return "{...}";
     std::string s = "{";
     bool first = true;
     for (const Entry& e : entries_) {

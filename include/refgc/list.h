@@ -137,6 +137,8 @@ class List : public Object {
     for (std::size_t i = items_.size(); i-- > 0;) t(items_[i]);  // last first, like CPython
   }
   std::string repr() const override {
+    detail::ReprGuard guard(this);
+    if (!guard) return "[...]";
     std::string s = "[";
     for (std::size_t i = 0; i < items_.size(); ++i) {
       if (i != 0) s += ", ";

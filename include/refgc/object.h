@@ -128,6 +128,23 @@ std::string type_name(const Object& obj);
 // The object's repr(), or "<TypeName>" when it has none.
 std::string repr_or_type(const Object& obj);
 
+// Python's Py_ReprEnter/Py_ReprLeave: a container's repr() that meets itself
+// again (a list inside itself) prints "[...]" instead of recursing forever.
+//   detail::ReprGuard guard(this);
+//   if (!guard) return "[...]";
+class ReprGuard {
+ public:
+  explicit ReprGuard(const Object* o);
+  ~ReprGuard();
+  ReprGuard(const ReprGuard&) = delete;
+  ReprGuard& operator=(const ReprGuard&) = delete;
+  explicit operator bool() const noexcept { return entered_; }
+
+ private:
+  const Object* object_;
+  bool entered_;
+};
+
 }  // namespace detail
 
 // The base of every managed object. 16 bytes on 64-bit targets: the vtable

@@ -3,11 +3,13 @@
 // refgc gives C++ programs CPython's object memory model: reference counting
 // with immediate destruction (ref.h), a generational cycle collector (gc.h),
 // heaps handed between threads (heap.h), managed containers (list.h, dict.h,
-// int.h, str.h) and the unraisable hook (unraisable.h). Start with
+// int.h, str.h), diagnostics (diag.h) and the unraisable hook (unraisable.h).
+// Start with
 // docs/guide/getting-started.md.
 #pragma once
 
 #include "refgc/config.h"
+#include "refgc/diag.h"
 #include "refgc/dict.h"
 #include "refgc/finalize.h"
 #include "refgc/function.h"

@@ -1,1 +1,528 @@
-// placeholder: filled in by the issue that owns this file
+// refgc::diag: the census, growth, backref chains, pictures and LeakCheck
+// (include/refgc/diag.h). Every test runs on a heap of its own, so the census
+// sees exactly what the test made.
+#include <gtest/gtest-spi.h>
+#include <gtest/gtest.h>
+#include <refgc/diag_gtest.h>
+#include <refgc/refgc.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+using refgc::Int;
+using refgc::List;
+using refgc::make;
+using refgc::Object;
+using refgc::Ref;
+using refgc::Str;
+namespace diag = refgc::diag;
+namespace gc = refgc::gc;
+
+struct Node : Object {
+  static constexpr const char* refgc_type_name = "Node";
+  Ref<Object> a, b;
+  void trace(refgc::Tracer& t) override { t(a, b); }
+};
+struct SpecialNode : Node {
+  static constexpr const char* refgc_type_name = "SpecialNode";
+};
+struct Unnamed : Object {
+  Ref<Object> x;
+  void trace(refgc::Tracer& t) override { t(x); }
+};
+struct Registry : Object {
+  static constexpr const char* refgc_type_name = "Registry";
+  std::vector<Ref<Object>> items;
+  void trace(refgc::Tracer& t) override { t(items); }
+};
+
+// A private heap per test: the census counts only this test's objects.
+class DiagTest : public ::testing::Test {
+ protected:
+  refgc::Heap heap_;
+  refgc::Heap::Lock lock_{heap_};
+};
+
+std::string read_file(const std::filesystem::path& p) {
+  std::ifstream f(p);
+  return std::string(std::istreambuf_iterator<char>(f), {});
+}
+
+// --- the census ------------------------------------------------------------
+
+TEST_F(DiagTest, MostCommonTypesCountsTrackedObjectsByTypeMostCommonFirst) {
+  std::vector<Ref<Node>> nodes;
+  for (int i = 0; i < 5; ++i) nodes.push_back(make<Node>());
+  auto l1 = make<List<Node>>();
+  auto l2 = make<List<Node>>();
+  auto r = make<Registry>();
+  auto atom = make<Int>(7);  // untracked: never in the census (gc.get_objects)
+  const auto rows = diag::most_common_types(10);
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0], (diag::TypeCount{"Node", 5}));
+  EXPECT_EQ(rows[1], (diag::TypeCount{"List", 2}));  // List names itself, like Python's list
+  EXPECT_EQ(rows[2], (diag::TypeCount{"Registry", 1}));
+  EXPECT_EQ(diag::most_common_types(1).size(), 1u);
+  EXPECT_EQ(diag::most_common_types(0).size(), 3u);
+}
+
+TEST_F(DiagTest, PrintMostCommonTypesUsesTheSeedsFindLeaksFormat) {
+  // Seed behaviour 68: f" {count:>8,} {type_name}".
+  std::vector<Ref<Node>> nodes;
+  for (int i = 0; i < 1234; ++i) nodes.push_back(make<Node>());
+  auto r = make<Registry>();
+  std::ostringstream out;
+  diag::print_most_common_types(out, 20);
+  EXPECT_EQ(out.str(), "    1,234 Node\n        1 Registry\n");
+}
+
+TEST_F(DiagTest, CountFindsATypeByItsReadableName) {
+  std::vector<Ref<Object>> keep{make<Node>(), make<Node>(), make<SpecialNode>()};
+  EXPECT_EQ(diag::count("Node"), 2u);
+  EXPECT_EQ(diag::count("SpecialNode"), 1u);
+  EXPECT_EQ(diag::count("NoSuchType"), 0u);
+}
+
+TEST_F(DiagTest, LiveCountCountsTheExactDynamicTypeNotItsSubclasses) {
+  std::vector<Ref<Object>> keep{make<Node>(), make<SpecialNode>(), make<SpecialNode>()};
+  EXPECT_EQ(diag::live_count<Node>(), 1u);
+  EXPECT_EQ(diag::live_count<SpecialNode>(), 2u);
+  keep.clear();
+  EXPECT_EQ(diag::live_count<Node>(), 0u);
+  EXPECT_EQ(diag::live_count<SpecialNode>(), 0u);
+}
+
+TEST_F(DiagTest, ATypeWithoutANameIsShownByItsDemangledName) {
+  auto u = make<Unnamed>();
+  EXPECT_EQ(diag::type_name(*u), "(anonymous namespace)::Unnamed");
+  EXPECT_EQ(diag::count("(anonymous namespace)::Unnamed"), 1u);
+}
+
+TEST_F(DiagTest, GrowthReportsTypesAboveTheirPreviousPeakWithTheDelta) {
+  std::vector<Ref<Object>> keep;
+  for (int i = 0; i < 3; ++i) keep.push_back(make<Node>());
+  keep.push_back(make<Registry>());
+  auto first = diag::growth();
+  ASSERT_EQ(first.size(), 2u);
+  EXPECT_EQ(first[0], (diag::TypeGrowth{"Node", 3, 3}));
+  EXPECT_EQ(first[1], (diag::TypeGrowth{"Registry", 1, 1}));
+  EXPECT_TRUE(diag::growth().empty());  // nothing new
+  for (int i = 0; i < 2; ++i) keep.push_back(make<Node>());
+  auto second = diag::growth();
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_EQ(second[0], (diag::TypeGrowth{"Node", 5, 2}));
+  // objgraph's peak rule: dropping below the peak and growing back to it is
+  // not growth.
+  keep.pop_back();
+  keep.pop_back();
+  EXPECT_TRUE(diag::growth().empty());
+  keep.push_back(make<Node>());
+  keep.push_back(make<Node>());
+  EXPECT_TRUE(diag::growth().empty());
+  diag::reset_growth();
+  EXPECT_EQ(diag::growth().size(), 2u);
+}
+
+TEST_F(DiagTest, PrintGrowthUsesObjgraphsColumns) {
+  std::vector<Ref<Object>> keep;
+  for (int i = 0; i < 50; ++i) keep.push_back(make<Node>());
+  keep.push_back(make<Registry>());
+  std::ostringstream out;
+  diag::print_growth(out);
+  EXPECT_EQ(out.str(),
+            "Node           50       +50\n"  // "%-*s%9d %+9d", width of the longest name
+            "Registry        1        +1\n");
+}
+
+// --- why is it alive --------------------------------------------------------
+
+TEST_F(DiagTest, ExternalRefcountCountsOnlyReferencesFromOutsideTheHeap) {
+  auto list = make<List<Node>>();
+  auto n = make<Node>();
+  list->append(n);
+  EXPECT_EQ(n->refcount(), 2u);
+  EXPECT_EQ(diag::external_refcount(n), 1u);  // `n` on the stack
+  EXPECT_EQ(diag::external_refcount(list), 1u);
+  Node* raw = n.get();
+  n.reset();
+  EXPECT_EQ(diag::external_refcount(*raw), 0u);  // only the list holds it
+}
+
+TEST_F(DiagTest, ExternalRefcountSeesThroughACycle) {
+  auto a = make<Node>();
+  auto b = make<Node>();
+  a->a = b;
+  b->a = a;
+  EXPECT_EQ(diag::external_refcount(a), 1u);
+  EXPECT_EQ(diag::external_refcount(b), 1u);
+  b.reset();
+  EXPECT_EQ(diag::external_refcount(*a->a), 0u);
+  a->a.reset();
+}
+
+TEST_F(DiagTest, BackrefChainLeadsFromTheNearestObjectHeldFromOutside) {
+  auto root = make<Registry>();
+  auto mid = make<Node>();
+  root->items.push_back(mid);
+  auto leaf = make<Int>(42);
+  mid->a = leaf;
+  mid.reset();
+  const auto chain = diag::find_backref_chain(leaf);
+  ASSERT_EQ(chain.size(), 3u);
+  EXPECT_TRUE(refgc::is(chain[0], root));
+  EXPECT_EQ(diag::type_name(*chain[1]), "Node");
+  EXPECT_TRUE(refgc::is(chain[2], leaf));
+}
+
+TEST_F(DiagTest, BackrefChainIsTheShortestOfSeveralPaths) {
+  // root -> x1 -> x2 -> x3 -> target, and root -> y1 -> target.
+  auto root = make<Registry>();
+  auto target = make<Node>();
+  Ref<Node> x1 = make<Node>(), x2 = make<Node>(), x3 = make<Node>(), y1 = make<Node>();
+  root->items = {x1, y1};
+  x1->a = x2;
+  x2->a = x3;
+  x3->a = target;
+  y1->a = target;
+  x1.reset();
+  x2.reset();
+  x3.reset();
+  Node* y1_raw = y1.get();
+  y1.reset();
+  const auto chain = diag::find_backref_chain(target);
+  ASSERT_EQ(chain.size(), 3u);
+  EXPECT_TRUE(refgc::is(chain[0], root));
+  EXPECT_EQ(chain[1].get(), y1_raw);
+}
+
+TEST_F(DiagTest, BackrefChainWithAPredicateStopsAtTheFirstMatch) {
+  auto outer = make<Registry>();
+  auto inner = make<Registry>();
+  auto n = make<Node>();
+  outer->items.push_back(inner);
+  inner->items.push_back(n);
+  inner.reset();
+  auto is_registry = [](const Object& o) { return diag::type_name(o) == "Registry"; };
+  auto chain = diag::find_backref_chain(n, is_registry);
+  ASSERT_EQ(chain.size(), 2u);
+  EXPECT_EQ(diag::type_name(*chain[0]), "Registry");
+  EXPECT_FALSE(refgc::is(chain[0], outer));  // the nearer registry
+  // The object itself is tested first (objgraph).
+  chain = diag::find_backref_chain(outer, is_registry);
+  ASSERT_EQ(chain.size(), 1u);
+}
+
+TEST_F(DiagTest, BackrefChainReturnsTheObjectAloneWhenNoRootIsFound) {
+  auto a = make<Node>();
+  auto b = make<Node>();
+  a->a = b;
+  b->a = a;
+  Node* raw = b.get();
+  b.reset();
+  // Depth 0: no referrer may be examined.
+  auto chain = diag::find_backref_chain(*raw, {}, 0);
+  ASSERT_EQ(chain.size(), 1u);
+  EXPECT_EQ(chain[0].get(), raw);
+  chain = diag::find_backref_chain(*raw, [](const Object&) { return false; });
+  ASSERT_EQ(chain.size(), 1u);
+  a->a.reset();
+}
+
+TEST_F(DiagTest, DescribeChainNamesEachLinkWithTypeAndAddress) {
+  auto r = make<Registry>();
+  auto n = make<Node>();
+  r->items.push_back(n);
+  const std::string text = diag::describe_chain({r, n});
+  EXPECT_TRUE(std::regex_match(text, std::regex("Registry@0x[0-9a-f]+ -> Node@0x[0-9a-f]+")))
+      << text;
+}
+
+TEST_F(DiagTest, AnEmptyRefIsRefusedWithAClearError) {
+  Ref<Node> empty;
+  EXPECT_THROW(diag::find_backref_chain(empty), std::invalid_argument);
+  EXPECT_THROW(diag::external_refcount(empty), std::invalid_argument);
+  EXPECT_THROW(diag::to_dot({empty}), std::invalid_argument);
+}
+
+// --- pictures ---------------------------------------------------------------
+
+TEST_F(DiagTest, DotShowsTypeValueRefcountAndMarksObjectsHeldFromOutside) {
+  auto list = make<List<Int>>();
+  list->append(make<Int>(7));
+  list->append(make<Int>(8));
+  const std::string dot = diag::to_dot({{"numbers", list}});
+  EXPECT_NE(dot.find("digraph refgc {"), std::string::npos);
+  EXPECT_NE(dot.find("o0 [label=\"List\\n[7, 8]\\n1 ref\\nheld from outside: 1\""),
+            std::string::npos)
+      << dot;
+  EXPECT_NE(dot.find("o1 [label=\"Int\\n8\\n1 ref\""), std::string::npos) << dot;
+  EXPECT_NE(dot.find("o2 [label=\"Int\\n7\\n1 ref\""), std::string::npos) << dot;
+  EXPECT_NE(dot.find("o0 -> o1;"), std::string::npos);
+  EXPECT_NE(dot.find("o0 -> o2;"), std::string::npos);
+  EXPECT_NE(dot.find("l0 [shape=plaintext, style=\"\", label=\"numbers\"]"), std::string::npos);
+  EXPECT_NE(dot.find("l0 -> o0"), std::string::npos);
+  // Only the list is held from outside; the ints are held by the list.
+  EXPECT_EQ(dot.find("from outside: 1", dot.find("o1 [")), std::string::npos);
+}
+
+TEST_F(DiagTest, DotInReferrersDirectionDrawsWhatHoldsTheRoot) {
+  auto r = make<Registry>();
+  auto n = make<Node>();
+  r->items.push_back(n);
+  auto other = make<Node>();
+  other->a = n;
+  const std::string dot = diag::to_dot({n}, {.direction = diag::Direction::referrers});
+  // n is o0; its referrers (heap order: r, other) point at it.
+  EXPECT_NE(dot.find("o1 -> o0;"), std::string::npos) << dot;
+  EXPECT_NE(dot.find("o2 -> o0;"), std::string::npos) << dot;
+  EXPECT_NE(dot.find("o1 [label=\"Registry"), std::string::npos) << dot;
+}
+
+TEST_F(DiagTest, DotStopsAtMaxDepthAndSkipsFilteredObjects) {
+  auto a = make<Node>();
+  auto b = make<Node>();
+  a->a = b;
+  b->a = make<Node>();
+  a->b = make<Registry>();
+  std::string dot = diag::to_dot({a}, {.max_depth = 1});
+  EXPECT_NE(dot.find("o2 ["), std::string::npos);
+  EXPECT_EQ(dot.find("o3 ["), std::string::npos) << dot;
+  dot = diag::to_dot({a}, {.max_depth = 5, .filter = [](const Object& o) {
+                             return diag::type_name(o) != "Registry";
+                           }});
+  EXPECT_EQ(dot.find("Registry"), std::string::npos) << dot;
+  EXPECT_NE(dot.find("o2 ["), std::string::npos);
+}
+
+TEST_F(DiagTest, DotSummarisesEdgesBeyondTooMany) {
+  auto list = make<List<Node>>();
+  for (int i = 0; i < 25; ++i) list->append(make<Node>());
+  const std::string dot = diag::to_dot({list}, {.too_many = 10});
+  EXPECT_NE(dot.find("o10 ["), std::string::npos);
+  EXPECT_EQ(dot.find("o11 ["), std::string::npos);
+  EXPECT_NE(dot.find("label=\"15 more references\""), std::string::npos) << dot;
+}
+
+TEST_F(DiagTest, DotEscapesQuotesInValues) {
+  auto list = make<List<Str>>();
+  list->append(make<Str>("say \"hi\""));
+  const std::string dot = diag::to_dot({list});
+  EXPECT_NE(dot.find("\\\"hi\\\""), std::string::npos) << dot;
+}
+
+TEST_F(DiagTest, RenderSvgDrawsTheGraphWithGraphviz) {
+  ASSERT_TRUE(diag::graphviz_available())
+      << "Graphviz's dot is needed by this test: scripts/deps.sh installs it";
+  auto a = make<Node>();
+  auto b = make<Node>();
+  a->a = b;
+  b->a = a;
+  const auto file = std::filesystem::temp_directory_path() / "refgc_diag_test_cycle.svg";
+  diag::render_svg(file, {{"a", a}});
+  const std::string svg = read_file(file);
+  std::filesystem::remove(file);
+  EXPECT_NE(svg.find("<svg"), std::string::npos);
+  // dot writes each node's and edge's id as an SVG <title>.
+  EXPECT_NE(svg.find("<title>o0</title>"), std::string::npos) << svg;
+  EXPECT_NE(svg.find("<title>o1</title>"), std::string::npos);
+  EXPECT_NE(svg.find("<title>o0&#45;&gt;o1</title>"), std::string::npos);
+  EXPECT_NE(svg.find("<title>o1&#45;&gt;o0</title>"), std::string::npos);
+  EXPECT_NE(svg.find("<title>l0&#45;&gt;o0</title>"), std::string::npos);
+  EXPECT_NE(svg.find(">held from outside: 1</text>"), std::string::npos);
+  a->a.reset();
+}
+
+TEST_F(DiagTest, RenderPngWritesAPngFile) {
+  ASSERT_TRUE(diag::graphviz_available());
+  auto n = make<Node>();
+  const auto file = std::filesystem::temp_directory_path() / "refgc_diag_test.png";
+  diag::render_png(file, {n});
+  const std::string png = read_file(file);
+  std::filesystem::remove(file);
+  ASSERT_GE(png.size(), 8u);
+  EXPECT_EQ(png.substr(1, 3), "PNG");
+}
+
+TEST_F(DiagTest, RenderSvgWithoutGraphvizNamesThePackageToInstall) {
+  const char* old = ::getenv("PATH");
+  const std::string saved = old != nullptr ? old : "";
+  ::setenv("PATH", "/nonexistent-refgc-test-dir", 1);
+  auto n = make<Node>();
+  bool threw = false;
+  try {
+    diag::render_svg(std::filesystem::temp_directory_path() / "never.svg", {n});
+  } catch (const diag::GraphvizNotFound& e) {
+    threw = true;
+    EXPECT_NE(std::string(e.what()).find("apt-get install graphviz"), std::string::npos);
+  }
+  EXPECT_FALSE(diag::graphviz_available());
+  ::setenv("PATH", saved.c_str(), 1);
+  EXPECT_TRUE(threw);
+}
+
+TEST_F(DiagTest, AsciiDiagramShowsLabelsObjectsRefcountsAndCycles) {
+  auto a = make<Node>();
+  auto b = make<Node>();
+  a->a = b;
+  b->a = a;
+  b->b = make<Int>(5);
+  b.reset();
+  auto alias = a;
+  EXPECT_EQ(diag::ascii_diagram({{"a", a}, {"alias", alias}}),
+            "a ──> #1\n"
+            "alias ──> #1\n"
+            "#1 Node  (refcount 3, 2 from outside)\n"
+            " └──> #2 Node  (refcount 1)\n"
+            "       ├──> #1 (see above)\n"
+            "       └──> #3 Int 5  (refcount 1)\n");
+  a->a.reset();
+}
+
+TEST_F(DiagTest, AsciiDiagramStopsAtMaxDepth) {
+  auto a = make<Node>();
+  auto b = make<Node>();
+  a->a = b;
+  b->a = make<Node>();
+  const std::string text = diag::ascii_diagram({{"a", a}}, 1);
+  EXPECT_NE(text.find("#2 Node"), std::string::npos);
+  EXPECT_EQ(text.find("#3"), std::string::npos) << text;
+}
+
+TEST_F(DiagTest, AsciiDiagramSummarisesReferencesBeyondTooMany) {
+  auto list = make<List<Int>>();
+  for (int i = 0; i < 5; ++i) list->append(make<Int>(i));
+  const std::string text = diag::ascii_diagram({list}, 4, 2);
+  EXPECT_NE(text.find("#3 Int 3"), std::string::npos) << text;
+  EXPECT_EQ(text.find("#4"), std::string::npos) << text;
+  EXPECT_NE(text.find(" └──> ... 3 more\n"), std::string::npos) << text;
+}
+
+TEST_F(DiagTest, AListThatContainsItselfPrintsEllipsisInsteadOfRecursing) {
+  auto l = make<List<Object>>();
+  l->append(l);
+  l->append(make<Int>(1));
+  EXPECT_EQ(l->repr(), "[[...], 1]");
+  l->clear();
+}
+
+// --- LeakCheck ----------------------------------------------------------------
+
+struct Listener : Object {
+  static constexpr const char* refgc_type_name = "Listener";
+  Ref<Object> owner;
+  void trace(refgc::Tracer& t) override { t(owner); }
+};
+
+TEST_F(DiagTest, LeakCheckReportsObjectsCreatedInTheScopeThatStayAlive) {
+  auto registry = make<Registry>();  // existed before: never reported
+  diag::LeakCheck scope;
+  {
+    auto l = make<Listener>();
+    auto widget = make<Node>();
+    l->owner = widget;
+    widget->a = l;  // a cycle, held by the registry
+    registry->items.push_back(l);
+    auto garbage = make<Node>();
+    garbage->a = garbage;  // a cycle nobody holds: collected, not a leak
+  }
+  const diag::LeakReport report = scope.check();
+  ASSERT_EQ(report.size(), 2u) << report;
+  EXPECT_EQ(report.by_type, (std::vector<diag::TypeCount>{{"Listener", 1}, {"Node", 1}}));
+  for (const diag::Leak& leak : report.leaks) {
+    EXPECT_TRUE(leak.chain.rfind("Registry@", 0) == 0) << leak.chain;
+  }
+  const std::string text = report.str();
+  EXPECT_NE(text.find("2 objects created in the LeakCheck scope still alive"), std::string::npos);
+  EXPECT_NE(text.find("kept alive by: Registry@"), std::string::npos) << text;
+  registry->items.clear();
+  EXPECT_TRUE(scope.check().empty());
+}
+
+TEST_F(DiagTest, LeakCheckStaysQuietOnCleanCode) {
+  diag::LeakCheck scope;
+  {
+    auto a = make<Node>();
+    auto b = make<Node>();
+    a->a = b;
+    b->a = a;
+    auto l = make<List<Node>>();
+    l->append(a);
+  }
+  EXPECT_TRUE(scope.check().empty());
+  EXPECT_EQ(scope.check().str(), "no leaks\n");
+}
+
+TEST_F(DiagTest, LeakCheckIsNotFooledByANewObjectAtADeadObjectsAddress) {
+  auto old = make<Node>();
+  const Object* old_address = old.get();
+  diag::LeakCheck scope;
+  old.reset();                 // its slot goes back to the pool...
+  auto leaked = make<Node>();  // ...and the next Node takes it
+  ASSERT_EQ(static_cast<const Object*>(leaked.get()), old_address);
+  const auto report = scope.check();
+  ASSERT_EQ(report.size(), 1u);
+  EXPECT_EQ(report.leaks[0].address, old_address);
+}
+
+TEST_F(DiagTest, LeakChecksNestAndEachSeesItsOwnScope) {
+  diag::LeakCheck outer;
+  auto a = make<Node>();
+  {
+    diag::LeakCheck inner;
+    auto b = make<Node>();
+    EXPECT_EQ(inner.check().size(), 1u);
+  }
+  EXPECT_EQ(outer.check().size(), 1u);
+}
+
+TEST_F(DiagTest, LeakCheckHandlerRunsAtTheEndOfTheScopeOnlyWhenSomethingLeaked) {
+  auto keep = make<Registry>();
+  int calls = 0;
+  std::size_t leaked = 0;
+  {
+    diag::LeakCheck scope([&](const diag::LeakReport& r) {
+      ++calls;
+      leaked = r.size();
+    });
+    keep->items.push_back(make<Node>());
+  }
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(leaked, 1u);
+  {
+    diag::LeakCheck scope([&](const diag::LeakReport&) { ++calls; });
+    auto temporary = make<Node>();
+  }
+  EXPECT_EQ(calls, 1);
+}
+
+TEST_F(DiagTest, TheGoogleTestOneLinerPassesOnCleanCode) {
+  REFGC_EXPECT_NO_LEAKS();
+  auto a = make<Node>();
+  a->a = a;
+}
+
+Ref<Registry>& global_registry() {
+  static Ref<Registry>* r = new Ref<Registry>();
+  return *r;
+}
+
+TEST_F(DiagTest, TheGoogleTestOneLinerFailsTheTestWithTheReportWhenSomethingLeaks) {
+  global_registry() = make<Registry>();
+  EXPECT_NONFATAL_FAILURE(
+      {
+        REFGC_EXPECT_NO_LEAKS();
+        global_registry()->items.push_back(make<Listener>());
+      },
+      "1 object created in the LeakCheck scope still alive");
+  global_registry().reset();
+}
+
+}  // namespace

@@ -1,0 +1,270 @@
+// refgc/diag.h: see what is alive, and why (Python's objgraph and the seeds'
+// find_leaks helpers, for refgc heaps).
+//
+//   refgc::diag::print_most_common_types(std::cout, 5);   // census by type
+//   refgc::diag::growth();                                  // what grew since last time
+//   auto chain = refgc::diag::find_backref_chain(leaked);   // who keeps it alive
+//   refgc::diag::render_svg("leak.svg", {{"leaked", leaked}}, {.direction =
+//                           refgc::diag::Direction::referrers});
+//   std::cout << refgc::diag::ascii_diagram({{"a", a}, {"b", b}});
+//   refgc::diag::LeakCheck scope;  ...  auto report = scope.check();
+//
+// Every function works on the heap the calling thread holds and sees what the
+// collector sees: tracked objects (containers, and every type that overrides
+// trace()). Untracked atoms (Int, Str) appear as the targets of references,
+// never as referrers or in a census, as in Python's gc.get_objects().
+//
+// "Held from outside": an object's refcount minus the references that tracked
+// objects hold to it (what the collector computes in its first phase). A
+// positive value means some Ref outside the heap -- on the stack, in a global,
+// in unmanaged memory -- keeps it alive. These are the roots of every "why is
+// it still alive?" question.
+//
+// Cost: each call walks the whole heap once (tracing every tracked object);
+// see bench/ for figures against CPython's gc.get_referrers and a census over
+// gc.get_objects(). None of these functions allocates managed objects or runs
+// a collection, except LeakCheck::check() (which runs one, on purpose).
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <functional>
+#include <initializer_list>
+#include <iosfwd>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <typeinfo>
+#include <unordered_set>
+#include <vector>
+
+#include "refgc/ref.h"
+
+namespace refgc::detail {
+template <class T>
+const Object& checked_object(const Ref<T>& r) {
+  if (!r) throw std::invalid_argument("refgc::diag: the Ref is empty");
+  return static_cast<const Object&>(*r.get());
+}
+}  // namespace refgc::detail
+
+namespace refgc::diag {
+
+// ---------------------------------------------------------------------------
+// Type names and the census
+
+// The readable name of an object's type: the name the type gave itself
+// (`static constexpr const char* refgc_type_name = "Node";`), else the
+// demangled C++ name without the `refgc::` prefix ("List<Node>", "Int").
+std::string type_name(const Object& obj);
+
+struct TypeCount {
+  std::string type;
+  std::size_t count = 0;
+  friend bool operator==(const TypeCount&, const TypeCount&) = default;
+};
+
+// Tracked objects counted by type, most common first (ties by name), at most
+// `limit` rows (0: all). objgraph.most_common_types.
+std::vector<TypeCount> most_common_types(std::size_t limit = 10);
+
+// The same census printed one row per line in the seeds' find_leaks format,
+// `f" {count:>8,} {type_name}"`: "    2,363 function". Unlike find_leaks it
+// does not collect first; call gc::collect() before it to count only what is
+// reachable.
+void print_most_common_types(std::ostream& out, std::size_t limit = 10);
+
+// Tracked objects whose type name is `type_name` (objgraph.count).
+std::size_t count(std::string_view type_name);
+
+// Tracked objects whose dynamic type is exactly `type` (a subclass counts
+// for itself, not for its base: the seeds' per-class TrackedObject registry).
+std::size_t live_count(const std::type_info& type);
+template <class T>
+std::size_t live_count() {
+  return live_count(typeid(T));
+}
+
+struct TypeGrowth {
+  std::string type;
+  std::size_t count = 0;  // tracked objects of this type now
+  std::size_t delta = 0;  // how far above its previous peak
+  friend bool operator==(const TypeGrowth&, const TypeGrowth&) = default;
+};
+
+// objgraph.show_growth: the types whose count is above the highest count seen
+// by any earlier call on this heap (on the first call, above zero), with the
+// delta, largest delta first (ties by name), at most `limit` rows (0: all).
+// Each call raises the peaks it reports.
+std::vector<TypeGrowth> growth(std::size_t limit = 10);
+// The same, printed as objgraph does: "Node       50      +50".
+void print_growth(std::ostream& out, std::size_t limit = 10);
+// Forgets the peaks: the next growth() reports every type from zero.
+void reset_growth();
+
+// ---------------------------------------------------------------------------
+// Why is it alive
+
+// Refcount minus the references tracked objects hold: how many references
+// come from outside the heap (stack, globals, unmanaged memory). Walks the
+// heap. A handle you pass in by value counts; pass by const& as below.
+std::size_t external_refcount(const Object& obj);
+template <class T>
+std::size_t external_refcount(const Ref<T>& obj) {
+  return external_refcount(detail::checked_object(obj));
+}
+
+using Predicate = std::function<bool(const Object&)>;
+
+// The shortest chain of referrers [root, ..., obj]: each element holds a
+// reference to the next, and the root satisfies `predicate`. Breadth-first
+// over referrers, so among several paths the shortest is returned (ties: the
+// referrer found first in the heap's order). objgraph.find_backref_chain.
+//
+// With no predicate the root is the nearest object held from outside the heap
+// (external_refcount > 0), not counting `obj` itself, which the caller holds.
+// With a predicate, `obj` itself is tested first (a chain of one).
+// Returns {obj} when no root is found within `max_depth` steps. The chain
+// holds references: while you keep it, its objects are held from outside.
+std::vector<Ref<Object>> find_backref_chain(const Object& obj, const Predicate& predicate = {},
+                                            std::size_t max_depth = 20);
+template <class T>
+std::vector<Ref<Object>> find_backref_chain(const Ref<T>& obj, const Predicate& predicate = {},
+                                            std::size_t max_depth = 20) {
+  return find_backref_chain(detail::checked_object(obj), predicate, max_depth);
+}
+
+// "Node@0x55d0... -> List<Node>@0x... -> Node@0x...": a chain as one line.
+std::string describe_chain(const std::vector<Ref<Object>>& chain);
+
+// ---------------------------------------------------------------------------
+// Pictures
+
+// A root of a picture: an object, optionally with the name of the variable or
+// field that holds it ("a", "registry"). Holds no reference (the picture is
+// drawn while the caller's handles keep the objects alive), so drawing does
+// not change the refcounts it shows.
+struct Root {
+  template <class T>
+  Root(const Ref<T>& r)  // NOLINT(google-explicit-constructor): {a, b} lists
+      : object(&detail::checked_object(r)) {}
+  template <class T>
+  Root(std::string label_, const Ref<T>& r)
+      : label(std::move(label_)), object(&detail::checked_object(r)) {}
+  Root(std::string label_, const Object& o) : label(std::move(label_)), object(&o) {}
+  std::string label;
+  const Object* object;
+};
+
+enum class Direction {
+  references,  // what the roots refer to (objgraph.show_refs)
+  referrers,   // what refers to the roots (objgraph.show_backrefs)
+};
+
+struct GraphOptions {
+  Direction direction = Direction::references;
+  // Steps away from the roots that are drawn (roots are depth 0).
+  std::size_t max_depth = 3;
+  // Objects for which this returns false are neither drawn nor followed
+  // (roots are always drawn).
+  Predicate filter{};
+  // At most this many edges are drawn out of one object; the rest become one
+  // "N more" node (objgraph's too_many). 0: no limit.
+  std::size_t too_many = 10;
+  // Mark objects held from outside the heap (external_refcount > 0).
+  bool mark_external = true;
+  // Objects drawn in a highlight colour.
+  Predicate highlight{};
+  // An extra line in each object's label.
+  std::function<std::string(const Object&)> extra_info{};
+};
+
+// The reference graph around `roots` as a Graphviz DOT digraph. Each object is
+// a box labelled with its type, a short value (its repr, cut to 40
+// characters), its refcount and, when held from outside the heap, how many
+// references come from outside (a thick red border). Named roots get a label
+// node pointing at them, like the seeds' "a -> [1, 2, 3]" pictures.
+void write_dot(std::ostream& out, const std::vector<Root>& roots, const GraphOptions& options = {});
+std::string to_dot(const std::vector<Root>& roots, const GraphOptions& options = {});
+
+// Graphviz's `dot`, when it is installed: renders the same picture to a file.
+// Throws GraphvizNotFound (naming the Debian package to install) when `dot`
+// is not on PATH, std::runtime_error if dot fails.
+class GraphvizNotFound : public std::runtime_error {
+ public:
+  GraphvizNotFound();
+};
+bool graphviz_available();
+void render_svg(const std::filesystem::path& file, const std::vector<Root>& roots,
+                const GraphOptions& options = {});
+void render_png(const std::filesystem::path& file, const std::vector<Root>& roots,
+                const GraphOptions& options = {});
+// Runs `dot -T<format>` over DOT text and writes `file`.
+void render_dot(std::string_view dot, const std::filesystem::path& file, std::string_view format);
+
+// The seeds' box-and-label drawing of a small graph, for the terminal: each
+// named root ("label ──> #1"), then every object reached (up to max_depth)
+// once, with its type, short value, refcount and outside holders; an object
+// met again is shown as "#n (see above)", which is how cycles appear.
+//
+//   a ──> #1
+//   b ──> #1
+//   #1 List [1, 2, 3, 4]  refcount 2, 2 from outside
+//    ├──> #2 Int 1  refcount 1
+//    ...
+// At most `too_many` references are drawn out of one object (0: all); the rest
+// are summarised as "... N more".
+std::string ascii_diagram(const std::vector<Root>& roots, std::size_t max_depth = 4,
+                          std::size_t too_many = 10);
+
+// ---------------------------------------------------------------------------
+// Leak checks
+
+struct Leak {
+  std::string type;
+  const Object* address = nullptr;  // for reading only: may be gone after the report
+  std::string value;                // short repr
+  std::string chain;                // describe_chain(find_backref_chain(obj)), if computed
+};
+
+struct LeakReport {
+  std::vector<Leak> leaks;         // in the heap's order (roughly creation order)
+  std::vector<TypeCount> by_type;  // leaked objects per type, most common first
+  bool empty() const noexcept { return leaks.empty(); }
+  std::size_t size() const noexcept { return leaks.size(); }
+  std::string str() const;  // a readable multi-line report
+};
+std::ostream& operator<<(std::ostream& out, const LeakReport& report);
+
+// A scope that remembers which tracked objects exist when it starts. check()
+// runs a full collection and reports the tracked objects created since then
+// that are still alive, with their types and (for the first `max_chains`) the
+// backref chain that keeps each alive. Objects that existed before the scope
+// are never reported, even if one died and a new object took its address.
+//
+// With a handler, the destructor runs check() (unless check() was called)
+// and calls the handler when something leaked; see refgc/diag_gtest.h for the
+// one-line GoogleTest form. Scopes nest. Use it on the thread holding the heap.
+class LeakCheck {
+ public:
+  using Handler = std::function<void(const LeakReport&)>;
+  LeakCheck();
+  explicit LeakCheck(Handler on_leak, std::size_t max_chains = 10);
+  ~LeakCheck();
+  LeakCheck(const LeakCheck&) = delete;
+  LeakCheck& operator=(const LeakCheck&) = delete;
+
+  LeakReport check(std::size_t max_chains = 10);
+
+  // Internal: the heap tells the scope an object it knew has died.
+  void forget_(const Object* o) noexcept { before_.erase(o); }
+
+ private:
+  Handler on_leak_;
+  std::size_t max_chains_ = 10;
+  bool checked_ = false;
+  Heap* heap_ = nullptr;
+  std::unordered_set<const Object*> before_;
+};
+
+}  // namespace refgc::diag

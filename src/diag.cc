@@ -1,0 +1,732 @@
+// src/diag.cc: refgc::diag -- the census, backref chains, pictures and leak
+// checks (include/refgc/diag.h).
+//
+// Everything here reads the heap through the generation lists (the objects
+// the collector tracks) and their trace() functions. The graph of one call is
+// held in a HeapGraph: a dense id per object (the tracked objects in the
+// heap's order, then every untracked object they refer to), each object's
+// count of references from tracked objects, and, when asked for, the
+// referrers of each object in compressed rows. Nothing here allocates managed
+// objects or triggers a collection, except LeakCheck::check().
+#include "refgc/diag.h"
+
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iomanip>
+#include <limits>
+#include <map>
+#include <ostream>
+#include <sstream>
+#include <string>
+#include <typeinfo>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "heap_impl.h"
+#include "refgc/gc.h"
+#include "refgc/tracer.h"
+#include "refgc/unraisable.h"
+
+extern char** environ;
+
+namespace refgc {
+
+namespace detail {
+
+void leak_checks_forget(HeapImpl& heap, const Object* o) noexcept {
+  for (diag::LeakCheck* scope : heap.leak_checks) scope->forget_(o);
+}
+
+}  // namespace detail
+
+namespace diag {
+
+namespace {
+
+using detail::HeapImpl;
+using detail::ObjectAccess;
+
+constexpr std::uint32_t kNone = std::numeric_limits<std::uint32_t>::max();
+
+HeapImpl& heap_for(const char* what) {
+  HeapImpl& heap = detail::current_impl();
+  heap.check_owner(what);
+  return heap;
+}
+
+// Calls f(Object*) for each tracked object, generations 0..2 then the
+// permanent generation, each in its list order.
+template <class F>
+void for_each_tracked(HeapImpl& heap, F&& f) {
+  for (const detail::Generation& g : heap.gens)
+    for (Object* o : g.objs)
+      if (o != nullptr) f(o);
+  for (Object* o : heap.permanent.objs)
+    if (o != nullptr) f(o);
+}
+
+// A tracer that hands every reference to a callable.
+template <class F>
+class CallTracer final : public Tracer {
+ public:
+  explicit CallTracer(F& f) : f_(f) {}
+
+ private:
+  bool visit(Object* r) override {
+    f_(r);
+    return false;
+  }
+  F& f_;
+};
+
+template <class F>
+void for_each_reference(Object* o, F&& f) {
+  if ((ObjectAccess::gc(o) & detail::kIsGc) == 0) return;
+  CallTracer<std::remove_reference_t<F>> tracer(f);
+  o->trace(tracer);
+}
+
+// The heap as a graph, for one diagnostic call.
+class HeapGraph {
+ public:
+  HeapGraph(HeapImpl& heap, bool with_referrers) {
+    for (int g = 0; g < 3; ++g) {
+      offset_[g] = total_;
+      total_ += heap.gens[g].objs.size();
+    }
+    offset_[3] = total_;
+    total_ += heap.permanent.objs.size();
+    nodes_.reserve(total_);
+    for (const detail::Generation& g : heap.gens)
+      nodes_.insert(nodes_.end(), g.objs.begin(), g.objs.end());
+    nodes_.insert(nodes_.end(), heap.permanent.objs.begin(), heap.permanent.objs.end());
+    incoming_.assign(total_, 0);
+
+    // Pass 1: incoming counts (and ids for untracked targets).
+    for (std::uint32_t i = 0; i < total_; ++i) {
+      Object* o = nodes_[i];
+      if (o == nullptr) continue;
+      for_each_reference(o, [&](Object* t) { ++incoming_[add(t)]; });
+    }
+    if (!with_referrers) return;
+    // Pass 2: the referrers of each node, in compressed rows, in heap order.
+    start_.assign(nodes_.size() + 1, 0);
+    for (std::size_t i = 0; i < nodes_.size(); ++i) start_[i + 1] = start_[i] + incoming_[i];
+    referrers_.assign(start_.back(), 0);
+    std::vector<std::uint32_t> fill(start_.begin(), start_.end() - 1);
+    for (std::uint32_t i = 0; i < total_; ++i) {
+      Object* o = nodes_[i];
+      if (o == nullptr) continue;
+      for_each_reference(o, [&](Object* t) { referrers_[fill[id(t)]++] = i; });
+    }
+  }
+
+  // The object's id, or kNone if the heap holds no reference to it and it is
+  // not tracked.
+  std::uint32_t id(const Object* o) const {
+    const std::uint32_t s = ObjectAccess::state(o);
+    if (s >= detail::kGen0 && s <= detail::kPermanent) {
+      const std::size_t i = offset_[s - 1] + ObjectAccess::index(o);
+      if (i < total_ && nodes_[i] == o) return static_cast<std::uint32_t>(i);
+    }
+    auto it = extra_.find(o);
+    return it == extra_.end() ? kNone : it->second;
+  }
+  Object* object(std::uint32_t id) const { return nodes_[id]; }
+  std::uint32_t incoming(std::uint32_t id) const { return id == kNone ? 0 : incoming_[id]; }
+  // Refcount minus references from tracked objects.
+  std::size_t external(const Object* o) const {
+    const std::uint32_t rc = ObjectAccess::rc(o);
+    const std::uint32_t in = incoming(id(o));
+    return rc > in ? rc - in : 0;
+  }
+  // Referrers of `id` (requires with_referrers), in heap order.
+  template <class F>
+  void for_each_referrer(std::uint32_t id, F&& f) const {
+    if (id == kNone) return;
+    for (std::uint32_t k = start_[id]; k < start_[id + 1]; ++k) f(referrers_[k]);
+  }
+
+ private:
+  std::uint32_t add(Object* t) {
+    std::uint32_t i = id(t);
+    if (i != kNone) return i;
+    i = static_cast<std::uint32_t>(nodes_.size());
+    extra_.emplace(t, i);
+    nodes_.push_back(t);
+    incoming_.push_back(0);
+    return i;
+  }
+
+  std::size_t offset_[4] = {};
+  std::size_t total_ = 0;  // tracked slots (tombstones included)
+  std::vector<Object*> nodes_;
+  std::vector<std::uint32_t> incoming_;
+  std::unordered_map<const Object*, std::uint32_t> extra_;
+  std::vector<std::uint32_t> start_;
+  std::vector<std::uint32_t> referrers_;
+};
+
+// Breadth-first over referrers from `start`; returns ids [root, ..., start]
+// or an empty vector.
+template <class Pred>
+std::vector<std::uint32_t> backref_ids(const HeapGraph& graph, std::uint32_t start, Pred&& is_root,
+                                       bool test_start, std::size_t max_depth) {
+  if (test_start && is_root(start)) return {start};
+  if (start == kNone) return {};
+  std::unordered_map<std::uint32_t, std::uint32_t> parent;  // node -> the node it refers to
+  parent.emplace(start, kNone);
+  std::vector<std::uint32_t> frontier{start};
+  for (std::size_t depth = 0; depth < max_depth && !frontier.empty(); ++depth) {
+    std::vector<std::uint32_t> next;
+    for (std::uint32_t node : frontier) {
+      std::uint32_t found = kNone;
+      graph.for_each_referrer(node, [&](std::uint32_t r) {
+        if (found != kNone || !parent.emplace(r, node).second) return;
+        if (is_root(r)) {
+          found = r;
+          return;
+        }
+        next.push_back(r);
+      });
+      if (found != kNone) {
+        std::vector<std::uint32_t> chain;
+        for (std::uint32_t x = found; x != kNone; x = parent[x]) chain.push_back(x);
+        return chain;
+      }
+    }
+    frontier = std::move(next);
+  }
+  return {};
+}
+
+std::string short_value(const Object& o, std::size_t max = 40) {
+  std::string v;
+  try {
+    v = o.repr();
+  } catch (...) {
+    v = "<repr failed>";
+  }
+  if (v.size() > max) {
+    v.resize(max - 3);
+    v += "...";
+  }
+  return v;
+}
+
+std::string hex_address(const Object* o) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%p", static_cast<const void*>(o));
+  return buf;
+}
+
+// The census: counts per dynamic type, then merged by readable name.
+std::map<std::string, std::size_t> census(HeapImpl& heap) {
+  std::unordered_map<const std::type_info*, std::pair<const Object*, std::size_t>> by_type;
+  const std::type_info* last = nullptr;
+  std::pair<const Object*, std::size_t>* last_slot = nullptr;
+  for_each_tracked(heap, [&](Object* o) {
+    const std::type_info* t = &typeid(*o);
+    if (t != last) {
+      auto [it, inserted] = by_type.try_emplace(t, o, 0);
+      (void)inserted;
+      last = t;
+      last_slot = &it->second;
+    }
+    ++last_slot->second;
+  });
+  std::map<std::string, std::size_t> by_name;
+  for (const auto& [type, slot] : by_type) by_name[detail::type_name(*slot.first)] += slot.second;
+  return by_name;
+}
+
+std::string with_thousands(std::size_t n) {
+  std::string digits = std::to_string(n);
+  std::string out;
+  const std::size_t lead = digits.size() % 3;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i != 0 && (i % 3) == lead % 3) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
+std::string dot_escape(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// Census
+
+std::string type_name(const Object& obj) { return detail::type_name(obj); }
+
+std::vector<TypeCount> most_common_types(std::size_t limit) {
+  HeapImpl& heap = heap_for("calls diag::most_common_types");
+  std::vector<TypeCount> rows;
+  for (auto& [name, n] : census(heap)) rows.push_back({name, n});
+  std::stable_sort(rows.begin(), rows.end(),
+                   [](const TypeCount& a, const TypeCount& b) { return a.count > b.count; });
+  if (limit != 0 && rows.size() > limit) rows.resize(limit);
+  return rows;
+}
+
+void print_most_common_types(std::ostream& out, std::size_t limit) {
+  for (const TypeCount& row : most_common_types(limit))
+    out << ' ' << std::setw(8) << with_thousands(row.count) << ' ' << row.type << '\n';
+}
+
+std::size_t count(std::string_view type_name) {
+  HeapImpl& heap = heap_for("calls diag::count");
+  const auto rows = census(heap);
+  auto it = rows.find(std::string(type_name));
+  return it == rows.end() ? 0 : it->second;
+}
+
+std::size_t live_count(const std::type_info& type) {
+  HeapImpl& heap = heap_for("calls diag::live_count");
+  std::size_t n = 0;
+  for_each_tracked(heap, [&](Object* o) {
+    if (typeid(*o) == type) ++n;
+  });
+  return n;
+}
+
+std::vector<TypeGrowth> growth(std::size_t limit) {
+  HeapImpl& heap = heap_for("calls diag::growth");
+  std::vector<TypeGrowth> rows;
+  for (auto& [name, n] : census(heap)) {
+    std::size_t& peak = heap.growth_peaks[name];
+    if (n > peak) {
+      rows.push_back({name, n, n - peak});
+      peak = n;
+    }
+  }
+  std::stable_sort(rows.begin(), rows.end(),
+                   [](const TypeGrowth& a, const TypeGrowth& b) { return a.delta > b.delta; });
+  if (limit != 0 && rows.size() > limit) rows.resize(limit);
+  return rows;
+}
+
+void print_growth(std::ostream& out, std::size_t limit) {
+  const auto rows = growth(limit);
+  std::size_t width = 0;
+  for (const TypeGrowth& r : rows) width = std::max(width, r.type.size());
+  for (const TypeGrowth& r : rows) {
+    out << std::left << std::setw(static_cast<int>(width)) << r.type << std::right << std::setw(9)
+        << r.count << ' ' << std::setw(9) << ("+" + std::to_string(r.delta)) << '\n';
+  }
+}
+
+void reset_growth() { heap_for("calls diag::reset_growth").growth_peaks.clear(); }
+
+// ---------------------------------------------------------------------------
+// Why is it alive
+
+std::size_t external_refcount(const Object& obj) {
+  HeapImpl& heap = heap_for("calls diag::external_refcount");
+  std::size_t in = 0;
+  for_each_tracked(
+      heap, [&](Object* o) { for_each_reference(o, [&](Object* t) { in += (t == &obj); }); });
+  const std::size_t rc = obj.refcount();
+  return rc > in ? rc - in : 0;
+}
+
+std::vector<Ref<Object>> find_backref_chain(const Object& obj, const Predicate& predicate,
+                                            std::size_t max_depth) {
+  HeapImpl& heap = heap_for("calls diag::find_backref_chain");
+  HeapGraph graph(heap, true);
+  const std::uint32_t start = graph.id(&obj);
+  std::vector<std::uint32_t> ids;
+  if (predicate) {
+    auto is_root = [&](std::uint32_t id) {
+      return predicate(id == kNone ? obj : *graph.object(id));
+    };
+    ids = backref_ids(graph, start, is_root, true, max_depth);
+  } else {
+    auto is_root = [&](std::uint32_t id) { return graph.external(graph.object(id)) > 0; };
+    ids = backref_ids(graph, start, is_root, false, max_depth);
+  }
+  std::vector<Ref<Object>> chain;
+  if (ids.empty()) {
+    chain.emplace_back(const_cast<Object*>(&obj));
+    return chain;
+  }
+  for (std::uint32_t id : ids) {
+    Object* o = id == kNone ? const_cast<Object*>(&obj) : graph.object(id);
+    chain.emplace_back(o);
+  }
+  return chain;
+}
+
+std::string describe_chain(const std::vector<Ref<Object>>& chain) {
+  std::string out;
+  for (const Ref<Object>& r : chain) {
+    if (!out.empty()) out += " -> ";
+    if (!r) {
+      out += "None";
+      continue;
+    }
+    out += detail::type_name(*r);
+    out += '@';
+    out += hex_address(r.get());
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Pictures
+
+namespace {
+
+struct Picture {
+  struct Node {
+    const Object* object;
+    std::size_t depth;
+  };
+  std::vector<Node> nodes;  // in discovery order
+  std::unordered_map<const Object*, std::size_t> ordinal;
+  std::vector<std::pair<std::size_t, std::size_t>> edges;  // referrer -> referent
+  std::vector<std::pair<std::size_t, std::size_t>> more;   // (node, edges not drawn)
+};
+
+// Breadth-first from the roots in the chosen direction, max_depth steps.
+Picture explore(const HeapGraph& graph, const std::vector<Root>& roots, const GraphOptions& opt) {
+  Picture pic;
+  auto add = [&](const Object* o, std::size_t depth) {
+    auto [it, inserted] = pic.ordinal.try_emplace(o, pic.nodes.size());
+    if (inserted) pic.nodes.push_back({o, depth});
+    return std::pair<std::size_t, bool>(it->second, inserted);
+  };
+  for (const Root& r : roots) add(r.object, 0);
+  for (std::size_t k = 0; k < pic.nodes.size(); ++k) {
+    const Picture::Node node = pic.nodes[k];
+    if (node.depth >= opt.max_depth) continue;
+    std::vector<const Object*> next;
+    if (opt.direction == Direction::references) {
+      for_each_reference(const_cast<Object*>(node.object), [&](Object* t) { next.push_back(t); });
+    } else {
+      graph.for_each_referrer(graph.id(node.object),
+                              [&](std::uint32_t r) { next.push_back(graph.object(r)); });
+    }
+    std::size_t drawn = 0;
+    std::size_t skipped = 0;
+    for (const Object* t : next) {
+      if (opt.filter && !pic.ordinal.count(t) && !opt.filter(*t)) continue;
+      if (opt.too_many != 0 && drawn >= opt.too_many) {
+        ++skipped;
+        continue;
+      }
+      ++drawn;
+      const std::size_t other = add(t, node.depth + 1).first;
+      if (opt.direction == Direction::references) {
+        pic.edges.emplace_back(k, other);
+      } else {
+        pic.edges.emplace_back(other, k);
+      }
+    }
+    if (skipped != 0) pic.more.emplace_back(k, skipped);
+  }
+  return pic;
+}
+
+std::string refcount_text(const HeapGraph& graph, const Object* o) {
+  std::string s = "refcount " + std::to_string(o->refcount());
+  const std::size_t ext = graph.external(o);
+  if (ext != 0) s += ", " + std::to_string(ext) + " from outside";
+  return s;
+}
+
+}  // namespace
+
+void write_dot(std::ostream& out, const std::vector<Root>& roots, const GraphOptions& options) {
+  HeapImpl& heap = heap_for("calls diag::write_dot");
+  for (const Root& r : roots)
+    if (r.object == nullptr) throw std::invalid_argument("refgc::diag::write_dot: a root is null");
+  const HeapGraph graph(heap, options.direction == Direction::referrers);
+  const Picture pic = explore(graph, roots, options);
+
+  out << "digraph refgc {\n"
+         "  graph [rankdir=TB, fontname=\"Helvetica\"];\n"
+         "  node [shape=box, style=\"rounded,filled\", fillcolor=\"#f5f5f5\", "
+         "fontname=\"Helvetica\", fontsize=11];\n"
+         "  edge [color=\"#555555\"];\n";
+  for (std::size_t k = 0; k < pic.nodes.size(); ++k) {
+    const Object* o = pic.nodes[k].object;
+    std::string label = detail::type_name(*o);
+    const std::string value = short_value(*o);
+    if (!value.empty()) label += "\n" + value;
+    label += "\n" + std::to_string(o->refcount()) + (o->refcount() == 1 ? " ref" : " refs");
+    const std::size_t ext = graph.external(o);
+    const bool external = options.mark_external && ext != 0;
+    if (external) label += "\nheld from outside: " + std::to_string(ext);
+    if (options.extra_info) label += "\n" + options.extra_info(*o);
+    out << "  o" << k << " [label=\"" << dot_escape(label) << "\", tooltip=\"" << hex_address(o)
+        << "\"";
+    if (options.highlight && options.highlight(*o)) {
+      out << ", fillcolor=\"#fff2a8\"";
+    } else if (pic.nodes[k].depth == 0) {
+      out << ", fillcolor=\"#d9e8fb\"";
+    }
+    if (external) out << ", color=\"#c0392b\", penwidth=2.5";
+    out << "];\n";
+  }
+  for (std::size_t i = 0; i < roots.size(); ++i) {
+    if (roots[i].label.empty()) continue;
+    out << "  l" << i << " [shape=plaintext, style=\"\", label=\"" << dot_escape(roots[i].label)
+        << "\"];\n  l" << i << " -> o" << pic.ordinal.at(roots[i].object)
+        << " [style=dashed, arrowhead=open];\n";
+  }
+  for (const auto& [from, to] : pic.edges) out << "  o" << from << " -> o" << to << ";\n";
+  for (std::size_t i = 0; i < pic.more.size(); ++i) {
+    const auto& [k, n] = pic.more[i];
+    out << "  m" << i << " [shape=plaintext, style=\"\", label=\"" << n << " more "
+        << (options.direction == Direction::references ? "references" : "referrers") << "\"];\n";
+    if (options.direction == Direction::references) {
+      out << "  o" << k << " -> m" << i << " [style=dotted];\n";
+    } else {
+      out << "  m" << i << " -> o" << k << " [style=dotted];\n";
+    }
+  }
+  out << "}\n";
+}
+
+std::string to_dot(const std::vector<Root>& roots, const GraphOptions& options) {
+  std::ostringstream out;
+  write_dot(out, roots, options);
+  return out.str();
+}
+
+GraphvizNotFound::GraphvizNotFound()
+    : std::runtime_error(
+          "refgc::diag: Graphviz's `dot` program was not found on PATH; install it "
+          "(Debian/Ubuntu: apt-get install graphviz) to render pictures, or use "
+          "write_dot() and render the DOT text elsewhere") {}
+
+namespace {
+
+std::string find_dot() {
+  const char* path = std::getenv("PATH");
+  std::string p = path != nullptr ? path : "/usr/bin:/bin";
+  std::size_t begin = 0;
+  while (begin <= p.size()) {
+    std::size_t end = p.find(':', begin);
+    if (end == std::string::npos) end = p.size();
+    std::string dir = p.substr(begin, end - begin);
+    if (dir.empty()) dir = ".";
+    const std::string candidate = dir + "/dot";
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+    begin = end + 1;
+  }
+  return {};
+}
+
+}  // namespace
+
+bool graphviz_available() { return !find_dot().empty(); }
+
+void render_dot(std::string_view dot, const std::filesystem::path& file, std::string_view format) {
+  const std::string program = find_dot();
+  if (program.empty()) throw GraphvizNotFound();
+  // dot reads the graph from a temporary file next to the output.
+  std::filesystem::path input = file;
+  input += ".dot.tmp";
+  {
+    std::ofstream f(input, std::ios::binary);
+    if (!f) throw std::runtime_error("refgc::diag: cannot write " + input.string());
+    f << dot;
+    if (!f) throw std::runtime_error("refgc::diag: cannot write " + input.string());
+  }
+  std::string fmt = "-T" + std::string(format);
+  std::string out = "-o" + file.string();
+  std::string in = input.string();
+  char* argv[] = {const_cast<char*>("dot"), fmt.data(), out.data(), in.data(), nullptr};
+  pid_t pid = 0;
+  const int err = ::posix_spawn(&pid, program.c_str(), nullptr, nullptr, argv, environ);
+  if (err != 0) {
+    std::filesystem::remove(input);
+    throw std::runtime_error("refgc::diag: cannot run " + program + ": " + std::strerror(err));
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  std::error_code ignored;
+  std::filesystem::remove(input, ignored);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    throw std::runtime_error("refgc::diag: `dot " + fmt + "` failed writing " + file.string());
+}
+
+void render_svg(const std::filesystem::path& file, const std::vector<Root>& roots,
+                const GraphOptions& options) {
+  if (!graphviz_available()) throw GraphvizNotFound();
+  render_dot(to_dot(roots, options), file, "svg");
+}
+
+void render_png(const std::filesystem::path& file, const std::vector<Root>& roots,
+                const GraphOptions& options) {
+  if (!graphviz_available()) throw GraphvizNotFound();
+  render_dot(to_dot(roots, options), file, "png");
+}
+
+std::string ascii_diagram(const std::vector<Root>& roots, std::size_t max_depth,
+                          std::size_t too_many) {
+  HeapImpl& heap = heap_for("calls diag::ascii_diagram");
+  for (const Root& r : roots)
+    if (r.object == nullptr)
+      throw std::invalid_argument("refgc::diag::ascii_diagram: a root is null");
+  const HeapGraph graph(heap, false);
+  std::unordered_map<const Object*, std::size_t> number;
+  std::string out;
+  auto describe = [&](const Object* o) {
+    std::string s = detail::type_name(*o);
+    const std::string v = short_value(*o);
+    if (!v.empty()) s += " " + v;
+    return s + "  (" + refcount_text(graph, o) + ")";
+  };
+  // Depth-first, each object described once; `prefix` draws the tree lines.
+  auto draw = [&](auto& self, const Object* o, const std::string& prefix,
+                  std::size_t depth) -> void {
+    std::vector<Object*> children;
+    if (depth < max_depth)
+      for_each_reference(const_cast<Object*>(o), [&](Object* t) { children.push_back(t); });
+    std::size_t hidden = 0;
+    if (too_many != 0 && children.size() > too_many) {
+      hidden = children.size() - too_many;
+      children.resize(too_many);
+    }
+    for (std::size_t i = 0; i < children.size(); ++i) {
+      const bool last = i + 1 == children.size() && hidden == 0;
+      const Object* c = children[i];
+      out += prefix + (last ? " └──> " : " ├──> ");
+      auto [it, fresh] = number.try_emplace(c, number.size() + 1);
+      if (!fresh) {
+        out += "#" + std::to_string(it->second) + " (see above)\n";
+        continue;
+      }
+      out += "#" + std::to_string(it->second) + " " + describe(c) + "\n";
+      self(self, c, prefix + (last ? "      " : " │    "), depth + 1);
+    }
+    if (hidden != 0) out += prefix + " └──> ... " + std::to_string(hidden) + " more\n";
+  };
+  // The labels first: "a ──> #1".
+  std::vector<const Object*> order;
+  for (const Root& r : roots) {
+    auto [it, fresh] = number.try_emplace(r.object, number.size() + 1);
+    if (fresh) order.push_back(r.object);
+    if (!r.label.empty()) out += r.label + " ──> #" + std::to_string(it->second) + "\n";
+  }
+  for (const Object* o : order) {
+    out += "#" + std::to_string(number.at(o)) + " " + describe(o) + "\n";
+    draw(draw, o, "", 0);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Leak checks
+
+std::string LeakReport::str() const {
+  std::ostringstream out;
+  if (leaks.empty()) {
+    out << "no leaks\n";
+    return out.str();
+  }
+  out << leaks.size() << (leaks.size() == 1 ? " object" : " objects")
+      << " created in the LeakCheck scope still alive after a full collection:\n";
+  for (const TypeCount& t : by_type)
+    out << ' ' << std::setw(8) << with_thousands(t.count) << ' ' << t.type << '\n';
+  for (const Leak& l : leaks) {
+    if (l.chain.empty()) continue;
+    out << "  " << l.type << '@' << static_cast<const void*>(l.address);
+    if (!l.value.empty()) out << ' ' << l.value;
+    out << "\n    kept alive by: " << l.chain << '\n';
+  }
+  return out.str();
+}
+
+std::ostream& operator<<(std::ostream& out, const LeakReport& report) {
+  return out << report.str();
+}
+
+LeakCheck::LeakCheck() : LeakCheck(Handler{}) {}
+
+LeakCheck::LeakCheck(Handler on_leak, std::size_t max_chains)
+    : on_leak_(std::move(on_leak)), max_chains_(max_chains) {
+  HeapImpl& heap = heap_for("opens a diag::LeakCheck");
+  heap_ = &heap.self;
+  for_each_tracked(heap, [&](Object* o) { before_.insert(o); });
+  heap.leak_checks.push_back(this);
+}
+
+LeakCheck::~LeakCheck() {
+  if (on_leak_ && !checked_) {
+    try {
+      const LeakReport report = check(max_chains_);
+      if (!report.empty()) on_leak_(report);
+    } catch (...) {
+      write_unraisable("<diag::LeakCheck at end of scope>");
+    }
+  }
+  auto& v = heap_->impl().leak_checks;
+  v.erase(std::remove(v.begin(), v.end(), this), v.end());
+}
+
+LeakReport LeakCheck::check(std::size_t max_chains) {
+  HeapImpl& heap = heap_for("calls diag::LeakCheck::check");
+  if (&heap.self != heap_)
+    throw std::logic_error("refgc::diag::LeakCheck::check: called on another heap than its own");
+  checked_ = true;
+  gc::collect(2);
+  LeakReport report;
+  std::vector<const Object*> leaked;
+  for_each_tracked(heap, [&](Object* o) {
+    if (!before_.count(o)) leaked.push_back(o);
+  });
+  if (leaked.empty()) return report;
+  const HeapGraph graph(heap, max_chains != 0);
+  std::map<std::string, std::size_t> types;
+  for (std::size_t i = 0; i < leaked.size(); ++i) {
+    const Object* o = leaked[i];
+    Leak leak;
+    leak.type = detail::type_name(*o);
+    leak.address = o;
+    leak.value = short_value(*o);
+    if (i < max_chains) {
+      auto is_root = [&](std::uint32_t id) { return graph.external(graph.object(id)) > 0; };
+      const auto ids = backref_ids(graph, graph.id(o), is_root, true, 64);
+      std::vector<Ref<Object>> chain;
+      for (std::uint32_t id : ids) chain.emplace_back(graph.object(id));
+      leak.chain = ids.empty() ? "(no holder found within 64 steps)" : describe_chain(chain);
+    }
+    ++types[leak.type];
+    report.leaks.push_back(std::move(leak));
+  }
+  for (auto& [name, n] : types) report.by_type.push_back({name, n});
+  std::stable_sort(report.by_type.begin(), report.by_type.end(),
+                   [](const TypeCount& a, const TypeCount& b) { return a.count > b.count; });
+  return report;
+}
+
+}  // namespace diag
+
+}  // namespace refgc
