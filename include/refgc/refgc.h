@@ -3,11 +3,12 @@
 // refgc gives C++ programs CPython's object memory model: reference counting
 // with immediate destruction (ref.h), a generational cycle collector (gc.h),
 // heaps handed between threads (heap.h), managed containers (list.h, dict.h,
-// int.h, str.h), diagnostics (diag.h) and the unraisable hook (unraisable.h).
-// Start with
+// int.h, str.h, buffer.h), caches (lru_cache.h, ttl_cache.h) and the
+// unraisable hook (unraisable.h). Start with
 // docs/guide/getting-started.md.
 #pragma once
 
+#include "refgc/buffer.h"
 #include "refgc/config.h"
 #include "refgc/diag.h"
 #include "refgc/dict.h"
@@ -17,11 +18,13 @@
 #include "refgc/heap.h"
 #include "refgc/int.h"
 #include "refgc/list.h"
+#include "refgc/lru_cache.h"
 #include "refgc/object.h"
 #include "refgc/ref.h"
 #include "refgc/str.h"
 #include "refgc/subtle.h"
 #include "refgc/tracer.h"
+#include "refgc/ttl_cache.h"
 #include "refgc/unraisable.h"
 #include "refgc/weak_key_dictionary.h"
 #include "refgc/weak_ref.h"

@@ -16,9 +16,8 @@
 //   class with attributes          a struct deriving from refgc::Object whose trace()
 //                                  reports every owned Ref
 //
-// Behaviour 31 (buffer views) is not implemented in refgc yet and has no test.
-// The weak-reference parts of behaviours 10 and 44 are not testable yet (no
-// weak references in refgc); the tests below cover what is implemented.
+// Behaviour 31 (buffer views) is tested in seed_behaviours_caches_test.cc;
+// the weak-reference parts of behaviours 10 and 44 in seed_behaviours_weak_test.cc.
 #include <gtest/gtest.h>
 #include <refgc/refgc.h>
 
@@ -1119,7 +1118,7 @@ TEST_F(SeedBehaviour, B30_ASliceIsANewContainerSharingElementReferences) {
   // (opt) tuple[:] returning the same object: refgc has no tuple type.
 }
 
-// Behaviour 31 (buffer views, s000_p10_02_numpy_views): not implemented in refgc yet; no test.
+// Behaviour 31 (buffer views, s000_p10_02_numpy_views): see seed_behaviours_caches_test.cc.
 
 // A lazy generator: (x * x for x in source). Holds its source and a position only.
 struct SquaresGenerator : Object {

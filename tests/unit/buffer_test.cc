@@ -1,1 +1,246 @@
-// placeholder: filled in by the issue that owns this file
+// Buffer and BufferView (issue 6, item 3): shared memory, the strong
+// reference a view holds, BufferError on resizing an exporting buffer, bounds,
+// copies, release() and collection. Seed behaviour 31's parity test is in
+// tests/parity/seed_behaviours_caches_test.cc.
+#include <gtest/gtest.h>
+#include <refgc/refgc.h>
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "support/gc_fixture.h"
+
+namespace {
+
+using refgc::Buffer;
+using refgc::BufferError;
+using refgc::BufferOf;
+using refgc::BufferView;
+using refgc::make;
+using refgc::Object;
+using refgc::Ref;
+using refgc::shares_memory;
+using refgc::WeakRef;
+namespace gc = refgc::gc;
+
+using Ints = BufferOf<std::int64_t>;
+using Vec = std::vector<std::int64_t>;
+
+Ref<Ints> ints(Vec v) { return make<Ints>(std::move(v)); }
+
+class Buffers : public refgc_test::GcTest {};
+
+TEST_F(Buffers, WritesThroughAViewChangeTheBase) {
+  auto arr = ints({1, 2, 3, 4, 5});
+  auto view = arr->view(1, 4);
+  (*view)[0] = 99;
+  view->span()[2] = 40;
+  EXPECT_EQ(arr->to_vector(), (Vec{1, 99, 3, 40, 5}));
+  EXPECT_EQ(view->to_vector(), (Vec{99, 3, 40}));
+  (*arr)[2] = 7;  // and writes to the base show through the view
+  EXPECT_EQ((*view)[1], 7);
+  EXPECT_EQ(view->size(), 3u);
+  EXPECT_EQ(view->offset(), 1u);
+}
+
+TEST_F(Buffers, EachViewAddsOneReferenceToTheBaseAndGivesItBackWhenItDies) {
+  auto arr = ints({1, 2, 3});
+  EXPECT_EQ(refgc::getrefcount(arr), 2u);
+  auto v1 = arr->view(0, 1);
+  EXPECT_EQ(refgc::getrefcount(arr), 3u);
+  auto v2 = arr->view();
+  EXPECT_EQ(refgc::getrefcount(arr), 4u);
+  EXPECT_EQ(arr->exports(), 2u);
+  v1.reset();
+  EXPECT_EQ(refgc::getrefcount(arr), 3u);
+  EXPECT_EQ(arr->exports(), 1u);
+  v2.reset();
+  EXPECT_EQ(refgc::getrefcount(arr), 2u);
+  EXPECT_EQ(arr->exports(), 0u);
+}
+
+TEST_F(Buffers, TheBaseOutlivesItsLastNameWhileAViewLivesAndDiesWithTheView) {
+  auto base = make<Buffer>("abcdef");
+  WeakRef<Buffer> w(base);
+  auto mv = base->view(2, 4);
+  base.reset();
+  EXPECT_TRUE(w.alive());
+  EXPECT_EQ(mv->repr(), "b'cd'");
+  EXPECT_TRUE(refgc::is(mv->base(), w()));
+  mv.reset();
+  EXPECT_FALSE(w.alive());
+}
+
+TEST_F(Buffers, EverySizeChangeOfABaseWithLiveViewsThrowsBufferError) {
+  auto arr = ints({1, 2, 3});
+  auto view = arr->view(0, 2);
+  const std::int64_t more[] = {4, 5};
+  EXPECT_THROW(arr->append(4), BufferError);
+  EXPECT_THROW(arr->resize(10), BufferError);
+  EXPECT_THROW(arr->resize(1, 0), BufferError);
+  EXPECT_THROW(arr->extend(more), BufferError);
+  EXPECT_THROW(arr->clear(), BufferError);
+  EXPECT_THROW(arr->reserve(100), BufferError);
+  EXPECT_THROW(arr->shrink_to_fit(), BufferError);
+  try {
+    arr->append(4);
+    FAIL() << "append did not throw";
+  } catch (const BufferError& e) {
+    EXPECT_STREQ(e.what(), "cannot resize an array that is exporting buffers");
+  }
+  EXPECT_EQ(arr->to_vector(), (Vec{1, 2, 3}));
+  (*arr)[0] = 10;  // element writes are allowed
+  view.reset();
+  arr->append(4);
+  arr->extend(more);
+  EXPECT_EQ(arr->to_vector(), (Vec{10, 2, 3, 4, 4, 5}));
+}
+
+TEST_F(Buffers, OutOfRangeViewBoundsThrow) {
+  auto arr = ints({1, 2, 3});
+  EXPECT_THROW((void)arr->view(0, 4), std::out_of_range);
+  EXPECT_THROW((void)arr->view(2, 1), std::out_of_range);
+  EXPECT_THROW((void)arr->view(4, 4), std::out_of_range);
+  EXPECT_EQ(arr->exports(), 0u);  // a failed view exports nothing
+  EXPECT_EQ(refgc::getrefcount(arr), 2u);
+  EXPECT_EQ(arr->view(3, 3)->size(), 0u);  // an empty view at the end is fine
+  auto view = arr->view(1, 3);
+  EXPECT_THROW((void)view->view(0, 3), std::out_of_range);
+  EXPECT_THROW((void)(*view)[2], std::out_of_range);
+  EXPECT_THROW((void)(*arr)[3], std::out_of_range);
+}
+
+TEST_F(Buffers, AViewOfAViewIsAViewOfTheSameBase) {
+  auto arr = ints({0, 1, 2, 3, 4, 5, 6, 7});
+  auto outer = arr->view(2, 7);
+  auto inner = outer->view(1, 3);  // base elements 3 and 4
+  EXPECT_TRUE(refgc::is(inner->base(), arr));
+  EXPECT_EQ(inner->offset(), 3u);
+  EXPECT_EQ(inner->to_vector(), (Vec{3, 4}));
+  EXPECT_EQ(arr->exports(), 2u);
+  EXPECT_EQ(refgc::getrefcount(arr), 4u);    // arr + outer + inner (+ argument)
+  EXPECT_EQ(refgc::getrefcount(outer), 2u);  // inner does not refer to outer
+  (*inner)[0] = -3;
+  EXPECT_EQ((*outer)[1], -3);
+}
+
+TEST_F(Buffers, CopyDoesNotShareMemory) {
+  auto arr = ints({1, 2, 3, 4});
+  auto view = arr->view(1, 3);
+  auto from_view = view->copy();
+  auto from_base = arr->copy();
+  EXPECT_TRUE(shares_memory(arr, view));
+  EXPECT_FALSE(shares_memory(arr, from_view));
+  EXPECT_FALSE(shares_memory(view, from_view));
+  EXPECT_FALSE(shares_memory(arr, from_base));
+  EXPECT_EQ(from_view->to_vector(), (Vec{2, 3}));
+  (*from_view)[0] = 100;
+  EXPECT_EQ((*arr)[1], 2);
+  EXPECT_EQ(from_view->exports(), 0u);
+  EXPECT_EQ(arr->exports(), 1u);
+  EXPECT_TRUE(*from_base == *arr);
+}
+
+TEST_F(Buffers, SharesMemoryIsTrueOnlyForOverlappingRanges) {
+  auto arr = ints({1, 2, 3, 4, 5, 6});
+  auto left = arr->view(0, 3);
+  auto right = arr->view(3, 6);
+  auto middle = arr->view(2, 4);
+  auto empty = arr->view(2, 2);
+  EXPECT_FALSE(shares_memory(left, right));  // adjacent, not overlapping
+  EXPECT_TRUE(shares_memory(left, middle));
+  EXPECT_TRUE(shares_memory(right, middle));
+  EXPECT_FALSE(shares_memory(empty, arr));
+  EXPECT_TRUE(shares_memory(arr, arr));
+  EXPECT_TRUE(shares_memory(*left, *arr));  // also on objects
+  EXPECT_FALSE(shares_memory(arr, ints({1, 2, 3, 4, 5, 6})));
+  EXPECT_FALSE(shares_memory(Ref<Ints>(), arr));
+}
+
+TEST_F(Buffers, AReleasedViewRefusesUseAndLetsTheBaseResize) {
+  auto arr = ints({1, 2, 3});
+  auto view = arr->view(0, 3);
+  EXPECT_EQ(refgc::getrefcount(arr), 3u);
+  view->release();
+  EXPECT_TRUE(view->released());
+  EXPECT_FALSE(view->base());
+  EXPECT_EQ(refgc::getrefcount(arr), 2u);
+  EXPECT_EQ(arr->exports(), 0u);
+  EXPECT_THROW((void)view->data(), std::logic_error);
+  EXPECT_THROW((void)(*view)[0], std::logic_error);
+  EXPECT_THROW((void)view->copy(), std::logic_error);
+  EXPECT_FALSE(shares_memory(view, arr));
+  view->release();  // idempotent
+  arr->append(4);
+  EXPECT_EQ(arr->size(), 4u);
+}
+
+TEST_F(Buffers, BytesPrintLikePythonBytesAndNumbersLikeALiteralList) {
+  auto bytes = make<Buffer>(std::string_view("a'\\\n\x01z"));
+  EXPECT_EQ(bytes->repr(), R"(b"a'\\\n\x01z")");  // Python: repr(b"a'\\\n\x01z")
+  EXPECT_EQ(make<Buffer>("a\"'b")->repr(), R"(b'a"\'b')");
+  EXPECT_EQ(make<Buffer>(std::string_view("\t\r\x7f\xff"))->repr(), R"(b'\t\r\x7f\xff')");
+  EXPECT_EQ(ints({1, -2, 3})->repr(), "[1, -2, 3]");
+  auto arr = ints({1, 2, 3});
+  EXPECT_EQ(arr->view(1, 3)->repr(), "[2, 3]");
+  EXPECT_EQ(make<Buffer>(3, std::uint8_t{'x'})->repr(), "b'xxx'");
+}
+
+TEST_F(Buffers, ABufferIsUntrackedAndAViewIsTrackedAndReportsItsBase) {
+  auto arr = ints({1, 2});
+  auto view = arr->view();
+  EXPECT_FALSE(gc::is_tracked(*arr));
+  EXPECT_TRUE(gc::is_tracked(*view));
+  auto referents = gc::get_referents(view);
+  ASSERT_EQ(referents.size(), 1u);
+  EXPECT_TRUE(refgc::is(referents[0], arr));
+}
+
+// A view caught in a garbage cycle: the collector frees the cycle, and the
+// view gives its export back with its reference (the base stays usable).
+struct Holder : Object {
+  Ref<Object> self;
+  Ref<BufferView<std::int64_t>> view;
+  void trace(refgc::Tracer& t) override { t(self, view); }
+};
+
+TEST_F(Buffers, AViewInAGarbageCycleGivesBackItsExportWhenCollected) {
+  auto arr = ints({1, 2, 3});
+  auto holder = make<Holder>();
+  holder->self = holder;
+  holder->view = arr->view(0, 2);
+  holder.reset();
+  EXPECT_EQ(arr->exports(), 1u);
+  EXPECT_EQ(gc::collect(), 2u);  // the holder and its view
+  EXPECT_EQ(arr->exports(), 0u);
+  EXPECT_EQ(refgc::getrefcount(arr), 2u);
+  arr->append(4);
+  EXPECT_EQ(arr->size(), 4u);
+}
+
+TEST_F(Buffers, EqualityComparesElementsAndSizeofCountsTheStorage) {
+  auto a = ints({1, 2, 3});
+  auto b = ints({1, 2, 3});
+  EXPECT_TRUE(*a == *b);
+  EXPECT_FALSE(refgc::is(a, b));
+  EXPECT_TRUE(a->equals(*b->view()));
+  EXPECT_FALSE(a->equals(*b->view(0, 2)));
+  auto big = make<Ints>(std::size_t{1000});
+  EXPECT_GE(refgc::getsizeof(big), 8000u);
+  EXPECT_LT(refgc::getsizeof(big->view()), 200u);  // shallow: a view owns no storage
+}
+
+TEST_F(Buffers, ABufferOfBytesCanBeBuiltFromAStringAndFilled) {
+  auto b = make<Buffer>("xyz");
+  EXPECT_EQ(b->size(), 3u);
+  EXPECT_EQ((*b)[0], 'x');
+  auto zeros = make<Buffer>(std::size_t{4});
+  EXPECT_EQ(zeros->repr(), "b'\\x00\\x00\\x00\\x00'");
+  auto v = b->view(1, 3);
+  std::string seen(v->begin(), v->end());
+  EXPECT_EQ(seen, "yz");
+}
+
+}  // namespace

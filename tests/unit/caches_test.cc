@@ -1,1 +1,554 @@
-// placeholder: filled in by the issue that owns this file
+// LruCache and TtlCache (issue 6, item 2): eviction order, statistics,
+// expiry, the release of removed values, reentrancy and collection.
+// Seed-behaviour parity tests are in tests/parity/seed_behaviours_caches_test.cc,
+// threaded ones in tests/unit/caches_threads_test.cc.
+#include <gtest/gtest.h>
+#include <refgc/refgc.h>
+
+#include <chrono>
+#include <cstddef>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "support/gc_fixture.h"
+
+namespace {
+
+using refgc::CacheInfo;
+using refgc::Expiry;
+using refgc::LruCache;
+using refgc::make;
+using refgc::Object;
+using refgc::Ref;
+using refgc::TtlCache;
+using refgc::WeakRef;
+using refgc_test::event_log;
+using std::chrono::milliseconds;
+namespace gc = refgc::gc;
+
+using Lines = std::vector<std::string>;
+
+// A cached value whose finalizer logs its name.
+struct Value : Object {
+  explicit Value(std::string n) : name(std::move(n)) {}
+  std::string name;
+  void finalize() override { event_log().push_back("finalize " + name); }
+};
+
+// A value that refers back to a cache (for cycles).
+template <class Cache>
+struct BackRef : Object {
+  Ref<Cache> cache;
+  void trace(refgc::Tracer& t) override { t(cache); }
+};
+
+class Caches : public refgc_test::GcTest {
+ protected:
+  void SetUp() override {
+    GcTest::SetUp();
+    event_log().clear();
+  }
+  void TearDown() override {
+    GcTest::TearDown();
+    event_log().clear();
+  }
+};
+
+using Lru = LruCache<int, Value>;
+
+Ref<Value> value(std::string name) { return make<Value>(std::move(name)); }
+
+// ===========================================================================
+// LruCache
+// ===========================================================================
+
+TEST_F(Caches, LruAHitMakesTheKeyMostRecentlyUsedAndCountsAHit) {
+  auto cache = make<Lru>(3);
+  cache->put(1, value("a"));
+  cache->put(2, value("b"));
+  cache->put(3, value("c"));
+  EXPECT_EQ(cache->keys(), (std::vector<int>{1, 2, 3}));
+  Ref<Value> a = cache->get(1);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->name, "a");
+  EXPECT_EQ(cache->keys(), (std::vector<int>{2, 3, 1}));
+  EXPECT_FALSE(cache->get(9));
+  EXPECT_EQ(cache->hits(), 1u);
+  EXPECT_EQ(cache->misses(), 1u);
+}
+
+TEST_F(Caches, LruInsertingANewKeyAtCapacityEvictsTheLeastRecentlyUsedEntry) {
+  auto cache = make<Lru>(3);
+  for (int k = 1; k <= 3; ++k) cache->put(k, value(std::to_string(k)));
+  (void)cache->get(1);  // 2 is now the least recently used
+  cache->put(4, value("4"));
+  EXPECT_EQ(cache->size(), 3u);
+  EXPECT_FALSE(cache->contains(2));
+  EXPECT_EQ(cache->keys(), (std::vector<int>{3, 1, 4}));
+  EXPECT_EQ(event_log(), (Lines{"finalize 2"}));
+}
+
+TEST_F(Caches, LruTheEvictedValueIsReleasedBeforePutReturns) {
+  auto cache = make<Lru>(1);
+  auto old = value("old");
+  WeakRef<Value> w(old);
+  cache->put(1, std::move(old));
+  EXPECT_TRUE(w.alive());
+  cache->put(2, value("new"));
+  event_log().push_back("put returned");
+  EXPECT_FALSE(w.alive());
+  EXPECT_EQ(event_log(), (Lines{"finalize old", "put returned"}));
+}
+
+TEST_F(Caches, LruEachEntryAddsOneReferenceToItsValue) {
+  auto cache = make<Lru>(10);
+  auto v = value("v");
+  EXPECT_EQ(refgc::getrefcount(v), 2u);
+  cache->put(1, v);
+  EXPECT_EQ(refgc::getrefcount(v), 3u);
+  cache->put(2, v);  // the same object under two keys: two references
+  EXPECT_EQ(refgc::getrefcount(v), 4u);
+  {
+    Ref<Value> got = cache->get(1);  // a new reference
+    EXPECT_EQ(refgc::getrefcount(v), 5u);
+  }
+  EXPECT_EQ(refgc::getrefcount(v), 4u);
+  cache.reset();  // destroying the cache releases both
+  EXPECT_EQ(refgc::getrefcount(v), 2u);
+}
+
+TEST_F(Caches, LruReplacingAValueReleasesTheOldOneAndMakesTheKeyMostRecent) {
+  auto cache = make<Lru>(2);
+  cache->put(1, value("first"));
+  cache->put(2, value("two"));
+  cache->put(1, value("second"));
+  EXPECT_EQ(event_log(), (Lines{"finalize first"}));
+  EXPECT_EQ(cache->size(), 2u);
+  EXPECT_EQ(cache->keys(), (std::vector<int>{2, 1}));
+  EXPECT_EQ(cache->peek(1)->name, "second");
+}
+
+TEST_F(Caches, LruContainsAndPeekNeitherCountNorReorder) {
+  auto cache = make<Lru>(2);
+  cache->put(1, value("a"));
+  cache->put(2, value("b"));
+  EXPECT_TRUE(cache->contains(1));
+  EXPECT_EQ(cache->peek(1)->name, "a");
+  EXPECT_FALSE(cache->contains(3));
+  EXPECT_FALSE(cache->peek(3));
+  EXPECT_EQ(cache->hits(), 0u);
+  EXPECT_EQ(cache->misses(), 0u);
+  cache->put(3, value("c"));  // 1 is still the least recently used
+  EXPECT_FALSE(cache->contains(1));
+  EXPECT_TRUE(cache->contains(2));
+}
+
+TEST_F(Caches, LruEraseReleasesTheValueAndPopHandsTheReferenceOver) {
+  auto cache = make<Lru>(4);
+  auto v = value("v");
+  cache->put(1, v);
+  cache->put(2, value("w"));
+  EXPECT_EQ(refgc::getrefcount(v), 3u);
+  Ref<Value> popped = cache->pop(1);
+  EXPECT_EQ(refgc::getrefcount(v), 3u);  // the cache's reference went to `popped`
+  EXPECT_FALSE(cache->contains(1));
+  EXPECT_THROW((void)cache->pop(1), std::out_of_range);
+  EXPECT_TRUE(cache->erase(2));
+  EXPECT_EQ(event_log(), (Lines{"finalize w"}));
+  EXPECT_FALSE(cache->erase(2));
+  EXPECT_TRUE(cache->empty());
+}
+
+TEST_F(Caches, LruClearReleasesEveryValueAndCacheClearAlsoResetsTheStatistics) {
+  auto cache = make<Lru>(4);
+  cache->put(1, value("a"));
+  cache->put(2, value("b"));
+  (void)cache->get(1);
+  (void)cache->get(3);
+  cache->clear();  // least recently used first: b, then a (read last)
+  EXPECT_EQ(event_log(), (Lines{"finalize b", "finalize a"}));
+  EXPECT_EQ(cache->cache_info(), (CacheInfo{1, 1, 4, 0}));
+  cache->put(1, value("c"));
+  cache->cache_clear();
+  EXPECT_EQ(cache->cache_info(), (CacheInfo{0, 0, 4, 0}));
+  EXPECT_EQ(event_log().back(), "finalize c");
+}
+
+TEST_F(Caches, LruDestroyingTheCacheReleasesItsValuesLeastRecentlyUsedFirst) {
+  auto cache = make<Lru>(4);
+  cache->put(1, value("a"));
+  cache->put(2, value("b"));
+  cache->put(3, value("c"));
+  (void)cache->get(1);
+  cache.reset();
+  EXPECT_EQ(event_log(), (Lines{"finalize b", "finalize c", "finalize a"}));
+}
+
+TEST_F(Caches, LruMaxsizeZeroCachesNothingAndEveryLookupMisses) {
+  auto cache = make<Lru>(0);
+  int calls = 0;
+  for (int i = 0; i < 3; ++i)
+    (void)cache->get_or_compute(7, [&](int k) {
+      ++calls;
+      return value(std::to_string(k));
+    });
+  cache->put(1, value("dropped"));
+  EXPECT_EQ(calls, 3);
+  EXPECT_EQ(cache->size(), 0u);
+  EXPECT_EQ(cache->cache_info(), (CacheInfo{0, 3, 0, 0}));
+  EXPECT_EQ(event_log(), (Lines{"finalize 7", "finalize 7", "finalize 7", "finalize dropped"}));
+}
+
+TEST_F(Caches, LruAnUnboundedCacheNeverEvictsAndReportsMaxsizeNone) {
+  auto cache = make<Lru>(refgc::unbounded);
+  for (int k = 0; k < 300; ++k) cache->put(k, value("v"));
+  EXPECT_EQ(cache->size(), 300u);
+  EXPECT_TRUE(event_log().empty());
+  EXPECT_EQ(cache->cache_info().repr(), "CacheInfo(hits=0, misses=0, maxsize=None, currsize=300)");
+  EXPECT_FALSE(cache->maxsize().has_value());
+}
+
+TEST_F(Caches, LruTheDefaultMaxsizeIs128LikeFunctools) {
+  auto cache = make<Lru>();
+  EXPECT_EQ(cache->maxsize(), std::optional<std::size_t>(128));
+}
+
+TEST_F(Caches, LruGetOrComputeCallsComputeOnlyOnAMiss) {
+  auto cache = make<LruCache<std::string, Value>>(8);
+  std::vector<std::string> computed;
+  auto compute = [&](const std::string& k) {
+    computed.push_back(k);
+    return value(k + "!");
+  };
+  EXPECT_EQ(cache->get_or_compute("a", compute)->name, "a!");
+  EXPECT_EQ(cache->get_or_compute("a", compute)->name, "a!");
+  EXPECT_EQ(cache->get_or_compute("b", compute)->name, "b!");
+  EXPECT_EQ(computed, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(cache->cache_info().repr(), "CacheInfo(hits=1, misses=2, maxsize=8, currsize=2)");
+}
+
+TEST_F(Caches, LruGetOrComputeCachesNothingWhenComputeThrowsOrReturnsEmpty) {
+  auto cache = make<Lru>(8);
+  EXPECT_THROW(
+      (void)cache->get_or_compute(1, [](int) -> Ref<Value> { throw std::runtime_error("no"); }),
+      std::runtime_error);
+  EXPECT_FALSE(cache->get_or_compute(2, [](int) { return Ref<Value>(); }));
+  EXPECT_EQ(cache->size(), 0u);
+  EXPECT_EQ(cache->misses(), 2u);
+}
+
+// CPython's lru_cache: a key cached by a recursive call during compute() is
+// kept; the outer call returns its own result without replacing it.
+TEST_F(Caches, LruARecursiveComputeKeepsTheEntryItCachedFirst) {
+  auto cache = make<Lru>(8);
+  Ref<Value> inner;
+  Ref<Value> outer = cache->get_or_compute(1, [&](int k) {
+    inner = cache->get_or_compute(k, [](int) { return value("inner"); });
+    return value("outer");
+  });
+  EXPECT_EQ(outer->name, "outer");
+  EXPECT_TRUE(refgc::is(cache->peek(1), inner));
+  EXPECT_EQ(cache->misses(), 2u);
+}
+
+TEST_F(Caches, LruSetMaxsizeEvictsDownToTheNewBoundLeastRecentFirst) {
+  auto cache = make<Lru>(5);
+  for (int k = 1; k <= 5; ++k) cache->put(k, value(std::to_string(k)));
+  (void)cache->get(1);
+  cache->set_maxsize(2);
+  EXPECT_EQ(cache->keys(), (std::vector<int>{5, 1}));
+  EXPECT_EQ(event_log(), (Lines{"finalize 2", "finalize 3", "finalize 4"}));
+}
+
+// A finalizer run by an eviction finds the cache consistent and may use it.
+struct Reinserting : Object {
+  Ref<LruCache<int, Object>> cache;
+  void finalize() override {
+    event_log().push_back("size seen by finalize " + std::to_string(cache->size()));
+    cache->put(100, make<Value>("from finalize"));
+  }
+};
+
+TEST_F(Caches, LruAFinalizerRunByEvictionMayUseTheCache) {
+  auto cache = make<LruCache<int, Object>>(2);
+  auto r = make<Reinserting>();
+  r->cache = cache;
+  cache->put(1, std::move(r));
+  cache->put(2, value("two"));
+  cache->put(3, value("three"));  // evicts 1: its finalizer puts 100, evicting 2
+  EXPECT_EQ(event_log(), (Lines{"size seen by finalize 2", "finalize two"}));
+  EXPECT_EQ(cache->keys(), (std::vector<int>{3, 100}));
+  EXPECT_EQ(cache->size(), 2u);
+}
+
+TEST_F(Caches, LruACycleThroughTheCacheIsCollectable) {
+  using Cache = LruCache<int, Object>;
+  auto cache = make<Cache>(4);
+  auto back = make<BackRef<Cache>>();
+  back->cache = cache;
+  cache->put(1, back);
+  WeakRef<Cache> w(cache);
+  back.reset();
+  cache.reset();
+  EXPECT_TRUE(w.alive());  // the cycle survives refcounting
+  EXPECT_EQ(gc::collect(), 2u);
+  EXPECT_FALSE(w.alive());
+}
+
+TEST_F(Caches, LruIsTrackedAndTracesItsValuesAndRefKeys) {
+  struct Key : Object {};
+  auto cache = make<LruCache<Ref<Key>, Value>>(4);
+  auto k = make<Key>();
+  auto v = value("v");
+  cache->put(k, v);
+  EXPECT_EQ(refgc::getrefcount(k), 3u);  // a Ref key is a strong reference
+  EXPECT_TRUE(gc::is_tracked(*cache));
+  auto referents = gc::get_referents(cache);
+  ASSERT_EQ(referents.size(), 2u);
+  EXPECT_TRUE(refgc::is(referents[0], v));
+  EXPECT_TRUE(refgc::is(referents[1], k));
+  EXPECT_TRUE(refgc::is(cache->get(k), v));
+}
+
+TEST_F(Caches, LruIterationVisitsEntriesLeastRecentlyUsedFirst) {
+  auto cache = make<Lru>(4);
+  cache->put(1, value("a"));
+  cache->put(2, value("b"));
+  cache->put(3, value("c"));
+  (void)cache->get(2);
+  std::string seen;
+  for (auto [k, v] : *cache) seen += std::to_string(k) + v->name + " ";
+  EXPECT_EQ(seen, "1a 3c 2b ");
+  EXPECT_EQ(cache->hits(), 1u);  // iteration does not count
+}
+
+TEST_F(Caches, LruPutOfAnEmptyRefThrows) {
+  auto cache = make<Lru>(4);
+  EXPECT_THROW(cache->put(1, nullptr), std::invalid_argument);
+  EXPECT_EQ(cache->size(), 0u);
+}
+
+TEST_F(Caches, LruCacheInfoPrintsLikeFunctools) {
+  auto cache = make<Lru>(1000);
+  EXPECT_EQ(cache->cache_info().repr(), "CacheInfo(hits=0, misses=0, maxsize=1000, currsize=0)");
+  EXPECT_EQ(cache->repr(), "LruCache(maxsize=1000, currsize=0)");
+}
+
+// ===========================================================================
+// TtlCache (fake clock: milliseconds the test sets)
+// ===========================================================================
+
+struct FakeClock {
+  milliseconds now{0};
+  auto fn() {
+    return [this] { return now; };
+  }
+};
+
+using Ttl = TtlCache<std::string, Value>;
+
+TEST_F(Caches, TtlAnEntryIsInvalidFromExactlyInsertTimePlusTtl) {
+  FakeClock clock;
+  clock.now = milliseconds(5000);
+  auto cache = make<Ttl>(10, milliseconds(1000), Expiry::fixed, clock.fn());
+  cache->put("k", value("v"));
+  clock.now = milliseconds(5999);
+  EXPECT_TRUE(cache->contains("k"));
+  EXPECT_EQ(cache->remaining_ttl("k"), std::optional<std::chrono::nanoseconds>(milliseconds(1)));
+  clock.now = milliseconds(6000);
+  EXPECT_FALSE(cache->contains("k"));
+  EXPECT_FALSE(cache->remaining_ttl("k"));
+  EXPECT_FALSE(cache->get("k"));
+}
+
+TEST_F(Caches, TtlReadsDoNotExtendTheTtlInFixedMode) {
+  FakeClock clock;
+  auto cache = make<Ttl>(10, milliseconds(1000), Expiry::fixed, clock.fn());
+  cache->put("k", value("v"));
+  for (int t = 100; t < 1000; t += 100) {
+    clock.now = milliseconds(t);
+    EXPECT_TRUE(cache->get("k")) << t;
+  }
+  clock.now = milliseconds(1000);
+  EXPECT_FALSE(cache->get("k"));
+  EXPECT_EQ(cache->hits(), 9u);
+  EXPECT_EQ(cache->misses(), 1u);
+}
+
+TEST_F(Caches, TtlSlidingModeRestartsTheTtlOnEachRead) {
+  FakeClock clock;
+  auto cache = make<Ttl>(refgc::unbounded, milliseconds(1000), Expiry::sliding, clock.fn());
+  cache->put("k", value("v"));
+  for (int t = 900; t <= 4500; t += 900) {
+    clock.now = milliseconds(t);
+    EXPECT_TRUE(cache->get("k")) << t;
+  }
+  EXPECT_EQ(cache->remaining_ttl("k"), std::optional<std::chrono::nanoseconds>(milliseconds(1000)));
+  clock.now = milliseconds(5499);
+  EXPECT_TRUE(cache->contains("k"));  // contains() does not refresh
+  clock.now = milliseconds(5500);
+  EXPECT_FALSE(cache->get("k"));
+}
+
+TEST_F(Caches, TtlPuttingAnExistingKeyAgainRestartsItsTtl) {
+  FakeClock clock;
+  auto cache = make<Ttl>(10, milliseconds(1000), Expiry::fixed, clock.fn());
+  cache->put("k", value("v1"));
+  clock.now = milliseconds(800);
+  cache->put("k", value("v2"));
+  EXPECT_EQ(event_log(), (Lines{"finalize v1"}));
+  clock.now = milliseconds(1500);
+  EXPECT_EQ(cache->get("k")->name, "v2");
+  clock.now = milliseconds(1800);
+  EXPECT_FALSE(cache->get("k"));
+}
+
+TEST_F(Caches, TtlGetOfAnExpiredKeyRemovesItAndReleasesItsValue) {
+  FakeClock clock;
+  auto cache = make<Ttl>(10, milliseconds(100), Expiry::fixed, clock.fn());
+  auto v = value("v");
+  WeakRef<Value> w(v);
+  cache->put("k", std::move(v));
+  clock.now = milliseconds(100);
+  EXPECT_EQ(cache->size(), 1u);  // expired but not removed yet: still holds the value
+  EXPECT_TRUE(w.alive());
+  EXPECT_FALSE(cache->get("k"));
+  EXPECT_EQ(cache->size(), 0u);
+  EXPECT_FALSE(w.alive());
+  EXPECT_EQ(cache->misses(), 1u);
+}
+
+TEST_F(Caches, TtlExpireRemovesEveryExpiredEntryAndReturnsTheCount) {
+  FakeClock clock;
+  auto cache = make<Ttl>(10, milliseconds(100), Expiry::fixed, clock.fn());
+  cache->put("a", value("a"));
+  clock.now = milliseconds(10);
+  cache->put("b", value("b"));
+  clock.now = milliseconds(50);
+  cache->put("c", value("c"));
+  clock.now = milliseconds(110);
+  EXPECT_EQ(cache->valid_size(), 1u);
+  EXPECT_EQ(cache->size(), 3u);
+  EXPECT_EQ(cache->expire(), 2u);
+  EXPECT_EQ(event_log(), (Lines{"finalize a", "finalize b"}));
+  EXPECT_EQ(cache->size(), 1u);
+  EXPECT_EQ(cache->expire(), 0u);
+  EXPECT_EQ(cache->keys(), (std::vector<std::string>{"c"}));
+}
+
+TEST_F(Caches, TtlPutRemovesExpiredEntriesBeforeEvictingAValidOne) {
+  FakeClock clock;
+  auto cache = make<Ttl>(2, milliseconds(100), Expiry::fixed, clock.fn());
+  cache->put("old", value("old"));
+  clock.now = milliseconds(60);
+  cache->put("young", value("young"));
+  (void)cache->get("old");  // "young" is now the least recently used
+  clock.now = milliseconds(100);
+  cache->put("new", value("new"));  // "old" expired: no eviction needed
+  EXPECT_EQ(event_log(), (Lines{"finalize old"}));
+  EXPECT_EQ(cache->keys(), (std::vector<std::string>{"young", "new"}));
+}
+
+TEST_F(Caches, TtlAFullCacheEvictsTheLeastRecentlyUsedValidEntry) {
+  FakeClock clock;
+  auto cache = make<Ttl>(2, milliseconds(1000), Expiry::fixed, clock.fn());
+  cache->put("a", value("a"));
+  cache->put("b", value("b"));
+  (void)cache->get("a");
+  cache->put("c", value("c"));
+  EXPECT_EQ(event_log(), (Lines{"finalize b"}));
+  EXPECT_EQ(cache->keys(), (std::vector<std::string>{"a", "c"}));
+  EXPECT_EQ(cache->cache_info().repr(), "CacheInfo(hits=1, misses=0, maxsize=2, currsize=2)");
+}
+
+TEST_F(Caches, TtlContainsPeekAndValidSizeNeitherRemoveNorRefresh) {
+  FakeClock clock;
+  auto cache = make<Ttl>(10, milliseconds(100), Expiry::sliding, clock.fn());
+  cache->put("k", value("v"));
+  clock.now = milliseconds(50);
+  EXPECT_TRUE(cache->contains("k"));
+  EXPECT_EQ(cache->peek("k")->name, "v");
+  EXPECT_EQ(cache->valid_size(), 1u);
+  clock.now = milliseconds(100);  // neither call above refreshed the ttl
+  EXPECT_FALSE(cache->contains("k"));
+  EXPECT_FALSE(cache->peek("k"));
+  EXPECT_EQ(cache->valid_size(), 0u);
+  EXPECT_EQ(cache->size(), 1u);
+  EXPECT_EQ(cache->hits() + cache->misses(), 0u);
+}
+
+TEST_F(Caches, TtlPopOfAnExpiredKeyThrowsAndRemovesIt) {
+  FakeClock clock;
+  auto cache = make<Ttl>(10, milliseconds(100), Expiry::fixed, clock.fn());
+  cache->put("a", value("a"));
+  cache->put("b", value("b"));
+  EXPECT_EQ(cache->pop("a")->name, "a");  // the returned temporary dies here
+  clock.now = milliseconds(100);
+  EXPECT_THROW((void)cache->pop("b"), std::out_of_range);
+  EXPECT_EQ(cache->size(), 0u);
+  EXPECT_EQ(event_log(), (Lines{"finalize a", "finalize b"}));
+}
+
+TEST_F(Caches, TtlTheDefaultClockIsTheSteadyClock) {
+  auto cache = make<Ttl>(10, std::chrono::hours(1));
+  const auto before = std::chrono::steady_clock::now().time_since_epoch();
+  cache->put("k", value("v"));
+  const auto after = std::chrono::steady_clock::now().time_since_epoch();
+  EXPECT_LE(before, cache->now());
+  EXPECT_TRUE(cache->contains("k"));
+  auto left = cache->remaining_ttl("k");
+  ASSERT_TRUE(left);
+  EXPECT_LE(*left, std::chrono::hours(1));
+  EXPECT_GT(*left, std::chrono::hours(1) - (after - before) - std::chrono::minutes(1));
+  EXPECT_EQ(cache->expiry(), Expiry::fixed);
+  EXPECT_EQ(cache->ttl(), std::chrono::hours(1));
+}
+
+TEST_F(Caches, TtlAClockReturningATimePointCanBeInjected) {
+  std::chrono::system_clock::time_point now{std::chrono::seconds(1000)};
+  auto cache =
+      make<Ttl>(10, std::chrono::duration<double>(0.5), Expiry::fixed, [&] { return now; });
+  cache->put("k", value("v"));
+  now += milliseconds(499);
+  EXPECT_TRUE(cache->contains("k"));
+  now += milliseconds(1);
+  EXPECT_FALSE(cache->contains("k"));
+}
+
+TEST_F(Caches, TtlANonPositiveTtlIsRejected) {
+  EXPECT_THROW((void)make<Ttl>(10, milliseconds(0)), std::invalid_argument);
+  EXPECT_THROW((void)make<Ttl>(10, milliseconds(-5)), std::invalid_argument);
+}
+
+TEST_F(Caches, TtlACycleThroughTheCacheIsCollectable) {
+  using Cache = TtlCache<int, Object>;
+  auto cache = make<Cache>(4, std::chrono::hours(1));
+  auto back = make<BackRef<Cache>>();
+  back->cache = cache;
+  cache->put(1, back);
+  WeakRef<Cache> w(cache);
+  back.reset();
+  cache.reset();
+  EXPECT_TRUE(w.alive());
+  EXPECT_EQ(gc::collect(), 2u);
+  EXPECT_FALSE(w.alive());
+}
+
+TEST_F(Caches, TtlClearReleasesEveryValueAndMaxsizeZeroStoresNothing) {
+  FakeClock clock;
+  auto cache = make<Ttl>(10, milliseconds(100), Expiry::fixed, clock.fn());
+  cache->put("a", value("a"));
+  cache->put("b", value("b"));
+  (void)cache->get("a");
+  cache->clear();  // least recently used first
+  EXPECT_EQ(event_log(), (Lines{"finalize b", "finalize a"}));
+  EXPECT_EQ(cache->size(), 0u);
+  auto none = make<Ttl>(0, milliseconds(100), Expiry::fixed, clock.fn());
+  none->put("x", value("x"));
+  EXPECT_EQ(none->size(), 0u);
+  EXPECT_EQ(event_log().back(), "finalize x");
+}
+
+}  // namespace

@@ -1,1 +1,279 @@
-// placeholder: filled in by issue 6 (cache sweeps under the heap lock)
+// TtlCache's background sweeper (issue 6): sweeps run on their own thread
+// under the heap lock, never concurrently with the thread that holds the heap.
+// Run under ThreadSanitizer by the tsan preset (label "threads").
+//
+// Each test uses its own Heap, locked by the test thread; the sweeper runs only
+// while the test releases it (Heap::Unlock), as a Python thread runs only when
+// it gets the GIL. The clock is a fake one the test advances while holding the
+// heap, so every sweep's result is deterministic.
+#include <gtest/gtest.h>
+#include <refgc/refgc.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using refgc::Dict;
+using refgc::Expiry;
+using refgc::Heap;
+using refgc::Int;
+using refgc::make;
+using refgc::Object;
+using refgc::Ref;
+using refgc::TtlCache;
+using refgc::WeakRef;
+using std::chrono::milliseconds;
+
+using Lines = std::vector<std::string>;
+
+// Waits (with the heap released) until `done()` holds; false after 20 s.
+template <class Pred>
+bool wait_unlocked(Pred done) {
+  Heap::Unlock unlock;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(milliseconds(1));
+  }
+  return true;
+}
+
+// A fake clock readable from any thread.
+struct FakeClock {
+  std::atomic<std::int64_t> ms{0};
+  auto fn() {
+    return [this] { return milliseconds(ms.load()); };
+  }
+};
+
+struct Payload : Object {
+  std::thread::id* died_on = nullptr;
+  void finalize() override {
+    if (died_on != nullptr) *died_on = std::this_thread::get_id();
+  }
+};
+
+// s000_pc_03_ttl_session_store__probe.out, with the store's cleanup thread:
+//   len after create: 3 ; get a: {'u': 1}
+//   after 0.35 s: get b -> None (lazily expired on access); len: 2
+//   Evicted 1 expired sessions
+//   Evicted 1 expired sessions
+//   after background cleanup: len: 0 ; get a -> None
+TEST(CachesThreads, B71_ABackgroundSweepRemovesExpiredSessionsAndLogsEvictedN) {
+  Heap heap;
+  Heap::Lock lock(heap);
+  FakeClock clock;
+  using UserData = Dict<std::string, Int>;
+  auto store = make<TtlCache<std::string, UserData>>(refgc::unbounded, milliseconds(300),
+                                                     Expiry::sliding, clock.fn());
+  Lines out;  // written under the heap lock only
+  std::atomic<std::size_t> sweeps{0};
+  store->start_sweeper(milliseconds(1), [&](std::size_t n) {
+    if (n != 0) out.push_back("Evicted " + std::to_string(n) + " expired sessions");
+    sweeps.fetch_add(1);
+  });
+  auto create = [&](const char* id, int u) {
+    auto d = make<UserData>();
+    d->set("u", make<Int>(u));
+    store->put(id, std::move(d));
+  };
+  auto get = [&](const char* id) {
+    auto s = store->get(id);
+    return s ? s->repr() : std::string("None");
+  };
+  create("a", 1);
+  create("b", 2);
+  create("c", 3);
+  out.push_back("len after create: " + std::to_string(store->size()) + " ; get a: " + get("a"));
+  clock.ms = 150;
+  (void)get("a");
+  clock.ms = 350;
+  const std::string b = get("b");
+  out.push_back("after 0.35 s: get b -> " + b +
+                " (lazily expired on access); len: " + std::to_string(store->size()));
+  for (std::int64_t t : {400, 600, 800}) {
+    clock.ms = t;  // while holding the heap: every later sweep sees it
+    const std::size_t seen = sweeps.load();
+    ASSERT_TRUE(wait_unlocked([&] { return sweeps.load() > seen; })) << "no sweep at " << t;
+  }
+  clock.ms = 850;
+  out.push_back("after background cleanup: len: " + std::to_string(store->size()) + " ; get a -> " +
+                get("a"));
+  store->stop_sweeper();
+  EXPECT_FALSE(store->sweeper_running());
+  EXPECT_EQ(out, (Lines{"len after create: 3 ; get a: {'u': 1}",
+                        "after 0.35 s: get b -> None (lazily expired on access); len: 2",
+                        "Evicted 1 expired sessions", "Evicted 1 expired sessions",
+                        "after background cleanup: len: 0 ; get a -> None"}));
+}
+
+// Behaviour 73: the sweeper takes the heap lock. While the owner thread holds
+// the heap no sweep runs; a sweep's releases (finalizers, weak references
+// dying) happen on the sweeper thread, under the lock, and are visible to the
+// owner when it gets the heap back.
+TEST(CachesThreads, B73_SweepsRunOnlyUnderTheHeapLockAndReleaseValuesOnTheSweeperThread) {
+  Heap heap;
+  Heap::Lock lock(heap);
+  FakeClock clock;
+  auto cache = make<TtlCache<int, Payload>>(100, milliseconds(10), Expiry::fixed, clock.fn());
+  std::atomic<std::size_t> sweeps{0};
+  std::size_t removed_total = 0;  // under the heap lock
+  cache->start_sweeper(milliseconds(1), [&](std::size_t n) {
+    removed_total += n;
+    sweeps.fetch_add(1);
+  });
+  std::thread::id died_on;
+  auto p = make<Payload>();
+  p->died_on = &died_on;
+  WeakRef<Payload> w(p);
+  cache->put(1, std::move(p));
+  clock.ms = 10;                                  // expired
+  std::this_thread::sleep_for(milliseconds(30));  // holding the heap: the sweeper must wait
+  EXPECT_EQ(sweeps.load(), 0u);
+  EXPECT_EQ(cache->size(), 1u);
+  EXPECT_TRUE(w.alive());
+  ASSERT_TRUE(wait_unlocked([&] { return sweeps.load() > 0; }));
+  EXPECT_EQ(removed_total, 1u);
+  EXPECT_EQ(cache->size(), 0u);
+  EXPECT_FALSE(w.alive());
+  EXPECT_NE(died_on, std::thread::id{});
+  EXPECT_NE(died_on, std::this_thread::get_id());  // released by the sweeper thread
+  cache->stop_sweeper();
+  EXPECT_EQ(refgc::detail::live_sweeper_threads(), 0u);
+}
+
+// Behaviour 73 under load: the owner thread keeps inserting and reading while
+// the sweeper expires entries; each side touches the cache and the refcounts
+// only while holding the heap (ThreadSanitizer checks it).
+TEST(CachesThreads, B73_AnOwnerAndASweeperSharingACacheThroughTheHeapLockAreRaceFree) {
+  Heap heap;
+  Heap::Lock lock(heap);
+  FakeClock clock;
+  auto cache = make<TtlCache<int, Payload>>(1000, milliseconds(5), Expiry::fixed, clock.fn());
+  std::size_t removed_by_sweeps = 0;
+  std::atomic<std::size_t> sweeps{0};
+  cache->start_sweeper(std::chrono::microseconds(200), [&](std::size_t n) {
+    removed_by_sweeps += n;
+    sweeps.fetch_add(1);
+  });
+  std::vector<WeakRef<Payload>> watch;
+  int key = 0;
+  for (int round = 0; round < 100; ++round) {
+    for (int i = 0; i < 10; ++i) {
+      auto p = make<Payload>();
+      watch.emplace_back(p);
+      cache->put(key++, std::move(p));
+    }
+    (void)cache->get(key - 1);
+    clock.ms += 1;
+    if (round % 10 == 9) {
+      const std::size_t seen = sweeps.load();
+      ASSERT_TRUE(wait_unlocked([&] { return sweeps.load() > seen; }));
+    }
+  }
+  cache->stop_sweeper();
+  clock.ms += 100;
+  const std::size_t left = cache->expire();
+  std::size_t alive = 0;
+  for (auto& w : watch) alive += w.alive() ? 1 : 0;
+  EXPECT_EQ(alive, 0u);
+  EXPECT_GT(removed_by_sweeps, 0u);
+  EXPECT_EQ(cache->size(), 0u);
+  EXPECT_LE(left, 1000u);
+}
+
+TEST(CachesThreads, StopSweeperReleasesTheHeapSoASweepWaitingForItCanFinish) {
+  Heap heap;
+  Heap::Lock lock(heap);
+  auto cache = make<TtlCache<int, Payload>>(10, milliseconds(10));
+  cache->start_sweeper(milliseconds(1));
+  std::this_thread::sleep_for(milliseconds(20));  // the sweeper now waits for the heap
+  cache->stop_sweeper();                          // must not deadlock
+  EXPECT_FALSE(cache->sweeper_running());
+  EXPECT_EQ(refgc::detail::live_sweeper_threads(), 0u);
+  cache->stop_sweeper();  // no effect when none runs
+  EXPECT_THROW(cache->start_sweeper(milliseconds(0)), std::invalid_argument);
+  cache->start_sweeper(milliseconds(1));
+  EXPECT_THROW(cache->start_sweeper(milliseconds(1)), std::logic_error);
+  cache->stop_sweeper();
+}
+
+// on_sweep may stop its own sweeper: the callback keeps running safely (its
+// captures are still alive after stop_sweeper() returns) and the thread ends.
+TEST(CachesThreads, OnSweepMayStopItsOwnSweeper) {
+  Heap heap;
+  Heap::Lock lock(heap);
+  auto cache = make<TtlCache<int, Payload>>(10, milliseconds(10));
+  auto* raw = cache.get();
+  std::string seen;  // under the heap lock
+  std::atomic<std::size_t> sweeps{0};
+  cache->start_sweeper(milliseconds(1),
+                       [raw, tag = std::string(200, 'x'), &seen, &sweeps](std::size_t) {
+                         raw->stop_sweeper();  // from the sweeper thread: does not wait for itself
+                         seen = tag;           // the callback's captures are still valid
+                         sweeps.fetch_add(1);
+                       });
+  ASSERT_TRUE(wait_unlocked([] { return refgc::detail::live_sweeper_threads() == 0; }));
+  EXPECT_EQ(sweeps.load(), 1u);
+  EXPECT_EQ(seen, std::string(200, 'x'));
+  EXPECT_FALSE(cache->sweeper_running());
+}
+
+// The cache's destructor may run while its sweeper waits for the heap (the
+// owner holds it): it must neither deadlock nor let the sweeper touch the dead
+// cache. The thread leaves as soon as it gets the heap.
+TEST(CachesThreads, DestroyingACacheWhoseSweeperWaitsForTheHeapNeitherDeadlocksNorSweeps) {
+  Heap heap;
+  Heap::Lock lock(heap);
+  auto cache = make<TtlCache<int, Payload>>(10, milliseconds(10));
+  std::atomic<std::size_t> sweeps{0};
+  cache->start_sweeper(milliseconds(1), [&](std::size_t) { sweeps.fetch_add(1); });
+  std::this_thread::sleep_for(milliseconds(20));  // the sweeper now waits for the heap
+  cache.reset();                                  // destructor: detaches the waiting thread
+  ASSERT_TRUE(wait_unlocked([] { return refgc::detail::live_sweeper_threads() == 0; }));
+  EXPECT_EQ(sweeps.load(), 0u);
+}
+
+TEST(CachesThreads, DestroyingACacheWithAnIdleSweeperJoinsIt) {
+  Heap heap;
+  Heap::Lock lock(heap);
+  auto cache = make<TtlCache<int, Payload>>(10, milliseconds(10));
+  cache->start_sweeper(std::chrono::hours(1));  // idle: waits on its timer
+  cache.reset();
+  EXPECT_EQ(refgc::detail::live_sweeper_threads(), 0u);
+}
+
+// A sweep that releases the last reference to its own cache: the cache dies
+// on the sweeper thread, after the sweep, and its thread ends by itself.
+struct Backref : Object {
+  Ref<TtlCache<int, Object>> cache;
+  void trace(refgc::Tracer& t) override { t(cache); }
+};
+
+TEST(CachesThreads, ACacheWhoseLastReferenceGoesInItsOwnSweepDiesOnTheSweeperThread) {
+  Heap heap;
+  Heap::Lock lock(heap);
+  refgc::gc::disable();
+  FakeClock clock;
+  using Cache = TtlCache<int, Object>;
+  auto cache = make<Cache>(10, milliseconds(10), Expiry::fixed, clock.fn());
+  auto back = make<Backref>();
+  back->cache = cache;
+  cache->put(1, std::move(back));  // cache -> back -> cache
+  WeakRef<Cache> w(cache);
+  cache->start_sweeper(milliseconds(1));
+  cache.reset();  // only the cycle holds the cache now
+  clock.ms = 10;
+  ASSERT_TRUE(wait_unlocked([] { return refgc::detail::live_sweeper_threads() == 0; }));
+  EXPECT_FALSE(w.alive());
+  refgc::gc::enable();
+}
+
+}  // namespace

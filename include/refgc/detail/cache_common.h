@@ -1,0 +1,86 @@
+// refgc/detail/cache_common.h: what LruCache (lru_cache.h) and TtlCache
+// (ttl_cache.h) share: CacheInfo, `unbounded`, and the background sweeper.
+// Include lru_cache.h or ttl_cache.h rather than this header.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace refgc {
+
+class Object;
+
+// functools' CacheInfo named tuple: what cache_info() returns.
+// `maxsize` is empty for an unbounded cache (Python prints None).
+struct CacheInfo {
+  std::size_t hits = 0;
+  std::size_t misses = 0;
+  std::optional<std::size_t> maxsize;
+  std::size_t currsize = 0;
+
+  // "CacheInfo(hits=1, misses=1001, maxsize=1000, currsize=1000)", as Python
+  // prints it ("maxsize=None" when unbounded).
+  std::string repr() const {
+    std::string s = "CacheInfo(hits=" + std::to_string(hits) +
+                    ", misses=" + std::to_string(misses) + ", maxsize=";
+    s += maxsize ? std::to_string(*maxsize) : std::string("None");
+    s += ", currsize=" + std::to_string(currsize) + ")";
+    return s;
+  }
+  friend bool operator==(const CacheInfo&, const CacheInfo&) = default;
+};
+
+// Pass as a cache's maxsize for a cache without a size bound (Python's
+// lru_cache(maxsize=None)): `make<LruCache<K, V>>(refgc::unbounded)`.
+inline constexpr std::nullopt_t unbounded = std::nullopt;
+
+namespace detail {
+
+struct SweeperControl;  // src/sweeper.cc
+
+// How many background sweeper threads exist in the process (running, or
+// stopped/abandoned but not yet exited). A heap may be destroyed once no
+// sweeper thread of its caches remains. For tests and diagnostics.
+std::size_t live_sweeper_threads() noexcept;
+
+// A background thread that calls `sweep` every `interval` while holding the
+// heap that was current when start() was called (Heap::Lock), then
+// `on_sweep(count)`. Used by TtlCache::start_sweeper. Internal.
+//
+// The owner (the managed object whose member this is) is kept alive by a
+// strong reference during each sweep. It must call abandon() (or let the
+// destructor do it) before its other members die: after abandon() the thread
+// never calls sweep/on_sweep again.
+class Sweeper {
+ public:
+  Sweeper() = default;
+  ~Sweeper() { abandon(); }
+  Sweeper(const Sweeper&) = delete;
+  Sweeper& operator=(const Sweeper&) = delete;
+
+  // Starts the thread. Throws std::logic_error if it already runs,
+  // std::invalid_argument if interval <= 0.
+  void start(Object* owner, std::chrono::nanoseconds interval, std::function<std::size_t()> sweep,
+             std::function<void(std::size_t)> on_sweep);
+  // Stops the thread and waits for it to finish. If the calling thread holds
+  // the sweeper's heap, it releases it while waiting (Heap::Unlock), so that
+  // a sweep waiting for the heap can finish. Called from the sweeper thread
+  // itself (inside on_sweep), it stops the thread without waiting.
+  void stop();
+  // Stops the thread without releasing the heap: waits for it only when it
+  // is idle (not waiting for or holding the heap), otherwise detaches it; a
+  // detached thread exits as soon as it gets the heap, without sweeping.
+  // For destructors. Never throws.
+  void abandon() noexcept;
+  bool running() const noexcept { return static_cast<bool>(ctl_); }
+
+ private:
+  std::shared_ptr<SweeperControl> ctl_;
+};
+
+}  // namespace detail
+}  // namespace refgc

@@ -1,0 +1,276 @@
+// refgc/lru_cache.h: LruCache<K, V>, a bounded cache of strong references with
+// least-recently-used eviction (Python's functools.lru_cache, as a container).
+//
+//   auto cache = refgc::make<refgc::LruCache<int, Result>>(1000);   // maxsize
+//   cache->put(1, result);              // +1 on result
+//   refgc::Ref<Result> r = cache->get(1);   // a hit; 1 is now the most recent
+//   auto s = cache->get_or_compute(2, [](int k) { return compute(k); });  // a miss
+//   cache->cache_info().repr();         // "CacheInfo(hits=1, misses=1, maxsize=1000, currsize=2)"
+//
+// Semantics (docs/guide/caches.md, seed behaviours 69 and 70):
+//   * The cache never holds more than maxsize entries. Inserting a new key at
+//     capacity evicts the least recently used entry; get() and put() make a key
+//     the most recent, contains() and peek() do not.
+//   * Values are strong references (an entry keeps its value alive, as
+//     lru_cache keeps results alive). An evicted, erased or cleared value is
+//     released at once -- its finalizer runs and its weak references die before
+//     the call returns -- after the cache is consistent again, so a finalizer
+//     may use the cache.
+//   * hits()/misses() count get() and get_or_compute() lookups, as lru_cache
+//     counts calls; maxsize 0 caches nothing (every lookup misses);
+//     `refgc::unbounded` removes the bound. The default maxsize is 128, as for
+//     functools.lru_cache().
+//   * The cache is a managed object (create it with make<>): it is tracked by
+//     the collector and traces its values (and its keys when K is a Ref), so a
+//     value that refers back to the cache forms a collectable cycle.
+//   * Values are never empty: put() of an empty Ref throws
+//     std::invalid_argument, so get() returning an empty Ref always means a
+//     miss.
+//   * Thread safety: like every object, use it only on the thread that holds
+//     its heap (docs/guide/caches.md, "Threads").
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <iterator>
+#include <list>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "refgc/detail/cache_common.h"
+#include "refgc/ref.h"
+#include "refgc/tracer.h"
+
+namespace refgc {
+
+template <class K, class V = Object, class Hash = std::hash<K>, class KeyEqual = std::equal_to<K>>
+class LruCache : public Object {
+  struct Slot;
+  using Item = std::pair<const K, Slot>;
+  using Order = std::list<Item*>;  // least recently used first
+  struct Slot {
+    Ref<V> value;
+    typename Order::iterator pos;
+  };
+  using Map = std::unordered_map<K, Slot, Hash, KeyEqual>;
+
+ public:
+  static constexpr const char* refgc_type_name = "LruCache";
+  using key_type = K;
+  using mapped_type = Ref<V>;
+
+  // lru_cache(): maxsize 128.
+  LruCache() : LruCache(std::size_t{128}) {}
+  // lru_cache(maxsize): `refgc::unbounded` (std::nullopt) for no bound.
+  explicit LruCache(std::optional<std::size_t> maxsize) : maxsize_(maxsize) {}
+  // Releases the values least recently used first.
+  ~LruCache() override { clear(); }
+
+  // A lookup: the value (a new reference) and a hit, or an empty Ref and a
+  // miss. A hit makes the key the most recently used.
+  Ref<V> get(const K& key) {
+    auto it = map_.find(key);
+    if (it == map_.end()) {
+      ++misses_;
+      return Ref<V>();
+    }
+    ++hits_;
+    touch(it->second);
+    return it->second.value;
+  }
+
+  // The lru_cache-decorated call: on a hit returns the cached value; on a miss
+  // calls compute(key), caches its result and returns it. Counts one hit or
+  // one miss. If compute throws, nothing is cached. An empty result is
+  // returned but not cached. If compute itself cached `key` (recursion), that
+  // entry is kept and the computed value returned, as CPython's lru_cache does.
+  template <class F>
+  requires std::is_invocable_v<F&, const K&> Ref<V> get_or_compute(const K& key, F&& compute) {
+    auto it = map_.find(key);
+    if (it != map_.end()) {
+      ++hits_;
+      touch(it->second);
+      return it->second.value;
+    }
+    ++misses_;
+    Ref<V> result = std::invoke(compute, key);
+    if (!result || map_.find(key) != map_.end()) return result;
+    put(key, result);
+    return result;
+  }
+
+  // The value without counting or reordering (empty Ref when absent).
+  Ref<V> peek(const K& key) const {
+    auto it = map_.find(key);
+    return it == map_.end() ? Ref<V>() : it->second.value;
+  }
+  // Whether `key` is cached. Neither counts nor reorders.
+  bool contains(const K& key) const { return map_.find(key) != map_.end(); }
+
+  // cache[key] = value: inserts or replaces, and makes `key` the most recently
+  // used. A new key at capacity evicts the least recently used entry, whose
+  // value is released before put() returns. A replaced value is released too.
+  // With maxsize 0 nothing is stored. Throws std::invalid_argument for an
+  // empty value. Strong guarantee if memory runs out.
+  void put(const K& key, Ref<V> value) {
+    if (!value) throw std::invalid_argument("LruCache::put: empty Ref (a cache holds objects)");
+    auto it = map_.find(key);
+    if (it != map_.end()) {
+      Ref<V> old = std::exchange(it->second.value, std::move(value));
+      touch(it->second);
+      return;  // `old` is released here, the cache being consistent
+    }
+    if (maxsize_ && *maxsize_ == 0) return;  // lru_cache(maxsize=0) stores nothing
+    insert_new(key, std::move(value));
+    typename Map::node_type evicted;
+    if (maxsize_ && map_.size() > *maxsize_) evicted = extract_front();
+  }  // the evicted value is released here
+
+  // del cache[key]: removes the entry and releases its value. Returns whether
+  // there was one.
+  bool erase(const K& key) {
+    auto it = map_.find(key);
+    if (it == map_.end()) return false;
+    typename Map::node_type node = extract(it);
+    return true;
+  }  // the value is released here
+
+  // cache.pop(key): removes the entry and hands its reference to the caller.
+  // Throws std::out_of_range (KeyError) when absent.
+  Ref<V> pop(const K& key) {
+    auto it = map_.find(key);
+    if (it == map_.end()) throw std::out_of_range("LruCache::pop: key not found");
+    typename Map::node_type node = extract(it);
+    return std::move(node.mapped().value);
+  }
+
+  // Removes every entry, then releases the values least recently used first
+  // (the cache is already empty when their finalizers run). The statistics
+  // are kept.
+  void clear() noexcept {
+    Order order;
+    order.swap(order_);
+    Map dropped;
+    dropped.swap(map_);
+    for (Item* item : order) item->second.value.reset();  // least recently used first
+  }
+  // lru_cache's cache_clear(): clear() and the statistics reset to zero.
+  void cache_clear() noexcept {
+    clear();
+    reset_stats();
+  }
+  // Sets hits() and misses() back to zero; the entries stay.
+  void reset_stats() noexcept { hits_ = misses_ = 0; }
+
+  // Changes the bound, evicting least recently used entries down to it.
+  void set_maxsize(std::optional<std::size_t> maxsize) {
+    maxsize_ = maxsize;
+    if (!maxsize_) return;
+    std::vector<typename Map::node_type> evicted;
+    evicted.reserve(map_.size() > *maxsize_ ? map_.size() - *maxsize_ : 0);
+    while (map_.size() > *maxsize_) evicted.push_back(extract_front());
+  }  // evicted values are released here, least recently used first
+
+  // Entries held now, and whether there are none.
+  std::size_t size() const noexcept { return map_.size(); }
+  bool empty() const noexcept { return map_.empty(); }
+  // The bound; empty when unbounded.
+  std::optional<std::size_t> maxsize() const noexcept { return maxsize_; }
+  // lru_cache's statistics: lookups that found / did not find their key.
+  std::size_t hits() const noexcept { return hits_; }
+  std::size_t misses() const noexcept { return misses_; }
+  // Entries held now (= size()).
+  std::size_t currsize() const noexcept { return map_.size(); }
+  // lru_cache's cache_info().
+  CacheInfo cache_info() const { return CacheInfo{hits_, misses_, maxsize_, map_.size()}; }
+
+  // The keys, least recently used first (the next to be evicted first).
+  std::vector<K> keys() const {
+    std::vector<K> out;
+    out.reserve(map_.size());
+    for (const Item* item : order_) out.push_back(item->first);
+    return out;
+  }
+
+  // Iteration visits (key, value) pairs, least recently used first, without
+  // reordering. Changing the cache invalidates iterators.
+  class const_iterator {
+   public:
+    using value_type = std::pair<const K&, const Ref<V>&>;
+    using difference_type = std::ptrdiff_t;
+    const_iterator() = default;
+    explicit const_iterator(typename Order::const_iterator it) : it_(it) {}
+    value_type operator*() const { return {(*it_)->first, (*it_)->second.value}; }
+    const_iterator& operator++() {
+      ++it_;
+      return *this;
+    }
+    const_iterator operator++(int) {
+      const_iterator old = *this;
+      ++it_;
+      return old;
+    }
+    bool operator==(const const_iterator& o) const { return it_ == o.it_; }
+
+   private:
+    typename Order::const_iterator it_;
+  };
+  const_iterator begin() const noexcept { return const_iterator(order_.begin()); }
+  const_iterator end() const noexcept { return const_iterator(order_.end()); }
+
+  // Values (and Ref keys), least recently used first. A Ref key is reported
+  // but never cleared by the collector (it is a map key); the value is.
+  void trace(Tracer& t) override {
+    for (Item* item : order_) {
+      t(item->second.value);
+      if constexpr (requires { t(item->first); }) t(item->first);
+    }
+  }
+  // "LruCache(maxsize=1000, currsize=3)"
+  std::string repr() const override {
+    return std::string("LruCache(maxsize=") +
+           (maxsize_ ? std::to_string(*maxsize_) : std::string("None")) +
+           ", currsize=" + std::to_string(map_.size()) + ")";
+  }
+  std::size_t extra_size() const noexcept override {
+    return map_.bucket_count() * sizeof(void*) + map_.size() * (sizeof(Item) + 2 * sizeof(void*)) +
+           order_.size() * (sizeof(Item*) + 2 * sizeof(void*));
+  }
+
+ private:
+  void touch(Slot& slot) noexcept { order_.splice(order_.end(), order_, slot.pos); }
+
+  void insert_new(const K& key, Ref<V> value) {
+    auto [it, inserted] = map_.try_emplace(key, Slot{std::move(value), {}});
+    (void)inserted;
+    try {
+      order_.push_back(&*it);
+    } catch (...) {
+      map_.erase(it);
+      throw;
+    }
+    it->second.pos = std::prev(order_.end());
+  }
+  typename Map::node_type extract(typename Map::iterator it) {
+    order_.erase(it->second.pos);
+    return map_.extract(it);
+  }
+  typename Map::node_type extract_front() {
+    Item* victim = order_.front();
+    order_.pop_front();
+    return map_.extract(map_.find(victim->first));
+  }
+
+  Map map_;
+  Order order_;
+  std::optional<std::size_t> maxsize_;
+  std::size_t hits_ = 0;
+  std::size_t misses_ = 0;
+};
+
+}  // namespace refgc

@@ -1,0 +1,180 @@
+// The background sweeper of TtlCache (include/refgc/detail/cache_common.h).
+//
+// Protocol. The control block is shared by the owner (the cache) and the
+// thread. `stop`, `busy`, `sweep`, `on_sweep` and `thread` are guarded by
+// `m`. The owner's memory is touched only while the thread holds the heap and
+// `stop` is false: the owner dies only on a thread that holds the heap, and
+// its destructor sets `stop` (abandon) before any member is destroyed. So a
+// sweep never sees a dead or half-destroyed owner, and the thread never holds
+// a Ref outside the heap lock.
+//
+// Joining. stop() runs in user code: it may release the heap (Heap::Unlock)
+// while joining, like Python's Thread.join releasing the GIL. abandon() runs in
+// the owner's destructor, possibly inside a collection, where releasing the
+// heap is not allowed: it joins only a thread that is idle (waiting on the
+// condition variable, so it leaves at once) and detaches a thread that waits
+// for the heap (it leaves as soon as it gets it, without sweeping).
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+#include <utility>
+
+#include "refgc/detail/cache_common.h"
+#include "refgc/heap.h"
+#include "refgc/ref.h"
+#include "refgc/unraisable.h"
+
+namespace refgc::detail {
+
+struct SweeperControl {
+  std::mutex m;
+  std::condition_variable cv;
+  bool stop = false;
+  bool busy = false;  // the thread waits for, or holds, the heap
+  Heap* heap = nullptr;
+  Object* owner = nullptr;
+  std::chrono::nanoseconds interval{};
+  std::function<std::size_t()> sweep;
+  std::function<void(std::size_t)> on_sweep;
+  std::thread thread;
+};
+
+namespace {
+
+std::atomic<std::size_t> g_live_threads{0};
+
+void sweeper_loop(std::shared_ptr<SweeperControl> c) {
+  struct Count {
+    ~Count() { g_live_threads.fetch_sub(1); }  // after the last use of the heap
+  } count;
+  std::unique_lock<std::mutex> lk(c->m);
+  for (;;) {
+    if (c->cv.wait_for(lk, c->interval, [&] { return c->stop; })) return;
+    c->busy = true;
+    lk.unlock();
+    {
+      Heap::Lock hold(*c->heap);
+      // Copies of the callbacks: stop() called from on_sweep takes the
+      // originals out of the control block while they run.
+      std::function<std::size_t()> sweep;
+      std::function<void(std::size_t)> on_sweep;
+      lk.lock();
+      const bool stopped = c->stop;
+      try {
+        if (!stopped) {
+          sweep = c->sweep;
+          on_sweep = c->on_sweep;
+        }
+      } catch (...) {
+        lk.unlock();
+        write_unraisable("<TtlCache background sweep>");
+        lk.lock();
+      }
+      lk.unlock();
+      if (!stopped && sweep) {
+        // The owner is alive (it sets `stop` before dying, under the heap).
+        // Keep it alive during the sweep: a value released by the sweep may
+        // drop the owner's last reference; the owner then dies here, on this
+        // thread, after the sweep, and its abandon() detaches this thread.
+        Ref<Object> keep(c->owner);
+        try {
+          const std::size_t removed = sweep();
+          if (on_sweep) on_sweep(removed);
+        } catch (...) {
+          write_unraisable("<TtlCache background sweep>");
+        }
+      }
+    }  // the copies die here, under the heap lock (they may own references)
+    lk.lock();
+    c->busy = false;
+  }
+}
+
+struct Taken {
+  std::thread thread;
+  bool busy = false;
+  std::function<std::size_t()> sweep;
+  std::function<void(std::size_t)> on_sweep;
+};
+
+// Sets `stop` and takes the thread and the callbacks out of the control
+// block. The callbacks are destroyed by the caller, on its thread, which holds
+// the heap (they may own references).
+Taken take_for_stop(SweeperControl& c) noexcept {
+  Taken t;
+  {
+    std::lock_guard<std::mutex> lk(c.m);
+    c.stop = true;
+    t.busy = c.busy;
+    t.thread = std::move(c.thread);
+    t.sweep = std::move(c.sweep);
+    t.on_sweep = std::move(c.on_sweep);
+  }
+  c.cv.notify_all();
+  return t;
+}
+
+}  // namespace
+
+std::size_t live_sweeper_threads() noexcept { return g_live_threads.load(); }
+
+void Sweeper::start(Object* owner, std::chrono::nanoseconds interval,
+                    std::function<std::size_t()> sweep, std::function<void(std::size_t)> on_sweep) {
+  if (ctl_) throw std::logic_error("the cache's background sweeper is already running");
+  if (interval <= std::chrono::nanoseconds::zero())
+    throw std::invalid_argument("the sweep interval must be positive");
+  auto c = std::make_shared<SweeperControl>();
+  c->heap = &Heap::current();
+  c->owner = owner;
+  c->interval = interval;
+  c->sweep = std::move(sweep);
+  c->on_sweep = std::move(on_sweep);
+  {
+    std::lock_guard<std::mutex> lk(c->m);
+    g_live_threads.fetch_add(1);
+    try {
+      c->thread = std::thread(sweeper_loop, c);
+    } catch (...) {
+      g_live_threads.fetch_sub(1);
+      throw;
+    }
+  }
+  ctl_ = std::move(c);
+}
+
+void Sweeper::stop() {
+  std::shared_ptr<SweeperControl> c = std::move(ctl_);
+  if (!c) return;
+  Taken t = take_for_stop(*c);
+  if (!t.thread.joinable()) return;
+  if (t.thread.get_id() == std::this_thread::get_id()) {
+    t.thread.detach();  // stop() from on_sweep: the loop ends after this sweep
+  } else if (tls.heap == c->heap) {
+    Heap::Unlock unlock;  // a sweep waiting for the heap can finish
+    t.thread.join();
+  } else {
+    t.thread.join();
+  }
+}
+
+void Sweeper::abandon() noexcept {
+  std::shared_ptr<SweeperControl> c = std::move(ctl_);
+  if (!c) return;
+  Taken t = take_for_stop(*c);
+  if (!t.thread.joinable()) return;
+  try {
+    if (!t.busy && t.thread.get_id() != std::this_thread::get_id()) {
+      t.thread.join();  // idle: it sees `stop` and returns at once
+    } else {
+      t.thread.detach();
+    }
+  } catch (...) {
+    // join failed (system error): let the thread go; it touches only `c`.
+    if (t.thread.joinable()) t.thread.detach();
+  }
+}
+
+}  // namespace refgc::detail
