@@ -146,13 +146,18 @@ bool needs_slow_path(std::uint32_t gc) noexcept {
   return (gc & (kHasFinalizer | kFinalized)) == kHasFinalizer || (gc & kHasWeakrefs) != 0;
 }
 
+// Out of line and cold: keeps the formatting buffer out of dealloc's frame.
+[[gnu::noinline, gnu::cold]] void report_destructor_exception(const Object* o) noexcept {
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "<destructor of object at %p>", static_cast<const void*>(o));
+  write_unraisable(buf);
+}
+
 void destroy(HeapImpl& heap, Object* o, std::uint32_t gc) noexcept {
   try {
     ObjectAccess::destroy(o);
   } catch (...) {
-    char buf[160];
-    std::snprintf(buf, sizeof buf, "<destructor of object at %p>", static_cast<const void*>(o));
-    write_unraisable(buf);
+    report_destructor_exception(o);
   }
   if (gc & kIsGc) {
     heap.on_gc_free();

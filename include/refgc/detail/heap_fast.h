@@ -64,7 +64,9 @@ struct HeapFast {
     if (ObjectAccess::state(o) == kGen0) {
       std::vector<Object*>& v = gens[0].objs;
       const std::uint32_t index = ObjectAccess::index(o);
-      if (REFGC_LIKELY(index + 1 == v.size() && v[index] == o)) {
+      // By the Generation invariant v[index] == o; debug builds check it.
+      REFGC_ASSERT(index >= v.size() || v[index] == o, "generation 0 index out of step");
+      if (REFGC_LIKELY(index + 1 == v.size())) {
         v.pop_back();
         ObjectAccess::set_slot(o, kUntracked, 0);
         return;
