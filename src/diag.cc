@@ -29,6 +29,7 @@
 #include <string>
 #include <typeinfo>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -213,6 +214,8 @@ std::vector<std::uint32_t> backref_ids(const HeapGraph& graph, std::uint32_t sta
 std::string short_value(const Object& o, std::size_t max = 40) {
   std::string v;
   try {
+    // Containers stop building their repr soon after `max` characters.
+    detail::ReprLimit limit(max);
     v = o.repr();
   } catch (...) {
     v = "<repr failed>";
@@ -595,7 +598,8 @@ std::string ascii_diagram(const std::vector<Root>& roots, std::size_t max_depth,
     if (r.object == nullptr)
       throw std::invalid_argument("refgc::diag::ascii_diagram: a root is null");
   const HeapGraph graph(heap, false);
-  std::unordered_map<const Object*, std::size_t> number;
+  std::unordered_map<const Object*, std::size_t> number;  // #n, in order of first mention
+  std::unordered_set<const Object*> described;            // drawn with type and value
   std::string out;
   auto describe = [&](const Object* o) {
     std::string s = detail::type_name(*o);
@@ -618,8 +622,8 @@ std::string ascii_diagram(const std::vector<Root>& roots, std::size_t max_depth,
       const bool last = i + 1 == children.size() && hidden == 0;
       const Object* c = children[i];
       out += prefix + (last ? " └──> " : " ├──> ");
-      auto [it, fresh] = number.try_emplace(c, number.size() + 1);
-      if (!fresh) {
+      const auto it = number.try_emplace(c, number.size() + 1).first;
+      if (!described.insert(c).second) {
         out += "#" + std::to_string(it->second) + " (see above)\n";
         continue;
       }
@@ -636,6 +640,8 @@ std::string ascii_diagram(const std::vector<Root>& roots, std::size_t max_depth,
     if (!r.label.empty()) out += r.label + " ──> #" + std::to_string(it->second) + "\n";
   }
   for (const Object* o : order) {
+    // A root already drawn inside an earlier root's tree is not drawn twice.
+    if (!described.insert(o).second) continue;
     out += "#" + std::to_string(number.at(o)) + " " + describe(o) + "\n";
     draw(draw, o, "", 0);
   }

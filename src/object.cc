@@ -297,7 +297,12 @@ std::string type_name(const Object& obj) {
 
 namespace {
 thread_local std::vector<const Object*> repr_stack;
-}
+thread_local std::size_t repr_limit = static_cast<std::size_t>(-1);
+}  // namespace
+
+ReprLimit::ReprLimit(std::size_t max) noexcept : saved_(repr_limit) { repr_limit = max; }
+ReprLimit::~ReprLimit() { repr_limit = saved_; }
+std::size_t ReprLimit::current() noexcept { return repr_limit; }
 
 ReprGuard::ReprGuard(const Object* o) : object_(o), entered_(false) {
   for (const Object* x : repr_stack)

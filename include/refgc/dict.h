@@ -154,10 +154,15 @@ class Dict : public Object {
     if (!guard) return "{...}";
     std::string s = "{";
     bool first = true;
+    const std::size_t limit = detail::ReprLimit::current();
     for (const Entry& e : entries_) {
       if (!e.live) continue;
       if (!first) s += ", ";
       first = false;
+      if (s.size() > limit) {
+        s += "...";
+        break;
+      }
       s += key_repr(e.key);
       s += ": ";
       if (e.value) {

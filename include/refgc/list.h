@@ -140,8 +140,13 @@ class List : public Object {
     detail::ReprGuard guard(this);
     if (!guard) return "[...]";
     std::string s = "[";
+    const std::size_t limit = detail::ReprLimit::current();
     for (std::size_t i = 0; i < items_.size(); ++i) {
       if (i != 0) s += ", ";
+      if (s.size() > limit) {
+        s += "...";
+        break;
+      }
       s += items_[i] ? element_repr(*items_[i]) : "None";
     }
     return s + "]";

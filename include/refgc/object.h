@@ -145,6 +145,22 @@ class ReprGuard {
   bool entered_;
 };
 
+// A soft cap on the length of container repr()s built on this thread while
+// alive (diagnostics labels): List and Dict stop adding elements, and end with
+// "...", once their text passes it. Nests; the innermost cap wins.
+class ReprLimit {
+ public:
+  explicit ReprLimit(std::size_t max) noexcept;
+  ~ReprLimit();
+  ReprLimit(const ReprLimit&) = delete;
+  ReprLimit& operator=(const ReprLimit&) = delete;
+  // The cap in force (SIZE_MAX: none).
+  static std::size_t current() noexcept;
+
+ private:
+  std::size_t saved_;
+};
+
 }  // namespace detail
 
 // The base of every managed object. 16 bytes on 64-bit targets: the vtable

@@ -405,6 +405,35 @@ TEST_F(DiagTest, AsciiDiagramSummarisesReferencesBeyondTooMany) {
   EXPECT_NE(text.find(" └──> ... 3 more\n"), std::string::npos) << text;
 }
 
+TEST_F(DiagTest, LabelsOfHugeContainersAreBuiltOnlyAsFarAsTheyAreShown) {
+  auto list = make<List<Int>>();
+  for (int i = 0; i < 100000; ++i) list->append(make<Int>(i));
+  {
+    refgc::detail::ReprLimit limit(20);
+    const std::string r = list->repr();
+    EXPECT_LE(r.size(), 40u);
+    EXPECT_EQ(r.substr(r.size() - 6), ", ...]") << r;
+  }
+  EXPECT_GT(list->repr().size(), 500000u);  // no limit outside the scope
+  const std::string text = diag::ascii_diagram({list}, 0);
+  EXPECT_EQ(text,
+            "#1 List [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11...  (refcount 1, 1 from outside)\n");
+}
+
+TEST_F(DiagTest, AsciiDiagramDrawsARootMetInsideAnEarlierRootsTreeOnlyOnce) {
+  auto a = make<Node>();
+  auto b = make<Node>();
+  a->a = b;
+  b->a = a;
+  EXPECT_EQ(diag::ascii_diagram({{"a", a}, {"b", b}}),
+            "a ──> #1\n"
+            "b ──> #2\n"
+            "#1 Node  (refcount 2, 1 from outside)\n"
+            " └──> #2 Node  (refcount 2, 1 from outside)\n"
+            "       └──> #1 (see above)\n");
+  a->a.reset();
+}
+
 TEST_F(DiagTest, AListThatContainsItselfPrintsEllipsisInsteadOfRecursing) {
   auto l = make<List<Object>>();
   l->append(l);
