@@ -1,0 +1,638 @@
+#!/usr/bin/env python3
+"""Random differential scenarios for refgc, and their CPython form.
+
+A scenario is a list of operations on a handle table H (strong references),
+a weak-reference table W and a list SAVED (where finalizers resurrect
+objects). The text format is documented in README.md and in scenario.h; the
+C++ runner (runner.cc) executes it against refgc, and `to_python()` renders
+the same scenario as a CPython 3.11 script that prints the same event log.
+
+  gen.py --seed 12 > s.scn          one random scenario
+  gen.py --python s.scn > s.py      its CPython form
+"""
+
+import argparse
+import random
+import sys
+
+# Operation name -> argument kinds ('h' handle, 'w' weak slot, 'f' field,
+# 'F' finalizer kind, 'C' callback kind, 'x' free index, 'g' generation,
+# 't' threshold).
+OPS = {
+    'new': 'h', 'newf': 'hFx', 'set': 'hfh', 'clr': 'hf', 'get': 'hfh',
+    'cp': 'hh', 'drop': 'h', 'wref': 'wh', 'wrefcb': 'whCx', 'wdrop': 'w',
+    'wchk': 'w', 'wset': 'hw', 'wclr': 'h', 'wget': 'hw', 'collect': 'g',
+    'thresh': 'ttt', 'enable': '', 'disable': '', 'count': '', 'unsave': '',
+    'survivors': '', 'gcorder': 'g', 'freeze': '', 'unfreeze': '',
+}
+FIELDS = 'abc'
+# Finalizer kinds the differential scenarios use (9, allocating in a
+# finalizer, is fuzz-only: see README.md).
+DIFF_FIN_KINDS = list(range(9))
+CB_KINDS = list(range(5))
+
+# Ops that may only be followed by `collect` and `survivors`: computing the
+# survivors in Python allocates (lists, a comprehension), which moves the
+# counts and may park objects on CPython's free lists.
+COUNT_PERTURBING = {'survivors'}
+# Ops the CPython form cannot mirror exactly (README.md).
+NOT_COMPARABLE = {'freeze', 'unfreeze'}
+FUZZ_ONLY_FIN_KINDS = {9}
+
+
+def not_comparable(s):
+    """Why refgc and CPython cannot be compared on `s` (README.md, "What is
+    not compared"), or None."""
+    if s.multiweak:
+        return 'multiweak: several weak references per object'
+    perturbed = False
+    for op in s.ops:
+        if op[0] in NOT_COMPARABLE:
+            return 'uses %s' % op[0]
+        if op[0] == 'newf' and op[2] in FUZZ_ONLY_FIN_KINDS:
+            return 'a finalizer of kind %d' % op[2]
+        if perturbed and op[0] not in ('collect', 'survivors'):
+            return '%s after survivors' % op[0]
+        perturbed = perturbed or op[0] in COUNT_PERTURBING
+    return None
+
+
+class Scenario:
+    def __init__(self, handles=8, weakrefs=4, multiweak=False, ops=None):
+        self.handles = handles
+        self.weakrefs = weakrefs
+        self.multiweak = multiweak
+        self.ops = list(ops or [])  # each op: (name, arg, arg, ...)
+
+    def with_ops(self, ops):
+        return Scenario(self.handles, self.weakrefs, self.multiweak, ops)
+
+    def text(self, comment=None):
+        lines = []
+        if comment:
+            lines += ['# ' + c for c in comment.splitlines()]
+        lines += ['handles %d' % self.handles, 'weakrefs %d' % self.weakrefs]
+        if self.multiweak:
+            lines.append('multiweak')
+        for op in self.ops:
+            lines.append(format_op(op))
+        return '\n'.join(lines) + '\n'
+
+
+def format_op(op):
+    name, args = op[0], op[1:]
+    words = [name]
+    for kind, value in zip(OPS[name], args):
+        words.append(FIELDS[value] if kind == 'f' else str(value))
+    return ' '.join(words)
+
+
+def parse(text):
+    s = Scenario()
+    for lineno, raw in enumerate(text.splitlines(), 1):
+        words = raw.split('#', 1)[0].split()
+        if not words:
+            continue
+        head = words[0]
+        if head in ('handles', 'weakrefs'):
+            setattr(s, head, int(words[1]))
+        elif head == 'multiweak':
+            s.multiweak = True
+        elif head in OPS:
+            kinds = OPS[head]
+            if len(words) - 1 != len(kinds):
+                raise ValueError('line %d: wrong number of arguments: %r' % (lineno, raw))
+            args = []
+            for kind, w in zip(kinds, words[1:]):
+                args.append(FIELDS.index(w) if kind == 'f' else int(w))
+            s.ops.append(tuple([head] + args))
+        else:
+            raise ValueError('line %d: unknown operation: %r' % (lineno, raw))
+    return s
+
+
+# ---------------------------------------------------------------------------
+# Generation
+# ---------------------------------------------------------------------------
+
+WEIGHTS = {
+    'new': 9, 'newf': 9, 'set': 20, 'clr': 4, 'get': 6, 'cp': 4, 'drop': 12,
+    'wref': 2, 'wrefcb': 8, 'wdrop': 2, 'wchk': 4, 'wset': 3, 'wclr': 1,
+    'wget': 2, 'collect': 3, 'thresh': 2, 'enable': 3, 'disable': 1,
+    'count': 6, 'unsave': 2, 'gcorder': 2,
+}
+# At most this many nodes are created by a scenario's operations; a quarter
+# of the scenarios ("deep") also build long chains in bursts, so that
+# deallocation cascades nest deeper than the trashcan limit (50) and the
+# deferred deallocations' order is compared too.
+MAX_NODES = 45
+MAX_NODES_DEEP = 200
+
+
+def generate(seed):
+    """A random comparable scenario, a pure function of `seed`."""
+    rnd = random.Random(seed)
+    handles = rnd.randint(3, 12)
+    weakrefs = rnd.randint(1, 6)
+    n_ops = rnd.choice([20, 40, 80, 120, 200])
+    # Each scenario leans on a few operations more than the others.
+    weights = dict(WEIGHTS)
+    for name in rnd.sample(sorted(weights), 4):
+        weights[name] *= rnd.choice([2, 3])
+    names = sorted(weights)
+    cum = [weights[n] for n in names]
+
+    def thresh():
+        # Small older thresholds, so that generations 1 and 2 are collected
+        # automatically too (and the 25% long-lived rule decides).
+        # count0 is allocations minus frees, and most nodes die young: it
+        # takes small thresholds for automatic collections to happen.
+        t0 = rnd.choice([0, 1, 1, 2, 2, 3, 3, 4, 5, 8, 12, 700])
+        return ('thresh', t0, rnd.choice([0, 1, 1, 2, 2, 3, 5]), rnd.choice([0, 0, 1, 1, 2, 3]))
+
+    deep = rnd.random() < 0.3
+    max_nodes = MAX_NODES_DEEP if deep else MAX_NODES
+    # Composite steps: 'ring' makes a small cycle of new nodes and drops it
+    # (cyclic garbage is what makes count0 grow: most nodes die young);
+    # 'burst' grows a long chain.
+    names.append('ring')
+    cum.append(rnd.choice([2, 5, 10]))
+    if deep:
+        names.append('burst')
+        cum.append(rnd.choice([4, 8]))
+
+    ops = []
+    ops.append(thresh())
+    created = 0
+    h = lambda: rnd.randrange(handles)  # noqa: E731
+    w = lambda: rnd.randrange(weakrefs)  # noqa: E731
+    while len(ops) < n_ops:
+        name = rnd.choices(names, cum)[0]
+        if name in ('new', 'newf'):
+            if created >= max_nodes:
+                continue
+            created += 1
+        if name == 'burst':
+            # A chain grows at H[top]: each new node points (by field f) to
+            # the previous head.
+            top, tmp, f = h(), h(), rnd.randrange(3)
+            length = min(rnd.randint(10, 70), max_nodes - created)
+            if tmp == top or length <= 0:
+                continue
+            for _ in range(length):
+                if rnd.random() < 0.5:
+                    ops.append(('newf', tmp, rnd.choice(DIFF_FIN_KINDS), h()))
+                else:
+                    ops.append(('new', tmp))
+                ops += [('set', tmp, f, top), ('cp', tmp, top)]
+            ops.append(('drop', tmp))
+            created += length
+            continue
+        if name == 'ring':
+            size = min(rnd.randint(1, 4), max_nodes - created)
+            if size <= 0 or handles < size + 1:
+                continue
+            slots = rnd.sample(range(handles), size)
+            for slot in slots:
+                if rnd.random() < 0.5:
+                    ops.append(('newf', slot, rnd.choice(DIFF_FIN_KINDS), h()))
+                else:
+                    ops.append(('new', slot))
+            for i, slot in enumerate(slots):
+                ops.append(('set', slot, rnd.randrange(3), slots[(i + 1) % size]))
+            if rnd.random() < 0.3:
+                ops.append(('wrefcb', w(), slots[0], rnd.choice(CB_KINDS), h()))
+            for slot in slots:
+                ops.append(('drop', slot))
+            created += size
+            continue
+        if name == 'new':
+            op = ('new', h())
+        elif name == 'newf':
+            op = ('newf', h(), rnd.choice(DIFF_FIN_KINDS), h())
+        elif name in ('set', 'get'):
+            op = (name, h(), rnd.randrange(3), h())
+        elif name == 'clr':
+            op = ('clr', h(), rnd.randrange(3))
+        elif name == 'cp':
+            op = ('cp', h(), h())
+        elif name in ('drop', 'wclr'):
+            op = (name, h())
+        elif name == 'wref':
+            op = ('wref', w(), h())
+        elif name == 'wrefcb':
+            kind = rnd.choice(CB_KINDS)
+            op = ('wrefcb', w(), h(), kind, w() if kind == 3 else h())
+        elif name in ('wdrop', 'wchk'):
+            op = (name, w())
+        elif name in ('wset', 'wget'):
+            op = (name, h(), w())
+        elif name == 'collect':
+            op = ('collect', rnd.choice([0, 0, 1, 2]))
+        elif name == 'gcorder':
+            op = ('gcorder', rnd.randrange(3))
+        elif name == 'thresh':
+            op = thresh()
+        else:
+            op = (name,)
+        ops.append(op)
+    ops += [('count',), ('survivors',), ('collect', 2), ('survivors',)]
+    return Scenario(handles, weakrefs, False, ops)
+
+
+# ---------------------------------------------------------------------------
+# The CPython form
+# ---------------------------------------------------------------------------
+
+# Design (README.md, "Making CPython's counts comparable"): the only
+# gc-tracked objects the script allocates while the scenario runs are the
+# scenario's own nodes and weak references. Everything else is created before
+# gc.freeze(); calls that need an argument tuple (set_threshold, get_count's
+# result, weakref construction) first release a spare tuple of that size, so
+# CPython takes it back from its free list instead of allocating a counted
+# one; log lines are str (untracked); ops are functions (no closures).
+PRELUDE = r'''
+import gc, os, sys
+from weakref import ref, getweakrefcount
+
+LOG = []
+SAVED = []
+H = [None] * %(handles)d
+W = [None] * %(weakrefs)d
+MULTIWEAK = %(multiweak)s
+NEXT = 0
+WNEXT = 0
+CK = 0
+CX = 0
+Z = 0
+T1 = (Z,)
+T2 = (Z, Z)
+T3 = (Z, Z, Z)
+# Spare lists for gcorder, frozen below (a spare kept in a young generation
+# would be a tracked survivor that refgc does not have).
+SPARE_LISTS = [[Z] for _ in range(%(spare_lists)d)]
+QUIET = False
+
+
+class Node:
+    __slots__ = ('a', 'b', 'c', 'i', 'w', '__weakref__')
+
+    def __init__(self):
+        global NEXT
+        self.i = NEXT
+        NEXT += 1
+        self.a = None
+        self.b = None
+        self.c = None
+        self.w = None
+
+
+class FNode(Node):
+    __slots__ = ('k', 'x')
+
+    def __init__(self):
+        global NEXT
+        self.i = NEXT
+        NEXT += 1
+        self.a = None
+        self.b = None
+        self.c = None
+        self.w = None
+        self.k = CK
+        self.x = CX
+
+    def __del__(self):
+        LOG.append('del %%d' %% self.i)
+        if QUIET:
+            return
+        k = self.k
+        if k == 1:
+            SAVED.append(self)
+        elif k == 2:
+            self.a = None
+        elif k == 3:
+            H[self.x %% len(H)] = None
+        elif k == 4:
+            v = H[self.x %% len(H)]
+            self.a = v
+            v = None
+        elif k == 5:
+            H[self.x %% len(H)] = self
+        elif k == 6:
+            SAVED.clear()
+        elif k == 7:
+            self.b = self
+        elif k == 8:
+            n = gc.collect(0)
+            LOG.append('fcollect %%d' %% n)
+        elif k == 9:
+            v = Node()
+            H[self.x %% len(H)] = v
+            v = None
+
+
+class WR(ref):
+    __slots__ = ('n', 'k', 'x')
+
+    def __init__(self, o, c):
+        global WNEXT
+        self.n = WNEXT
+        WNEXT += 1
+        self.k = CK
+        self.x = CX
+
+
+def cb(r):
+    LOG.append('cb %%d' %% r.n)
+    if QUIET:
+        return
+    k = r.k
+    if k == 1:
+        H[r.x %% len(H)] = None
+    elif k == 2:
+        SAVED.clear()
+    elif k == 3:
+        W[r.x %% len(W)] = None
+    elif k == 4:
+        n = gc.collect(0)
+        LOG.append('cbcollect %%d' %% n)
+
+
+def op_new(h):
+    v = Node()
+    H[h] = v
+    v = None
+
+
+def op_newf(h, k, x):
+    global CK, CX
+    CK = k
+    CX = x
+    v = FNode()
+    H[h] = v
+    v = None
+
+
+def op_set(h, f, h2):
+    o = H[h]
+    if o is not None:
+        v = H[h2]
+        if f == 0:
+            o.a = v
+        elif f == 1:
+            o.b = v
+        else:
+            o.c = v
+        v = None
+    o = None
+
+
+def op_clr(h, f):
+    o = H[h]
+    if o is not None:
+        if f == 0:
+            o.a = None
+        elif f == 1:
+            o.b = None
+        else:
+            o.c = None
+    o = None
+
+
+def op_get(h, f, h2):
+    o = H[h]
+    v = None
+    if o is not None:
+        if f == 0:
+            v = o.a
+        elif f == 1:
+            v = o.b
+        else:
+            v = o.c
+    o = None
+    H[h2] = v
+    v = None
+
+
+def op_cp(h, h2):
+    v = H[h]
+    H[h2] = v
+    v = None
+
+
+def op_drop(h):
+    H[h] = None
+
+
+def op_wref(w, h):
+    global T1
+    o = H[h]
+    if o is None or (not MULTIWEAK and getweakrefcount(o) != 0):
+        o = None
+        W[w] = None
+        return
+    T1 = None
+    r = ref(o)
+    T1 = (Z,)
+    o = None
+    W[w] = r
+    r = None
+
+
+def op_wrefcb(w, h, k, x):
+    global T2, CK, CX
+    o = H[h]
+    if o is None or (not MULTIWEAK and getweakrefcount(o) != 0):
+        o = None
+        W[w] = None
+        return
+    CK = k
+    CX = x
+    T2 = None
+    r = WR(o, cb)
+    T2 = (Z, Z)
+    o = None
+    W[w] = r
+    r = None
+
+
+def op_wdrop(w):
+    W[w] = None
+
+
+def op_wchk(w):
+    r = W[w]
+    if r is None:
+        LOG.append('w%%d none' %% w)
+    else:
+        o = r()
+        if o is None:
+            LOG.append('w%%d dead' %% w)
+        else:
+            LOG.append('w%%d alive ' %% w + '%%d' %% o.i)
+        o = None
+    r = None
+
+
+def op_wset(h, w):
+    o = H[h]
+    if o is not None:
+        v = W[w]
+        o.w = v
+        v = None
+    o = None
+
+
+def op_wclr(h):
+    o = H[h]
+    if o is not None:
+        o.w = None
+    o = None
+
+
+def op_wget(h, w):
+    o = H[h]
+    v = None
+    if o is not None:
+        v = o.w
+    o = None
+    W[w] = v
+    v = None
+
+
+def op_collect(g):
+    n = gc.collect(g)
+    LOG.append('collect %%d ' %% g + '%%d' %% n)
+
+
+def op_thresh(a, b, c):
+    global T3
+    T3 = None
+    gc.set_threshold(a, b, c)
+    T3 = (Z, Z, Z)
+
+
+def op_enable():
+    gc.enable()
+
+
+def op_disable():
+    gc.disable()
+
+
+def op_count():
+    global T3
+    T3 = None
+    T3 = gc.get_count()
+    LOG.append('count %%d %%d %%d' %% T3)
+
+
+def op_unsave():
+    SAVED.clear()
+
+
+def op_survivors():
+    # Allocates: only `collect` and `survivors` may follow it.
+    enabled = gc.isenabled()
+    gc.disable()
+    ids = sorted([o.i for o in gc.get_objects() if type(o) is Node or type(o) is FNode])
+    LOG.append(' '.join(['survivors'] + [str(i) for i in ids]))
+    if enabled:
+        gc.enable()
+
+
+def op_gcorder(g):
+    # get_objects' result list must come from the free list: a frozen spare
+    # list is released first (untracked, parked on the free list, no count
+    # change). The free list keeps it until a full collection empties it, so
+    # it is not taken back; the pool is large enough for a scenario. The
+    # loop's list iterator is counted and freed, with collections off.
+    enabled = gc.isenabled()
+    gc.disable()
+    spare = SPARE_LISTS.pop()
+    spare = None
+    objs = gc.get_objects(g)
+    s = 'gen %%d:' %% g
+    for o in objs:
+        if type(o) is Node or type(o) is FNode:
+            s += ' %%d' %% o.i
+    o = None
+    objs = None
+    if enabled:
+        gc.enable()
+    LOG.append(s)
+
+
+def op_freeze():
+    gc.freeze()
+
+
+def op_unfreeze():
+    gc.unfreeze()
+
+
+def audit():
+    # Harness self-check (run.py --self-check): after a full collection
+    # (which untracks tuples and dicts of atoms), no gc-tracked object other
+    # than the scenario's may be left in generations 0-2: such an object
+    # would be a survivor refgc does not have, and would change the 25%%
+    # long-lived rule.
+    gc.collect()
+    names = []
+    for o in gc.get_objects():
+        t = type(o)
+        if o is not names and t is not Node and t is not FNode and t is not WR \
+                and t is not ref:
+            names.append(t.__name__)
+    o = None
+    LOG.append(' '.join(['audit:'] + sorted(names)))
+
+
+def finish():
+    # Writing the log allocates: no collection may run (and log) any more.
+    global QUIET
+    gc.disable()
+    QUIET = True
+    sys.stdout.write(''.join([line + '\n' for line in LOG]))
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
+
+
+# Everything above is frozen: from here on, the only tracked allocations are
+# the scenario's nodes and weak references (and get_count's tuple, which
+# reuses a free-list slot and is untracked by the next collection).
+gc.collect()
+gc.freeze()
+gc.collect()
+'''
+
+
+def to_python(s, audit=False):
+    spare_lists = 1 + sum(1 for op in s.ops if op[0] == 'gcorder')
+    out = [PRELUDE % {'handles': s.handles, 'weakrefs': s.weakrefs,
+                      'multiweak': 'True' if s.multiweak else 'False',
+                      'spare_lists': spare_lists}]
+    for op in s.ops:
+        out.append('op_%s(%s)' % (op[0], ', '.join(str(a) for a in op[1:])))
+    if audit:
+        out.append('audit()')
+    out.append('finish()')
+    return '\n'.join(out) + '\n'
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--seed', type=int, default=0)
+    ap.add_argument('--python', metavar='SCN', help='print the CPython form of a .scn file')
+    args = ap.parse_args()
+    if args.python:
+        with open(args.python) as f:
+            sys.stdout.write(to_python(parse(f.read())))
+    else:
+        sys.stdout.write(generate(args.seed).text('seed %d' % args.seed))
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,690 @@
+// tests/differential/scenario.cc: the refgc side of a differential scenario.
+//
+// Every operation mirrors, step by step, the Python function of the same name
+// that gen.py writes (op_set, op_get, ...): the same temporaries are held and
+// released in the same order, so that objects die at the same moments and
+// finalizers and callbacks log in the same order.
+#include "scenario.h"
+
+#include <refgc/refgc.h>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <memory>
+#include <sstream>
+#include <utility>
+
+namespace refgc_diff {
+
+namespace {
+
+struct State;
+
+// Python: class Node: __slots__ = ('a', 'b', 'c', 'i', 'w', '__weakref__').
+// CPython sorts slots by name, so traversal and clearing visit a, b, c, w.
+struct Node : refgc::Object {
+  static constexpr const char* refgc_type_name = "Node";
+  explicit Node(State* s);
+  ~Node() override;
+  void trace(refgc::Tracer& t) override { t(f[0], f[1], f[2], w); }
+
+  State* st;
+  int id;
+  std::array<refgc::Ref<Node>, 3> f;
+  refgc::WeakRef<Node> w;
+};
+
+// Python: class FNode(Node) with __del__.
+struct FNode final : Node {
+  static constexpr const char* refgc_type_name = "FNode";
+  FNode(State* s, int k, int x) : Node(s), kind(k), arg(x) {}
+  void finalize() override;
+
+  int kind;
+  int arg;
+};
+
+struct State final : Runner {
+  const Scenario& sc;
+  std::vector<refgc::Ref<Node>> H;
+  std::vector<refgc::WeakRef<Node>> W;
+  std::vector<refgc::Ref<Node>> saved;
+  std::set<int> live;
+  std::vector<char> alive;  // by node id: constructed and not destroyed
+  std::vector<std::string> events;
+  int next_id = 0;
+  int next_weak = 0;
+  bool quiet = false;  // teardown: finalizers and callbacks only log
+  refgc::Heap* heap = nullptr;
+
+  explicit State(const Scenario& s)
+      : sc(s), H(static_cast<std::size_t>(s.handles)), W(static_cast<std::size_t>(s.weakrefs)) {}
+  State(const State&) = delete;
+  State& operator=(const State&) = delete;
+  // Nodes point back here: they must all be gone before the state is.
+  ~State() override { teardown(); }
+
+  // Everything goes; finalizers and callbacks still run (and log) but no
+  // longer act, so nothing can be stored back. One full collection then
+  // frees every cycle.
+  void teardown() {
+    quiet = true;
+    refgc::gc::unfreeze();
+    unsave();
+    for (auto& h : H) h = nullptr;
+    for (auto& w : W) w = refgc::WeakRef<Node>();
+    refgc::gc::collect();
+  }
+
+  const std::set<int>& live_ids() const override { return live; }
+  std::set<int> reachable_ids() const override;
+  std::size_t heap_live_objects() const override { return heap->live_objects(); }
+  const std::vector<std::string>& log() const override { return events; }
+  std::string check_invariants() const override;
+
+  void emit(std::string line) { events.push_back(std::move(line)); }
+
+  // Python: SAVED.clear() -- list_clear empties the list first, then drops
+  // the items last to first.
+  void unsave() {
+    std::vector<refgc::Ref<Node>> items;
+    items.swap(saved);
+    while (!items.empty()) items.pop_back();
+  }
+
+  void collect_and_log(const char* what, int generation) {
+    const std::size_t n = refgc::gc::collect(generation);
+    emit(std::string(what) + " " + std::to_string(n));
+  }
+
+  void callback(int serial, int kind, int x) {
+    emit("cb " + std::to_string(serial));
+    if (quiet) return;
+    switch (kind) {
+      case kCbDropX:
+        H[static_cast<std::size_t>(x % sc.handles)] = nullptr;
+        break;
+      case kCbUnsave:
+        unsave();
+        break;
+      case kCbWDropX:
+        W[static_cast<std::size_t>(x % sc.weakrefs)] = refgc::WeakRef<Node>();
+        break;
+      case kCbCollect:
+        collect_and_log("cbcollect", 0);
+        break;
+      default:
+        break;
+    }
+  }
+
+  void step(const Op& op);
+  void op_wref(int w, int h, bool with_callback, int kind, int x);
+  void survivors();
+};
+
+Node::Node(State* s) : st(s), id(s->next_id++) {
+  st->live.insert(id);
+  st->alive.push_back(1);  // ids count up from 0
+}
+
+Node::~Node() {
+  st->live.erase(id);
+  st->alive[static_cast<std::size_t>(id)] = 0;
+  // CPython's clear_slots: a, b, c, w in order, each released at once.
+  f[0] = nullptr;
+  f[1] = nullptr;
+  f[2] = nullptr;
+  w = refgc::WeakRef<Node>();
+}
+
+void FNode::finalize() {
+  st->emit("del " + std::to_string(id));
+  if (st->quiet) return;
+  const auto hx = static_cast<std::size_t>(arg % st->sc.handles);
+  switch (kind) {
+    case kFinResurrect:
+      st->saved.push_back(refgc::Ref<Node>(this));
+      break;
+    case kFinClearA:
+      f[0] = nullptr;
+      break;
+    case kFinDropX:
+      st->H[hx] = nullptr;
+      break;
+    case kFinLinkX: {
+      refgc::Ref<Node> v = st->H[hx];
+      f[0] = v;
+      v.reset();
+      break;
+    }
+    case kFinStoreX: {
+      refgc::Ref<Node> v(this);
+      st->H[hx] = v;
+      v.reset();
+      break;
+    }
+    case kFinUnsave:
+      st->unsave();
+      break;
+    case kFinSelfCycle: {
+      refgc::Ref<Node> v(this);
+      f[1] = v;
+      v.reset();
+      break;
+    }
+    case kFinCollect:
+      st->collect_and_log("fcollect", 0);
+      break;
+    case kFinAlloc: {
+      refgc::Ref<Node> v = refgc::make<Node>(st);
+      st->H[hx] = v;
+      v.reset();
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+std::set<int> State::reachable_ids() const {
+  std::set<int> seen;
+  std::vector<const Node*> todo;
+  for (const auto& r : H)
+    if (r) todo.push_back(r.get());
+  for (const auto& r : saved)
+    if (r) todo.push_back(r.get());
+  while (!todo.empty()) {
+    const Node* n = todo.back();
+    todo.pop_back();
+    if (!seen.insert(n->id).second) continue;
+    for (const auto& r : n->f)
+      if (r) todo.push_back(r.get());
+  }
+  return seen;
+}
+
+std::string State::check_invariants() const {
+  // Sets and maps would dominate the fuzzer's time: everything here is a
+  // vector indexed by node id, or a sorted vector of weak-reference objects.
+  const std::size_t ids = alive.size();
+  std::vector<char> seen(ids, 0);
+  std::vector<const Node*> todo;
+  for (const auto& r : H)
+    if (r) todo.push_back(r.get());
+  for (const auto& r : saved)
+    if (r) todo.push_back(r.get());
+  while (!todo.empty()) {
+    const Node* n = todo.back();
+    todo.pop_back();
+    const auto id = static_cast<std::size_t>(n->id);
+    if (alive[id] == 0) return "node " + std::to_string(id) + " is reachable but was freed";
+    if (seen[id] != 0) continue;
+    seen[id] = 1;
+    for (const auto& r : n->f)
+      if (r) todo.push_back(r.get());
+  }
+  for (std::size_t i = 0; i < W.size(); ++i) {
+    if (refgc::Ref<Node> o = W[i]()) {
+      if (alive[static_cast<std::size_t>(o->id)] == 0)
+        return "W[" + std::to_string(i) + "] points to a freed node";
+    }
+  }
+  const std::size_t frozen = refgc::gc::get_freeze_count();
+  const std::vector<refgc::Ref<refgc::Object>> all = refgc::gc::get_objects();
+  if (heap->live_objects() != all.size() + frozen) {
+    return "heap has " + std::to_string(heap->live_objects()) + " live objects but " +
+           std::to_string(all.size()) + " tracked + " + std::to_string(frozen) + " frozen";
+  }
+  const std::size_t young = refgc::gc::get_objects(0).size();
+  const std::size_t count0 = refgc::gc::get_count()[0];
+  if (count0 > young) {
+    return "count0 " + std::to_string(count0) + " exceeds generation 0's size " +
+           std::to_string(young);
+  }
+  if (frozen != 0) return "";
+  // Exact refcounts: what the tables and the nodes' fields hold, plus the
+  // reference `all` holds.
+  std::vector<const Node*> nodes;
+  std::vector<const refgc::Object*> weak;  // the other tracked objects
+  for (const auto& o : all) {
+    if (const auto* n = dynamic_cast<const Node*>(o.get())) {
+      nodes.push_back(n);
+    } else {
+      weak.push_back(o.get());
+    }
+  }
+  if (nodes.size() != live.size()) {
+    return "the generations hold " + std::to_string(nodes.size()) + " nodes, " +
+           std::to_string(live.size()) + " are alive";
+  }
+  std::sort(weak.begin(), weak.end());
+  std::vector<std::uint32_t> node_refs(ids, 0);
+  std::vector<std::uint32_t> weak_refs(weak.size(), 0);
+  bool untracked = false;
+  auto count_weak = [&](const refgc::WeakRef<Node>& w) {
+    if (w.empty()) return;
+    const auto it = std::lower_bound(weak.begin(), weak.end(), w.object().get());
+    if (it == weak.end() || *it != w.object().get()) {
+      untracked = true;
+    } else {
+      ++weak_refs[static_cast<std::size_t>(it - weak.begin())];
+    }
+  };
+  for (const auto& r : H)
+    if (r) ++node_refs[static_cast<std::size_t>(r->id)];
+  for (const auto& r : saved)
+    if (r) ++node_refs[static_cast<std::size_t>(r->id)];
+  for (const auto& w : W) count_weak(w);
+  for (const Node* n : nodes) {
+    if (alive[static_cast<std::size_t>(n->id)] == 0) return "a freed node is tracked";
+    for (const auto& r : n->f)
+      if (r) ++node_refs[static_cast<std::size_t>(r->id)];
+    count_weak(n->w);
+  }
+  if (untracked) return "a weak reference object is not tracked";
+  for (const Node* n : nodes) {
+    const std::uint32_t want = node_refs[static_cast<std::size_t>(n->id)] + 1;
+    if (n->refcount() != want) {
+      return "refcount of node " + std::to_string(n->id) + " is " + std::to_string(n->refcount()) +
+             ", expected " + std::to_string(want);
+    }
+  }
+  for (std::size_t i = 0; i < weak.size(); ++i) {
+    if (weak[i]->refcount() != weak_refs[i] + 1) {
+      return "refcount of a weak reference is " + std::to_string(weak[i]->refcount()) +
+             ", expected " + std::to_string(weak_refs[i] + 1);
+    }
+  }
+  return "";
+}
+
+void State::op_wref(int w, int h, bool with_callback, int kind, int x) {
+  auto& slot = W[static_cast<std::size_t>(w)];
+  refgc::Ref<Node> o = H[static_cast<std::size_t>(h)];
+  // The differential scenarios keep one weak reference per object: see
+  // README.md ("What is not compared").
+  if (!o || (!sc.multiweak && refgc::getweakrefcount(o) != 0)) {
+    o.reset();
+    slot = refgc::WeakRef<Node>();
+    return;
+  }
+  refgc::WeakRef<Node> r;
+  if (with_callback) {
+    const int serial = next_weak++;
+    r = refgc::WeakRef<Node>(
+        o, [this, serial, kind, x](const refgc::WeakRef<Node>&) { callback(serial, kind, x); });
+  } else {
+    r = refgc::WeakRef<Node>(o);
+  }
+  o.reset();
+  slot = r;
+  r = refgc::WeakRef<Node>();
+}
+
+void State::survivors() {
+  std::string line = "survivors";
+  for (int id : live) line += " " + std::to_string(id);
+  emit(std::move(line));
+}
+
+void State::step(const Op& op) {
+  const auto ha = static_cast<std::size_t>(op.a);
+  switch (op.code) {
+    case OpCode::kNew: {
+      refgc::Ref<Node> v = refgc::make<Node>(this);
+      H[ha] = v;
+      v.reset();
+      break;
+    }
+    case OpCode::kNewF: {
+      refgc::Ref<Node> v = refgc::make<FNode>(this, op.b, op.c);
+      H[ha] = v;
+      v.reset();
+      break;
+    }
+    case OpCode::kSet: {
+      refgc::Ref<Node> o = H[ha];
+      if (o) {
+        refgc::Ref<Node> v = H[static_cast<std::size_t>(op.c)];
+        o->f[static_cast<std::size_t>(op.b)] = v;
+        v.reset();
+      }
+      o.reset();
+      break;
+    }
+    case OpCode::kClr: {
+      refgc::Ref<Node> o = H[ha];
+      if (o) o->f[static_cast<std::size_t>(op.b)] = nullptr;
+      o.reset();
+      break;
+    }
+    case OpCode::kGet: {
+      refgc::Ref<Node> o = H[ha];
+      refgc::Ref<Node> v;
+      if (o) v = o->f[static_cast<std::size_t>(op.b)];
+      o.reset();
+      H[static_cast<std::size_t>(op.c)] = v;
+      v.reset();
+      break;
+    }
+    case OpCode::kCp: {
+      refgc::Ref<Node> v = H[ha];
+      H[static_cast<std::size_t>(op.b)] = v;
+      v.reset();
+      break;
+    }
+    case OpCode::kDrop:
+      H[ha] = nullptr;
+      break;
+    case OpCode::kWRef:
+      op_wref(op.a, op.b, false, 0, 0);
+      break;
+    case OpCode::kWRefCb:
+      op_wref(op.a, op.b, true, op.c, op.d);
+      break;
+    case OpCode::kWDrop:
+      W[ha] = refgc::WeakRef<Node>();
+      break;
+    case OpCode::kWChk: {
+      refgc::WeakRef<Node> r = W[ha];
+      std::string line = "w" + std::to_string(op.a);
+      if (r.empty()) {
+        line += " none";
+      } else if (refgc::Ref<Node> o = r()) {
+        line += " alive " + std::to_string(o->id);
+      } else {
+        line += " dead";
+      }
+      r = refgc::WeakRef<Node>();
+      emit(std::move(line));
+      break;
+    }
+    case OpCode::kWSet: {
+      refgc::Ref<Node> o = H[ha];
+      if (o) {
+        refgc::WeakRef<Node> v = W[static_cast<std::size_t>(op.b)];
+        o->w = v;
+        v = refgc::WeakRef<Node>();
+      }
+      o.reset();
+      break;
+    }
+    case OpCode::kWClr: {
+      refgc::Ref<Node> o = H[ha];
+      if (o) o->w = refgc::WeakRef<Node>();
+      o.reset();
+      break;
+    }
+    case OpCode::kWGet: {
+      refgc::Ref<Node> o = H[ha];
+      refgc::WeakRef<Node> v;
+      if (o) v = o->w;
+      o.reset();
+      W[static_cast<std::size_t>(op.b)] = v;
+      v = refgc::WeakRef<Node>();
+      break;
+    }
+    case OpCode::kCollect:
+      collect_and_log(("collect " + std::to_string(op.a)).c_str(), op.a);
+      break;
+    case OpCode::kThresh:
+      refgc::gc::set_threshold(op.a, op.b, op.c);
+      break;
+    case OpCode::kEnable:
+      refgc::gc::enable();
+      break;
+    case OpCode::kDisable:
+      refgc::gc::disable();
+      break;
+    case OpCode::kCount: {
+      const auto c = refgc::gc::get_count();
+      emit("count " + std::to_string(c[0]) + " " + std::to_string(c[1]) + " " +
+           std::to_string(c[2]));
+      break;
+    }
+    case OpCode::kUnsave:
+      unsave();
+      break;
+    case OpCode::kSurvivors:
+      survivors();
+      break;
+    case OpCode::kGcOrder: {
+      std::string line = "gen " + std::to_string(op.a) + ":";
+      for (const auto& o : refgc::gc::get_objects(op.a)) {
+        if (const auto* n = dynamic_cast<const Node*>(o.get())) line += " " + std::to_string(n->id);
+      }
+      emit(std::move(line));
+      break;
+    }
+    case OpCode::kFreeze:
+      refgc::gc::freeze();
+      break;
+    case OpCode::kUnfreeze:
+      refgc::gc::unfreeze();
+      break;
+  }
+}
+
+// --- the text format --------------------------------------------------------
+
+struct Spec {
+  const char* name;
+  OpCode code;
+  int arity;
+};
+constexpr Spec kSpecs[] = {
+    {"new", OpCode::kNew, 1},
+    {"newf", OpCode::kNewF, 3},
+    {"set", OpCode::kSet, 3},
+    {"clr", OpCode::kClr, 2},
+    {"get", OpCode::kGet, 3},
+    {"cp", OpCode::kCp, 2},
+    {"drop", OpCode::kDrop, 1},
+    {"wref", OpCode::kWRef, 2},
+    {"wrefcb", OpCode::kWRefCb, 4},
+    {"wdrop", OpCode::kWDrop, 1},
+    {"wchk", OpCode::kWChk, 1},
+    {"wset", OpCode::kWSet, 2},
+    {"wclr", OpCode::kWClr, 1},
+    {"wget", OpCode::kWGet, 2},
+    {"collect", OpCode::kCollect, 1},
+    {"thresh", OpCode::kThresh, 3},
+    {"enable", OpCode::kEnable, 0},
+    {"disable", OpCode::kDisable, 0},
+    {"count", OpCode::kCount, 0},
+    {"unsave", OpCode::kUnsave, 0},
+    {"survivors", OpCode::kSurvivors, 0},
+    {"gcorder", OpCode::kGcOrder, 1},
+    {"freeze", OpCode::kFreeze, 0},
+    {"unfreeze", OpCode::kUnfreeze, 0},
+};
+
+const Spec& spec_of(OpCode code) {
+  for (const Spec& s : kSpecs)
+    if (s.code == code) return s;
+  return kSpecs[0];
+}
+
+// Which argument positions are field names (a, b, c) rather than numbers.
+bool is_field_arg(OpCode code, int index) {
+  return (code == OpCode::kSet || code == OpCode::kClr || code == OpCode::kGet) && index == 1;
+}
+
+// Range checks: kind of each argument.
+enum class Arg { kHandle, kWeak, kField, kFinKind, kCbKind, kAny, kGen, kThreshold };
+Arg arg_kind(OpCode code, int i) {
+  switch (code) {
+    case OpCode::kNew:
+    case OpCode::kDrop:
+    case OpCode::kCp:
+    case OpCode::kWClr:
+      return Arg::kHandle;
+    case OpCode::kNewF:
+      return i == 0 ? Arg::kHandle : i == 1 ? Arg::kFinKind : Arg::kAny;
+    case OpCode::kSet:
+    case OpCode::kGet:
+    case OpCode::kClr:
+      return i == 1 ? Arg::kField : Arg::kHandle;
+    case OpCode::kWRef:
+      return i == 0 ? Arg::kWeak : Arg::kHandle;
+    case OpCode::kWRefCb:
+      return i == 0 ? Arg::kWeak : i == 1 ? Arg::kHandle : i == 2 ? Arg::kCbKind : Arg::kAny;
+    case OpCode::kWDrop:
+    case OpCode::kWChk:
+      return Arg::kWeak;
+    case OpCode::kWSet:
+    case OpCode::kWGet:
+      return i == 0 ? Arg::kHandle : Arg::kWeak;
+    case OpCode::kCollect:
+    case OpCode::kGcOrder:
+      return Arg::kGen;
+    case OpCode::kThresh:
+      return Arg::kThreshold;
+    default:
+      return Arg::kAny;
+  }
+}
+
+bool in_range(Arg kind, int v, const Scenario& s) {
+  switch (kind) {
+    case Arg::kHandle:
+      return v >= 0 && v < s.handles;
+    case Arg::kWeak:
+      return v >= 0 && v < s.weakrefs;
+    case Arg::kField:
+      return v >= 0 && v < 3;
+    case Arg::kFinKind:
+      return v >= 0 && v < kFinKinds;
+    case Arg::kCbKind:
+      return v >= 0 && v < kCbKinds;
+    case Arg::kGen:
+      return v >= 0 && v <= 2;
+    case Arg::kThreshold:
+      return v >= 0 && v <= 1000000;
+    case Arg::kAny:
+      return v >= 0 && v <= 1000000;
+  }
+  return false;
+}
+
+bool to_int(std::string_view word, int& out) {
+  const char* end = word.data() + word.size();
+  auto [p, ec] = std::from_chars(word.data(), end, out);
+  return ec == std::errc() && p == end;
+}
+
+}  // namespace
+
+bool parse(std::string_view text, Scenario& out, std::string& error) {
+  Scenario s;
+  std::istringstream in{std::string(text)};
+  std::string line;
+  int lineno = 0;
+  auto fail = [&](const std::string& what) {
+    error = "line " + std::to_string(lineno) + ": " + what + ": '" + line + "'";
+    return false;
+  };
+  while (std::getline(in, line)) {
+    ++lineno;
+    std::string_view body(line);
+    if (const auto hash = body.find('#'); hash != std::string_view::npos)
+      body = body.substr(0, hash);
+    std::vector<std::string_view> words;
+    std::size_t pos = 0;
+    while (pos < body.size()) {
+      while (pos < body.size() && (body[pos] == ' ' || body[pos] == '\t' || body[pos] == '\r'))
+        ++pos;
+      std::size_t end = pos;
+      while (end < body.size() && body[end] != ' ' && body[end] != '\t' && body[end] != '\r') ++end;
+      if (end > pos) words.push_back(body.substr(pos, end - pos));
+      pos = end;
+    }
+    if (words.empty()) continue;
+    const std::string_view head = words[0];
+    if (head == "handles" || head == "weakrefs") {
+      int v = 0;
+      if (words.size() != 2 || !to_int(words[1], v) || v < 1 || v > kMaxTable)
+        return fail("bad table size");
+      if (!s.ops.empty()) return fail("table sizes must come before the operations");
+      (head == "handles" ? s.handles : s.weakrefs) = v;
+      continue;
+    }
+    if (head == "multiweak") {
+      if (words.size() != 1) return fail("multiweak takes no argument");
+      s.multiweak = true;
+      continue;
+    }
+    const Spec* spec = nullptr;
+    for (const Spec& sp : kSpecs)
+      if (head == sp.name) spec = &sp;
+    if (spec == nullptr) return fail("unknown operation");
+    if (static_cast<int>(words.size()) != spec->arity + 1) return fail("wrong number of arguments");
+    Op op;
+    op.code = spec->code;
+    int* args[4] = {&op.a, &op.b, &op.c, &op.d};
+    for (int i = 0; i < spec->arity; ++i) {
+      const std::string_view w = words[static_cast<std::size_t>(i) + 1];
+      int v = 0;
+      if (is_field_arg(op.code, i)) {
+        if (w.size() != 1 || w[0] < 'a' || w[0] > 'c') return fail("field must be a, b or c");
+        v = w[0] - 'a';
+      } else if (!to_int(w, v)) {
+        return fail("not a number");
+      }
+      if (!in_range(arg_kind(op.code, i), v, s)) return fail("argument out of range");
+      *args[i] = v;
+    }
+    s.ops.push_back(op);
+  }
+  out = std::move(s);
+  return true;
+}
+
+std::string format_op(const Op& op) {
+  const Spec& spec = spec_of(op.code);
+  std::string line = spec.name;
+  const int args[4] = {op.a, op.b, op.c, op.d};
+  for (int i = 0; i < spec.arity; ++i) {
+    line += ' ';
+    if (is_field_arg(op.code, i)) {
+      line += static_cast<char>('a' + args[i]);
+    } else {
+      line += std::to_string(args[i]);
+    }
+  }
+  return line;
+}
+
+std::string format(const Scenario& s) {
+  std::string text =
+      "handles " + std::to_string(s.handles) + "\nweakrefs " + std::to_string(s.weakrefs) + "\n";
+  if (s.multiweak) text += "multiweak\n";
+  for (const Op& op : s.ops) text += format_op(op) + "\n";
+  return text;
+}
+
+RunResult run(const Scenario& s, const RunOptions& options) {
+  RunResult result;
+  refgc::Heap heap;
+  {
+    refgc::Heap::Lock lock(heap);
+    State st(s);
+    st.heap = &heap;
+    for (std::size_t i = 0; i < s.ops.size(); ++i) {
+      st.step(s.ops[i]);
+      if (options.after_step) options.after_step(st, i);
+    }
+    result.log = st.events;
+    if (options.teardown) {
+      st.teardown();
+      result.leaked_nodes = st.live.size();
+      result.leaked_objects = heap.live_objects();
+      if (options.after_step) options.after_step(st, s.ops.size());
+    }
+  }
+  return result;
+}
+
+}  // namespace refgc_diff
