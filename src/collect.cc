@@ -7,8 +7,10 @@
 // holds each generation as a vector of object pointers in list order (heap_impl.h).
 // During a collection the objects being examined are moved into young_; their
 // header state becomes "collecting" and their index a dense id into the
-// scratch arrays refs_ (gc_refs) and where_ (position in the tentative
-// unreachable list). After the reachability pass the unreachable objects keep
+// scratch array saved_rc_. While the reachability pass runs, the refcount word
+// of each object holds its gc_refs (as CPython keeps gc_refs in the object
+// head) and saved_rc_ its true refcount, restored before any user code can run.
+// After the reachability pass the unreachable objects keep
 // the "collecting" state and their index becomes their position in
 // unreachable_, so that an object dying under a finalizer leaves a tombstone
 // (forget()). List order matches CPython's exactly, so finalizers run in the
@@ -20,29 +22,69 @@
 #include <cstdio>
 #include <new>
 #include <string>
+#include <typeinfo>
+
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 
 #include "refgc/tracer.h"
 #include "refgc/unraisable.h"
+#include "refgc/weak_ref.h"
 #include "weak_hooks.h"
 
 namespace refgc::detail {
 
 namespace {
 
-constexpr std::uint32_t kNowhere = 0xFFFFFFFFu;
+// The phases walk long object vectors and touch each header: fetch the
+// header a few objects ahead (the pointer array hides the stride from the
+// hardware prefetcher).
+constexpr std::size_t kAhead = 32;
+// Large scratch vectors are written once, front to back: ask for huge pages
+// (one page fault per 2 MiB instead of 512). Advice only; errors are ignored.
+template <class T>
+void advise_huge(const std::vector<T>& v) noexcept {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  constexpr std::uintptr_t kHuge = std::uintptr_t{2} << 20;
+  const auto begin = reinterpret_cast<std::uintptr_t>(v.data());
+  const std::uintptr_t end = begin + v.capacity() * sizeof(T);
+  const std::uintptr_t lo = (begin + kHuge - 1) & ~(kHuge - 1);
+  const std::uintptr_t hi = end & ~(kHuge - 1);
+  if (hi > lo) (void)madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_HUGEPAGE);
+#else
+  (void)v;
+#endif
+}
 
-bool in_collection(const Object* o) noexcept { return ObjectAccess::state(o) == kCollecting; }
+inline void prefetch_at(const std::vector<Object*>& v, std::size_t i) noexcept {
+#if defined(__GNUC__) || defined(__clang__)
+  if (i < v.size()) __builtin_prefetch(v[i], 1);
+#else
+  (void)v;
+  (void)i;
+#endif
+}
+
+// Header states inside deduce_unreachable (no user code runs there, nothing
+// else looks at them): kExamined marks an object of the set not yet proved
+// reachable or tentatively unreachable (its refcount word holds gc_refs);
+// a tentatively unreachable object is already in its final state,
+// kCollecting, with index = position in the unreachable list.
+constexpr std::uint32_t kExamined = kReached;
+
+bool in_collection(const Object* o) noexcept { return ObjectAccess::state(o) == kExamined; }
 
 // subtract_refs' visitor: each reference from inside the set is not a root.
+// gc_refs live in the referent's refcount word during deduce_unreachable.
 class SubtractTracer final : public Tracer {
  public:
-  SubtractTracer(std::vector<std::uint32_t>& refs) : refs_(refs) {}
   Object* current = nullptr;
 
  private:
   bool visit(Object* r) override {
     if (!in_collection(r)) return false;
-    std::uint32_t& n = refs_[ObjectAccess::index(r)];
+    std::uint32_t& n = ObjectAccess::rc(r);
     if (REFGC_UNLIKELY(n == 0)) {
       std::fprintf(stderr, "refgc: the trace() of <%s at %p> reports it:\n",
                    type_name(*current).c_str(), static_cast<void*>(current));
@@ -53,37 +95,36 @@ class SubtractTracer final : public Tracer {
     --n;
     return false;
   }
-  std::vector<std::uint32_t>& refs_;
 };
 
 // move_unreachable's visitor: everything a reachable object refers to is
-// reachable. A referent already in the tentative unreachable list goes back
-// to the tail of young (it will be scanned there); one not yet scanned gets
-// gc_refs 1 so that the scan keeps it.
+// reachable. A referent in the tentative unreachable list (state kCollecting
+// there) goes back to young's tail, tail_ (it will be scanned there); one not
+// yet scanned gets gc_refs 1 so that the scan keeps it.
 class ReachTracer final : public Tracer {
  public:
-  ReachTracer(std::vector<Object*>& young, std::vector<Object*>& unreachable,
-              std::vector<std::uint32_t>& refs, std::vector<std::uint32_t>& where)
-      : young_(young), unreachable_(unreachable), refs_(refs), where_(where) {}
+  ReachTracer(std::vector<Object*>& tail, std::vector<Object*>& unreachable)
+      : tail_(tail), unreachable_(unreachable) {}
+  bool holes = false;  // some entry of the unreachable list was emptied
 
  private:
   bool visit(Object* r) override {
-    if (!in_collection(r)) return false;
-    const std::uint32_t id = ObjectAccess::index(r);
-    if (where_[id] != kNowhere) {
-      unreachable_[where_[id]] = nullptr;
-      where_[id] = kNowhere;
-      young_.push_back(r);  // capacity reserved: cannot throw
-      refs_[id] = 1;
-    } else if (refs_[id] == 0) {
-      refs_[id] = 1;
+    const std::uint32_t state = ObjectAccess::state(r);
+    if (state == kExamined) {
+      std::uint32_t& n = ObjectAccess::rc(r);  // gc_refs
+      if (n == 0) n = 1;
+    } else if (state == kCollecting) {
+      // Its refcount is already restored (>= 1): as gc_refs it keeps the
+      // object reachable when tail_ is scanned, and the tracer ignores it.
+      unreachable_[ObjectAccess::index(r)] = nullptr;
+      holes = true;
+      ObjectAccess::set_state(r, kExamined);
+      tail_.push_back(r);  // capacity reserved: cannot throw
     }
     return false;
   }
-  std::vector<Object*>& young_;
+  std::vector<Object*>& tail_;
   std::vector<Object*>& unreachable_;
-  std::vector<std::uint32_t>& refs_;
-  std::vector<std::uint32_t>& where_;
 };
 
 // delete_garbage's visitor (CPython's tp_clear): takes every reference out of
@@ -175,19 +216,30 @@ std::size_t Collector::run() noexcept {
   REFGC_VALIDATE(validate());
 
   // 4. Split young_ into survivors and the unreachable set.
-  deduce_unreachable(young_, reachable_, unreachable_);
+  deduce_unreachable(young_, reachable_, unreachable_, /*refs_ready=*/true);
   REFGC_VALIDATE(validate());
 
   // 5. Survivors move to the next generation (generation 2 stays).
   promote(reachable_);
-  if (heap_.debug & gc::DEBUG_COLLECTABLE) debug_print_objects("collectable", unreachable_);
+  if (heap_.debug & gc::DEBUG_COLLECTABLE) {
+    debug_print_objects("collectable", unreachable_);
+    user_code_ran_ = true;  // the debug sink is user code
+  }
+  // Weak-reference callbacks can run only for garbage that has weak
+  // references (handle_weakrefs does nothing else that runs user code).
+  if (unreachable_flags_ & kHasWeakrefs) user_code_ran_ = true;
 
   // 6. Weak references to garbage are cleared; callbacks of live weak
   //    references run before any finalizer (handle_weakrefs).
-  std::size_t m = handle_weakrefs(heap_, unreachable_);
+  //    Nothing to do (and skipped) unless some garbage is a weak reference
+  //    or has weak references.
+  std::size_t m = 0;
+  if (unreachable_has_weakref_objects_ || (unreachable_flags_ & kHasWeakrefs))
+    m = handle_weakrefs(heap_, unreachable_);
 
-  // 7. finalize() once for every unreachable object (PEP 442).
-  finalize_garbage();
+  // 7. finalize() once for every unreachable object (PEP 442); skipped when
+  //    none has a pending finalizer.
+  if (unreachable_need_finalize_) finalize_garbage();
 
   // 8. Finalizers may have resurrected objects: whatever is reachable again
   //    from outside the set survives, and is never finalized again.
@@ -219,13 +271,37 @@ std::size_t Collector::run() noexcept {
 // The phases.
 // ---------------------------------------------------------------------------
 
+// A full collection of a heap whose objects are all in one generation (the
+// others have no entries at all): merge_young takes that generation's vector
+// as young_ instead of copying it. (Not for young collections: generation 0
+// keeps its vector's capacity for the allocation fast path.)
 bool Collector::reserve_scratch(std::size_t n) noexcept {
+  steal_ = nullptr;
+  if (generation_ == 2) {
+    int filled = 0;
+    for (Generation& g : heap_.gens) {
+      if (!g.objs.empty()) {
+        ++filled;
+        steal_ = &g;
+      }
+    }
+    if (filled != 1) steal_ = nullptr;
+  }
   try {
-    young_.reserve(2 * n);  // objects moved back from unreachable are re-appended
+    if (steal_ == nullptr) {
+      young_.reserve(n);
+      advise_huge(young_);
+    }
+    tail_.reserve(n);  // objects moved back from unreachable are re-appended
     unreachable_.reserve(n);
-    refs_.reserve(n);
-    where_.reserve(n);
-    old_.objs.reserve(old_.objs.size() + n);
+    saved_rc_.reserve(n);
+    advise_huge(unreachable_);
+    advise_huge(saved_rc_);
+    if (steal_ == &old_) {
+      spare_.reserve(n);  // becomes the (stolen) older generation's vector
+    } else {
+      old_.objs.reserve(old_.objs.size() + n);
+    }
     taken_.reserve(64);
     return true;
   } catch (const std::bad_alloc&) {
@@ -235,11 +311,43 @@ bool Collector::reserve_scratch(std::size_t n) noexcept {
 }
 
 // Postcondition: young_ holds the objects of generation N followed by those of
-// generations 0..N-1, tombstones removed; those generations are empty.
+// generations 0..N-1, tombstones removed; those generations are empty. The
+// objects are ready for subtract_refs, as after update_refs (one pass instead
+// of two).
 void Collector::merge_young() {
+  saved_rc_.clear();
+  if (steal_ != nullptr) {
+    Generation& g = *steal_;
+    young_.clear();
+    young_.swap(g.objs);
+    g.tombstones = 0;
+    if (&old_ == &g) g.objs.swap(spare_);  // the reserved room for survivors
+    std::size_t out = 0;
+    for (std::size_t i = 0; i < young_.size(); ++i) {
+      prefetch_at(young_, i + kAhead);
+      Object* o = young_[i];
+      if (o == nullptr) continue;
+      const std::uint32_t rc = ObjectAccess::rc(o);
+      REFGC_CHECK(rc != 0, o, "tracked object with refcount 0 found by the collector");
+      ObjectAccess::set_slot(o, kExamined, static_cast<std::uint32_t>(out));
+      young_[out++] = o;
+      saved_rc_.push_back(rc);  // capacity reserved: cannot throw
+    }
+    young_.resize(out);
+    return;  // the other generations are empty
+  }
   auto append = [&](Generation& g) {
-    for (Object* o : g.objs)
-      if (o != nullptr) young_.push_back(o);
+    const std::vector<Object*>& objs = g.objs;
+    for (std::size_t i = 0; i < objs.size(); ++i) {
+      prefetch_at(objs, i + kAhead);
+      Object* o = objs[i];
+      if (o == nullptr) continue;
+      const std::uint32_t rc = ObjectAccess::rc(o);
+      REFGC_CHECK(rc != 0, o, "tracked object with refcount 0 found by the collector");
+      ObjectAccess::set_slot(o, kExamined, static_cast<std::uint32_t>(young_.size()));
+      young_.push_back(o);      // capacity reserved: cannot throw
+      saved_rc_.push_back(rc);  // likewise
+    }
     g.objs.clear();
     g.tombstones = 0;
   };
@@ -249,75 +357,151 @@ void Collector::merge_young() {
 
 // CPython's deduce_unreachable. Postcondition: `reachable` holds the objects
 // of `young` referenced from outside the set or reachable from such an
-// object, in state kReached; `unreachable` holds the rest, in state
-// kCollecting with index = position in `unreachable`. `young` is consumed.
+// object (in the older generation's state with index = position in
+// `reachable`; the caller moves them to that generation before any user code
+// runs); `unreachable` holds the rest, in
+// state kCollecting with index = position in `unreachable`. Every refcount
+// is true again. `young` is consumed. With `refs_ready`, merge_young already
+// did update_refs' work.
 void Collector::deduce_unreachable(std::vector<Object*>& young, std::vector<Object*>& reachable,
-                                   std::vector<Object*>& unreachable) {
-  update_refs(young);
+                                   std::vector<Object*>& unreachable, bool refs_ready) {
+  if (!refs_ready) update_refs(young);
   subtract_refs(young);
   move_unreachable(young, reachable, unreachable);
   young.clear();
 }
 
-// Postcondition: every object of `young` is in state kCollecting with index i
-// (its dense id) and refs_[i] == its refcount.
+// Postcondition: every object of `young` is in state kExamined with index i
+// (its dense id) and saved_rc_[i] == its refcount. From here until
+// move_unreachable restores it, the refcount word holds gc_refs (CPython keeps
+// them in the object header too): no user code runs in between.
 void Collector::update_refs(const std::vector<Object*>& young) {
-  refs_.resize(young.size());
+  saved_rc_.resize(young.size());
   for (std::size_t i = 0; i < young.size(); ++i) {
     Object* o = young[i];
     const std::uint32_t rc = ObjectAccess::rc(o);
     REFGC_CHECK(rc != 0, o, "tracked object with refcount 0 found by the collector");
-    ObjectAccess::set_slot(o, kCollecting, static_cast<std::uint32_t>(i));
-    refs_[i] = rc;
+    ObjectAccess::set_slot(o, kExamined, static_cast<std::uint32_t>(i));
+    saved_rc_[i] = rc;
   }
 }
 
-// Postcondition: refs_[i] == the number of references to young[i] from
-// outside the set (references from inside are subtracted).
+// Postcondition: the refcount word of young[i] == the number of references
+// to it from outside the set (references from inside are subtracted).
 void Collector::subtract_refs(const std::vector<Object*>& young) {
-  SubtractTracer tracer(refs_);
-  for (Object* o : young) {
+  SubtractTracer tracer;
+  for (std::size_t i = 0; i < young.size(); ++i) {
+    prefetch_at(young, i + kAhead);
+    Object* o = young[i];
     tracer.current = o;
     o->trace(tracer);
   }
 }
 
 // CPython's move_unreachable, on vectors. Walks young front to back; young
-// grows at the tail when a tentatively unreachable object turns out reachable.
+// grows at the tail when a tentatively unreachable object turns out reachable
+// (that tail is kept in tail_, scanned after young).
 // Survivors are compacted in place at the front of young (no second array):
-// position `out` never passes the scan position i.
-// Invariant: young[0, out) are the scanned reachable objects (kReached) in
-// order; every other object before position i is tentatively in
-// `unreachable` (where_ set). At the end young's buffer becomes `reachable`.
+// position `out` never passes the number of objects scanned.
+// Invariant: young[0, out) are the scanned reachable objects in order; every
+// other scanned object is tentatively in `unreachable`. At the end young's
+// buffer becomes `reachable`.
+//
+// Headers during the scan:
+//   not yet scanned          kExamined, index = dense id, rc word = gc_refs
+//   scanned, reachable       the older generation's state, index = position in
+//                            `reachable` (its slot if promote() keeps the
+//                            vector as it is; else set again), refcount restored
+//   tentatively unreachable  kCollecting, index = position in `unreachable`,
+//                            refcount restored
+//   moved back (in tail_)    kExamined, refcount restored (>= 1: reachable)
+// Reachable objects are not in the older generation's vector yet: promote()
+// (or handle_resurrected_objects) puts them there before anything can look.
 void Collector::move_unreachable(std::vector<Object*>& young, std::vector<Object*>& reachable,
                                  std::vector<Object*>& unreachable) {
-  where_.assign(young.size(), kNowhere);
   unreachable.clear();
-  ReachTracer tracer(young, unreachable, refs_, where_);
+  tail_.clear();
+  ReachTracer tracer(tail_, unreachable);
   std::size_t out = 0;
-  for (std::size_t i = 0; i < young.size(); ++i) {
+  std::uint32_t flags = 0;
+  bool finalize = false;
+  bool weakref_objects = false;
+  const std::size_t n = young.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    prefetch_at(young, i + kAhead);
     Object* o = young[i];
-    const std::uint32_t id = ObjectAccess::index(o);
-    if (refs_[id] > 0) {
-      o->trace(tracer);  // may append to young's tail (capacity reserved)
-      ObjectAccess::set_state(o, kReached);
+    std::uint32_t& rc = ObjectAccess::rc(o);
+    if (rc > 0) {
+      o->trace(tracer);  // may append to tail_ (capacity reserved)
+      rc = saved_rc_[ObjectAccess::index(o)];
+      ObjectAccess::set_slot(o, old_state_, static_cast<std::uint32_t>(out));
       young[out++] = o;
     } else {
-      where_[id] = static_cast<std::uint32_t>(unreachable.size());
+      rc = saved_rc_[ObjectAccess::index(o)];
+      ObjectAccess::set_slot(o, kCollecting, static_cast<std::uint32_t>(unreachable.size()));
       unreachable.push_back(o);
+      // What the later phases will have to do (exact unless holes appear).
+      const std::uint32_t gc = ObjectAccess::gc(o);
+      flags |= gc;
+      finalize |= (gc & (kHasFinalizer | kFinalized)) == kHasFinalizer;
+      weakref_objects |= typeid(*o) == typeid(WeakRefObject);
     }
+  }
+  // The objects moved back, in order: all reachable (their refcount is >= 1).
+  for (std::size_t i = 0; i < tail_.size(); ++i) {
+    prefetch_at(tail_, i + kAhead);
+    Object* o = tail_[i];
+    o->trace(tracer);  // may append to tail_
+    ObjectAccess::set_slot(o, old_state_, static_cast<std::uint32_t>(out));
+    young[out++] = o;  // out <= objects scanned reachable <= n
   }
   young.resize(out);
   reachable.clear();
   reachable.swap(young);  // young now holds reachable's (empty) buffer
-  remove_tombstones(unreachable);
-  for (std::size_t i = 0; i < unreachable.size(); ++i)
-    ObjectAccess::set_slot(unreachable[i], kCollecting, static_cast<std::uint32_t>(i));
+  if (tracer.holes) {
+    // Squeeze out the entries of objects that went back; index and flags anew.
+    flags = 0;
+    finalize = false;
+    weakref_objects = false;
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < unreachable.size(); ++i) {
+      Object* o = unreachable[i];
+      if (o == nullptr) continue;
+      ObjectAccess::set_slot(o, kCollecting, static_cast<std::uint32_t>(kept));
+      const std::uint32_t gc = ObjectAccess::gc(o);
+      flags |= gc;
+      finalize |= (gc & (kHasFinalizer | kFinalized)) == kHasFinalizer;
+      weakref_objects |= typeid(*o) == typeid(WeakRefObject);
+      unreachable[kept++] = o;
+    }
+    unreachable.resize(kept);
+  }
+  unreachable_flags_ = flags;
+  unreachable_need_finalize_ = finalize;
+  unreachable_has_weakref_objects_ = weakref_objects;
 }
 
 // Survivors join the older generation, keeping CPython's long-lived counts.
+//
+// When the older generation is empty (a full collection: it was merged into
+// young) and handle_resurrected_objects cannot need the survivors' buffer
+// back (no finalizer, weak reference or debug sink can run user code), the
+// survivors' vector simply becomes the generation.
 void Collector::promote(std::vector<Object*>& survivors) {
   if (generation_ == 1) heap_.long_lived_pending += survivors.size();
+  const bool rerun_possible = unreachable_need_finalize_ ||
+                              (unreachable_flags_ & kHasWeakrefs) != 0 ||
+                              (heap_.debug & gc::DEBUG_COLLECTABLE) != 0;
+  if (!rerun_possible && old_.objs.empty() && old_.tombstones == 0) {
+    // move_unreachable already gave each survivor its slot (state, position).
+    old_.objs.swap(survivors);  // survivors now holds old_'s (empty) buffer
+    if (generation_ == 2) {
+      heap_.long_lived_pending = 0;
+      heap_.long_lived_total = old_.objs.size();
+    }
+    survivors.clear();
+    return;
+  }
   for (Object* o : survivors) move_to_old(o);
   if (generation_ == 2) {
     heap_.long_lived_pending = 0;
@@ -342,6 +526,7 @@ void Collector::finalize_garbage() {
     std::uint32_t& gc = ObjectAccess::gc(o);
     if ((gc & (kHasFinalizer | kFinalized)) != kHasFinalizer) continue;
     gc |= kFinalized;
+    user_code_ran_ = true;
     incref(o);
     try {
       o->finalize();
@@ -358,13 +543,19 @@ void Collector::finalize_garbage() {
 // Runs the reachability analysis again on the unreachable set alone. Objects a
 // finalizer made reachable from outside (and all they reach) go to the older
 // generation; the rest stays in unreachable_.
+//
+// If no user code ran since deduce_unreachable (no finalizer, no weak-reference
+// callback, no debug sink), nothing can have changed: no object died (no
+// tombstone), no reference was created or moved, so the analysis would find
+// exactly the same list in the same order. It is skipped then.
 void Collector::handle_resurrected_objects() {
+  if (!user_code_ran_) return;
   remove_tombstones(unreachable_);
-  young_.swap(reachable_);  // the 2n buffer (empty since promote) back into young_
+  young_.swap(reachable_);  // the young buffer (empty since promote), room for n
   young_.assign(unreachable_.begin(), unreachable_.end());  // fits: no allocation
   unreachable_.clear();
   std::vector<Object*>& resurrected = reachable_;
-  deduce_unreachable(young_, resurrected, unreachable_);
+  deduce_unreachable(young_, resurrected, unreachable_, /*refs_ready=*/false);
   for (Object* o : resurrected) move_to_old(o);
   resurrected.clear();
 }
@@ -375,6 +566,7 @@ void Collector::handle_resurrected_objects() {
 void Collector::delete_garbage() {
   const bool save_all = (heap_.debug & gc::DEBUG_SAVEALL) != 0;
   for (std::size_t i = 0; i < unreachable_.size(); ++i) {
+    prefetch_at(unreachable_, i + kAhead);  // a null or dead entry is fine: no fault
     Object* o = unreachable_[i];
     if (o == nullptr) continue;
     if (save_all) {

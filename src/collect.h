@@ -31,7 +31,7 @@ class Collector {
   bool reserve_scratch(std::size_t n) noexcept;
   void merge_young();
   void deduce_unreachable(std::vector<Object*>& young, std::vector<Object*>& reachable,
-                          std::vector<Object*>& unreachable);
+                          std::vector<Object*>& unreachable, bool refs_ready);
   void update_refs(const std::vector<Object*>& young);
   void subtract_refs(const std::vector<Object*>& young);
   void move_unreachable(std::vector<Object*>& young, std::vector<Object*>& reachable,
@@ -50,16 +50,27 @@ class Collector {
   Generation& old_;
   const std::uint32_t old_state_;
 
-  std::vector<Object*> young_;        // the generations being collected
-  std::vector<Object*> reachable_;    // survivors, in CPython's list order
-  std::vector<Object*> unreachable_;  // the current unreachable list
-  std::vector<std::uint32_t> refs_;   // gc_refs, by dense id
-  std::vector<std::uint32_t> where_;  // position in unreachable_ during move_unreachable
-  std::vector<Object*> taken_;        // references taken by the clearing tracer
+  std::vector<Object*> young_;           // the generations being collected
+  std::vector<Object*> tail_;            // young's tail in move_unreachable (moved back)
+  std::vector<Object*> spare_;           // room for survivors when young_ took old_'s vector
+  std::vector<Object*> reachable_;       // survivors, in CPython's list order
+  std::vector<Object*> unreachable_;     // the current unreachable list
+  std::vector<std::uint32_t> saved_rc_;  // refcounts while the header holds gc_refs, by dense id
+  std::vector<Object*> taken_;           // references taken by the clearing tracer
 
   std::size_t collected_ = 0;
   std::size_t uncollectable_ = 0;
   bool failed_ = false;
+  Generation* steal_ = nullptr;  // young_ takes this generation's vector (reserve_scratch)
+  // User code (finalizers, weak-reference callbacks, the debug sink) ran after
+  // deduce_unreachable: handle_resurrected_objects must redo the analysis.
+  bool user_code_ran_ = false;
+  // The OR of the collector words of the unreachable objects (set by
+  // move_unreachable).
+  std::uint32_t unreachable_flags_ = 0;
+  // Some unreachable object has a finalize() not yet run / is a weak reference.
+  bool unreachable_need_finalize_ = false;
+  bool unreachable_has_weakref_objects_ = false;
 };
 
 }  // namespace refgc::detail

@@ -55,7 +55,7 @@ namespace detail {
 //         4 permanent (frozen), 7 freed (the slot is back in the pool).
 //         During a collection: 5 collecting (in the set being examined;
 //         after the reachability pass: in the unreachable list),
-//         6 reached (proved reachable; moving to the older generation).
+//         6 examined (scanned by the reachability pass; survivors move on).
 //  FN     finalize() has run (or is running); never cleared (PEP 442).
 //  HF     the type overrides finalize().
 //  WR     weak references to this object exist (weak_ref.h side table).
