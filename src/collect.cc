@@ -17,6 +17,7 @@
 // same order as in CPython.
 #include "collect.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cinttypes>
 #include <cstdio>
@@ -300,7 +301,10 @@ bool Collector::reserve_scratch(std::size_t n) noexcept {
     if (steal_ == &old_) {
       spare_.reserve(n);  // becomes the (stolen) older generation's vector
     } else {
-      old_.objs.reserve(old_.objs.size() + n);
+      // Geometric growth: an exact reserve here would copy the whole older
+      // generation at nearly every young collection (quadratic building).
+      const std::size_t need = old_.objs.size() + n;
+      if (old_.objs.capacity() < need) old_.objs.reserve(std::max(need, 2 * old_.objs.capacity()));
     }
     taken_.reserve(64);
     return true;
