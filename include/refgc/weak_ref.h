@@ -125,6 +125,12 @@ class WeakRef {
       : object_(bind(obj, wrap(std::move(callback)), std::move(traced_callback))) {}
 
   // w(): a new strong reference to the referent, or null once it died.
+  //
+  // The returned Ref is a temporary that lives to the end of the full
+  // expression, and keeps the referent alive until then (Python's `w()` is
+  // released sooner). So do not test and collect in one expression:
+  //   log(w() ? "alive" : "dead", gc::collect());   // w()'s Ref is still held
+  // Use alive() to test, or let the Ref go out of scope first.
   Ref<T> operator()() const { return lock(); }
   // A referent whose count already reached 0 (its death deferred by the
   // trashcan) is dead too, as in CPython (gh-60806).
