@@ -172,11 +172,13 @@ Collector::Collector(HeapImpl& heap, int generation) noexcept
       old_(heap.gens[generation < 2 ? generation + 1 : 2]),
       old_state_(static_cast<std::uint32_t>(kGen0 + (generation < 2 ? generation + 1 : 2))) {
   heap_.active = this;
+  heap_.unreachable_list = &unreachable_;
   ++heap_.compaction_blocked;
 }
 
 Collector::~Collector() {
   heap_.active = nullptr;
+  heap_.unreachable_list = nullptr;
   --heap_.compaction_blocked;
   // Only generations with many tombstones are squeezed (O(their size)); a
   // young collection must not touch the old heap.

@@ -24,7 +24,9 @@ class Collector {
   std::size_t uncollectable() const noexcept { return uncollectable_; }
 
   // An object in the unreachable list died (or was untracked) while user code
-  // ran during the collection: leave a tombstone in its place.
+  // ran during the collection: leave a tombstone in its place. (The dealloc
+  // path does this inline through HeapFast::unreachable_list; this is the
+  // checked slow path.)
   void forget(Object* o, std::uint32_t index) noexcept;
 
  private:

@@ -32,6 +32,10 @@ struct Generation {
 struct HeapFast {
   Pool pool;
   Generation gens[3];
+  // The unreachable list of the collection in progress (null outside one):
+  // an object in state kCollecting has its index there. Lets the dealloc path
+  // leave the tombstone inline (the same as Collector::forget()).
+  std::vector<Object*>* unreachable_list = nullptr;
 
   // Slow paths (src/heap.cc).
   void maybe_collect();                   // count0 > threshold0
@@ -59,15 +63,25 @@ struct HeapFast {
     track_slow(o);
   }
   // A dying object leaves its generation. The newest object of generation 0
-  // dying first (the usual churn) just shrinks the list.
+  // dying first (the usual churn) just shrinks the list; garbage freed by the
+  // collector leaves a tombstone in the unreachable list. Anything else (and
+  // any inconsistency, reported there) takes the slow path.
   void untrack_fast(Object* o) noexcept {
-    if (ObjectAccess::state(o) == kGen0) {
+    const std::uint32_t state = ObjectAccess::state(o);
+    const std::uint32_t index = ObjectAccess::index(o);
+    if (state == kGen0) {
       std::vector<Object*>& v = gens[0].objs;
-      const std::uint32_t index = ObjectAccess::index(o);
       // By the Generation invariant v[index] == o; debug builds check it.
       REFGC_ASSERT(index >= v.size() || v[index] == o, "generation 0 index out of step");
       if (REFGC_LIKELY(index + 1 == v.size())) {
         v.pop_back();
+        ObjectAccess::set_slot(o, kUntracked, 0);
+        return;
+      }
+    } else if (state == kCollecting && unreachable_list != nullptr) {
+      std::vector<Object*>& v = *unreachable_list;
+      if (REFGC_LIKELY(index < v.size() && v[index] == o)) {
+        v[index] = nullptr;
         ObjectAccess::set_slot(o, kUntracked, 0);
         return;
       }
