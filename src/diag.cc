@@ -54,16 +54,11 @@ namespace diag {
 
 namespace {
 
+using detail::heap_for;
 using detail::HeapImpl;
 using detail::ObjectAccess;
 
 constexpr std::uint32_t kNone = std::numeric_limits<std::uint32_t>::max();
-
-HeapImpl& heap_for(const char* what) {
-  HeapImpl& heap = detail::current_impl();
-  heap.check_owner(what);
-  return heap;
-}
 
 // Calls f(Object*) for each tracked object, generations 0..2 then the
 // permanent generation, each in its list order.
@@ -253,6 +248,16 @@ std::map<std::string, std::size_t> census(HeapImpl& heap) {
   return by_name;
 }
 
+// Counts by name as rows, most common first (ties by name: the map's order).
+std::vector<TypeCount> most_common_first(const std::map<std::string, std::size_t>& counts) {
+  std::vector<TypeCount> rows;
+  rows.reserve(counts.size());
+  for (const auto& [name, n] : counts) rows.push_back({name, n});
+  std::stable_sort(rows.begin(), rows.end(),
+                   [](const TypeCount& a, const TypeCount& b) { return a.count > b.count; });
+  return rows;
+}
+
 std::string with_thousands(std::size_t n) {
   std::string digits = std::to_string(n);
   std::string out;
@@ -286,10 +291,7 @@ std::string type_name(const Object& obj) { return detail::type_name(obj); }
 
 std::vector<TypeCount> most_common_types(std::size_t limit) {
   HeapImpl& heap = heap_for("calls diag::most_common_types");
-  std::vector<TypeCount> rows;
-  for (auto& [name, n] : census(heap)) rows.push_back({name, n});
-  std::stable_sort(rows.begin(), rows.end(),
-                   [](const TypeCount& a, const TypeCount& b) { return a.count > b.count; });
+  std::vector<TypeCount> rows = most_common_first(census(heap));
   if (limit != 0 && rows.size() > limit) rows.resize(limit);
   return rows;
 }
@@ -727,9 +729,7 @@ LeakReport LeakCheck::check(std::size_t max_chains) {
     ++types[leak.type];
     report.leaks.push_back(std::move(leak));
   }
-  for (auto& [name, n] : types) report.by_type.push_back({name, n});
-  std::stable_sort(report.by_type.begin(), report.by_type.end(),
-                   [](const TypeCount& a, const TypeCount& b) { return a.count > b.count; });
+  report.by_type = most_common_first(types);
   return report;
 }
 

@@ -20,13 +20,6 @@ gc::DebugSink& sink_storage() {
   return *sink;
 }
 
-HeapImpl& heap_for(const char* what) {
-  REFGC_DEBUG_REQUIRE_HEAP(what);
-  HeapImpl& heap = current_impl();
-  heap.check_owner(what);
-  return heap;
-}
-
 void append_live(std::vector<Ref<Object>>& out, const Generation& g) {
   for (Object* o : g.objs)
     if (o != nullptr) out.push_back(Ref<Object>(o));

@@ -92,4 +92,13 @@ inline HeapImpl& current_impl() {
   return acquire_current_slow();
 }
 
+// The current heap for a library entry point named by `what` ("calls
+// gc::collect"): debug builds stop unless this thread holds it.
+inline HeapImpl& heap_for(const char* what) {
+  REFGC_DEBUG_REQUIRE_HEAP(what);
+  HeapImpl& heap = current_impl();
+  heap.check_owner(what);
+  return heap;
+}
+
 }  // namespace refgc::detail

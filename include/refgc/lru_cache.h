@@ -233,9 +233,7 @@ class LruCache : public Object {
   }
   // "LruCache(maxsize=1000, currsize=3)"
   std::string repr() const override {
-    return std::string("LruCache(maxsize=") +
-           (maxsize_ ? std::to_string(*maxsize_) : std::string("None")) +
-           ", currsize=" + std::to_string(map_.size()) + ")";
+    return detail::cache_repr("LruCache", maxsize_, map_.size());
   }
   std::size_t extra_size() const noexcept override {
     return map_.bucket_count() * sizeof(void*) + map_.size() * (sizeof(Item) + 2 * sizeof(void*)) +

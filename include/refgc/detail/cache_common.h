@@ -40,6 +40,13 @@ inline constexpr std::nullopt_t unbounded = std::nullopt;
 
 namespace detail {
 
+// "LruCache(maxsize=1000, currsize=3)"; maxsize None when unbounded.
+inline std::string cache_repr(const char* type, const std::optional<std::size_t>& maxsize,
+                              std::size_t currsize) {
+  return std::string(type) + "(maxsize=" + (maxsize ? std::to_string(*maxsize) : "None") +
+         ", currsize=" + std::to_string(currsize) + ")";
+}
+
 struct SweeperControl;  // src/sweeper.cc
 
 // How many background sweeper threads exist in the process (running, or
