@@ -368,6 +368,24 @@ TEST_F(DiagTest, RenderSvgWithoutGraphvizNamesThePackageToInstall) {
   EXPECT_TRUE(threw);
 }
 
+TEST_F(DiagTest, RenderDotReportsAFailingDotWithAClearError) {
+  ASSERT_TRUE(diag::graphviz_available());
+  const auto file = std::filesystem::temp_directory_path() / "refgc_diag_bad.out";
+  EXPECT_THROW(diag::render_dot("this is not a graph {", file, "svg"), std::runtime_error);
+  EXPECT_THROW(diag::render_dot("digraph g {}", file, "no-such-format"), std::runtime_error);
+  std::filesystem::remove(file);
+}
+
+TEST_F(DiagTest, ALeakCheckRefusesToCheckFromAnotherHeap) {
+  diag::LeakCheck scope;  // on this test's heap
+  refgc::Heap other;
+  {
+    refgc::Heap::Lock lock(other);
+    EXPECT_THROW(scope.check(), std::logic_error);
+  }
+  EXPECT_TRUE(scope.check().empty());
+}
+
 TEST_F(DiagTest, AsciiDiagramShowsLabelsObjectsRefcountsAndCycles) {
   auto a = make<Node>();
   auto b = make<Node>();
