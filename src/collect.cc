@@ -80,6 +80,7 @@ bool in_collection(const Object* o) noexcept { return ObjectAccess::state(o) == 
 // gc_refs live in the referent's refcount word during deduce_unreachable.
 class SubtractTracer final : public Tracer {
  public:
+  SubtractTracer() noexcept : Tracer(Mode::kSubtract) {}
   Object* current = nullptr;
 
  private:
@@ -105,7 +106,7 @@ class SubtractTracer final : public Tracer {
 class ReachTracer final : public Tracer {
  public:
   ReachTracer(std::vector<Object*>& tail, std::vector<Object*>& unreachable)
-      : tail_(tail), unreachable_(unreachable) {}
+      : Tracer(Mode::kReach), tail_(tail), unreachable_(unreachable) {}
   bool holes = false;  // some entry of the unreachable list was emptied
 
  private:
@@ -170,7 +171,14 @@ Collector::Collector(HeapImpl& heap, int generation) noexcept
     : heap_(heap),
       generation_(generation),
       old_(heap.gens[generation < 2 ? generation + 1 : 2]),
-      old_state_(static_cast<std::uint32_t>(kGen0 + (generation < 2 ? generation + 1 : 2))) {
+      old_state_(static_cast<std::uint32_t>(kGen0 + (generation < 2 ? generation + 1 : 2))),
+      young_(heap.scratch.young),
+      tail_(heap.scratch.tail),
+      spare_(heap.scratch.spare),
+      reachable_(heap.scratch.reachable),
+      unreachable_(heap.scratch.unreachable),
+      saved_rc_(heap.scratch.saved_rc),
+      taken_(heap.scratch.taken) {
   heap_.active = this;
   heap_.unreachable_list = &unreachable_;
   ++heap_.compaction_blocked;
@@ -184,6 +192,21 @@ Collector::~Collector() {
   // young collection must not touch the old heap.
   for (Generation& g : heap_.gens) heap_.maybe_compact(g);
   heap_.maybe_compact(heap_.permanent);
+  heap_.scratch.trim();
+}
+
+void HeapImpl::CollectorScratch::trim() noexcept {
+  auto fit = [](auto& v) {
+    v.clear();
+    if (v.capacity() > kKeepEntries) std::remove_reference_t<decltype(v)>().swap(v);
+  };
+  fit(young);
+  fit(tail);
+  fit(spare);
+  fit(reachable);
+  fit(unreachable);
+  fit(taken);
+  fit(saved_rc);
 }
 
 // ---------------------------------------------------------------------------
@@ -191,8 +214,8 @@ Collector::~Collector() {
 // ---------------------------------------------------------------------------
 std::size_t Collector::run() noexcept {
   using Clock = std::chrono::steady_clock;
-  const Clock::time_point t0 = Clock::now();
   const bool stats = (heap_.debug & gc::DEBUG_STATS) != 0;
+  const Clock::time_point t0 = stats ? Clock::now() : Clock::time_point{};
   if (stats) {
     char line[160];
     std::snprintf(line, sizeof line, "gc: collecting generation %d...", generation_);
@@ -218,7 +241,10 @@ std::size_t Collector::run() noexcept {
   merge_young();
   REFGC_VALIDATE(validate());
 
-  // 4. Split young_ into survivors and the unreachable set.
+  // 4. Split young_ into survivors and the unreachable set. Survivors get
+  //    their slots in the older generation now (promote appends them there
+  //    with nothing in between).
+  slot_base_ = old_.objs.size();
   deduce_unreachable(young_, reachable_, unreachable_, /*refs_ready=*/true);
   REFGC_VALIDATE(validate());
 
@@ -440,7 +466,7 @@ void Collector::move_unreachable(std::vector<Object*>& young, std::vector<Object
     if (rc > 0) {
       o->trace(tracer);  // may append to tail_ (capacity reserved)
       rc = saved_rc_[ObjectAccess::index(o)];
-      ObjectAccess::set_slot(o, old_state_, static_cast<std::uint32_t>(out));
+      ObjectAccess::set_slot(o, old_state_, static_cast<std::uint32_t>(slot_base_ + out));
       young[out++] = o;
     } else {
       rc = saved_rc_[ObjectAccess::index(o)];
@@ -458,7 +484,7 @@ void Collector::move_unreachable(std::vector<Object*>& young, std::vector<Object
     prefetch_at(tail_, i + kAhead);
     Object* o = tail_[i];
     o->trace(tracer);  // may append to tail_
-    ObjectAccess::set_slot(o, old_state_, static_cast<std::uint32_t>(out));
+    ObjectAccess::set_slot(o, old_state_, static_cast<std::uint32_t>(slot_base_ + out));
     young[out++] = o;  // out <= objects scanned reachable <= n
   }
   young.resize(out);
@@ -508,12 +534,19 @@ void Collector::promote(std::vector<Object*>& survivors) {
     survivors.clear();
     return;
   }
-  for (Object* o : survivors) move_to_old(o);
+  append_to_old(survivors);
   if (generation_ == 2) {
     heap_.long_lived_pending = 0;
     heap_.long_lived_total = survivors.size();
   }
   survivors.clear();
+}
+
+// The survivors of deduce_unreachable join the older generation's tail, where
+// move_unreachable already numbered their slots (from slot_base_).
+void Collector::append_to_old(const std::vector<Object*>& survivors) {
+  REFGC_ASSERT(old_.objs.size() == slot_base_, "older generation changed under the collector");
+  old_.objs.insert(old_.objs.end(), survivors.begin(), survivors.end());  // capacity reserved
 }
 
 void Collector::move_to_old(Object* o) {
@@ -561,8 +594,9 @@ void Collector::handle_resurrected_objects() {
   young_.assign(unreachable_.begin(), unreachable_.end());  // fits: no allocation
   unreachable_.clear();
   std::vector<Object*>& resurrected = reachable_;
+  slot_base_ = old_.objs.size();
   deduce_unreachable(young_, resurrected, unreachable_, /*refs_ready=*/false);
-  for (Object* o : resurrected) move_to_old(o);
+  append_to_old(resurrected);
   resurrected.clear();
 }
 

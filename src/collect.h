@@ -40,6 +40,7 @@ class Collector {
                         std::vector<Object*>& unreachable);
   void promote(std::vector<Object*>& survivors);
   void move_to_old(Object* o);
+  void append_to_old(const std::vector<Object*>& survivors);
   void finalize_garbage();
   void handle_resurrected_objects();
   void delete_garbage();
@@ -52,18 +53,21 @@ class Collector {
   Generation& old_;
   const std::uint32_t old_state_;
 
-  std::vector<Object*> young_;           // the generations being collected
-  std::vector<Object*> tail_;            // young's tail in move_unreachable (moved back)
-  std::vector<Object*> spare_;           // room for survivors when young_ took old_'s vector
-  std::vector<Object*> reachable_;       // survivors, in CPython's list order
-  std::vector<Object*> unreachable_;     // the current unreachable list
-  std::vector<std::uint32_t> saved_rc_;  // refcounts while the header holds gc_refs, by dense id
-  std::vector<Object*> taken_;           // references taken by the clearing tracer
+  // The working vectors live in heap_.scratch (reused between collections).
+  std::vector<Object*>& young_;           // the generations being collected
+  std::vector<Object*>& tail_;            // young's tail in move_unreachable (moved back)
+  std::vector<Object*>& spare_;           // room for survivors when young_ took old_'s vector
+  std::vector<Object*>& reachable_;       // survivors, in CPython's list order
+  std::vector<Object*>& unreachable_;     // the current unreachable list
+  std::vector<std::uint32_t>& saved_rc_;  // refcounts while the header holds gc_refs, by dense id
+  std::vector<Object*>& taken_;           // references taken by the clearing tracer
 
   std::size_t collected_ = 0;
   std::size_t uncollectable_ = 0;
   bool failed_ = false;
-  Generation* steal_ = nullptr;  // young_ takes this generation's vector (reserve_scratch)
+  Generation* steal_ = nullptr;
+  // move_unreachable numbers the survivors' slots in old_ from here.
+  std::size_t slot_base_ = 0;  // young_ takes this generation's vector (reserve_scratch)
   // User code (finalizers, weak-reference callbacks, the debug sink) ran after
   // deduce_unreachable: handle_resurrected_objects must redo the analysis.
   bool user_code_ran_ = false;

@@ -46,6 +46,16 @@ struct HeapImpl : HeapFast {
   std::vector<gc::Callback> callbacks;
   // The collection in progress (or null).
   Collector* active = nullptr;
+  // The collector's working vectors, kept between collections so that a
+  // young collection does not allocate them anew each time; after a
+  // collection any of them holding more than kKeepEntries is given back
+  // (a full collection of a large heap must not pin its scratch).
+  struct CollectorScratch {
+    static constexpr std::size_t kKeepEntries = std::size_t{1} << 14;
+    std::vector<Object*> young, tail, spare, reachable, unreachable, taken;
+    std::vector<std::uint32_t> saved_rc;
+    void trim() noexcept;
+  } scratch;
   // Set while compaction is unsafe (a collection is walking the vectors).
   int compaction_blocked = 0;
 

@@ -82,6 +82,7 @@ class Tracer {
   template <class T>
   void operator()(Ref<T>& r) {
     if (T* p = r.get()) {
+      if (mode_ != Mode::kVisit && collector_visit(static_cast<Object*>(p))) return;
       if (visit(static_cast<Object*>(p))) {
         r.release_unsafe_();
         take(static_cast<Object*>(p));
@@ -94,7 +95,10 @@ class Tracer {
   // cannot be broken by the collector; hold such Refs as mapped values instead.
   template <class T>
   void operator()(const Ref<T>& r) {
-    if (T* p = r.get()) visit_const(static_cast<Object*>(p));
+    if (T* p = r.get()) {
+      if (mode_ != Mode::kVisit && collector_visit(static_cast<Object*>(p))) return;
+      visit_const(static_cast<Object*>(p));
+    }
   }
 
   // A Function (function.h): its captures are traced.
@@ -130,6 +134,16 @@ class Tracer {
   }
 
  protected:
+  // The collector's counting passes (src/collect.cc) name their job so that
+  // the common case of each reference is handled inline in the trace() body
+  // (no virtual call per reference); anything unusual still reaches visit().
+  // Every other tracer is a plain kVisit tracer.
+  enum class Mode : unsigned char {
+    kVisit,     // visit() sees every reference
+    kSubtract,  // subtract_refs: gc_refs - 1 for a referent being examined
+    kReach,     // move_unreachable: a referent being examined is reachable
+  };
+  explicit Tracer(Mode mode) noexcept : mode_(mode) {}
   ~Tracer() = default;
   // Called for each non-null reference. Return true to take the reference
   // out of the handle: the handle is emptied and take() receives the
@@ -139,6 +153,27 @@ class Tracer {
   virtual void visit_const(Object* referent) { (void)visit(referent); }
 
  private:
+  // The inline part of the collector's passes; false: let visit() decide
+  // (a count about to go below zero, or a referent in the unreachable list).
+  // During those passes the refcount word of an object being examined
+  // (state kReached) holds its gc_refs.
+  REFGC_ALWAYS_INLINE bool collector_visit(Object* o) noexcept {
+    const std::uint32_t state = detail::ObjectAccess::state(o);
+    if (state == detail::kReached) {
+      std::uint32_t& gc_refs = detail::ObjectAccess::rc(o);
+      if (mode_ == Mode::kSubtract) {
+        if (REFGC_UNLIKELY(gc_refs == 0)) return false;
+        --gc_refs;
+      } else if (gc_refs == 0) {
+        gc_refs = 1;
+      }
+      return true;
+    }
+    return mode_ == Mode::kSubtract || state != detail::kCollecting;
+  }
+
+  Mode mode_ = Mode::kVisit;
+
   template <class X>
   void trace_item(X& item) {
     if constexpr (detail::pair_like<std::remove_cv_t<X>> &&
