@@ -5,11 +5,11 @@
 // Data layout. CPython threads every tracked object on a doubly-linked list
 // through a 16-byte head before the object. refgc keeps a 16-byte header and
 // holds each generation as a vector of object pointers in list order (heap_impl.h).
-// During a collection the objects being examined are moved into young_; their
-// header state becomes "collecting" and their index a dense id into the
-// scratch array saved_rc_. While the reachability pass runs, the refcount word
-// of each object holds its gc_refs (as CPython keeps gc_refs in the object
-// head) and saved_rc_ its true refcount, restored before any user code can run.
+// During a collection the objects being examined are moved into young_ and
+// their header's index bits hold their gc_refs (as CPython keeps gc_refs in
+// the object's gc head); the refcount is never touched. merge_young gathers
+// the set, sets gc_refs and subtracts the internal references in one pass
+// over the objects (CPython: update_refs then subtract_refs, two passes).
 // After the reachability pass the unreachable objects keep
 // the "collecting" state and their index becomes their position in
 // unreachable_, so that an object dying under a finalizer leaves a tombstone
@@ -24,6 +24,7 @@
 #include <new>
 #include <string>
 #include <typeinfo>
+#include <unordered_map>
 
 #if defined(__linux__)
 #include <sys/mman.h>
@@ -69,71 +70,136 @@ inline void prefetch_at(const std::vector<Object*>& v, std::size_t i) noexcept {
 
 // Header states inside deduce_unreachable (no user code runs there, nothing
 // else looks at them): kExamined marks an object of the set not yet proved
-// reachable or tentatively unreachable (its refcount word holds gc_refs);
-// a tentatively unreachable object is already in its final state,
-// kCollecting, with index = position in the unreachable list.
+// reachable or tentatively unreachable; its index bits hold its gc_refs
+// (Tracer::collector_visit; CPython keeps gc_refs in the object's gc head;
+// the refcount itself is never touched). A tentatively unreachable object is
+// already in its final state, kCollecting, with index = position in the
+// unreachable list. While merge_young gathers the set, kCollecting instead
+// marks an object referenced before the pass reached it (index bits: the
+// references seen).
 constexpr std::uint32_t kExamined = kReached;
+constexpr std::uint32_t kRefsBig = kMaxIndex;  // the count is in Collector::big_
 
-bool in_collection(const Object* o) noexcept { return ObjectAccess::state(o) == kExamined; }
+// The references counted in the index bits, or in big_.
+std::int64_t stored_count(const Object* o,
+                          const std::unordered_map<const Object*, std::int64_t>& big) {
+  const std::uint32_t c = ObjectAccess::index(o);
+  if (c != kRefsBig) return c;
+  const auto it = big.find(o);
+  return it == big.end() ? 0 : it->second;
+}
+
+// Stores `n` (>= 0) as the count of an object in `state`.
+void store_count(Object* o, std::uint32_t state, std::int64_t n,
+                 std::unordered_map<const Object*, std::int64_t>& big) noexcept {
+  if (REFGC_LIKELY(n < kRefsBig)) {
+    if (ObjectAccess::index(o) == kRefsBig) big.erase(o);
+    ObjectAccess::set_slot(o, state, static_cast<std::uint32_t>(n));
+    return;
+  }
+  try {
+    big[o] = n;
+  } catch (...) {
+    fatal_object(o, "out of memory counting the references to an object with over 33 million");
+  }
+  ObjectAccess::set_slot(o, state, kRefsBig);
+}
+
+[[noreturn, gnu::cold]] void report_overcount(const Object* victim, const Object* tracer_of) {
+  if (tracer_of != nullptr)
+    std::fprintf(stderr, "refgc: the trace() of <%s at %p> reports it:\n",
+                 type_name(*tracer_of).c_str(), static_cast<const void*>(tracer_of));
+  fatal_object(victim,
+               "trace() reported a reference its object does not hold "
+               "(internal reference count below zero)");
+}
+
+// Finds an object of `objs` whose trace() reports `victim` (for the message
+// of an over-count found only when the victim's count is settled).
+class FindReferrer final : public Tracer {
+ public:
+  explicit FindReferrer(const Object* victim) : victim_(victim) {}
+  bool found = false;
+
+ private:
+  bool visit(Object* r) override {
+    found |= r == victim_;
+    return false;
+  }
+  const Object* victim_;
+};
+
+[[noreturn, gnu::cold]] void report_overcount_in(const Object* victim, const Object* const* objs,
+                                                 std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) {
+    FindReferrer f(victim);
+    const_cast<Object*>(objs[i])->trace(f);
+    if (f.found) report_overcount(victim, objs[i]);
+  }
+  report_overcount(victim, nullptr);
+}
 
 // subtract_refs' visitor: each reference from inside the set is not a root.
-// gc_refs live in the referent's refcount word during deduce_unreachable.
+// The inline part is Tracer::collector_visit; this sees counts at zero or in
+// the overflow table.
 class SubtractTracer final : public Tracer {
  public:
-  SubtractTracer() noexcept : Tracer(Mode::kSubtract) {}
+  using Tracer::Mode;
+  SubtractTracer(Mode mode, std::uint32_t collected,
+                 std::unordered_map<const Object*, std::int64_t>& big) noexcept
+      : Tracer(mode, collected), gathering_(mode == Mode::kSubtractNew), big_(big) {}
   Object* current = nullptr;
 
  private:
   bool visit(Object* r) override {
-    if (!in_collection(r)) return false;
-    std::uint32_t& n = ObjectAccess::rc(r);
-    if (REFGC_UNLIKELY(n == 0)) {
-      std::fprintf(stderr, "refgc: the trace() of <%s at %p> reports it:\n",
-                   type_name(*current).c_str(), static_cast<void*>(current));
-      fatal_object(r,
-                   "trace() reported a reference its object does not hold "
-                   "(internal reference count below zero)");
+    const std::uint32_t state = ObjectAccess::state(r);
+    if (state == kExamined) {
+      const std::int64_t n = stored_count(r, big_);
+      if (REFGC_UNLIKELY(n == 0)) report_overcount(r, current);
+      store_count(r, kExamined, n - 1, big_);
+    } else if (state == kCollecting && gathering_) {  // one more reference seen
+      store_count(r, kCollecting, stored_count(r, big_) + 1, big_);
     }
-    --n;
     return false;
   }
+  const bool gathering_;
+  std::unordered_map<const Object*, std::int64_t>& big_;
 };
 
 // move_unreachable's visitor: everything a reachable object refers to is
 // reachable. A referent in the tentative unreachable list (state kCollecting
-// there) goes back to young's tail, tail_ (it will be scanned there); one not
-// yet scanned gets gc_refs 1 so that the scan keeps it.
+// there) goes back to young's tail, tail_ (it will be scanned there, with
+// gc_refs 1); one not yet scanned gets gc_refs 1 so that the scan keeps it.
 class ReachTracer final : public Tracer {
  public:
-  ReachTracer(std::vector<Object*>& tail, std::vector<Object*>& unreachable)
-      : Tracer(Mode::kReach), tail_(tail), unreachable_(unreachable) {}
+  ReachTracer(std::vector<Object*>& tail, std::vector<Object*>& unreachable,
+              std::unordered_map<const Object*, std::int64_t>& big)
+      : Tracer(Mode::kReach), tail_(tail), unreachable_(unreachable), big_(big) {}
   bool holes = false;  // some entry of the unreachable list was emptied
 
  private:
   bool visit(Object* r) override {
     const std::uint32_t state = ObjectAccess::state(r);
     if (state == kExamined) {
-      std::uint32_t& n = ObjectAccess::rc(r);  // gc_refs
-      if (n == 0) n = 1;
+      if (stored_count(r, big_) == 0) store_count(r, kExamined, 1, big_);
     } else if (state == kCollecting) {
-      // Its refcount is already restored (>= 1): as gc_refs it keeps the
-      // object reachable when tail_ is scanned, and the tracer ignores it.
       unreachable_[ObjectAccess::index(r)] = nullptr;
       holes = true;
-      ObjectAccess::set_state(r, kExamined);
+      ObjectAccess::set_slot(r, kExamined, 1);
       tail_.push_back(r);  // capacity reserved: cannot throw
     }
     return false;
   }
   std::vector<Object*>& tail_;
   std::vector<Object*>& unreachable_;
+  std::unordered_map<const Object*, std::int64_t>& big_;
 };
 
 // delete_garbage's visitor (CPython's tp_clear): takes every reference out of
 // the object; they are dropped after trace() returns.
 class ClearTracer final : public Tracer {
  public:
-  explicit ClearTracer(std::vector<Object*>& taken) : taken_(taken) {}
+  explicit ClearTracer(std::vector<Object*>& taken) : Tracer(Mode::kClear), taken_(taken) {}
 
  private:
   bool visit(Object*) override { return true; }
@@ -177,7 +243,6 @@ Collector::Collector(HeapImpl& heap, int generation) noexcept
       spare_(heap.scratch.spare),
       reachable_(heap.scratch.reachable),
       unreachable_(heap.scratch.unreachable),
-      saved_rc_(heap.scratch.saved_rc),
       taken_(heap.scratch.taken) {
   heap_.active = this;
   heap_.unreachable_list = &unreachable_;
@@ -206,7 +271,6 @@ void HeapImpl::CollectorScratch::trim() noexcept {
   fit(reachable);
   fit(unreachable);
   fit(taken);
-  fit(saved_rc);
 }
 
 // ---------------------------------------------------------------------------
@@ -323,9 +387,7 @@ bool Collector::reserve_scratch(std::size_t n) noexcept {
     }
     tail_.reserve(n);  // objects moved back from unreachable are re-appended
     unreachable_.reserve(n);
-    saved_rc_.reserve(n);
     advise_huge(unreachable_);
-    advise_huge(saved_rc_);
     if (steal_ == &old_) {
       spare_.reserve(n);  // becomes the (stolen) older generation's vector
     } else {
@@ -343,11 +405,25 @@ bool Collector::reserve_scratch(std::size_t n) noexcept {
 }
 
 // Postcondition: young_ holds the objects of generation N followed by those of
-// generations 0..N-1, tombstones removed; those generations are empty. The
-// objects are ready for subtract_refs, as after update_refs (one pass instead
-// of two).
+// generations 0..N-1, tombstones removed; those generations are empty. Each
+// object is in state kExamined with its gc_refs in the index bits: update_refs
+// and subtract_refs done in the same single pass. An object is traced as soon
+// as the pass reaches it; a referent the pass has not reached yet keeps the
+// references seen so far (state kCollecting), and when the pass gets to it
+// its gc_refs start from its refcount minus those.
 void Collector::merge_young() {
-  saved_rc_.clear();
+  SubtractTracer tracer(SubtractTracer::Mode::kSubtractNew, static_cast<std::uint32_t>(generation_ + 1),
+                        big_);
+  auto take = [&](Object* o, const Object* const* done, std::size_t n_done) {
+    const std::uint32_t rc = ObjectAccess::rc(o);
+    REFGC_CHECK(rc != 0, o, "tracked object with refcount 0 found by the collector");
+    std::int64_t refs = rc;
+    if (ObjectAccess::state(o) == kCollecting) refs -= stored_count(o, big_);
+    if (REFGC_UNLIKELY(refs < 0)) report_overcount_in(o, done, n_done);
+    store_count(o, kExamined, refs, big_);
+    tracer.current = o;
+    o->trace(tracer);
+  };
   if (steal_ != nullptr) {
     Generation& g = *steal_;
     young_.clear();
@@ -359,11 +435,8 @@ void Collector::merge_young() {
       prefetch_at(young_, i + kAhead);
       Object* o = young_[i];
       if (o == nullptr) continue;
-      const std::uint32_t rc = ObjectAccess::rc(o);
-      REFGC_CHECK(rc != 0, o, "tracked object with refcount 0 found by the collector");
-      ObjectAccess::set_slot(o, kExamined, static_cast<std::uint32_t>(out));
+      take(o, young_.data(), out);
       young_[out++] = o;
-      saved_rc_.push_back(rc);  // capacity reserved: cannot throw
     }
     young_.resize(out);
     return;  // the other generations are empty
@@ -374,54 +447,51 @@ void Collector::merge_young() {
       prefetch_at(objs, i + kAhead);
       Object* o = objs[i];
       if (o == nullptr) continue;
-      const std::uint32_t rc = ObjectAccess::rc(o);
-      REFGC_CHECK(rc != 0, o, "tracked object with refcount 0 found by the collector");
-      ObjectAccess::set_slot(o, kExamined, static_cast<std::uint32_t>(young_.size()));
-      young_.push_back(o);      // capacity reserved: cannot throw
-      saved_rc_.push_back(rc);  // likewise
+      take(o, young_.data(), young_.size());
+      young_.push_back(o);  // capacity reserved: cannot throw
     }
-    g.objs.clear();
-    g.tombstones = 0;
   };
   append(heap_.gens[generation_]);
   for (int i = 0; i < generation_; ++i) append(heap_.gens[i]);
+  // Cleared only now: an over-count report may need to look back.
+  for (int i = 0; i <= generation_; ++i) {
+    heap_.gens[i].objs.clear();
+    heap_.gens[i].tombstones = 0;
+  }
 }
 
 // CPython's deduce_unreachable. Postcondition: `reachable` holds the objects
 // of `young` referenced from outside the set or reachable from such an
-// object (in the older generation's state with index = position in
-// `reachable`; the caller moves them to that generation before any user code
-// runs); `unreachable` holds the rest, in
-// state kCollecting with index = position in `unreachable`. Every refcount
-// is true again. `young` is consumed. With `refs_ready`, merge_young already
-// did update_refs' work.
+// object (in the older generation's state with index = slot_base_ + position
+// in `reachable`; the caller appends them to that generation before any user
+// code runs); `unreachable` holds the rest, in state kCollecting with index =
+// position in `unreachable`. `young` is consumed. With `refs_ready`,
+// merge_young already did update_refs' and subtract_refs' work.
 void Collector::deduce_unreachable(std::vector<Object*>& young, std::vector<Object*>& reachable,
                                    std::vector<Object*>& unreachable, bool refs_ready) {
-  if (!refs_ready) update_refs(young);
-  subtract_refs(young);
+  if (!refs_ready) {
+    update_refs(young);
+    subtract_refs(young);
+  }
   move_unreachable(young, reachable, unreachable);
   young.clear();
+  big_.clear();
 }
 
-// Postcondition: every object of `young` is in state kExamined with index i
-// (its dense id) and saved_rc_[i] == its refcount. From here until
-// move_unreachable restores it, the refcount word holds gc_refs (CPython keeps
-// them in the object header too): no user code runs in between.
+// Postcondition: every object of `young` is in state kExamined with gc_refs
+// = its refcount in the index bits.
 void Collector::update_refs(const std::vector<Object*>& young) {
-  saved_rc_.resize(young.size());
-  for (std::size_t i = 0; i < young.size(); ++i) {
-    Object* o = young[i];
+  for (Object* o : young) {
     const std::uint32_t rc = ObjectAccess::rc(o);
     REFGC_CHECK(rc != 0, o, "tracked object with refcount 0 found by the collector");
-    ObjectAccess::set_slot(o, kExamined, static_cast<std::uint32_t>(i));
-    saved_rc_[i] = rc;
+    store_count(o, kExamined, rc, big_);
   }
 }
 
-// Postcondition: the refcount word of young[i] == the number of references
-// to it from outside the set (references from inside are subtracted).
+// Postcondition: the gc_refs of young[i] == the number of references to it
+// from outside the set (references from inside are subtracted).
 void Collector::subtract_refs(const std::vector<Object*>& young) {
-  SubtractTracer tracer;
+  SubtractTracer tracer(SubtractTracer::Mode::kSubtract, 0, big_);
   for (std::size_t i = 0; i < young.size(); ++i) {
     prefetch_at(young, i + kAhead);
     Object* o = young[i];
@@ -440,20 +510,22 @@ void Collector::subtract_refs(const std::vector<Object*>& young) {
 // buffer becomes `reachable`.
 //
 // Headers during the scan:
-//   not yet scanned          kExamined, index = dense id, rc word = gc_refs
-//   scanned, reachable       the older generation's state, index = position in
-//                            `reachable` (its slot if promote() keeps the
-//                            vector as it is; else set again), refcount restored
-//   tentatively unreachable  kCollecting, index = position in `unreachable`,
-//                            refcount restored
-//   moved back (in tail_)    kExamined, refcount restored (>= 1: reachable)
+//   not yet scanned          kExamined, index bits = gc_refs
+//   scanned, reachable       the older generation's state, index = its slot
+//                            there (slot_base_ + position in `reachable`)
+//   tentatively unreachable  kCollecting, index = position in `unreachable`
+//   moved back (in tail_)    kExamined, gc_refs 1 (reachable)
 // Reachable objects are not in the older generation's vector yet: promote()
 // (or handle_resurrected_objects) puts them there before anything can look.
 void Collector::move_unreachable(std::vector<Object*>& young, std::vector<Object*>& reachable,
                                  std::vector<Object*>& unreachable) {
   unreachable.clear();
   tail_.clear();
-  ReachTracer tracer(tail_, unreachable);
+  ReachTracer tracer(tail_, unreachable, big_);
+  // A weak-reference object matters to handle_weakrefs only while it has a
+  // referent, and then some object has weak references: with none at all
+  // the type test (a string compare for most types) is skipped.
+  const bool any_weak = heap_.weaklists.size() != 0;
   std::size_t out = 0;
   std::uint32_t flags = 0;
   bool finalize = false;
@@ -462,24 +534,22 @@ void Collector::move_unreachable(std::vector<Object*>& young, std::vector<Object
   for (std::size_t i = 0; i < n; ++i) {
     prefetch_at(young, i + kAhead);
     Object* o = young[i];
-    std::uint32_t& rc = ObjectAccess::rc(o);
-    if (rc > 0) {
+    const std::uint32_t gc_refs = ObjectAccess::index(o);
+    if (gc_refs != 0 && (gc_refs != kRefsBig || stored_count(o, big_) != 0)) {
       o->trace(tracer);  // may append to tail_ (capacity reserved)
-      rc = saved_rc_[ObjectAccess::index(o)];
       ObjectAccess::set_slot(o, old_state_, static_cast<std::uint32_t>(slot_base_ + out));
       young[out++] = o;
     } else {
-      rc = saved_rc_[ObjectAccess::index(o)];
       ObjectAccess::set_slot(o, kCollecting, static_cast<std::uint32_t>(unreachable.size()));
       unreachable.push_back(o);
       // What the later phases will have to do (exact unless holes appear).
       const std::uint32_t gc = ObjectAccess::gc(o);
       flags |= gc;
       finalize |= (gc & (kHasFinalizer | kFinalized)) == kHasFinalizer;
-      weakref_objects |= typeid(*o) == typeid(WeakRefObject);
+      weakref_objects |= any_weak && typeid(*o) == typeid(WeakRefObject);
     }
   }
-  // The objects moved back, in order: all reachable (their refcount is >= 1).
+  // The objects moved back, in order: all reachable.
   for (std::size_t i = 0; i < tail_.size(); ++i) {
     prefetch_at(tail_, i + kAhead);
     Object* o = tail_[i];
@@ -503,7 +573,7 @@ void Collector::move_unreachable(std::vector<Object*>& young, std::vector<Object
       const std::uint32_t gc = ObjectAccess::gc(o);
       flags |= gc;
       finalize |= (gc & (kHasFinalizer | kFinalized)) == kHasFinalizer;
-      weakref_objects |= typeid(*o) == typeid(WeakRefObject);
+      weakref_objects |= any_weak && typeid(*o) == typeid(WeakRefObject);
       unreachable[kept++] = o;
     }
     unreachable.resize(kept);

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <unordered_map>
 #include <vector>
 
 #include "heap_impl.h"
@@ -59,13 +60,15 @@ class Collector {
   std::vector<Object*>& spare_;           // room for survivors when young_ took old_'s vector
   std::vector<Object*>& reachable_;       // survivors, in CPython's list order
   std::vector<Object*>& unreachable_;     // the current unreachable list
-  std::vector<std::uint32_t>& saved_rc_;  // refcounts while the header holds gc_refs, by dense id
   std::vector<Object*>& taken_;           // references taken by the clearing tracer
 
   std::size_t collected_ = 0;
   std::size_t uncollectable_ = 0;
   bool failed_ = false;
   Generation* steal_ = nullptr;
+  // gc_refs too large for a header's index bits (an object with over 33
+  // million references), by object; empty outside deduce_unreachable.
+  std::unordered_map<const Object*, std::int64_t> big_;
   // move_unreachable numbers the survivors' slots in old_ from here.
   std::size_t slot_base_ = 0;  // young_ takes this generation's vector (reserve_scratch)
   // User code (finalizers, weak-reference callbacks, the debug sink) ran after

@@ -166,6 +166,17 @@ void HeapImpl::untrack(Object* o) noexcept {
       Generation& g = generation_of_state(state);
       REFGC_CHECK(index < g.objs.size() && g.objs[index] == o, o,
                   "corrupt generation list (object not at its index)");
+      if (index + 1 == g.objs.size()) {
+        // The newest of its generation (a chain dying from its newest end):
+        // shrink the list, and any tombstones now at its end with it, so
+        // that no compaction has to renumber the rest later.
+        g.objs.pop_back();
+        while (!g.objs.empty() && g.objs.back() == nullptr) {
+          g.objs.pop_back();
+          --g.tombstones;
+        }
+        break;
+      }
       g.objs[index] = nullptr;
       ++g.tombstones;
       maybe_compact(g);
@@ -219,6 +230,24 @@ void HeapImpl::collect_generations() {
   }
 }
 
+bool HeapImpl::nothing_to_examine(int generation) const noexcept {
+  for (int i = 0; i <= generation; ++i)
+    if (!gens[i].objs.empty()) return false;
+  return true;
+}
+
+// What Collector::run() does when the generations it examines hold nothing
+// (not even tombstones): the counters and statistics only.
+void HeapImpl::collect_nothing(int generation) noexcept {
+  if (generation < 2) ++gens[generation + 1].count;
+  for (int i = 0; i <= generation; ++i) gens[i].count = 0;
+  if (generation == 2) {
+    long_lived_pending = 0;
+    long_lived_total = 0;
+  }
+  ++stats[generation].collections;
+}
+
 std::size_t HeapImpl::collect_with_callbacks(int generation) noexcept {
   auto invoke = [&](std::string_view phase, const gc::CollectInfo& info) {
     if (callbacks.empty()) return;
@@ -237,6 +266,10 @@ std::size_t HeapImpl::collect_with_callbacks(int generation) noexcept {
       }
     }
   };
+  if (callbacks.empty() && debug == 0 && nothing_to_examine(generation)) {
+    collect_nothing(generation);
+    return 0;
+  }
   invoke("start", gc::CollectInfo{generation, 0, 0});
   Collector collector(*this, generation);
   const std::size_t n = collector.run();

@@ -53,7 +53,6 @@ struct HeapImpl : HeapFast {
   struct CollectorScratch {
     static constexpr std::size_t kKeepEntries = std::size_t{1} << 14;
     std::vector<Object*> young, tail, spare, reachable, unreachable, taken;
-    std::vector<std::uint32_t> saved_rc;
     void trim() noexcept;
   } scratch;
   // Set while compaction is unsafe (a collection is walking the vectors).
@@ -86,6 +85,10 @@ struct HeapImpl : HeapFast {
   void collect_now();
   void collect_generations();
   std::size_t collect_with_callbacks(int generation) noexcept;
+  // A collection with no callbacks and no debug output, of generations that
+  // hold nothing: skips the collector (an empty young collection in a few ns).
+  bool nothing_to_examine(int generation) const noexcept;
+  void collect_nothing(int generation) noexcept;
 
   void debug_line(std::string_view line);
   void check_owner(const char* what) const noexcept;

@@ -82,7 +82,14 @@ class Tracer {
   template <class T>
   void operator()(Ref<T>& r) {
     if (T* p = r.get()) {
-      if (mode_ != Mode::kVisit && collector_visit(static_cast<Object*>(p))) return;
+      if (mode_ != Mode::kVisit) {
+        if (mode_ == Mode::kClear) {  // visit() would say "take it"
+          r.release_unsafe_();
+          take(static_cast<Object*>(p));
+          return;
+        }
+        if (collector_visit(static_cast<Object*>(p))) return;
+      }
       if (visit(static_cast<Object*>(p))) {
         r.release_unsafe_();
         take(static_cast<Object*>(p));
@@ -96,6 +103,7 @@ class Tracer {
   template <class T>
   void operator()(const Ref<T>& r) {
     if (T* p = r.get()) {
+      if (mode_ == Mode::kClear) return;  // cannot be taken: left alone
       if (mode_ != Mode::kVisit && collector_visit(static_cast<Object*>(p))) return;
       visit_const(static_cast<Object*>(p));
     }
@@ -139,11 +147,15 @@ class Tracer {
   // (no virtual call per reference); anything unusual still reaches visit().
   // Every other tracer is a plain kVisit tracer.
   enum class Mode : unsigned char {
-    kVisit,     // visit() sees every reference
-    kSubtract,  // subtract_refs: gc_refs - 1 for a referent being examined
-    kReach,     // move_unreachable: a referent being examined is reachable
+    kVisit,        // visit() sees every reference
+    kSubtract,     // subtract_refs: gc_refs - 1 for a referent being examined
+    kSubtractNew,  // the same while the set is still being gathered: a referent
+                   // of a collected generation not reached yet is counted
+    kReach,        // move_unreachable: a referent being examined is reachable
+    kClear,        // delete_garbage: every (non-const) reference is taken
   };
-  explicit Tracer(Mode mode) noexcept : mode_(mode) {}
+  explicit Tracer(Mode mode, std::uint32_t collected_generations = 0) noexcept
+      : mode_(mode), collected_(static_cast<unsigned char>(collected_generations)) {}
   ~Tracer() = default;
   // Called for each non-null reference. Return true to take the reference
   // out of the handle: the handle is emptied and take() receives the
@@ -154,25 +166,52 @@ class Tracer {
 
  private:
   // The inline part of the collector's passes; false: let visit() decide
-  // (a count about to go below zero, or a referent in the unreachable list).
-  // During those passes the refcount word of an object being examined
-  // (state kReached) holds its gc_refs.
+  // (a count about to go below zero, a count kept in the collector's overflow
+  // table, or a referent in the unreachable list).
+  //
+  // While the collector counts, the index bits of a header it works on hold
+  // a count instead of a position (the refcount is never touched):
+  //   kReached     an object of the set: its gc_refs (refcount minus the
+  //                references from inside the set seen so far)
+  //   kCollecting  (kSubtractNew only) an object of a collected generation
+  //                referenced before the pass reached it: how many references
+  //                were seen; the pass subtracts them from its refcount
+  // kGcRefsBig in those bits means the count is in the overflow table.
+  static constexpr std::uint32_t kGcRefsOne = 1u << detail::kIndexShift;
+  static constexpr std::uint32_t kGcRefsBig = detail::kMaxIndex;
+  static constexpr std::uint32_t kFlagBits =
+      ((1u << detail::kIndexShift) - 1) & ~std::uint32_t{detail::kStateMask};
   REFGC_ALWAYS_INLINE bool collector_visit(Object* o) noexcept {
-    const std::uint32_t state = detail::ObjectAccess::state(o);
+    std::uint32_t& gc = detail::ObjectAccess::gc(o);
+    const std::uint32_t state = gc & detail::kStateMask;
+    const std::uint32_t count = gc >> detail::kIndexShift;
     if (state == detail::kReached) {
-      std::uint32_t& gc_refs = detail::ObjectAccess::rc(o);
-      if (mode_ == Mode::kSubtract) {
-        if (REFGC_UNLIKELY(gc_refs == 0)) return false;
-        --gc_refs;
-      } else if (gc_refs == 0) {
-        gc_refs = 1;
+      if (mode_ == Mode::kReach) {
+        if (count == 0) {
+          gc += kGcRefsOne;
+          return true;
+        }
+        return count != kGcRefsBig;
       }
+      if (REFGC_UNLIKELY(count == 0 || count == kGcRefsBig)) return false;
+      gc -= kGcRefsOne;
       return true;
     }
-    return mode_ == Mode::kSubtract || state != detail::kCollecting;
+    if (mode_ == Mode::kSubtractNew) {
+      if (state == detail::kCollecting) {
+        if (REFGC_UNLIKELY(count + 1 >= kGcRefsBig)) return false;
+        gc += kGcRefsOne;
+        return true;
+      }
+      // kGen0 .. kGen0 + collected_ - 1 (unsigned: kUntracked wraps high).
+      if (state - detail::kGen0 < collected_) gc = (gc & kFlagBits) | kGcRefsOne | detail::kCollecting;
+      return true;
+    }
+    return mode_ != Mode::kReach || state != detail::kCollecting;
   }
 
   Mode mode_ = Mode::kVisit;
+  unsigned char collected_ = 0;  // kSubtractNew: generations 0..collected_-1 are in the set
 
   template <class X>
   void trace_item(X& item) {

@@ -212,4 +212,53 @@ TEST_F(CollectorTest, GarbageResurrectedByAnotherGarbageObjectsFinalizerSurvives
   EXPECT_EQ(event_log(), std::vector<std::string>{"destroyed"});
 }
 
+// During a collection an object's gc_refs live in 25 header bits; counts of
+// 2^25 - 1 or more go to the collector's overflow table (src/collect.cc,
+// store_count). These drive both directions through it.
+constexpr std::size_t kOverHeaderBits = (std::size_t{1} << 25) + 3;
+
+struct Many : refgc::Object {
+  std::vector<Ref<refgc::Object>> refs;
+  void trace(refgc::Tracer& t) override { t(refs); }
+};
+
+TEST_F(CollectorTest, AnObjectHeldOver33MillionTimesFromOutsideSurvivesThenIsCollected) {
+  auto a = make<Named>("a");
+  auto b = make<Named>("b");
+  a->ref = b;
+  b->ref = a;
+  for (std::size_t i = 0; i < kOverHeaderBits; ++i) refgc::subtle::incref(*a);
+  Named* raw = a.get();
+  a.reset();
+  b.reset();
+  EXPECT_EQ(refgc::gc::collect(), 0u);  // held from outside: reachable
+  EXPECT_TRUE(event_log().empty());
+  for (std::size_t i = 0; i < kOverHeaderBits; ++i) refgc::subtle::decref(*raw);
+  EXPECT_EQ(refgc::gc::collect(), 2u);
+  EXPECT_EQ(event_log(), (std::vector<std::string>{"a", "b"}));
+}
+
+TEST_F(CollectorTest, GarbageReferencedOver33MillionTimesFromInsideIsCollectedInEitherOrder) {
+  for (const bool holder_first : {true, false}) {
+    SCOPED_TRACE(holder_first ? "holder allocated first" : "target allocated first");
+    event_log().clear();
+    Ref<Many> holder;
+    Ref<Named> target;
+    if (holder_first) {
+      holder = make<Many>();
+      target = make<Named>("target");
+    } else {
+      target = make<Named>("target");
+      holder = make<Many>();
+    }
+    holder->refs.assign(kOverHeaderBits, target);
+    target->ref = holder;
+    target.reset();
+    EXPECT_EQ(refgc::gc::collect(), 0u);  // the holder is held: all reachable
+    holder.reset();
+    EXPECT_EQ(refgc::gc::collect(), 2u);
+    EXPECT_EQ(event_log(), std::vector<std::string>{"target"});
+  }
+}
+
 }  // namespace
