@@ -429,6 +429,7 @@ void Collector::merge_young() {
     young_.clear();
     young_.swap(g.objs);
     g.tombstones = 0;
+    g.dead_prefix = 0;
     if (&old_ == &g) g.objs.swap(spare_);  // the reserved room for survivors
     std::size_t out = 0;
     for (std::size_t i = 0; i < young_.size(); ++i) {
@@ -457,6 +458,7 @@ void Collector::merge_young() {
   for (int i = 0; i <= generation_; ++i) {
     heap_.gens[i].objs.clear();
     heap_.gens[i].tombstones = 0;
+    heap_.gens[i].dead_prefix = 0;
   }
 }
 
@@ -739,6 +741,9 @@ void Collector::validate() const {
       REFGC_CHECK(ObjectAccess::rc(o) > 0, o, "validator: tracked object with refcount 0");
     }
     REFGC_CHECK(tombstones == g.tombstones, nullptr, "validator: tombstone count mismatch");
+    REFGC_CHECK(g.dead_prefix <= g.tombstones, nullptr, "validator: dead prefix too long");
+    for (std::size_t i = 0; i < g.dead_prefix; ++i)
+      REFGC_CHECK(g.objs[i] == nullptr, g.objs[i], "validator: live object in the dead prefix");
   };
   for (std::uint32_t i = 0; i < 3; ++i) check_gen(heap_.gens[i], kGen0 + i);
   check_gen(heap_.permanent, kPermanent);

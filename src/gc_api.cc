@@ -196,6 +196,7 @@ void freeze() {
     }
     g.objs.clear();
     g.tombstones = 0;
+    g.dead_prefix = 0;
     g.count = 0;
   }
 }
@@ -213,6 +214,7 @@ void unfreeze() {
   }
   p.objs.clear();
   p.tombstones = 0;
+  p.dead_prefix = 0;
 }
 
 std::size_t get_freeze_count() {

@@ -175,10 +175,23 @@ void HeapImpl::untrack(Object* o) noexcept {
           g.objs.pop_back();
           --g.tombstones;
         }
+        if (g.dead_prefix > g.objs.size()) g.dead_prefix = g.objs.size();
         break;
       }
       g.objs[index] = nullptr;
       ++g.tombstones;
+      if (index == g.dead_prefix) {
+        // The oldest entry: the dead prefix grows; nothing to renumber.
+        std::size_t p = index + 1;
+        while (p < g.objs.size() && g.objs[p] == nullptr) ++p;
+        g.dead_prefix = p;
+        if (p == g.objs.size()) {  // nothing left alive in it
+          g.objs.clear();
+          g.tombstones = 0;
+          g.dead_prefix = 0;
+        }
+        break;
+      }
       maybe_compact(g);
       break;
     }
@@ -203,10 +216,15 @@ void HeapImpl::compact(Generation& g) noexcept {
   }
   g.objs.resize(out);
   g.tombstones = 0;
+  g.dead_prefix = 0;
 }
 
+// The dead prefix does not count: compacting would only renumber the
+// survivors to win back pointer slots the vector keeps anyway.
 void HeapImpl::maybe_compact(Generation& g) noexcept {
-  if (compaction_blocked == 0 && g.tombstones > 64 && g.tombstones * 2 > g.objs.size()) compact(g);
+  const std::size_t holes = g.tombstones - g.dead_prefix;
+  if (compaction_blocked == 0 && holes > 64 && holes * 2 > g.objs.size() - g.dead_prefix)
+    compact(g);
 }
 
 void HeapImpl::collect_now() {

@@ -23,6 +23,11 @@ namespace refgc::detail {
 struct Generation {
   std::vector<Object*> objs;
   std::size_t tombstones = 0;
+  // objs[0, dead_prefix) are all tombstones (counted in `tombstones`): deaths
+  // at the front of the list (a chain dying from its oldest end, or from its
+  // newest end after a collection reversed it) just move this mark, so that
+  // no compaction has to renumber the survivors. Reset with `tombstones`.
+  std::size_t dead_prefix = 0;
   int threshold = 0;
   std::size_t count = 0;
 
