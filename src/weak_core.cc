@@ -21,15 +21,34 @@
 namespace refgc::detail {
 
 struct WeakAccess {
-  static Object*& referent(WeakRefObject& w) noexcept { return w.referent_; }
+  static void set_referent(WeakRefObject& w, Object* r) noexcept {
+    w.referent_ = reinterpret_cast<std::uintptr_t>(r);
+  }
+  // w is dead: referent() is null from now on. A hash taken while alive is
+  // kept (it is the address).
+  static void clear_referent(WeakRefObject& w) noexcept {
+    w.referent_ = (w.referent_ & WeakRefObject::kHashed) ? (w.referent_ | WeakRefObject::kDead) : 0;
+  }
   static WeakRefObject*& prev(WeakRefObject& w) noexcept { return w.prev_; }
   static WeakRefObject*& next(WeakRefObject& w) noexcept { return w.next_; }
-  static WeakRefObject::Callback take_callback(WeakRefObject& w) noexcept {
-    WeakRefObject::Callback cb = std::move(w.callback_);
-    w.callback_ = nullptr;
-    return cb;
+  // Runs the callback once: __callback__ becomes None first. The callable
+  // and the object it uses stay in w through the call (still traced) and are
+  // released after it, the traced object first.
+  static void call_callback(WeakRefObject& w) noexcept {
+    WeakCallback& cb = w.callback_;
+    if (cb.callable()) {
+      cb.disarm();
+      try {
+        cb.call(w);
+      } catch (...) {
+        char buf[96];
+        std::snprintf(buf, sizeof buf, "<weakref callback of weakref at %p>",
+                      static_cast<void*>(&w));
+        write_unraisable(buf);
+      }
+    }
+    cb.reset();
   }
-  static void drop_traced_callback(WeakRefObject& w) noexcept { w.traced_callback_.reset(); }
 };
 
 namespace {
@@ -44,7 +63,7 @@ void set_has_weakrefs(Object* o, bool on) noexcept {
 
 // Takes w out of its referent's list; w becomes dead.
 void unlink(HeapImpl& heap, WeakRefObject* w) noexcept {
-  Object* r = WeakAccess::referent(*w);
+  Object* r = w->referent();
   WeakRefObject* prev = WeakAccess::prev(*w);
   WeakRefObject* next = WeakAccess::next(*w);
   if (prev != nullptr) {
@@ -57,7 +76,7 @@ void unlink(HeapImpl& heap, WeakRefObject* w) noexcept {
   }
   if (next != nullptr) WeakAccess::prev(*next) = prev;
   WeakAccess::prev(*w) = WeakAccess::next(*w) = nullptr;
-  WeakAccess::referent(*w) = nullptr;
+  WeakAccess::clear_referent(*w);
 }
 
 // Detaches o's whole list from the table and returns its head; the weak
@@ -73,22 +92,8 @@ WeakRefObject* take_list(HeapImpl& heap, Object* o) noexcept {
 WeakRefObject* clear_and_next(WeakRefObject* w) noexcept {
   WeakRefObject* next = WeakAccess::next(*w);
   WeakAccess::prev(*w) = WeakAccess::next(*w) = nullptr;
-  WeakAccess::referent(*w) = nullptr;
+  WeakAccess::clear_referent(*w);
   return next;
-}
-
-void call_callback(WeakRefObject& w) noexcept {
-  WeakRefObject::Callback cb = WeakAccess::take_callback(w);  // __callback__ becomes None
-  if (cb) {
-    try {
-      cb(w);
-    } catch (...) {
-      char buf[96];
-      std::snprintf(buf, sizeof buf, "<weakref callback of weakref at %p>", static_cast<void*>(&w));
-      write_unraisable(buf);
-    }
-  }
-  WeakAccess::drop_traced_callback(w);
 }
 
 // The weak references whose callbacks are due, each held (+1) until its
@@ -120,7 +125,7 @@ class DueCallbacks {
   std::size_t run() noexcept {
     std::size_t freed = 0;
     while (WeakRefObject* w = pop()) {
-      call_callback(*w);
+      WeakAccess::call_callback(*w);
       if (w->refcount() == 1) ++freed;
       decref(w);
     }
@@ -143,43 +148,42 @@ class DueCallbacks {
 }  // namespace
 
 WeakRefObject::~WeakRefObject() {
-  if (referent_ != nullptr) unlink(current_impl(), this);
+  if (referent() != nullptr) unlink(current_impl(), this);
 }
 
 std::size_t WeakRefObject::hash() const {
-  if (!hashed_) {
-    if (referent_ == nullptr) throw std::logic_error("weak object has gone away");
-    hash_ = std::hash<const Object*>{}(referent_);
-    hashed_ = true;
+  if (!(referent_ & kHashed)) {
+    if (referent_ == 0) throw std::logic_error("weak object has gone away");
+    referent_ |= kHashed;
   }
-  return hash_;
+  return std::hash<const Object*>{}(reinterpret_cast<const Object*>(referent_ & ~(kHashed | kDead)));
 }
 
 std::string WeakRefObject::repr() const {
   char buf[160];
-  if (referent_ == nullptr) {
+  const Object* r = referent();
+  if (r == nullptr) {
     std::snprintf(buf, sizeof buf, "<weakref at %p; dead>", static_cast<const void*>(this));
   } else {
     std::snprintf(buf, sizeof buf, "<weakref at %p; to '%s' at %p>", static_cast<const void*>(this),
-                  type_name(*referent_).c_str(), static_cast<const void*>(referent_));
+                  type_name(*r).c_str(), static_cast<const void*>(r));
   }
   return buf;
 }
 
-Ref<WeakRefObject> new_weakref(Object* referent, WeakRefObject::Callback callback,
-                               Ref<Object> traced_callback) {
+Ref<WeakRefObject> new_weakref(Object* referent, WeakCallback&& callback) {
   REFGC_DEBUG_REQUIRE_HEAP("creates a WeakRef");
   if (!is_weakrefable(*referent)) {
     throw std::invalid_argument("cannot create weak reference to '" + type_name(*referent) +
                                 "' object");
   }
   HeapImpl& heap = current_impl();
-  const bool basic = !callback && !traced_callback;
+  const bool basic = callback.empty();
   WeakRefObject* head =
       (ObjectAccess::gc(referent) & kHasWeakrefs) ? heap.weaklists.find(referent) : nullptr;
   const bool head_is_basic = head != nullptr && !head->has_callback() && ObjectAccess::rc(head) > 0;
   if (basic && head_is_basic) return Ref<WeakRefObject>(head);  // ref(o) is ref(o)
-  Ref<WeakRefObject> w = make<WeakRefObject>(std::move(callback), std::move(traced_callback));
+  Ref<WeakRefObject> w = make<WeakRefObject>(std::move(callback));
   WeakRefObject* n = w.get();
   // make() may have run a collection that freed weak references to this
   // referent (the old head among them): read the list again.
@@ -200,7 +204,7 @@ Ref<WeakRefObject> new_weakref(Object* referent, WeakRefObject::Callback callbac
     }
     WeakAccess::next(*n) = head;
   }
-  WeakAccess::referent(*n) = referent;
+  WeakAccess::set_referent(*n, referent);
   set_has_weakrefs(referent, true);
   return w;
 }

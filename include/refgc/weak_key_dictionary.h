@@ -49,8 +49,7 @@ class WeakKeyDictionary {
       it->second.value = std::move(value);
       return;
     }
-    std::weak_ptr<State> weak = state_.weak();
-    WeakRef<T> w(key, [weak, id](const WeakRef<T>&) {
+    WeakRef<T> w(key, [weak = state_.weak(), id](const WeakRef<T>&) {
       if (auto s = weak.lock()) s->data.erase(id);
     });
     st().data.emplace(id, Entry{std::move(w), std::move(value)});

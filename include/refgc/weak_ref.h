@@ -28,7 +28,9 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
+#include <new>
 #include <stdexcept>
 #include <type_traits>
 #include <utility>
@@ -45,39 +47,185 @@ class WeakRef;
 
 namespace detail {
 
+class WeakRefObject;
+
+// A weak reference's callback, kept inside the weak-reference object: a
+// callable of up to 16 bytes (a lambda capturing a pointer or two, a
+// Function's object) is stored in place, a larger one in a heap block whose
+// address is stored instead. No std::function: that would take 32 bytes in
+// every weak reference, callback or not, and allocate for any lambda larger
+// than 16 bytes.
+//
+// `ops_` points to the stored type's operations, with flags in its low bits:
+// kCallable (the callable has not run: Python's __callback__ is not None) and
+// kTraced (the stored value holds a managed object, a Function's, that the
+// weak-reference object traces so that cycles through it are found). 0: no
+// callback.
+struct WeakCallbackOps {
+  void (*call)(void* storage, WeakRefObject& w);
+  void (*destroy)(void* storage) noexcept;
+  void (*relocate)(void* to, void* from) noexcept;  // constructs at `to`, destroys `from`
+  Ref<Object>* (*traced)(void* storage) noexcept;
+};
+
+// A callable F, and for kTraced the managed object it uses (F must not own
+// it). Destroyed traced object first, then F.
+template <class F, bool kTraced>
+struct WeakCallable {
+  F f;
+  static Ref<Object>* traced() noexcept { return nullptr; }
+};
+template <class F>
+struct WeakCallable<F, true> {
+  WeakCallable(F fn, Ref<Object> t) : f(std::move(fn)), traced_(std::move(t)) {}
+  WeakCallable(WeakCallable&&) noexcept(std::is_nothrow_move_constructible_v<F>) = default;
+  ~WeakCallable() { traced_.reset(); }
+  Ref<Object>* traced() noexcept { return &traced_; }
+  F f;
+  Ref<Object> traced_;
+};
+
+inline constexpr std::size_t kWeakCallbackInline = 2 * sizeof(void*);
+
+template <class S,
+          bool kInline = sizeof(S) <= kWeakCallbackInline && alignof(S) <= alignof(void*) &&
+                         std::is_nothrow_move_constructible_v<S>>
+struct WeakCallbackOpsFor {
+  static S& get(void* storage) noexcept {
+    if constexpr (kInline) {
+      return *std::launder(static_cast<S*>(storage));
+    } else {
+      return **std::launder(static_cast<S**>(storage));
+    }
+  }
+  static void put(void* storage, S&& value) {
+    if constexpr (kInline) {
+      ::new (storage) S(std::move(value));
+    } else {
+      ::new (storage) S*(new S(std::move(value)));
+    }
+  }
+  static void call(void* storage, WeakRefObject& w) { get(storage).f(w); }
+  static void destroy(void* storage) noexcept {
+    if constexpr (kInline) {
+      get(storage).~S();
+    } else {
+      delete &get(storage);
+    }
+  }
+  static void relocate(void* to, void* from) noexcept {
+    if constexpr (kInline) {
+      ::new (to) S(std::move(get(from)));
+      get(from).~S();
+    } else {
+      ::new (to) S*(&get(from));
+    }
+  }
+  static Ref<Object>* traced(void* storage) noexcept { return get(storage).traced(); }
+  static constexpr WeakCallbackOps ops{&call, &destroy, &relocate, &traced};
+};
+
+class WeakCallback {
+ public:
+  static constexpr std::uintptr_t kCallable = 1;
+  static constexpr std::uintptr_t kTraced = 2;
+
+  WeakCallback() = default;
+  // F is called as f(WeakRefObject&). Without `callable` only the traced
+  // object is kept (the low-level WeakRef constructor given an empty
+  // callback).
+  template <class F>
+  static WeakCallback make(F f) {
+    return make_stored(WeakCallable<F, false>{std::move(f)}, 0);
+  }
+  template <class F>
+  static WeakCallback make_traced(F f, Ref<Object> traced, bool callable = true) {
+    return make_stored(WeakCallable<F, true>(std::move(f), std::move(traced)),
+                       kTraced | (callable ? 0 : kNotCallable));
+  }
+  WeakCallback(WeakCallback&& o) noexcept : ops_(o.ops_) {
+    if (ops_ != 0) ops()->relocate(storage_, o.storage_);
+    o.ops_ = 0;
+  }
+  WeakCallback& operator=(WeakCallback&&) = delete;
+  ~WeakCallback() { reset(); }
+
+  // Not the shared callback-less weak reference.
+  bool empty() const noexcept { return ops_ == 0; }
+  bool callable() const noexcept { return (ops_ & kCallable) != 0; }
+  Ref<Object>* traced() noexcept { return (ops_ & kTraced) ? ops()->traced(storage_) : nullptr; }
+  // __callback__ becomes None; the stored value stays until reset().
+  void disarm() noexcept { ops_ &= ~kCallable; }
+  void call(WeakRefObject& w) { ops()->call(storage_, w); }
+  void reset() noexcept {
+    if (ops_ == 0) return;
+    const WeakCallbackOps* o = ops();
+    ops_ = 0;
+    o->destroy(storage_);
+  }
+
+ private:
+  static constexpr std::uintptr_t kNotCallable = 4;  // only inside make_stored
+  static constexpr std::uintptr_t kFlags = kCallable | kTraced;
+  template <class S>
+  static WeakCallback make_stored(S&& value, std::uintptr_t flags) {
+    static_assert(alignof(WeakCallbackOps) > kFlags);
+    WeakCallback cb;
+    WeakCallbackOpsFor<S>::put(cb.storage_, std::move(value));
+    cb.ops_ = reinterpret_cast<std::uintptr_t>(&WeakCallbackOpsFor<S>::ops) |
+              (flags & kTraced) | ((flags & kNotCallable) ? 0 : kCallable);
+    return cb;
+  }
+  const WeakCallbackOps* ops() const noexcept {
+    return reinterpret_cast<const WeakCallbackOps*>(ops_ & ~kFlags);
+  }
+  std::uintptr_t ops_ = 0;
+  alignas(void*) unsigned char storage_[kWeakCallbackInline];
+};
+
 // The weak-reference object (Python's PyWeakReference). Managed and
 // reference-counted like any object; linked from its referent's weak list in
 // the heap's side table while the referent lives.
+//
+// 64 bytes (the pool's 64-byte class): the header, the referent, the two list
+// links and the callback. The hash is not stored: it is the referent's
+// address, and `referent_` keeps it in its low bits' company:
+//   alive        the referent's address (| kHashed once hash() was called)
+//   dead         0, or the address | kHashed | kDead if hashed while alive
 class WeakRefObject final : public Object {
  public:
   static constexpr bool weakrefable = false;
   static constexpr const char* refgc_type_name = "weakref";
-  using Callback = std::function<void(WeakRefObject&)>;
 
-  WeakRefObject(Callback callback, Ref<Object> traced_callback)
-      : callback_(std::move(callback)), traced_callback_(std::move(traced_callback)) {}
+  explicit WeakRefObject(WeakCallback&& cb) noexcept : callback_(std::move(cb)) {}
   ~WeakRefObject() override;
 
-  Object* referent() const noexcept { return referent_; }
-  bool has_callback() const noexcept { return static_cast<bool>(callback_); }
+  Object* referent() const noexcept {
+    return (referent_ & kDead) ? nullptr : reinterpret_cast<Object*>(referent_ & ~kHashed);
+  }
+  bool has_callback() const noexcept { return callback_.callable(); }
   std::size_t hash() const;
-  void trace(Tracer& t) override { t(traced_callback_); }
+  void trace(Tracer& t) override {
+    if (Ref<Object>* r = callback_.traced()) t(*r);
+  }
   std::string repr() const override;
 
  private:
   friend struct WeakAccess;
-  Object* referent_ = nullptr;
+  static constexpr std::uintptr_t kHashed = 1;
+  static constexpr std::uintptr_t kDead = 2;
+  mutable std::uintptr_t referent_ = 0;
   WeakRefObject* prev_ = nullptr;  // the referent's weak list (src/weak_core.cc)
   WeakRefObject* next_ = nullptr;
-  Callback callback_;
-  Ref<Object> traced_callback_;  // a Function's object, so cycles through it are found
-  mutable std::size_t hash_ = 0;
-  mutable bool hashed_ = false;
+  WeakCallback callback_;
 };
 
+static_assert(sizeof(void*) != 8 || sizeof(WeakRefObject) == 64,
+              "a weak-reference object is 64 bytes on 64-bit targets (the pool's 64-byte class)");
+static_assert(alignof(Object) > 2, "WeakRefObject keeps flags in the referent's low bits");
+
 // src/weak_core.cc
-Ref<WeakRefObject> new_weakref(Object* referent, WeakRefObject::Callback callback,
-                               Ref<Object> traced_callback);
+Ref<WeakRefObject> new_weakref(Object* referent, WeakCallback&& callback);
 std::size_t weakref_count(const Object& o) noexcept;
 std::vector<Ref<WeakRefObject>> weakrefs_of(const Object& o);
 bool is_weakrefable(const Object& o);
@@ -95,34 +243,31 @@ class WeakRef {
 
   WeakRef() = default;
   // weakref.ref(obj): shares the object's callback-less weak reference.
-  explicit WeakRef(const Ref<T>& obj) : object_(bind(obj, nullptr, nullptr)) {}
+  explicit WeakRef(const Ref<T>& obj) : object_(bind(obj, {})) {}
   // weakref.ref(obj, callback): a new weak reference whose callback runs once
   // when obj dies, receiving this weak reference (already dead).
-  WeakRef(const Ref<T>& obj, Callback callback)
-      : object_(bind(obj, wrap(std::move(callback)), nullptr)) {}
-  // The same for any callable: stored as it is (a small lambda needs no
-  // allocation of its own).
+  WeakRef(const Ref<T>& obj, Callback callback) : object_(bind(obj, wrap(std::move(callback)))) {}
+  // The same for any callable: stored as it is, next to the weak reference
+  // (a lambda needs no allocation of its own).
   template <class F>
   requires(std::is_invocable_v<F&, const WeakRef<T>&> &&
            !std::is_same_v<std::remove_cvref_t<F>, Callback> &&
            !std::is_same_v<std::remove_cvref_t<F>, Function<void(const WeakRef<T>&)>>)
       WeakRef(const Ref<T>& obj, F&& callback)
-      : object_(bind(
-            obj,
-            [f = std::forward<F>(callback)](detail::WeakRefObject& w) mutable {
-              f(WeakRef::from_object(Ref<detail::WeakRefObject>(&w)));
-            },
-            nullptr)) {}
+      : object_(bind(obj, detail::WeakCallback::make(
+                              [f = std::forward<F>(callback)](detail::WeakRefObject& w) mutable {
+                                f(WeakRef::from_object(Ref<detail::WeakRefObject>(&w)));
+                              }))) {}
   // With a traceable callback: the weak-reference object holds the Function
   // and traces it, so a cycle through the callback's captures is found.
   template <class F>
   requires std::is_same_v<std::remove_cvref_t<F>, Function<void(const WeakRef<T>&)>> WeakRef(
       const Ref<T>& obj, const F& callback)
-      : object_(bind(obj, wrap_function(callback), Ref<Object>(callback.object()))) {}
+      : object_(bind(obj, wrap_function(callback))) {}
   // Low level: any callback plus a managed object the weak-reference object
   // holds and traces (the callback must not own it).
   WeakRef(const Ref<T>& obj, Callback callback, Ref<Object> traced_callback)
-      : object_(bind(obj, wrap(std::move(callback)), std::move(traced_callback))) {}
+      : object_(bind(obj, wrap(std::move(callback), std::move(traced_callback)))) {}
 
   // w(): a new strong reference to the referent, or null once it died.
   //
@@ -173,28 +318,34 @@ class WeakRef {
 
  private:
   friend class Tracer;
-  static Ref<detail::WeakRefObject> bind(const Ref<T>& obj, detail::WeakRefObject::Callback cb,
-                                         Ref<Object> traced) {
+  static Ref<detail::WeakRefObject> bind(const Ref<T>& obj, detail::WeakCallback&& cb) {
     static_assert(detail::kIsManaged<T>, "refgc::WeakRef<T> needs T to derive from refgc::Object");
     static_assert(detail::declared_weakrefable<T>(),
                   "refgc::WeakRef<T>: T cannot be weakly referenced (it declares "
                   "weakrefable = false, like Python's int and str)");
     if (!obj) throw std::invalid_argument("cannot create weak reference to an empty Ref");
-    return detail::new_weakref(static_cast<Object*>(obj.get()), std::move(cb), std::move(traced));
+    return detail::new_weakref(static_cast<Object*>(obj.get()), std::move(cb));
   }
-  static detail::WeakRefObject::Callback wrap_function(
-      const Function<void(const WeakRef<T>&)>& fn) {
-    if (!fn) return nullptr;
+  static detail::WeakCallback wrap_function(const Function<void(const WeakRef<T>&)>& fn) {
+    if (!fn) return {};
     auto* raw = fn.object().get();  // owned (and traced) by the weak-reference object
-    return [raw](detail::WeakRefObject& w) {
-      raw->call(WeakRef::from_object(Ref<detail::WeakRefObject>(&w)));
-    };
+    return detail::WeakCallback::make_traced(
+        [raw](detail::WeakRefObject& w) {
+          raw->call(WeakRef::from_object(Ref<detail::WeakRefObject>(&w)));
+        },
+        Ref<Object>(fn.object()));
   }
-  static detail::WeakRefObject::Callback wrap(Callback cb) {
-    if (!cb) return nullptr;
-    return [cb = std::move(cb)](detail::WeakRefObject& w) {
-      cb(WeakRef::from_object(Ref<detail::WeakRefObject>(&w)));
-    };
+  // An empty callback and no traced object: the shared callback-less weak
+  // reference. An empty callback with a traced object: a weak reference of
+  // its own that holds the object and has no callback.
+  static detail::WeakCallback wrap(Callback cb, Ref<Object> traced = nullptr) {
+    if (!cb && !traced) return {};
+    const bool callable = static_cast<bool>(cb);
+    return detail::WeakCallback::make_traced(
+        [cb = std::move(cb)](detail::WeakRefObject& w) {
+          cb(WeakRef::from_object(Ref<detail::WeakRefObject>(&w)));
+        },
+        std::move(traced), callable);
   }
   Ref<detail::WeakRefObject> object_;
 };

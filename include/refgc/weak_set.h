@@ -39,8 +39,7 @@ class WeakSet {
     if (!obj) throw std::invalid_argument("WeakSet::add: empty Ref");
     const Object* id = static_cast<const Object*>(obj.get());
     if (st().data.count(id) != 0) return;
-    std::weak_ptr<State> weak = state_.weak();
-    WeakRef<T> w(obj, [weak, id](const WeakRef<T>&) {
+    WeakRef<T> w(obj, [weak = state_.weak(), id](const WeakRef<T>&) {
       if (auto s = weak.lock()) s->data.erase(id);
     });
     st().data.emplace(id, std::move(w));

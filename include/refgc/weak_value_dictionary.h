@@ -49,8 +49,7 @@ class WeakValueDictionary {
 
   // d[key] = value
   void set(const K& key, const Ref<T>& value) {
-    std::weak_ptr<State> weak = state_.weak();
-    WeakRef<T> w(value, [weak, key](const WeakRef<T>& dead) {
+    WeakRef<T> w(value, [weak = state_.weak(), key](const WeakRef<T>& dead) {
       auto s = weak.lock();
       if (!s) return;               // the dictionary is gone
       auto it = s->data.find(key);  // remove only if the entry is still this one
