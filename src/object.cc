@@ -37,17 +37,6 @@ namespace refgc {
 
 using detail::ObjectAccess;
 
-Object::Object() noexcept : rc_(1), gc_(detail::tls.constructing & ~detail::kConstructing) {
-  if (REFGC_UNLIKELY(detail::tls.constructing == 0)) {
-    detail::fatal(
-        "a refgc::Object was constructed outside refgc::make<T>() (on the stack, "
-        "with new, or in std::make_shared); managed objects must be created with "
-        "refgc::make<T>(...)");
-  }
-  detail::tls.constructing = 0;
-}
-
-Object::~Object() noexcept(false) = default;
 void Object::trace(Tracer&) {}
 void Object::finalize() {}
 std::string Object::repr() const { return {}; }
@@ -221,6 +210,13 @@ void dealloc(Object* o) noexcept {
   --ts.trash_nesting;
   if (REFGC_UNLIKELY(ts.trash_nesting == 0 && ts.trash != nullptr && !ts.trash->empty()))
     drain_trash(heap, ts);
+}
+
+void constructed_outside_make() noexcept {
+  fatal(
+      "a refgc::Object was constructed outside refgc::make<T>() (on the stack, "
+      "with new, or in std::make_shared); managed objects must be created with "
+      "refgc::make<T>(...)");
 }
 
 void refcount_fault(const Object* o, std::uint32_t before) noexcept {

@@ -123,6 +123,8 @@ void acquire_heap_for(const char* what) noexcept;
 
 // The deallocation path (src/object.cc): called when a refcount reaches 0.
 void dealloc(Object* obj) noexcept;
+// Object's constructor found no make<T>() in progress (src/object.cc).
+[[noreturn]] void constructed_outside_make() noexcept;
 [[noreturn]] void refcount_fault(const Object* obj, std::uint32_t before) noexcept;
 std::string type_name(const Object& obj);
 // The object's repr(), or "<TypeName>" when it has none.
@@ -170,8 +172,9 @@ class Object {
   Object(const Object&) = delete;
   Object& operator=(const Object&) = delete;
   // noexcept(false): an exception escaping a destructor goes to the
-  // unraisable hook instead of terminating the program.
-  virtual ~Object() noexcept(false);
+  // unraisable hook instead of terminating the program. Inline: every
+  // derived destructor would otherwise end with a call to an empty function.
+  virtual ~Object() noexcept(false) = default;
 
   // Lists every strong reference the object owns (Python's tp_traverse and
   // tp_clear in one). See the requirements at the top of this file.
@@ -216,6 +219,15 @@ class Object {
 
 static_assert(sizeof(void*) != 8 || sizeof(Object) == 16,
               "the refgc object header must stay 16 bytes on 64-bit targets");
+
+// Inline so that inside make<T>() the compiler sees the flag it has just set:
+// the check folds away and the header is written with constants. Built
+// anywhere else (stack, plain new, make_shared) the flag is 0 and it stops.
+inline Object::Object() noexcept
+    : rc_(1), gc_(detail::tls.constructing & ~std::uint32_t{detail::kConstructing}) {
+  if (REFGC_UNLIKELY(detail::tls.constructing == 0)) detail::constructed_outside_make();
+  detail::tls.constructing = 0;
+}
 
 namespace detail {
 
