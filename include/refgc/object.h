@@ -28,6 +28,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -204,11 +205,22 @@ class Object {
   Object() noexcept;
 
   // Managed objects live in the current heap's size-class pools. Only
-  // make<T>() may allocate (operator new is protected); the sized operator
-  // delete receives the dynamic type's size from the virtual destructor.
+  // make<T>() may allocate (operator new is protected).
   static void* operator new(std::size_t size);
   static void* operator new(std::size_t, void* where) noexcept { return where; }
-  static void operator delete(void* p, std::size_t size) noexcept;
+  // The deleting destructor's last step. Objects are deleted only by the
+  // deallocation path (ObjectAccess::destroy), which already holds the heap
+  // and gives the slot back to its pool itself: here the slot is only marked
+  // dead, so that a later use is caught (refcount 0, state freed), and the
+  // dynamic type's size, which only the virtual destructor knows, is left in
+  // the dead object's first word for that caller. Inline and heap-free, the
+  // deleting destructor ends with two stores instead of a call that looks the
+  // heap up again.
+  static void operator delete(void* p, std::size_t size) noexcept {
+    const std::uint32_t header[2] = {0, detail::kFreed};
+    std::memcpy(static_cast<char*>(p) + sizeof(void*), header, sizeof header);
+    std::memcpy(p, &size, sizeof size);
+  }
   static void operator delete(void*, void*) noexcept {}
 
  private:
@@ -272,7 +284,15 @@ struct ObjectAccess {
     } reset;
     return new (mem) T(static_cast<Args&&>(args)...);
   }
+  // Runs the (virtual) destructor. The caller then frees the slot: its size
+  // is freed_size(o), also when the destructor threw (operator delete runs
+  // either way).
   static void destroy(Object* o) { delete o; }
+  static std::size_t freed_size(const Object* o) noexcept {
+    std::size_t size;
+    std::memcpy(&size, o, sizeof size);
+    return size;
+  }
 };
 
 // +1. Stops the program if the object is dead (count was 0) or the count
