@@ -290,7 +290,7 @@ struct ObjectAccess {
   static void destroy(Object* o) { delete o; }
   static std::size_t freed_size(const Object* o) noexcept {
     std::size_t size;
-    std::memcpy(&size, o, sizeof size);
+    std::memcpy(&size, static_cast<const void*>(o), sizeof size);  // raw memory now
     return size;
   }
 };
