@@ -17,7 +17,6 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <memory>
 #include <mutex>
 #include <new>
@@ -37,17 +36,6 @@ namespace refgc {
 
 using detail::ObjectAccess;
 
-Object::Object() noexcept : rc_(1), gc_(detail::tls.constructing & ~detail::kConstructing) {
-  if (REFGC_UNLIKELY(detail::tls.constructing == 0)) {
-    detail::fatal(
-        "a refgc::Object was constructed outside refgc::make<T>() (on the stack, "
-        "with new, or in std::make_shared); managed objects must be created with "
-        "refgc::make<T>(...)");
-  }
-  detail::tls.constructing = 0;
-}
-
-Object::~Object() noexcept(false) = default;
 void Object::trace(Tracer&) {}
 void Object::finalize() {}
 std::string Object::repr() const { return {}; }
@@ -58,14 +46,6 @@ std::size_t Object::extra_size() const noexcept { return 0; }
 // the Object constructor then stops the program, as for any object built
 // outside make<T>().
 void* Object::operator new(std::size_t size) { return detail::current_fast().pool.allocate(size); }
-
-void Object::operator delete(void* p, std::size_t size) noexcept {
-  // Mark the slot dead so that a later use is caught (refcount 0, state
-  // freed); the pool keeps small slots mapped, so the mark stays readable.
-  std::uint32_t words[2] = {0, detail::kFreed};
-  std::memcpy(static_cast<char*>(p) + sizeof(void*), words, sizeof words);
-  detail::current_impl().pool.free(p, size);
-}
 
 void Tracer::take(Object* referent) noexcept { detail::decref(referent); }
 
@@ -159,6 +139,9 @@ void destroy(HeapImpl& heap, Object* o, std::uint32_t gc) noexcept {
   } catch (...) {
     report_destructor_exception(o);
   }
+  // The slot is marked freed (Object::operator delete); the pool keeps small
+  // slots mapped, so the mark stays readable.
+  heap.pool.free(o, ObjectAccess::freed_size(o));
   if (gc & kIsGc) {
     heap.on_gc_free();
     if (REFGC_UNLIKELY(!heap.leak_checks.empty())) leak_checks_forget(heap, o);
@@ -221,6 +204,13 @@ void dealloc(Object* o) noexcept {
   --ts.trash_nesting;
   if (REFGC_UNLIKELY(ts.trash_nesting == 0 && ts.trash != nullptr && !ts.trash->empty()))
     drain_trash(heap, ts);
+}
+
+void constructed_outside_make() noexcept {
+  fatal(
+      "a refgc::Object was constructed outside refgc::make<T>() (on the stack, "
+      "with new, or in std::make_shared); managed objects must be created with "
+      "refgc::make<T>(...)");
 }
 
 void refcount_fault(const Object* o, std::uint32_t before) noexcept {

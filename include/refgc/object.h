@@ -28,6 +28,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -123,6 +124,8 @@ void acquire_heap_for(const char* what) noexcept;
 
 // The deallocation path (src/object.cc): called when a refcount reaches 0.
 void dealloc(Object* obj) noexcept;
+// Object's constructor found no make<T>() in progress (src/object.cc).
+[[noreturn]] void constructed_outside_make() noexcept;
 [[noreturn]] void refcount_fault(const Object* obj, std::uint32_t before) noexcept;
 std::string type_name(const Object& obj);
 // The object's repr(), or "<TypeName>" when it has none.
@@ -170,8 +173,9 @@ class Object {
   Object(const Object&) = delete;
   Object& operator=(const Object&) = delete;
   // noexcept(false): an exception escaping a destructor goes to the
-  // unraisable hook instead of terminating the program.
-  virtual ~Object() noexcept(false);
+  // unraisable hook instead of terminating the program. Inline: every
+  // derived destructor would otherwise end with a call to an empty function.
+  virtual ~Object() noexcept(false) = default;
 
   // Lists every strong reference the object owns (Python's tp_traverse and
   // tp_clear in one). See the requirements at the top of this file.
@@ -201,11 +205,22 @@ class Object {
   Object() noexcept;
 
   // Managed objects live in the current heap's size-class pools. Only
-  // make<T>() may allocate (operator new is protected); the sized operator
-  // delete receives the dynamic type's size from the virtual destructor.
+  // make<T>() may allocate (operator new is protected).
   static void* operator new(std::size_t size);
   static void* operator new(std::size_t, void* where) noexcept { return where; }
-  static void operator delete(void* p, std::size_t size) noexcept;
+  // The deleting destructor's last step. Objects are deleted only by the
+  // deallocation path (ObjectAccess::destroy), which already holds the heap
+  // and gives the slot back to its pool itself: here the slot is only marked
+  // dead, so that a later use is caught (refcount 0, state freed), and the
+  // dynamic type's size, which only the virtual destructor knows, is left in
+  // the dead object's first word for that caller. Inline and heap-free, the
+  // deleting destructor ends with two stores instead of a call that looks the
+  // heap up again.
+  static void operator delete(void* p, std::size_t size) noexcept {
+    const std::uint32_t header[2] = {0, detail::kFreed};
+    std::memcpy(static_cast<char*>(p) + sizeof(void*), header, sizeof header);
+    std::memcpy(p, &size, sizeof size);
+  }
   static void operator delete(void*, void*) noexcept {}
 
  private:
@@ -216,6 +231,15 @@ class Object {
 
 static_assert(sizeof(void*) != 8 || sizeof(Object) == 16,
               "the refgc object header must stay 16 bytes on 64-bit targets");
+
+// Inline so that inside make<T>() the compiler sees the flag it has just set:
+// the check folds away and the header is written with constants. Built
+// anywhere else (stack, plain new, make_shared) the flag is 0 and it stops.
+inline Object::Object() noexcept
+    : rc_(1), gc_(detail::tls.constructing & ~std::uint32_t{detail::kConstructing}) {
+  if (REFGC_UNLIKELY(detail::tls.constructing == 0)) detail::constructed_outside_make();
+  detail::tls.constructing = 0;
+}
 
 namespace detail {
 
@@ -260,7 +284,15 @@ struct ObjectAccess {
     } reset;
     return new (mem) T(static_cast<Args&&>(args)...);
   }
+  // Runs the (virtual) destructor. The caller then frees the slot: its size
+  // is freed_size(o), also when the destructor threw (operator delete runs
+  // either way).
   static void destroy(Object* o) { delete o; }
+  static std::size_t freed_size(const Object* o) noexcept {
+    std::size_t size;
+    std::memcpy(&size, static_cast<const void*>(o), sizeof size);  // raw memory now
+    return size;
+  }
 };
 
 // +1. Stops the program if the object is dead (count was 0) or the count

@@ -211,8 +211,13 @@ std::strong_ordering operator<=>(const Ref<T>& a, const Ref<U>& b) noexcept {
 // references it is tracked in generation 0. Like CPython, allocating a tracked
 // object may first run an automatic collection (which the new object takes no
 // part in).
+//
+// Declared inline although it is a template: that is the hint GCC reads to
+// give a function the inlining budget of one written inline, and the fast
+// path (every slow case is a call) is small enough to belong in a loop that
+// allocates.
 template <class T, class... Args>
-Ref<T> make(Args&&... args) {
+inline Ref<T> make(Args&&... args) {
   detail::require_managed<T>();
   static_assert(!std::is_abstract_v<T>, "refgc::make<T>: T is abstract");
   constexpr bool is_gc = detail::overrides_trace<T>();

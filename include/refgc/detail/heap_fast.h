@@ -60,9 +60,15 @@ struct HeapFast {
   // A new object joins the tail of generation 0.
   void track_gen0(Object* o) {
     std::vector<Object*>& v = gens[0].objs;
-    if (REFGC_LIKELY(v.size() < v.capacity() && v.size() < kMaxIndex)) {
-      ObjectAccess::set_slot(o, kGen0, static_cast<std::uint32_t>(v.size()));
+    const std::size_t n = v.size();
+    if (REFGC_LIKELY(n < v.capacity() && n < kMaxIndex)) {
+      // push_back cannot reallocate here; saying so keeps its growth code
+      // (and the registers it needs) out of every make<T>().
+#if defined(__GNUC__) || defined(__clang__)
+      if (v.size() == v.capacity()) __builtin_unreachable();
+#endif
       v.push_back(o);
+      ObjectAccess::set_slot(o, kGen0, static_cast<std::uint32_t>(n));
       return;
     }
     track_slow(o);
