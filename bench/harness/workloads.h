@@ -215,8 +215,11 @@ void w2_create_drop(const Options& o) {
       do_not_optimize(h);
     }  // dropped here (Boehm: unreachable from here on)
   };
-  loop(n / 20);                       // warm-up: pools and free lists exist
-  const int chunks = o.inner_or(10);  // timed slices, as in W1
+  loop(n / 20);  // warm-up: pools and free lists exist
+  // 200 timed slices of 50K objects (10M): on a shared machine a slice that
+  // was preempted is an outlier the median drops, where 10 slices of 1M
+  // were each likely to include a preemption.
+  const int chunks = o.inner_or(200);
   const std::size_t per_chunk = n / static_cast<std::size_t>(chunks);
   std::vector<double> ns;
   for (int c = 0; c < chunks; ++c)

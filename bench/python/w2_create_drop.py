@@ -11,7 +11,7 @@ def main():
             cls()
 
     loop(a.n // 20)  # warm-up
-    chunks = a.inner or 10  # timed slices, as in the C++ W2
+    chunks = a.inner or 200  # timed slices, as in the C++ W2
     per_chunk = a.n // chunks
     ns = []
     for _ in range(chunks):
