@@ -549,8 +549,9 @@ def METHOD_NOTES(sz):
         f"- Repetitions (separate processes, interleaved): {sz.reps_fast} for W1-W3, "
         f"{sz.reps_w6} for W6, {sz.reps_w8} for W8, "
         f"{sz.reps_slow} for W4, W5, W7 and the pause curve; in-process repeats: W1 and W2 "
-        "time 10 slices of the loop (median slice reported, fastest as min), W4 full x5, "
-        "young x200 (empty) and x30 (+1,000), W8 each call x5, pause x3. refgc's W5 chain with automatic "
+        "time 10 and 200 slices of the loop (median slice reported, fastest as min), W4 full x5, "
+        "young empty 50 batches of 100 collections (per collection; CPython's bare loop time "
+        "taken off) and young +1,000 x30, W8 each call x5, pause x3. refgc's W5 chain with automatic "
         f"collection on runs {sz.reps_w5_refgc_default}x only: building the chain takes minutes "
         "(see its /build row). The crash thresholds are found once by bisection.",
         "- Every variant is its own process: W1 never-threaded runs in a process that never "
