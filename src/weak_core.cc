@@ -156,7 +156,8 @@ std::size_t WeakRefObject::hash() const {
     if (referent_ == 0) throw std::logic_error("weak object has gone away");
     referent_ |= kHashed;
   }
-  return std::hash<const Object*>{}(reinterpret_cast<const Object*>(referent_ & ~(kHashed | kDead)));
+  return std::hash<const Object*>{}(
+      reinterpret_cast<const Object*>(referent_ & ~(kHashed | kDead)));
 }
 
 std::string WeakRefObject::repr() const {

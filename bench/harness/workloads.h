@@ -355,8 +355,9 @@ void w4_live_heap(const Options& o) {
     std::vector<double> empty;
     for (int i = 0; i < 50; ++i)
       empty.push_back(time_it([&] {
-        for (int k = 0; k < 100; ++k) S::collect_young();
-      }) / 100);
+                        for (int k = 0; k < 100; ++k) S::collect_young();
+                      }) /
+                      100);
     const Stats es = stats_of(empty);
     Result("W4/young-empty/" + label, S::kName, es.median * 1e6, "us")
         .field("min", es.min * 1e6)

@@ -204,7 +204,8 @@ class Tracer {
         return true;
       }
       // kGen0 .. kGen0 + collected_ - 1 (unsigned: kUntracked wraps high).
-      if (state - detail::kGen0 < collected_) gc = (gc & kFlagBits) | kGcRefsOne | detail::kCollecting;
+      if (state - detail::kGen0 < collected_)
+        gc = (gc & kFlagBits) | kGcRefsOne | detail::kCollecting;
       return true;
     }
     return mode_ != Mode::kReach || state != detail::kCollecting;

@@ -87,9 +87,9 @@ struct WeakCallable<F, true> {
 
 inline constexpr std::size_t kWeakCallbackInline = 2 * sizeof(void*);
 
-template <class S,
-          bool kInline = sizeof(S) <= kWeakCallbackInline && alignof(S) <= alignof(void*) &&
-                         std::is_nothrow_move_constructible_v<S>>
+template <class S, bool kInline = sizeof(S) <= kWeakCallbackInline &&
+                                  alignof(S) <= alignof(void*) &&
+                                  std::is_nothrow_move_constructible_v<S>>
 struct WeakCallbackOpsFor {
   static S& get(void* storage) noexcept {
     if constexpr (kInline) {
@@ -172,8 +172,8 @@ class WeakCallback {
     static_assert(alignof(WeakCallbackOps) > kFlags);
     WeakCallback cb;
     WeakCallbackOpsFor<S>::put(cb.storage_, std::move(value));
-    cb.ops_ = reinterpret_cast<std::uintptr_t>(&WeakCallbackOpsFor<S>::ops) |
-              (flags & kTraced) | ((flags & kNotCallable) ? 0 : kCallable);
+    cb.ops_ = reinterpret_cast<std::uintptr_t>(&WeakCallbackOpsFor<S>::ops) | (flags & kTraced) |
+              ((flags & kNotCallable) ? 0 : kCallable);
     return cb;
   }
   const WeakCallbackOps* ops() const noexcept {

@@ -157,10 +157,10 @@ TEST_F(GcApiTest, ObjectsDyingFromEitherEndOfAGenerationLeaveTheRestInListOrder)
     nodes[i].reset();
     alive[i] = false;
   };
-  for (std::size_t i = 0; i < 80; ++i) kill(i);               // the front
-  for (std::size_t i = 199; i >= 150; --i) kill(i);           // the back
-  for (std::size_t i = 90; i < 140; i += 3) kill(i);          // the middle
-  for (std::size_t i = 80; i < 90; ++i) kill(i);              // the front again
+  for (std::size_t i = 0; i < 80; ++i) kill(i);       // the front
+  for (std::size_t i = 199; i >= 150; --i) kill(i);   // the back
+  for (std::size_t i = 90; i < 140; i += 3) kill(i);  // the middle
+  for (std::size_t i = 80; i < 90; ++i) kill(i);      // the front again
   auto expected = [&] {
     std::vector<refgc::Object*> out;
     for (std::size_t i = 0; i < nodes.size(); ++i)
