@@ -114,25 +114,12 @@ void store_count(Object* o, std::uint32_t state, std::int64_t n,
                "(internal reference count below zero)");
 }
 
-// Finds an object of `objs` whose trace() reports `victim` (for the message
-// of an over-count found only when the victim's count is settled).
-class FindReferrer final : public Tracer {
- public:
-  explicit FindReferrer(const Object* victim) : victim_(victim) {}
-  bool found = false;
-
- private:
-  bool visit(Object* r) override {
-    found |= r == victim_;
-    return false;
-  }
-  const Object* victim_;
-};
-
+// An over-count found only when the victim's count is settled: names an
+// object of `objs` whose trace() reports it.
 [[noreturn, gnu::cold]] void report_overcount_in(const Object* victim, const Object* const* objs,
                                                  std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) {
-    FindReferrer f(victim);
+    FindTracer f(&victim, 1);
     const_cast<Object*>(objs[i])->trace(f);
     if (f.found) report_overcount(victim, objs[i]);
   }
@@ -293,8 +280,7 @@ std::size_t Collector::run() noexcept {
   }
 
   // 1. Counters: this collection counts towards the next generation's.
-  if (generation_ < 2) ++heap_.gens[generation_ + 1].count;
-  for (int i = 0; i <= generation_; ++i) heap_.gens[i].count = 0;
+  heap_.count_collection(generation_);
 
   // 2. Scratch space, all of it now, so that no later phase can fail.
   std::size_t n = 0;
@@ -412,8 +398,8 @@ bool Collector::reserve_scratch(std::size_t n) noexcept {
 // references seen so far (state kCollecting), and when the pass gets to it
 // its gc_refs start from its refcount minus those.
 void Collector::merge_young() {
-  SubtractTracer tracer(SubtractTracer::Mode::kSubtractNew, static_cast<std::uint32_t>(generation_ + 1),
-                        big_);
+  SubtractTracer tracer(SubtractTracer::Mode::kSubtractNew,
+                        static_cast<std::uint32_t>(generation_ + 1), big_);
   auto take = [&](Object* o, const Object* const* done, std::size_t n_done) {
     const std::uint32_t rc = ObjectAccess::rc(o);
     REFGC_CHECK(rc != 0, o, "tracked object with refcount 0 found by the collector");

@@ -25,21 +25,6 @@ void append_live(std::vector<Ref<Object>>& out, const Generation& g) {
     if (o != nullptr) out.push_back(Ref<Object>(o));
 }
 
-// Reports whether an object's trace() reaches any of the targets.
-class FindTracer final : public Tracer {
- public:
-  explicit FindTracer(std::initializer_list<const Object*> targets) : targets_(targets) {}
-  bool found = false;
-
- private:
-  bool visit(Object* r) override {
-    for (const Object* t : targets_)
-      if (t == r) found = true;
-    return false;
-  }
-  std::initializer_list<const Object*> targets_;
-};
-
 class CollectTracer final : public Tracer {
  public:
   explicit CollectTracer(std::vector<Ref<Object>>& out) : out_(out) {}
@@ -149,7 +134,7 @@ std::vector<Ref<Object>> get_referrers(std::initializer_list<const Object*> objs
     for (std::size_t i = 0; i < g.objs.size(); ++i) {
       Object* o = g.objs[i];
       if (o == nullptr) continue;
-      detail::FindTracer tracer(objs);
+      detail::FindTracer tracer(objs.begin(), objs.size());
       o->trace(tracer);
       if (tracer.found) out.push_back(Ref<Object>(o));
     }

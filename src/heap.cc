@@ -248,6 +248,11 @@ void HeapImpl::collect_generations() {
   }
 }
 
+void HeapImpl::count_collection(int generation) noexcept {
+  if (generation < 2) ++gens[generation + 1].count;
+  for (int i = 0; i <= generation; ++i) gens[i].count = 0;
+}
+
 bool HeapImpl::nothing_to_examine(int generation) const noexcept {
   for (int i = 0; i <= generation; ++i)
     if (!gens[i].objs.empty()) return false;
@@ -257,8 +262,7 @@ bool HeapImpl::nothing_to_examine(int generation) const noexcept {
 // What Collector::run() does when the generations it examines hold nothing
 // (not even tombstones): the counters and statistics only.
 void HeapImpl::collect_nothing(int generation) noexcept {
-  if (generation < 2) ++gens[generation + 1].count;
-  for (int i = 0; i <= generation; ++i) gens[i].count = 0;
+  count_collection(generation);
   if (generation == 2) {
     long_lived_pending = 0;
     long_lived_total = 0;

@@ -16,6 +16,7 @@
 #include "refgc/gc.h"
 #include "refgc/heap.h"
 #include "refgc/object.h"
+#include "refgc/tracer.h"
 #include "weak_table.h"
 
 namespace refgc::diag {
@@ -88,6 +89,9 @@ struct HeapImpl : HeapFast {
   // A collection with no callbacks and no debug output, of generations that
   // hold nothing: skips the collector (an empty young collection in a few ns).
   bool nothing_to_examine(int generation) const noexcept;
+  // A collection of `generation` counts towards the next one's and zeroes
+  // the counts up to it (CPython's gc_collect_main, first step).
+  void count_collection(int generation) noexcept;
   void collect_nothing(int generation) noexcept;
 
   void debug_line(std::string_view line);
@@ -96,6 +100,23 @@ struct HeapImpl : HeapFast {
 
 // A tracked object died: the open LeakCheck scopes forget its address.
 void leak_checks_forget(HeapImpl& heap, const Object* o) noexcept;
+
+// Reports whether an object's trace() reaches any of n targets
+// (gc::get_referrers; the collector's report of a lying trace()).
+class FindTracer final : public Tracer {
+ public:
+  FindTracer(const Object* const* targets, std::size_t n) noexcept : targets_(targets), n_(n) {}
+  bool found = false;
+
+ private:
+  bool visit(Object* r) override {
+    for (std::size_t i = 0; i < n_; ++i)
+      if (targets_[i] == r) found = true;
+    return false;
+  }
+  const Object* const* targets_;
+  std::size_t n_;
+};
 
 // The heap this thread holds; acquires the default heap on first use.
 HeapImpl& acquire_current_slow();
