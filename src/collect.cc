@@ -37,6 +37,18 @@
 
 namespace refgc::detail {
 
+// The base of the collector's own tracers: the only class that can make the
+// key that gives a Tracer a collector mode.
+class CollectorTracerBase : public Tracer {
+ public:
+  using Mode = Tracer::Mode;
+
+ protected:
+  explicit CollectorTracerBase(Mode mode, std::uint32_t collected_generations = 0) noexcept
+      : Tracer(CollectorKey{}, mode, collected_generations) {}
+  ~CollectorTracerBase() = default;
+};
+
 namespace {
 
 // The phases walk long object vectors and touch each header: fetch the
@@ -129,12 +141,11 @@ void store_count(Object* o, std::uint32_t state, std::int64_t n,
 // subtract_refs' visitor: each reference from inside the set is not a root.
 // The inline part is Tracer::collector_visit; this sees counts at zero or in
 // the overflow table.
-class SubtractTracer final : public Tracer {
+class SubtractTracer final : public CollectorTracerBase {
  public:
-  using Tracer::Mode;
   SubtractTracer(Mode mode, std::uint32_t collected,
                  std::unordered_map<const Object*, std::int64_t>& big) noexcept
-      : Tracer(mode, collected), gathering_(mode == Mode::kSubtractNew), big_(big) {}
+      : CollectorTracerBase(mode, collected), gathering_(mode == Mode::kSubtractNew), big_(big) {}
   Object* current = nullptr;
 
  private:
@@ -157,11 +168,11 @@ class SubtractTracer final : public Tracer {
 // reachable. A referent in the tentative unreachable list (state kCollecting
 // there) goes back to young's tail, tail_ (it will be scanned there, with
 // gc_refs 1); one not yet scanned gets gc_refs 1 so that the scan keeps it.
-class ReachTracer final : public Tracer {
+class ReachTracer final : public CollectorTracerBase {
  public:
   ReachTracer(std::vector<Object*>& tail, std::vector<Object*>& unreachable,
               std::unordered_map<const Object*, std::int64_t>& big)
-      : Tracer(Mode::kReach), tail_(tail), unreachable_(unreachable), big_(big) {}
+      : CollectorTracerBase(Mode::kReach), tail_(tail), unreachable_(unreachable), big_(big) {}
   bool holes = false;  // some entry of the unreachable list was emptied
 
  private:
@@ -184,9 +195,10 @@ class ReachTracer final : public Tracer {
 
 // delete_garbage's visitor (CPython's tp_clear): takes every reference out of
 // the object; they are dropped after trace() returns.
-class ClearTracer final : public Tracer {
+class ClearTracer final : public CollectorTracerBase {
  public:
-  explicit ClearTracer(std::vector<Object*>& taken) : Tracer(Mode::kClear), taken_(taken) {}
+  explicit ClearTracer(std::vector<Object*>& taken)
+      : CollectorTracerBase(Mode::kClear), taken_(taken) {}
 
  private:
   bool visit(Object*) override { return true; }

@@ -34,6 +34,14 @@ namespace refgc {
 
 template <class Sig>
 class Function;
+namespace detail {
+class CollectorTracerBase;  // src/collect.cc
+// Unlocks the collector modes of Tracer; only CollectorTracerBase makes one.
+class CollectorKey {
+  CollectorKey() = default;
+  friend class CollectorTracerBase;
+};
+}  // namespace detail
 template <class T>
 class WeakRef;
 
@@ -145,7 +153,9 @@ class Tracer {
   // The collector's counting passes (src/collect.cc) name their job so that
   // the common case of each reference is handled inline in the trace() body
   // (no virtual call per reference); anything unusual still reaches visit().
-  // Every other tracer is a plain kVisit tracer.
+  // Every other tracer is a plain kVisit tracer. Only the collector's
+  // tracers may pick a mode (the modes write the headers of the objects
+  // they visit): the constructor takes a key only src/collect.cc can make.
   enum class Mode : unsigned char {
     kVisit,        // visit() sees every reference
     kSubtract,     // subtract_refs: gc_refs - 1 for a referent being examined
@@ -154,7 +164,7 @@ class Tracer {
     kReach,        // move_unreachable: a referent being examined is reachable
     kClear,        // delete_garbage: every (non-const) reference is taken
   };
-  explicit Tracer(Mode mode, std::uint32_t collected_generations = 0) noexcept
+  Tracer(detail::CollectorKey, Mode mode, std::uint32_t collected_generations = 0) noexcept
       : mode_(mode), collected_(static_cast<unsigned char>(collected_generations)) {}
   ~Tracer() = default;
   // Called for each non-null reference. Return true to take the reference
