@@ -194,16 +194,36 @@ void dealloc_body(HeapImpl& heap, Object* o) noexcept {
 
 }  // namespace
 
-void dealloc(Object* o) noexcept {
-  HeapImpl& heap = current_impl();
-  ThreadState& ts = tls;
-  if (ObjectAccess::state(o) != kUntracked) heap.untrack_fast(o);
+namespace {
+
+// dealloc after the object left its generation: the trashcan, then the body.
+REFGC_ALWAYS_INLINE void dealloc_untracked(HeapImpl& heap, ThreadState& ts, Object* o) noexcept {
   if (REFGC_UNLIKELY(ts.trash_nesting >= kTrashLimit) && defer(ts, o)) return;
   ++ts.trash_nesting;
   dealloc_body(heap, o);
   --ts.trash_nesting;
   if (REFGC_UNLIKELY(ts.trash_nesting == 0 && ts.trash != nullptr && !ts.trash->empty()))
     drain_trash(heap, ts);
+}
+
+// dealloc of an object in generation 1 or 2 (a chain that survived
+// collections dying): a copy of its own, so that the older generations'
+// untrack is inline here without costing registers in dealloc itself.
+[[gnu::noinline]] void dealloc_old(HeapImpl& heap, Object* o) noexcept {
+  heap.untrack_old_fast(o);
+  dealloc_untracked(heap, tls, o);
+}
+
+}  // namespace
+
+void dealloc(Object* o) noexcept {
+  HeapImpl& heap = current_impl();
+  const std::uint32_t state = ObjectAccess::state(o);
+  if (state != kUntracked && !heap.untrack_newest_gen0(o)) {
+    if (state == kGen1 || state == kGen2) return dealloc_old(heap, o);
+    heap.untrack_fast(o);
+  }
+  dealloc_untracked(heap, tls, o);
 }
 
 void constructed_outside_make() noexcept {

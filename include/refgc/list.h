@@ -13,12 +13,22 @@
 // of range throws std::out_of_range. The list is tracked by the collector and
 // traces its elements last to first, like CPython.
 //
-// Iterators are std::vector's: appending or removing while iterating
-// invalidates them, as in C++ (Python raises nothing and gives odd results).
+// Iterators are plain pointers (random access): appending or removing while
+// iterating invalidates them, as for std::vector (Python raises nothing and
+// gives odd results).
+//
+// Layout: 32 bytes, the object header plus two words. A list of at most one
+// element keeps it in the first word (a Ref is one pointer), with no further
+// allocation (a million nested one-element lists cost 32 bytes each); a
+// longer one points there to an array from ::operator new whose capacity is
+// stored just before the elements. The second word is the size, its top bit
+// set when the elements are in such an array.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <initializer_list>
+#include <new>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -34,58 +44,91 @@ class List : public Object {
  public:
   static constexpr const char* refgc_type_name = "List";
   using value_type = Ref<T>;
-  using iterator = typename std::vector<Ref<T>>::iterator;
-  using const_iterator = typename std::vector<Ref<T>>::const_iterator;
+  using iterator = Ref<T>*;
+  using const_iterator = const Ref<T>*;
 
-  List() = default;
-  List(std::initializer_list<Ref<T>> items) : items_(items) {}
-  explicit List(std::vector<Ref<T>> items) : items_(std::move(items)) {}
+  List() noexcept {}
+  List(std::initializer_list<Ref<T>> items) {
+    reserve(items.size());
+    for (const Ref<T>& x : items) push(Ref<T>(x));
+  }
+  explicit List(std::vector<Ref<T>> items) {
+    reserve(items.size());
+    for (Ref<T>& x : items) push(std::move(x));
+  }
+  ~List() override { destroy_storage(data(), size(), is_heap()); }
 
-  void append(Ref<T> x) { items_.push_back(std::move(x)); }
+  void append(Ref<T> x) {
+    if (size() == capacity()) grow(size() + 1);
+    push(std::move(x));
+  }
   void insert(std::ptrdiff_t i, Ref<T> x) {
-    items_.insert(items_.begin() + clamp(i), std::move(x));
+    const std::size_t at = clamp(i);
+    if (size() == capacity()) grow(size() + 1);
+    Ref<T>* d = data();
+    const std::size_t n = size();
+    if (at == n) {
+      push(std::move(x));
+      return;
+    }
+    new (d + n) Ref<T>(std::move(d[n - 1]));
+    set_size(n + 1);
+    for (std::size_t k = n - 1; k > at; --k) d[k] = std::move(d[k - 1]);
+    d[at] = std::move(x);
   }
   void extend(const List& other) {
-    std::vector<Ref<T>> copy(other.items_);  // other may be *this
-    for (auto& x : copy) items_.push_back(std::move(x));
+    const std::size_t n = other.size();  // other may be *this
+    reserve(size() + n);
+    const Ref<T>* src = other.data();
+    for (std::size_t k = 0; k < n; ++k) push(Ref<T>(src[k]));
   }
 
   // Removes the last (or the i-th) element and hands its reference to the
   // caller: the count is unchanged if the result is kept, -1 if discarded.
   Ref<T> pop() {
-    if (items_.empty()) throw std::out_of_range("pop from empty list");
-    Ref<T> x = std::move(items_.back());
-    items_.pop_back();
+    if (empty()) throw std::out_of_range("pop from empty list");
+    Ref<T> x = std::move(data()[size() - 1]);
+    drop_last();
     return x;
   }
   Ref<T> pop(std::ptrdiff_t i) {
-    if (items_.empty()) throw std::out_of_range("pop from empty list");
+    if (empty()) throw std::out_of_range("pop from empty list");
     const std::size_t at = checked(i, "pop index out of range");
-    Ref<T> x = std::move(items_[at]);
-    items_.erase(items_.begin() + static_cast<std::ptrdiff_t>(at));
+    Ref<T> x = std::move(data()[at]);
+    close_gap(at);
     return x;
   }
 
   // del lst[i]: removes the element and drops its reference.
   void erase(std::ptrdiff_t i) {
     const std::size_t at = checked(i, "list assignment index out of range");
-    Ref<T> dropped = std::move(items_[at]);
-    items_.erase(items_.begin() + static_cast<std::ptrdiff_t>(at));
+    Ref<T> dropped = std::move(data()[at]);
+    close_gap(at);
   }  // `dropped` dies here, after the list is consistent again
 
   // Empties the list and drops every reference. Aliases see the empty list.
   void clear() noexcept {
-    std::vector<Ref<T>> dropped;
-    dropped.swap(items_);
+    if (is_heap()) {
+      Ref<T>* d = slot_.data;
+      const std::size_t n = size();
+      slot_.data = nullptr;  // back to the one inline slot, empty
+      size_ = 0;
+      destroy_storage(d, n, true);
+    } else if (size_ != 0) {
+      Ref<T> dropped = std::move(slot_.one);
+      slot_.one.~Ref<T>();
+      slot_.data = nullptr;
+      size_ = 0;
+    }
   }  // elements are released after the list is already empty
 
-  std::size_t size() const noexcept { return items_.size(); }
-  bool empty() const noexcept { return items_.empty(); }
+  std::size_t size() const noexcept { return size_ & ~kHeapBit; }
+  bool empty() const noexcept { return size() == 0; }
 
   // lst[i], Python indexing (negative from the end), checked.
-  Ref<T>& operator[](std::ptrdiff_t i) { return items_[checked(i, "list index out of range")]; }
+  Ref<T>& operator[](std::ptrdiff_t i) { return data()[checked(i, "list index out of range")]; }
   const Ref<T>& operator[](std::ptrdiff_t i) const {
-    return items_[checked(i, "list index out of range")];
+    return data()[checked(i, "list index out of range")];
   }
   Ref<T>& at(std::ptrdiff_t i) { return (*this)[i]; }
   const Ref<T>& at(std::ptrdiff_t i) const { return (*this)[i]; }
@@ -93,18 +136,18 @@ class List : public Object {
   // Position of the first element that is, or equals, x. Throws
   // std::out_of_range when there is none (Python's ValueError).
   std::size_t index(const Ref<T>& x) const {
-    for (std::size_t i = 0; i < items_.size(); ++i)
-      if (same_or_equal(items_[i], x)) return i;
+    for (std::size_t i = 0; i < size(); ++i)
+      if (same_or_equal(data()[i], x)) return i;
     throw std::out_of_range("List::index: value is not in list");
   }
   bool contains(const Ref<T>& x) const noexcept {
-    for (const auto& y : items_)
+    for (const auto& y : *this)
       if (same_or_equal(y, x)) return true;
     return false;
   }
   std::size_t count(const Ref<T>& x) const noexcept {
     std::size_t n = 0;
-    for (const auto& y : items_) n += same_or_equal(y, x) ? 1 : 0;
+    for (const auto& y : *this) n += same_or_equal(y, x) ? 1 : 0;
     return n;
   }
 
@@ -113,55 +156,129 @@ class List : public Object {
   Ref<List> slice(std::ptrdiff_t i, std::ptrdiff_t j) const {
     const std::size_t b = clamp(i), e = clamp(j);
     std::vector<Ref<T>> part;
-    if (b < e)
-      part.assign(items_.begin() + static_cast<std::ptrdiff_t>(b),
-                  items_.begin() + static_cast<std::ptrdiff_t>(e));
+    if (b < e) part.assign(begin() + b, begin() + e);
     return make<List>(std::move(part));
   }
   // lst[:]
-  Ref<List> copy() const { return make<List>(items_); }
+  Ref<List> copy() const { return make<List>(std::vector<Ref<T>>(begin(), end())); }
   // lst * n: a new list with n references to each element, in order.
   Ref<List> repeat(std::size_t n) const {
     std::vector<Ref<T>> out;
-    out.reserve(items_.size() * n);
-    for (std::size_t k = 0; k < n; ++k) out.insert(out.end(), items_.begin(), items_.end());
+    out.reserve(size() * n);
+    for (std::size_t k = 0; k < n; ++k) out.insert(out.end(), begin(), end());
     return make<List>(std::move(out));
   }
 
-  iterator begin() noexcept { return items_.begin(); }
-  iterator end() noexcept { return items_.end(); }
-  const_iterator begin() const noexcept { return items_.begin(); }
-  const_iterator end() const noexcept { return items_.end(); }
+  iterator begin() noexcept { return data(); }
+  iterator end() noexcept { return data() + size(); }
+  const_iterator begin() const noexcept { return data(); }
+  const_iterator end() const noexcept { return data() + size(); }
 
   void trace(Tracer& t) override {
-    for (std::size_t i = items_.size(); i-- > 0;) t(items_[i]);  // last first, like CPython
+    Ref<T>* d = data();
+    for (std::size_t i = size(); i-- > 0;) t(d[i]);  // last first, like CPython
   }
   std::string repr() const override {
     detail::ReprGuard guard(this);
     if (!guard) return "[...]";
     std::string s = "[";
     const std::size_t limit = detail::ReprLimit::current();
-    for (std::size_t i = 0; i < items_.size(); ++i) {
+    for (std::size_t i = 0; i < size(); ++i) {
       if (i != 0) s += ", ";
       if (s.size() > limit) {
         s += "...";
         break;
       }
-      s += items_[i] ? element_repr(*items_[i]) : "None";
+      const Ref<T>& x = data()[i];
+      s += x ? element_repr(*x) : "None";
     }
     return s + "]";
   }
-  std::size_t extra_size() const noexcept override { return items_.capacity() * sizeof(Ref<T>); }
+  // The element array (with its capacity word); nothing while the elements
+  // fit in the list itself.
+  std::size_t extra_size() const noexcept override {
+    return is_heap() ? sizeof(std::size_t) + capacity() * sizeof(Ref<T>) : 0;
+  }
   bool equals(const Object& other) const override {
     const auto* o = dynamic_cast<const List*>(&other);
-    if (o == nullptr || o->items_.size() != items_.size()) return false;
-    for (std::size_t i = 0; i < items_.size(); ++i)
-      if (!same_or_equal(items_[i], o->items_[i])) return false;
+    if (o == nullptr || o->size() != size()) return false;
+    for (std::size_t i = 0; i < size(); ++i)
+      if (!same_or_equal(data()[i], o->data()[i])) return false;
     return true;
   }
   friend bool operator==(const List& a, const List& b) { return a.equals(b); }
 
  private:
+  static_assert(sizeof(Ref<T>) == sizeof(Ref<T>*) && alignof(Ref<T>) <= alignof(std::size_t),
+                "List keeps one Ref in the place of a pointer");
+  static constexpr std::size_t kHeapBit = std::size_t{1} << (sizeof(std::size_t) * 8 - 1);
+
+  bool is_heap() const noexcept { return (size_ & kHeapBit) != 0; }
+  Ref<T>* data() noexcept { return is_heap() ? slot_.data : &slot_.one; }
+  const Ref<T>* data() const noexcept { return is_heap() ? slot_.data : &slot_.one; }
+  std::size_t capacity() const noexcept {
+    return is_heap() ? reinterpret_cast<const std::size_t*>(slot_.data)[-1] : 1;
+  }
+  void set_size(std::size_t n) noexcept { size_ = n | (size_ & kHeapBit); }
+
+  // Constructs x at the end; the capacity is there.
+  void push(Ref<T>&& x) noexcept {
+    const std::size_t n = size();
+    new (data() + n) Ref<T>(std::move(x));
+    set_size(n + 1);
+  }
+  // Destroys the last element (already moved from).
+  void drop_last() noexcept {
+    const std::size_t n = size();
+    data()[n - 1].~Ref<T>();
+    set_size(n - 1);
+  }
+  // Moves the elements after `at` one place down (data()[at] is moved from).
+  void close_gap(std::size_t at) noexcept {
+    Ref<T>* d = data();
+    const std::size_t n = size();
+    for (std::size_t k = at; k + 1 < n; ++k) d[k] = std::move(d[k + 1]);
+    drop_last();
+  }
+  void reserve(std::size_t n) {
+    if (n > capacity()) grow(n);
+  }
+  // Room for at least `need` elements (at least doubling); throws
+  // std::bad_alloc / std::length_error before changing anything.
+  void grow(std::size_t need) {
+    constexpr std::size_t kMax = (kHeapBit - sizeof(std::size_t)) / sizeof(Ref<T>) / 2;
+    if (need > kMax) throw std::length_error("List: too many elements");
+    std::size_t cap = capacity() * 2;
+    if (cap < 4) cap = 4;
+    if (cap < need) cap = need;
+    void* block = ::operator new(sizeof(std::size_t) + cap * sizeof(Ref<T>));
+    *static_cast<std::size_t*>(block) = cap;
+    auto* fresh = reinterpret_cast<Ref<T>*>(static_cast<char*>(block) + sizeof(std::size_t));
+    Ref<T>* old = data();
+    const std::size_t n = size();
+    for (std::size_t k = 0; k < n; ++k) {
+      new (fresh + k) Ref<T>(std::move(old[k]));
+      old[k].~Ref<T>();
+    }
+    if (is_heap()) free_block(old);
+    slot_.data = fresh;
+    size_ = n | kHeapBit;
+  }
+  static void free_block(Ref<T>* d) noexcept {
+    std::size_t* block = reinterpret_cast<std::size_t*>(d) - 1;
+#ifdef __cpp_sized_deallocation
+    ::operator delete(static_cast<void*>(block), sizeof(std::size_t) + *block * sizeof(Ref<T>));
+#else
+    ::operator delete(static_cast<void*>(block));  // clang 14: no sized deallocation by default
+#endif
+  }
+  // Destroys n elements first to last (like std::vector), then frees the
+  // array if it is one.
+  static void destroy_storage(Ref<T>* d, std::size_t n, bool heap) noexcept {
+    for (std::size_t k = 0; k < n; ++k) d[k].~Ref<T>();
+    if (heap) free_block(d);
+  }
+
   static bool same_or_equal(const Ref<T>& a, const Ref<T>& b) {
     if (a == b) return true;
     if (!a || !b) return false;
@@ -171,20 +288,28 @@ class List : public Object {
     return detail::repr_or_type(static_cast<const Object&>(x));
   }
   std::size_t checked(std::ptrdiff_t i, const char* what) const {
-    const auto n = static_cast<std::ptrdiff_t>(items_.size());
+    const auto n = static_cast<std::ptrdiff_t>(size());
     if (i < 0) i += n;
     if (i < 0 || i >= n) throw std::out_of_range(what);
     return static_cast<std::size_t>(i);
   }
   std::size_t clamp(std::ptrdiff_t i) const noexcept {
-    const auto n = static_cast<std::ptrdiff_t>(items_.size());
+    const auto n = static_cast<std::ptrdiff_t>(size());
     if (i < 0) i += n;
     if (i < 0) i = 0;
     if (i > n) i = n;
     return static_cast<std::size_t>(i);
   }
 
-  std::vector<Ref<T>> items_;
+  // The first word: the element itself while the capacity is 1 (constructed
+  // while the size is 1), else the element array.
+  union Slot {
+    Slot() noexcept : data(nullptr) {}
+    ~Slot() {}
+    Ref<T> one;
+    Ref<T>* data;
+  } slot_;
+  std::size_t size_ = 0;  // | kHeapBit when slot_.data is the element array
 };
 
 }  // namespace refgc

@@ -296,20 +296,55 @@ struct ObjectAccess {
 };
 
 // +1. Stops the program if the object is dead (count was 0) or the count
-// would overflow.
+// would overflow: one compare of the new count against 1 (it is 0 after an
+// overflow, 1 for a dead object), before the store.
 REFGC_ALWAYS_INLINE void incref(Object* o) noexcept {
   REFGC_DEBUG_REQUIRE_HEAP("copies a Ref (reference count +1)");
   std::uint32_t& rc = ObjectAccess::rc(o);
-  const std::uint32_t before = rc;
-  if (REFGC_UNLIKELY(before - 1u >= 0xFFFFFFFEu)) refcount_fault(o, before);
-  rc = before + 1;
+  const std::uint32_t after = rc + 1;
+  // One compare: 0 (the count was at its maximum) or 1 (it was 0: dead).
+  if (REFGC_UNLIKELY(after <= 1)) refcount_fault(o, after - 1);
+  rc = after;
 }
+
+// decref on x86-64 with GCC >= 11 or clang >= 11 (asm goto with an output):
+// `subl $1, rc; jc dead; jz last`, the flags of the one subtraction telling
+// "was 0" (borrow: underflow) and "was 1" (zero: the object dies) apart, as
+// the intrusive pointer's `subl; je` does for "was 1" alone. Not under the
+// sanitizers, which must see the access. Define REFGC_DECREF_ASM=0 for the
+// portable code.
+#if !defined(REFGC_DECREF_ASM)
+#if defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__) && \
+    ((defined(__clang__) && __clang_major__ >= 11) || (!defined(__clang__) && __GNUC__ >= 11))
+#if defined(__has_feature)
+#if !__has_feature(address_sanitizer) && !__has_feature(thread_sanitizer) && \
+    !__has_feature(memory_sanitizer)
+#define REFGC_DECREF_ASM 1
+#endif
+#else
+#define REFGC_DECREF_ASM 1
+#endif
+#endif
+#endif
+#if !defined(REFGC_DECREF_ASM)
+#define REFGC_DECREF_ASM 0
+#endif
 
 // -1. At zero the object dies now (finalize, weak callbacks, destructor, free).
 // Stops the program on underflow (use of a dead object).
 REFGC_ALWAYS_INLINE void decref(Object* o) noexcept {
   REFGC_DEBUG_REQUIRE_HEAP("drops a Ref (reference count -1)");
   std::uint32_t& rc = ObjectAccess::rc(o);
+#if REFGC_DECREF_ASM
+  asm goto("subl $1, %0\n\tjc %l[dead]\n\tjz %l[last]" : "+m"(rc) : : "cc" : dead, last);
+  return;
+last:
+  dealloc(o);  // the count is 0
+  return;
+dead:
+  rc = 0;  // it was 0: put it back before stopping
+  refcount_fault(o, 0);
+#else
   const std::uint32_t before = rc;
   if (REFGC_LIKELY(before > 1)) {
     rc = before - 1;
@@ -318,6 +353,7 @@ REFGC_ALWAYS_INLINE void decref(Object* o) noexcept {
   if (before == 0) refcount_fault(o, before);
   rc = 0;
   dealloc(o);
+#endif
 }
 
 }  // namespace detail

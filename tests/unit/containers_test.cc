@@ -2,8 +2,11 @@
 #include <gtest/gtest.h>
 #include <refgc/refgc.h>
 
+#include <algorithm>
+#include <iterator>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "support/gc_fixture.h"
 
@@ -213,6 +216,98 @@ TEST_F(ContainersTest, NestedRecordsCountOneReferencePerEdge) {
   people->append(alice);
   EXPECT_EQ(refgc::getrefcount(alice), 3u);
   EXPECT_EQ(refgc::getrefcount(scores), 3u);
+}
+
+// A logged element: records the size of the list it watches when it dies.
+struct Watcher : refgc::Object {
+  refgc::List<refgc::Object>* watched = nullptr;
+  std::vector<std::size_t>* log = nullptr;
+  ~Watcher() override { log->push_back(watched->size()); }
+};
+
+std::vector<int> values_of(const List<Int>& l) {
+  std::vector<int> out;
+  for (const auto& x : l) out.push_back(static_cast<int>(x->value()));
+  return out;
+}
+
+TEST_F(ContainersTest, AListOfAtMostOneElementOwnsNoStorageBeyondItself) {
+  static_assert(sizeof(void*) != 8 || sizeof(List<Int>) == 32);
+  auto l = make<List<Int>>();
+  EXPECT_EQ(refgc::getsizeof(l), sizeof(List<Int>));
+  l->append(make<Int>(1));
+  EXPECT_EQ(refgc::getsizeof(l), sizeof(List<Int>));
+  l->append(make<Int>(2));
+  EXPECT_GT(refgc::getsizeof(l), sizeof(List<Int>) + 2 * sizeof(Ref<Int>));
+  l->clear();
+  EXPECT_EQ(refgc::getsizeof(l), sizeof(List<Int>));
+}
+
+TEST_F(ContainersTest, AListGrowingPastItsFirstSlotKeepsOrderAndOneReferencePerSlot) {
+  auto x = make<Int>(-1);
+  auto l = make<List<Int>>();
+  std::vector<int> expect;
+  for (int i = 0; i < 40; ++i) {
+    l->append(make<Int>(i));
+    expect.push_back(i);
+    ASSERT_EQ(values_of(*l), expect);
+  }
+  l->insert(0, x);
+  l->insert(20, x);
+  l->insert(100, x);
+  expect.insert(expect.begin(), -1);
+  expect.insert(expect.begin() + 20, -1);
+  expect.push_back(-1);
+  EXPECT_EQ(values_of(*l), expect);
+  EXPECT_EQ(x->refcount(), 4u);
+  l->erase(20);
+  EXPECT_EQ(l->pop(0)->value(), -1);
+  expect.erase(expect.begin() + 20);
+  expect.erase(expect.begin());
+  EXPECT_EQ(values_of(*l), expect);
+  EXPECT_EQ(x->refcount(), 2u);
+  l->extend(*l);
+  std::vector<int> twice = expect;
+  twice.insert(twice.end(), expect.begin(), expect.end());
+  EXPECT_EQ(values_of(*l), twice);
+  EXPECT_EQ(x->refcount(), 3u);
+  auto one = make<List<Int>>();
+  one->insert(0, make<Int>(7));  // into the first slot
+  one->insert(0, make<Int>(6));  // past it
+  EXPECT_EQ(values_of(*one), (std::vector<int>{6, 7}));
+  EXPECT_EQ(one->pop()->value(), 7);
+  EXPECT_EQ(one->pop()->value(), 6);
+  EXPECT_TRUE(one->empty());
+  EXPECT_EQ(make<List<Int>>(std::vector<Ref<Int>>{x})->size(), 1u);
+  EXPECT_EQ(x->refcount(), 3u);
+}
+
+TEST_F(ContainersTest, ListIteratorsAreRandomAccess) {
+  static_assert(std::random_access_iterator<List<Int>::iterator>);
+  static_assert(std::random_access_iterator<List<Int>::const_iterator>);
+  auto l = ints({3, 1, 2});
+  std::sort(l->begin(), l->end(),
+            [](const Ref<Int>& a, const Ref<Int>& b) { return a->value() < b->value(); });
+  EXPECT_EQ(l->repr(), "[1, 2, 3]");
+  const List<Int>& c = *l;
+  EXPECT_EQ(c.end() - c.begin(), 3);
+  EXPECT_EQ(c.begin()[2]->value(), 3);
+}
+
+TEST_F(ContainersTest, ClearReleasesTheElementsAfterTheListIsEmpty) {
+  for (int n : {1, 2, 5}) {
+    std::vector<std::size_t> log;
+    auto l = make<List<refgc::Object>>();
+    for (int i = 0; i < n; ++i) {
+      auto w = make<Watcher>();
+      w->watched = l.get();
+      w->log = &log;
+      l->append(w);
+    }
+    l->clear();
+    EXPECT_EQ(log, std::vector<std::size_t>(static_cast<std::size_t>(n), 0u)) << n;
+    EXPECT_EQ(l->size(), 0u);
+  }
 }
 
 }  // namespace

@@ -177,4 +177,45 @@ TEST_F(RefTest, SubtleReleaseAndAdoptRoundTripWithoutCounting) {
   EXPECT_EQ(x->refcount(), 2u);
 }
 
+class RefDeathTest : public refgc_test::GcTest {
+ protected:
+  void SetUp() override {
+    GTEST_FLAG_SET(death_test_style, "threadsafe");
+    GcTest::SetUp();
+  }
+};
+
+TEST_F(RefDeathTest, CopyingARefAtTheMaximumCountStopsAsOverflow) {
+  EXPECT_DEATH(
+      {
+        auto x = make<Base>();
+        refgc::detail::ObjectAccess::rc(x.get()) = 0xFFFFFFFFu;
+        Ref<Base> copy = x;
+      },
+      "refgc: fatal: refcount overflow: <");
+}
+
+TEST_F(RefDeathTest, DroppingARefOfADeadObjectStopsAndNamesItDead) {
+  EXPECT_DEATH(
+      {
+        auto x = make<Base>();
+        Base* raw = x.get();
+        x.reset();
+        refgc::detail::decref(raw);
+      },
+      "refgc: fatal: refcount underflow or use of a dead object: <dead object at 0x");
+}
+
+TEST_F(RefTest, CountsNearTheMaximumStillCopyAndDrop) {
+  auto x = make<Base>();
+  std::uint32_t& rc = refgc::detail::ObjectAccess::rc(x.get());
+  rc = 0xFFFFFFFEu;
+  {
+    Ref<Base> copy = x;
+    EXPECT_EQ(x->refcount(), 0xFFFFFFFFu);
+  }
+  EXPECT_EQ(x->refcount(), 0xFFFFFFFEu);
+  rc = 1;
+}
+
 }  // namespace

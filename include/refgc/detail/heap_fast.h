@@ -73,28 +73,79 @@ struct HeapFast {
     }
     track_slow(o);
   }
-  // A dying object leaves its generation. The newest object of generation 0
-  // dying first (the usual churn) just shrinks the list; garbage freed by the
-  // collector leaves a tombstone in the unreachable list. Anything else (and
-  // any inconsistency, reported there) takes the slow path.
-  void untrack_fast(Object* o) noexcept {
+  // The usual churn: the newest object of generation 0 dies first and just
+  // shrinks the list. False (nothing changed) for any other object.
+  bool untrack_newest_gen0(Object* o) noexcept {
     const std::uint32_t state = ObjectAccess::state(o);
     const std::uint32_t index = ObjectAccess::index(o);
-    if (state == kGen0) {
-      std::vector<Object*>& v = gens[0].objs;
+    std::vector<Object*>& v = gens[0].objs;
+    if (state == kGen0 && index + 1 == v.size()) {
       // By the Generation invariant v[index] == o; debug builds check it.
-      REFGC_ASSERT(index >= v.size() || v[index] == o, "generation 0 index out of step");
-      if (REFGC_LIKELY(index + 1 == v.size())) {
-        v.pop_back();
-        ObjectAccess::set_slot(o, kUntracked, 0);
-        return;
-      }
-    } else if (state == kCollecting && unreachable_list != nullptr) {
+      REFGC_ASSERT(v[index] == o, "generation 0 index out of step");
+      v.pop_back();
+      ObjectAccess::set_slot(o, kUntracked, 0);
+      return true;
+    }
+    return false;
+  }
+
+  // A dying object leaves its generation: untrack_newest_gen0, or garbage
+  // freed by the collector leaving a tombstone in the unreachable list.
+  // Anything else (and any inconsistency, reported there) takes the slow path.
+  void untrack_fast(Object* o) noexcept {
+    if (untrack_newest_gen0(o)) return;
+    const std::uint32_t state = ObjectAccess::state(o);
+    const std::uint32_t index = ObjectAccess::index(o);
+    if (state == kCollecting && unreachable_list != nullptr) {
       std::vector<Object*>& v = *unreachable_list;
       if (REFGC_LIKELY(index < v.size() && v[index] == o)) {
         v[index] = nullptr;
         ObjectAccess::set_slot(o, kUntracked, 0);
         return;
+      }
+    }
+    untrack_slow(o);
+  }
+
+  // untrack_fast for an object of generation 1 or 2 (a long-lived object:
+  // the deallocation path calls this from a separate copy of itself, so that
+  // its registers stay out of the churn path). Takes the common cases of
+  // HeapImpl::untrack (src/heap.cc) inline, with the same result: the newest
+  // entry shrinks the list (when no tombstone is behind it), the oldest live
+  // one moves the dead prefix, any other leaves a tombstone (unless that calls
+  // for a compaction). Anything else (and any inconsistency, reported there)
+  // takes the slow path.
+  void untrack_old_fast(Object* o) noexcept {
+    const std::uint32_t state = ObjectAccess::state(o);
+    const std::size_t index = ObjectAccess::index(o);
+    REFGC_ASSERT(state == kGen1 || state == kGen2, "untrack_old_fast: not an older generation");
+    Generation& g = gens[state - kGen0];
+    std::vector<Object*>& v = g.objs;
+    const std::size_t n = v.size();
+    if (REFGC_LIKELY(index < n && v[index] == o)) {
+      if (index + 1 == n) {
+        if (index == 0 || v[index - 1] != nullptr) {  // else tombstones go too: slow path
+          v.pop_back();  // the dead prefix (< index) stays inside the list
+          ObjectAccess::set_slot(o, kUntracked, 0);
+          return;
+        }
+      } else if (index == g.dead_prefix) {
+        if (v[index + 1] != nullptr) {  // else the prefix grows further: slow path
+          v[index] = nullptr;
+          ++g.tombstones;
+          g.dead_prefix = index + 1;
+          ObjectAccess::set_slot(o, kUntracked, 0);
+          return;
+        }
+      } else {
+        // HeapImpl::maybe_compact's condition, for the count after this death.
+        const std::size_t holes = g.tombstones + 1 - g.dead_prefix;
+        if (holes <= 64 || holes * 2 <= n - g.dead_prefix) {
+          v[index] = nullptr;
+          ++g.tombstones;
+          ObjectAccess::set_slot(o, kUntracked, 0);
+          return;
+        }
       }
     }
     untrack_slow(o);
