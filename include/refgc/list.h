@@ -272,10 +272,11 @@ class List : public Object {
     ::operator delete(static_cast<void*>(block));  // clang 14: no sized deallocation by default
 #endif
   }
-  // Destroys n elements first to last (like std::vector), then frees the
-  // array if it is one.
+  // Destroys n elements last to first (CPython's list_dealloc and
+  // _list_clear release them in that order), then frees the array if it is
+  // one.
   static void destroy_storage(Ref<T>* d, std::size_t n, bool heap) noexcept {
-    for (std::size_t k = 0; k < n; ++k) d[k].~Ref<T>();
+    for (std::size_t k = n; k-- > 0;) d[k].~Ref<T>();
     if (heap) free_block(d);
   }
 

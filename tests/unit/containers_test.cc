@@ -310,4 +310,36 @@ TEST_F(ContainersTest, ClearReleasesTheElementsAfterTheListIsEmpty) {
   }
 }
 
+// An element that logs its number when it dies.
+struct Numbered : refgc::Object {
+  int n = 0;
+  std::vector<int>* log = nullptr;
+  ~Numbered() override { log->push_back(n); }
+};
+
+// CPython's list_dealloc and _list_clear release the items last to first:
+// `l = [A(1), A(2), A(3)]; del l` prints 3, 2, 1, and so does `l.clear()`
+// (checked with python3 3.11.7).
+TEST_F(ContainersTest, ADyingOrClearedListReleasesItsElementsLastToFirstLikeCPython) {
+  for (int n : {1, 2, 3, 40}) {
+    std::vector<int> expect;
+    for (int i = n; i >= 1; --i) expect.push_back(i);
+    for (bool clear : {false, true}) {
+      std::vector<int> log;
+      auto l = make<List<refgc::Object>>();
+      for (int i = 1; i <= n; ++i) {
+        auto e = make<Numbered>();
+        e->n = i;
+        e->log = &log;
+        l->append(e);
+      }
+      if (clear)
+        l->clear();
+      else
+        l.reset();
+      EXPECT_EQ(log, expect) << "n=" << n << (clear ? " clear" : " drop");
+    }
+  }
+}
+
 }  // namespace
