@@ -80,10 +80,10 @@ void unlink(HeapImpl& heap, WeakRefObject* w) noexcept {
 }
 
 // Detaches o's whole list from the table and returns its head; the weak
-// references in it still point to o and to each other.
+// references in it still point to o and to each other. o has weak
+// references (its WR bit is set), so it has an entry: one lookup.
 WeakRefObject* take_list(HeapImpl& heap, Object* o) noexcept {
-  WeakRefObject* head = heap.weaklists.find(o);
-  if (head != nullptr) heap.weaklists.erase(o);
+  WeakRefObject* head = heap.weaklists.take(o);
   set_has_weakrefs(o, false);
   return head;
 }
