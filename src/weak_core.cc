@@ -196,16 +196,19 @@ Ref<WeakRefObject> new_weakref(Object* referent, WeakCallback&& callback) {
     WeakAccess::next(*n) = after;
     if (after != nullptr) WeakAccess::prev(*after) = n;
     WeakAccess::next(*head) = n;
+    WeakAccess::set_referent(*n, referent);
   } else {
     if (head == nullptr) {
-      heap.weaklists.set(referent, n);  // may throw: nothing is linked yet
+      heap.weaklists.reserve_one();            // may throw: nothing is linked yet
+      WeakAccess::set_referent(*n, referent);  // the table reads its key from n
+      heap.weaklists.insert(referent, n);
     } else {
+      WeakAccess::set_referent(*n, referent);
       heap.weaklists.replace(referent, n);
       WeakAccess::prev(*head) = n;
     }
     WeakAccess::next(*n) = head;
   }
-  WeakAccess::set_referent(*n, referent);
   set_has_weakrefs(referent, true);
   return w;
 }
