@@ -248,7 +248,7 @@ std::size_t handle_weakrefs(HeapImpl& heap, const std::vector<Object*>& unreacha
   // that is garbage; remember the callbacks of live, non-garbage ones.
   for (Object* o : unreachable) {
     if (o == nullptr) continue;
-    if (typeid(*o) == typeid(WeakRefObject)) {
+    if (is_weakref_object(o)) {
       auto* w = static_cast<WeakRefObject*>(o);
       if (w->referent() != nullptr) unlink(heap, w);  // its callback will never run
     }
