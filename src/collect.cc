@@ -546,7 +546,7 @@ void Collector::move_unreachable(std::vector<Object*>& young, std::vector<Object
       const std::uint32_t gc = ObjectAccess::gc(o);
       flags |= gc;
       finalize |= (gc & (kHasFinalizer | kFinalized)) == kHasFinalizer;
-      weakref_objects |= any_weak && typeid(*o) == typeid(WeakRefObject);
+      weakref_objects |= any_weak && is_weakref_object(o);
     }
   }
   // The objects moved back, in order: all reachable.
@@ -573,7 +573,7 @@ void Collector::move_unreachable(std::vector<Object*>& young, std::vector<Object
       const std::uint32_t gc = ObjectAccess::gc(o);
       flags |= gc;
       finalize |= (gc & (kHasFinalizer | kFinalized)) == kHasFinalizer;
-      weakref_objects |= any_weak && typeid(*o) == typeid(WeakRefObject);
+      weakref_objects |= any_weak && is_weakref_object(o);
       unreachable[kept++] = o;
     }
     unreachable.resize(kept);

@@ -80,10 +80,10 @@ void unlink(HeapImpl& heap, WeakRefObject* w) noexcept {
 }
 
 // Detaches o's whole list from the table and returns its head; the weak
-// references in it still point to o and to each other.
+// references in it still point to o and to each other. o has weak
+// references (its WR bit is set), so it has an entry: one lookup.
 WeakRefObject* take_list(HeapImpl& heap, Object* o) noexcept {
-  WeakRefObject* head = heap.weaklists.find(o);
-  if (head != nullptr) heap.weaklists.erase(o);
+  WeakRefObject* head = heap.weaklists.take(o);
   set_has_weakrefs(o, false);
   return head;
 }
@@ -196,16 +196,19 @@ Ref<WeakRefObject> new_weakref(Object* referent, WeakCallback&& callback) {
     WeakAccess::next(*n) = after;
     if (after != nullptr) WeakAccess::prev(*after) = n;
     WeakAccess::next(*head) = n;
+    WeakAccess::set_referent(*n, referent);
   } else {
     if (head == nullptr) {
-      heap.weaklists.set(referent, n);  // may throw: nothing is linked yet
+      heap.weaklists.reserve_one();            // may throw: nothing is linked yet
+      WeakAccess::set_referent(*n, referent);  // the table reads its key from n
+      heap.weaklists.insert(referent, n);
     } else {
+      WeakAccess::set_referent(*n, referent);
       heap.weaklists.replace(referent, n);
       WeakAccess::prev(*head) = n;
     }
     WeakAccess::next(*n) = head;
   }
-  WeakAccess::set_referent(*n, referent);
   set_has_weakrefs(referent, true);
   return w;
 }
@@ -245,7 +248,7 @@ std::size_t handle_weakrefs(HeapImpl& heap, const std::vector<Object*>& unreacha
   // that is garbage; remember the callbacks of live, non-garbage ones.
   for (Object* o : unreachable) {
     if (o == nullptr) continue;
-    if (typeid(*o) == typeid(WeakRefObject)) {
+    if (is_weakref_object(o)) {
       auto* w = static_cast<WeakRefObject*>(o);
       if (w->referent() != nullptr) unlink(heap, w);  // its callback will never run
     }

@@ -9,14 +9,14 @@
 // no universal __eq__/__hash__). Values are held as given (a Ref value is a
 // strong reference, as in Python; a value that refers back to its key keeps it
 // alive for ever, also as in Python). get() returns V{} for a missing key,
-// at() throws std::out_of_range. Iteration walks a snapshot and skips keys that
-// died meanwhile (see weak_value_dictionary.h).
+// at() throws std::out_of_range. Iteration walks a snapshot, in insertion
+// order (as a CPython dict), and skips keys that died meanwhile (see
+// weak_value_dictionary.h).
 #pragma once
 
 #include <cstddef>
 #include <memory>
 #include <stdexcept>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -32,7 +32,7 @@ class WeakKeyDictionary {
     V value;
   };
   struct State {
-    std::unordered_map<const Object*, Entry> data;
+    detail::FlatMap<const Object*, Entry, detail::AddressHash> data;
   };
 
  public:
@@ -44,15 +44,16 @@ class WeakKeyDictionary {
   void set(const Ref<T>& key, V value) {
     if (!key) throw std::invalid_argument("WeakKeyDictionary: empty key");
     const Object* id = static_cast<const Object*>(key.get());
-    auto it = st().data.find(id);
-    if (it != st().data.end()) {
-      it->second.value = std::move(value);
+    if (const std::size_t at = st().data.find(id); at != st().data.npos) {
+      st().data[at].second.value = std::move(value);
       return;
     }
     WeakRef<T> w(key, [weak = state_.weak(), id](const WeakRef<T>&) {
-      if (auto s = weak.lock()) s->data.erase(id);
+      if (auto s = weak.lock()) {
+        if (const std::size_t at = s->data.find(id); at != s->data.npos) s->data.erase(at);
+      }
     });
-    st().data.emplace(id, Entry{std::move(w), std::move(value)});
+    st().data.emplace_new(id, Entry{std::move(w), std::move(value)});
   }
   V get(const Ref<T>& key) const {
     const Entry* e = find(key);
@@ -72,15 +73,12 @@ class WeakKeyDictionary {
   std::size_t size() const noexcept { return st().data.size(); }
   bool empty() const noexcept { return st().data.empty(); }
   void erase(const Ref<T>& key) {
-    auto it = key ? mut().data.find(static_cast<const Object*>(key.get())) : mut().data.end();
-    if (it == mut().data.end()) throw std::out_of_range("WeakKeyDictionary::erase: key not found");
-    Entry dead = std::move(it->second);  // dies after the map is consistent
-    st().data.erase(it);
+    const std::size_t at =
+        key ? mut().data.find(static_cast<const Object*>(key.get())) : mut().data.npos;
+    if (at == mut().data.npos) throw std::out_of_range("WeakKeyDictionary::erase: key not found");
+    st().data.erase(at);  // the entry dies after the map is consistent
   }
-  void clear() noexcept {
-    std::unordered_map<const Object*, Entry> dead;
-    dead.swap(st().data);
-  }
+  void clear() noexcept { st().data.clear(); }  // entries die after the map is empty
 
   struct LiveEntry {
     bool operator()(const std::pair<WeakRef<T>, V>& e, std::pair<Ref<T>, V>& out) const {
@@ -95,7 +93,8 @@ class WeakKeyDictionary {
   iterator begin() const {
     auto snap = std::make_shared<typename iterator::Snapshot>();
     snap->reserve(st().data.size());
-    for (const auto& [id, e] : st().data) snap->emplace_back(e.key, e.value);
+    st().data.for_each(
+        [&snap](const auto& e) { snap->emplace_back(e.second.key, e.second.value); });
     return iterator(std::move(snap), 0);
   }
   iterator end() const { return iterator::end(); }
@@ -103,8 +102,8 @@ class WeakKeyDictionary {
  private:
   const Entry* find(const Ref<T>& key) const {
     if (!key) return nullptr;
-    auto it = st().data.find(static_cast<const Object*>(key.get()));
-    return it == st().data.end() ? nullptr : &it->second;
+    const std::size_t at = st().data.find(static_cast<const Object*>(key.get()));
+    return at == st().data.npos ? nullptr : &st().data[at].second;
   }
   detail::WeakContainerState<State> state_;
   const State& st() const noexcept { return state_.st(); }

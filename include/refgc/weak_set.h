@@ -8,14 +8,14 @@
 //
 // Members are compared by identity. contains() of an empty Ref is false;
 // add() of an object that cannot be weakly referenced throws
-// std::invalid_argument. Iteration walks a snapshot and skips members that
-// died meanwhile, giving a strong Ref to each member while it is visited.
+// std::invalid_argument. Iteration walks a snapshot, in insertion order
+// (CPython's set order is its hash order), and skips members that died
+// meanwhile, giving a strong Ref to each member while it is visited.
 #pragma once
 
 #include <cstddef>
 #include <memory>
 #include <stdexcept>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -27,7 +27,7 @@ namespace refgc {
 template <class T>
 class WeakSet {
   struct State {
-    std::unordered_map<const Object*, WeakRef<T>> data;
+    detail::FlatMap<const Object*, WeakRef<T>, detail::AddressHash> data;
   };
 
  public:
@@ -38,14 +38,16 @@ class WeakSet {
   void add(const Ref<T>& obj) {
     if (!obj) throw std::invalid_argument("WeakSet::add: empty Ref");
     const Object* id = static_cast<const Object*>(obj.get());
-    if (st().data.count(id) != 0) return;
+    if (st().data.find(id) != st().data.npos) return;
     WeakRef<T> w(obj, [weak = state_.weak(), id](const WeakRef<T>&) {
-      if (auto s = weak.lock()) s->data.erase(id);
+      if (auto s = weak.lock()) {
+        if (const std::size_t at = s->data.find(id); at != s->data.npos) s->data.erase(at);
+      }
     });
-    st().data.emplace(id, std::move(w));
+    st().data.emplace_new(id, std::move(w));
   }
   bool contains(const Ref<T>& obj) const {
-    return obj && st().data.count(static_cast<const Object*>(obj.get())) != 0;
+    return obj && st().data.find(static_cast<const Object*>(obj.get())) != st().data.npos;
   }
   // remove(): throws std::out_of_range (KeyError) if absent; discard() does not.
   void remove(const Ref<T>& obj) {
@@ -54,17 +56,13 @@ class WeakSet {
   }
   void discard(const Ref<T>& obj) {
     if (!obj) return;
-    auto it = st().data.find(static_cast<const Object*>(obj.get()));
-    if (it == st().data.end()) return;
-    WeakRef<T> dead = std::move(it->second);
-    st().data.erase(it);
+    const std::size_t at = st().data.find(static_cast<const Object*>(obj.get()));
+    if (at == st().data.npos) return;
+    st().data.erase(at);  // the entry dies after the set is consistent
   }
   std::size_t size() const noexcept { return st().data.size(); }
   bool empty() const noexcept { return st().data.empty(); }
-  void clear() noexcept {
-    std::unordered_map<const Object*, WeakRef<T>> dead;
-    dead.swap(st().data);
-  }
+  void clear() noexcept { st().data.clear(); }  // members die after the set is empty
 
   struct LiveMember {
     bool operator()(const WeakRef<T>& w, Ref<T>& out) const {
@@ -76,7 +74,7 @@ class WeakSet {
   iterator begin() const {
     auto snap = std::make_shared<typename iterator::Snapshot>();
     snap->reserve(st().data.size());
-    for (const auto& [id, w] : st().data) snap->push_back(w);
+    st().data.for_each([&snap](const auto& e) { snap->push_back(e.second); });
     return iterator(std::move(snap), 0);
   }
   iterator end() const { return iterator::end(); }

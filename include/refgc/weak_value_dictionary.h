@@ -13,12 +13,13 @@
 // live entries, erase() throws std::out_of_range for a missing key. Storing a
 // value that cannot be weakly referenced throws std::invalid_argument.
 //
-// Iteration: `for (auto& [key, value] : dict)` walks the entries that existed
-// when the loop started, skipping those whose value has died since, and gives
-// a strong Ref to each value while it is visited. Entries may die or be
-// added and removed during the loop: no iterator is invalidated and nothing
-// throws (CPython 3.11 can raise "dictionary changed size during iteration").
-// Entries added during the loop are not visited.
+// Iteration: `for (auto& [key, value] : dict)` walks, in insertion order
+// (as a CPython dict), the entries that existed when the loop started,
+// skipping those whose value has died since, and gives a strong Ref to each
+// value while it is visited. Entries may die or be added and removed during
+// the loop: no iterator is invalidated and nothing throws (CPython 3.11 can
+// raise "dictionary changed size during iteration"). Entries added during
+// the loop are not visited.
 //
 // Not thread-safe by itself: like every refgc object it is used by the thread
 // holding the heap (the removal callbacks run on that thread too).
@@ -27,7 +28,6 @@
 #include <cstddef>
 #include <memory>
 #include <stdexcept>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -39,7 +39,7 @@ namespace refgc {
 template <class K, class T>
 class WeakValueDictionary {
   struct State {
-    std::unordered_map<K, WeakRef<T>> data;
+    detail::FlatMap<K, WeakRef<T>> data;
   };
 
  public:
@@ -51,15 +51,15 @@ class WeakValueDictionary {
   void set(const K& key, const Ref<T>& value) {
     WeakRef<T> w(value, [weak = state_.weak(), key](const WeakRef<T>& dead) {
       auto s = weak.lock();
-      if (!s) return;               // the dictionary is gone
-      auto it = s->data.find(key);  // remove only if the entry is still this one
-      if (it != s->data.end() && is(it->second, dead)) s->data.erase(it);
+      if (!s) return;                            // the dictionary is gone
+      const std::size_t at = s->data.find(key);  // remove only if the entry is still this one
+      if (at != s->data.npos && is(s->data[at].second, dead)) s->data.erase(at);
     });
     st().data.insert_or_assign(key, std::move(w));
   }
   Ref<T> get(const K& key) const {
-    auto it = st().data.find(key);
-    return it == st().data.end() ? Ref<T>() : it->second();
+    const std::size_t at = st().data.find(key);
+    return at == st().data.npos ? Ref<T>() : st().data[at].second();
   }
   Ref<T> at(const K& key) const {
     Ref<T> v = get(key);
@@ -67,25 +67,25 @@ class WeakValueDictionary {
     return v;
   }
   bool contains(const K& key) const {
-    auto it = st().data.find(key);
-    return it != st().data.end() && it->second.alive();
+    const std::size_t at = st().data.find(key);
+    return at != st().data.npos && st().data[at].second.alive();
   }
   std::size_t size() const noexcept {
     std::size_t n = 0;
-    for (const auto& [k, w] : st().data) n += w.alive() ? 1 : 0;
+    st().data.for_each([&n](const auto& e) { n += e.second.alive() ? 1 : 0; });
     return n;
   }
   bool empty() const noexcept { return size() == 0; }
   void erase(const K& key) {
-    auto it = st().data.find(key);
-    if (it == st().data.end() || !it->second.alive())
+    const std::size_t at = mut().data.find(key);
+    if (at == mut().data.npos || !mut().data[at].second.alive())
       throw std::out_of_range("WeakValueDictionary::erase: key not found");
-    st().data.erase(it);
+    mut().data.erase(at);
   }
   // d.pop(key): removes the entry and returns its value (strong).
   Ref<T> pop(const K& key) {
     Ref<T> v = at(key);
-    st().data.erase(key);
+    mut().data.erase(mut().data.find(key));  // present: at() found it
     return v;
   }
   void clear() noexcept { st().data.clear(); }
@@ -101,7 +101,9 @@ class WeakValueDictionary {
   using iterator =
       detail::SnapshotIterator<std::pair<K, WeakRef<T>>, std::pair<K, Ref<T>>, LiveEntry>;
   iterator begin() const {
-    auto snap = std::make_shared<typename iterator::Snapshot>(st().data.begin(), st().data.end());
+    auto snap = std::make_shared<typename iterator::Snapshot>();
+    snap->reserve(st().data.size());
+    st().data.for_each([&snap](const auto& e) { snap->push_back(e); });
     return iterator(std::move(snap), 0);
   }
   iterator end() const { return iterator::end(); }

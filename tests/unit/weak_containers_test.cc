@@ -245,6 +245,43 @@ TEST_F(WeakContainersTest, ValueDictIterationSurvivesEraseInsertAndClearDuringTh
   EXPECT_EQ(std::count(event_log().begin(), event_log().end(), "free extra"), 1);
 }
 
+// CPython dicts keep insertion order, and so do WeakValueDictionary and
+// WeakKeyDictionary (python3: d[5], d[3], d[9], d[1]; d[3] reassigned; d[9]
+// deleted and set again; d[7] -> keys [5, 3, 1, 9, 7]; k[o4], k[o1], k[o3];
+// k[o1] reassigned; k[o4] deleted and set again -> [o1, o3, o4]). WeakSet
+// iterates in insertion order too (CPython's set order is its hash order).
+TEST_F(WeakContainersTest, ContainersIterateInInsertionOrderAsCPythonDicts) {
+  std::vector<Ref<Item>> o;
+  for (int i = 0; i < 6; ++i) o.push_back(make<Item>("o" + std::to_string(i)));
+
+  WeakValueDictionary<int, Item> d;
+  for (int k : {5, 3, 9, 1}) d.set(k, o[static_cast<std::size_t>(k % 6)]);
+  d.set(3, o[0]);
+  d.erase(9);
+  d.set(9, o[2]);
+  d.set(7, o[4]);
+  std::vector<int> keys;
+  for (const auto& [k, v] : d) keys.push_back(k);
+  EXPECT_EQ(keys, (std::vector<int>{5, 3, 1, 9, 7}));
+
+  WeakKeyDictionary<Item, int> kd;
+  kd.set(o[4], 1);
+  kd.set(o[1], 1);
+  kd.set(o[3], 1);
+  kd.set(o[1], 2);
+  kd.erase(o[4]);
+  kd.set(o[4], 3);
+  std::vector<std::string> names;
+  for (const auto& [k, v] : kd) names.push_back(k->name);
+  EXPECT_EQ(names, (std::vector<std::string>{"o1", "o3", "o4"}));
+
+  WeakSet<Item> ws;
+  for (int i : {2, 0, 5}) ws.add(o[static_cast<std::size_t>(i)]);
+  names.clear();
+  for (const auto& m : ws) names.push_back(m->name);
+  EXPECT_EQ(names, (std::vector<std::string>{"o2", "o0", "o5"}));
+}
+
 // weakrefs.md "a container destroyed while a callback is pending is simply
 // skipped": the dictionary dies inside another callback of the same death,
 // after the value's weak references were cleared and before its own callback

@@ -12,6 +12,8 @@
 
 #include <cstddef>
 #include <functional>
+#include <memory>
+#include <random>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -610,6 +612,59 @@ TEST_F(WeakRefTest, CallbackLessWeakRefsToOneObjectAreOneSharedObject) {
   WeakRef<Node> r4(o);
   EXPECT_EQ(refgc::getweakrefcount(o), 3u);
   EXPECT_TRUE(is(refgc::getweakrefs(o)[0], r4));
+}
+
+// The heap's weak side table (src/weak_table.h) under churn: objects die in
+// random order while others are created (their slots reused by the pool),
+// weak references are dropped before and after their referents, and the
+// table grows and rehashes its tombstones away. Every live object keeps
+// exactly its own weak references, every dead one called back once.
+TEST_F(WeakRefTest, EveryLiveObjectKeepsItsOwnWeakRefsThroughHeavyChurn) {
+  std::mt19937 rng(12345);
+  struct Entry {
+    Ref<Node> obj;
+    WeakRef<Node> basic;
+    WeakRef<Node> with_callback;
+    int calls = 0;
+  };
+  std::vector<std::unique_ptr<Entry>> live;
+  std::vector<std::unique_ptr<Entry>> dead;
+  auto add = [&] {
+    auto e = std::make_unique<Entry>();
+    e->obj = make<Node>();
+    e->basic = WeakRef<Node>(e->obj);
+    int* calls = &e->calls;
+    e->with_callback = WeakRef<Node>(e->obj, [calls](const WeakRef<Node>&) { ++*calls; });
+    live.push_back(std::move(e));
+  };
+  auto kill = [&](std::size_t i) {
+    std::swap(live[i], live.back());
+    std::unique_ptr<Entry> e = std::move(live.back());
+    live.pop_back();
+    e->obj.reset();
+    dead.push_back(std::move(e));
+  };
+  for (int round = 0; round < 6; ++round) {
+    for (int i = 0; i < 3000; ++i) add();
+    for (int i = 0; i < 2500; ++i) kill(rng() % live.size());
+    // Some weak references go before their referent: one fewer in its list.
+    for (std::size_t i = 0; i < live.size(); i += 7) live[i]->basic = WeakRef<Node>();
+  }
+  for (const auto& e : live) {
+    const bool has_basic = !e->basic.empty();
+    ASSERT_EQ(refgc::getweakrefcount(e->obj), has_basic ? 2u : 1u);
+    ASSERT_TRUE(e->with_callback() == e->obj);
+    if (has_basic) {
+      ASSERT_TRUE(is(WeakRef<Node>(e->obj), e->basic));
+    }
+    ASSERT_EQ(e->calls, 0);
+  }
+  for (const auto& e : dead) {
+    ASSERT_FALSE(e->with_callback.alive());
+    ASSERT_EQ(e->calls, 1);
+  }
+  while (!live.empty()) kill(0);
+  for (const auto& e : dead) ASSERT_EQ(e->calls, 1);
 }
 
 // Fact 75 (python3: r2 cb, r3 cb, then r1 basic -> getweakrefs == [r1, r3, r2],

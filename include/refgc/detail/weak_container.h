@@ -2,9 +2,15 @@
 // and WeakSet share. Internal.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <new>
+#include <optional>
+#include <stdexcept>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -127,6 +133,162 @@ class WeakContainerState {
 
  private:
   WeakStateBlock<State>* b_;
+};
+
+// The entries of a weak container: a compact hash map (CPython's dict
+// layout). Entries sit in one vector in insertion order (iteration order, as
+// in CPython); an index table of 32-bit positions finds them. No allocation
+// per entry: a std::unordered_map node per entry was the second allocation
+// of every WeakValueDictionary insert, and its prime-modulo bucket index a
+// division per lookup.
+//
+// A key's first index slot is its hash's low bits (std::hash of an integer
+// is the integer: consecutive keys take consecutive slots, as in a CPython
+// dict); after a collision it tries the rest of its group of four slots,
+// then jumps to other groups by an odd stride mixed from the hash (double
+// hashing over groups), so colliding keys form no runs. Removal leaves a hole
+// in the entries and a tombstone in the index; a rebuild on insertion drops
+// both. Entries, holes included, stay at or below half the index slots.
+//
+// Positions stay valid until the next insertion or clear. Removal moves the
+// entry out first and destroys it last, when the map is consistent again:
+// a value's destructor may run user code that uses the container.
+struct AddressHash {
+  std::size_t operator()(const void* p) const noexcept {
+    return static_cast<std::size_t>(reinterpret_cast<std::uintptr_t>(p) >> 4);
+  }
+};
+
+template <class K, class V, class Hash = std::hash<K>, class Eq = std::equal_to<K>>
+class FlatMap {
+ public:
+  using Entry = std::pair<K, V>;
+  static constexpr std::size_t npos = ~std::size_t{0};
+
+  std::size_t size() const noexcept { return size_; }
+  bool empty() const noexcept { return size_ == 0; }
+
+  // The position of key's entry, or npos.
+  std::size_t find(const K& key) const noexcept {
+    if (index_.empty()) return npos;
+    for (Probe p(Hash{}(key), index_.size() - 1);; p.next()) {
+      const std::uint32_t at = index_[p.i];
+      if (at == kEmpty) return npos;
+      if (at != kTombstone && Eq{}(entries_[at]->first, key)) return at;
+    }
+  }
+  Entry& operator[](std::size_t pos) noexcept { return *entries_[pos]; }
+  const Entry& operator[](std::size_t pos) const noexcept { return *entries_[pos]; }
+
+  // d[key] = value. Strong guarantee: on an exception the map is unchanged.
+  template <class M>
+  void insert_or_assign(const K& key, M&& value) {
+    if (const std::size_t at = find(key); at != npos) {
+      entries_[at]->second = std::forward<M>(value);
+      return;
+    }
+    emplace_new(key, std::forward<M>(value));
+  }
+  // Inserts a key known to be absent.
+  template <class... A>
+  void emplace_new(const K& key, A&&... value) {
+    if ((entries_.size() + 1) * 2 > index_.size()) rebuild();
+    if (entries_.size() >= kTombstone) throw std::length_error("refgc weak container too large");
+    entries_.emplace_back(std::in_place, key, std::forward<A>(value)...);  // may throw: no change
+    std::size_t slot = 0;
+    for (Probe p(Hash{}(key), index_.size() - 1);; p.next()) {
+      const std::uint32_t at = index_[p.i];
+      if (at == kEmpty || at == kTombstone) {
+        slot = p.i;
+        break;
+      }
+    }
+    if (index_[slot] == kTombstone) --tombstones_;
+    index_[slot] = static_cast<std::uint32_t>(entries_.size() - 1);
+    ++size_;
+  }
+  void erase(std::size_t pos) noexcept {
+    for (Probe p(Hash{}(entries_[pos]->first), index_.size() - 1);; p.next()) {
+      if (index_[p.i] == pos) {
+        index_[p.i] = kTombstone;
+        break;
+      }
+    }
+    Entry dead(std::move(*entries_[pos]));
+    entries_[pos].reset();
+    ++tombstones_;
+    --size_;
+  }  // `dead` is destroyed here, the map consistent
+  void clear() noexcept {
+    std::vector<std::optional<Entry>> dead;
+    dead.swap(entries_);
+    std::vector<std::uint32_t>().swap(index_);
+    size_ = tombstones_ = 0;
+  }
+  // f(entry) for each entry, in insertion order.
+  template <class F>
+  void for_each(F&& f) const {
+    for (const auto& e : entries_)
+      if (e) f(*e);
+  }
+
+ private:
+  static constexpr std::uint32_t kEmpty = ~std::uint32_t{0};
+  static constexpr std::uint32_t kTombstone = kEmpty - 1;
+  static constexpr std::size_t kGroup = 4;
+  struct Probe {
+    Probe(std::size_t h, std::size_t m) noexcept
+        : hash(h), mask(m), i(h & m), group(i & ~(kGroup - 1)) {}
+    void next() noexcept {
+      if (++seen < kGroup) {
+        i = group | ((i + 1) & (kGroup - 1));
+        return;
+      }
+      if (step == 0) {
+        std::uint64_t z = static_cast<std::uint64_t>(hash) * 0x9E3779B97F4A7C15ull;
+        z ^= z >> 32;
+        z *= 0xD6E8FEB86659FD93ull;
+        z ^= z >> 32;
+        step = (static_cast<std::size_t>(z) | 1) * kGroup;
+      }
+      group = (group + step) & mask;
+      i = group;
+      seen = 0;
+    }
+    std::size_t hash;
+    std::size_t mask;
+    std::size_t i;
+    std::size_t group;
+    std::size_t seen = 0;
+    std::size_t step = 0;
+  };
+  // Drops the holes and rebuilds the index, sized for live entries to fill
+  // at most a quarter of it (room for as many insertions again).
+  void rebuild() {
+    std::size_t cap = 8;
+    while ((size_ + 1) * 4 > cap) cap *= 2;
+    std::vector<std::uint32_t> index(cap, kEmpty);
+    std::vector<std::optional<Entry>> entries;
+    if (tombstones_ != 0) {
+      entries.reserve(std::max<std::size_t>(size_, 4) * 2);
+      for (auto& e : entries_)
+        if (e) entries.emplace_back(std::move_if_noexcept(e));  // copies if a move may throw
+    } else {
+      entries.swap(entries_);  // no holes: keep the vector (and its order)
+    }
+    for (std::size_t at = 0; at < entries.size(); ++at) {
+      Probe p(Hash{}(entries[at]->first), cap - 1);
+      while (index[p.i] != kEmpty) p.next();
+      index[p.i] = static_cast<std::uint32_t>(at);
+    }
+    index_.swap(index);
+    entries_.swap(entries);  // the old entries (moved-from) die with `entries`
+    tombstones_ = 0;
+  }
+  std::vector<std::optional<Entry>> entries_;
+  std::vector<std::uint32_t> index_;
+  std::size_t size_ = 0;
+  std::size_t tombstones_ = 0;
 };
 
 // Iterates over a snapshot taken when the loop started. `Live` turns a
