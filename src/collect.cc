@@ -101,11 +101,24 @@ std::int64_t stored_count(const Object* o,
   return it == big.end() ? 0 : it->second;
 }
 
+void store_count_slow(Object* o, std::uint32_t state, std::int64_t n,
+                      std::unordered_map<const Object*, std::int64_t>& big) noexcept;
+
 // Stores `n` (>= 0) as the count of an object in `state`.
-void store_count(Object* o, std::uint32_t state, std::int64_t n,
-                 std::unordered_map<const Object*, std::int64_t>& big) noexcept {
-  if (REFGC_LIKELY(n < kRefsBig)) {
-    if (ObjectAccess::index(o) == kRefsBig) big.erase(o);
+inline void store_count(Object* o, std::uint32_t state, std::int64_t n,
+                        std::unordered_map<const Object*, std::int64_t>& big) noexcept {
+  if (REFGC_LIKELY(n < kRefsBig && ObjectAccess::index(o) != kRefsBig)) {
+    ObjectAccess::set_slot(o, state, static_cast<std::uint32_t>(n));
+    return;
+  }
+  store_count_slow(o, state, n, big);
+}
+
+[[gnu::noinline]] void store_count_slow(
+    Object* o, std::uint32_t state, std::int64_t n,
+    std::unordered_map<const Object*, std::int64_t>& big) noexcept {
+  if (n < kRefsBig) {
+    big.erase(o);
     ObjectAccess::set_slot(o, state, static_cast<std::uint32_t>(n));
     return;
   }
@@ -166,30 +179,33 @@ class SubtractTracer final : public CollectorTracerBase {
 
 // move_unreachable's visitor: everything a reachable object refers to is
 // reachable. A referent in the tentative unreachable list (state kCollecting
-// there) goes back to young's tail, tail_ (it will be scanned there, with
-// gc_refs 1); one not yet scanned gets gc_refs 1 so that the scan keeps it.
+// there) goes back to young's tail, written at `tail` (it will be scanned
+// there, with gc_refs 1); one not yet scanned gets gc_refs 1 so that the scan
+// keeps it. Both are handled inline (Tracer::collector_visit); visit() sees
+// only a count in the overflow table.
 class ReachTracer final : public CollectorTracerBase {
  public:
-  ReachTracer(std::vector<Object*>& tail, std::vector<Object*>& unreachable,
+  ReachTracer(Object** tail, std::vector<Object*>& unreachable,
               std::unordered_map<const Object*, std::int64_t>& big)
-      : CollectorTracerBase(Mode::kReach), tail_(tail), unreachable_(unreachable), big_(big) {}
-  bool holes = false;  // some entry of the unreachable list was emptied
+      : CollectorTracerBase(Mode::kReach), big_(big) {
+    reach_unreachable_ = unreachable.data();
+    reach_tail_ = tail;
+  }
+  // The end of young's tail so far.
+  Object** tail_end() const noexcept { return reach_tail_; }
 
  private:
   bool visit(Object* r) override {
     const std::uint32_t state = ObjectAccess::state(r);
     if (state == kExamined) {
       if (stored_count(r, big_) == 0) store_count(r, kExamined, 1, big_);
-    } else if (state == kCollecting) {
-      unreachable_[ObjectAccess::index(r)] = nullptr;
-      holes = true;
+    } else if (state == kCollecting) {  // (handled inline; kept for completeness)
+      reach_unreachable_[ObjectAccess::index(r)] = nullptr;
       ObjectAccess::set_slot(r, kExamined, 1);
-      tail_.push_back(r);  // capacity reserved: cannot throw
+      *reach_tail_++ = r;
     }
     return false;
   }
-  std::vector<Object*>& tail_;
-  std::vector<Object*>& unreachable_;
   std::unordered_map<const Object*, std::int64_t>& big_;
 };
 
@@ -265,7 +281,7 @@ void HeapImpl::CollectorScratch::trim() noexcept {
     if (v.capacity() > kKeepEntries) std::remove_reference_t<decltype(v)>().swap(v);
   };
   fit(young);
-  fit(tail);
+  if (tail.capacity > kKeepEntries) tail = Buffer{};
   fit(spare);
   fit(reachable);
   fit(unreachable);
@@ -362,13 +378,16 @@ std::size_t Collector::run() noexcept {
 // The phases.
 // ---------------------------------------------------------------------------
 
-// A full collection of a heap whose objects are all in one generation (the
-// others have no entries at all): merge_young takes that generation's vector
-// as young_ instead of copying it. (Not for young collections: generation 0
-// keeps its vector's capacity for the allocation fast path.)
+// A collection of generation 0 alone, or a full collection of a heap whose
+// objects are all in one generation (the others have no entries at all):
+// merge_young takes that generation's vector as young_ instead of copying it,
+// and the generation gets young_'s buffer (for generation 0 reserved to its
+// old capacity, so that the allocation fast path keeps its room).
 bool Collector::reserve_scratch(std::size_t n) noexcept {
   steal_ = nullptr;
-  if (generation_ == 2) {
+  if (generation_ == 0) {
+    steal_ = &heap_.gens[0];
+  } else if (generation_ == 2) {
     int filled = 0;
     for (Generation& g : heap_.gens) {
       if (!g.objs.empty()) {
@@ -382,6 +401,10 @@ bool Collector::reserve_scratch(std::size_t n) noexcept {
     if (steal_ == nullptr) {
       young_.reserve(n);
       advise_huge(young_);
+    } else if (generation_ == 0) {
+      // Generation 0 gets young_'s buffer: keep its room for the allocation
+      // fast path.
+      young_.reserve(steal_->objs.capacity());
     }
     tail_.reserve(n);  // objects moved back from unreachable are re-appended
     unreachable_.reserve(n);
@@ -520,8 +543,8 @@ void Collector::subtract_refs(const std::vector<Object*>& young) {
 void Collector::move_unreachable(std::vector<Object*>& young, std::vector<Object*>& reachable,
                                  std::vector<Object*>& unreachable) {
   unreachable.clear();
-  tail_.clear();
-  ReachTracer tracer(tail_, unreachable, big_);
+  Object** const tail = tail_.data.get();
+  ReachTracer tracer(tail, unreachable, big_);
   // A weak-reference object matters to handle_weakrefs only while it has a
   // referent, and then some object has weak references: with none at all
   // the type test (a string compare for most types) is skipped.
@@ -550,17 +573,21 @@ void Collector::move_unreachable(std::vector<Object*>& young, std::vector<Object
     }
   }
   // The objects moved back, in order: all reachable.
-  for (std::size_t i = 0; i < tail_.size(); ++i) {
-    prefetch_at(tail_, i + kAhead);
-    Object* o = tail_[i];
-    o->trace(tracer);  // may append to tail_
+  const bool holes = tracer.tail_end() != tail;  // some entry of `unreachable` was emptied
+  for (Object** p = tail; p != tracer.tail_end(); ++p) {
+#if defined(__GNUC__) || defined(__clang__)
+    if (tracer.tail_end() - p > static_cast<std::ptrdiff_t>(kAhead))
+      __builtin_prefetch(p[kAhead], 1);
+#endif
+    Object* o = *p;
+    o->trace(tracer);  // may append to the tail
     ObjectAccess::set_slot(o, old_state_, static_cast<std::uint32_t>(slot_base_ + out));
     young[out++] = o;  // out <= objects scanned reachable <= n
   }
   young.resize(out);
   reachable.clear();
   reachable.swap(young);  // young now holds reachable's (empty) buffer
-  if (tracer.holes) {
+  if (holes) {
     // Squeeze out the entries of objects that went back; index and flags anew.
     flags = 0;
     finalize = false;

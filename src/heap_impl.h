@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -53,7 +54,19 @@ struct HeapImpl : HeapFast {
   // (a full collection of a large heap must not pin its scratch).
   struct CollectorScratch {
     static constexpr std::size_t kKeepEntries = std::size_t{1} << 14;
-    std::vector<Object*> young, tail, spare, reachable, unreachable, taken;
+    std::vector<Object*> young, spare, reachable, unreachable, taken;
+    // Young's tail in move_unreachable: written through a raw cursor
+    // (Tracer::reach_tail_), so its room is left uninitialized (and
+    // untouched, hence not resident, beyond what is written).
+    struct Buffer {
+      std::unique_ptr<Object*[]> data;
+      std::size_t capacity = 0;
+      void reserve(std::size_t n) {
+        if (n <= capacity) return;
+        data.reset(new Object*[n]);  // default-initialized: not written
+        capacity = n;
+      }
+    } tail;
     void trim() noexcept;
   } scratch;
   // Set while compaction is unsafe (a collection is walking the vectors).
