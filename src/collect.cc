@@ -193,6 +193,7 @@ class ReachTracer final : public CollectorTracerBase {
   }
   // The end of young's tail so far.
   Object** tail_end() const noexcept { return reach_tail_; }
+  void set_tail(Object** end) noexcept { reach_tail_ = end; }
 
  private:
   bool visit(Object* r) override {
@@ -378,33 +379,30 @@ std::size_t Collector::run() noexcept {
 // The phases.
 // ---------------------------------------------------------------------------
 
-// A collection of generation 0 alone, or a full collection of a heap whose
-// objects are all in one generation (the others have no entries at all):
-// merge_young takes that generation's vector as young_ instead of copying it,
-// and the generation gets young_'s buffer (for generation 0 reserved to its
-// old capacity, so that the allocation fast path keeps its room).
+// merge_young takes the vector of the first generation with entries in
+// merge order (N, then 0..N-1) as young_ instead of copying it, and appends
+// the later ones to it: room for them is reserved here, in that vector. The
+// generation gets young_'s buffer (generation 0: reserved to its old
+// capacity, so that the allocation fast path keeps its room) or, if it is
+// the older generation itself (a full collection), spare_, room for the
+// survivors. So a collection copies only the younger generations' entries,
+// and a full collection of a large heap needs no second vector of its size.
 bool Collector::reserve_scratch(std::size_t n) noexcept {
   steal_ = nullptr;
-  if (generation_ == 0) {
-    steal_ = &heap_.gens[0];
-  } else if (generation_ == 2) {
-    int filled = 0;
-    for (Generation& g : heap_.gens) {
-      if (!g.objs.empty()) {
-        ++filled;
-        steal_ = &g;
-      }
+  std::size_t appended = 0;  // live entries of the generations after it
+  for (int k = 0; k <= generation_; ++k) {
+    Generation& g = heap_.gens[k == 0 ? generation_ : k - 1];
+    if (steal_ != nullptr) {
+      appended += g.size();
+    } else if (!g.objs.empty()) {
+      steal_ = &g;
     }
-    if (filled != 1) steal_ = nullptr;
   }
   try {
-    if (steal_ == nullptr) {
-      young_.reserve(n);
-      advise_huge(young_);
-    } else if (generation_ == 0) {
-      // Generation 0 gets young_'s buffer: keep its room for the allocation
-      // fast path.
-      young_.reserve(steal_->objs.capacity());
+    if (steal_ != nullptr) {
+      std::vector<Object*>& v = steal_->objs;
+      if (v.capacity() - v.size() < appended) v.reserve(v.size() + appended);
+      if (steal_ == &heap_.gens[0]) young_.reserve(v.capacity());
     }
     tail_.reserve(n);  // objects moved back from unreachable are re-appended
     unreachable_.reserve(n);
@@ -445,25 +443,32 @@ void Collector::merge_young() {
     tracer.current = o;
     o->trace(tracer);
   };
-  if (steal_ != nullptr) {
-    Generation& g = *steal_;
-    young_.clear();
-    young_.swap(g.objs);
-    g.tombstones = 0;
-    g.dead_prefix = 0;
-    if (&old_ == &g) g.objs.swap(spare_);  // the reserved room for survivors
-    std::size_t out = 0;
-    for (std::size_t i = 0; i < young_.size(); ++i) {
-      prefetch_at(young_, i + kAhead);
-      Object* o = young_[i];
-      if (o == nullptr) continue;
-      take(o, young_.data(), out);
-      young_[out++] = o;
-    }
-    young_.resize(out);
-    return;  // the other generations are empty
+  young_.clear();
+  if (steal_ == nullptr) return;  // nothing to examine
+  // The first generation with entries: its vector, tombstones squeezed out.
+  Generation& first = *steal_;
+  young_.swap(first.objs);
+  if (&old_ == &first) first.objs.swap(spare_);  // the reserved room for survivors
+  first.tombstones = 0;
+  first.dead_prefix = 0;
+  std::size_t out = 0;
+  for (std::size_t i = 0; i < young_.size(); ++i) {
+    prefetch_at(young_, i + kAhead);
+    Object* o = young_[i];
+    if (o == nullptr) continue;
+    take(o, young_.data(), out);
+    young_[out++] = o;
   }
-  auto append = [&](Generation& g) {
+  young_.resize(out);
+  // The later ones appended, in merge order.
+  bool after = false;
+  for (int k = 0; k <= generation_; ++k) {
+    Generation& g = heap_.gens[k == 0 ? generation_ : k - 1];
+    if (&g == &first) {
+      after = true;
+      continue;
+    }
+    if (!after) continue;  // empty
     const std::vector<Object*>& objs = g.objs;
     for (std::size_t i = 0; i < objs.size(); ++i) {
       prefetch_at(objs, i + kAhead);
@@ -472,11 +477,10 @@ void Collector::merge_young() {
       take(o, young_.data(), young_.size());
       young_.push_back(o);  // capacity reserved: cannot throw
     }
-  };
-  append(heap_.gens[generation_]);
-  for (int i = 0; i < generation_; ++i) append(heap_.gens[i]);
+  }
   // Cleared only now: an over-count report may need to look back.
   for (int i = 0; i <= generation_; ++i) {
+    if (&heap_.gens[i] == &first) continue;
     heap_.gens[i].objs.clear();
     heap_.gens[i].tombstones = 0;
     heap_.gens[i].dead_prefix = 0;
@@ -525,7 +529,8 @@ void Collector::subtract_refs(const std::vector<Object*>& young) {
 
 // CPython's move_unreachable, on vectors. Walks young front to back; young
 // grows at the tail when a tentatively unreachable object turns out reachable
-// (that tail is kept in tail_, scanned after young).
+// (that tail is kept in tail_ during the scan, then in young itself after the
+// survivors of the scan, and scanned there).
 // Survivors are compacted in place at the front of young (no second array):
 // position `out` never passes the number of objects scanned.
 // Invariant: young[0, out) are the scanned reachable objects in order; every
@@ -537,7 +542,7 @@ void Collector::subtract_refs(const std::vector<Object*>& young) {
 //   scanned, reachable       the older generation's state, index = its slot
 //                            there (slot_base_ + position in `reachable`)
 //   tentatively unreachable  kCollecting, index = position in `unreachable`
-//   moved back (in tail_)    kExamined, gc_refs 1 (reachable)
+//   moved back (the tail)    kExamined, gc_refs 1 (reachable)
 // Reachable objects are not in the older generation's vector yet: promote()
 // (or handle_resurrected_objects) puts them there before anything can look.
 void Collector::move_unreachable(std::vector<Object*>& young, std::vector<Object*>& reachable,
@@ -572,17 +577,27 @@ void Collector::move_unreachable(std::vector<Object*>& young, std::vector<Object
       weakref_objects |= any_weak && typeid(*o) == typeid(WeakRefObject);
     }
   }
-  // The objects moved back, in order: all reachable.
-  const bool holes = tracer.tail_end() != tail;  // some entry of `unreachable` was emptied
-  for (Object** p = tail; p != tracer.tail_end(); ++p) {
+  // The objects moved back, in order: all reachable. They go to young's
+  // tail, right after the survivors of the scan, and the ones they move back
+  // are appended there directly (room: each of them was scanned tentatively
+  // unreachable, so out + moved back <= n); only those moved back during the
+  // scan used tail_.
+  const std::size_t moved = static_cast<std::size_t>(tracer.tail_end() - tail);
+  const bool holes = moved != 0;  // some entry of `unreachable` was emptied
+  Object** const base = young.data();
+  if (holes) {
+    std::copy(tail, tail + moved, base + out);
+    tracer.set_tail(base + out + moved);
+    for (Object** p = base + out; p != tracer.tail_end(); ++p) {
 #if defined(__GNUC__) || defined(__clang__)
-    if (tracer.tail_end() - p > static_cast<std::ptrdiff_t>(kAhead))
-      __builtin_prefetch(p[kAhead], 1);
+      if (tracer.tail_end() - p > static_cast<std::ptrdiff_t>(kAhead))
+        __builtin_prefetch(p[kAhead], 1);
 #endif
-    Object* o = *p;
-    o->trace(tracer);  // may append to the tail
-    ObjectAccess::set_slot(o, old_state_, static_cast<std::uint32_t>(slot_base_ + out));
-    young[out++] = o;  // out <= objects scanned reachable <= n
+      Object* o = *p;
+      o->trace(tracer);  // may append to the tail
+      ObjectAccess::set_slot(o, old_state_, static_cast<std::uint32_t>(slot_base_ + (p - base)));
+    }
+    out = static_cast<std::size_t>(tracer.tail_end() - base);
   }
   young.resize(out);
   reachable.clear();

@@ -65,6 +65,8 @@ class Collector {
   std::size_t collected_ = 0;
   std::size_t uncollectable_ = 0;
   bool failed_ = false;
+  // The generation whose vector young_ takes (the first with entries in
+  // merge order; null: nothing to examine). Set by reserve_scratch.
   Generation* steal_ = nullptr;
   // gc_refs too large for a header's index bits (an object with over 33
   // million references), by object; empty outside deduce_unreachable.
