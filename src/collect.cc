@@ -188,12 +188,12 @@ class ReachTracer final : public CollectorTracerBase {
   ReachTracer(Object** tail, std::vector<Object*>& unreachable,
               std::unordered_map<const Object*, std::int64_t>& big)
       : CollectorTracerBase(Mode::kReach), big_(big) {
-    reach_unreachable_ = unreachable.data();
-    reach_tail_ = tail;
+    list_ = unreachable.data();
+    out_ = tail;
   }
   // The end of young's tail so far.
-  Object** tail_end() const noexcept { return reach_tail_; }
-  void set_tail(Object** end) noexcept { reach_tail_ = end; }
+  Object** tail_end() const noexcept { return out_; }
+  void set_tail(Object** end) noexcept { out_ = end; }
 
  private:
   bool visit(Object* r) override {
@@ -201,9 +201,9 @@ class ReachTracer final : public CollectorTracerBase {
     if (state == kExamined) {
       if (stored_count(r, big_) == 0) store_count(r, kExamined, 1, big_);
     } else if (state == kCollecting) {  // (handled inline; kept for completeness)
-      reach_unreachable_[ObjectAccess::index(r)] = nullptr;
+      list_[ObjectAccess::index(r)] = nullptr;
       ObjectAccess::set_slot(r, kExamined, 1);
-      *reach_tail_++ = r;
+      *out_++ = r;
     }
     return false;
   }
@@ -211,21 +211,39 @@ class ReachTracer final : public CollectorTracerBase {
 };
 
 // delete_garbage's visitor (CPython's tp_clear): takes every reference out of
-// the object; they are dropped after trace() returns.
+// the object; they are dropped after trace() returns (drop()). The taken
+// references are written inline into `taken` (Tracer::operator()); take()
+// sees only those past its room, and grows it.
 class ClearTracer final : public CollectorTracerBase {
  public:
   explicit ClearTracer(std::vector<Object*>& taken)
-      : CollectorTracerBase(Mode::kClear), taken_(taken) {}
+      : CollectorTracerBase(Mode::kClear), taken_(taken) {
+    out_ = taken_.data();
+    out_end_ = out_ + taken_.size();
+  }
+  // Drops the references taken since the last drop(), in the order trace()
+  // reported them (the cascade may free anything but uses no tracer of ours).
+  void drop() noexcept {
+    Object** const first = taken_.data();
+    const std::size_t n = static_cast<std::size_t>(out_ - first);
+    out_ = first;
+    for (std::size_t k = 0; k < n; ++k) decref(first[k]);
+  }
 
  private:
   bool visit(Object*) override { return true; }
   void visit_const(Object*) override {}
   void take(Object* r) noexcept override {
+    const std::size_t n = static_cast<std::size_t>(out_ - taken_.data());
     try {
-      taken_.push_back(r);
+      taken_.resize(2 * taken_.size() + 64);
     } catch (...) {
       decref(r);  // out of memory: drop it now
+      return;
     }
+    out_ = taken_.data() + n;
+    out_end_ = taken_.data() + taken_.size();
+    *out_++ = r;
   }
   std::vector<Object*>& taken_;
 };
@@ -415,7 +433,7 @@ bool Collector::reserve_scratch(std::size_t n) noexcept {
       const std::size_t need = old_.objs.size() + n;
       if (old_.objs.capacity() < need) old_.objs.reserve(std::max(need, 2 * old_.objs.capacity()));
     }
-    taken_.reserve(64);
+    if (taken_.size() < 64) taken_.resize(64);  // ClearTracer's room
     return true;
   } catch (const std::bad_alloc&) {
     write_unraisable("<garbage collection>", "Out of memory: collection skipped in");
@@ -717,6 +735,7 @@ void Collector::handle_resurrected_objects() {
 // (held by something the cascade did not free) go to the older generation.
 void Collector::delete_garbage() {
   const bool save_all = (heap_.debug & gc::DEBUG_SAVEALL) != 0;
+  ClearTracer tracer(taken_);
   for (std::size_t i = 0; i < unreachable_.size(); ++i) {
     prefetch_at(unreachable_, i + kAhead);  // a null or dead entry is fine: no fault
     Object* o = unreachable_[i];
@@ -729,15 +748,8 @@ void Collector::delete_garbage() {
       }
     } else {
       incref(o);
-      {
-        ClearTracer tracer(taken_);
-        o->trace(tracer);
-      }
-      std::vector<Object*> drop;
-      drop.swap(taken_);
-      for (Object* r : drop) decref(r);
-      drop.clear();
-      if (taken_.empty()) taken_.swap(drop);  // keep the capacity
+      o->trace(tracer);
+      tracer.drop();
       decref(o);
     }
     if (unreachable_[i] == o) {  // still alive: it may die later

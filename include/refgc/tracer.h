@@ -93,7 +93,11 @@ class Tracer {
       if (mode_ != Mode::kVisit) {
         if (mode_ == Mode::kClear) {  // visit() would say "take it"
           r.release_unsafe_();
-          take(static_cast<Object*>(p));
+          if (out_ != out_end_) {
+            *out_++ = static_cast<Object*>(p);  // the collector's room
+          } else {
+            take(static_cast<Object*>(p));
+          }
           return;
         }
         if (collector_visit(static_cast<Object*>(p))) return;
@@ -164,6 +168,7 @@ class Tracer {
     kReach,        // move_unreachable: a referent being examined is reachable,
                    // one in the unreachable list moves back to young's tail
     kClear,        // delete_garbage: every (non-const) reference is taken
+                   // (written to the collector's room, take() past its end)
   };
   Tracer(detail::CollectorKey, Mode mode, std::uint32_t collected_generations = 0) noexcept
       : mode_(mode), collected_(static_cast<unsigned char>(collected_generations)) {}
@@ -173,10 +178,13 @@ class Tracer {
   // reference, which it then owns.
   virtual bool visit(Object* referent) = 0;
   // kReach: the collector's unreachable list (a referent in state
-  // kCollecting has its position there in its index bits) and the write
-  // cursor of young's tail, where such a referent moves back.
-  Object** reach_unreachable_ = nullptr;
-  Object** reach_tail_ = nullptr;
+  // kCollecting has its position there in its index bits), and in out_ the
+  // write cursor of young's tail, where such a referent moves back.
+  // kClear: the taken references are written at out_ while it is below
+  // out_end_, then handed to take().
+  Object** list_ = nullptr;
+  Object** out_ = nullptr;
+  Object** out_end_ = nullptr;
   virtual void take(Object* referent) noexcept;
   virtual void visit_const(Object* referent) { (void)visit(referent); }
 
@@ -227,9 +235,9 @@ class Tracer {
     if (mode_ == Mode::kReach && state == detail::kCollecting) {
       // Tentatively unreachable (index bits: its position in the unreachable
       // list): it goes back to young's tail as reachable, gc_refs 1.
-      reach_unreachable_[count] = nullptr;
+      list_[count] = nullptr;
       gc = (gc & kFlagBits) | kGcRefsOne | detail::kReached;
-      *reach_tail_++ = o;  // room reserved by the collector
+      *out_++ = o;  // room reserved by the collector
     }
     return true;
   }
