@@ -475,7 +475,8 @@ void Collector::merge_young() {
     Object* o = young_[i];
     if (o == nullptr) continue;
     take(o, young_.data(), out);
-    young_[out++] = o;
+    if (out != i) young_[out] = o;  // (not rewriting an unmoved entry spares a write-back)
+    ++out;
   }
   young_.resize(out);
   // The later ones appended, in merge order.
@@ -552,8 +553,9 @@ void Collector::subtract_refs(const std::vector<Object*>& young) {
 // Survivors are compacted in place at the front of young (no second array):
 // position `out` never passes the number of objects scanned.
 // Invariant: young[0, out) are the scanned reachable objects in order; every
-// other scanned object is tentatively in `unreachable`. At the end young's
-// buffer becomes `reachable`.
+// other scanned object is tentatively in `unreachable` (until the first
+// survivor, in young[0, u) instead: then out == 0). At the end young's buffer
+// becomes `reachable` (or `unreachable`, if nothing survived).
 //
 // Headers during the scan:
 //   not yet scanned          kExamined, index bits = gc_refs
@@ -576,24 +578,44 @@ void Collector::move_unreachable(std::vector<Object*>& young, std::vector<Object
   std::uint32_t flags = 0;
   bool finalize = false;
   bool weakref_objects = false;
+  // Until the scan finds a survivor, the tentatively unreachable objects
+  // stay in young's own buffer, at its front (young[0, u), u <= i): when
+  // everything is garbage, no page of `unreachable` is touched. The first
+  // survivor copies them there.
+  bool in_place = true;
+  std::size_t u = 0;
   const std::size_t n = young.size();
   for (std::size_t i = 0; i < n; ++i) {
     prefetch_at(young, i + kAhead);
     Object* o = young[i];
     const std::uint32_t gc_refs = ObjectAccess::index(o);
     if (gc_refs != 0 && (gc_refs != kRefsBig || stored_count(o, big_) != 0)) {
+      if (REFGC_UNLIKELY(in_place)) {
+        in_place = false;
+        unreachable.assign(young.begin(), young.begin() + static_cast<std::ptrdiff_t>(u));  // fits
+      }
       o->trace(tracer);  // may append to tail_ (capacity reserved)
       ObjectAccess::set_slot(o, old_state_, static_cast<std::uint32_t>(slot_base_ + out));
-      young[out++] = o;
+      if (out != i) young[out] = o;  // (see merge_young)
+      ++out;
     } else {
-      ObjectAccess::set_slot(o, kCollecting, static_cast<std::uint32_t>(unreachable.size()));
-      unreachable.push_back(o);
+      ObjectAccess::set_slot(o, kCollecting, static_cast<std::uint32_t>(u));
+      if (in_place) {
+        young[u] = o;
+      } else {
+        unreachable.push_back(o);  // capacity reserved
+      }
+      ++u;
       // What the later phases will have to do (exact unless holes appear).
       const std::uint32_t gc = ObjectAccess::gc(o);
       flags |= gc;
       finalize |= (gc & (kHasFinalizer | kFinalized)) == kHasFinalizer;
       weakref_objects |= any_weak && typeid(*o) == typeid(WeakRefObject);
     }
+  }
+  if (in_place) {  // no survivor (u == n), so nothing was traced
+    young.resize(u);
+    unreachable.swap(young);  // young holds unreachable's (empty) buffer
   }
   // The objects moved back, in order: all reachable. They go to young's
   // tail, right after the survivors of the scan, and the ones they move back
