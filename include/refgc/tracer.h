@@ -147,7 +147,7 @@ class Tracer {
   }
 
   template <class A, class B, class... Rest>
-  void operator()(A& a, B& b, Rest&... rest) {
+  REFGC_ALWAYS_INLINE void operator()(A& a, B& b, Rest&... rest) {
     (*this)(a);
     (*this)(b);
     ((*this)(rest), ...);
