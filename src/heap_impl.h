@@ -100,12 +100,32 @@ struct HeapImpl : HeapFast {
   void collect_generations();
   std::size_t collect_with_callbacks(int generation) noexcept;
   // A collection with no callbacks and no debug output, of generations that
-  // hold nothing: skips the collector (an empty young collection in a few ns).
-  bool nothing_to_examine(int generation) const noexcept;
+  // hold nothing: skips the collector (an empty young collection in a few ns;
+  // inline, as gc::collect takes this path without a call).
+  bool nothing_to_examine(int generation) const noexcept {
+    for (int i = 0; i <= generation; ++i)
+      if (!gens[i].objs.empty()) return false;
+    return true;
+  }
+  bool can_skip_collection(int generation) const noexcept {
+    return callbacks.empty() && debug == 0 && nothing_to_examine(generation);
+  }
   // A collection of `generation` counts towards the next one's and zeroes
   // the counts up to it (CPython's gc_collect_main, first step).
-  void count_collection(int generation) noexcept;
-  void collect_nothing(int generation) noexcept;
+  void count_collection(int generation) noexcept {
+    if (generation < 2) ++gens[generation + 1].count;
+    for (int i = 0; i <= generation; ++i) gens[i].count = 0;
+  }
+  // What Collector::run() does when the generations it examines hold nothing
+  // (not even tombstones): the counters and statistics only.
+  void collect_nothing(int generation) noexcept {
+    count_collection(generation);
+    if (generation == 2) {
+      long_lived_pending = 0;
+      long_lived_total = 0;
+    }
+    ++stats[generation].collections;
+  }
 
   void debug_line(std::string_view line);
   void check_owner(const char* what) const noexcept;
