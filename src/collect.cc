@@ -625,6 +625,7 @@ void Collector::move_unreachable(std::vector<Object*>& young, std::vector<Object
   const std::size_t moved = static_cast<std::size_t>(tracer.tail_end() - tail);
   const bool holes = moved != 0;  // some entry of `unreachable` was emptied
   Object** const base = young.data();
+  const std::size_t scan_survivors = out;
   if (holes) {
     std::copy(tail, tail + moved, base + out);
     tracer.set_tail(base + out + moved);
@@ -642,7 +643,14 @@ void Collector::move_unreachable(std::vector<Object*>& young, std::vector<Object
   young.resize(out);
   reachable.clear();
   reachable.swap(young);  // young now holds reachable's (empty) buffer
-  if (holes) {
+  if (holes && out - scan_survivors == u) {
+    // Every tentatively unreachable object went back (a chain built from its
+    // tail): nothing is unreachable.
+    unreachable.clear();
+    flags = 0;
+    finalize = false;
+    weakref_objects = false;
+  } else if (holes) {
     // Squeeze out the entries of objects that went back; index and flags anew.
     flags = 0;
     finalize = false;
