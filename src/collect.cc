@@ -101,11 +101,24 @@ std::int64_t stored_count(const Object* o,
   return it == big.end() ? 0 : it->second;
 }
 
+void store_count_slow(Object* o, std::uint32_t state, std::int64_t n,
+                      std::unordered_map<const Object*, std::int64_t>& big) noexcept;
+
 // Stores `n` (>= 0) as the count of an object in `state`.
-void store_count(Object* o, std::uint32_t state, std::int64_t n,
-                 std::unordered_map<const Object*, std::int64_t>& big) noexcept {
-  if (REFGC_LIKELY(n < kRefsBig)) {
-    if (ObjectAccess::index(o) == kRefsBig) big.erase(o);
+inline void store_count(Object* o, std::uint32_t state, std::int64_t n,
+                        std::unordered_map<const Object*, std::int64_t>& big) noexcept {
+  if (REFGC_LIKELY(n < kRefsBig && ObjectAccess::index(o) != kRefsBig)) {
+    ObjectAccess::set_slot(o, state, static_cast<std::uint32_t>(n));
+    return;
+  }
+  store_count_slow(o, state, n, big);
+}
+
+[[gnu::noinline]] void store_count_slow(
+    Object* o, std::uint32_t state, std::int64_t n,
+    std::unordered_map<const Object*, std::int64_t>& big) noexcept {
+  if (n < kRefsBig) {
+    big.erase(o);
     ObjectAccess::set_slot(o, state, static_cast<std::uint32_t>(n));
     return;
   }
@@ -166,49 +179,71 @@ class SubtractTracer final : public CollectorTracerBase {
 
 // move_unreachable's visitor: everything a reachable object refers to is
 // reachable. A referent in the tentative unreachable list (state kCollecting
-// there) goes back to young's tail, tail_ (it will be scanned there, with
-// gc_refs 1); one not yet scanned gets gc_refs 1 so that the scan keeps it.
+// there) goes back to young's tail, written at `tail` (it will be scanned
+// there, with gc_refs 1); one not yet scanned gets gc_refs 1 so that the scan
+// keeps it. Both are handled inline (Tracer::collector_visit); visit() sees
+// only a count in the overflow table.
 class ReachTracer final : public CollectorTracerBase {
  public:
-  ReachTracer(std::vector<Object*>& tail, std::vector<Object*>& unreachable,
+  ReachTracer(Object** tail, std::vector<Object*>& unreachable,
               std::unordered_map<const Object*, std::int64_t>& big)
-      : CollectorTracerBase(Mode::kReach), tail_(tail), unreachable_(unreachable), big_(big) {}
-  bool holes = false;  // some entry of the unreachable list was emptied
+      : CollectorTracerBase(Mode::kReach), big_(big) {
+    list_ = unreachable.data();
+    out_ = tail;
+  }
+  // The end of young's tail so far.
+  Object** tail_end() const noexcept { return out_; }
+  void set_tail(Object** end) noexcept { out_ = end; }
 
  private:
   bool visit(Object* r) override {
     const std::uint32_t state = ObjectAccess::state(r);
     if (state == kExamined) {
       if (stored_count(r, big_) == 0) store_count(r, kExamined, 1, big_);
-    } else if (state == kCollecting) {
-      unreachable_[ObjectAccess::index(r)] = nullptr;
-      holes = true;
+    } else if (state == kCollecting) {  // (handled inline; kept for completeness)
+      list_[ObjectAccess::index(r)] = nullptr;
       ObjectAccess::set_slot(r, kExamined, 1);
-      tail_.push_back(r);  // capacity reserved: cannot throw
+      *out_++ = r;
     }
     return false;
   }
-  std::vector<Object*>& tail_;
-  std::vector<Object*>& unreachable_;
   std::unordered_map<const Object*, std::int64_t>& big_;
 };
 
 // delete_garbage's visitor (CPython's tp_clear): takes every reference out of
-// the object; they are dropped after trace() returns.
+// the object; they are dropped after trace() returns (drop()). The taken
+// references are written inline into `taken` (Tracer::operator()); take()
+// sees only those past its room, and grows it.
 class ClearTracer final : public CollectorTracerBase {
  public:
   explicit ClearTracer(std::vector<Object*>& taken)
-      : CollectorTracerBase(Mode::kClear), taken_(taken) {}
+      : CollectorTracerBase(Mode::kClear), taken_(taken) {
+    out_ = taken_.data();
+    out_end_ = out_ + taken_.size();
+  }
+  // Drops the references taken since the last drop(), in the order trace()
+  // reported them (the cascade may free anything but uses no tracer of ours).
+  void drop() noexcept {
+    Object** const first = taken_.data();
+    const std::size_t n = static_cast<std::size_t>(out_ - first);
+    out_ = first;
+    for (std::size_t k = 0; k < n; ++k) decref(first[k]);
+  }
 
  private:
   bool visit(Object*) override { return true; }
   void visit_const(Object*) override {}
   void take(Object* r) noexcept override {
+    const std::size_t n = static_cast<std::size_t>(out_ - taken_.data());
     try {
-      taken_.push_back(r);
+      taken_.resize(2 * taken_.size() + 64);
     } catch (...) {
       decref(r);  // out of memory: drop it now
+      return;
     }
+    out_ = taken_.data() + n;
+    out_end_ = taken_.data() + taken_.size();
+    *out_++ = r;
   }
   std::vector<Object*>& taken_;
 };
@@ -265,7 +300,7 @@ void HeapImpl::CollectorScratch::trim() noexcept {
     if (v.capacity() > kKeepEntries) std::remove_reference_t<decltype(v)>().swap(v);
   };
   fit(young);
-  fit(tail);
+  if (tail.capacity > kKeepEntries) tail = Buffer{};
   fit(spare);
   fit(reachable);
   fit(unreachable);
@@ -362,26 +397,30 @@ std::size_t Collector::run() noexcept {
 // The phases.
 // ---------------------------------------------------------------------------
 
-// A full collection of a heap whose objects are all in one generation (the
-// others have no entries at all): merge_young takes that generation's vector
-// as young_ instead of copying it. (Not for young collections: generation 0
-// keeps its vector's capacity for the allocation fast path.)
+// merge_young takes the vector of the first generation with entries in
+// merge order (N, then 0..N-1) as young_ instead of copying it, and appends
+// the later ones to it: room for them is reserved here, in that vector. The
+// generation gets young_'s buffer (generation 0: reserved to its old
+// capacity, so that the allocation fast path keeps its room) or, if it is
+// the older generation itself (a full collection), spare_, room for the
+// survivors. So a collection copies only the younger generations' entries,
+// and a full collection of a large heap needs no second vector of its size.
 bool Collector::reserve_scratch(std::size_t n) noexcept {
   steal_ = nullptr;
-  if (generation_ == 2) {
-    int filled = 0;
-    for (Generation& g : heap_.gens) {
-      if (!g.objs.empty()) {
-        ++filled;
-        steal_ = &g;
-      }
+  std::size_t appended = 0;  // live entries of the generations after it
+  for (int k = 0; k <= generation_; ++k) {
+    Generation& g = heap_.gens[k == 0 ? generation_ : k - 1];
+    if (steal_ != nullptr) {
+      appended += g.size();
+    } else if (!g.objs.empty()) {
+      steal_ = &g;
     }
-    if (filled != 1) steal_ = nullptr;
   }
   try {
-    if (steal_ == nullptr) {
-      young_.reserve(n);
-      advise_huge(young_);
+    if (steal_ != nullptr) {
+      std::vector<Object*>& v = steal_->objs;
+      if (v.capacity() - v.size() < appended) v.reserve(v.size() + appended);
+      if (steal_ == &heap_.gens[0]) young_.reserve(v.capacity());
     }
     tail_.reserve(n);  // objects moved back from unreachable are re-appended
     unreachable_.reserve(n);
@@ -394,7 +433,7 @@ bool Collector::reserve_scratch(std::size_t n) noexcept {
       const std::size_t need = old_.objs.size() + n;
       if (old_.objs.capacity() < need) old_.objs.reserve(std::max(need, 2 * old_.objs.capacity()));
     }
-    taken_.reserve(64);
+    if (taken_.size() < 64) taken_.resize(64);  // ClearTracer's room
     return true;
   } catch (const std::bad_alloc&) {
     write_unraisable("<garbage collection>", "Out of memory: collection skipped in");
@@ -422,25 +461,33 @@ void Collector::merge_young() {
     tracer.current = o;
     o->trace(tracer);
   };
-  if (steal_ != nullptr) {
-    Generation& g = *steal_;
-    young_.clear();
-    young_.swap(g.objs);
-    g.tombstones = 0;
-    g.dead_prefix = 0;
-    if (&old_ == &g) g.objs.swap(spare_);  // the reserved room for survivors
-    std::size_t out = 0;
-    for (std::size_t i = 0; i < young_.size(); ++i) {
-      prefetch_at(young_, i + kAhead);
-      Object* o = young_[i];
-      if (o == nullptr) continue;
-      take(o, young_.data(), out);
-      young_[out++] = o;
-    }
-    young_.resize(out);
-    return;  // the other generations are empty
+  young_.clear();
+  if (steal_ == nullptr) return;  // nothing to examine
+  // The first generation with entries: its vector, tombstones squeezed out.
+  Generation& first = *steal_;
+  young_.swap(first.objs);
+  if (&old_ == &first) first.objs.swap(spare_);  // the reserved room for survivors
+  first.tombstones = 0;
+  first.dead_prefix = 0;
+  std::size_t out = 0;
+  for (std::size_t i = 0; i < young_.size(); ++i) {
+    prefetch_at(young_, i + kAhead);
+    Object* o = young_[i];
+    if (o == nullptr) continue;
+    take(o, young_.data(), out);
+    if (out != i) young_[out] = o;  // (not rewriting an unmoved entry spares a write-back)
+    ++out;
   }
-  auto append = [&](Generation& g) {
+  young_.resize(out);
+  // The later ones appended, in merge order.
+  bool after = false;
+  for (int k = 0; k <= generation_; ++k) {
+    Generation& g = heap_.gens[k == 0 ? generation_ : k - 1];
+    if (&g == &first) {
+      after = true;
+      continue;
+    }
+    if (!after) continue;  // empty
     const std::vector<Object*>& objs = g.objs;
     for (std::size_t i = 0; i < objs.size(); ++i) {
       prefetch_at(objs, i + kAhead);
@@ -449,11 +496,10 @@ void Collector::merge_young() {
       take(o, young_.data(), young_.size());
       young_.push_back(o);  // capacity reserved: cannot throw
     }
-  };
-  append(heap_.gens[generation_]);
-  for (int i = 0; i < generation_; ++i) append(heap_.gens[i]);
+  }
   // Cleared only now: an over-count report may need to look back.
   for (int i = 0; i <= generation_; ++i) {
+    if (&heap_.gens[i] == &first) continue;
     heap_.gens[i].objs.clear();
     heap_.gens[i].tombstones = 0;
     heap_.gens[i].dead_prefix = 0;
@@ -502,26 +548,28 @@ void Collector::subtract_refs(const std::vector<Object*>& young) {
 
 // CPython's move_unreachable, on vectors. Walks young front to back; young
 // grows at the tail when a tentatively unreachable object turns out reachable
-// (that tail is kept in tail_, scanned after young).
+// (that tail is kept in tail_ during the scan, then in young itself after the
+// survivors of the scan, and scanned there).
 // Survivors are compacted in place at the front of young (no second array):
 // position `out` never passes the number of objects scanned.
 // Invariant: young[0, out) are the scanned reachable objects in order; every
-// other scanned object is tentatively in `unreachable`. At the end young's
-// buffer becomes `reachable`.
+// other scanned object is tentatively in `unreachable` (until the first
+// survivor, in young[0, u) instead: then out == 0). At the end young's buffer
+// becomes `reachable` (or `unreachable`, if nothing survived).
 //
 // Headers during the scan:
 //   not yet scanned          kExamined, index bits = gc_refs
 //   scanned, reachable       the older generation's state, index = its slot
 //                            there (slot_base_ + position in `reachable`)
 //   tentatively unreachable  kCollecting, index = position in `unreachable`
-//   moved back (in tail_)    kExamined, gc_refs 1 (reachable)
+//   moved back (the tail)    kExamined, gc_refs 1 (reachable)
 // Reachable objects are not in the older generation's vector yet: promote()
 // (or handle_resurrected_objects) puts them there before anything can look.
 void Collector::move_unreachable(std::vector<Object*>& young, std::vector<Object*>& reachable,
                                  std::vector<Object*>& unreachable) {
   unreachable.clear();
-  tail_.clear();
-  ReachTracer tracer(tail_, unreachable, big_);
+  Object** const tail = tail_.data.get();
+  ReachTracer tracer(tail, unreachable, big_);
   // A weak-reference object matters to handle_weakrefs only while it has a
   // referent, and then some object has weak references: with none at all
   // the type test (a string compare for most types) is skipped.
@@ -530,18 +578,34 @@ void Collector::move_unreachable(std::vector<Object*>& young, std::vector<Object
   std::uint32_t flags = 0;
   bool finalize = false;
   bool weakref_objects = false;
+  // Until the scan finds a survivor, the tentatively unreachable objects
+  // stay in young's own buffer, at its front (young[0, u), u <= i): when
+  // everything is garbage, no page of `unreachable` is touched. The first
+  // survivor copies them there.
+  bool in_place = true;
+  std::size_t u = 0;
   const std::size_t n = young.size();
   for (std::size_t i = 0; i < n; ++i) {
     prefetch_at(young, i + kAhead);
     Object* o = young[i];
     const std::uint32_t gc_refs = ObjectAccess::index(o);
     if (gc_refs != 0 && (gc_refs != kRefsBig || stored_count(o, big_) != 0)) {
+      if (REFGC_UNLIKELY(in_place)) {
+        in_place = false;
+        unreachable.assign(young.begin(), young.begin() + static_cast<std::ptrdiff_t>(u));  // fits
+      }
       o->trace(tracer);  // may append to tail_ (capacity reserved)
       ObjectAccess::set_slot(o, old_state_, static_cast<std::uint32_t>(slot_base_ + out));
-      young[out++] = o;
+      if (out != i) young[out] = o;  // (see merge_young)
+      ++out;
     } else {
-      ObjectAccess::set_slot(o, kCollecting, static_cast<std::uint32_t>(unreachable.size()));
-      unreachable.push_back(o);
+      ObjectAccess::set_slot(o, kCollecting, static_cast<std::uint32_t>(u));
+      if (in_place) {
+        young[u] = o;
+      } else {
+        unreachable.push_back(o);  // capacity reserved
+      }
+      ++u;
       // What the later phases will have to do (exact unless holes appear).
       const std::uint32_t gc = ObjectAccess::gc(o);
       flags |= gc;
@@ -549,18 +613,44 @@ void Collector::move_unreachable(std::vector<Object*>& young, std::vector<Object
       weakref_objects |= any_weak && is_weakref_object(o);
     }
   }
-  // The objects moved back, in order: all reachable.
-  for (std::size_t i = 0; i < tail_.size(); ++i) {
-    prefetch_at(tail_, i + kAhead);
-    Object* o = tail_[i];
-    o->trace(tracer);  // may append to tail_
-    ObjectAccess::set_slot(o, old_state_, static_cast<std::uint32_t>(slot_base_ + out));
-    young[out++] = o;  // out <= objects scanned reachable <= n
+  if (in_place) {  // no survivor (u == n), so nothing was traced
+    young.resize(u);
+    unreachable.swap(young);  // young holds unreachable's (empty) buffer
+  }
+  // The objects moved back, in order: all reachable. They go to young's
+  // tail, right after the survivors of the scan, and the ones they move back
+  // are appended there directly (room: each of them was scanned tentatively
+  // unreachable, so out + moved back <= n); only those moved back during the
+  // scan used tail_.
+  const std::size_t moved = static_cast<std::size_t>(tracer.tail_end() - tail);
+  const bool holes = moved != 0;  // some entry of `unreachable` was emptied
+  Object** const base = young.data();
+  const std::size_t scan_survivors = out;
+  if (holes) {
+    std::copy(tail, tail + moved, base + out);
+    tracer.set_tail(base + out + moved);
+    for (Object** p = base + out; p != tracer.tail_end(); ++p) {
+#if defined(__GNUC__) || defined(__clang__)
+      if (tracer.tail_end() - p > static_cast<std::ptrdiff_t>(kAhead))
+        __builtin_prefetch(p[kAhead], 1);
+#endif
+      Object* o = *p;
+      o->trace(tracer);  // may append to the tail
+      ObjectAccess::set_slot(o, old_state_, static_cast<std::uint32_t>(slot_base_ + (p - base)));
+    }
+    out = static_cast<std::size_t>(tracer.tail_end() - base);
   }
   young.resize(out);
   reachable.clear();
   reachable.swap(young);  // young now holds reachable's (empty) buffer
-  if (tracer.holes) {
+  if (holes && out - scan_survivors == u) {
+    // Every tentatively unreachable object went back (a chain built from its
+    // tail): nothing is unreachable.
+    unreachable.clear();
+    flags = 0;
+    finalize = false;
+    weakref_objects = false;
+  } else if (holes) {
     // Squeeze out the entries of objects that went back; index and flags anew.
     flags = 0;
     finalize = false;
@@ -675,6 +765,7 @@ void Collector::handle_resurrected_objects() {
 // (held by something the cascade did not free) go to the older generation.
 void Collector::delete_garbage() {
   const bool save_all = (heap_.debug & gc::DEBUG_SAVEALL) != 0;
+  ClearTracer tracer(taken_);
   for (std::size_t i = 0; i < unreachable_.size(); ++i) {
     prefetch_at(unreachable_, i + kAhead);  // a null or dead entry is fine: no fault
     Object* o = unreachable_[i];
@@ -687,15 +778,8 @@ void Collector::delete_garbage() {
       }
     } else {
       incref(o);
-      {
-        ClearTracer tracer(taken_);
-        o->trace(tracer);
-      }
-      std::vector<Object*> drop;
-      drop.swap(taken_);
-      for (Object* r : drop) decref(r);
-      drop.clear();
-      if (taken_.empty()) taken_.swap(drop);  // keep the capacity
+      o->trace(tracer);
+      tracer.drop();
       decref(o);
     }
     if (unreachable_[i] == o) {  // still alive: it may die later

@@ -55,16 +55,18 @@ class Collector {
   const std::uint32_t old_state_;
 
   // The working vectors live in heap_.scratch (reused between collections).
-  std::vector<Object*>& young_;        // the generations being collected
-  std::vector<Object*>& tail_;         // young's tail in move_unreachable (moved back)
-  std::vector<Object*>& spare_;        // room for survivors when young_ took old_'s vector
-  std::vector<Object*>& reachable_;    // survivors, in CPython's list order
-  std::vector<Object*>& unreachable_;  // the current unreachable list
-  std::vector<Object*>& taken_;        // references taken by the clearing tracer
+  std::vector<Object*>& young_;               // the generations being collected
+  HeapImpl::CollectorScratch::Buffer& tail_;  // young's tail in move_unreachable (moved back)
+  std::vector<Object*>& spare_;               // room for survivors when young_ took old_'s vector
+  std::vector<Object*>& reachable_;           // survivors, in CPython's list order
+  std::vector<Object*>& unreachable_;         // the current unreachable list
+  std::vector<Object*>& taken_;               // references taken by the clearing tracer
 
   std::size_t collected_ = 0;
   std::size_t uncollectable_ = 0;
   bool failed_ = false;
+  // The generation whose vector young_ takes (the first with entries in
+  // merge order; null: nothing to examine). Set by reserve_scratch.
   Generation* steal_ = nullptr;
   // gc_refs too large for a header's index bits (an object with over 33
   // million references), by object; empty outside deduce_unreachable.

@@ -60,6 +60,10 @@ std::size_t collect(int generation) {
   if (generation < 0 || generation > 2) throw std::invalid_argument("invalid generation");
   detail::HeapImpl& heap = detail::heap_for("calls gc::collect");
   if (heap.collecting) return 0;
+  if (heap.can_skip_collection(generation)) {  // runs no user code
+    heap.collect_nothing(generation);
+    return 0;
+  }
   heap.collecting = true;
   const std::size_t n = heap.collect_with_callbacks(generation);
   heap.collecting = false;

@@ -248,28 +248,6 @@ void HeapImpl::collect_generations() {
   }
 }
 
-void HeapImpl::count_collection(int generation) noexcept {
-  if (generation < 2) ++gens[generation + 1].count;
-  for (int i = 0; i <= generation; ++i) gens[i].count = 0;
-}
-
-bool HeapImpl::nothing_to_examine(int generation) const noexcept {
-  for (int i = 0; i <= generation; ++i)
-    if (!gens[i].objs.empty()) return false;
-  return true;
-}
-
-// What Collector::run() does when the generations it examines hold nothing
-// (not even tombstones): the counters and statistics only.
-void HeapImpl::collect_nothing(int generation) noexcept {
-  count_collection(generation);
-  if (generation == 2) {
-    long_lived_pending = 0;
-    long_lived_total = 0;
-  }
-  ++stats[generation].collections;
-}
-
 std::size_t HeapImpl::collect_with_callbacks(int generation) noexcept {
   auto invoke = [&](std::string_view phase, const gc::CollectInfo& info) {
     if (callbacks.empty()) return;
@@ -288,7 +266,7 @@ std::size_t HeapImpl::collect_with_callbacks(int generation) noexcept {
       }
     }
   };
-  if (callbacks.empty() && debug == 0 && nothing_to_examine(generation)) {
+  if (can_skip_collection(generation)) {
     collect_nothing(generation);
     return 0;
   }

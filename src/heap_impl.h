@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -53,7 +54,19 @@ struct HeapImpl : HeapFast {
   // (a full collection of a large heap must not pin its scratch).
   struct CollectorScratch {
     static constexpr std::size_t kKeepEntries = std::size_t{1} << 14;
-    std::vector<Object*> young, tail, spare, reachable, unreachable, taken;
+    std::vector<Object*> young, spare, reachable, unreachable, taken;
+    // Young's tail in move_unreachable: written through a raw cursor
+    // (Tracer::reach_tail_), so its room is left uninitialized (and
+    // untouched, hence not resident, beyond what is written).
+    struct Buffer {
+      std::unique_ptr<Object*[]> data;
+      std::size_t capacity = 0;
+      void reserve(std::size_t n) {
+        if (n <= capacity) return;
+        data.reset(new Object*[n]);  // default-initialized: not written
+        capacity = n;
+      }
+    } tail;
     void trim() noexcept;
   } scratch;
   // Set while compaction is unsafe (a collection is walking the vectors).
@@ -87,12 +100,32 @@ struct HeapImpl : HeapFast {
   void collect_generations();
   std::size_t collect_with_callbacks(int generation) noexcept;
   // A collection with no callbacks and no debug output, of generations that
-  // hold nothing: skips the collector (an empty young collection in a few ns).
-  bool nothing_to_examine(int generation) const noexcept;
+  // hold nothing: skips the collector (an empty young collection in a few ns;
+  // inline, as gc::collect takes this path without a call).
+  bool nothing_to_examine(int generation) const noexcept {
+    for (int i = 0; i <= generation; ++i)
+      if (!gens[i].objs.empty()) return false;
+    return true;
+  }
+  bool can_skip_collection(int generation) const noexcept {
+    return callbacks.empty() && debug == 0 && nothing_to_examine(generation);
+  }
   // A collection of `generation` counts towards the next one's and zeroes
   // the counts up to it (CPython's gc_collect_main, first step).
-  void count_collection(int generation) noexcept;
-  void collect_nothing(int generation) noexcept;
+  void count_collection(int generation) noexcept {
+    if (generation < 2) ++gens[generation + 1].count;
+    for (int i = 0; i <= generation; ++i) gens[i].count = 0;
+  }
+  // What Collector::run() does when the generations it examines hold nothing
+  // (not even tombstones): the counters and statistics only.
+  void collect_nothing(int generation) noexcept {
+    count_collection(generation);
+    if (generation == 2) {
+      long_lived_pending = 0;
+      long_lived_total = 0;
+    }
+    ++stats[generation].collections;
+  }
 
   void debug_line(std::string_view line);
   void check_owner(const char* what) const noexcept;

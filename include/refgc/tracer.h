@@ -88,12 +88,16 @@ class Tracer {
   Tracer& operator=(const Tracer&) = delete;
 
   template <class T>
-  void operator()(Ref<T>& r) {
+  REFGC_ALWAYS_INLINE void operator()(Ref<T>& r) {
     if (T* p = r.get()) {
       if (mode_ != Mode::kVisit) {
         if (mode_ == Mode::kClear) {  // visit() would say "take it"
           r.release_unsafe_();
-          take(static_cast<Object*>(p));
+          if (out_ != out_end_) {
+            *out_++ = static_cast<Object*>(p);  // the collector's room
+          } else {
+            take(static_cast<Object*>(p));
+          }
           return;
         }
         if (collector_visit(static_cast<Object*>(p))) return;
@@ -143,7 +147,7 @@ class Tracer {
   }
 
   template <class A, class B, class... Rest>
-  void operator()(A& a, B& b, Rest&... rest) {
+  REFGC_ALWAYS_INLINE void operator()(A& a, B& b, Rest&... rest) {
     (*this)(a);
     (*this)(b);
     ((*this)(rest), ...);
@@ -161,8 +165,10 @@ class Tracer {
     kSubtract,     // subtract_refs: gc_refs - 1 for a referent being examined
     kSubtractNew,  // the same while the set is still being gathered: a referent
                    // of a collected generation not reached yet is counted
-    kReach,        // move_unreachable: a referent being examined is reachable
+    kReach,        // move_unreachable: a referent being examined is reachable,
+                   // one in the unreachable list moves back to young's tail
     kClear,        // delete_garbage: every (non-const) reference is taken
+                   // (written to the collector's room, take() past its end)
   };
   Tracer(detail::CollectorKey, Mode mode, std::uint32_t collected_generations = 0) noexcept
       : mode_(mode), collected_(static_cast<unsigned char>(collected_generations)) {}
@@ -171,13 +177,21 @@ class Tracer {
   // out of the handle: the handle is emptied and take() receives the
   // reference, which it then owns.
   virtual bool visit(Object* referent) = 0;
+  // kReach: the collector's unreachable list (a referent in state
+  // kCollecting has its position there in its index bits), and in out_ the
+  // write cursor of young's tail, where such a referent moves back.
+  // kClear: the taken references are written at out_ while it is below
+  // out_end_, then handed to take().
+  Object** list_ = nullptr;
+  Object** out_ = nullptr;
+  Object** out_end_ = nullptr;
   virtual void take(Object* referent) noexcept;
   virtual void visit_const(Object* referent) { (void)visit(referent); }
 
  private:
   // The inline part of the collector's passes; false: let visit() decide
-  // (a count about to go below zero, a count kept in the collector's overflow
-  // table, or a referent in the unreachable list).
+  // (a count about to go below zero, or a count kept in the collector's
+  // overflow table).
   //
   // While the collector counts, the index bits of a header it works on hold
   // a count instead of a position (the refcount is never touched):
@@ -218,7 +232,14 @@ class Tracer {
         gc = (gc & kFlagBits) | kGcRefsOne | detail::kCollecting;
       return true;
     }
-    return mode_ != Mode::kReach || state != detail::kCollecting;
+    if (mode_ == Mode::kReach && state == detail::kCollecting) {
+      // Tentatively unreachable (index bits: its position in the unreachable
+      // list): it goes back to young's tail as reachable, gc_refs 1.
+      list_[count] = nullptr;
+      gc = (gc & kFlagBits) | kGcRefsOne | detail::kReached;
+      *out_++ = o;  // room reserved by the collector
+    }
+    return true;
   }
 
   Mode mode_ = Mode::kVisit;
