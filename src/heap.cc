@@ -222,9 +222,7 @@ void HeapImpl::compact(Generation& g) noexcept {
 // The dead prefix does not count: compacting would only renumber the
 // survivors to win back pointer slots the vector keeps anyway.
 void HeapImpl::maybe_compact(Generation& g) noexcept {
-  const std::size_t holes = g.tombstones - g.dead_prefix;
-  if (compaction_blocked == 0 && holes > 64 && holes * 2 > g.objs.size() - g.dead_prefix)
-    compact(g);
+  if (compaction_blocked == 0 && g.wants_compaction()) compact(g);
 }
 
 void HeapImpl::collect_now() {

@@ -32,6 +32,13 @@ struct Generation {
   std::size_t count = 0;
 
   std::size_t size() const noexcept { return objs.size() - tombstones; }
+  // Whether the tombstones past the dead prefix (plus `more` about to be
+  // left) call for a compaction: more than 64 of them, and more than the
+  // live entries past the prefix.
+  bool wants_compaction(std::size_t more = 0) const noexcept {
+    const std::size_t holes = tombstones + more - dead_prefix;
+    return holes > 64 && holes * 2 > objs.size() - dead_prefix;
+  }
 };
 
 struct HeapFast {
@@ -138,9 +145,8 @@ struct HeapFast {
           return;
         }
       } else {
-        // HeapImpl::maybe_compact's condition, for the count after this death.
-        const std::size_t holes = g.tombstones + 1 - g.dead_prefix;
-        if (holes <= 64 || holes * 2 <= n - g.dead_prefix) {
+        // HeapImpl::maybe_compact's test, for the count after this death.
+        if (!g.wants_compaction(1)) {
           v[index] = nullptr;
           ++g.tombstones;
           ObjectAccess::set_slot(o, kUntracked, 0);
