@@ -210,14 +210,28 @@ class ReachTracer final : public CollectorTracerBase {
   std::unordered_map<const Object*, std::int64_t>& big_;
 };
 
+// decref() for delete_garbage: an object dying here takes dealloc_garbage,
+// which knows the heap and the unreachable list.
+REFGC_ALWAYS_INLINE void release(HeapImpl& heap, Object* o) noexcept {
+  std::uint32_t& rc = ObjectAccess::rc(o);
+  const std::uint32_t before = rc;
+  if (REFGC_LIKELY(before > 1)) {
+    rc = before - 1;
+    return;
+  }
+  if (REFGC_UNLIKELY(before == 0)) refcount_fault(o, 0);
+  rc = 0;
+  dealloc_garbage(heap, o);
+}
+
 // delete_garbage's visitor (CPython's tp_clear): takes every reference out of
 // the object; they are dropped after trace() returns (drop()). The taken
 // references are written inline into `taken` (Tracer::operator()); take()
 // sees only those past its room, and grows it.
 class ClearTracer final : public CollectorTracerBase {
  public:
-  explicit ClearTracer(std::vector<Object*>& taken)
-      : CollectorTracerBase(Mode::kClear), taken_(taken) {
+  ClearTracer(HeapImpl& heap, std::vector<Object*>& taken)
+      : CollectorTracerBase(Mode::kClear), heap_(heap), taken_(taken) {
     out_ = taken_.data();
     out_end_ = out_ + taken_.size();
   }
@@ -227,7 +241,7 @@ class ClearTracer final : public CollectorTracerBase {
     Object** const first = taken_.data();
     const std::size_t n = static_cast<std::size_t>(out_ - first);
     out_ = first;
-    for (std::size_t k = 0; k < n; ++k) decref(first[k]);
+    for (std::size_t k = 0; k < n; ++k) release(heap_, first[k]);
   }
 
  private:
@@ -245,6 +259,7 @@ class ClearTracer final : public CollectorTracerBase {
     out_end_ = taken_.data() + taken_.size();
     *out_++ = r;
   }
+  HeapImpl& heap_;
   std::vector<Object*>& taken_;
 };
 
@@ -765,7 +780,7 @@ void Collector::handle_resurrected_objects() {
 // (held by something the cascade did not free) go to the older generation.
 void Collector::delete_garbage() {
   const bool save_all = (heap_.debug & gc::DEBUG_SAVEALL) != 0;
-  ClearTracer tracer(taken_);
+  ClearTracer tracer(heap_, taken_);
   for (std::size_t i = 0; i < unreachable_.size(); ++i) {
     prefetch_at(unreachable_, i + kAhead);  // a null or dead entry is fine: no fault
     Object* o = unreachable_[i];
@@ -780,7 +795,7 @@ void Collector::delete_garbage() {
       incref(o);
       o->trace(tracer);
       tracer.drop();
-      decref(o);
+      release(heap_, o);
     }
     if (unreachable_[i] == o) {  // still alive: it may die later
       unreachable_[i] = nullptr;

@@ -226,6 +226,20 @@ void dealloc(Object* o) noexcept {
   dealloc_untracked(heap, tls, o);
 }
 
+void dealloc_garbage(HeapImpl& heap, Object* o) noexcept {
+  const std::uint32_t gc = ObjectAccess::gc(o);
+  if (REFGC_LIKELY((gc & kStateMask) == kCollecting && heap.unreachable_list != nullptr)) {
+    std::vector<Object*>& v = *heap.unreachable_list;
+    const std::uint32_t index = gc >> kIndexShift;
+    if (REFGC_LIKELY(index < v.size() && v[index] == o)) {
+      v[index] = nullptr;
+      ObjectAccess::set_slot(o, kUntracked, 0);
+      return dealloc_untracked(heap, tls, o);
+    }
+  }
+  dealloc(o);  // anything else (and any inconsistency, reported there)
+}
+
 void constructed_outside_make() noexcept {
   fatal(
       "a refgc::Object was constructed outside refgc::make<T>() (on the stack, "
