@@ -134,13 +134,6 @@ struct HeapImpl : HeapFast {
 // A tracked object died: the open LeakCheck scopes forget its address.
 void leak_checks_forget(HeapImpl& heap, const Object* o) noexcept;
 
-// The deallocation path for a reference count that reached 0 in the
-// collector's delete_garbage (src/object.cc): the same steps as dealloc(), but
-// an object of the unreachable list (state kCollecting) leaves its tombstone
-// there directly, with the heap already at hand; any other object takes
-// dealloc() itself.
-void dealloc_garbage(HeapImpl& heap, Object* o) noexcept;
-
 // Reports whether an object's trace() reaches any of n targets
 // (gc::get_referrers; the collector's report of a lying trace()).
 class FindTracer final : public Tracer {
