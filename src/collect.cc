@@ -93,13 +93,19 @@ inline void prefetch_at(const std::vector<Object*>& v, std::size_t i) noexcept {
 constexpr std::uint32_t kExamined = kReached;
 constexpr std::uint32_t kRefsBig = kMaxIndex;  // the count is in Collector::big_
 
-// The references counted in the index bits, or in big_.
-std::int64_t stored_count(const Object* o,
-                          const std::unordered_map<const Object*, std::int64_t>& big) {
-  const std::uint32_t c = ObjectAccess::index(o);
-  if (c != kRefsBig) return c;
+[[gnu::noinline]] std::int64_t stored_count_big(
+    const Object* o, const std::unordered_map<const Object*, std::int64_t>& big) {
   const auto it = big.find(o);
   return it == big.end() ? 0 : it->second;
+}
+
+// The references counted in the index bits, or in big_. Inline: merge_young
+// asks for every object referenced before the pass reached it.
+inline std::int64_t stored_count(const Object* o,
+                                 const std::unordered_map<const Object*, std::int64_t>& big) {
+  const std::uint32_t c = ObjectAccess::index(o);
+  if (REFGC_LIKELY(c != kRefsBig)) return c;
+  return stored_count_big(o, big);
 }
 
 void store_count_slow(Object* o, std::uint32_t state, std::int64_t n,
