@@ -30,6 +30,7 @@
 #include <sys/mman.h>
 #endif
 
+#include "dealloc_inline.h"
 #include "refgc/tracer.h"
 #include "refgc/unraisable.h"
 #include "refgc/weak_ref.h"
@@ -92,13 +93,19 @@ inline void prefetch_at(const std::vector<Object*>& v, std::size_t i) noexcept {
 constexpr std::uint32_t kExamined = kReached;
 constexpr std::uint32_t kRefsBig = kMaxIndex;  // the count is in Collector::big_
 
-// The references counted in the index bits, or in big_.
-std::int64_t stored_count(const Object* o,
-                          const std::unordered_map<const Object*, std::int64_t>& big) {
-  const std::uint32_t c = ObjectAccess::index(o);
-  if (c != kRefsBig) return c;
+[[gnu::noinline]] std::int64_t stored_count_big(
+    const Object* o, const std::unordered_map<const Object*, std::int64_t>& big) {
   const auto it = big.find(o);
   return it == big.end() ? 0 : it->second;
+}
+
+// The references counted in the index bits, or in big_. Inline: merge_young
+// asks for every object referenced before the pass reached it.
+inline std::int64_t stored_count(const Object* o,
+                                 const std::unordered_map<const Object*, std::int64_t>& big) {
+  const std::uint32_t c = ObjectAccess::index(o);
+  if (REFGC_LIKELY(c != kRefsBig)) return c;
+  return stored_count_big(o, big);
 }
 
 void store_count_slow(Object* o, std::uint32_t state, std::int64_t n,
@@ -210,14 +217,88 @@ class ReachTracer final : public CollectorTracerBase {
   std::unordered_map<const Object*, std::int64_t>& big_;
 };
 
+// decref() for delete_garbage. An object of the unreachable list (state
+// kCollecting) dying here leaves its tombstone in the list directly and takes
+// the inline deallocation path (dealloc_inline.h) with the heap at hand:
+// dealloc() without the call, the heap lookup and the generation tests. Any
+// other object (and any inconsistency, reported there) takes dealloc().
+//
+// The trashcan level is held for the whole clearing loop: every object dies
+// one level deeper than the loop, as through dealloc(), but the level is
+// raised and lowered once instead of around each death. Only deaths can see
+// it (trace() neither creates nor drops references); dealloc() and the
+// thread's deferred deallocations run at the loop's own level, as before.
+// Not held (each death through the trashcan itself) if the loop is already
+// at its limit.
+template <bool kHeld>
+class Releaser {
+ public:
+  Releaser(HeapImpl& heap, std::vector<Object*>& list, int base) noexcept
+      : heap_(heap), list_(list), base_(base) {
+    if (kHeld) tls.trash_nesting = base_ + 1;
+  }
+  ~Releaser() {
+    if (kHeld) tls.trash_nesting = base_;
+  }
+  Releaser(const Releaser&) = delete;
+  Releaser& operator=(const Releaser&) = delete;
+
+  REFGC_ALWAYS_INLINE void operator()(Object* o) noexcept {
+    std::uint32_t& rc = ObjectAccess::rc(o);
+    const std::uint32_t before = rc;
+    if (REFGC_LIKELY(before > 1)) {
+      rc = before - 1;
+      return;
+    }
+    if (REFGC_UNLIKELY(before == 0)) refcount_fault(o, 0);
+    rc = 0;
+    const std::uint32_t gc = ObjectAccess::gc(o);
+    const std::uint32_t index = gc >> kIndexShift;
+    if (REFGC_LIKELY((gc & kStateMask) == kCollecting && index < list_.size() &&
+                     list_[index] == o)) {
+      list_[index] = nullptr;
+      ObjectAccess::set_slot(o, kUntracked, 0);
+      if (kHeld) {
+        dealloc_body(heap_, o);
+        // dealloc_untracked's end, for the level the loop returns to (the
+        // thread's list exists only while deferred deallocations wait).
+        if (REFGC_UNLIKELY(tls.trash != nullptr)) drain();
+      } else {
+        dealloc_untracked(heap_, tls, o);
+      }
+    } else {
+      dealloc_outside(o);
+    }
+  }
+
+ private:
+  [[gnu::noinline]] void dealloc_outside(Object* o) noexcept {
+    if (kHeld) tls.trash_nesting = base_;
+    dealloc(o);
+    if (kHeld) tls.trash_nesting = base_ + 1;
+  }
+  // The deferred deallocations run when the loop's level is 0 (held at 1),
+  // at level 0, as dealloc_untracked runs them.
+  [[gnu::noinline, gnu::cold]] void drain() noexcept {
+    if (base_ != 0 || tls.trash->empty()) return;
+    tls.trash_nesting = 0;
+    drain_trash(heap_, tls);
+    tls.trash_nesting = 1;
+  }
+  HeapImpl& heap_;
+  std::vector<Object*>& list_;
+  const int base_;
+};
+
 // delete_garbage's visitor (CPython's tp_clear): takes every reference out of
 // the object; they are dropped after trace() returns (drop()). The taken
 // references are written inline into `taken` (Tracer::operator()); take()
 // sees only those past its room, and grows it.
+template <class Release>
 class ClearTracer final : public CollectorTracerBase {
  public:
-  explicit ClearTracer(std::vector<Object*>& taken)
-      : CollectorTracerBase(Mode::kClear), taken_(taken) {
+  ClearTracer(Release& release, std::vector<Object*>& taken)
+      : CollectorTracerBase(Mode::kClear), release_(release), taken_(taken) {
     out_ = taken_.data();
     out_end_ = out_ + taken_.size();
   }
@@ -227,7 +308,7 @@ class ClearTracer final : public CollectorTracerBase {
     Object** const first = taken_.data();
     const std::size_t n = static_cast<std::size_t>(out_ - first);
     out_ = first;
-    for (std::size_t k = 0; k < n; ++k) decref(first[k]);
+    for (std::size_t k = 0; k < n; ++k) release_(first[k]);
   }
 
  private:
@@ -238,13 +319,14 @@ class ClearTracer final : public CollectorTracerBase {
     try {
       taken_.resize(2 * taken_.size() + 64);
     } catch (...) {
-      decref(r);  // out of memory: drop it now
+      release_(r);  // out of memory: drop it now
       return;
     }
     out_ = taken_.data() + n;
     out_end_ = taken_.data() + taken_.size();
     *out_++ = r;
   }
+  Release& release_;
   std::vector<Object*>& taken_;
 };
 
@@ -578,44 +660,53 @@ void Collector::move_unreachable(std::vector<Object*>& young, std::vector<Object
   std::uint32_t flags = 0;
   bool finalize = false;
   bool weakref_objects = false;
-  // Until the scan finds a survivor, the tentatively unreachable objects
-  // stay in young's own buffer, at its front (young[0, u), u <= i): when
-  // everything is garbage, no page of `unreachable` is touched. The first
-  // survivor copies them there.
-  bool in_place = true;
-  std::size_t u = 0;
   const std::size_t n = young.size();
-  for (std::size_t i = 0; i < n; ++i) {
-    prefetch_at(young, i + kAhead);
-    Object* o = young[i];
+  Object* const* const objs = young.data();
+  // What the later phases will have to do (exact unless holes appear).
+  auto note_unreachable = [&](Object* o) {
+    const std::uint32_t gc = ObjectAccess::gc(o);
+    flags |= gc;
+    finalize |= (gc & (kHasFinalizer | kFinalized)) == kHasFinalizer;
+    weakref_objects |= any_weak && is_weakref_object(o);
+  };
+  // The leading run of tentatively unreachable objects stays in young's own
+  // buffer, where it is (position == index in the unreachable list): when
+  // everything is garbage, no page of `unreachable` is touched and young is
+  // only read. The first survivor copies the run to `unreachable`.
+  std::size_t scanned = 0;
+  for (; scanned < n; ++scanned) {
+#if defined(__GNUC__) || defined(__clang__)
+    if (scanned + kAhead < n) __builtin_prefetch(objs[scanned + kAhead], 1);
+#endif
+    Object* o = objs[scanned];
     const std::uint32_t gc_refs = ObjectAccess::index(o);
-    if (gc_refs != 0 && (gc_refs != kRefsBig || stored_count(o, big_) != 0)) {
-      if (REFGC_UNLIKELY(in_place)) {
-        in_place = false;
-        unreachable.assign(young.begin(), young.begin() + static_cast<std::ptrdiff_t>(u));  // fits
-      }
-      o->trace(tracer);  // may append to tail_ (capacity reserved)
-      ObjectAccess::set_slot(o, old_state_, static_cast<std::uint32_t>(slot_base_ + out));
-      if (out != i) young[out] = o;  // (see merge_young)
-      ++out;
-    } else {
-      ObjectAccess::set_slot(o, kCollecting, static_cast<std::uint32_t>(u));
-      if (in_place) {
-        young[u] = o;
-      } else {
-        unreachable.push_back(o);  // capacity reserved
-      }
-      ++u;
-      // What the later phases will have to do (exact unless holes appear).
-      const std::uint32_t gc = ObjectAccess::gc(o);
-      flags |= gc;
-      finalize |= (gc & (kHasFinalizer | kFinalized)) == kHasFinalizer;
-      weakref_objects |= any_weak && is_weakref_object(o);
-    }
+    if (gc_refs != 0 && (gc_refs != kRefsBig || stored_count(o, big_) != 0)) break;
+    ObjectAccess::set_slot(o, kCollecting, static_cast<std::uint32_t>(scanned));
+    note_unreachable(o);
   }
-  if (in_place) {  // no survivor (u == n), so nothing was traced
+  std::size_t u = scanned;
+  const bool in_place = scanned == n;  // no survivor, so nothing was traced
+  if (in_place) {
     young.resize(u);
     unreachable.swap(young);  // young holds unreachable's (empty) buffer
+  } else {
+    unreachable.assign(young.begin(), young.begin() + static_cast<std::ptrdiff_t>(u));  // fits
+    for (; scanned < n; ++scanned) {
+      prefetch_at(young, scanned + kAhead);
+      Object* o = young[scanned];
+      const std::uint32_t gc_refs = ObjectAccess::index(o);
+      if (gc_refs != 0 && (gc_refs != kRefsBig || stored_count(o, big_) != 0)) {
+        o->trace(tracer);  // may append to tail_ (capacity reserved)
+        ObjectAccess::set_slot(o, old_state_, static_cast<std::uint32_t>(slot_base_ + out));
+        if (out != scanned) young[out] = o;  // (see merge_young)
+        ++out;
+      } else {
+        ObjectAccess::set_slot(o, kCollecting, static_cast<std::uint32_t>(u));
+        unreachable.push_back(o);  // capacity reserved
+        ++u;
+        note_unreachable(o);
+      }
+    }
   }
   // The objects moved back, in order: all reachable. They go to young's
   // tail, right after the survivors of the scan, and the ones they move back
@@ -764,24 +855,44 @@ void Collector::handle_resurrected_objects() {
 // reference out of it (tp_clear) while holding it. Objects that survive that
 // (held by something the cascade did not free) go to the older generation.
 void Collector::delete_garbage() {
-  const bool save_all = (heap_.debug & gc::DEBUG_SAVEALL) != 0;
-  ClearTracer tracer(taken_);
-  for (std::size_t i = 0; i < unreachable_.size(); ++i) {
-    prefetch_at(unreachable_, i + kAhead);  // a null or dead entry is fine: no fault
-    Object* o = unreachable_[i];
-    if (o == nullptr) continue;
-    if (save_all) {
+  if (heap_.debug & gc::DEBUG_SAVEALL) {
+    for (std::size_t i = 0; i < unreachable_.size(); ++i) {
+      Object* o = unreachable_[i];
+      if (o == nullptr) continue;
       try {
         heap_.garbage.push_back(Ref<Object>(o));
       } catch (...) {
         write_unraisable("<garbage collection>", "out of memory saving garbage in");
       }
-    } else {
-      incref(o);
-      o->trace(tracer);
-      tracer.drop();
-      decref(o);
+      if (unreachable_[i] == o) {  // still alive: it may die later
+        unreachable_[i] = nullptr;
+        move_to_old(o);
+      }
     }
+    unreachable_.clear();
+    return;
+  }
+  const int level = tls.trash_nesting;
+  if (REFGC_LIKELY(level < kTrashLimit)) {
+    clear_garbage<true>(level);
+  } else {
+    clear_garbage<false>(level);
+  }
+}
+
+// delete_garbage's loop (the trashcan level held, or not: Releaser).
+template <bool kHeld>
+void Collector::clear_garbage(int level) {
+  Releaser<kHeld> release(heap_, unreachable_, level);
+  ClearTracer<Releaser<kHeld>> tracer(release, taken_);
+  for (std::size_t i = 0; i < unreachable_.size(); ++i) {
+    prefetch_at(unreachable_, i + kAhead);  // a null or dead entry is fine: no fault
+    Object* o = unreachable_[i];
+    if (o == nullptr) continue;
+    incref(o);
+    o->trace(tracer);
+    tracer.drop();
+    release(o);
     if (unreachable_[i] == o) {  // still alive: it may die later
       unreachable_[i] = nullptr;
       move_to_old(o);

@@ -45,6 +45,8 @@ class Collector {
   void finalize_garbage();
   void handle_resurrected_objects();
   void delete_garbage();
+  template <bool kHeld>
+  void clear_garbage(int level);
   void adopt_as_current(std::vector<Object*>& list);
   void debug_print_objects(const char* label, const std::vector<Object*>& list);
   void validate() const;

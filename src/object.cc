@@ -25,6 +25,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "dealloc_inline.h"
 #include "demangle.h"
 #include "heap_impl.h"
 #include "refgc/ref.h"
@@ -52,8 +53,6 @@ void Tracer::take(Object* referent) noexcept { detail::decref(referent); }
 namespace detail {
 
 namespace {
-
-constexpr int kTrashLimit = 50;
 
 // Owns this thread's deferred-deallocation list; frees it at thread exit.
 struct TrashOwner {
@@ -120,32 +119,12 @@ bool call_finalizer(HeapImpl& heap, Object* o) noexcept {
   return false;
 }
 
-// The object needs more than a destructor: a pending finalize() or weak
-// references to clear.
-bool needs_slow_path(std::uint32_t gc) noexcept {
-  return (gc & (kHasFinalizer | kFinalized)) == kHasFinalizer || (gc & kHasWeakrefs) != 0;
-}
+}  // namespace
 
-// Out of line and cold: keeps the formatting buffer out of dealloc's frame.
 [[gnu::noinline, gnu::cold]] void report_destructor_exception(const Object* o) noexcept {
   char buf[160];
   std::snprintf(buf, sizeof buf, "<destructor of object at %p>", static_cast<const void*>(o));
   write_unraisable(buf);
-}
-
-void destroy(HeapImpl& heap, Object* o, std::uint32_t gc) noexcept {
-  try {
-    ObjectAccess::destroy(o);
-  } catch (...) {
-    report_destructor_exception(o);
-  }
-  // The slot is marked freed (Object::operator delete); the pool keeps small
-  // slots mapped, so the mark stays readable.
-  heap.pool.free(o, ObjectAccess::freed_size(o));
-  if (gc & kIsGc) {
-    heap.on_gc_free();
-    if (REFGC_UNLIKELY(!heap.leak_checks.empty())) leak_checks_forget(heap, o);
-  }
 }
 
 [[gnu::noinline, gnu::cold]] void dealloc_slow_body(HeapImpl& heap, Object* o) noexcept {
@@ -157,15 +136,6 @@ void destroy(HeapImpl& heap, Object* o, std::uint32_t gc) noexcept {
   destroy(heap, o, gc);
 }
 
-void dealloc_body(HeapImpl& heap, Object* o) noexcept {
-  const std::uint32_t gc = ObjectAccess::gc(o);
-  if (REFGC_UNLIKELY(needs_slow_path(gc))) {
-    dealloc_slow_body(heap, o);
-  } else {
-    destroy(heap, o, gc);
-  }
-}
-
 [[gnu::noinline, gnu::cold]] void drain_trash(HeapImpl& heap, ThreadState& ts) noexcept {
   std::vector<Object*>& trash = *ts.trash;
   while (!trash.empty()) {
@@ -175,11 +145,13 @@ void dealloc_body(HeapImpl& heap, Object* o) noexcept {
     dealloc_body(heap, o);
     --ts.trash_nesting;
   }
+  // Gone until the next deferral: a thread's list exists only while
+  // deallocations wait in it (the collector's clearing loop tests just that).
+  delete ts.trash;
+  ts.trash = nullptr;
 }
 
-// Too deep: park the object on the thread's list; returns false if there is
-// no memory to do so (the caller frees it now, one level deeper).
-[[gnu::noinline, gnu::cold]] bool defer(ThreadState& ts, Object* o) noexcept {
+[[gnu::noinline, gnu::cold]] bool defer_dealloc(ThreadState& ts, Object* o) noexcept {
   try {
     if (ts.trash == nullptr) {
       (void)&trash_owner;  // registers the thread-exit cleanup
@@ -192,19 +164,7 @@ void dealloc_body(HeapImpl& heap, Object* o) noexcept {
   }
 }
 
-}  // namespace
-
 namespace {
-
-// dealloc after the object left its generation: the trashcan, then the body.
-REFGC_ALWAYS_INLINE void dealloc_untracked(HeapImpl& heap, ThreadState& ts, Object* o) noexcept {
-  if (REFGC_UNLIKELY(ts.trash_nesting >= kTrashLimit) && defer(ts, o)) return;
-  ++ts.trash_nesting;
-  dealloc_body(heap, o);
-  --ts.trash_nesting;
-  if (REFGC_UNLIKELY(ts.trash_nesting == 0 && ts.trash != nullptr && !ts.trash->empty()))
-    drain_trash(heap, ts);
-}
 
 // dealloc of an object in generation 1 or 2 (a chain that survived
 // collections dying): a copy of its own, so that the older generations'

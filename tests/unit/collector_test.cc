@@ -337,4 +337,84 @@ TEST_F(CollectorTest, GarbageHoldingThousandsOfReferencesIsClearedAndEveryRefere
   EXPECT_EQ(destroyed, 5000);
 }
 
+// Logs its name from its destructor (before its references are dropped).
+struct Dying : refgc::Object {
+  std::string name;
+  Ref<refgc::Object> ref, ref2;
+  explicit Dying(std::string n) : name(std::move(n)) {}
+  ~Dying() override { event_log().push_back(name); }
+  void trace(refgc::Tracer& t) override { t(ref, ref2); }
+};
+
+TEST_F(CollectorTest, AChainDeeperThanTheTrashcanHangingOffGarbageDiesBeforeTheNextGarbageObject) {
+  // The chain's tail past the trashcan limit is deferred and freed when the
+  // death of its head returns to the collector's level: before the garbage
+  // holding the head dies, as through the plain deallocation path.
+  constexpr int kChain = 200;
+  {
+    auto x = make<Dying>("X");
+    auto y = make<Dying>("Y");
+    x->ref = y;
+    y->ref = x;
+    Ref<Dying> head;
+    for (int i = kChain - 1; i >= 0; --i) {
+      auto n = make<Dying>("c" + std::to_string(i));
+      n->ref = std::move(head);
+      head = std::move(n);
+    }
+    x->ref2 = std::move(head);
+    auto z = make<Dying>("Z");
+    auto w = make<Dying>("W");
+    z->ref = w;
+    w->ref = z;
+  }
+  EXPECT_TRUE(event_log().empty());
+  EXPECT_EQ(refgc::gc::collect(), static_cast<std::size_t>(kChain + 4));
+  std::vector<std::string> expected = {"Y"};
+  for (int i = 0; i < kChain; ++i) expected.push_back("c" + std::to_string(i));
+  for (const char* name : {"X", "W", "Z"}) expected.emplace_back(name);
+  EXPECT_EQ(event_log(), expected);
+}
+
+// Collects from its finalizer (garbage made beforehand is waiting).
+struct CollectingLink : refgc::Object {
+  Ref<refgc::Object> next;
+  bool collect_here = false;
+  std::size_t* collected = nullptr;
+  void trace(refgc::Tracer& t) override { t(next); }
+  void finalize() override {
+    if (collect_here) *collected = refgc::gc::collect();
+  }
+};
+
+TEST_F(CollectorTest, ACollectionStartedAtTheTrashcanLimitFreesItsGarbageExactlyOnce) {
+  // A collection run by a finalizer 50 deallocations deep: the garbage it
+  // frees is at the trashcan limit, deferred like any deeper deallocation.
+  const std::size_t live_before = refgc::Heap::current().live_objects();
+  std::size_t collected = 0;
+  {
+    auto a = make<Dying>("A");
+    auto b = make<Dying>("B");
+    a->ref = b;
+    b->ref = a;
+  }
+  {
+    Ref<CollectingLink> head;
+    for (int i = 59; i >= 0; --i) {
+      auto n = make<CollectingLink>();
+      n->next = std::move(head);
+      if (i == 49) {  // its body runs at depth 50 when the chain dies from its head
+        n->collect_here = true;
+        n->collected = &collected;
+      }
+      head = std::move(n);
+    }
+    // head dies here: links 0..49 nested, the collection inside link 49.
+  }
+  EXPECT_EQ(collected, 2u);
+  std::vector<std::string> expected = {"B", "A"};
+  EXPECT_EQ(event_log(), expected);
+  EXPECT_EQ(refgc::Heap::current().live_objects(), live_before);
+}
+
 }  // namespace

@@ -1,0 +1,70 @@
+// src/dealloc_inline.h: the inline part of the deallocation path (the body
+// of refgc::detail::dealloc after the object left its generation), shared by
+// src/object.cc and the collector's delete_garbage (src/collect.cc), which
+// frees the objects of its unreachable list through it without the call and
+// the heap lookup of dealloc(). The cold parts stay in src/object.cc. Order
+// and semantics: see the top of src/object.cc.
+#pragma once
+
+#include <cstdint>
+
+#include "heap_impl.h"
+
+namespace refgc::detail {
+
+inline constexpr int kTrashLimit = 50;
+
+// The cold parts (src/object.cc).
+// finalize() if pending (stops if it resurrected the object), the weak
+// references, then destroy().
+void dealloc_slow_body(HeapImpl& heap, Object* o) noexcept;
+// Frees the thread's deferred deallocations (the outermost one finished),
+// then the list itself: ts.trash is non-null only while some wait.
+void drain_trash(HeapImpl& heap, ThreadState& ts) noexcept;
+// Too deep: parks the object on the thread's list; false if there is no
+// memory to do so (the caller frees it now, one level deeper).
+bool defer_dealloc(ThreadState& ts, Object* o) noexcept;
+void report_destructor_exception(const Object* o) noexcept;
+
+// The object needs more than a destructor: a pending finalize() or weak
+// references to clear.
+inline bool needs_slow_path(std::uint32_t gc) noexcept {
+  return (gc & (kHasFinalizer | kFinalized)) == kHasFinalizer || (gc & kHasWeakrefs) != 0;
+}
+
+// The destructor, then the slot back to its pool; count0 -= 1 for GC types.
+inline void destroy(HeapImpl& heap, Object* o, std::uint32_t gc) noexcept {
+  try {
+    ObjectAccess::destroy(o);
+  } catch (...) {
+    report_destructor_exception(o);
+  }
+  // The slot is marked freed (Object::operator delete); the pool keeps small
+  // slots mapped, so the mark stays readable.
+  heap.pool.free(o, ObjectAccess::freed_size(o));
+  if (gc & kIsGc) {
+    heap.on_gc_free();
+    if (REFGC_UNLIKELY(!heap.leak_checks.empty())) leak_checks_forget(heap, o);
+  }
+}
+
+inline void dealloc_body(HeapImpl& heap, Object* o) noexcept {
+  const std::uint32_t gc = ObjectAccess::gc(o);
+  if (REFGC_UNLIKELY(needs_slow_path(gc))) {
+    dealloc_slow_body(heap, o);
+  } else {
+    destroy(heap, o, gc);
+  }
+}
+
+// dealloc after the object left its generation: the trashcan, then the body.
+REFGC_ALWAYS_INLINE void dealloc_untracked(HeapImpl& heap, ThreadState& ts, Object* o) noexcept {
+  if (REFGC_UNLIKELY(ts.trash_nesting >= kTrashLimit) && defer_dealloc(ts, o)) return;
+  ++ts.trash_nesting;
+  dealloc_body(heap, o);
+  --ts.trash_nesting;
+  if (REFGC_UNLIKELY(ts.trash_nesting == 0 && ts.trash != nullptr && !ts.trash->empty()))
+    drain_trash(heap, ts);
+}
+
+}  // namespace refgc::detail
