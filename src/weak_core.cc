@@ -38,18 +38,19 @@ struct WeakAccess {
     WeakCallback& cb = w.callback_;
     if (cb.callable()) {
       cb.disarm();
-      try {
-        cb.call(w);
-      } catch (...) {
-        char buf[96];
-        std::snprintf(buf, sizeof buf, "<weakref callback of weakref at %p>",
-                      static_cast<void*>(&w));
-        write_unraisable(buf);
-      }
+      cb.call_and_reset(w);
+    } else {
+      cb.reset();
     }
-    cb.reset();
   }
 };
+
+[[gnu::cold]] void report_weak_callback_exception(const WeakRefObject& w) noexcept {
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "<weakref callback of weakref at %p>",
+                static_cast<const void*>(&w));
+  write_unraisable(buf);
+}
 
 namespace {
 
@@ -232,9 +233,21 @@ std::vector<Ref<WeakRefObject>> weakrefs_of(const Object& o) {
 }
 
 void clear_weakrefs_on_dealloc(HeapImpl& heap, Object* o) noexcept {
+  WeakRefObject* head = take_list(heap, o);
+  if (WeakAccess::next(*head) == nullptr) {
+    // One weak reference (the usual case): the same steps without the list
+    // of due callbacks.
+    clear_and_next(head);
+    if (head->has_callback() && ObjectAccess::rc(head) > 0) {
+      incref(head);
+      WeakAccess::call_callback(*head);
+      decref(head);
+    }
+    return;
+  }
   // Clear all of them first, holding the ones whose callback will run.
   DueCallbacks due;
-  for (WeakRefObject* w = take_list(heap, o); w != nullptr;) {
+  for (WeakRefObject* w = head; w != nullptr;) {
     WeakRefObject* next = clear_and_next(w);
     if (w->has_callback() && ObjectAccess::rc(w) > 0) due.push(w);
     w = next;

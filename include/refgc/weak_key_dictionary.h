@@ -50,7 +50,7 @@ class WeakKeyDictionary {
     }
     WeakRef<T> w(key, [weak = state_.weak(), id](const WeakRef<T>&) {
       if (auto s = weak.lock()) {
-        if (const std::size_t at = s->data.find(id); at != s->data.npos) s->data.erase(at);
+        s->data.erase_if(id, [](const auto&) { return true; });
       }
     });
     st().data.emplace_new(id, Entry{std::move(w), std::move(value)});

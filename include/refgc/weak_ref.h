@@ -62,7 +62,10 @@ class WeakRefObject;
 // weak-reference object traces so that cycles through it are found). 0: no
 // callback.
 struct WeakCallbackOps {
-  void (*call)(void* storage, WeakRefObject& w);
+  // Calls the callable (an exception goes to the unraisable hook), then sets
+  // `ops_field` (the callback's own ops_) to 0 and destroys the stored value:
+  // one indirect call for the whole callback at death.
+  void (*run)(void* storage, std::uintptr_t& ops_field, WeakRefObject& w) noexcept;
   void (*destroy)(void* storage) noexcept;
   void (*relocate)(void* to, void* from) noexcept;  // constructs at `to`, destroys `from`
   Ref<Object>* (*traced)(void* storage) noexcept;
@@ -87,6 +90,9 @@ struct WeakCallable<F, true> {
 
 inline constexpr std::size_t kWeakCallbackInline = 2 * sizeof(void*);
 
+// A callback threw: the unraisable hook (src/weak_core.cc).
+void report_weak_callback_exception(const WeakRefObject& w) noexcept;
+
 template <class S, bool kInline = sizeof(S) <= kWeakCallbackInline &&
                                   alignof(S) <= alignof(void*) &&
                                   std::is_nothrow_move_constructible_v<S>>
@@ -105,7 +111,15 @@ struct WeakCallbackOpsFor {
       ::new (storage) S*(new S(std::move(value)));
     }
   }
-  static void call(void* storage, WeakRefObject& w) { get(storage).f(w); }
+  static void run(void* storage, std::uintptr_t& ops_field, WeakRefObject& w) noexcept {
+    try {
+      get(storage).f(w);
+    } catch (...) {
+      report_weak_callback_exception(w);
+    }
+    ops_field = 0;  // empty before the value dies (its destructor may run user code)
+    destroy(storage);
+  }
   static void destroy(void* storage) noexcept {
     if constexpr (kInline) {
       get(storage).~S();
@@ -122,7 +136,7 @@ struct WeakCallbackOpsFor {
     }
   }
   static Ref<Object>* traced(void* storage) noexcept { return get(storage).traced(); }
-  static constexpr WeakCallbackOps ops{&call, &destroy, &relocate, &traced};
+  static constexpr WeakCallbackOps ops{&run, &destroy, &relocate, &traced};
 };
 
 class WeakCallback {
@@ -156,7 +170,9 @@ class WeakCallback {
   Ref<Object>* traced() noexcept { return (ops_ & kTraced) ? ops()->traced(storage_) : nullptr; }
   // __callback__ becomes None; the stored value stays until reset().
   void disarm() noexcept { ops_ &= ~kCallable; }
-  void call(WeakRefObject& w) { ops()->call(storage_, w); }
+  // Calls the callable, then empties the callback (reset()); the callable
+  // and its traced object stay in place through the call.
+  void call_and_reset(WeakRefObject& w) noexcept { ops()->run(storage_, ops_, w); }
   void reset() noexcept {
     if (ops_ == 0) return;
     const WeakCallbackOps* o = ops();
@@ -256,7 +272,7 @@ class WeakRef {
       WeakRef(const Ref<T>& obj, F&& callback)
       : object_(bind(obj, detail::WeakCallback::make(
                               [f = std::forward<F>(callback)](detail::WeakRefObject& w) mutable {
-                                f(WeakRef::from_object(Ref<detail::WeakRefObject>(&w)));
+                                call_borrowed(f, w);
                               }))) {}
   // With a traceable callback: the weak-reference object holds the Function
   // and traces it, so a cycle through the callback's captures is found.
@@ -318,6 +334,17 @@ class WeakRef {
 
  private:
   friend class Tracer;
+  // Calls f(weak reference to w), the handle borrowing the reference the
+  // caller holds on w through the call (src/weak_core.cc holds every weak
+  // reference whose callback runs): no count traffic on w per callback.
+  template <class F>
+  static void call_borrowed(F& f, detail::WeakRefObject& w) {
+    struct Borrowed {
+      WeakRef r;
+      ~Borrowed() { (void)r.object_.release_unsafe_(); }
+    } b{from_object(detail::RefAccess::adopt(&w))};
+    f(std::as_const(b.r));
+  }
   static Ref<detail::WeakRefObject> bind(const Ref<T>& obj, detail::WeakCallback&& cb) {
     static_assert(detail::kIsManaged<T>, "refgc::WeakRef<T> needs T to derive from refgc::Object");
     static_assert(detail::declared_weakrefable<T>(),
@@ -331,7 +358,8 @@ class WeakRef {
     auto* raw = fn.object().get();  // owned (and traced) by the weak-reference object
     return detail::WeakCallback::make_traced(
         [raw](detail::WeakRefObject& w) {
-          raw->call(WeakRef::from_object(Ref<detail::WeakRefObject>(&w)));
+          auto call = [raw](const WeakRef& r) { raw->call(r); };
+          call_borrowed(call, w);
         },
         Ref<Object>(fn.object()));
   }
@@ -342,10 +370,8 @@ class WeakRef {
     if (!cb && !traced) return {};
     const bool callable = static_cast<bool>(cb);
     return detail::WeakCallback::make_traced(
-        [cb = std::move(cb)](detail::WeakRefObject& w) {
-          cb(WeakRef::from_object(Ref<detail::WeakRefObject>(&w)));
-        },
-        std::move(traced), callable);
+        [cb = std::move(cb)](detail::WeakRefObject& w) { call_borrowed(cb, w); }, std::move(traced),
+        callable);
   }
   Ref<detail::WeakRefObject> object_;
 };

@@ -41,7 +41,7 @@ class WeakSet {
     if (st().data.find(id) != st().data.npos) return;
     WeakRef<T> w(obj, [weak = state_.weak(), id](const WeakRef<T>&) {
       if (auto s = weak.lock()) {
-        if (const std::size_t at = s->data.find(id); at != s->data.npos) s->data.erase(at);
+        s->data.erase_if(id, [](const auto&) { return true; });
       }
     });
     st().data.emplace_new(id, std::move(w));

@@ -51,9 +51,9 @@ class WeakValueDictionary {
   void set(const K& key, const Ref<T>& value) {
     WeakRef<T> w(value, [weak = state_.weak(), key](const WeakRef<T>& dead) {
       auto s = weak.lock();
-      if (!s) return;                            // the dictionary is gone
-      const std::size_t at = s->data.find(key);  // remove only if the entry is still this one
-      if (at != s->data.npos && is(s->data[at].second, dead)) s->data.erase(at);
+      if (!s) return;  // the dictionary is gone
+      // remove only if the entry is still this one
+      s->data.erase_if(key, [&dead](const auto& e) { return is(e.second, dead); });
     });
     st().data.insert_or_assign(key, std::move(w));
   }

@@ -414,6 +414,52 @@ TEST_F(WeakRefTest, AnExceptionInACallbackGoesToTheUnraisableHookAndTheOthersSti
   EXPECT_EQ(capture.messages[1], "inner");
 }
 
+// The callable (and what it captures) is destroyed after the unraisable hook
+// has seen its exception, as CPython drops the callback after
+// PyErr_WriteUnraisable.
+TEST_F(WeakRefTest, AThrowingCallbacksCallableIsDestroyedAfterTheUnraisableHookRan) {
+  struct Sentinel {
+    ~Sentinel() { event_log().push_back("callable destroyed"); }
+  };
+  Log order;
+  refgc::UnraisableHook old = refgc::set_unraisable_hook(
+      [&order](const refgc::Unraisable& u) { order.push_back("hook: " + u.what()); });
+  {
+    auto o = make<Node>();
+    auto sentinel = std::make_shared<Sentinel>();
+    WeakRef<Node> w(
+        o, [s = std::move(sentinel)](const WeakRef<Node>&) { throw std::runtime_error("boom"); });
+    event_log().clear();
+    o.reset();
+    order.insert(order.end(), event_log().begin(), event_log().end());
+  }
+  refgc::set_unraisable_hook(std::move(old));
+  EXPECT_EQ(order, (Log{"hook: boom", "callable destroyed"}));
+}
+
+// The weak reference a callback receives stays valid through the call even
+// when the callback drops every other handle to it, and a copy kept from
+// inside the callback holds it afterwards (no count lost or added).
+TEST_F(WeakRefTest, ACallbackThatDropsTheLastOtherHandleToItsWeakRefStillGetsAUsableOne) {
+  auto o = make<Node>();
+  auto holder = std::make_shared<WeakRef<Node>>();
+  WeakRef<Node> kept;
+  bool same = false;
+  *holder = WeakRef<Node>(o, [holder, &kept, &same](const WeakRef<Node>& dead) {
+    same = is(*holder, dead);
+    *holder = WeakRef<Node>();  // the last handle outside the callback machinery
+    same = same && !dead.alive() && dead.object()->refcount() >= 1;
+    kept = dead;
+  });
+  const refgc::detail::WeakRefObject* obj = holder->object().get();
+  o.reset();
+  EXPECT_TRUE(same);
+  ASSERT_FALSE(kept.empty());
+  EXPECT_EQ(kept.object().get(), obj);
+  EXPECT_EQ(kept.object()->refcount(), 1u);  // only `kept`
+  EXPECT_FALSE(kept());
+}
+
 // ---------------------------------------------------------------------------
 // Callbacks in the collector
 // ---------------------------------------------------------------------------

@@ -209,16 +209,25 @@ class FlatMap {
   }
   void erase(std::size_t pos) noexcept {
     for (Probe p(Hash{}(entries_[pos]->first), index_.size() - 1);; p.next()) {
-      if (index_[p.i] == pos) {
-        index_[p.i] = kTombstone;
-        break;
+      if (index_[p.i] == pos) return remove(p.i, pos);
+    }
+  }
+  // Removes key's entry if there is one and `pred(entry)` is true; returns
+  // whether it did. One probe (find() then erase() take two): what every
+  // removal callback of a weak container does.
+  template <class Pred>
+  bool erase_if(const K& key, Pred&& pred) noexcept {
+    if (index_.empty()) return false;
+    for (Probe p(Hash{}(key), index_.size() - 1);; p.next()) {
+      const std::uint32_t at = index_[p.i];
+      if (at == kEmpty) return false;
+      if (at != kTombstone && Eq{}(entries_[at]->first, key)) {
+        if (!pred(std::as_const(*entries_[at]))) return false;
+        remove(p.i, at);
+        return true;
       }
     }
-    Entry dead(std::move(*entries_[pos]));
-    entries_[pos].reset();
-    ++tombstones_;
-    --size_;
-  }  // `dead` is destroyed here, the map consistent
+  }
   void clear() noexcept {
     std::vector<std::optional<Entry>> dead;
     dead.swap(entries_);
@@ -262,6 +271,14 @@ class FlatMap {
     std::size_t seen = 0;
     std::size_t step = 0;
   };
+  // Removes the entry at `pos`, whose index slot is `slot`.
+  void remove(std::size_t slot, std::size_t pos) noexcept {
+    index_[slot] = kTombstone;
+    Entry dead(std::move(*entries_[pos]));
+    entries_[pos].reset();
+    ++tombstones_;
+    --size_;
+  }  // `dead` is destroyed here, the map consistent
   // Drops the holes and rebuilds the index, sized for live entries to fill
   // at most a quarter of it (room for as many insertions again).
   void rebuild() {
