@@ -11,7 +11,8 @@
 // Every slot holds one reference (a list holding the same object twice adds
 // two). Indices follow Python: negative ones count from the end; an index out
 // of range throws std::out_of_range. The list is tracked by the collector and
-// traces its elements last to first, like CPython.
+// traces its elements last to first, like CPython; a dying or cleared list
+// releases them last to first too (CPython's list_dealloc, _list_clear).
 //
 // Iterators are plain pointers (random access): appending or removing while
 // iterating invalidates them, as for std::vector (Python raises nothing and
