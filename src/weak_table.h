@@ -34,6 +34,7 @@
 #include <new>
 #include <utility>
 
+#include "refgc/detail/group_probe.h"
 #include "refgc/weak_ref.h"
 
 namespace refgc::detail {
@@ -92,37 +93,13 @@ class WeakHeadTable {
   }
   static const Object* key_of(std::uintptr_t s) noexcept { return head_of(s)->referent(); }
   std::size_t mask() const noexcept { return slots_.size() - 1; }
-  // A key's probe sequence: its address order first, then the other slots of
-  // its group of eight (one cache line), then the groups reached by steps of
-  // an odd stride mixed from the address (odd: it visits every group of the
-  // power-of-two table). The stride is computed only when the first group is
-  // full.
+  // A key's probe sequence (detail/group_probe.h): its address order first,
+  // then the other slots of its group of eight (one cache line), then other
+  // groups by a stride mixed from the address.
   static constexpr std::size_t kGroup = 8;
-  struct Probe {
+  struct Probe : GroupProbe<kGroup> {
     Probe(std::uintptr_t k, std::size_t m) noexcept
-        : key(k), mask(m), i(static_cast<std::size_t>(k >> 4) & m), group(i & ~(kGroup - 1)) {}
-    void next() noexcept {
-      if (++seen < kGroup) {
-        i = group | ((i + 1) & (kGroup - 1));
-        return;
-      }
-      if (step == 0) {
-        std::uint64_t z = static_cast<std::uint64_t>(key) * 0x9E3779B97F4A7C15ull;
-        z ^= z >> 32;
-        z *= 0xD6E8FEB86659FD93ull;
-        z ^= z >> 32;
-        step = (static_cast<std::size_t>(z) | 1) * kGroup;
-      }
-      group = (group + step) & mask;
-      i = group;
-      seen = 0;
-    }
-    std::uintptr_t key;
-    std::size_t mask;
-    std::size_t i;
-    std::size_t group;
-    std::size_t seen = 0;
-    std::size_t step = 0;
+        : GroupProbe<kGroup>(k, static_cast<std::size_t>(k >> 4), m) {}
   };
   // The slot of a key that is present.
   std::size_t index_of(const Object* key) const noexcept {

@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "refgc/detail/group_probe.h"
 #include "refgc/object.h"
 
 namespace refgc::detail {
@@ -245,31 +246,9 @@ class FlatMap {
   static constexpr std::uint32_t kEmpty = ~std::uint32_t{0};
   static constexpr std::uint32_t kTombstone = kEmpty - 1;
   static constexpr std::size_t kGroup = 4;
-  struct Probe {
-    Probe(std::size_t h, std::size_t m) noexcept
-        : hash(h), mask(m), i(h & m), group(i & ~(kGroup - 1)) {}
-    void next() noexcept {
-      if (++seen < kGroup) {
-        i = group | ((i + 1) & (kGroup - 1));
-        return;
-      }
-      if (step == 0) {
-        std::uint64_t z = static_cast<std::uint64_t>(hash) * 0x9E3779B97F4A7C15ull;
-        z ^= z >> 32;
-        z *= 0xD6E8FEB86659FD93ull;
-        z ^= z >> 32;
-        step = (static_cast<std::size_t>(z) | 1) * kGroup;
-      }
-      group = (group + step) & mask;
-      i = group;
-      seen = 0;
-    }
-    std::size_t hash;
-    std::size_t mask;
-    std::size_t i;
-    std::size_t group;
-    std::size_t seen = 0;
-    std::size_t step = 0;
+  // Slot h & mask first (detail/group_probe.h).
+  struct Probe : GroupProbe<kGroup> {
+    Probe(std::size_t h, std::size_t m) noexcept : GroupProbe<kGroup>(h, h, m) {}
   };
   // Removes the entry at `pos`, whose index slot is `slot`.
   void remove(std::size_t slot, std::size_t pos) noexcept {
