@@ -22,6 +22,7 @@
 #include <cinttypes>
 #include <cstdio>
 #include <new>
+#include <stdexcept>
 #include <string>
 #include <typeinfo>
 #include <unordered_map>
@@ -497,6 +498,23 @@ bool Collector::reserve_scratch(std::size_t n) noexcept {
     } else if (!g.objs.empty()) {
       steal_ = &g;
     }
+  }
+  // Survivors get slots slot_base_ + 0.. in the older generation (after its
+  // own entries, unless it is merged too): each must fit the 25-bit index.
+  // Generations are capped at 2^25 entries each (HeapImpl::track), but a
+  // collection merges several, so their sum is checked here.
+  const std::size_t base = generation_ == 2 ? 0 : old_.objs.size();
+  if (base + n > heap_.slot_limit) {
+    try {
+      throw std::length_error("refgc: collecting generation " + std::to_string(generation_) +
+                              " could leave generation " + std::to_string(old_state_ - kGen0) +
+                              " with " + std::to_string(base + n) +
+                              " entries, more than its index holds (" +
+                              std::to_string(heap_.slot_limit) + ")");
+    } catch (const std::exception&) {
+      write_unraisable("<garbage collection>", "Too many tracked objects: collection skipped in");
+    }
+    return false;
   }
   try {
     if (steal_ != nullptr) {

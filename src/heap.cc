@@ -11,6 +11,7 @@
 #include "heap_impl.h"
 #include "refgc/finalize.h"
 #include "refgc/unraisable.h"
+#include "testing_hooks.h"
 
 namespace refgc {
 
@@ -369,3 +370,11 @@ Heap::Unlock::~Unlock() {
 }
 
 }  // namespace refgc
+
+namespace refgc::detail::testing {
+
+void set_slot_limit(Heap& heap, std::size_t limit) noexcept {
+  heap.impl().slot_limit = limit == 0 ? std::size_t{kMaxIndex} : limit;
+}
+
+}  // namespace refgc::detail::testing

@@ -44,6 +44,10 @@ struct HeapImpl : HeapFast {
   std::size_t long_lived_total = 0;
   std::size_t long_lived_pending = 0;
   std::array<gc::GenerationStats, 3> stats{};
+  // The most entries (slots, tombstones included) a collection may leave in
+  // the generation its survivors join: their slot numbers must fit the
+  // header's 25-bit index. Only tests lower it (src/testing_hooks.h).
+  std::size_t slot_limit = kMaxIndex;
   std::vector<Ref<Object>> garbage;
   std::vector<gc::Callback> callbacks;
   // The collection in progress (or null).

@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "../../src/testing_hooks.h"
 #include "support/gc_fixture.h"
 
 namespace {
@@ -236,6 +237,52 @@ TEST_F(CollectorTest, AnObjectHeldOver33MillionTimesFromOutsideSurvivesThenIsCol
   for (std::size_t i = 0; i < kOverHeaderBits; ++i) refgc::subtle::decref(*raw);
   EXPECT_EQ(refgc::gc::collect(), 2u);
   EXPECT_EQ(event_log(), (std::vector<std::string>{"a", "b"}));
+}
+
+// A generation's slot numbers live in the header's 25-bit index. A single
+// generation is capped at 2^25 entries (tracking more throws), but a
+// collection merges generations: when the survivors could need a slot past
+// the index, the collection is skipped and reported instead of numbering them
+// wrongly. The test lowers the limit (src/testing_hooks.h) to 100 entries so
+// that a hundred objects meet the check 33 million would.
+TEST_F(CollectorTest, ACollectionWhoseSurvivorsWouldOverflowTheHeaderIndexIsSkippedAndReported) {
+  struct Limit {
+    explicit Limit(std::size_t n) { refgc::detail::testing::set_slot_limit(Heap(), n); }
+    ~Limit() { refgc::detail::testing::set_slot_limit(Heap(), 0); }
+    static refgc::Heap& Heap() { return refgc::Heap::current(); }
+  } limit(100);
+  refgc_test::UnraisableCapture capture;
+  auto cycle = [](const char* x, const char* y) {
+    auto a = make<Named>(x);
+    auto b = make<Named>(y);
+    a->ref = b;
+    b->ref = a;
+  };
+  std::vector<Ref<Named>> old_ones, young_ones;
+  for (int i = 0; i < 60; ++i) old_ones.push_back(make<Named>("old"));
+  cycle("a", "b");
+  EXPECT_EQ(refgc::gc::collect(), 2u);  // 62 examined: within the limit
+  for (int i = 0; i < 50; ++i) young_ones.push_back(make<Named>("young"));
+  cycle("c", "d");
+  EXPECT_EQ(refgc::gc::collect(0), 2u);  // generation 1 gets 50: within it
+  cycle("e", "f");
+  event_log().clear();
+  // A full collection would examine 60 + 50 + 2 objects, and generation 1's
+  // 50 + 2 would join generation 2's 60: both skipped, nothing changed.
+  EXPECT_EQ(refgc::gc::collect(2), 0u);
+  EXPECT_EQ(refgc::gc::collect(1), 0u);
+  EXPECT_TRUE(event_log().empty());
+  ASSERT_EQ(capture.objects.size(), 2u);
+  EXPECT_EQ(capture.objects[0], "<garbage collection>");
+  EXPECT_NE(capture.messages[0].find("more than its index holds (100)"), std::string::npos)
+      << capture.messages[0];
+  for (const auto& o : old_ones) EXPECT_EQ(o->name, "old");
+  // With 30 objects gone the merged generations fit again: e and f go.
+  old_ones.resize(30);
+  event_log().clear();  // (their finalizers ran)
+  EXPECT_EQ(refgc::gc::collect(2), 2u);
+  EXPECT_EQ(event_log(), (std::vector<std::string>{"e", "f"}));
+  EXPECT_EQ(capture.objects.size(), 2u);
 }
 
 TEST_F(CollectorTest, GarbageReferencedOver33MillionTimesFromInsideIsCollectedInEitherOrder) {

@@ -1,0 +1,19 @@
+// src/testing_hooks.h: seams for tests that cannot reach a limit for real.
+// Not installed; only tests/ includes it.
+#pragma once
+
+#include <cstddef>
+
+namespace refgc {
+class Heap;
+}
+
+namespace refgc::detail::testing {
+
+// Lowers (or restores, with 0) the most entries a collection may leave in
+// the generation its survivors join (HeapImpl::slot_limit; by default the
+// 25-bit header index's 2^25 - 1), so that a test with a few thousand
+// objects meets the check a heap of 33 million would.
+void set_slot_limit(Heap& heap, std::size_t limit) noexcept;
+
+}  // namespace refgc::detail::testing
