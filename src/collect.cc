@@ -72,6 +72,14 @@ void advise_huge(const std::vector<T>& v) noexcept {
 #endif
 }
 
+inline void prefetch(const Object* o) noexcept {
+#if defined(__GNUC__) || defined(__clang__)
+  __builtin_prefetch(o, 1);
+#else
+  (void)o;
+#endif
+}
+
 inline void prefetch_at(const std::vector<Object*>& v, std::size_t i) noexcept {
 #if defined(__GNUC__) || defined(__clang__)
   if (i < v.size()) __builtin_prefetch(v[i], 1);
@@ -551,13 +559,17 @@ void Collector::merge_young() {
   if (&old_ == &first) first.objs.swap(spare_);  // the reserved room for survivors
   first.tombstones = 0;
   first.dead_prefix = 0;
+  // Raw pointers: trace() cannot change young_, but the compiler would
+  // reload it after every call.
+  Object** const objs = young_.data();
+  const std::size_t size = young_.size();
   std::size_t out = 0;
-  for (std::size_t i = 0; i < young_.size(); ++i) {
-    prefetch_at(young_, i + kAhead);
-    Object* o = young_[i];
+  for (std::size_t i = 0; i < size; ++i) {
+    if (i + kAhead < size) prefetch(objs[i + kAhead]);
+    Object* o = objs[i];
     if (o == nullptr) continue;
-    take(o, young_.data(), out);
-    if (out != i) young_[out] = o;  // (not rewriting an unmoved entry spares a write-back)
+    take(o, objs, out);
+    if (out != i) objs[out] = o;  // (not rewriting an unmoved entry spares a write-back)
     ++out;
   }
   young_.resize(out);
@@ -570,14 +582,21 @@ void Collector::merge_young() {
       continue;
     }
     if (!after) continue;  // empty
-    const std::vector<Object*>& objs = g.objs;
-    for (std::size_t i = 0; i < objs.size(); ++i) {
-      prefetch_at(objs, i + kAhead);
-      Object* o = objs[i];
+    Object* const* const src = g.objs.data();
+    const std::size_t entries = g.objs.size();
+    std::size_t filled = young_.size();
+    const std::size_t end = filled + g.size();
+    young_.resize(end);  // capacity reserved: cannot throw
+    Object** const dst = young_.data();
+    for (std::size_t i = 0; i < entries; ++i) {
+      if (i + kAhead < entries) prefetch(src[i + kAhead]);
+      Object* o = src[i];
       if (o == nullptr) continue;
-      take(o, young_.data(), young_.size());
-      young_.push_back(o);  // capacity reserved: cannot throw
+      REFGC_CHECK(filled != end, o, "generation holds more objects than its tombstone count says");
+      take(o, dst, filled);
+      dst[filled++] = o;
     }
+    young_.resize(filled);
   }
   // Cleared only now: an over-count report may need to look back.
   for (int i = 0; i <= generation_; ++i) {
@@ -661,7 +680,11 @@ void Collector::move_unreachable(std::vector<Object*>& young, std::vector<Object
   bool finalize = false;
   bool weakref_objects = false;
   const std::size_t n = young.size();
-  Object* const* const objs = young.data();
+  // Raw pointers and locals: trace() cannot change them, but the compiler
+  // would reload them after every call.
+  Object** const objs = young.data();
+  const std::uint32_t old_state = old_state_;
+  const std::size_t slot_base = slot_base_;
   // What the later phases will have to do (exact unless holes appear).
   auto note_unreachable = [&](Object* o) {
     const std::uint32_t gc = ObjectAccess::gc(o);
@@ -692,13 +715,13 @@ void Collector::move_unreachable(std::vector<Object*>& young, std::vector<Object
   } else {
     unreachable.assign(young.begin(), young.begin() + static_cast<std::ptrdiff_t>(u));  // fits
     for (; scanned < n; ++scanned) {
-      prefetch_at(young, scanned + kAhead);
-      Object* o = young[scanned];
+      if (scanned + kAhead < n) prefetch(objs[scanned + kAhead]);
+      Object* o = objs[scanned];
       const std::uint32_t gc_refs = ObjectAccess::index(o);
       if (gc_refs != 0 && (gc_refs != kRefsBig || stored_count(o, big_) != 0)) {
         o->trace(tracer);  // may append to tail_ (capacity reserved)
-        ObjectAccess::set_slot(o, old_state_, static_cast<std::uint32_t>(slot_base_ + out));
-        if (out != scanned) young[out] = o;  // (see merge_young)
+        ObjectAccess::set_slot(o, old_state, static_cast<std::uint32_t>(slot_base + out));
+        if (out != scanned) objs[out] = o;  // (see merge_young)
         ++out;
       } else {
         ObjectAccess::set_slot(o, kCollecting, static_cast<std::uint32_t>(u));
@@ -727,7 +750,7 @@ void Collector::move_unreachable(std::vector<Object*>& young, std::vector<Object
 #endif
       Object* o = *p;
       o->trace(tracer);  // may append to the tail
-      ObjectAccess::set_slot(o, old_state_, static_cast<std::uint32_t>(slot_base_ + (p - base)));
+      ObjectAccess::set_slot(o, old_state, static_cast<std::uint32_t>(slot_base + (p - base)));
     }
     out = static_cast<std::size_t>(tracer.tail_end() - base);
   }
