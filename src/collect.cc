@@ -95,9 +95,9 @@ inline void prefetch_at(const std::vector<Object*>& v, std::size_t i) noexcept {
 // (Tracer::collector_visit; CPython keeps gc_refs in the object's gc head;
 // the refcount itself is never touched). A tentatively unreachable object is
 // already in its final state, kCollecting, with index = position in the
-// unreachable list. While merge_young gathers the set, kCollecting instead
-// marks an object referenced before the pass reached it (index bits: the
-// references seen).
+// unreachable list. While merge_young gathers the set, an object of a
+// collected generation becomes kExamined at its first reference (gc_refs:
+// its refcount minus that reference) if the pass has not reached it yet.
 constexpr std::uint32_t kExamined = kReached;
 constexpr std::uint32_t kRefsBig = kMaxIndex;  // the count is in Collector::big_
 
@@ -154,26 +154,17 @@ inline void store_count(Object* o, std::uint32_t state, std::int64_t n,
                "(internal reference count below zero)");
 }
 
-// An over-count found only when the victim's count is settled: names an
-// object of `objs` whose trace() reports it.
-[[noreturn, gnu::cold]] void report_overcount_in(const Object* victim, const Object* const* objs,
-                                                 std::size_t n) {
-  for (std::size_t i = 0; i < n; ++i) {
-    FindTracer f(&victim, 1);
-    const_cast<Object*>(objs[i])->trace(f);
-    if (f.found) report_overcount(victim, objs[i]);
-  }
-  report_overcount(victim, nullptr);
-}
-
 // subtract_refs' visitor: each reference from inside the set is not a root.
 // The inline part is Tracer::collector_visit; this sees counts at zero or in
-// the overflow table.
+// the overflow table, and (merge_young) the first reference to an object of a
+// collected generation whose refcount is 0 or does not fit the index bits.
 class SubtractTracer final : public CollectorTracerBase {
  public:
   SubtractTracer(Mode mode, std::uint32_t collected,
                  std::unordered_map<const Object*, std::int64_t>& big) noexcept
-      : CollectorTracerBase(mode, collected), gathering_(mode == Mode::kSubtractNew), big_(big) {}
+      : CollectorTracerBase(mode, collected),
+        collected_states_(mode == Mode::kSubtractNew ? collected : 0),
+        big_(big) {}
   Object* current = nullptr;
 
  private:
@@ -183,12 +174,14 @@ class SubtractTracer final : public CollectorTracerBase {
       const std::int64_t n = stored_count(r, big_);
       if (REFGC_UNLIKELY(n == 0)) report_overcount(r, current);
       store_count(r, kExamined, n - 1, big_);
-    } else if (state == kCollecting && gathering_) {  // one more reference seen
-      store_count(r, kCollecting, stored_count(r, big_) + 1, big_);
+    } else if (state - kGen0 < collected_states_) {  // joins the set (collector_visit)
+      const std::uint32_t rc = ObjectAccess::rc(r);
+      REFGC_CHECK(rc != 0, r, "tracked object with refcount 0 found by the collector");
+      store_count(r, kExamined, std::int64_t{rc} - 1, big_);
     }
     return false;
   }
-  const bool gathering_;
+  const std::uint32_t collected_states_;
   std::unordered_map<const Object*, std::int64_t>& big_;
 };
 
@@ -535,19 +528,19 @@ bool Collector::reserve_scratch(std::size_t n) noexcept {
 // generations 0..N-1, tombstones removed; those generations are empty. Each
 // object is in state kExamined with its gc_refs in the index bits: update_refs
 // and subtract_refs done in the same single pass. An object is traced as soon
-// as the pass reaches it; a referent the pass has not reached yet keeps the
-// references seen so far (state kCollecting), and when the pass gets to it
-// its gc_refs start from its refcount minus those.
+// as the pass reaches it; a referent of a collected generation the pass has
+// not reached yet gets its gc_refs at its first reference (its refcount minus
+// that reference, Tracer::collector_visit), and the pass only traces it when
+// it gets there.
 void Collector::merge_young() {
   SubtractTracer tracer(SubtractTracer::Mode::kSubtractNew,
                         static_cast<std::uint32_t>(generation_ + 1), big_);
-  auto take = [&](Object* o, const Object* const* done, std::size_t n_done) {
-    const std::uint32_t rc = ObjectAccess::rc(o);
-    REFGC_CHECK(rc != 0, o, "tracked object with refcount 0 found by the collector");
-    std::int64_t refs = rc;
-    if (ObjectAccess::state(o) == kCollecting) refs -= stored_count(o, big_);
-    if (REFGC_UNLIKELY(refs < 0)) report_overcount_in(o, done, n_done);
-    store_count(o, kExamined, refs, big_);
+  auto take = [&](Object* o) {
+    if (ObjectAccess::state(o) != kExamined) {  // else it joined at its first reference
+      const std::uint32_t rc = ObjectAccess::rc(o);
+      REFGC_CHECK(rc != 0, o, "tracked object with refcount 0 found by the collector");
+      store_count(o, kExamined, rc, big_);
+    }
     tracer.current = o;
     o->trace(tracer);
   };
@@ -568,7 +561,7 @@ void Collector::merge_young() {
     if (i + kAhead < size) prefetch(objs[i + kAhead]);
     Object* o = objs[i];
     if (o == nullptr) continue;
-    take(o, objs, out);
+    take(o);
     if (out != i) objs[out] = o;  // (not rewriting an unmoved entry spares a write-back)
     ++out;
   }
@@ -593,12 +586,12 @@ void Collector::merge_young() {
       Object* o = src[i];
       if (o == nullptr) continue;
       REFGC_CHECK(filled != end, o, "generation holds more objects than its tombstone count says");
-      take(o, dst, filled);
+      take(o);
       dst[filled++] = o;
     }
     young_.resize(filled);
   }
-  // Cleared only now: an over-count report may need to look back.
+  // The appended generations are left empty.
   for (int i = 0; i <= generation_; ++i) {
     if (&heap_.gens[i] == &first) continue;
     heap_.gens[i].objs.clear();
