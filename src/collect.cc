@@ -56,6 +56,13 @@ namespace {
 // header a few objects ahead (the pointer array hides the stride from the
 // hardware prefetcher).
 constexpr std::size_t kAhead = 32;
+// The counting passes (merge_young, the survivors of move_unreachable) fetch
+// further ahead: a referent the pass reaches later is often within that
+// distance in list order (a tree's right child, laid out after its left
+// subtree), so its header is already on its way when trace() touches it.
+// (1M-node tree, full collection: 64 ahead is ~5% faster than 32; on a heap
+// laid out at random no slower.)
+constexpr std::size_t kScanAhead = 64;
 // Large scratch vectors are written once, front to back: ask for huge pages
 // (one page fault per 2 MiB instead of 512). Advice only; errors are ignored.
 template <class T>
@@ -558,7 +565,7 @@ void Collector::merge_young() {
   const std::size_t size = young_.size();
   std::size_t out = 0;
   for (std::size_t i = 0; i < size; ++i) {
-    if (i + kAhead < size) prefetch(objs[i + kAhead]);
+    if (i + kScanAhead < size) prefetch(objs[i + kScanAhead]);
     Object* o = objs[i];
     if (o == nullptr) continue;
     take(o);
@@ -582,7 +589,7 @@ void Collector::merge_young() {
     young_.resize(end);  // capacity reserved: cannot throw
     Object** const dst = young_.data();
     for (std::size_t i = 0; i < entries; ++i) {
-      if (i + kAhead < entries) prefetch(src[i + kAhead]);
+      if (i + kScanAhead < entries) prefetch(src[i + kScanAhead]);
       Object* o = src[i];
       if (o == nullptr) continue;
       REFGC_CHECK(filled != end, o, "generation holds more objects than its tombstone count says");
@@ -708,7 +715,7 @@ void Collector::move_unreachable(std::vector<Object*>& young, std::vector<Object
   } else {
     unreachable.assign(young.begin(), young.begin() + static_cast<std::ptrdiff_t>(u));  // fits
     for (; scanned < n; ++scanned) {
-      if (scanned + kAhead < n) prefetch(objs[scanned + kAhead]);
+      if (scanned + kScanAhead < n) prefetch(objs[scanned + kScanAhead]);
       Object* o = objs[scanned];
       const std::uint32_t gc_refs = ObjectAccess::index(o);
       if (gc_refs != 0 && (gc_refs != kRefsBig || stored_count(o, big_) != 0)) {
@@ -738,8 +745,8 @@ void Collector::move_unreachable(std::vector<Object*>& young, std::vector<Object
     tracer.set_tail(base + out + moved);
     for (Object** p = base + out; p != tracer.tail_end(); ++p) {
 #if defined(__GNUC__) || defined(__clang__)
-      if (tracer.tail_end() - p > static_cast<std::ptrdiff_t>(kAhead))
-        __builtin_prefetch(p[kAhead], 1);
+      if (tracer.tail_end() - p > static_cast<std::ptrdiff_t>(kScanAhead))
+        __builtin_prefetch(p[kScanAhead], 1);
 #endif
       Object* o = *p;
       o->trace(tracer);  // may append to the tail
