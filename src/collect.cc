@@ -57,6 +57,13 @@ namespace {
 // header a few objects ahead (the pointer array hides the stride from the
 // hardware prefetcher).
 constexpr std::size_t kAhead = 32;
+// The counting passes (merge_young, the survivors of move_unreachable) fetch
+// further ahead: a referent the pass reaches later is often within that
+// distance in list order (a tree's right child, laid out after its left
+// subtree), so its header is already on its way when trace() touches it.
+// (1M-node tree, full collection: 64 ahead is ~5% faster than 32; on a heap
+// laid out at random no slower.)
+constexpr std::size_t kScanAhead = 64;
 // Large scratch vectors are written once, front to back: ask for huge pages
 // (one page fault per 2 MiB instead of 512). Advice only; errors are ignored.
 template <class T>
@@ -70,6 +77,14 @@ void advise_huge(const std::vector<T>& v) noexcept {
   if (hi > lo) (void)madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_HUGEPAGE);
 #else
   (void)v;
+#endif
+}
+
+inline void prefetch(const Object* o) noexcept {
+#if defined(__GNUC__) || defined(__clang__)
+  __builtin_prefetch(o, 1);
+#else
+  (void)o;
 #endif
 }
 
@@ -88,9 +103,9 @@ inline void prefetch_at(const std::vector<Object*>& v, std::size_t i) noexcept {
 // (Tracer::collector_visit; CPython keeps gc_refs in the object's gc head;
 // the refcount itself is never touched). A tentatively unreachable object is
 // already in its final state, kCollecting, with index = position in the
-// unreachable list. While merge_young gathers the set, kCollecting instead
-// marks an object referenced before the pass reached it (index bits: the
-// references seen).
+// unreachable list. While merge_young gathers the set, an object of a
+// collected generation becomes kExamined at its first reference (gc_refs:
+// its refcount minus that reference) if the pass has not reached it yet.
 constexpr std::uint32_t kExamined = kReached;
 constexpr std::uint32_t kRefsBig = kMaxIndex;  // the count is in Collector::big_
 
@@ -147,26 +162,17 @@ inline void store_count(Object* o, std::uint32_t state, std::int64_t n,
                "(internal reference count below zero)");
 }
 
-// An over-count found only when the victim's count is settled: names an
-// object of `objs` whose trace() reports it.
-[[noreturn, gnu::cold]] void report_overcount_in(const Object* victim, const Object* const* objs,
-                                                 std::size_t n) {
-  for (std::size_t i = 0; i < n; ++i) {
-    FindTracer f(&victim, 1);
-    const_cast<Object*>(objs[i])->trace(f);
-    if (f.found) report_overcount(victim, objs[i]);
-  }
-  report_overcount(victim, nullptr);
-}
-
 // subtract_refs' visitor: each reference from inside the set is not a root.
 // The inline part is Tracer::collector_visit; this sees counts at zero or in
-// the overflow table.
+// the overflow table, and (merge_young) the first reference to an object of a
+// collected generation whose refcount is 0 or does not fit the index bits.
 class SubtractTracer final : public CollectorTracerBase {
  public:
   SubtractTracer(Mode mode, std::uint32_t collected,
                  std::unordered_map<const Object*, std::int64_t>& big) noexcept
-      : CollectorTracerBase(mode, collected), gathering_(mode == Mode::kSubtractNew), big_(big) {}
+      : CollectorTracerBase(mode, collected),
+        collected_states_(mode == Mode::kSubtractNew ? collected : 0),
+        big_(big) {}
   Object* current = nullptr;
 
  private:
@@ -176,12 +182,14 @@ class SubtractTracer final : public CollectorTracerBase {
       const std::int64_t n = stored_count(r, big_);
       if (REFGC_UNLIKELY(n == 0)) report_overcount(r, current);
       store_count(r, kExamined, n - 1, big_);
-    } else if (state == kCollecting && gathering_) {  // one more reference seen
-      store_count(r, kCollecting, stored_count(r, big_) + 1, big_);
+    } else if (state - kGen0 < collected_states_) {  // joins the set (collector_visit)
+      const std::uint32_t rc = ObjectAccess::rc(r);
+      REFGC_CHECK(rc != 0, r, "tracked object with refcount 0 found by the collector");
+      store_count(r, kExamined, std::int64_t{rc} - 1, big_);
     }
     return false;
   }
-  const bool gathering_;
+  const std::uint32_t collected_states_;
   std::unordered_map<const Object*, std::int64_t>& big_;
 };
 
@@ -545,19 +553,19 @@ bool Collector::reserve_scratch(std::size_t n) noexcept {
 // generations 0..N-1, tombstones removed; those generations are empty. Each
 // object is in state kExamined with its gc_refs in the index bits: update_refs
 // and subtract_refs done in the same single pass. An object is traced as soon
-// as the pass reaches it; a referent the pass has not reached yet keeps the
-// references seen so far (state kCollecting), and when the pass gets to it
-// its gc_refs start from its refcount minus those.
+// as the pass reaches it; a referent of a collected generation the pass has
+// not reached yet gets its gc_refs at its first reference (its refcount minus
+// that reference, Tracer::collector_visit), and the pass only traces it when
+// it gets there.
 void Collector::merge_young() {
   SubtractTracer tracer(SubtractTracer::Mode::kSubtractNew,
                         static_cast<std::uint32_t>(generation_ + 1), big_);
-  auto take = [&](Object* o, const Object* const* done, std::size_t n_done) {
-    const std::uint32_t rc = ObjectAccess::rc(o);
-    REFGC_CHECK(rc != 0, o, "tracked object with refcount 0 found by the collector");
-    std::int64_t refs = rc;
-    if (ObjectAccess::state(o) == kCollecting) refs -= stored_count(o, big_);
-    if (REFGC_UNLIKELY(refs < 0)) report_overcount_in(o, done, n_done);
-    store_count(o, kExamined, refs, big_);
+  auto take = [&](Object* o) {
+    if (ObjectAccess::state(o) != kExamined) {  // else it joined at its first reference
+      const std::uint32_t rc = ObjectAccess::rc(o);
+      REFGC_CHECK(rc != 0, o, "tracked object with refcount 0 found by the collector");
+      store_count(o, kExamined, rc, big_);
+    }
     tracer.current = o;
     o->trace(tracer);
   };
@@ -569,13 +577,17 @@ void Collector::merge_young() {
   if (&old_ == &first) first.objs.swap(spare_);  // the reserved room for survivors
   first.tombstones = 0;
   first.dead_prefix = 0;
+  // Raw pointers: trace() cannot change young_, but the compiler would
+  // reload it after every call.
+  Object** const objs = young_.data();
+  const std::size_t size = young_.size();
   std::size_t out = 0;
-  for (std::size_t i = 0; i < young_.size(); ++i) {
-    prefetch_at(young_, i + kAhead);
-    Object* o = young_[i];
+  for (std::size_t i = 0; i < size; ++i) {
+    if (i + kScanAhead < size) prefetch(objs[i + kScanAhead]);
+    Object* o = objs[i];
     if (o == nullptr) continue;
-    take(o, young_.data(), out);
-    if (out != i) young_[out] = o;  // (not rewriting an unmoved entry spares a write-back)
+    take(o);
+    if (out != i) objs[out] = o;  // (not rewriting an unmoved entry spares a write-back)
     ++out;
   }
   young_.resize(out);
@@ -588,16 +600,23 @@ void Collector::merge_young() {
       continue;
     }
     if (!after) continue;  // empty
-    const std::vector<Object*>& objs = g.objs;
-    for (std::size_t i = 0; i < objs.size(); ++i) {
-      prefetch_at(objs, i + kAhead);
-      Object* o = objs[i];
+    Object* const* const src = g.objs.data();
+    const std::size_t entries = g.objs.size();
+    std::size_t filled = young_.size();
+    const std::size_t end = filled + g.size();
+    young_.resize(end);  // capacity reserved: cannot throw
+    Object** const dst = young_.data();
+    for (std::size_t i = 0; i < entries; ++i) {
+      if (i + kScanAhead < entries) prefetch(src[i + kScanAhead]);
+      Object* o = src[i];
       if (o == nullptr) continue;
-      take(o, young_.data(), young_.size());
-      young_.push_back(o);  // capacity reserved: cannot throw
+      REFGC_CHECK(filled != end, o, "generation holds more objects than its tombstone count says");
+      take(o);
+      dst[filled++] = o;
     }
+    young_.resize(filled);
   }
-  // Cleared only now: an over-count report may need to look back.
+  // The appended generations are left empty.
   for (int i = 0; i <= generation_; ++i) {
     if (&heap_.gens[i] == &first) continue;
     heap_.gens[i].objs.clear();
@@ -679,7 +698,11 @@ void Collector::move_unreachable(std::vector<Object*>& young, std::vector<Object
   bool finalize = false;
   bool weakref_objects = false;
   const std::size_t n = young.size();
-  Object* const* const objs = young.data();
+  // Raw pointers and locals: trace() cannot change them, but the compiler
+  // would reload them after every call.
+  Object** const objs = young.data();
+  const std::uint32_t old_state = old_state_;
+  const std::size_t slot_base = slot_base_;
   // What the later phases will have to do (exact unless holes appear).
   auto note_unreachable = [&](Object* o) {
     const std::uint32_t gc = ObjectAccess::gc(o);
@@ -710,13 +733,13 @@ void Collector::move_unreachable(std::vector<Object*>& young, std::vector<Object
   } else {
     unreachable.assign(young.begin(), young.begin() + static_cast<std::ptrdiff_t>(u));  // fits
     for (; scanned < n; ++scanned) {
-      prefetch_at(young, scanned + kAhead);
-      Object* o = young[scanned];
+      if (scanned + kScanAhead < n) prefetch(objs[scanned + kScanAhead]);
+      Object* o = objs[scanned];
       const std::uint32_t gc_refs = ObjectAccess::index(o);
       if (gc_refs != 0 && (gc_refs != kRefsBig || stored_count(o, big_) != 0)) {
         o->trace(tracer);  // may append to tail_ (capacity reserved)
-        ObjectAccess::set_slot(o, old_state_, static_cast<std::uint32_t>(slot_base_ + out));
-        if (out != scanned) young[out] = o;  // (see merge_young)
+        ObjectAccess::set_slot(o, old_state, static_cast<std::uint32_t>(slot_base + out));
+        if (out != scanned) objs[out] = o;  // (see merge_young)
         ++out;
       } else {
         ObjectAccess::set_slot(o, kCollecting, static_cast<std::uint32_t>(u));
@@ -740,12 +763,12 @@ void Collector::move_unreachable(std::vector<Object*>& young, std::vector<Object
     tracer.set_tail(base + out + moved);
     for (Object** p = base + out; p != tracer.tail_end(); ++p) {
 #if defined(__GNUC__) || defined(__clang__)
-      if (tracer.tail_end() - p > static_cast<std::ptrdiff_t>(kAhead))
-        __builtin_prefetch(p[kAhead], 1);
+      if (tracer.tail_end() - p > static_cast<std::ptrdiff_t>(kScanAhead))
+        __builtin_prefetch(p[kScanAhead], 1);
 #endif
       Object* o = *p;
       o->trace(tracer);  // may append to the tail
-      ObjectAccess::set_slot(o, old_state_, static_cast<std::uint32_t>(slot_base_ + (p - base)));
+      ObjectAccess::set_slot(o, old_state, static_cast<std::uint32_t>(slot_base + (p - base)));
     }
     out = static_cast<std::size_t>(tracer.tail_end() - base);
   }

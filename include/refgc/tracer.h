@@ -164,7 +164,7 @@ class Tracer {
     kVisit,        // visit() sees every reference
     kSubtract,     // subtract_refs: gc_refs - 1 for a referent being examined
     kSubtractNew,  // the same while the set is still being gathered: a referent
-                   // of a collected generation not reached yet is counted
+                   // of a collected generation not reached yet joins the set
     kReach,        // move_unreachable: a referent being examined is reachable,
                    // one in the unreachable list moves back to young's tail
     kClear,        // delete_garbage: every (non-const) reference is taken
@@ -196,10 +196,10 @@ class Tracer {
   // While the collector counts, the index bits of a header it works on hold
   // a count instead of a position (the refcount is never touched):
   //   kReached     an object of the set: its gc_refs (refcount minus the
-  //                references from inside the set seen so far)
-  //   kCollecting  (kSubtractNew only) an object of a collected generation
-  //                referenced before the pass reached it: how many references
-  //                were seen; the pass subtracts them from its refcount
+  //                references from inside the set seen so far). kSubtractNew
+  //                puts an object of a collected generation that the pass has
+  //                not reached yet in this state at its first reference, with
+  //                its refcount minus that one; the pass then only traces it.
   // kGcRefsBig in those bits means the count is in the overflow table.
   static constexpr std::uint32_t kGcRefsOne = 1u << detail::kIndexShift;
   static constexpr std::uint32_t kGcRefsBig = detail::kMaxIndex;
@@ -222,14 +222,14 @@ class Tracer {
       return true;
     }
     if (mode_ == Mode::kSubtractNew) {
-      if (state == detail::kCollecting) {
-        if (REFGC_UNLIKELY(count + 1 >= kGcRefsBig)) return false;
-        gc += kGcRefsOne;
-        return true;
-      }
       // kGen0 .. kGen0 + collected_ - 1 (unsigned: kUntracked wraps high).
-      if (state - detail::kGen0 < collected_)
-        gc = (gc & kFlagBits) | kGcRefsOne | detail::kCollecting;
+      if (state - detail::kGen0 < collected_) {
+        // gc_refs = refcount - 1, unless that does not fit (or the
+        // refcount is 0: visit() reports it).
+        const std::uint32_t refs = detail::ObjectAccess::rc(o) - 1;
+        if (REFGC_UNLIKELY(refs >= kGcRefsBig)) return false;
+        gc = (gc & kFlagBits) | (refs << detail::kIndexShift) | detail::kReached;
+      }
       return true;
     }
     if (mode_ == Mode::kReach && state == detail::kCollecting) {
