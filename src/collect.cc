@@ -330,6 +330,21 @@ class ClearTracer final : public CollectorTracerBase {
   std::vector<Object*>& taken_;
 };
 
+// handle_resurrected_objects' check: counts the references that point into
+// the unreachable list (referents in state kCollecting: only its objects
+// are). Reads the headers, writes nothing.
+class InternalRefCounter final : public CollectorTracerBase {
+ public:
+  InternalRefCounter() noexcept : CollectorTracerBase(Mode::kVisit) {}
+  std::uint64_t count = 0;
+
+ private:
+  bool visit(Object* r) override {
+    count += ObjectAccess::state(r) == kCollecting;
+    return false;
+  }
+};
+
 void remove_tombstones(std::vector<Object*>& v) noexcept {
   std::size_t out = 0;
   for (Object* o : v)
@@ -837,10 +852,14 @@ void Collector::finalize_garbage() {
 // If no user code ran since deduce_unreachable (no finalizer, no weak-reference
 // callback, no debug sink), nothing can have changed: no object died (no
 // tombstone), no reference was created or moved, so the analysis would find
-// exactly the same list in the same order. It is skipped then.
+// exactly the same list in the same order. It is skipped then, and also when
+// a cheaper check proves that it would find every object unreachable again
+// (unreachable_unchanged: weak-reference callbacks, which cannot reach the
+// garbage, and finalizers that resurrected nothing).
 void Collector::handle_resurrected_objects() {
   if (!user_code_ran_) return;
   remove_tombstones(unreachable_);
+  if (unreachable_unchanged()) return;
   young_.swap(reachable_);  // the young buffer (empty since promote), room for n
   young_.assign(unreachable_.begin(), unreachable_.end());  // fits: no allocation
   unreachable_.clear();
@@ -849,6 +868,34 @@ void Collector::handle_resurrected_objects() {
   deduce_unreachable(young_, resurrected, unreachable_, /*refs_ready=*/false);
   append_to_old(resurrected);
   resurrected.clear();
+}
+
+// Whether the analysis would find every object of unreachable_ (tombstones
+// removed) unreachable again, so that it can be skipped. Each object's
+// gc_refs would be its refcount minus the references to it from the list;
+// none is below 0 (trace() reports only references the object holds), so
+// all are 0 -- no root, nothing survives, the list stays as it is, in its
+// order -- exactly when the refcounts add up to the references from the
+// list into the list. One pass that reads the headers and traces each
+// object, instead of update_refs, subtract_refs and move_unreachable (two
+// passes that write every header and one that traces). On the way the
+// objects that moved down over tombstones get their new index.
+bool Collector::unreachable_unchanged() noexcept {
+  InternalRefCounter counter;
+  std::uint64_t refcounts = 0;
+  Object* const* const objs = unreachable_.data();
+  const std::size_t n = unreachable_.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    prefetch_at(unreachable_, i + kAhead);
+    Object* o = objs[i];
+    const std::uint32_t rc = ObjectAccess::rc(o);
+    if (REFGC_UNLIKELY(rc == 0)) return false;  // the full analysis reports it
+    refcounts += rc;
+    if (ObjectAccess::index(o) != i)
+      ObjectAccess::set_slot(o, kCollecting, static_cast<std::uint32_t>(i));
+    o->trace(counter);
+  }
+  return refcounts == counter.count;
 }
 
 // CPython's delete_garbage: for each object still in the list, take every

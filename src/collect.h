@@ -44,6 +44,7 @@ class Collector {
   void append_to_old(const std::vector<Object*>& survivors);
   void finalize_garbage();
   void handle_resurrected_objects();
+  bool unreachable_unchanged() noexcept;
   void delete_garbage();
   template <bool kHeld>
   void clear_garbage(int level);

@@ -212,6 +212,64 @@ TEST_F(CollectorTest, GarbageResurrectedByAnotherGarbageObjectsFinalizerSurvives
   EXPECT_EQ(event_log(), std::vector<std::string>{"destroyed"});
 }
 
+TEST_F(CollectorTest, AFinalizerThatMovesAReferenceOutOfTheGarbageResurrectsItsTarget) {
+  // The target's refcount does not change (the reference only moves), but
+  // it is now held from outside the garbage: the re-check must see it.
+  static Ref<refgc::Object> stash;
+  struct Stasher : refgc::Object {
+    Ref<refgc::Object> self;
+    void trace(refgc::Tracer& t) override { t(self); }
+    ~Stasher() override { event_log().push_back("destroyed"); }
+  };
+  struct Mover : refgc::Object {
+    Ref<refgc::Object> other, self;
+    void trace(refgc::Tracer& t) override { t(other, self); }
+    void finalize() override { stash = std::move(other); }
+  };
+  auto s = make<Stasher>();
+  s->self = s;
+  auto m = make<Mover>();
+  m->other = s;
+  m->self = m;
+  m.reset();
+  s.reset();
+  EXPECT_EQ(refgc::gc::collect(), 1u);  // the mover only; s resurrected
+  ASSERT_TRUE(stash);
+  EXPECT_TRUE(event_log().empty());
+  stash.reset();
+  EXPECT_EQ(refgc::gc::collect(), 1u);
+  EXPECT_EQ(event_log(), std::vector<std::string>{"destroyed"});
+}
+
+TEST_F(CollectorTest, AFinalizerThatFreesGarbageInsideTheGarbageResurrectsNothing) {
+  // x (first in the list) dies when g's finalizer drops it, leaving a
+  // tombstone before g; y (a self-cycle) loses a reference from inside the
+  // garbage and stays garbage. Everything else is freed in the same collection; x is
+  // not counted (it died before the end, as in CPython).
+  struct Dropper : refgc::Object {
+    Ref<refgc::Object> x, y, self;
+    void trace(refgc::Tracer& t) override { t(x, y, self); }
+    void finalize() override {
+      event_log().push_back("g");
+      x.reset();
+      y.reset();
+    }
+  };
+  auto x = make<Named>("x");
+  auto g = make<Dropper>();
+  auto y = make<Named>("y");
+  g->x = x;
+  g->y = y;
+  g->self = g;
+  y->ref = y;
+  x.reset();
+  g.reset();
+  y.reset();
+  EXPECT_EQ(refgc::gc::collect(), 2u);  // g and y
+  EXPECT_EQ(event_log(), (std::vector<std::string>{"x", "g", "y"}));
+  EXPECT_EQ(refgc::gc::collect(), 0u);
+}
+
 // During a collection an object's gc_refs live in 25 header bits; counts of
 // 2^25 - 1 or more go to the collector's overflow table (src/collect.cc,
 // store_count). These drive both directions through it.
