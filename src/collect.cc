@@ -782,15 +782,14 @@ void Collector::move_unreachable(std::vector<Object*>& young, std::vector<Object
 // Survivors join the older generation, keeping CPython's long-lived counts.
 //
 // When the older generation is empty (a full collection: it was merged into
-// young) and handle_resurrected_objects cannot need the survivors' buffer
-// back (no finalizer, weak reference or debug sink can run user code), the
-// survivors' vector simply becomes the generation.
+// young), the survivors' vector simply becomes the generation. Its former
+// buffer, left in `survivors`, has room for n (reserve_scratch: spare_, or
+// the older generation's reservation), as handle_resurrected_objects needs;
+// the survivors' buffer held all n, so the generation keeps room for
+// everything the collection may still move there.
 void Collector::promote(std::vector<Object*>& survivors) {
   if (generation_ == 1) heap_.long_lived_pending += survivors.size();
-  const bool rerun_possible = unreachable_need_finalize_ ||
-                              (unreachable_flags_ & kHasWeakrefs) != 0 ||
-                              (heap_.debug & gc::DEBUG_COLLECTABLE) != 0;
-  if (!rerun_possible && old_.objs.empty() && old_.tombstones == 0) {
+  if (old_.objs.empty() && old_.tombstones == 0) {
     // move_unreachable already gave each survivor its slot (state, position).
     old_.objs.swap(survivors);  // survivors now holds old_'s (empty) buffer
     if (generation_ == 2) {
@@ -860,7 +859,7 @@ void Collector::handle_resurrected_objects() {
   if (!user_code_ran_) return;
   remove_tombstones(unreachable_);
   if (unreachable_unchanged()) return;
-  young_.swap(reachable_);  // the young buffer (empty since promote), room for n
+  young_.swap(reachable_);  // empty since promote, room for n (see promote)
   young_.assign(unreachable_.begin(), unreachable_.end());  // fits: no allocation
   unreachable_.clear();
   std::vector<Object*>& resurrected = reachable_;
