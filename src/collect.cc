@@ -81,6 +81,10 @@ inline void prefetch_at(const std::vector<Object*>& v, std::size_t i) noexcept {
 #endif
 }
 
+// merge_young settles the all-garbage prefix (Collector::settle) every
+// kSettleBatch objects taken.
+constexpr std::size_t kSettleBatch = 32;
+
 // Header states inside deduce_unreachable (no user code runs there, nothing
 // else looks at them): kExamined marks an object of the set not yet proved
 // reachable or tentatively unreachable; its index bits hold its gc_refs
@@ -560,6 +564,12 @@ void Collector::merge_young() {
   };
   young_.clear();
   if (steal_ == nullptr) return;  // nothing to examine
+  settled_ = 0;
+  settling_ = true;
+  any_weak_ = heap_.weaklists.size() != 0;
+  settled_flags_ = 0;
+  settled_finalize_ = false;
+  settled_weakref_objects_ = false;
   // The first generation with entries: its vector, tombstones squeezed out.
   Generation& first = *steal_;
   young_.swap(first.objs);
@@ -574,7 +584,9 @@ void Collector::merge_young() {
     take(o, young_.data(), out);
     if (out != i) young_[out] = o;  // (not rewriting an unmoved entry spares a write-back)
     ++out;
+    if (out % kSettleBatch == 0) settle(out);
   }
+  settling_ = false;
   young_.resize(out);
   // The later ones appended, in merge order.
   bool after = false;
@@ -601,6 +613,49 @@ void Collector::merge_young() {
     heap_.gens[i].tombstones = 0;
     heap_.gens[i].dead_prefix = 0;
   }
+}
+
+// merge_young's lagging start of move_unreachable (the all-garbage prefix),
+// while the headers are still in the cache: called every kSettleBatch objects
+// taken, it goes on with the objects up to kSettleLag positions behind the
+// last one taken. Such an object is tentatively unreachable for sure if its
+// gc_refs is already 0. Counts only go down as the pass goes on, never below
+// 0 (trace() reports only references the object holds: every reference to
+// it was already seen, so no later object reports one), so 0 is its final
+// gc_refs, and it is exactly what move_unreachable's in-place prefix would
+// do with it: state kCollecting, index = position. The first object whose
+// count is not 0 yet ends the run; move_unreachable goes on from there with
+// the final counts. A collection of locally connected garbage (pairs,
+// self-cycles, short chains) then walks its headers once fewer.
+constexpr std::size_t kSettleLag = 32;
+
+void Collector::settle(std::size_t taken) noexcept {
+  if (!settling_ || taken < kSettleLag) return;
+  constexpr std::uint32_t kFlagBits = ((1u << kIndexShift) - 1) & ~std::uint32_t{kStateMask};
+  const std::size_t end = taken - kSettleLag;
+  Object* const* const objs = young_.data();
+  std::size_t k = settled_;
+  std::uint32_t flags = 0;
+  std::uint32_t pending = 0;  // bit kHasFinalizer: some finalize() not run yet
+  bool weakref_objects = false;
+  for (; k < end; ++k) {
+    Object* o = objs[k];
+    const std::uint32_t gc = ObjectAccess::gc(o);
+    if ((gc & ~kFlagBits) != kExamined) {  // gc_refs not 0 (yet)
+      settling_ = false;
+      break;
+    }
+    ObjectAccess::gc(o) =
+        (gc & kFlagBits) | static_cast<std::uint32_t>(k << kIndexShift) | kCollecting;
+    flags |= gc;
+    pending |= gc & ~(gc << 1);  // kHasFinalizer without kFinalized (the bit below)
+    if (any_weak_) weakref_objects |= is_weakref_object(o);
+  }
+  static_assert(kHasFinalizer == kFinalized << 1, "pending: the bit below kHasFinalizer");
+  settled_ = k;
+  settled_flags_ |= flags;
+  settled_finalize_ |= (pending & kHasFinalizer) != 0;
+  settled_weakref_objects_ |= weakref_objects;
 }
 
 // CPython's deduce_unreachable. Postcondition: `reachable` holds the objects
@@ -688,7 +743,12 @@ void Collector::move_unreachable(std::vector<Object*>& young, std::vector<Object
   // buffer, where it is (position == index in the unreachable list): when
   // everything is garbage, no page of `unreachable` is touched and young is
   // only read. The first survivor copies the run to `unreachable`.
-  std::size_t scanned = 0;
+  // merge_young may have done the start of it (settle()).
+  std::size_t scanned = settled_;
+  flags = settled_flags_;
+  finalize = settled_finalize_;
+  weakref_objects = settled_weakref_objects_;
+  settled_ = 0;
   for (; scanned < n; ++scanned) {
 #if defined(__GNUC__) || defined(__clang__)
     if (scanned + kAhead < n) __builtin_prefetch(objs[scanned + kAhead], 1);
