@@ -237,8 +237,10 @@ class ReachTracer final : public CollectorTracerBase {
 template <bool kHeld>
 class Releaser {
  public:
+  // `list` keeps its entries and size while the Releaser lives (deaths only
+  // write tombstones into it).
   Releaser(HeapImpl& heap, std::vector<Object*>& list, int base) noexcept
-      : heap_(heap), list_(list), base_(base) {
+      : heap_(heap), list_(list.data()), list_size_(list.size()), base_(base) {
     if (kHeld) tls.trash_nesting = base_ + 1;
   }
   ~Releaser() {
@@ -258,8 +260,7 @@ class Releaser {
     rc = 0;
     const std::uint32_t gc = ObjectAccess::gc(o);
     const std::uint32_t index = gc >> kIndexShift;
-    if (REFGC_LIKELY((gc & kStateMask) == kCollecting && index < list_.size() &&
-                     list_[index] == o)) {
+    if (REFGC_LIKELY((gc & kStateMask) == kCollecting && index < list_size_ && list_[index] == o)) {
       list_[index] = nullptr;
       ObjectAccess::set_slot(o, kUntracked, 0);
       if (kHeld) {
@@ -290,7 +291,8 @@ class Releaser {
     tls.trash_nesting = 1;
   }
   HeapImpl& heap_;
-  std::vector<Object*>& list_;
+  Object** const list_;
+  const std::size_t list_size_;
   const int base_;
 };
 
@@ -991,16 +993,22 @@ template <bool kHeld>
 void Collector::clear_garbage(int level) {
   Releaser<kHeld> release(heap_, unreachable_, level);
   ClearTracer<Releaser<kHeld>> tracer(release, taken_);
-  for (std::size_t i = 0; i < unreachable_.size(); ++i) {
-    prefetch_at(unreachable_, i + kAhead);  // a null or dead entry is fine: no fault
-    Object* o = unreachable_[i];
+  // The list keeps its size through the loop (deaths leave tombstones).
+  Object** const list = unreachable_.data();
+  const std::size_t n = unreachable_.size();
+  for (std::size_t i = 0; i < n; ++i) {
+#if defined(__GNUC__) || defined(__clang__)
+    // A null or dead entry is fine: no fault.
+    if (i + kAhead < n) __builtin_prefetch(list[i + kAhead], 1);
+#endif
+    Object* o = list[i];
     if (o == nullptr) continue;
     incref(o);
     o->trace(tracer);
     tracer.drop();
     release(o);
-    if (unreachable_[i] == o) {  // still alive: it may die later
-      unreachable_[i] = nullptr;
+    if (list[i] == o) {  // still alive: it may die later
+      list[i] = nullptr;
       move_to_old(o);
     }
   }
