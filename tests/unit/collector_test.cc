@@ -270,6 +270,30 @@ TEST_F(CollectorTest, AFinalizerThatFreesGarbageInsideTheGarbageResurrectsNothin
   EXPECT_EQ(refgc::gc::collect(), 0u);
 }
 
+TEST_F(CollectorTest, GarbageFoundEarlyInTheScanStillSurvivesWhenALaterSurvivorReachesIt) {
+  // w's count is 0 as soon as x is traced (the merge settles it as
+  // tentatively unreachable right away); x is held by z, 40 objects later
+  // and referenced from outside: z's scan moves x, then w, back.
+  auto w = make<Named>("w");
+  auto x = make<Named>("x");
+  x->ref = w;
+  std::vector<Ref<Named>> fillers;
+  for (int i = 0; i < 40; ++i) {
+    fillers.push_back(make<Named>("filler"));
+    fillers.back()->ref = fillers.back();
+  }
+  auto z = make<Named>("z");
+  z->ref = x;
+  w.reset();
+  x.reset();
+  fillers.clear();
+  EXPECT_EQ(refgc::gc::collect(), 40u);
+  EXPECT_EQ(event_log(), std::vector<std::string>(40, "filler"));
+  event_log().clear();
+  z.reset();  // z, then x, then w die by refcount
+  EXPECT_EQ(event_log(), (std::vector<std::string>{"z", "x", "w"}));
+}
+
 // During a collection an object's gc_refs live in 25 header bits; counts of
 // 2^25 - 1 or more go to the collector's overflow table (src/collect.cc,
 // store_count). These drive both directions through it.
