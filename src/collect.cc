@@ -83,7 +83,7 @@ inline void prefetch_at(const std::vector<Object*>& v, std::size_t i) noexcept {
 
 // merge_young settles the all-garbage prefix (Collector::settle) every
 // kSettleBatch objects taken.
-constexpr std::size_t kSettleBatch = 32;
+constexpr std::size_t kSettleBatch = 64;
 
 // Header states inside deduce_unreachable (no user code runs there, nothing
 // else looks at them): kExamined marks an object of the set not yet proved
@@ -629,7 +629,7 @@ void Collector::merge_young() {
 // count is not 0 yet ends the run; move_unreachable goes on from there with
 // the final counts. A collection of locally connected garbage (pairs,
 // self-cycles, short chains) then walks its headers once fewer.
-constexpr std::size_t kSettleLag = 32;
+constexpr std::size_t kSettleLag = 16;
 
 void Collector::settle(std::size_t taken) noexcept {
   if (!settling_ || taken < kSettleLag) return;

@@ -272,13 +272,14 @@ TEST_F(CollectorTest, AFinalizerThatFreesGarbageInsideTheGarbageResurrectsNothin
 
 TEST_F(CollectorTest, GarbageFoundEarlyInTheScanStillSurvivesWhenALaterSurvivorReachesIt) {
   // w's count is 0 as soon as x is traced (the merge settles it as
-  // tentatively unreachable right away); x is held by z, 40 objects later
-  // and referenced from outside: z's scan moves x, then w, back.
+  // tentatively unreachable early); x is held by z, 100 objects later and
+  // referenced from outside, so x's count is not 0 yet when the merge gets
+  // to it (the settled run ends there). z's scan moves x, then w, back.
   auto w = make<Named>("w");
   auto x = make<Named>("x");
   x->ref = w;
   std::vector<Ref<Named>> fillers;
-  for (int i = 0; i < 40; ++i) {
+  for (int i = 0; i < 100; ++i) {
     fillers.push_back(make<Named>("filler"));
     fillers.back()->ref = fillers.back();
   }
@@ -287,8 +288,8 @@ TEST_F(CollectorTest, GarbageFoundEarlyInTheScanStillSurvivesWhenALaterSurvivorR
   w.reset();
   x.reset();
   fillers.clear();
-  EXPECT_EQ(refgc::gc::collect(), 40u);
-  EXPECT_EQ(event_log(), std::vector<std::string>(40, "filler"));
+  EXPECT_EQ(refgc::gc::collect(), 100u);
+  EXPECT_EQ(event_log(), std::vector<std::string>(100, "filler"));
   event_log().clear();
   z.reset();  // z, then x, then w die by refcount
   EXPECT_EQ(event_log(), (std::vector<std::string>{"z", "x", "w"}));
