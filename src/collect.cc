@@ -97,6 +97,10 @@ inline void prefetch_at(const std::vector<Object*>& v, std::size_t i) noexcept {
 #endif
 }
 
+// merge_young settles the all-garbage prefix (Collector::settle) every
+// kSettleBatch objects taken.
+constexpr std::size_t kSettleBatch = 64;
+
 // Header states inside deduce_unreachable (no user code runs there, nothing
 // else looks at them): kExamined marks an object of the set not yet proved
 // reachable or tentatively unreachable; its index bits hold its gc_refs
@@ -242,8 +246,10 @@ class ReachTracer final : public CollectorTracerBase {
 template <bool kHeld>
 class Releaser {
  public:
+  // `list` keeps its entries and size while the Releaser lives (deaths only
+  // write tombstones into it).
   Releaser(HeapImpl& heap, std::vector<Object*>& list, int base) noexcept
-      : heap_(heap), list_(list), base_(base) {
+      : heap_(heap), list_(list.data()), list_size_(list.size()), base_(base) {
     if (kHeld) tls.trash_nesting = base_ + 1;
   }
   ~Releaser() {
@@ -263,8 +269,7 @@ class Releaser {
     rc = 0;
     const std::uint32_t gc = ObjectAccess::gc(o);
     const std::uint32_t index = gc >> kIndexShift;
-    if (REFGC_LIKELY((gc & kStateMask) == kCollecting && index < list_.size() &&
-                     list_[index] == o)) {
+    if (REFGC_LIKELY((gc & kStateMask) == kCollecting && index < list_size_ && list_[index] == o)) {
       list_[index] = nullptr;
       ObjectAccess::set_slot(o, kUntracked, 0);
       if (kHeld) {
@@ -295,7 +300,8 @@ class Releaser {
     tls.trash_nesting = 1;
   }
   HeapImpl& heap_;
-  std::vector<Object*>& list_;
+  Object** const list_;
+  const std::size_t list_size_;
   const int base_;
 };
 
@@ -337,6 +343,21 @@ class ClearTracer final : public CollectorTracerBase {
   }
   Release& release_;
   std::vector<Object*>& taken_;
+};
+
+// handle_resurrected_objects' check: counts the references that point into
+// the unreachable list (referents in state kCollecting: only its objects
+// are). Reads the headers, writes nothing.
+class InternalRefCounter final : public CollectorTracerBase {
+ public:
+  InternalRefCounter() noexcept : CollectorTracerBase(Mode::kVisit) {}
+  std::uint64_t count = 0;
+
+ private:
+  bool visit(Object* r) override {
+    count += ObjectAccess::state(r) == kCollecting;
+    return false;
+  }
 };
 
 void remove_tombstones(std::vector<Object*>& v) noexcept {
@@ -571,6 +592,12 @@ void Collector::merge_young() {
   };
   young_.clear();
   if (steal_ == nullptr) return;  // nothing to examine
+  settled_ = 0;
+  settling_ = true;
+  any_weak_ = heap_.weaklists.size() != 0;
+  settled_flags_ = 0;
+  settled_finalize_ = false;
+  settled_weakref_objects_ = false;
   // The first generation with entries: its vector, tombstones squeezed out.
   Generation& first = *steal_;
   young_.swap(first.objs);
@@ -589,7 +616,9 @@ void Collector::merge_young() {
     take(o);
     if (out != i) objs[out] = o;  // (not rewriting an unmoved entry spares a write-back)
     ++out;
+    if (out % kSettleBatch == 0) settle(out);
   }
+  settling_ = false;
   young_.resize(out);
   // The later ones appended, in merge order.
   bool after = false;
@@ -623,6 +652,49 @@ void Collector::merge_young() {
     heap_.gens[i].tombstones = 0;
     heap_.gens[i].dead_prefix = 0;
   }
+}
+
+// merge_young's lagging start of move_unreachable (the all-garbage prefix),
+// while the headers are still in the cache: called every kSettleBatch objects
+// taken, it goes on with the objects up to kSettleLag positions behind the
+// last one taken. Such an object is tentatively unreachable for sure if its
+// gc_refs is already 0. Counts only go down as the pass goes on, never below
+// 0 (trace() reports only references the object holds: every reference to
+// it was already seen, so no later object reports one), so 0 is its final
+// gc_refs, and it is exactly what move_unreachable's in-place prefix would
+// do with it: state kCollecting, index = position. The first object whose
+// count is not 0 yet ends the run; move_unreachable goes on from there with
+// the final counts. A collection of locally connected garbage (pairs,
+// self-cycles, short chains) then walks its headers once fewer.
+constexpr std::size_t kSettleLag = 16;
+
+void Collector::settle(std::size_t taken) noexcept {
+  if (!settling_ || taken < kSettleLag) return;
+  constexpr std::uint32_t kFlagBits = ((1u << kIndexShift) - 1) & ~std::uint32_t{kStateMask};
+  const std::size_t end = taken - kSettleLag;
+  Object* const* const objs = young_.data();
+  std::size_t k = settled_;
+  std::uint32_t flags = 0;
+  std::uint32_t pending = 0;  // bit kHasFinalizer: some finalize() not run yet
+  bool weakref_objects = false;
+  for (; k < end; ++k) {
+    Object* o = objs[k];
+    const std::uint32_t gc = ObjectAccess::gc(o);
+    if ((gc & ~kFlagBits) != kExamined) {  // gc_refs not 0 (yet)
+      settling_ = false;
+      break;
+    }
+    ObjectAccess::gc(o) =
+        (gc & kFlagBits) | static_cast<std::uint32_t>(k << kIndexShift) | kCollecting;
+    flags |= gc;
+    pending |= gc & ~(gc << 1);  // kHasFinalizer without kFinalized (the bit below)
+    if (any_weak_) weakref_objects |= is_weakref_object(o);
+  }
+  static_assert(kHasFinalizer == kFinalized << 1, "pending: the bit below kHasFinalizer");
+  settled_ = k;
+  settled_flags_ |= flags;
+  settled_finalize_ |= (pending & kHasFinalizer) != 0;
+  settled_weakref_objects_ |= weakref_objects;
 }
 
 // CPython's deduce_unreachable. Postcondition: `reachable` holds the objects
@@ -714,7 +786,12 @@ void Collector::move_unreachable(std::vector<Object*>& young, std::vector<Object
   // buffer, where it is (position == index in the unreachable list): when
   // everything is garbage, no page of `unreachable` is touched and young is
   // only read. The first survivor copies the run to `unreachable`.
-  std::size_t scanned = 0;
+  // merge_young may have done the start of it (settle()).
+  std::size_t scanned = settled_;
+  flags = settled_flags_;
+  finalize = settled_finalize_;
+  weakref_objects = settled_weakref_objects_;
+  settled_ = 0;
   for (; scanned < n; ++scanned) {
 #if defined(__GNUC__) || defined(__clang__)
     if (scanned + kAhead < n) __builtin_prefetch(objs[scanned + kAhead], 1);
@@ -808,15 +885,14 @@ void Collector::move_unreachable(std::vector<Object*>& young, std::vector<Object
 // Survivors join the older generation, keeping CPython's long-lived counts.
 //
 // When the older generation is empty (a full collection: it was merged into
-// young) and handle_resurrected_objects cannot need the survivors' buffer
-// back (no finalizer, weak reference or debug sink can run user code), the
-// survivors' vector simply becomes the generation.
+// young), the survivors' vector simply becomes the generation. Its former
+// buffer, left in `survivors`, has room for n (reserve_scratch: spare_, or
+// the older generation's reservation), as handle_resurrected_objects needs;
+// the survivors' buffer held all n, so the generation keeps room for
+// everything the collection may still move there.
 void Collector::promote(std::vector<Object*>& survivors) {
   if (generation_ == 1) heap_.long_lived_pending += survivors.size();
-  const bool rerun_possible = unreachable_need_finalize_ ||
-                              (unreachable_flags_ & kHasWeakrefs) != 0 ||
-                              (heap_.debug & gc::DEBUG_COLLECTABLE) != 0;
-  if (!rerun_possible && old_.objs.empty() && old_.tombstones == 0) {
+  if (old_.objs.empty() && old_.tombstones == 0) {
     // move_unreachable already gave each survivor its slot (state, position).
     old_.objs.swap(survivors);  // survivors now holds old_'s (empty) buffer
     if (generation_ == 2) {
@@ -878,11 +954,15 @@ void Collector::finalize_garbage() {
 // If no user code ran since deduce_unreachable (no finalizer, no weak-reference
 // callback, no debug sink), nothing can have changed: no object died (no
 // tombstone), no reference was created or moved, so the analysis would find
-// exactly the same list in the same order. It is skipped then.
+// exactly the same list in the same order. It is skipped then, and also when
+// a cheaper check proves that it would find every object unreachable again
+// (unreachable_unchanged: weak-reference callbacks, which cannot reach the
+// garbage, and finalizers that resurrected nothing).
 void Collector::handle_resurrected_objects() {
   if (!user_code_ran_) return;
   remove_tombstones(unreachable_);
-  young_.swap(reachable_);  // the young buffer (empty since promote), room for n
+  if (unreachable_unchanged()) return;
+  young_.swap(reachable_);  // empty since promote, room for n (see promote)
   young_.assign(unreachable_.begin(), unreachable_.end());  // fits: no allocation
   unreachable_.clear();
   std::vector<Object*>& resurrected = reachable_;
@@ -890,6 +970,34 @@ void Collector::handle_resurrected_objects() {
   deduce_unreachable(young_, resurrected, unreachable_, /*refs_ready=*/false);
   append_to_old(resurrected);
   resurrected.clear();
+}
+
+// Whether the analysis would find every object of unreachable_ (tombstones
+// removed) unreachable again, so that it can be skipped. Each object's
+// gc_refs would be its refcount minus the references to it from the list;
+// none is below 0 (trace() reports only references the object holds), so
+// all are 0 -- no root, nothing survives, the list stays as it is, in its
+// order -- exactly when the refcounts add up to the references from the
+// list into the list. One pass that reads the headers and traces each
+// object, instead of update_refs, subtract_refs and move_unreachable (two
+// passes that write every header and one that traces). On the way the
+// objects that moved down over tombstones get their new index.
+bool Collector::unreachable_unchanged() noexcept {
+  InternalRefCounter counter;
+  std::uint64_t refcounts = 0;
+  Object* const* const objs = unreachable_.data();
+  const std::size_t n = unreachable_.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    prefetch_at(unreachable_, i + kAhead);
+    Object* o = objs[i];
+    const std::uint32_t rc = ObjectAccess::rc(o);
+    if (REFGC_UNLIKELY(rc == 0)) return false;  // the full analysis reports it
+    refcounts += rc;
+    if (ObjectAccess::index(o) != i)
+      ObjectAccess::set_slot(o, kCollecting, static_cast<std::uint32_t>(i));
+    o->trace(counter);
+  }
+  return refcounts == counter.count;
 }
 
 // CPython's delete_garbage: for each object still in the list, take every
@@ -926,16 +1034,22 @@ template <bool kHeld>
 void Collector::clear_garbage(int level) {
   Releaser<kHeld> release(heap_, unreachable_, level);
   ClearTracer<Releaser<kHeld>> tracer(release, taken_);
-  for (std::size_t i = 0; i < unreachable_.size(); ++i) {
-    prefetch_at(unreachable_, i + kAhead);  // a null or dead entry is fine: no fault
-    Object* o = unreachable_[i];
+  // The list keeps its size through the loop (deaths leave tombstones).
+  Object** const list = unreachable_.data();
+  const std::size_t n = unreachable_.size();
+  for (std::size_t i = 0; i < n; ++i) {
+#if defined(__GNUC__) || defined(__clang__)
+    // A null or dead entry is fine: no fault.
+    if (i + kAhead < n) __builtin_prefetch(list[i + kAhead], 1);
+#endif
+    Object* o = list[i];
     if (o == nullptr) continue;
     incref(o);
     o->trace(tracer);
     tracer.drop();
     release(o);
-    if (unreachable_[i] == o) {  // still alive: it may die later
-      unreachable_[i] = nullptr;
+    if (list[i] == o) {  // still alive: it may die later
+      list[i] = nullptr;
       move_to_old(o);
     }
   }

@@ -39,11 +39,13 @@ class Collector {
   void subtract_refs(const std::vector<Object*>& young);
   void move_unreachable(std::vector<Object*>& young, std::vector<Object*>& reachable,
                         std::vector<Object*>& unreachable);
+  void settle(std::size_t taken) noexcept;
   void promote(std::vector<Object*>& survivors);
   void move_to_old(Object* o);
   void append_to_old(const std::vector<Object*>& survivors);
   void finalize_garbage();
   void handle_resurrected_objects();
+  bool unreachable_unchanged() noexcept;
   void delete_garbage();
   template <bool kHeld>
   void clear_garbage(int level);
@@ -84,6 +86,16 @@ class Collector {
   // Some unreachable object has a finalize() not yet run / is a weak reference.
   bool unreachable_need_finalize_ = false;
   bool unreachable_has_weakref_objects_ = false;
+  // The leading run of young_ that merge_young already found tentatively
+  // unreachable (settle()): positions [0, settled_), in state kCollecting
+  // with index = position, their collector words OR-ed into settled_flags_.
+  // move_unreachable starts its scan after them. 0 outside that window.
+  std::size_t settled_ = 0;
+  bool settling_ = false;
+  bool any_weak_ = false;
+  std::uint32_t settled_flags_ = 0;
+  bool settled_finalize_ = false;
+  bool settled_weakref_objects_ = false;
 };
 
 }  // namespace refgc::detail

@@ -213,6 +213,89 @@ TEST_F(CollectorTest, GarbageResurrectedByAnotherGarbageObjectsFinalizerSurvives
   EXPECT_EQ(event_log(), std::vector<std::string>{"destroyed"});
 }
 
+TEST_F(CollectorTest, AFinalizerThatMovesAReferenceOutOfTheGarbageResurrectsItsTarget) {
+  // The target's refcount does not change (the reference only moves), but
+  // it is now held from outside the garbage: the re-check must see it.
+  static Ref<refgc::Object> stash;
+  struct Stasher : refgc::Object {
+    Ref<refgc::Object> self;
+    void trace(refgc::Tracer& t) override { t(self); }
+    ~Stasher() override { event_log().push_back("destroyed"); }
+  };
+  struct Mover : refgc::Object {
+    Ref<refgc::Object> other, self;
+    void trace(refgc::Tracer& t) override { t(other, self); }
+    void finalize() override { stash = std::move(other); }
+  };
+  auto s = make<Stasher>();
+  s->self = s;
+  auto m = make<Mover>();
+  m->other = s;
+  m->self = m;
+  m.reset();
+  s.reset();
+  EXPECT_EQ(refgc::gc::collect(), 1u);  // the mover only; s resurrected
+  ASSERT_TRUE(stash);
+  EXPECT_TRUE(event_log().empty());
+  stash.reset();
+  EXPECT_EQ(refgc::gc::collect(), 1u);
+  EXPECT_EQ(event_log(), std::vector<std::string>{"destroyed"});
+}
+
+TEST_F(CollectorTest, AFinalizerThatFreesGarbageInsideTheGarbageResurrectsNothing) {
+  // x (first in the list) dies when g's finalizer drops it, leaving a
+  // tombstone before g; y (a self-cycle) loses a reference from inside the
+  // garbage and stays garbage. Everything else is freed in the same collection; x is
+  // not counted (it died before the end, as in CPython).
+  struct Dropper : refgc::Object {
+    Ref<refgc::Object> x, y, self;
+    void trace(refgc::Tracer& t) override { t(x, y, self); }
+    void finalize() override {
+      event_log().push_back("g");
+      x.reset();
+      y.reset();
+    }
+  };
+  auto x = make<Named>("x");
+  auto g = make<Dropper>();
+  auto y = make<Named>("y");
+  g->x = x;
+  g->y = y;
+  g->self = g;
+  y->ref = y;
+  x.reset();
+  g.reset();
+  y.reset();
+  EXPECT_EQ(refgc::gc::collect(), 2u);  // g and y
+  EXPECT_EQ(event_log(), (std::vector<std::string>{"x", "g", "y"}));
+  EXPECT_EQ(refgc::gc::collect(), 0u);
+}
+
+TEST_F(CollectorTest, GarbageFoundEarlyInTheScanStillSurvivesWhenALaterSurvivorReachesIt) {
+  // w's count is 0 as soon as x is traced (the merge settles it as
+  // tentatively unreachable early); x is held by z, 100 objects later and
+  // referenced from outside, so x's count is not 0 yet when the merge gets
+  // to it (the settled run ends there). z's scan moves x, then w, back.
+  auto w = make<Named>("w");
+  auto x = make<Named>("x");
+  x->ref = w;
+  std::vector<Ref<Named>> fillers;
+  for (int i = 0; i < 100; ++i) {
+    fillers.push_back(make<Named>("filler"));
+    fillers.back()->ref = fillers.back();
+  }
+  auto z = make<Named>("z");
+  z->ref = x;
+  w.reset();
+  x.reset();
+  fillers.clear();
+  EXPECT_EQ(refgc::gc::collect(), 100u);
+  EXPECT_EQ(event_log(), std::vector<std::string>(100, "filler"));
+  event_log().clear();
+  z.reset();  // z, then x, then w die by refcount
+  EXPECT_EQ(event_log(), (std::vector<std::string>{"z", "x", "w"}));
+}
+
 // During a collection an object's gc_refs live in 25 header bits; counts of
 // 2^25 - 1 or more go to the collector's overflow table (src/collect.cc,
 // store_count). These drive both directions through it.
