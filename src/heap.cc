@@ -278,6 +278,15 @@ std::size_t HeapImpl::collect_with_callbacks(int generation) noexcept {
     return 0;
   }
   invoke("start", gc::CollectInfo{generation, 0, 0});
+  // Removal leaves its tombstones (HeapImpl::untrack): the older generation
+  // the survivors of a young collection join is squeezed first if at least
+  // half of it is tombstones, so that they take slots after its live
+  // entries, not after its dead ones (a full collection merges generation 2
+  // and drops its tombstones anyway).
+  if (generation < 2) {
+    Generation& joined = gens[generation + 1];
+    if (compaction_blocked == 0 && joined.wants_room_compaction()) compact(joined);
+  }
   Collector collector(*this, generation);
   const std::size_t n = collector.run();
   invoke("stop", gc::CollectInfo{generation, collector.collected(), collector.uncollectable()});
