@@ -18,6 +18,11 @@ inline constexpr int kTrashLimit = 50;
 // finalize() if pending (stops if it resurrected the object), the weak
 // references, then destroy().
 void dealloc_slow_body(HeapImpl& heap, Object* o) noexcept;
+// An object with weak references and no pending finalize(): the weak
+// references (clear_weakrefs_on_dealloc, inline there), then destroy()
+// (src/weak_core.cc). Not cold: dropping weakly referenced objects (weak
+// containers' values, objects watched by callbacks) is a path of its own.
+void dealloc_weakly_referenced(HeapImpl& heap, Object* o) noexcept;
 // Frees the thread's deferred deallocations (the outermost one finished),
 // then the list itself: ts.trash is non-null only while some wait.
 void drain_trash(HeapImpl& heap, ThreadState& ts) noexcept;
@@ -26,10 +31,15 @@ void drain_trash(HeapImpl& heap, ThreadState& ts) noexcept;
 bool defer_dealloc(ThreadState& ts, Object* o) noexcept;
 void report_destructor_exception(const Object* o) noexcept;
 
+// finalize() has not run yet for an object whose type has one.
+inline bool finalizer_pending(std::uint32_t gc) noexcept {
+  return (gc & (kHasFinalizer | kFinalized)) == kHasFinalizer;
+}
+
 // The object needs more than a destructor: a pending finalize() or weak
 // references to clear.
 inline bool needs_slow_path(std::uint32_t gc) noexcept {
-  return (gc & (kHasFinalizer | kFinalized)) == kHasFinalizer || (gc & kHasWeakrefs) != 0;
+  return finalizer_pending(gc) || (gc & kHasWeakrefs) != 0;
 }
 
 // The destructor, then the slot back to its pool; count0 -= 1 for GC types.
@@ -51,7 +61,11 @@ inline void destroy(HeapImpl& heap, Object* o, std::uint32_t gc) noexcept {
 inline void dealloc_body(HeapImpl& heap, Object* o) noexcept {
   const std::uint32_t gc = ObjectAccess::gc(o);
   if (REFGC_UNLIKELY(needs_slow_path(gc))) {
-    dealloc_slow_body(heap, o);
+    if (finalizer_pending(gc)) {
+      dealloc_slow_body(heap, o);
+    } else {
+      dealloc_weakly_referenced(heap, o);
+    }
   } else {
     destroy(heap, o, gc);
   }

@@ -145,6 +145,8 @@ Generation& HeapImpl::generation_of_state(std::uint32_t state) noexcept {
 
 void HeapImpl::track(Object* o, std::uint32_t gen_state) {
   Generation& g = generation_of_state(gen_state);
+  if (g.objs.size() == g.objs.capacity() && compaction_blocked == 0 && g.wants_room_compaction())
+    compact(g);  // full, at least half tombstones: squeeze instead of growing
   if (g.objs.size() >= kMaxIndex) {
     compact(g);
     if (g.objs.size() >= kMaxIndex)
@@ -172,7 +174,13 @@ void HeapImpl::untrack(Object* o) noexcept {
         // shrink the list, and any tombstones now at its end with it, so
         // that no compaction has to renumber the rest later.
         g.objs.pop_back();
-        while (!g.objs.empty() && g.objs.back() == nullptr) {
+        if (g.tombstones == g.objs.size()) {  // nothing left alive in it
+          g.objs.clear();
+          g.tombstones = 0;
+          g.dead_prefix = 0;
+          break;
+        }
+        while (g.objs.back() == nullptr) {  // a live entry stops it
           g.objs.pop_back();
           --g.tombstones;
         }
@@ -191,9 +199,10 @@ void HeapImpl::untrack(Object* o) noexcept {
           g.tombstones = 0;
           g.dead_prefix = 0;
         }
-        break;
       }
-      maybe_compact(g);
+      // Any other entry leaves its tombstone: removal never renumbers (the
+      // tombstones go when the vector is full, track(), or after a
+      // collection).
       break;
     }
     case kCollecting:
@@ -220,8 +229,8 @@ void HeapImpl::compact(Generation& g) noexcept {
   g.dead_prefix = 0;
 }
 
-// The dead prefix does not count: compacting would only renumber the
-// survivors to win back pointer slots the vector keeps anyway.
+// After a collection. The dead prefix does not count: compacting would only
+// renumber the survivors to win back pointer slots the vector keeps anyway.
 void HeapImpl::maybe_compact(Generation& g) noexcept {
   if (compaction_blocked == 0 && g.wants_compaction()) compact(g);
 }
@@ -270,6 +279,15 @@ std::size_t HeapImpl::collect_with_callbacks(int generation) noexcept {
     return 0;
   }
   invoke("start", gc::CollectInfo{generation, 0, 0});
+  // Removal leaves its tombstones (HeapImpl::untrack): the older generation
+  // the survivors of a young collection join is squeezed first if at least
+  // half of it is tombstones, so that they take slots after its live
+  // entries, not after its dead ones (a full collection merges generation 2
+  // and drops its tombstones anyway).
+  if (generation < 2) {
+    Generation& joined = gens[generation + 1];
+    if (compaction_blocked == 0 && joined.wants_room_compaction()) compact(joined);
+  }
   Collector collector(*this, generation);
   const std::size_t n = collector.run();
   invoke("stop", gc::CollectInfo{generation, collector.collected(), collector.uncollectable()});

@@ -167,10 +167,12 @@ bool call_finalizer(HeapImpl& heap, Object* o) noexcept {
 namespace {
 
 // dealloc of an object in generation 1 or 2 (a chain that survived
-// collections dying): a copy of its own, so that the older generations'
-// untrack is inline here without costing registers in dealloc itself.
-[[gnu::noinline]] void dealloc_old(HeapImpl& heap, Object* o) noexcept {
-  heap.untrack_old_fast(o);
+// collections dying), or of generation 0 but not its newest (young objects
+// dying in creation order with automatic collection off): a copy of its own,
+// so that this untrack is inline here without costing registers in dealloc
+// itself.
+[[gnu::noinline]] void dealloc_listed(HeapImpl& heap, Object* o) noexcept {
+  heap.untrack_listed_fast(o);
   dealloc_untracked(heap, tls, o);
 }
 
@@ -180,7 +182,7 @@ void dealloc(Object* o) noexcept {
   HeapImpl& heap = current_impl();
   const std::uint32_t state = ObjectAccess::state(o);
   if (state != kUntracked && !heap.untrack_newest_gen0(o)) {
-    if (state == kGen1 || state == kGen2) return dealloc_old(heap, o);
+    if (state <= kGen2) return dealloc_listed(heap, o);  // kGen0 to kGen2
     heap.untrack_fast(o);
   }
   dealloc_untracked(heap, tls, o);

@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <string>
 
+#include "dealloc_inline.h"
 #include "heap_impl.h"
 #include "refgc/unraisable.h"
 #include "refgc/weak_ref.h"
@@ -239,20 +240,11 @@ std::vector<Ref<WeakRefObject>> weakrefs_of(const Object& o) {
   return out;
 }
 
-void clear_weakrefs_on_dealloc(HeapImpl& heap, Object* o) noexcept {
-  WeakRefObject* head = take_list(heap, o);
-  if (WeakAccess::next(*head) == nullptr) {
-    // One weak reference (the usual case): the same steps without the list
-    // of due callbacks.
-    clear_and_next(head);
-    if (head->has_callback() && ObjectAccess::rc(head) > 0) {
-      incref(head);
-      WeakAccess::call_callback(*head);
-      decref(head);
-    }
-    return;
-  }
-  // Clear all of them first, holding the ones whose callback will run.
+namespace {
+
+// clear_weakrefs_on_dealloc with two or more weak references: clear all of
+// them first, holding the ones whose callback will run, then run those.
+[[gnu::noinline]] void clear_weakref_list(WeakRefObject* head) noexcept {
   DueCallbacks due;
   for (WeakRefObject* w = head; w != nullptr;) {
     WeakRefObject* next = clear_and_next(w);
@@ -260,6 +252,31 @@ void clear_weakrefs_on_dealloc(HeapImpl& heap, Object* o) noexcept {
     w = next;
   }
   due.run();
+}
+
+REFGC_ALWAYS_INLINE void clear_weakrefs_inline(HeapImpl& heap, Object* o) noexcept {
+  WeakRefObject* head = take_list(heap, o);
+  if (REFGC_UNLIKELY(WeakAccess::next(*head) != nullptr)) return clear_weakref_list(head);
+  // One weak reference (the usual case): the same steps without the list of
+  // due callbacks.
+  clear_and_next(head);
+  if (head->has_callback() && ObjectAccess::rc(head) > 0) {
+    incref(head);
+    WeakAccess::call_callback(*head);
+    decref(head);
+  }
+}
+
+}  // namespace
+
+void clear_weakrefs_on_dealloc(HeapImpl& heap, Object* o) noexcept {
+  clear_weakrefs_inline(heap, o);
+}
+
+void dealloc_weakly_referenced(HeapImpl& heap, Object* o) noexcept {
+  const std::uint32_t gc = ObjectAccess::gc(o);
+  clear_weakrefs_inline(heap, o);
+  destroy(heap, o, gc);
 }
 
 std::size_t handle_weakrefs(HeapImpl& heap, const std::vector<Object*>& unreachable) noexcept {

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <refgc/refgc.h>
 
+#include <deque>
 #include <string>
 #include <vector>
 
@@ -188,6 +189,60 @@ TEST_F(GcApiTest, ObjectsDyingFromEitherEndOfAGenerationLeaveTheRestInListOrder)
     if (alive[i]) kill(i);
   late.reset();
   EXPECT_TRUE(refgc::gc::get_objects(2).empty());
+}
+
+// With automatic collection off, objects that die oldest first while new
+// ones keep arriving (a queue) leave only tombstones behind them in
+// generation 0: when its vector is full and at least half of it is
+// tombstones, it is squeezed instead of grown (HeapImpl::track), so it stays
+// a few times the size of what lives in it, in list order.
+TEST_F(GcApiTest, AGenerationWhoseObjectsDieOldestFirstWhileNewOnesArriveStaysBounded) {
+  refgc::Heap heap;
+  refgc::Heap::Lock lock(heap);
+  refgc::gc::disable();
+  const std::vector<refgc::Object*>& gen0 = heap.fast().gens[0].objs;
+  std::deque<Ref<Node>> window;
+  for (int i = 0; i < 100000; ++i) {
+    window.push_back(make<Node>());
+    if (window.size() > 100) window.pop_front();
+    ASSERT_LE(gen0.capacity(), 1024u) << "after " << i << " objects";
+  }
+  std::vector<refgc::Object*> want;
+  for (const Ref<Node>& n : window) want.push_back(n.get());
+  std::vector<refgc::Object*> listed;
+  for (const auto& o : refgc::gc::get_objects(0)) listed.push_back(o.get());
+  EXPECT_EQ(listed, want);
+  EXPECT_EQ(refgc::gc::get_count()[0], 100u);
+  window.clear();
+  EXPECT_EQ(heap.fast().gens[0].size(), 0u);
+}
+
+// Removing an object from the middle of a generation never renumbers the
+// others (no compaction on the deallocation path): each survivor keeps its
+// index however many tombstones pile up, and the list order is kept.
+TEST_F(GcApiTest, ObjectsDyingInTheMiddleOfAGenerationLeaveTheOthersAtTheirPlaces) {
+  refgc::Heap heap;
+  refgc::Heap::Lock lock(heap);
+  refgc::gc::disable();
+  std::vector<Ref<Node>> nodes;
+  for (int i = 0; i < 1000; ++i) nodes.push_back(make<Node>());
+  auto index_of = [](const Ref<Node>& n) { return refgc::detail::ObjectAccess::index(n.get()); };
+  std::vector<std::uint32_t> before;
+  for (const Ref<Node>& n : nodes) before.push_back(index_of(n));
+  for (std::size_t i = 1; i + 1 < nodes.size(); ++i)
+    if (i % 10 != 0) nodes[i].reset();  // 900 tombstones, 100 survivors
+  std::vector<refgc::Object*> want;
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    if (!nodes[i]) continue;
+    EXPECT_EQ(index_of(nodes[i]), before[i]) << "object " << i << " was renumbered";
+    want.push_back(nodes[i].get());
+  }
+  std::vector<refgc::Object*> listed;
+  for (const auto& o : refgc::gc::get_objects(0)) listed.push_back(o.get());
+  EXPECT_EQ(listed, want);
+  EXPECT_EQ(refgc::gc::get_count()[0], want.size());
+  nodes.clear();
+  EXPECT_EQ(heap.fast().gens[0].size(), 0u);
 }
 
 }  // namespace

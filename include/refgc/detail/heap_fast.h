@@ -15,8 +15,10 @@
 namespace refgc::detail {
 
 // One generation: its objects in CPython's list order. Removal leaves a null
-// tombstone so that order is kept; tombstones are squeezed out when they
-// outnumber the live entries.
+// tombstone so that order is kept (removal itself is O(1), it never
+// renumbers); tombstones are squeezed out when the vector is full and they
+// are at least half of it (before it would grow: HeapImpl::track), and after
+// a collection when they outnumber the live entries past the dead prefix.
 //
 // Invariant: for every non-null objs[i], the object's state names this
 // generation and its index is i.
@@ -25,19 +27,27 @@ struct Generation {
   std::size_t tombstones = 0;
   // objs[0, dead_prefix) are all tombstones (counted in `tombstones`): deaths
   // at the front of the list (a chain dying from its oldest end, or from its
-  // newest end after a collection reversed it) just move this mark, so that
-  // no compaction has to renumber the survivors. Reset with `tombstones`.
+  // newest end after a collection reversed it) just move this mark. Reset
+  // with `tombstones`.
   std::size_t dead_prefix = 0;
   int threshold = 0;
   std::size_t count = 0;
 
   std::size_t size() const noexcept { return objs.size() - tombstones; }
-  // Whether the tombstones past the dead prefix (plus `more` about to be
-  // left) call for a compaction: more than 64 of them, and more than the
-  // live entries past the prefix.
-  bool wants_compaction(std::size_t more = 0) const noexcept {
-    const std::size_t holes = tombstones + more - dead_prefix;
+  // After a collection: whether the tombstones past the dead prefix call for
+  // a compaction (more than 64 of them, and more than the live entries past
+  // the prefix), so that the next collections do not walk them.
+  bool wants_compaction() const noexcept {
+    const std::size_t holes = tombstones - dead_prefix;
     return holes > 64 && holes * 2 > objs.size() - dead_prefix;
+  }
+  // The vector is full: whether squeezing its tombstones (the dead prefix
+  // included) beats growing it. At least half of it must be tombstones, so
+  // that a compaction (O(size)) wins back at least as many slots as it
+  // walks: amortized O(1) per removal, and the vector stays within a few
+  // times the peak of its live entries.
+  bool wants_room_compaction() const noexcept {
+    return tombstones > 64 && tombstones * 2 >= objs.size();
   }
 };
 
@@ -114,18 +124,20 @@ struct HeapFast {
     untrack_slow(o);
   }
 
-  // untrack_fast for an object of generation 1 or 2 (a long-lived object:
-  // the deallocation path calls this from a separate copy of itself, so that
-  // its registers stay out of the churn path). Takes the common cases of
-  // HeapImpl::untrack (src/heap.cc) inline, with the same result: the newest
-  // entry shrinks the list (when no tombstone is behind it), the oldest live
-  // one moves the dead prefix, any other leaves a tombstone (unless that calls
-  // for a compaction). Anything else (and any inconsistency, reported there)
-  // takes the slow path.
-  void untrack_old_fast(Object* o) noexcept {
+  // untrack_fast for an object of generation 1 or 2 (a long-lived object),
+  // or of generation 0 but not its newest (the churn path, untrack_newest_gen0,
+  // failed): the deallocation path calls this from a separate copy of itself,
+  // so that its registers stay out of the churn path. Takes the common cases
+  // of HeapImpl::untrack (src/heap.cc) inline, with the same result: the
+  // newest entry shrinks the list (when no tombstone is behind it), the
+  // oldest live one moves the dead prefix, any other leaves a tombstone.
+  // Anything else (and any inconsistency, reported there) takes the slow
+  // path.
+  void untrack_listed_fast(Object* o) noexcept {
     const std::uint32_t state = ObjectAccess::state(o);
     const std::size_t index = ObjectAccess::index(o);
-    REFGC_ASSERT(state == kGen1 || state == kGen2, "untrack_old_fast: not an older generation");
+    REFGC_ASSERT(state == kGen0 || state == kGen1 || state == kGen2,
+                 "untrack_listed_fast: not in a generation");
     Generation& g = gens[state - kGen0];
     std::vector<Object*>& v = g.objs;
     const std::size_t n = v.size();
@@ -145,13 +157,10 @@ struct HeapFast {
           return;
         }
       } else {
-        // HeapImpl::maybe_compact's test, for the count after this death.
-        if (!g.wants_compaction(1)) {
-          v[index] = nullptr;
-          ++g.tombstones;
-          ObjectAccess::set_slot(o, kUntracked, 0);
-          return;
-        }
+        v[index] = nullptr;
+        ++g.tombstones;
+        ObjectAccess::set_slot(o, kUntracked, 0);
+        return;
       }
     }
     untrack_slow(o);
