@@ -181,9 +181,9 @@ std::string WeakRefObject::repr() const {
   return buf;
 }
 
-Ref<WeakRefObject> new_weakref(Object* referent, WeakCallback&& callback) {
+Ref<WeakRefObject> new_weakref(Object* referent, WeakCallback&& callback, bool type_checked) {
   REFGC_DEBUG_REQUIRE_HEAP("creates a WeakRef");
-  if (!is_weakrefable(*referent)) {
+  if (!type_checked && !is_weakrefable(*referent)) {
     throw std::invalid_argument("cannot create weak reference to '" + type_name(*referent) +
                                 "' object");
   }

@@ -34,6 +34,10 @@
 #include <new>
 #include <utility>
 
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
+
 #include "refgc/detail/group_probe.h"
 #include "refgc/weak_ref.h"
 
@@ -127,13 +131,20 @@ class WeakHeadTable {
     Slots old(n);
     old.swap(slots_);  // slots_ is the new array
     tombstones_ = 0;
-    for (const std::uintptr_t s : old) {
+    // Each key is read from its head, a cache miss per entry: fetch the
+    // heads a few slots ahead.
+    const std::size_t size = old.size();
+    for (std::size_t j = 0; j < size; ++j) {
+      if (j + kAhead < size && old[j + kAhead] > kTombstone)
+        __builtin_prefetch(head_of(old[j + kAhead]));
+      const std::uintptr_t s = old[j];
       if (s == kEmpty || s == kTombstone) continue;
       Probe p(bits(key_of(s)), mask());
       while (slots_[p.i] != kEmpty) p.next();
       slots_[p.i] = s;
     }
   }
+  static constexpr std::size_t kAhead = 16;
   static constexpr std::size_t kSmall = 64;
   static_assert(sizeof(std::uintptr_t) * kGroup == 64 || sizeof(std::uintptr_t) != 8,
                 "a group of slots is one cache line");
@@ -147,6 +158,7 @@ class WeakHeadTable {
         : raw_(::operator new(n * sizeof(std::uintptr_t) + kLine)),
           data_(static_cast<std::uintptr_t*>(align(raw_))),
           size_(n) {
+      advise_huge(data_, n * sizeof(std::uintptr_t));
       std::uninitialized_value_construct_n(data_, n);
     }
     Slots(const Slots&) = delete;
@@ -168,6 +180,21 @@ class WeakHeadTable {
 
    private:
     static constexpr std::size_t kLine = 64;
+    // A large table is written whole at once (zeroed, then filled): huge
+    // pages make that one page fault per 2 MiB instead of 512. Advice only;
+    // errors are ignored.
+    static void advise_huge(void* p, std::size_t bytes) noexcept {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+      constexpr std::uintptr_t kHuge = std::uintptr_t{2} << 20;
+      const auto begin = reinterpret_cast<std::uintptr_t>(p);
+      const std::uintptr_t lo = (begin + kHuge - 1) & ~(kHuge - 1);
+      const std::uintptr_t hi = (begin + bytes) & ~(kHuge - 1);
+      if (hi > lo) (void)madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_HUGEPAGE);
+#else
+      (void)p;
+      (void)bytes;
+#endif
+    }
     static void* align(void* p) noexcept {
       const auto a = reinterpret_cast<std::uintptr_t>(p);
       return reinterpret_cast<void*>((a + kLine - 1) & ~std::uintptr_t{kLine - 1});

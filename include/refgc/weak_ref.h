@@ -240,8 +240,11 @@ static_assert(sizeof(void*) != 8 || sizeof(WeakRefObject) == 64,
               "a weak-reference object is 64 bytes on 64-bit targets (the pool's 64-byte class)");
 static_assert(alignof(Object) > 2, "WeakRefObject keeps flags in the referent's low bits");
 
-// src/weak_core.cc
-Ref<WeakRefObject> new_weakref(Object* referent, WeakCallback&& callback);
+// src/weak_core.cc. `type_checked`: the caller knows that the referent's
+// type is weakly referenceable (WeakRef<T> with T final: its dynamic type is
+// T, checked at compile time), so the run-time lookup is skipped.
+Ref<WeakRefObject> new_weakref(Object* referent, WeakCallback&& callback,
+                               bool type_checked = false);
 std::size_t weakref_count(const Object& o) noexcept;
 std::vector<Ref<WeakRefObject>> weakrefs_of(const Object& o);
 bool is_weakrefable(const Object& o);
@@ -351,7 +354,7 @@ class WeakRef {
                   "refgc::WeakRef<T>: T cannot be weakly referenced (it declares "
                   "weakrefable = false, like Python's int and str)");
     if (!obj) throw std::invalid_argument("cannot create weak reference to an empty Ref");
-    return detail::new_weakref(static_cast<Object*>(obj.get()), std::move(cb));
+    return detail::new_weakref(static_cast<Object*>(obj.get()), std::move(cb), std::is_final_v<T>);
   }
   static detail::WeakCallback wrap_function(const Function<void(const WeakRef<T>&)>& fn) {
     if (!fn) return {};

@@ -899,4 +899,63 @@ TEST_F(WeakRefTest, AWeakRefToATemporaryDiesAtOnce) {
   EXPECT_TRUE(static_cast<bool>(m()));
 }
 
+// ---------------------------------------------------------------------------
+// Many weak references
+// ---------------------------------------------------------------------------
+
+// A final type: WeakRef<T> knows the dynamic type and skips the run-time
+// weakrefable lookup; the weak references behave the same.
+struct FinalLeaf final : Object {
+  int value = 7;
+};
+
+TEST_F(WeakRefTest, WeakRefsToAFinalTypeShareTheCallbackLessOneAndCallBackOnDeath) {
+  auto o = make<FinalLeaf>();
+  WeakRef<FinalLeaf> a(o);
+  WeakRef<FinalLeaf> b(o);
+  int calls = 0;
+  WeakRef<FinalLeaf> c(o, [&calls](const WeakRef<FinalLeaf>& dead) {
+    EXPECT_FALSE(dead.alive());
+    ++calls;
+  });
+  EXPECT_TRUE(is(a, b));
+  EXPECT_FALSE(is(a, c));
+  EXPECT_EQ(refgc::getweakrefcount(o), 2u);
+  EXPECT_EQ(a()->value, 7);
+  o.reset();
+  EXPECT_FALSE(a.alive());
+  EXPECT_EQ(calls, 1);
+}
+
+// 300K referents: the heap's side table grows through many rehashes to a
+// table of several MiB (the size advised huge pages); every referent's list
+// is still found, and every callback runs once.
+TEST_F(WeakRefTest, EveryWeakRefIsFoundAndCallsBackAfterTheSideTableGrewLarge) {
+  constexpr std::size_t kN = 300000;
+  std::vector<Ref<FinalLeaf>> objs;
+  std::vector<WeakRef<FinalLeaf>> basic;
+  std::vector<WeakRef<FinalLeaf>> with_callback;
+  objs.reserve(kN);
+  basic.reserve(kN);
+  with_callback.reserve(kN);
+  std::size_t calls = 0;
+  for (std::size_t i = 0; i < kN; ++i) {
+    objs.push_back(make<FinalLeaf>());
+    basic.emplace_back(objs.back());
+    with_callback.emplace_back(objs.back(), [&calls](const WeakRef<FinalLeaf>&) { ++calls; });
+  }
+  for (std::size_t i = 0; i < kN; ++i) {
+    ASSERT_TRUE(is(WeakRef<FinalLeaf>(objs[i]), basic[i])) << i;
+    ASSERT_EQ(refgc::getweakrefcount(objs[i]), 2u) << i;
+  }
+  for (std::size_t i = 0; i < kN; i += 2) objs[i].reset();  // every other one dies
+  EXPECT_EQ(calls, kN / 2);
+  for (std::size_t i = 0; i < kN; ++i) {
+    ASSERT_EQ(basic[i].alive(), i % 2 == 1) << i;
+    ASSERT_EQ(with_callback[i].alive(), i % 2 == 1) << i;
+  }
+  objs.clear();
+  EXPECT_EQ(calls, kN);
+}
+
 }  // namespace
