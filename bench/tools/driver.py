@@ -79,13 +79,14 @@ class Sizes:
         self.w8 = 100_000 if quick else 1_000_000
         self.pause = [1_000, 10_000, 100_000, 1_000_000] + ([] if quick else [10_000_000])
         # repetitions (processes) per variant
-        self.reps_fast = 2 if quick else 5
+        self.reps_fast = 2 if quick else 7
         # W1 processes are short (~0.1 s) and their speed is bimodal on a
         # shared VM (a whole process runs at ~0.63 or ~0.92 ns for the
         # intrusive pointer, 0.68 or 1.17 for refgc, with ASLR on or off):
         # more processes make the median a property of the code.
         self.reps_w1 = 3 if quick else 15
         self.reps_slow = 1 if quick else 3
+        self.reps_w4 = 1 if quick else 5
         self.reps_w6 = 2 if quick else 5
         self.reps_w8 = 2 if quick else 5
         self.reps_w5_refgc_default = 1
@@ -121,12 +122,13 @@ def plan(binary, python, sz):
     jobs.append(Job("W3", "cpython", py("w3_cycles.py", "--n", sz.w3), F))
     for shape in ("tree", "list+chain"):
         for s in ("refgc", "boehm"):
-            jobs.append(Job(f"W4 {shape}", s, cxx("W4", s, shape, sz.w4), S))
+            jobs.append(Job(f"W4 {shape}", s, cxx("W4", s, shape, sz.w4), sz.reps_w4))
         jobs.append(Job(f"W4 {shape}", "cpython",
-                        py("w4_live_heap.py", "--variant", shape, "--n", sz.w4), S))
-    jobs.append(Job("W4 small old heap", "refgc", cxx("W4", "refgc", "tree", sz.w4_small), S))
+                        py("w4_live_heap.py", "--variant", shape, "--n", sz.w4), sz.reps_w4))
+    jobs.append(Job("W4 small old heap", "refgc", cxx("W4", "refgc", "tree", sz.w4_small),
+                    sz.reps_w4))
     jobs.append(Job("W4 small old heap", "cpython",
-                    py("w4_live_heap.py", "--variant", "tree", "--n", sz.w4_small), S))
+                    py("w4_live_heap.py", "--variant", "tree", "--n", sz.w4_small), sz.reps_w4))
     jobs.append(Job("W5 chain", "refgc", cxx("W5", "refgc", "chain", sz.w5),
                     sz.reps_w5_refgc_default))
     for s in ("refgc-nogc", "shared_ptr", "intrusive"):
@@ -181,10 +183,23 @@ def have_boehm(binary):
     return any(line.split()[1:2] == ["boehm"] for line in out.splitlines())
 
 
+def pinned_cpus():
+    """The CPUs each repetition is pinned to in turn (all this process may use)."""
+    try:
+        return sorted(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return []
+
+
 def run_all(jobs, log):
     """Runs the jobs interleaved: repetition r runs every group's jobs (systems
-    in an order rotated by r) whose reps > r."""
+    in an order rotated by r) whose reps > r, all pinned to one CPU, the next
+    one for the next repetition. On this VM one virtual CPU at a time can run
+    ~1.8x slower for seconds (W2: 8.0 against 14-15 ns on one CPU while the
+    other stays at 8.0): the processes of one repetition, whose values make
+    the pairs of the paired ratios, then share the same CPU's conditions."""
     samples, failures = [], []
+    cpus = pinned_cpus()
     groups = []
     for j in jobs:
         if j.group not in groups:
@@ -197,16 +212,19 @@ def run_all(jobs, log):
             if not members:
                 continue
             k = rep % len(members)
+            cpu = cpus[rep % len(cpus)] if cpus else None
+            pin = (lambda c=cpu: os.sched_setaffinity(0, {c})) if cpu is not None else None
             for j in members[k:] + members[:k]:
                 t0 = time.time()
                 try:
-                    p = subprocess.run(j.cmd, capture_output=True, text=True, timeout=1800)
+                    p = subprocess.run(j.cmd, capture_output=True, text=True, timeout=1800,
+                                       preexec_fn=pin)
                     rc, out, err = p.returncode, p.stdout, p.stderr
                 except subprocess.TimeoutExpired as e:
                     rc, out, err = "timeout", (e.stdout or b"").decode(), "timeout after 1800 s"
                 dt = time.time() - t0
-                log(f"[{time.time() - t_start:7.1f}s] rep {rep + 1} {g:<22} {j.system:<16} "
-                    f"{dt:6.2f}s rc={rc}")
+                log(f"[{time.time() - t_start:7.1f}s] rep {rep + 1} cpu {cpu} {g:<22} "
+                    f"{j.system:<16} {dt:6.2f}s rc={rc}")
                 for line in out.splitlines():
                     line = line.strip()
                     if line.startswith("{"):
@@ -577,7 +595,9 @@ def METHOD_NOTES(sz):
         f"- Repetitions (separate processes, interleaved): {sz.reps_w1} for W1 (its short "
         f"processes run in one of two speeds on a shared VM), {sz.reps_fast} for W2-W3, "
         f"{sz.reps_w6} for W6, {sz.reps_w8} for W8, "
-        f"{sz.reps_slow} for W4, W5, W7 and the pause curve; in-process repeats: W1 and W2 "
+        f"{sz.reps_w4} for W4, {sz.reps_slow} for W5, W7 and the pause curve; every process "
+        "of one repetition is pinned to the same CPU (the next CPU for the next repetition); "
+        "in-process repeats: W1 and W2 "
         "time 10 and 200 slices of the loop (median slice reported, fastest as min), W4 full x5, "
         "young empty 50 batches of 100 collections (per collection; CPython's bare loop time "
         "taken off) and young +1,000 x30, W8 each call x5, pause x3. refgc's W5 chain with automatic "
