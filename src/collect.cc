@@ -101,6 +101,18 @@ inline void prefetch_at(const std::vector<Object*>& v, std::size_t i) noexcept {
 // kSettleBatch objects taken.
 constexpr std::size_t kSettleBatch = 64;
 
+}  // namespace
+
+// One more unreachable object (its collector word and type).
+inline void Collector::Summary::note(const Object* o, bool any_weak) noexcept {
+  const std::uint32_t gc = ObjectAccess::gc(o);
+  flags |= gc;
+  need_finalize |= (gc & (kHasFinalizer | kFinalized)) == kHasFinalizer;
+  weakref_objects |= any_weak && is_weakref_object(o);
+}
+
+namespace {
+
 // Header states inside deduce_unreachable (no user code runs there, nothing
 // else looks at them): kExamined marks an object of the set not yet proved
 // reachable or tentatively unreachable; its index bits hold its gc_refs
@@ -465,19 +477,19 @@ std::size_t Collector::run() noexcept {
   }
   // Weak-reference callbacks can run only for garbage that has weak
   // references (handle_weakrefs does nothing else that runs user code).
-  if (unreachable_flags_ & kHasWeakrefs) user_code_ran_ = true;
+  if (unreachable_summary_.flags & kHasWeakrefs) user_code_ran_ = true;
 
   // 6. Weak references to garbage are cleared; callbacks of live weak
   //    references run before any finalizer (handle_weakrefs).
   //    Nothing to do (and skipped) unless some garbage is a weak reference
   //    or has weak references.
   std::size_t m = 0;
-  if (unreachable_has_weakref_objects_ || (unreachable_flags_ & kHasWeakrefs))
+  if (unreachable_summary_.weakref_objects || (unreachable_summary_.flags & kHasWeakrefs))
     m = handle_weakrefs(heap_, unreachable_);
 
   // 7. finalize() once for every unreachable object (PEP 442); skipped when
   //    none has a pending finalizer.
-  if (unreachable_need_finalize_) finalize_garbage();
+  if (unreachable_summary_.need_finalize) finalize_garbage();
 
   // 8. Finalizers may have resurrected objects: whatever is reachable again
   //    from outside the set survives, and is never finalized again.
@@ -595,9 +607,7 @@ void Collector::merge_young() {
   settled_ = 0;
   settling_ = true;
   any_weak_ = heap_.weaklists.size() != 0;
-  settled_flags_ = 0;
-  settled_finalize_ = false;
-  settled_weakref_objects_ = false;
+  settled_summary_ = Summary{};
   // The first generation with entries: its vector, tombstones squeezed out.
   Generation& first = *steal_;
   young_.swap(first.objs);
@@ -674,9 +684,7 @@ void Collector::settle(std::size_t taken) noexcept {
   const std::size_t end = taken - kSettleLag;
   Object* const* const objs = young_.data();
   std::size_t k = settled_;
-  std::uint32_t flags = 0;
-  std::uint32_t pending = 0;  // bit kHasFinalizer: some finalize() not run yet
-  bool weakref_objects = false;
+  Summary summary = settled_summary_;  // (a local: the compiler keeps it in registers)
   for (; k < end; ++k) {
     Object* o = objs[k];
     const std::uint32_t gc = ObjectAccess::gc(o);
@@ -686,15 +694,10 @@ void Collector::settle(std::size_t taken) noexcept {
     }
     ObjectAccess::gc(o) =
         (gc & kFlagBits) | static_cast<std::uint32_t>(k << kIndexShift) | kCollecting;
-    flags |= gc;
-    pending |= gc & ~(gc << 1);  // kHasFinalizer without kFinalized (the bit below)
-    if (any_weak_) weakref_objects |= is_weakref_object(o);
+    summary.note(o, any_weak_);
   }
-  static_assert(kHasFinalizer == kFinalized << 1, "pending: the bit below kHasFinalizer");
   settled_ = k;
-  settled_flags_ |= flags;
-  settled_finalize_ |= (pending & kHasFinalizer) != 0;
-  settled_weakref_objects_ |= weakref_objects;
+  settled_summary_ = summary;
 }
 
 // CPython's deduce_unreachable. Postcondition: `reachable` holds the objects
@@ -766,41 +769,30 @@ void Collector::move_unreachable(std::vector<Object*>& young, std::vector<Object
   // the type test (a string compare for most types) is skipped.
   const bool any_weak = heap_.weaklists.size() != 0;
   std::size_t out = 0;
-  std::uint32_t flags = 0;
-  bool finalize = false;
-  bool weakref_objects = false;
   const std::size_t n = young.size();
   // Raw pointers and locals: trace() cannot change them, but the compiler
   // would reload them after every call.
   Object** const objs = young.data();
   const std::uint32_t old_state = old_state_;
   const std::size_t slot_base = slot_base_;
-  // What the later phases will have to do (exact unless holes appear).
-  auto note_unreachable = [&](Object* o) {
-    const std::uint32_t gc = ObjectAccess::gc(o);
-    flags |= gc;
-    finalize |= (gc & (kHasFinalizer | kFinalized)) == kHasFinalizer;
-    weakref_objects |= any_weak && is_weakref_object(o);
-  };
+  // What the later phases will have to do (exact unless holes appear);
+  // merge_young may have noted the start of the run (settle()).
+  Summary summary = settled_summary_;
   // The leading run of tentatively unreachable objects stays in young's own
   // buffer, where it is (position == index in the unreachable list): when
   // everything is garbage, no page of `unreachable` is touched and young is
   // only read. The first survivor copies the run to `unreachable`.
   // merge_young may have done the start of it (settle()).
   std::size_t scanned = settled_;
-  flags = settled_flags_;
-  finalize = settled_finalize_;
-  weakref_objects = settled_weakref_objects_;
   settled_ = 0;
+  settled_summary_ = Summary{};
   for (; scanned < n; ++scanned) {
-#if defined(__GNUC__) || defined(__clang__)
-    if (scanned + kAhead < n) __builtin_prefetch(objs[scanned + kAhead], 1);
-#endif
+    if (scanned + kAhead < n) prefetch(objs[scanned + kAhead]);
     Object* o = objs[scanned];
     const std::uint32_t gc_refs = ObjectAccess::index(o);
     if (gc_refs != 0 && (gc_refs != kRefsBig || stored_count(o, big_) != 0)) break;
     ObjectAccess::set_slot(o, kCollecting, static_cast<std::uint32_t>(scanned));
-    note_unreachable(o);
+    summary.note(o, any_weak);
   }
   std::size_t u = scanned;
   const bool in_place = scanned == n;  // no survivor, so nothing was traced
@@ -822,7 +814,7 @@ void Collector::move_unreachable(std::vector<Object*>& young, std::vector<Object
         ObjectAccess::set_slot(o, kCollecting, static_cast<std::uint32_t>(u));
         unreachable.push_back(o);  // capacity reserved
         ++u;
-        note_unreachable(o);
+        summary.note(o, any_weak);
       }
     }
   }
@@ -839,10 +831,7 @@ void Collector::move_unreachable(std::vector<Object*>& young, std::vector<Object
     std::copy(tail, tail + moved, base + out);
     tracer.set_tail(base + out + moved);
     for (Object** p = base + out; p != tracer.tail_end(); ++p) {
-#if defined(__GNUC__) || defined(__clang__)
-      if (tracer.tail_end() - p > static_cast<std::ptrdiff_t>(kScanAhead))
-        __builtin_prefetch(p[kScanAhead], 1);
-#endif
+      if (tracer.tail_end() - p > static_cast<std::ptrdiff_t>(kScanAhead)) prefetch(p[kScanAhead]);
       Object* o = *p;
       o->trace(tracer);  // may append to the tail
       ObjectAccess::set_slot(o, old_state, static_cast<std::uint32_t>(slot_base + (p - base)));
@@ -856,30 +845,21 @@ void Collector::move_unreachable(std::vector<Object*>& young, std::vector<Object
     // Every tentatively unreachable object went back (a chain built from its
     // tail): nothing is unreachable.
     unreachable.clear();
-    flags = 0;
-    finalize = false;
-    weakref_objects = false;
+    summary = Summary{};
   } else if (holes) {
     // Squeeze out the entries of objects that went back; index and flags anew.
-    flags = 0;
-    finalize = false;
-    weakref_objects = false;
+    summary = Summary{};
     std::size_t kept = 0;
     for (std::size_t i = 0; i < unreachable.size(); ++i) {
       Object* o = unreachable[i];
       if (o == nullptr) continue;
       ObjectAccess::set_slot(o, kCollecting, static_cast<std::uint32_t>(kept));
-      const std::uint32_t gc = ObjectAccess::gc(o);
-      flags |= gc;
-      finalize |= (gc & (kHasFinalizer | kFinalized)) == kHasFinalizer;
-      weakref_objects |= any_weak && is_weakref_object(o);
+      summary.note(o, any_weak);
       unreachable[kept++] = o;
     }
     unreachable.resize(kept);
   }
-  unreachable_flags_ = flags;
-  unreachable_need_finalize_ = finalize;
-  unreachable_has_weakref_objects_ = weakref_objects;
+  unreachable_summary_ = summary;
 }
 
 // Survivors join the older generation, keeping CPython's long-lived counts.
@@ -1038,10 +1018,7 @@ void Collector::clear_garbage(int level) {
   Object** const list = unreachable_.data();
   const std::size_t n = unreachable_.size();
   for (std::size_t i = 0; i < n; ++i) {
-#if defined(__GNUC__) || defined(__clang__)
-    // A null or dead entry is fine: no fault.
-    if (i + kAhead < n) __builtin_prefetch(list[i + kAhead], 1);
-#endif
+    if (i + kAhead < n) prefetch(list[i + kAhead]);  // a null or dead entry is fine: no fault
     Object* o = list[i];
     if (o == nullptr) continue;
     incref(o);

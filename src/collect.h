@@ -80,22 +80,25 @@ class Collector {
   // User code (finalizers, weak-reference callbacks, the debug sink) ran after
   // deduce_unreachable: handle_resurrected_objects must redo the analysis.
   bool user_code_ran_ = false;
-  // The OR of the collector words of the unreachable objects (set by
-  // move_unreachable).
-  std::uint32_t unreachable_flags_ = 0;
-  // Some unreachable object has a finalize() not yet run / is a weak reference.
-  bool unreachable_need_finalize_ = false;
-  bool unreachable_has_weakref_objects_ = false;
+  // What the later phases will have to do for a set of unreachable objects
+  // (note() in collect.cc, per object).
+  struct Summary {
+    std::uint32_t flags = 0;       // the OR of their collector words
+    bool need_finalize = false;    // some has a finalize() not yet run
+    bool weakref_objects = false;  // some is a weak reference (looked for only
+                                   // while any object has weak references)
+    void note(const Object* o, bool any_weak) noexcept;
+  };
+  // The unreachable list's (set by move_unreachable).
+  Summary unreachable_summary_;
   // The leading run of young_ that merge_young already found tentatively
   // unreachable (settle()): positions [0, settled_), in state kCollecting
-  // with index = position, their collector words OR-ed into settled_flags_.
-  // move_unreachable starts its scan after them. 0 outside that window.
+  // with index = position, noted in settled_summary_. move_unreachable
+  // starts its scan after them. 0 outside that window.
   std::size_t settled_ = 0;
   bool settling_ = false;
   bool any_weak_ = false;
-  std::uint32_t settled_flags_ = 0;
-  bool settled_finalize_ = false;
-  bool settled_weakref_objects_ = false;
+  Summary settled_summary_;
 };
 
 }  // namespace refgc::detail
