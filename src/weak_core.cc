@@ -122,12 +122,14 @@ class DueCallbacks {
     }
     tail_ = w;
   }
-  // Puts the chain first..last (held, linked through next_, in order) before
-  // the others.
-  void prepend(WeakRefObject* first, WeakRefObject* last) noexcept {
-    WeakAccess::next(*last) = head_;
-    head_ = first;
-    if (tail_ == nullptr) tail_ = last;
+  // Puts `first`'s callbacks, in their order, before these; `first` is left
+  // empty.
+  void prepend(DueCallbacks& first) noexcept {
+    if (first.head_ == nullptr) return;
+    WeakAccess::next(*first.tail_) = head_;
+    head_ = first.head_;
+    if (tail_ == nullptr) tail_ = first.tail_;
+    first.head_ = first.tail_ = nullptr;
   }
   // Runs them in order; returns how many weak references died right after
   // their callback.
@@ -297,23 +299,15 @@ std::size_t handle_weakrefs(HeapImpl& heap, const std::vector<Object*>& unreacha
       if (w->referent() != nullptr) unlink(heap, w);  // its callback will never run
     }
     if (!(ObjectAccess::gc(o) & kHasWeakrefs)) continue;
-    WeakRefObject* first = nullptr;
-    WeakRefObject* last = nullptr;
+    DueCallbacks mine;
     for (WeakRefObject* w = take_list(heap, o); w != nullptr;) {
       WeakRefObject* next = clear_and_next(w);
       // A weak reference that is garbage itself "died first": no callback.
-      if (w->has_callback() && ObjectAccess::rc(w) > 0 && ObjectAccess::state(w) != kCollecting) {
-        incref(w);
-        if (last != nullptr) {
-          WeakAccess::next(*last) = w;
-        } else {
-          first = w;
-        }
-        last = w;  // its next_ is null (clear_and_next)
-      }
+      if (w->has_callback() && ObjectAccess::rc(w) > 0 && ObjectAccess::state(w) != kCollecting)
+        mine.push(w);
       w = next;
     }
-    if (first != nullptr) due.prepend(first, last);
+    due.prepend(mine);
   }
   // Pass 2: run the callbacks; count the weak references they freed.
   return due.run();
