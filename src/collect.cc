@@ -107,7 +107,7 @@ constexpr std::size_t kSettleBatch = 64;
 inline void Collector::Summary::note(const Object* o, bool any_weak) noexcept {
   const std::uint32_t gc = ObjectAccess::gc(o);
   flags |= gc;
-  need_finalize |= (gc & (kHasFinalizer | kFinalized)) == kHasFinalizer;
+  need_finalize |= finalizer_pending(gc);
   weakref_objects |= any_weak && is_weakref_object(o);
 }
 
@@ -911,7 +911,7 @@ void Collector::finalize_garbage() {
     Object* o = unreachable_[i];
     if (o == nullptr) continue;
     std::uint32_t& gc = ObjectAccess::gc(o);
-    if ((gc & (kHasFinalizer | kFinalized)) != kHasFinalizer) continue;
+    if (!finalizer_pending(gc)) continue;
     gc |= kFinalized;
     user_code_ran_ = true;
     incref(o);

@@ -129,7 +129,7 @@ bool call_finalizer(HeapImpl& heap, Object* o) noexcept {
 
 [[gnu::noinline, gnu::cold]] void dealloc_slow_body(HeapImpl& heap, Object* o) noexcept {
   const std::uint32_t gc = ObjectAccess::gc(o);
-  if ((gc & (kHasFinalizer | kFinalized)) == kHasFinalizer) {
+  if (finalizer_pending(gc)) {
     if (call_finalizer(heap, o)) return;
   }
   if (ObjectAccess::gc(o) & kHasWeakrefs) clear_weakrefs_on_dealloc(heap, o);
