@@ -27,11 +27,8 @@
 #include <typeinfo>
 #include <unordered_map>
 
-#if defined(__linux__)
-#include <sys/mman.h>
-#endif
-
 #include "dealloc_inline.h"
+#include "huge_pages.h"
 #include "refgc/tracer.h"
 #include "refgc/unraisable.h"
 #include "refgc/weak_ref.h"
@@ -64,22 +61,6 @@ constexpr std::size_t kAhead = 32;
 // (1M-node tree, full collection: 64 ahead is ~5% faster than 32; on a heap
 // laid out at random no slower.)
 constexpr std::size_t kScanAhead = 64;
-// Large scratch vectors are written once, front to back: ask for huge pages
-// (one page fault per 2 MiB instead of 512). Advice only; errors are ignored.
-template <class T>
-void advise_huge(const std::vector<T>& v) noexcept {
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-  constexpr std::uintptr_t kHuge = std::uintptr_t{2} << 20;
-  const auto begin = reinterpret_cast<std::uintptr_t>(v.data());
-  const std::uintptr_t end = begin + v.capacity() * sizeof(T);
-  const std::uintptr_t lo = (begin + kHuge - 1) & ~(kHuge - 1);
-  const std::uintptr_t hi = end & ~(kHuge - 1);
-  if (hi > lo) (void)madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_HUGEPAGE);
-#else
-  (void)v;
-#endif
-}
-
 inline void prefetch(const Object* o) noexcept {
 #if defined(__GNUC__) || defined(__clang__)
   __builtin_prefetch(o, 1);
@@ -565,7 +546,8 @@ bool Collector::reserve_scratch(std::size_t n) noexcept {
     }
     tail_.reserve(n);  // objects moved back from unreachable are re-appended
     unreachable_.reserve(n);
-    advise_huge(unreachable_);
+    // Written once, front to back: huge pages for its whole capacity.
+    advise_huge(unreachable_.data(), unreachable_.capacity() * sizeof(Object*));
     if (steal_ == &old_) {
       spare_.reserve(n);  // becomes the (stolen) older generation's vector
     } else {

@@ -34,10 +34,7 @@
 #include <new>
 #include <utility>
 
-#if defined(__linux__)
-#include <sys/mman.h>
-#endif
-
+#include "huge_pages.h"
 #include "refgc/detail/group_probe.h"
 #include "refgc/weak_ref.h"
 
@@ -158,6 +155,7 @@ class WeakHeadTable {
         : raw_(::operator new(n * sizeof(std::uintptr_t) + kLine)),
           data_(static_cast<std::uintptr_t*>(align(raw_))),
           size_(n) {
+      // Written whole at once (zeroed, then filled): huge pages if large.
       advise_huge(data_, n * sizeof(std::uintptr_t));
       std::uninitialized_value_construct_n(data_, n);
     }
@@ -180,21 +178,6 @@ class WeakHeadTable {
 
    private:
     static constexpr std::size_t kLine = 64;
-    // A large table is written whole at once (zeroed, then filled): huge
-    // pages make that one page fault per 2 MiB instead of 512. Advice only;
-    // errors are ignored.
-    static void advise_huge(void* p, std::size_t bytes) noexcept {
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-      constexpr std::uintptr_t kHuge = std::uintptr_t{2} << 20;
-      const auto begin = reinterpret_cast<std::uintptr_t>(p);
-      const std::uintptr_t lo = (begin + kHuge - 1) & ~(kHuge - 1);
-      const std::uintptr_t hi = (begin + bytes) & ~(kHuge - 1);
-      if (hi > lo) (void)madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_HUGEPAGE);
-#else
-      (void)p;
-      (void)bytes;
-#endif
-    }
     static void* align(void* p) noexcept {
       const auto a = reinterpret_cast<std::uintptr_t>(p);
       return reinterpret_cast<void*>((a + kLine - 1) & ~std::uintptr_t{kLine - 1});
