@@ -195,6 +195,15 @@ void constructed_outside_make() noexcept {
       "refgc::make<T>(...)");
 }
 
+void object_not_first_base(const char* type) noexcept {
+  std::fprintf(stderr,
+               "refgc: fatal: make<%s>: refgc::Object must be the type's first base (at offset "
+               "0); derive from refgc::Object before any other polymorphic base\n",
+               readable_name(type).c_str());
+  std::fflush(stderr);
+  std::abort();
+}
+
 void refcount_fault(const Object* o, std::uint32_t before) noexcept {
   if (before == 0) fatal_object(o, "refcount underflow or use of a dead object");
   fatal_object(o, "refcount overflow");

@@ -126,6 +126,9 @@ void acquire_heap_for(const char* what) noexcept;
 void dealloc(Object* obj) noexcept;
 // Object's constructor found no make<T>() in progress (src/object.cc).
 [[noreturn]] void constructed_outside_make() noexcept;
+// make<T>(): refgc::Object is not at the start of T (another polymorphic base
+// comes first), so the heap walk could not read T's header (src/object.cc).
+[[noreturn]] void object_not_first_base(const char* type) noexcept;
 [[noreturn]] void refcount_fault(const Object* obj, std::uint32_t before) noexcept;
 std::string type_name(const Object& obj);
 // The object's repr(), or "<TypeName>" when it has none.

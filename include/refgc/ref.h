@@ -252,6 +252,10 @@ inline Ref<T> make(Args&&... args) {
     if constexpr (is_gc) heap.on_gc_free();
     throw;
   }
+  // Object must be T's primary base: a slot starts with its header (the
+  // heap walk reads it there). Known at compile time: folds away.
+  if (REFGC_UNLIKELY(static_cast<void*>(static_cast<Object*>(p)) != mem))
+    detail::object_not_first_base(typeid(T).name());
   Ref<T> result = detail::RefAccess::adopt(p);
   if constexpr (is_gc) heap.track_gen0(p);  // if this throws, `result` frees it
   return result;

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <refgc/refgc.h>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -113,6 +114,37 @@ TEST_F(HeapTest, ObjectsLargerThanThePoolClassesWork) {
   EXPECT_EQ(refgc::getsizeof(b), sizeof(Big));
   b.reset();
   EXPECT_EQ(refgc::Heap::current().live_objects(), before);
+}
+
+// Size classes step by 8 bytes: a 24-byte object takes a 24-byte slot (a
+// chain node with one reference: vtable pointer, header, reference), and a
+// type aligned to 16 still gets a 16-aligned address (its size is a
+// multiple of 16, so is its class's slot).
+TEST_F(HeapTest, SizeClassesStepByEightBytesAndKeepSixteenByteAlignment) {
+  struct Link : refgc::Object {
+    Ref<Link> next;
+    void trace(refgc::Tracer& t) override { t(next); }
+  };
+  struct alignas(16) Wide : refgc::Object {
+    long double value = 1.5L;
+  };
+  static_assert(sizeof(Link) == 24);
+  refgc::Heap& heap = refgc::Heap::current();
+  const std::size_t before = heap.reserved_bytes();
+  std::vector<Ref<Link>> links;
+  constexpr std::size_t kLinks = 4 * refgc::detail::Pool::kChunkBytes / 24;
+  for (std::size_t i = 0; i < kLinks; ++i) links.push_back(make<Link>());
+  // Four chunks of 24-byte slots (five with one partly used before), not six
+  // of 32-byte ones.
+  EXPECT_LE(heap.reserved_bytes() - before, 5 * refgc::detail::Pool::kChunkBytes);
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(links[1].get()) -
+                reinterpret_cast<std::uintptr_t>(links[0].get()),
+            24u);
+  for (int i = 0; i < 100; ++i) {
+    auto w = make<Wide>();
+    EXPECT_EQ(reinterpret_cast<std::uintptr_t>(w.get()) % 16, 0u);
+    EXPECT_EQ(w->value, 1.5L);
+  }
 }
 
 }  // namespace

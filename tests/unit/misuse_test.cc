@@ -59,6 +59,20 @@ TEST_F(MisuseDeathTest, ReviveADeadObjectFromARawPointerStops) {
       "refcount underflow or use of a dead object");
 }
 
+// The heap walk reads each object's header at the start of its slot, so
+// refgc::Object must be the type's primary base: a type that puts another
+// polymorphic base first stops at make<T>() with a sentence naming it.
+struct Listener {
+  virtual ~Listener() noexcept(false) = default;
+  virtual void notify() {}
+};
+struct ListenerFirst : Listener, refgc::Object {};
+
+TEST_F(MisuseDeathTest, AnObjectWhoseRefgcBaseIsNotFirstStopsAtMake) {
+  EXPECT_DEATH(make<ListenerFirst>(),
+               "make<.*ListenerFirst>: refgc::Object must be the type's first base");
+}
+
 TEST_F(MisuseDeathTest, UnderflowOnAnObjectBeingDestroyedNamesItsType) {
   EXPECT_DEATH(make<SelfDropper>().reset(),
                "refcount underflow or use of a dead object: <SelfDropper at 0x");

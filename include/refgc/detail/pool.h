@@ -2,15 +2,29 @@
 // Internal (namespace refgc::detail); in a public header only so that
 // make<T>() can allocate inline. Refill and large objects: src/pool.cc.
 //
-// Sizes up to kMaxSmall bytes are rounded up to a multiple of 16 and served
+// Sizes up to kMaxSmall bytes are rounded up to a multiple of 8 and served
 // from per-class free lists, refilled by bumping through 256 KiB chunks taken
-// from the system. Larger objects go to ::operator new. Freed slots are pushed
-// on their class's free list (the link is stored in the slot's first word, the
-// header's state is set to "freed"). Chunks go back to the system when the
-// heap is destroyed with no live object left.
+// from the system. (A type aligned to 16 has a size that is a multiple of 16:
+// its class's slots are 16-aligned in a chunk that is.) Larger objects go to
+// ::operator new, behind a 16-byte link that keeps them on a list. Freed
+// slots are pushed on their class's free list (the link is stored in the
+// slot's first word; the header's state says "freed"). Chunks go back to the
+// system when the heap is destroyed with no live object left.
 //
 // Invariant: every slot of a chunk below its class's bump pointer is either a
-// live object or on exactly one free list.
+// live object, on exactly one free list, or memory given back by make<T>()
+// when a constructor threw. for_each_slot() walks them all (and the large
+// objects): the collector finds the objects of its unlisted generations that
+// way (generation 2 and the permanent one keep no list: docs/design/
+// memory-model.md). A slot starts with its object (refgc::Object is the
+// primary base at offset 0: make<T>() checks it).
+//
+// Chunks are aligned to their size, so a page map (two levels, indexed by
+// address / kChunkBytes) finds the chunk of any small object. Each chunk has
+// a mark, set (mark()) whenever one of its objects joins an unlisted
+// generation; walk_marked() skips unmarked chunks and unmarks those where the
+// caller found no member. A walk then costs the chunks that hold old objects,
+// not every chunk the heap ever used.
 #pragma once
 
 #include <cstddef>
@@ -21,10 +35,12 @@ namespace refgc::detail {
 
 class Pool {
  public:
-  static constexpr std::size_t kGranule = 16;
+  static constexpr std::size_t kGranule = 8;
   static constexpr std::size_t kMaxSmall = 512;
   static constexpr std::size_t kClasses = kMaxSmall / kGranule;
   static constexpr std::size_t kChunkBytes = 256 * 1024;
+  // The link in front of a large object (keeps the address 16-aligned).
+  static constexpr std::size_t kLargeLink = 16;
 
   Pool() = default;
   Pool(const Pool&) = delete;
@@ -60,21 +76,103 @@ class Pool {
   // Give the chunks back to the system. Only when live() == 0.
   void release_all() noexcept;
 
+  // Calls f(void* slot) for every slot ever handed out and not given back
+  // to the system: each small slot below its class's bump pointer, chunk by
+  // chunk in address order within a chunk, then each large object. The
+  // caller tells live objects from free slots by their header. f must not
+  // allocate from or free to this pool.
+  template <class F>
+  void for_each_slot(F&& f) const {
+    for (const Chunk& ch : chunks_) walk_chunk(ch, f);
+    for_each_large(f);
+  }
+
+  // An object of this pool joined an unlisted generation: its chunk is
+  // marked (a large object, in no chunk, is always walked).
+  void mark(const void* object) noexcept {
+    const auto a = reinterpret_cast<std::uintptr_t>(object);
+    if ((a >> kChunkShift) == last_marked_) return;  // (objects come in runs)
+    last_marked_ = a >> kChunkShift;
+    const std::uintptr_t r = a >> kLeafShift;
+    if (map_ == nullptr || r >= kRoot) return;
+    const std::uint32_t* const leaf = map_[r];
+    if (leaf == nullptr) return;
+    const std::uint32_t i = leaf[(a >> kChunkShift) & (kLeaf - 1)];
+    if (i != 0) chunks_[i - 1].marked = true;
+  }
+
+  // Like for_each_slot, but only the marked chunks (and the large objects);
+  // f(void* slot) returns whether the slot holds a member of an unlisted
+  // generation, and a chunk where it never did is unmarked.
+  template <class F>
+  void walk_marked(F&& f) {
+    last_marked_ = 0;  // unmarking below: the next mark() looks again
+    for (Chunk& ch : chunks_) {
+      if (!ch.marked) continue;
+      bool any = false;
+      walk_chunk(ch, [&](void* slot) { any |= f(slot); });
+      ch.marked = any;
+    }
+    for_each_large([&](void* slot) { (void)f(slot); });
+  }
+
+  // Marks every chunk (what gc::freeze and the heap's end need before a
+  // complete walk; also a test seam).
+  void mark_all() noexcept {
+    for (Chunk& ch : chunks_) ch.marked = true;
+  }
+
  private:
   struct FreeSlot {
     FreeSlot* next;
   };
   struct Bump {
+    char* base = nullptr;  // the chunk being carved
     char* next = nullptr;
     char* end = nullptr;
   };
+  struct Chunk {
+    char* base;
+    std::uint32_t cls;
+    bool marked;  // may hold a member of an unlisted generation
+  };
+  // The page map: address >> kChunkShift, in a root of kRoot leaves of kLeaf
+  // entries (chunk index + 1; 0: not a chunk). Covers 47-bit addresses.
+  static constexpr unsigned kChunkShift = 18;
+  static_assert(std::size_t{1} << kChunkShift == kChunkBytes);
+  static constexpr unsigned kLeafBits = 14;
+  static constexpr std::size_t kLeaf = std::size_t{1} << kLeafBits;
+  static constexpr unsigned kLeafShift = kChunkShift + kLeafBits;
+  static constexpr std::size_t kRoot = std::size_t{1} << (47 - kLeafShift);
+  void map_chunk(const char* base, std::uint32_t index);
+  void free_map() noexcept;
+  template <class F>
+  void walk_chunk(const Chunk& ch, F&& f) const {
+    const std::size_t slot = (std::size_t{ch.cls} + 1) * kGranule;
+    const Bump& b = bump_[ch.cls];
+    char* const end = b.base == ch.base ? b.next : ch.base + (kChunkBytes / slot) * slot;
+    for (char* p = ch.base; p < end; p += slot) f(static_cast<void*>(p));
+  }
+  template <class F>
+  void for_each_large(F&& f) const {
+    for (const LargeLink* l = large_.next; l != &large_; l = l->next)
+      f(static_cast<void*>(reinterpret_cast<char*>(const_cast<LargeLink*>(l)) + kLargeLink));
+  }
+  struct LargeLink {
+    LargeLink* prev;
+    LargeLink* next;
+  };
+  static_assert(sizeof(LargeLink) <= kLargeLink);
   void* refill(std::size_t c);
   void* allocate_large(std::size_t size);
   void free_large(void* p, std::size_t size) noexcept;
 
   FreeSlot* free_[kClasses] = {};
   Bump bump_[kClasses] = {};
-  std::vector<void*> chunks_;
+  std::vector<Chunk> chunks_;
+  std::uint32_t** map_ = nullptr;      // kRoot leaves (allocated on first use)
+  std::uintptr_t last_marked_ = 0;     // the chunk (address >> kChunkShift) mark() last marked
+  LargeLink large_{&large_, &large_};  // the large objects' list (circular)
   std::size_t live_ = 0;
   std::size_t reserved_ = 0;
 };
