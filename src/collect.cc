@@ -21,6 +21,10 @@
 #include <chrono>
 #include <cinttypes>
 #include <cstdio>
+#include <cstring>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <new>
 #include <stdexcept>
 #include <string>
@@ -377,6 +381,7 @@ Collector::Collector(HeapImpl& heap, int generation) noexcept
       generation_(generation),
       old_(heap.gens[generation < 2 ? generation + 1 : 2]),
       old_state_(static_cast<std::uint32_t>(kGen0 + (generation < 2 ? generation + 1 : 2))),
+      old_unlisted_(HeapImpl::is_unlisted(old_state_)),
       young_(heap.scratch.young),
       tail_(heap.scratch.tail),
       spare_(heap.scratch.spare),
@@ -397,6 +402,13 @@ Collector::~Collector() {
   for (Generation& g : heap_.gens) heap_.maybe_compact(g);
   heap_.maybe_compact(heap_.permanent);
   heap_.scratch.trim();
+#if defined(__GLIBC__)
+  // A full collection's scratch (the rebuilt generation-2 list, 8 bytes per
+  // object) was just freed: give the free memory of the C heap back to the
+  // system, as CPython's allocator returns its empty arenas, so that a full
+  // collection does not leave the process bigger. O(the heap's free chunks).
+  if (generation_ == 2 && walk_) malloc_trim(0);
+#endif
 }
 
 void HeapImpl::CollectorScratch::trim() noexcept {
@@ -446,8 +458,9 @@ std::size_t Collector::run() noexcept {
   // 4. Split young_ into survivors and the unreachable set. Survivors get
   //    their slots in the older generation now (promote appends them there
   //    with nothing in between).
-  slot_base_ = old_.objs.size();
+  slot_base_ = old_unlisted_ ? old_.next_slot : old_.objs.size();
   deduce_unreachable(young_, reachable_, unreachable_, /*refs_ready=*/true);
+  uncounted_ = old_unlisted_ ? survivors_ : 0;
   REFGC_VALIDATE(validate());
 
   // 5. Survivors move to the next generation (generation 2 stays).
@@ -510,22 +523,42 @@ std::size_t Collector::run() noexcept {
 // the older generation itself (a full collection), spare_, room for the
 // survivors. So a collection copies only the younger generations' entries,
 // and a full collection of a large heap needs no second vector of its size.
+//
+// Generation 2 keeps no vector (it is unlisted, heap_fast.h): when it is
+// the first generation with entries (a full collection), young_ is its list
+// rebuilt by the heap walk (merge_young: gather_unlisted), with room for the
+// younger generations after it, and survivors join it by their headers.
 bool Collector::reserve_scratch(std::size_t n) noexcept {
   steal_ = nullptr;
+  walk_ = false;
   std::size_t appended = 0;  // live entries of the generations after it
   for (int k = 0; k <= generation_; ++k) {
     Generation& g = heap_.gens[k == 0 ? generation_ : k - 1];
     if (steal_ != nullptr) {
       appended += g.size();
-    } else if (!g.objs.empty()) {
+    } else if (!g.objs.empty() || g.unlisted != 0) {
       steal_ = &g;
+      walk_ = g.unlisted != 0;
     }
   }
   // Survivors get slots slot_base_ + 0.. in the older generation (after its
   // own entries, unless it is merged too): each must fit the 25-bit index.
   // Generations are capped at 2^25 entries each (HeapImpl::track), but a
-  // collection merges several, so their sum is checked here.
-  const std::size_t base = generation_ == 2 ? 0 : old_.objs.size();
+  // collection merges several, so their sum is checked here. An unlisted
+  // older generation with no member left starts its list anew; one whose
+  // list is mostly gaps is renumbered first, as a listed one is compacted.
+  if (old_unlisted_ && generation_ < 2) {
+    if (old_.unlisted == 0) old_.next_slot = 0;
+    if (old_.next_slot + n > heap_.slot_limit && old_.next_slot > old_.unlisted) {
+      try {
+        heap_.renumber_unlisted(old_state_);
+      } catch (const std::bad_alloc&) {
+        write_unraisable("<garbage collection>", "Out of memory: collection skipped in");
+        return false;
+      }
+    }
+  }
+  const std::size_t base = generation_ == 2 ? 0 : old_unlisted_ ? old_.next_slot : old_.objs.size();
   if (base + n > heap_.slot_limit) {
     try {
       throw std::length_error("refgc: collecting generation " + std::to_string(generation_) +
@@ -539,16 +572,24 @@ bool Collector::reserve_scratch(std::size_t n) noexcept {
     return false;
   }
   try {
-    if (steal_ != nullptr) {
+    if (walk_) {
+      young_.reserve(steal_->next_slot + appended);  // its list, gaps included
+    } else if (steal_ != nullptr) {
       std::vector<Object*>& v = steal_->objs;
       if (v.capacity() - v.size() < appended) v.reserve(v.size() + appended);
       if (steal_ == &heap_.gens[0]) young_.reserve(v.capacity());
     }
     tail_.reserve(n);  // objects moved back from unreachable are re-appended
-    unreachable_.reserve(n);
-    // Written once, front to back: huge pages for its whole capacity.
-    advise_huge(unreachable_.data(), unreachable_.capacity() * sizeof(Object*));
-    if (steal_ == &old_) {
+    if (!old_unlisted_) {
+      // (move_unreachable_unlisted keeps the unreachable list in young's
+      // buffer instead.)
+      unreachable_.reserve(n);
+      // Written once, front to back: huge pages for its whole capacity.
+      advise_huge(unreachable_.data(), unreachable_.capacity() * sizeof(Object*));
+    }
+    if (old_unlisted_) {
+      // Survivors join by their state (promote): no room needed.
+    } else if (steal_ == &old_) {
       spare_.reserve(n);  // becomes the (stolen) older generation's vector
     } else {
       // Geometric growth: an exact reserve here would copy the whole older
@@ -590,10 +631,17 @@ void Collector::merge_young() {
   settling_ = true;
   any_weak_ = heap_.weaklists.size() != 0;
   settled_summary_ = Summary{};
-  // The first generation with entries: its vector, tombstones squeezed out.
+  // The first generation with entries: its vector (or, unlisted, its list
+  // rebuilt in young_'s reserved room), tombstones squeezed out.
   Generation& first = *steal_;
-  young_.swap(first.objs);
-  if (&old_ == &first) first.objs.swap(spare_);  // the reserved room for survivors
+  if (walk_) {
+    heap_.gather_unlisted(old_state_, young_);  // fits: no allocation
+    first.unlisted = 0;
+    first.next_slot = 0;
+  } else {
+    young_.swap(first.objs);
+    if (&old_ == &first) first.objs.swap(spare_);  // the reserved room for survivors
+  }
   first.tombstones = 0;
   first.dead_prefix = 0;
   // Raw pointers: trace() cannot change young_, but the compiler would
@@ -695,7 +743,12 @@ void Collector::deduce_unreachable(std::vector<Object*>& young, std::vector<Obje
     update_refs(young);
     subtract_refs(young);
   }
-  move_unreachable(young, reachable, unreachable);
+  if (old_unlisted_) {
+    move_unreachable_unlisted(young, unreachable);
+  } else {
+    move_unreachable(young, reachable, unreachable);
+    survivors_ = reachable.size();
+  }
   young.clear();
   big_.clear();
 }
@@ -844,6 +897,93 @@ void Collector::move_unreachable(std::vector<Object*>& young, std::vector<Object
   unreachable_summary_ = summary;
 }
 
+// move_unreachable when the survivors join an unlisted generation
+// (generation 2, heap_fast.h). They need no list: each gets its state and
+// its virtual slot (slot_base_ + the order in which it is found reachable,
+// the position move_unreachable would give it in `reachable`) as it is
+// scanned, and survivors_ counts them. So the tentatively unreachable
+// objects can stay in young's own buffer, at the front (position u never
+// passes the number scanned), which becomes `unreachable`; and the objects
+// moved back wait in tail_ as a queue whose consumed front is reused (a chain
+// moved back link by link keeps it at one entry, where a list of them would
+// grow to the chain's length). Same classification, order and slots as
+// move_unreachable.
+void Collector::move_unreachable_unlisted(std::vector<Object*>& young,
+                                          std::vector<Object*>& unreachable) {
+  Object** const queue = tail_.data.get();  // room for n (reserve_scratch)
+  ReachTracer tracer(queue, young, big_);   // the unreachable list is young's front
+  const bool any_weak = heap_.weaklists.size() != 0;
+  Object** const objs = young.data();
+  const std::size_t n = young.size();
+  const std::uint32_t old_state = old_state_;
+  const std::size_t slot_base = slot_base_;
+  std::size_t found = 0;
+  Summary summary = settled_summary_;
+  std::size_t scanned = settled_;  // merge_young's settled run: already in place
+  std::size_t u = settled_;
+  settled_ = 0;
+  settled_summary_ = Summary{};
+  for (; scanned < n; ++scanned) {
+    if (scanned + kScanAhead < n) prefetch(objs[scanned + kScanAhead]);
+    Object* o = objs[scanned];
+    const std::uint32_t gc_refs = ObjectAccess::index(o);
+    if (gc_refs != 0 && (gc_refs != kRefsBig || stored_count(o, big_) != 0)) {
+      o->trace(tracer);  // may empty entries of [0, u) and queue them
+      heap_.join_unlisted(o, old_state, slot_base + found);
+      ++found;
+    } else {
+      ObjectAccess::set_slot(o, kCollecting, static_cast<std::uint32_t>(u));
+      if (u != scanned) objs[u] = o;  // (see merge_young)
+      ++u;
+      summary.note(o, any_weak);
+    }
+  }
+  // The queue, in order. Its consumed front is reused once it is at least
+  // kQueueReuse entries and at least as long as what is still waiting
+  // (amortized: each move copies no more entries than were consumed since
+  // the last). Writes stay within n: every entry is an object moved back
+  // once.
+  constexpr std::size_t kQueueReuse = 4096;
+  Object** r = queue;
+  std::size_t moved = 0;
+  while (r != tracer.tail_end()) {
+    const std::size_t consumed = static_cast<std::size_t>(r - queue);
+    const std::size_t waiting = static_cast<std::size_t>(tracer.tail_end() - r);
+    if (consumed >= kQueueReuse && consumed >= waiting) {
+      std::memmove(queue, r, waiting * sizeof(Object*));
+      r = queue;
+      tracer.set_tail(queue + waiting);
+    }
+    if (tracer.tail_end() - r > static_cast<std::ptrdiff_t>(kScanAhead)) prefetch(r[kScanAhead]);
+    Object* o = *r++;
+    ++moved;
+    o->trace(tracer);  // may queue more
+    heap_.join_unlisted(o, old_state, slot_base + found);
+    ++found;
+  }
+  if (moved == u) {  // every tentatively unreachable object went back
+    u = 0;
+    summary = Summary{};
+  } else if (moved != 0) {
+    // Squeeze out the entries of objects that went back; index and flags anew.
+    summary = Summary{};
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < u; ++i) {
+      Object* o = objs[i];
+      if (o == nullptr) continue;
+      ObjectAccess::set_slot(o, kCollecting, static_cast<std::uint32_t>(kept));
+      summary.note(o, any_weak);
+      objs[kept++] = o;
+    }
+    u = kept;
+  }
+  young.resize(u);
+  unreachable.clear();
+  unreachable.swap(young);  // young now holds unreachable's (empty) buffer, room for n
+  survivors_ = found;
+  unreachable_summary_ = summary;
+}
+
 // Survivors join the older generation, keeping CPython's long-lived counts.
 //
 // When the older generation is empty (a full collection: it was merged into
@@ -853,7 +993,19 @@ void Collector::move_unreachable(std::vector<Object*>& young, std::vector<Object
 // the survivors' buffer held all n, so the generation keeps room for
 // everything the collection may still move there.
 void Collector::promote(std::vector<Object*>& survivors) {
-  if (generation_ == 1) heap_.long_lived_pending += survivors.size();
+  if (generation_ == 1) heap_.long_lived_pending += survivors_;
+  uncounted_ = 0;
+  if (old_unlisted_) {
+    // move_unreachable_unlisted already gave each survivor its state and
+    // virtual slot (from slot_base_, the list's length) and counted them.
+    old_.unlisted += survivors_;
+    old_.next_slot = slot_base_ + survivors_;
+    if (generation_ == 2) {
+      heap_.long_lived_pending = 0;
+      heap_.long_lived_total = survivors_;
+    }
+    return;
+  }
   if (old_.objs.empty() && old_.tombstones == 0) {
     // move_unreachable already gave each survivor its slot (state, position).
     old_.objs.swap(survivors);  // survivors now holds old_'s (empty) buffer
@@ -875,11 +1027,22 @@ void Collector::promote(std::vector<Object*>& survivors) {
 // The survivors of deduce_unreachable join the older generation's tail, where
 // move_unreachable already numbered their slots (from slot_base_).
 void Collector::append_to_old(const std::vector<Object*>& survivors) {
+  if (old_unlisted_) {  // counted by move_unreachable_unlisted; `survivors` is empty
+    REFGC_ASSERT(old_.next_slot == slot_base_, "older generation changed under the collector");
+    old_.unlisted += survivors_;
+    old_.next_slot += survivors_;
+    return;
+  }
   REFGC_ASSERT(old_.objs.size() == slot_base_, "older generation changed under the collector");
   old_.objs.insert(old_.objs.end(), survivors.begin(), survivors.end());  // capacity reserved
 }
 
 void Collector::move_to_old(Object* o) {
+  if (old_unlisted_) {
+    ++old_.unlisted;
+    heap_.join_unlisted(o, old_state_, old_.next_slot++);
+    return;
+  }
   old_.objs.push_back(o);  // capacity reserved in reserve_scratch
   ObjectAccess::set_slot(o, old_state_, static_cast<std::uint32_t>(old_.objs.size() - 1));
 }
@@ -924,11 +1087,19 @@ void Collector::handle_resurrected_objects() {
   if (!user_code_ran_) return;
   remove_tombstones(unreachable_);
   if (unreachable_unchanged()) return;
-  young_.swap(reachable_);  // empty since promote, room for n (see promote)
-  young_.assign(unreachable_.begin(), unreachable_.end());  // fits: no allocation
-  unreachable_.clear();
+  if (old_unlisted_) {
+    // move_unreachable_unlisted works in young's buffer and hands it over as
+    // the unreachable list: the list itself is the new young (no copy, no
+    // room needed).
+    young_.clear();
+    young_.swap(unreachable_);
+  } else {
+    young_.swap(reachable_);  // empty since promote, room for n (see promote)
+    young_.assign(unreachable_.begin(), unreachable_.end());  // fits: no allocation
+    unreachable_.clear();
+  }
   std::vector<Object*>& resurrected = reachable_;
-  slot_base_ = old_.objs.size();
+  slot_base_ = old_unlisted_ ? old_.next_slot : old_.objs.size();
   deduce_unreachable(young_, resurrected, unreachable_, /*refs_ready=*/false);
   append_to_old(resurrected);
   resurrected.clear();
@@ -1054,6 +1225,21 @@ void Collector::validate() const {
   };
   for (std::uint32_t i = 0; i < 3; ++i) check_gen(heap_.gens[i], kGen0 + i);
   check_gen(heap_.permanent, kPermanent);
+  // The unlisted generations: distinct virtual slots below next_slot, as
+  // many as counted (gather_unlisted stops the program otherwise). Not
+  // between deduce_unreachable and promote, while survivors have the older
+  // state and are not counted yet.
+  REFGC_CHECK(heap_.gens[2].objs.empty() && heap_.permanent.objs.empty(), nullptr,
+              "validator: an unlisted generation has a list");
+  if (uncounted_ == 0) {
+    try {
+      std::vector<Object*> list;
+      heap_.gather_unlisted(kGen2, list);
+      heap_.gather_unlisted(kPermanent, list);
+    } catch (const std::bad_alloc&) {
+      // (no memory for the lists: this check is skipped, the collection goes on)
+    }
+  }
   for (std::size_t i = 0; i < unreachable_.size(); ++i) {
     const Object* o = unreachable_[i];
     if (o == nullptr) continue;

@@ -39,6 +39,7 @@ class Collector {
   void subtract_refs(const std::vector<Object*>& young);
   void move_unreachable(std::vector<Object*>& young, std::vector<Object*>& reachable,
                         std::vector<Object*>& unreachable);
+  void move_unreachable_unlisted(std::vector<Object*>& young, std::vector<Object*>& unreachable);
   void settle(std::size_t taken) noexcept;
   void promote(std::vector<Object*>& survivors);
   void move_to_old(Object* o);
@@ -57,6 +58,9 @@ class Collector {
   const int generation_;
   Generation& old_;
   const std::uint32_t old_state_;
+  // The older generation keeps no list (generation 2): survivors join it by
+  // their state and its count.
+  const bool old_unlisted_;
 
   // The working vectors live in heap_.scratch (reused between collections).
   std::vector<Object*>& young_;               // the generations being collected
@@ -72,6 +76,15 @@ class Collector {
   // The generation whose vector young_ takes (the first with entries in
   // merge order; null: nothing to examine). Set by reserve_scratch.
   Generation* steal_ = nullptr;
+  // steal_ is unlisted (generation 2 with members): merge_young rebuilds
+  // its list by walking the heap. Set by reserve_scratch.
+  bool walk_ = false;
+  // Survivors in the older generation's state not yet in its count (between
+  // deduce_unreachable and promote, for validate()).
+  std::size_t uncounted_ = 0;
+  // The survivors the last deduce_unreachable found (with an unlisted older
+  // generation, the only record of them: they are in no vector).
+  std::size_t survivors_ = 0;
   // gc_refs too large for a header's index bits (an object with over 33
   // million references), by object; empty outside deduce_unreachable.
   std::unordered_map<const Object*, std::int64_t> big_;

@@ -64,11 +64,7 @@ constexpr std::uint32_t kNone = std::numeric_limits<std::uint32_t>::max();
 // permanent generation, each in its list order.
 template <class F>
 void for_each_tracked(HeapImpl& heap, F&& f) {
-  for (const detail::Generation& g : heap.gens)
-    for (Object* o : g.objs)
-      if (o != nullptr) f(o);
-  for (Object* o : heap.permanent.objs)
-    if (o != nullptr) f(o);
+  heap.for_each_tracked(/*with_permanent=*/true, f);
 }
 
 // A tracer that hands every reference to a callable.
@@ -96,16 +92,21 @@ void for_each_reference(Object* o, F&& f) {
 class HeapGraph {
  public:
   HeapGraph(HeapImpl& heap, bool with_referrers) {
-    for (int g = 0; g < 3; ++g) {
+    // Each generation's list (the unlisted ones rebuilt by the heap walk),
+    // tombstones and gaps included: an object's id is its generation's
+    // offset plus its index.
+    std::vector<Object*> unlisted[2];
+    heap.gather_unlisted(detail::kGen2, unlisted[0]);
+    heap.gather_unlisted(detail::kPermanent, unlisted[1]);
+    const std::vector<Object*>* lists[4] = {&heap.gens[0].objs, &heap.gens[1].objs, &unlisted[0],
+                                            &unlisted[1]};
+    for (int g = 0; g < 4; ++g) {
       offset_[g] = total_;
-      total_ += heap.gens[g].objs.size();
+      total_ += lists[g]->size();
     }
-    offset_[3] = total_;
-    total_ += heap.permanent.objs.size();
     nodes_.reserve(total_);
-    for (const detail::Generation& g : heap.gens)
-      nodes_.insert(nodes_.end(), g.objs.begin(), g.objs.end());
-    nodes_.insert(nodes_.end(), heap.permanent.objs.begin(), heap.permanent.objs.end());
+    for (const std::vector<Object*>* list : lists)
+      nodes_.insert(nodes_.end(), list->begin(), list->end());
     incoming_.assign(total_, 0);
 
     // Pass 1: incoming counts (and ids for untracked targets).

@@ -1,4 +1,5 @@
 // src/gc_api.cc: the gc:: functions (Python's gc module) on the current heap.
+#include <algorithm>
 #include <cstdio>
 #include <mutex>
 #include <stdexcept>
@@ -115,7 +116,8 @@ std::vector<Ref<Object>> get_objects() {
   detail::HeapImpl& heap = detail::heap_for("calls gc::get_objects");
   std::vector<Ref<Object>> out;
   out.reserve(heap.gens[0].size() + heap.gens[1].size() + heap.gens[2].size());
-  for (const auto& g : heap.gens) detail::append_live(out, g);
+  heap.for_each_tracked(/*with_permanent=*/false,
+                        [&](Object* o) { out.push_back(Ref<Object>(o)); });  // reserved
   return out;
 }
 
@@ -127,22 +129,41 @@ std::vector<Ref<Object>> get_objects(int generation) {
   detail::HeapImpl& heap = detail::heap_for("calls gc::get_objects");
   std::vector<Ref<Object>> out;
   out.reserve(heap.gens[generation].size());
-  detail::append_live(out, heap.gens[generation]);
+  if (generation == 2) {
+    std::vector<Object*> list;
+    heap.gather_unlisted(detail::kGen2, list);
+    for (Object* o : list)
+      if (o != nullptr) out.push_back(Ref<Object>(o));  // reserved
+  } else {
+    detail::append_live(out, heap.gens[generation]);
+  }
   return out;
 }
 
 std::vector<Ref<Object>> get_referrers(std::initializer_list<const Object*> objs) {
   detail::HeapImpl& heap = detail::heap_for("calls gc::get_referrers");
   std::vector<Ref<Object>> out;
-  for (auto& g : heap.gens) {
-    for (std::size_t i = 0; i < g.objs.size(); ++i) {
-      Object* o = g.objs[i];
-      if (o == nullptr) continue;
-      detail::FindTracer tracer(objs.begin(), objs.size());
-      o->trace(tracer);
-      if (tracer.found) out.push_back(Ref<Object>(o));
+  auto refers = [&](Object* o) {
+    detail::FindTracer tracer(objs.begin(), objs.size());
+    o->trace(tracer);
+    return tracer.found;
+  };
+  for (int g = 0; g < 2; ++g)
+    for (std::size_t i = 0; i < heap.gens[g].objs.size(); ++i) {
+      Object* o = heap.gens[g].objs[i];
+      if (o != nullptr && refers(o)) out.push_back(Ref<Object>(o));
     }
-  }
+  if (heap.gens[2].unlisted == 0) return out;
+  // Generation 2 in heap-walk order (no list to build for a scan that
+  // usually finds a few), the finds then put in its list order.
+  std::vector<Object*> found;
+  heap.walk_unlisted([&](Object* o) {
+    if (detail::ObjectAccess::state(o) == detail::kGen2 && refers(o)) found.push_back(o);
+  });
+  std::sort(found.begin(), found.end(), [](const Object* a, const Object* b) {
+    return detail::ObjectAccess::index(a) < detail::ObjectAccess::index(b);
+  });
+  for (Object* o : found) out.push_back(Ref<Object>(o));
   return out;
 }
 
@@ -172,20 +193,24 @@ std::array<GenerationStats, 3> get_stats() { return detail::heap_for("calls gc::
 
 void freeze() {
   detail::HeapImpl& heap = detail::heap_for("calls gc::freeze");
+  // CPython appends generations 0, 1 and 2 to the permanent generation's
+  // list, in that order: they take the next virtual slots.
   detail::Generation& p = heap.permanent;
-  std::size_t extra = 0;
-  for (auto& g : heap.gens) extra += g.size();
-  p.objs.reserve(p.objs.size() + extra);
+  std::size_t total = 0;
+  for (auto& g : heap.gens) total += g.size();
+  if (p.next_slot + total > detail::kMaxIndex) heap.renumber_unlisted(detail::kPermanent);
+  if (p.next_slot + total > detail::kMaxIndex)
+    throw std::length_error("refgc: gc::freeze: more than 2^25 objects to freeze");
+  heap.for_each_tracked(/*with_permanent=*/false, [&](Object* o) {
+    heap.join_unlisted(o, detail::kPermanent, p.next_slot++);
+  });
+  p.unlisted += total;
   for (auto& g : heap.gens) {
-    for (Object* o : g.objs) {
-      if (o == nullptr) continue;
-      p.objs.push_back(o);
-      detail::ObjectAccess::set_slot(o, detail::kPermanent,
-                                     static_cast<std::uint32_t>(p.objs.size() - 1));
-    }
     g.objs.clear();
     g.tombstones = 0;
     g.dead_prefix = 0;
+    g.unlisted = 0;
+    g.next_slot = 0;
     g.count = 0;
   }
 }
@@ -194,16 +219,21 @@ void unfreeze() {
   detail::HeapImpl& heap = detail::heap_for("calls gc::unfreeze");
   detail::Generation& g2 = heap.gens[2];
   detail::Generation& p = heap.permanent;
-  g2.objs.reserve(g2.objs.size() + p.size());
-  for (Object* o : p.objs) {
-    if (o == nullptr) continue;
-    g2.objs.push_back(o);
-    detail::ObjectAccess::set_slot(o, detail::kGen2,
-                                   static_cast<std::uint32_t>(g2.objs.size() - 1));
+  if (p.unlisted == 0) {
+    p.next_slot = 0;
+    return;
   }
-  p.objs.clear();
-  p.tombstones = 0;
-  p.dead_prefix = 0;
+  // CPython appends the permanent generation's list to generation 2's.
+  if (g2.next_slot + p.unlisted > detail::kMaxIndex) heap.renumber_unlisted(detail::kGen2);
+  if (g2.next_slot + p.unlisted > detail::kMaxIndex)
+    throw std::length_error("refgc: gc::unfreeze: more than 2^25 objects in generation 2");
+  std::vector<Object*> list;
+  heap.gather_unlisted(detail::kPermanent, list);
+  for (Object* o : list)
+    if (o != nullptr) heap.join_unlisted(o, detail::kGen2, g2.next_slot++);
+  g2.unlisted += p.unlisted;
+  p.unlisted = 0;
+  p.next_slot = 0;
 }
 
 std::size_t get_freeze_count() {

@@ -120,9 +120,17 @@ HeapImpl::~HeapImpl() {
     for (Object* o : g.objs)
       if (o != nullptr) ObjectAccess::set_slot(o, kUntracked, 0);
     g.objs.clear();
+    g.unlisted = 0;
+    g.next_slot = 0;
   };
   for (Generation& g : gens) orphan(g);
   orphan(permanent);
+  // The unlisted generations' members, found by the heap walk (every chunk).
+  pool.for_each_slot([](void* slot) {
+    auto* o = static_cast<Object*>(slot);
+    const std::uint32_t state = ObjectAccess::state(o);
+    if (state == kGen2 || state == kPermanent) ObjectAccess::set_slot(o, kUntracked, 0);
+  });
 }
 
 void HeapImpl::check_owner(const char* what) const noexcept {
@@ -145,6 +153,16 @@ Generation& HeapImpl::generation_of_state(std::uint32_t state) noexcept {
 
 void HeapImpl::track(Object* o, std::uint32_t gen_state) {
   Generation& g = generation_of_state(gen_state);
+  if (is_unlisted(gen_state)) {
+    if (g.next_slot >= kMaxIndex) {
+      renumber_unlisted(gen_state);
+      if (g.next_slot >= kMaxIndex)
+        throw std::length_error("refgc: a generation cannot hold more than 2^25 objects");
+    }
+    join_unlisted(o, gen_state, g.next_slot++);
+    ++g.unlisted;
+    return;
+  }
   if (g.objs.size() == g.objs.capacity() && compaction_blocked == 0 && g.wants_room_compaction())
     compact(g);  // full, at least half tombstones: squeeze instead of growing
   if (g.objs.size() >= kMaxIndex) {
@@ -162,10 +180,15 @@ void HeapImpl::untrack(Object* o) noexcept {
   switch (state) {
     case kUntracked:
       return;
-    case kGen0:
-    case kGen1:
     case kGen2:
-    case kPermanent: {
+    case kPermanent: {  // unlisted: a count (its virtual slot stays a gap)
+      Generation& g = generation_of_state(state);
+      REFGC_CHECK(g.unlisted != 0, o, "corrupt generation count (untracking from an empty one)");
+      --g.unlisted;
+      break;
+    }
+    case kGen0:
+    case kGen1: {
       Generation& g = generation_of_state(state);
       REFGC_CHECK(index < g.objs.size() && g.objs[index] == o, o,
                   "corrupt generation list (object not at its index)");
@@ -213,6 +236,34 @@ void HeapImpl::untrack(Object* o) noexcept {
       fatal_object(o, "untracking an object in an impossible collector state");
   }
   ObjectAccess::set_slot(o, kUntracked, 0);
+}
+
+void HeapImpl::gather_unlisted(std::uint32_t state, std::vector<Object*>& out) {
+  const Generation& g = state == kPermanent ? permanent : gens[2];
+  out.assign(g.next_slot, nullptr);
+  std::size_t found = 0;
+  Object** const slots = out.data();
+  const std::size_t n = out.size();
+  walk_unlisted([&](Object* o) {
+    if (ObjectAccess::state(o) != state) return;
+    const std::uint32_t i = ObjectAccess::index(o);
+    REFGC_CHECK(i < n && slots[i] == nullptr, o,
+                "corrupt generation (virtual slot out of range or taken twice)");
+    slots[i] = o;
+    ++found;
+  });
+  REFGC_CHECK(found == g.unlisted, nullptr,
+              "corrupt generation (its count disagrees with the heap)");
+}
+
+void HeapImpl::renumber_unlisted(std::uint32_t state) {
+  Generation& g = unlisted_generation(state);
+  std::vector<Object*> list;
+  gather_unlisted(state, list);
+  std::uint32_t k = 0;
+  for (Object* o : list)
+    if (o != nullptr) ObjectAccess::set_slot(o, state, k++);  // (its chunk stays marked)
+  g.next_slot = k;
 }
 
 void HeapImpl::compact(Generation& g) noexcept {

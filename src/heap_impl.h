@@ -57,7 +57,7 @@ struct HeapImpl : HeapFast {
   // collection any of them holding more than kKeepEntries is given back
   // (a full collection of a large heap must not pin its scratch).
   struct CollectorScratch {
-    static constexpr std::size_t kKeepEntries = std::size_t{1} << 14;
+    static constexpr std::size_t kKeepEntries = std::size_t{1} << 11;
     std::vector<Object*> young, spare, reachable, unreachable, taken;
     // Young's tail in move_unreachable: written through a raw cursor
     // (Tracer::reach_tail_), so its room is left uninitialized (and
@@ -108,9 +108,62 @@ struct HeapImpl : HeapFast {
   // inline, as gc::collect takes this path without a call).
   bool nothing_to_examine(int generation) const noexcept {
     for (int i = 0; i <= generation; ++i)
-      if (!gens[i].objs.empty()) return false;
+      if (!gens[i].objs.empty() || gens[i].unlisted != 0) return false;
     return true;
   }
+  // Generation 2 and the permanent generation keep no list (heap_fast.h).
+  static bool is_unlisted(std::uint32_t state) noexcept {
+    return state == kGen2 || state == kPermanent;
+  }
+  Generation& unlisted_generation(std::uint32_t state) noexcept {
+    return state == kPermanent ? permanent : gens[2];
+  }
+  // An object joins an unlisted generation: its state and virtual slot, and
+  // the mark on its pool chunk (Pool::mark) that keeps the heap walk going
+  // there.
+  void join_unlisted(Object* o, std::uint32_t state, std::size_t slot) noexcept {
+    ObjectAccess::set_slot(o, state, static_cast<std::uint32_t>(slot));
+    pool.mark(o);
+  }
+  // Calls f(Object*) for each member of either unlisted generation, in heap
+  // walk order (the marked chunks only: Pool::walk_marked).
+  template <class F>
+  void walk_unlisted(F&& f) {
+    pool.walk_marked([&](void* slot) {
+      auto* o = static_cast<Object*>(slot);
+      const std::uint32_t state = ObjectAccess::state(o);
+      if (state != kGen2 && state != kPermanent) return false;
+      f(o);
+      return true;
+    });
+  }
+  // Rebuilds an unlisted generation's list: `out` gets next_slot entries,
+  // each member at its virtual slot, null for the gaps. One heap walk.
+  // Stops the program if the headers disagree with the counts.
+  void gather_unlisted(std::uint32_t state, std::vector<Object*>& out);
+  // Numbers an unlisted generation's members 0.. in their order, so that
+  // next_slot == unlisted (the gaps go). One heap walk and a gather.
+  void renumber_unlisted(std::uint32_t state);
+  // Calls f(Object*) for each tracked object in CPython's order: generations
+  // 0, 1, 2, then the permanent generation if asked. Allocates the unlisted
+  // generations' lists (gather_unlisted); f must not allocate or free
+  // tracked objects.
+  template <class F>
+  void for_each_tracked(bool with_permanent, F&& f) {
+    for (int g = 0; g < 2; ++g)
+      for (Object* o : gens[g].objs)
+        if (o != nullptr) f(o);
+    std::vector<Object*> list;
+    for (std::uint32_t state : {kGen2, kPermanent}) {
+      if (state == kPermanent && !with_permanent) break;
+      const Generation& g = state == kPermanent ? permanent : gens[2];
+      if (g.unlisted == 0) continue;
+      gather_unlisted(state, list);
+      for (Object* o : list)
+        if (o != nullptr) f(o);
+    }
+  }
+
   bool can_skip_collection(int generation) const noexcept {
     return callbacks.empty() && debug == 0 && nothing_to_examine(generation);
   }

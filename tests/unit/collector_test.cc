@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -357,6 +358,147 @@ TEST_F(CollectorTest, ACollectionWhoseSurvivorsWouldOverflowTheHeaderIndexIsSkip
   EXPECT_EQ(refgc::gc::collect(2), 2u);
   EXPECT_EQ(event_log(), (std::vector<std::string>{"e", "f"}));
   EXPECT_EQ(capture.objects.size(), 2u);
+}
+
+// Generation 2 keeps no list (it is unlisted: heap_fast.h); its members carry
+// their place in CPython's list in their headers, and a full collection
+// rebuilds the list by walking the heap. Large objects (over the pool's
+// 512-byte classes) are found by that walk too, through their own list.
+struct Big : refgc::Object {
+  std::string name;
+  Ref<refgc::Object> ref;
+  char payload[1000] = {};
+  explicit Big(std::string n) : name(std::move(n)) {}
+  void trace(refgc::Tracer& t) override { t(ref); }
+  void finalize() override { event_log().push_back(name); }
+};
+
+// Seed behaviour 47 / cpython-semantics 1.6: finalizers of cyclic garbage run
+// in list order, also for objects that survived into generation 2. Here the
+// heap walk meets them in the reverse of that order (the later ones were
+// allocated into slots freed earlier, at lower addresses), and large objects
+// are mixed in.
+TEST_F(CollectorTest, AGenerationTwoCycleFinalizesInListOrderNotInAddressOrder) {
+  std::vector<Ref<Named>> spacers;
+  for (int i = 0; i < 8; ++i) spacers.push_back(make<Named>("spacer"));
+  // Free slots at the front of the pool, reused last-freed-first: a, b, c, d
+  // get decreasing addresses.
+  for (int i = 0; i < 8; ++i) spacers[static_cast<std::size_t>(i)].reset();
+  auto a = make<Named>("a");
+  auto b = make<Named>("b");
+  auto big = make<Big>("big");
+  auto c = make<Named>("c");
+  ASSERT_GT(static_cast<void*>(a.get()), static_cast<void*>(c.get()));
+  a->ref = b;
+  b->ref = big;
+  big->ref = c;
+  c->ref = a;
+  ASSERT_EQ(refgc::gc::collect(), 0u);  // all four now in generation 2
+  ASSERT_TRUE(refgc::gc::is_tracked(*big));
+  std::vector<refgc::Object*> listed;
+  for (const auto& o : refgc::gc::get_objects(2)) listed.push_back(o.get());
+  EXPECT_EQ(listed, (std::vector<refgc::Object*>{a.get(), b.get(), big.get(), c.get()}));
+  event_log().clear();
+  a.reset();
+  b.reset();
+  big.reset();
+  c.reset();
+  EXPECT_EQ(refgc::gc::collect(), 4u);
+  EXPECT_EQ(event_log(), (std::vector<std::string>{"a", "b", "big", "c"}));
+  EXPECT_TRUE(refgc::gc::get_objects(2).empty());
+}
+
+// The survivors of young collections join the end of generation 2's list;
+// deaths leave gaps in it. When the next survivors would number past the
+// header's index (lowered to 100 here), the list is renumbered without its
+// gaps first, as a listed generation is compacted: the collection runs, and
+// the order is CPython's.
+TEST_F(CollectorTest, GenerationTwoIsRenumberedWithoutItsGapsBeforeItsIndexRunsOut) {
+  struct Limit {
+    explicit Limit(std::size_t n) { refgc::detail::testing::set_slot_limit(Heap(), n); }
+    ~Limit() { refgc::detail::testing::set_slot_limit(Heap(), 0); }
+    static refgc::Heap& Heap() { return refgc::Heap::current(); }
+  } limit(100);
+  refgc_test::UnraisableCapture capture;
+  std::vector<Ref<Named>> first, second;
+  for (int i = 0; i < 60; ++i) first.push_back(make<Named>("first"));
+  ASSERT_EQ(refgc::gc::collect(1), 0u);                      // generation 2: slots 0..59
+  for (std::size_t i = 0; i < 60; i += 2) first[i].reset();  // 30 gaps
+  for (int i = 0; i < 60; ++i) second.push_back(make<Named>("second"));
+  auto x = make<Named>("x");
+  auto y = make<Named>("y");
+  x->ref = y;
+  y->ref = x;
+  x.reset();
+  y.reset();
+  // 60 + 62 would pass 100; without the gaps 30 + 62 do not.
+  EXPECT_EQ(refgc::gc::collect(1), 2u);
+  EXPECT_TRUE(capture.objects.empty());
+  std::vector<refgc::Object*> want;
+  for (const auto& o : first)
+    if (o) want.push_back(o.get());
+  for (const auto& o : second) want.push_back(o.get());
+  std::vector<refgc::Object*> listed;
+  for (const auto& o : refgc::gc::get_objects(2)) listed.push_back(o.get());
+  EXPECT_EQ(listed, want);
+  EXPECT_EQ(refgc::gc::collect(), 0u);
+}
+
+// The heap walk visits only pool chunks marked as holding old objects; a
+// walk that finds none there unmarks the chunk. Objects that later reach
+// generation 2 in such a chunk (its freed slots reused) mark it again, so
+// a cycle among them is found, and the census of generation 2 sees them.
+TEST_F(CollectorTest, ObjectsReachingGenerationTwoInChunksEmptiedEarlierAreStillFound) {
+  {
+    std::vector<Ref<Named>> peak;
+    for (int i = 0; i < 50000; ++i) peak.push_back(make<Named>("peak"));
+    ASSERT_EQ(refgc::gc::collect(), 0u);  // all in generation 2
+  }
+  ASSERT_EQ(refgc::gc::collect(), 0u);  // the walk unmarks the emptied chunks
+  ASSERT_TRUE(refgc::gc::get_objects(2).empty());
+  std::vector<Ref<Named>> later;
+  for (int i = 0; i < 1000; ++i) later.push_back(make<Named>("later"));  // reused slots
+  ASSERT_EQ(refgc::gc::collect(1), 0u);  // generation 1 -> 2 marks their chunks
+  EXPECT_EQ(refgc::gc::get_objects(2).size(), 1000u);
+  later[10]->ref = later[500];
+  later[500]->ref = later[10];
+  later[10].reset();
+  later[500].reset();
+  event_log().clear();
+  EXPECT_EQ(refgc::gc::collect(), 2u);
+  EXPECT_EQ(event_log(), (std::vector<std::string>{"later", "later"}));
+  EXPECT_EQ(refgc::gc::get_objects(2).size(), 998u);
+  refgc::gc::freeze();
+  EXPECT_EQ(refgc::gc::get_freeze_count(), 998u);
+  refgc::gc::unfreeze();
+  EXPECT_EQ(refgc::gc::get_objects(2).size(), 998u);
+}
+
+// make<T>() hands back the memory when a constructor throws; the heap walk
+// meets that slot (and freed ones) and must not take it for an object.
+struct Throws : refgc::Object {
+  Ref<refgc::Object> ref;
+  explicit Throws(bool fail) {
+    if (fail) throw std::runtime_error("constructor failed");
+  }
+  void trace(refgc::Tracer& t) override { t(ref); }
+};
+
+TEST_F(CollectorTest, TheHeapWalkSkipsSlotsOfFailedConstructionsAndFreedObjects) {
+  std::vector<Ref<Throws>> kept;
+  for (int i = 0; i < 50; ++i) {
+    kept.push_back(make<Throws>(false));
+    EXPECT_THROW(make<Throws>(true), std::runtime_error);
+  }
+  ASSERT_EQ(refgc::gc::collect(), 0u);
+  for (std::size_t i = 0; i < kept.size(); i += 2) kept[i].reset();
+  EXPECT_THROW(make<Throws>(true), std::runtime_error);  // into a freed slot
+  kept[1]->ref = kept[3];
+  kept[3]->ref = kept[1];
+  kept[1].reset();
+  kept[3].reset();
+  EXPECT_EQ(refgc::gc::collect(), 2u);
+  EXPECT_EQ(refgc::gc::get_objects(2).size(), 23u);
 }
 
 TEST_F(CollectorTest, GarbageReferencedOver33MillionTimesFromInsideIsCollectedInEitherOrder) {

@@ -144,6 +144,36 @@ TEST_F(GcApiTest, FreezeHidesObjectsAndUnfreezeReturnsThemToGenerationTwo) {
   EXPECT_EQ(refgc::gc::collect(), 1u);
 }
 
+// CPython 3.11 (run with python3): unfreeze() appends the permanent
+// generation's list to generation 2's, and later survivors follow:
+//   a -> gen2, freeze, b -> gen2, unfreeze   get_objects(2): [b, a]
+//   c, d survive collect(1)                  get_objects(2): [b, a, c, d]
+// Both unlisted generations keep that order in their headers.
+TEST_F(GcApiTest, UnfreezeAppendsTheFrozenObjectsAfterGenerationTwoInCPythonsOrder) {
+  auto gen2 = [] {
+    std::vector<refgc::Object*> out;
+    for (const auto& o : refgc::gc::get_objects(2)) out.push_back(o.get());
+    return out;
+  };
+  auto a = make<Node>();
+  refgc::gc::collect();
+  refgc::gc::freeze();
+  auto b = make<Node>();
+  refgc::gc::collect();
+  refgc::gc::unfreeze();
+  EXPECT_EQ(gen2(), (std::vector<refgc::Object*>{b.get(), a.get()}));
+  auto c = make<Node>();
+  auto d = make<Node>();
+  refgc::gc::collect(1);
+  EXPECT_EQ(gen2(), (std::vector<refgc::Object*>{b.get(), a.get(), c.get(), d.get()}));
+  // The frozen list keeps its members' order too: generations 0, 1, 2 in turn.
+  auto e = make<Node>();
+  refgc::gc::freeze();
+  EXPECT_EQ(refgc::gc::get_freeze_count(), 5u);
+  refgc::gc::unfreeze();
+  EXPECT_EQ(gen2(), (std::vector<refgc::Object*>{e.get(), b.get(), a.get(), c.get(), d.get()}));
+}
+
 // A generation's list keeps CPython's order whichever end its objects die
 // from: deaths at the front move the dead prefix, deaths at the back shrink
 // the list, deaths in the middle leave tombstones (src/heap.cc untrack). The

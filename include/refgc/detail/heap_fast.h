@@ -14,14 +14,26 @@
 
 namespace refgc::detail {
 
-// One generation: its objects in CPython's list order. Removal leaves a null
-// tombstone so that order is kept (removal itself is O(1), it never
-// renumbers); tombstones are squeezed out when the vector is full and they
-// are at least half of it (before it would grow: HeapImpl::track), and after
-// a collection when they outnumber the live entries past the dead prefix.
+// One generation. Generations 0 and 1 are *listed*: their objects in
+// CPython's list order. Removal leaves a null tombstone so that order is kept
+// (removal itself is O(1), it never renumbers); tombstones are squeezed out
+// when the vector is full and they are at least half of it (before it would
+// grow: HeapImpl::track), and after a collection when they outnumber the live
+// entries past the dead prefix.
+//
+// Generation 2 and the permanent generation are *unlisted*: `objs` stays
+// empty. A member's header keeps its state and, in the index bits, its
+// position in the list CPython would have (a virtual slot: `next_slot` is
+// that list's length, the slots of members that died included); `unlisted`
+// counts the members. Joining is a store to the header and two counts,
+// leaving one count. Whoever needs the list (a full collection, get_objects,
+// freeze) rebuilds it by walking the heap and putting each member at its
+// slot (HeapImpl::gather_unlisted). docs/design/memory-model.md, "Unlisted
+// old generations".
 //
 // Invariant: for every non-null objs[i], the object's state names this
-// generation and its index is i.
+// generation and its index is i. For an unlisted generation, `unlisted`
+// objects have its state, each with a distinct index below `next_slot`.
 struct Generation {
   std::vector<Object*> objs;
   std::size_t tombstones = 0;
@@ -30,10 +42,12 @@ struct Generation {
   // newest end after a collection reversed it) just move this mark. Reset
   // with `tombstones`.
   std::size_t dead_prefix = 0;
+  std::size_t unlisted = 0;   // unlisted generations: the members
+  std::size_t next_slot = 0;  // unlisted generations: the virtual list's length
   int threshold = 0;
   std::size_t count = 0;
 
-  std::size_t size() const noexcept { return objs.size() - tombstones; }
+  std::size_t size() const noexcept { return objs.size() - tombstones + unlisted; }
   // After a collection: whether the tombstones past the dead prefix call for
   // a compaction (more than 64 of them, and more than the live entries past
   // the prefix), so that the next collections do not walk them.
@@ -124,7 +138,8 @@ struct HeapFast {
     untrack_slow(o);
   }
 
-  // untrack_fast for an object of generation 1 or 2 (a long-lived object),
+  // untrack_fast for an object of generation 1 or 2 (a long-lived object;
+  // generation 2 is unlisted: its count goes down),
   // or of generation 0 but not its newest (the churn path, untrack_newest_gen0,
   // failed): the deallocation path calls this from a separate copy of itself,
   // so that its registers stay out of the churn path. Takes the common cases
@@ -139,6 +154,12 @@ struct HeapFast {
     REFGC_ASSERT(state == kGen0 || state == kGen1 || state == kGen2,
                  "untrack_listed_fast: not in a generation");
     Generation& g = gens[state - kGen0];
+    if (state == kGen2) {  // unlisted: a count (its virtual slot stays a gap)
+      REFGC_ASSERT(g.unlisted != 0, "generation 2 count out of step");
+      --g.unlisted;
+      ObjectAccess::set_slot(o, kUntracked, 0);
+      return;
+    }
     std::vector<Object*>& v = g.objs;
     const std::size_t n = v.size();
     if (REFGC_LIKELY(index < n && v[index] == o)) {
