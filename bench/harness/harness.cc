@@ -14,11 +14,21 @@
 
 namespace bench {
 
+// Resident anonymous memory (RssAnon): the heap, not the pages of program
+// code a workload touches for the first time (file-backed, shared, and no
+// part of any object). bench/python/common.py measures the same.
 std::size_t current_rss_bytes() {
-  std::ifstream statm("/proc/self/statm");
-  std::size_t size = 0, resident = 0;
-  statm >> size >> resident;
-  return resident * static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("RssAnon:", 0) == 0) {
+      std::istringstream in(line.substr(8));
+      std::size_t kib = 0;
+      in >> kib;
+      return kib * 1024;
+    }
+  }
+  return 0;
 }
 
 std::size_t peak_rss_bytes() {

@@ -59,7 +59,7 @@ double time_it(F&& f) {
 // Memory.
 // ---------------------------------------------------------------------------
 
-// Resident set size now, in bytes (/proc/self/statm).
+// Resident anonymous memory now, in bytes (RssAnon: code pages excluded).
 std::size_t current_rss_bytes();
 // Peak resident set size of this process so far, in bytes (VmHWM).
 std::size_t peak_rss_bytes();
