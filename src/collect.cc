@@ -175,6 +175,19 @@ class SubtractTracer final : public CollectorTracerBase {
         collected_states_(mode == Mode::kSubtractNew ? collected : 0),
         big_(big) {}
   Object* current = nullptr;
+  // Generation 2 is in the set (merge_walk): its list being rebuilt, where
+  // a member goes at its first reference (Tracer::collector_visit).
+  void set_list(Object** list, std::size_t n) noexcept {
+    list_ = list;
+    out_end_ = list + n;
+  }
+  // Puts a member of generation 2 at its virtual slot of that list.
+  void place(Object* o) noexcept {
+    const std::uint32_t slot = ObjectAccess::index(o);
+    REFGC_CHECK(slot < static_cast<std::size_t>(out_end_ - list_) && list_[slot] == nullptr, o,
+                "corrupt generation (virtual slot out of range or taken twice)");
+    list_[slot] = o;
+  }
 
  private:
   bool visit(Object* r) override {
@@ -186,6 +199,7 @@ class SubtractTracer final : public CollectorTracerBase {
     } else if (state - kGen0 < collected_states_) {  // joins the set (collector_visit)
       const std::uint32_t rc = ObjectAccess::rc(r);
       REFGC_CHECK(rc != 0, r, "tracked object with refcount 0 found by the collector");
+      if (state == kGen2) place(r);
       store_count(r, kExamined, std::int64_t{rc} - 1, big_);
     }
     return false;
@@ -574,6 +588,10 @@ bool Collector::reserve_scratch(std::size_t n) noexcept {
   try {
     if (walk_) {
       young_.reserve(steal_->next_slot + appended);  // its list, gaps included
+      // Written whole (gather_unlisted), then read: huge pages, a page fault
+      // per 2 MiB instead of per 4 KiB (it is given back after the
+      // collection, so every full collection faults it in anew).
+      advise_huge(young_.data(), young_.capacity() * sizeof(Object*));
     } else if (steal_ != nullptr) {
       std::vector<Object*>& v = steal_->objs;
       if (v.capacity() - v.size() < appended) v.reserve(v.size() + appended);
@@ -628,20 +646,17 @@ void Collector::merge_young() {
   young_.clear();
   if (steal_ == nullptr) return;  // nothing to examine
   settled_ = 0;
+  if (walk_) {
+    merge_walk();
+    return;
+  }
   settling_ = true;
   any_weak_ = heap_.weaklists.size() != 0;
   settled_summary_ = Summary{};
-  // The first generation with entries: its vector (or, unlisted, its list
-  // rebuilt in young_'s reserved room), tombstones squeezed out.
+  // The first generation with entries: its vector, tombstones squeezed out.
   Generation& first = *steal_;
-  if (walk_) {
-    heap_.gather_unlisted(old_state_, young_);  // fits: no allocation
-    first.unlisted = 0;
-    first.next_slot = 0;
-  } else {
-    young_.swap(first.objs);
-    if (&old_ == &first) first.objs.swap(spare_);  // the reserved room for survivors
-  }
+  young_.swap(first.objs);
+  if (&old_ == &first) first.objs.swap(spare_);  // the reserved room for survivors
   first.tombstones = 0;
   first.dead_prefix = 0;
   // Raw pointers: trace() cannot change young_, but the compiler would
@@ -692,6 +707,66 @@ void Collector::merge_young() {
     heap_.gens[i].tombstones = 0;
     heap_.gens[i].dead_prefix = 0;
   }
+}
+
+// merge_young for a full collection whose generation 2 has members (it keeps
+// no list, heap_fast.h). One walk over the heap (the marked chunks: those of
+// generation 2's members, and of generations 0 and 1, marked first) does
+// merge_young's counting in address order: every object of the set is met
+// once, and traced then (its gc_refs set first unless it joined at a first
+// reference), and each member of generation 2 is put at its virtual slot of
+// young_, at its first reference (Tracer::collector_visit) or when the walk
+// meets it. young_ is then generation 2's list in CPython's order, its gaps
+// squeezed out, with generations 0 and 1 appended in theirs: as merge_young
+// leaves it, without a pass of its own to rebuild the list.
+void Collector::merge_walk() {
+  Generation& g2 = heap_.gens[2];
+  const std::size_t members = g2.unlisted;
+  young_.assign(g2.next_slot, nullptr);  // room reserved: no allocation
+  SubtractTracer tracer(SubtractTracer::Mode::kSubtractNew, 3, big_);
+  tracer.set_list(young_.data(), young_.size());
+  for (int i = 0; i < 2; ++i)
+    for (Object* o : heap_.gens[i].objs)
+      if (o != nullptr) heap_.pool.mark(o);
+  heap_.pool.walk_marked([&](void* slot) {
+    auto* o = static_cast<Object*>(slot);
+    const std::uint32_t state = ObjectAccess::state(o);
+    if (state != kExamined) {
+      if (state - kGen0 > kGen2 - kGen0) return state == kPermanent;  // not in the set
+      if (state == kGen2) tracer.place(o);
+      const std::uint32_t rc = ObjectAccess::rc(o);
+      REFGC_CHECK(rc != 0, o, "tracked object with refcount 0 found by the collector");
+      store_count(o, kExamined, rc, big_);
+    }
+    tracer.current = o;
+    o->trace(tracer);
+    return true;
+  });
+  // Generation 2's list without its gaps, then generations 0 and 1 (all
+  // traced by the walk: their chunks were marked).
+  Object** const objs = young_.data();
+  std::size_t out = 0;
+  for (std::size_t i = 0; i < young_.size(); ++i)
+    if (objs[i] != nullptr) objs[out++] = objs[i];
+  REFGC_CHECK(out == members, nullptr,
+              "corrupt generation 2 (its count disagrees with the heap)");
+  young_.resize(out);
+  for (int i = 0; i < 2; ++i) {
+    Generation& g = heap_.gens[i];
+    for (Object* o : g.objs) {
+      if (o == nullptr) continue;
+      REFGC_CHECK(ObjectAccess::state(o) == kExamined, o,
+                  "generation list out of step with the heap walk");
+      young_.push_back(o);  // room reserved
+    }
+    g.objs.clear();
+    g.tombstones = 0;
+    g.dead_prefix = 0;
+  }
+  g2.unlisted = 0;
+  g2.next_slot = 0;
+  g2.tombstones = 0;
+  g2.dead_prefix = 0;
 }
 
 // merge_young's lagging start of move_unreachable (the all-garbage prefix),

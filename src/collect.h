@@ -33,6 +33,7 @@ class Collector {
  private:
   bool reserve_scratch(std::size_t n) noexcept;
   void merge_young();
+  void merge_walk();
   void deduce_unreachable(std::vector<Object*>& young, std::vector<Object*>& reachable,
                           std::vector<Object*>& unreachable, bool refs_ready);
   void update_refs(const std::vector<Object*>& young);
