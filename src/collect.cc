@@ -748,8 +748,7 @@ void Collector::merge_walk() {
   std::size_t out = 0;
   for (std::size_t i = 0; i < young_.size(); ++i)
     if (objs[i] != nullptr) objs[out++] = objs[i];
-  REFGC_CHECK(out == members, nullptr,
-              "corrupt generation 2 (its count disagrees with the heap)");
+  REFGC_CHECK(out == members, nullptr, "corrupt generation 2 (its count disagrees with the heap)");
   young_.resize(out);
   for (int i = 0; i < 2; ++i) {
     Generation& g = heap_.gens[i];

@@ -77,14 +77,13 @@ struct RefgcSystem {
   using WeakDict = refgc::WeakValueDictionary<std::size_t, RefgcNode>;
   static void dict_set(WeakDict& d, std::size_t key, const Handle& v) { d.set(key, v); }
   static std::size_t dict_size(const WeakDict& d) { return d.size(); }
-  // Everything refgc holds: the pool's chunks (mapped from the system
-  // directly: Heap::reserved_bytes) and, from malloc, the weak side table
-  // (HeapImpl::weaklists), callback storage, the generation vectors (glibc
-  // serves a large block by mmap or from its heap as its threshold moves:
-  // both counters).
+  // Everything refgc holds from malloc: the pool's chunks, the weak side
+  // table (HeapImpl::weaklists), callback storage, the generation vectors.
+  // glibc's mmap threshold moves, so a 256 KiB chunk may be in either
+  // counter: count both.
   static std::size_t footprint_bytes() {
     const struct mallinfo2 m = mallinfo2();
-    return m.uordblks + m.hblkhd + refgc::Heap::current().reserved_bytes();
+    return m.uordblks + m.hblkhd;
   }
 
   // Diagnostics (W8), called as a refgc user calls them; the results are

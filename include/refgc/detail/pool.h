@@ -19,8 +19,8 @@
 // memory-model.md). A slot starts with its object (refgc::Object is the
 // primary base at offset 0: make<T>() checks it).
 //
-// Chunks are aligned to their size, so a page map (two levels, indexed by
-// address / kChunkBytes) finds the chunk of any small object. Each chunk has
+// A page map (two levels, indexed by address / 4 KiB) finds the chunk of any
+// small object. Each chunk has
 // a mark, set (mark()) whenever one of its objects joins an unlisted
 // generation; walk_marked() skips unmarked chunks and unmarks those where the
 // caller found no member. A walk then costs the chunks that hold old objects,
@@ -91,13 +91,13 @@ class Pool {
   // marked (a large object, in no chunk, is always walked).
   void mark(const void* object) noexcept {
     const auto a = reinterpret_cast<std::uintptr_t>(object);
-    if ((a >> kChunkShift) == last_marked_) return;  // (objects come in runs)
-    last_marked_ = a >> kChunkShift;
+    if ((a >> kPageShift) == last_marked_) return;  // (objects come in runs)
+    last_marked_ = a >> kPageShift;
     const std::uintptr_t r = a >> kLeafShift;
     if (map_ == nullptr || r >= kRoot) return;
     const std::uint32_t* const leaf = map_[r];
     if (leaf == nullptr) return;
-    const std::uint32_t i = leaf[(a >> kChunkShift) & (kLeaf - 1)];
+    const std::uint32_t i = leaf[(a >> kPageShift) & (kLeaf - 1)];
     if (i != 0) chunks_[i - 1].marked = true;
   }
 
@@ -136,13 +136,15 @@ class Pool {
     std::uint32_t cls;
     bool marked;  // may hold a member of an unlisted generation
   };
-  // The page map: address >> kChunkShift, in a root of kRoot leaves of kLeaf
-  // entries (chunk index + 1; 0: not a chunk). Covers 47-bit addresses.
-  static constexpr unsigned kChunkShift = 18;
-  static_assert(std::size_t{1} << kChunkShift == kChunkBytes);
-  static constexpr unsigned kLeafBits = 14;
+  // The page map: address >> kPageShift (4 KiB pages), in a root of kRoot
+  // leaves of kLeaf entries (chunk index + 1; 0: not a chunk's page). Covers
+  // 47-bit addresses.
+  static constexpr unsigned kPageShift = 12;
+  static constexpr std::size_t kPage = std::size_t{1} << kPageShift;
+  static_assert(kChunkBytes % kPage == 0);
+  static constexpr unsigned kLeafBits = 18;
   static constexpr std::size_t kLeaf = std::size_t{1} << kLeafBits;
-  static constexpr unsigned kLeafShift = kChunkShift + kLeafBits;
+  static constexpr unsigned kLeafShift = kPageShift + kLeafBits;
   static constexpr std::size_t kRoot = std::size_t{1} << (47 - kLeafShift);
   void map_chunk(const char* base, std::uint32_t index);
   void free_map() noexcept;
@@ -171,7 +173,7 @@ class Pool {
   Bump bump_[kClasses] = {};
   std::vector<Chunk> chunks_;
   std::uint32_t** map_ = nullptr;      // kRoot leaves (allocated on first use)
-  std::uintptr_t last_marked_ = 0;     // the chunk (address >> kChunkShift) mark() last marked
+  std::uintptr_t last_marked_ = 0;     // the page (address >> kPageShift) mark() last marked
   LargeLink large_{&large_, &large_};  // the large objects' list (circular)
   std::size_t live_ = 0;
   std::size_t reserved_ = 0;
