@@ -632,8 +632,10 @@ def METHOD_NOTES(sz):
         "sizeof(Node), make_shared its control block with the node inside, Boehm 16, CPython "
         "sys.getsizeof incl. the GC header); allocator = growth of refgc's "
         "`Heap::reserved_bytes()`, glibc's mallinfo2().uordblks, Boehm's GC_get_total_bytes(), "
-        "pymalloc's 'bytes in allocated blocks'; rss = growth of resident memory with the "
-        "holder array allocated and touched before the baseline. All divided by the count. "
+        "pymalloc's 'bytes in allocated blocks'; rss = growth of resident anonymous memory "
+        "(RssAnon: the heap; pages of program code touched for the first time are not "
+        "bytes per object) with the holder array allocated and touched before the "
+        "baseline. All divided by the count. "
         "The <= 32 B target is checked on the value rounded to whole bytes (refgc's pool "
         "reserves 256 KiB chunks, so the last, partly used chunk adds ~0.2 B per object "
         "over 1M objects).",
