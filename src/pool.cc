@@ -33,21 +33,21 @@ void* Pool::refill(std::size_t c) {
     // Classes share nothing: each class carves its own run from a chunk.
     const std::size_t run = kChunkBytes;
     chunks_.reserve(chunks_.size() + 1);  // may throw before we allocate
-    // From the C heap, aligned to a page: the page map needs each page to
-    // belong to one chunk. No stronger alignment: mapping chunks aligned to
-    // their 256 KiB directly put the objects made together in different
-    // chunks on the same cache sets (W6 create with automatic collection
-    // off measured about 10 ns per weak reference more, 71-74 against
-    // 61-63), while the C heap's placement varies the higher address bits.
-    void* mem = std::aligned_alloc(kPage, run);
+    // From the C heap, where glibc's placement varies chunks' addresses
+    // modulo 256 KiB. (Mapping chunks directly, aligned to 256 KiB or 256
+    // KiB apart, put objects made together in different chunks, a node and
+    // its weak reference, on the same cache sets: W6 create with automatic
+    // collection off took 67-76 ns per weak reference instead of 61-64.)
+    void* mem = std::malloc(run);
     if (mem == nullptr) throw std::bad_alloc();
+    chunks_.push_back(Chunk{static_cast<char*>(mem), static_cast<std::uint32_t>(c), false});
     try {
-      map_chunk(static_cast<char*>(mem), static_cast<std::uint32_t>(chunks_.size() + 1));
+      map_chunk(static_cast<std::uint32_t>(chunks_.size()));
     } catch (...) {
+      chunks_.pop_back();
       std::free(mem);
       throw;
     }
-    chunks_.push_back(Chunk{static_cast<char*>(mem), static_cast<std::uint32_t>(c), false});
     reserved_ += run;
     b.base = static_cast<char*>(mem);
     b.next = b.base;
@@ -66,23 +66,37 @@ void Pool::free_map() noexcept {
   map_ = nullptr;
 }
 
-// Enters each page of a chunk in the page map (index + 1), making the root
+// Enters each page of chunk `index` (+ 1) in the page map, making the root
 // and the leaves on first use (zeroed: their untouched pages cost nothing).
-void Pool::map_chunk(const char* base, std::uint32_t index) {
-  const auto first = reinterpret_cast<std::uintptr_t>(base) >> kPageShift;
-  const auto last = (reinterpret_cast<std::uintptr_t>(base) + kChunkBytes - 1) >> kPageShift;
+// A page at its edge already held by the chunk next to it stays that chunk's
+// entry; the two chunks record each other (mark() goes by the address).
+void Pool::map_chunk(std::uint32_t index) {
+  Chunk& ch = chunks_[index - 1];
+  const auto first = reinterpret_cast<std::uintptr_t>(ch.base) >> kPageShift;
+  const auto last = (reinterpret_cast<std::uintptr_t>(ch.base) + kChunkBytes - 1) >> kPageShift;
   if ((last >> kLeafBits) >= kRoot) throw std::bad_alloc();  // beyond the 47-bit map
   if (map_ == nullptr) {
     map_ = static_cast<std::uint32_t**>(std::calloc(kRoot, sizeof(std::uint32_t*)));
     if (map_ == nullptr) throw std::bad_alloc();
   }
-  for (std::uintptr_t page = first; page <= last; ++page) {
+  for (std::uintptr_t page = first; page <= last; ++page) {  // leaves first: may throw
     std::uint32_t*& leaf = map_[page >> kLeafBits];
     if (leaf == nullptr) {
       leaf = static_cast<std::uint32_t*>(std::calloc(kLeaf, sizeof(std::uint32_t)));
-      if (leaf == nullptr) throw std::bad_alloc();  // (pages entered so far: harmless)
+      if (leaf == nullptr) throw std::bad_alloc();
     }
-    leaf[page & (kLeaf - 1)] = index;
+  }
+  for (std::uintptr_t page = first; page <= last; ++page) {
+    std::uint32_t& entry = map_[page >> kLeafBits][page & (kLeaf - 1)];
+    if (entry == 0) {
+      entry = index;
+    } else if (page == first) {  // the chunk before ends in this page
+      chunks_[entry - 1].after = index;
+      ch.before = entry;
+    } else {  // page == last: the chunk after starts in this page
+      chunks_[entry - 1].before = index;
+      ch.after = entry;
+    }
   }
 }
 

@@ -5,7 +5,6 @@
 #include <refgc/refgc.h>
 
 #include <array>
-#include <cstdint>
 #include <deque>
 #include <map>
 #include <optional>
@@ -473,38 +472,6 @@ TEST_F(CollectorTest, ObjectsReachingGenerationTwoInChunksEmptiedEarlierAreStill
   EXPECT_EQ(refgc::gc::get_freeze_count(), 998u);
   refgc::gc::unfreeze();
   EXPECT_EQ(refgc::gc::get_objects(2).size(), 998u);
-}
-
-// A pool chunk is marked when one of its objects joins generation 2, found
-// through a map of the chunk's pages, so no page may belong to two chunks:
-// a chunk beginning on another's last page would lend its mark to the wrong
-// one, and the walk would miss objects (fault_injection_test found that,
-// with chunks placed anywhere by malloc). Each chunk starts on a page of its
-// own: the first object of a fresh heap's class, and the first one of its
-// next chunk, are page-aligned; a cycle among objects at a chunk's start is
-// found by the full collection (which stops the program when its count of
-// generation 2 falls short).
-struct Small40 : refgc::Object {
-  Ref<refgc::Object> a, b;
-  std::uint64_t pad = 0;
-  void trace(refgc::Tracer& t) override { t(a, b); }
-};
-TEST_F(CollectorTest, EachPoolChunkStartsOnAPageOfItsOwnSoChunkMarksAreExact) {
-  static_assert(sizeof(Small40) == 40);
-  refgc::Heap heap;  // fresh pools
-  refgc::Heap::Lock lock(heap);
-  constexpr std::size_t kPerChunk = refgc::detail::Pool::kChunkBytes / sizeof(Small40);
-  std::vector<Ref<Small40>> objs;
-  for (std::size_t i = 0; i <= kPerChunk; ++i) objs.push_back(make<Small40>());
-  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(objs.front().get()) % 4096, 0u);
-  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(objs.back().get()) % 4096, 0u);
-  objs[0]->a = objs[1];
-  objs[1]->a = objs[0];
-  ASSERT_EQ(refgc::gc::collect(1), 0u);  // all join generation 2 (marking their chunks)
-  objs[0].reset();
-  objs[1].reset();
-  EXPECT_EQ(refgc::gc::collect(), 2u);
-  EXPECT_EQ(refgc::gc::get_objects(2).size(), kPerChunk - 1);
 }
 
 // make<T>() hands back the memory when a constructor throws; the heap walk

@@ -19,8 +19,9 @@
 // memory-model.md). A slot starts with its object (refgc::Object is the
 // primary base at offset 0: make<T>() checks it).
 //
-// A page map (two levels, indexed by address / 4 KiB) finds the chunk of any
-// small object. Each chunk has
+// A page map (two levels, indexed by address / 4 KiB; a page at a chunk's
+// edge may be shared with the chunk next to it) finds the chunk of any small
+// object. Each chunk has
 // a mark, set (mark()) whenever one of its objects joins an unlisted
 // generation; walk_marked() skips unmarked chunks and unmarks those where the
 // caller found no member. A walk then costs the chunks that hold old objects,
@@ -91,14 +92,22 @@ class Pool {
   // marked (a large object, in no chunk, is always walked).
   void mark(const void* object) noexcept {
     const auto a = reinterpret_cast<std::uintptr_t>(object);
-    if ((a >> kPageShift) == last_marked_) return;  // (objects come in runs)
-    last_marked_ = a >> kPageShift;
+    if (a - last_marked_ < kChunkBytes) return;  // (objects come in runs)
     const std::uintptr_t r = a >> kLeafShift;
     if (map_ == nullptr || r >= kRoot) return;
     const std::uint32_t* const leaf = map_[r];
     if (leaf == nullptr) return;
     const std::uint32_t i = leaf[(a >> kPageShift) & (kLeaf - 1)];
-    if (i != 0) chunks_[i - 1].marked = true;
+    if (i == 0) return;
+    // A page at a chunk's edge may also hold the end or the start of the
+    // chunk next to it: the one that holds the object is marked.
+    Chunk* c = &chunks_[i - 1];
+    const auto base = reinterpret_cast<std::uintptr_t>(c->base);
+    const std::uint32_t other = a < base ? c->before : a - base >= kChunkBytes ? c->after : i;
+    if (other == 0) return;
+    c = &chunks_[other - 1];
+    c->marked = true;
+    last_marked_ = reinterpret_cast<std::uintptr_t>(c->base);
   }
 
   // Like for_each_slot, but only the marked chunks (and the large objects);
@@ -134,19 +143,19 @@ class Pool {
   struct Chunk {
     char* base;
     std::uint32_t cls;
-    bool marked;  // may hold a member of an unlisted generation
+    bool marked;               // may hold a member of an unlisted generation
+    std::uint32_t before = 0;  // the chunk (index + 1) ending in this one's first page
+    std::uint32_t after = 0;   // the chunk (index + 1) starting in this one's last page
   };
   // The page map: address >> kPageShift (4 KiB pages), in a root of kRoot
   // leaves of kLeaf entries (chunk index + 1; 0: not a chunk's page). Covers
   // 47-bit addresses.
   static constexpr unsigned kPageShift = 12;
-  static constexpr std::size_t kPage = std::size_t{1} << kPageShift;
-  static_assert(kChunkBytes % kPage == 0);
   static constexpr unsigned kLeafBits = 18;
   static constexpr std::size_t kLeaf = std::size_t{1} << kLeafBits;
   static constexpr unsigned kLeafShift = kPageShift + kLeafBits;
   static constexpr std::size_t kRoot = std::size_t{1} << (47 - kLeafShift);
-  void map_chunk(const char* base, std::uint32_t index);
+  void map_chunk(std::uint32_t index);
   void free_map() noexcept;
   template <class F>
   void walk_chunk(const Chunk& ch, F&& f) const {
@@ -173,7 +182,7 @@ class Pool {
   Bump bump_[kClasses] = {};
   std::vector<Chunk> chunks_;
   std::uint32_t** map_ = nullptr;      // kRoot leaves (allocated on first use)
-  std::uintptr_t last_marked_ = 0;     // the page (address >> kPageShift) mark() last marked
+  std::uintptr_t last_marked_ = 0;     // the base of the chunk mark() last marked
   LargeLink large_{&large_, &large_};  // the large objects' list (circular)
   std::size_t live_ = 0;
   std::size_t reserved_ = 0;
