@@ -746,8 +746,11 @@ void Collector::merge_walk() {
   // traced by the walk: their chunks were marked).
   Object** const objs = young_.data();
   std::size_t out = 0;
-  for (std::size_t i = 0; i < young_.size(); ++i)
-    if (objs[i] != nullptr) objs[out++] = objs[i];
+  for (std::size_t i = 0; i < young_.size(); ++i) {
+    if (objs[i] == nullptr) continue;
+    if (out != i) objs[out] = objs[i];  // (no gaps, no writes: the list is only read)
+    ++out;
+  }
   REFGC_CHECK(out == members, nullptr, "corrupt generation 2 (its count disagrees with the heap)");
   young_.resize(out);
   for (int i = 0; i < 2; ++i) {
