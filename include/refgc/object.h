@@ -24,6 +24,11 @@
 //     destructor go to the unraisable hook.
 //   * Objects are created only by make<T>(); constructing one on the stack, with
 //     new, or inside std::make_shared stops the program with a clear message.
+//   * refgc::Object is the type's first base: with several bases, derive from
+//     refgc::Object before any other class that has virtual functions
+//     (`struct Button : refgc::Object, Widget`). The heap walk that finds the
+//     oldest objects reads each header at the start of the object's memory;
+//     make<T>() stops the program, naming T, when it is not there.
 #pragma once
 
 #include <cstddef>
