@@ -125,6 +125,13 @@ inline std::int64_t stored_count(const Object* o,
   return stored_count_big(o, big);
 }
 
+// move_unreachable's test: gc_refs > 0, a reference from outside the set.
+inline bool has_outside_refs(const Object* o,
+                             const std::unordered_map<const Object*, std::int64_t>& big) {
+  const std::uint32_t c = ObjectAccess::index(o);
+  return c != 0 && (c != kRefsBig || stored_count_big(o, big) != 0);
+}
+
 void store_count_slow(Object* o, std::uint32_t state, std::int64_t n,
                       std::unordered_map<const Object*, std::int64_t>& big) noexcept;
 
@@ -183,10 +190,7 @@ class SubtractTracer final : public CollectorTracerBase {
   }
   // Puts a member of generation 2 at its virtual slot of that list.
   void place(Object* o) noexcept {
-    const std::uint32_t slot = ObjectAccess::index(o);
-    REFGC_CHECK(slot < static_cast<std::size_t>(out_end_ - list_) && list_[slot] == nullptr, o,
-                "corrupt generation (virtual slot out of range or taken twice)");
-    list_[slot] = o;
+    put_at_slot(list_, static_cast<std::size_t>(out_end_ - list_), o);
   }
 
  private:
@@ -701,12 +705,8 @@ void Collector::merge_young() {
     young_.resize(filled);
   }
   // The appended generations are left empty.
-  for (int i = 0; i <= generation_; ++i) {
-    if (&heap_.gens[i] == &first) continue;
-    heap_.gens[i].objs.clear();
-    heap_.gens[i].tombstones = 0;
-    heap_.gens[i].dead_prefix = 0;
-  }
+  for (int i = 0; i <= generation_; ++i)
+    if (&heap_.gens[i] != &first) heap_.gens[i].clear_list();
 }
 
 // merge_young for a full collection whose generation 2 has members (it keeps
@@ -761,14 +761,10 @@ void Collector::merge_walk() {
                   "generation list out of step with the heap walk");
       young_.push_back(o);  // room reserved
     }
-    g.objs.clear();
-    g.tombstones = 0;
-    g.dead_prefix = 0;
+    g.clear_list();
   }
   g2.unlisted = 0;
   g2.next_slot = 0;
-  g2.tombstones = 0;
-  g2.dead_prefix = 0;
 }
 
 // merge_young's lagging start of move_unreachable (the all-garbage prefix),
@@ -901,8 +897,7 @@ void Collector::move_unreachable(std::vector<Object*>& young, std::vector<Object
   for (; scanned < n; ++scanned) {
     if (scanned + kAhead < n) prefetch(objs[scanned + kAhead]);
     Object* o = objs[scanned];
-    const std::uint32_t gc_refs = ObjectAccess::index(o);
-    if (gc_refs != 0 && (gc_refs != kRefsBig || stored_count(o, big_) != 0)) break;
+    if (has_outside_refs(o, big_)) break;
     ObjectAccess::set_slot(o, kCollecting, static_cast<std::uint32_t>(scanned));
     summary.note(o, any_weak);
   }
@@ -916,8 +911,7 @@ void Collector::move_unreachable(std::vector<Object*>& young, std::vector<Object
     for (; scanned < n; ++scanned) {
       if (scanned + kScanAhead < n) prefetch(objs[scanned + kScanAhead]);
       Object* o = objs[scanned];
-      const std::uint32_t gc_refs = ObjectAccess::index(o);
-      if (gc_refs != 0 && (gc_refs != kRefsBig || stored_count(o, big_) != 0)) {
+      if (has_outside_refs(o, big_)) {
         o->trace(tracer);  // may append to tail_ (capacity reserved)
         ObjectAccess::set_slot(o, old_state, static_cast<std::uint32_t>(slot_base + out));
         if (out != scanned) objs[out] = o;  // (see merge_young)
@@ -959,17 +953,9 @@ void Collector::move_unreachable(std::vector<Object*>& young, std::vector<Object
     unreachable.clear();
     summary = Summary{};
   } else if (holes) {
-    // Squeeze out the entries of objects that went back; index and flags anew.
     summary = Summary{};
-    std::size_t kept = 0;
-    for (std::size_t i = 0; i < unreachable.size(); ++i) {
-      Object* o = unreachable[i];
-      if (o == nullptr) continue;
-      ObjectAccess::set_slot(o, kCollecting, static_cast<std::uint32_t>(kept));
-      summary.note(o, any_weak);
-      unreachable[kept++] = o;
-    }
-    unreachable.resize(kept);
+    unreachable.resize(
+        squeeze_unreachable(unreachable.data(), unreachable.size(), any_weak, summary));
   }
   unreachable_summary_ = summary;
 }
@@ -1003,8 +989,7 @@ void Collector::move_unreachable_unlisted(std::vector<Object*>& young,
   for (; scanned < n; ++scanned) {
     if (scanned + kScanAhead < n) prefetch(objs[scanned + kScanAhead]);
     Object* o = objs[scanned];
-    const std::uint32_t gc_refs = ObjectAccess::index(o);
-    if (gc_refs != 0 && (gc_refs != kRefsBig || stored_count(o, big_) != 0)) {
+    if (has_outside_refs(o, big_)) {
       o->trace(tracer);  // may empty entries of [0, u) and queue them
       heap_.join_unlisted(o, old_state, slot_base + found);
       ++found;
@@ -1042,23 +1027,30 @@ void Collector::move_unreachable_unlisted(std::vector<Object*>& young,
     u = 0;
     summary = Summary{};
   } else if (moved != 0) {
-    // Squeeze out the entries of objects that went back; index and flags anew.
     summary = Summary{};
-    std::size_t kept = 0;
-    for (std::size_t i = 0; i < u; ++i) {
-      Object* o = objs[i];
-      if (o == nullptr) continue;
-      ObjectAccess::set_slot(o, kCollecting, static_cast<std::uint32_t>(kept));
-      summary.note(o, any_weak);
-      objs[kept++] = o;
-    }
-    u = kept;
+    u = squeeze_unreachable(objs, u, any_weak, summary);
   }
   young.resize(u);
   unreachable.clear();
   unreachable.swap(young);  // young now holds unreachable's (empty) buffer, room for n
   survivors_ = found;
   unreachable_summary_ = summary;
+}
+
+// The end of move_unreachable (either kind), when objects went back: the
+// unreachable list [list, list + n) loses their emptied entries, and the
+// rest get their new positions and are noted anew. Returns the new length.
+std::size_t Collector::squeeze_unreachable(Object** list, std::size_t n, bool any_weak,
+                                           Summary& summary) noexcept {
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    Object* o = list[i];
+    if (o == nullptr) continue;
+    ObjectAccess::set_slot(o, kCollecting, static_cast<std::uint32_t>(kept));
+    summary.note(o, any_weak);
+    list[kept++] = o;
+  }
+  return kept;
 }
 
 // Survivors join the older generation, keeping CPython's long-lived counts.

@@ -41,6 +41,9 @@ class Collector {
   void move_unreachable(std::vector<Object*>& young, std::vector<Object*>& reachable,
                         std::vector<Object*>& unreachable);
   void move_unreachable_unlisted(std::vector<Object*>& young, std::vector<Object*>& unreachable);
+  struct Summary;
+  static std::size_t squeeze_unreachable(Object** list, std::size_t n, bool any_weak,
+                                         Summary& summary) noexcept;
   void settle(std::size_t taken) noexcept;
   void promote(std::vector<Object*>& survivors);
   void move_to_old(Object* o);

@@ -206,9 +206,7 @@ void freeze() {
   });
   p.unlisted += total;
   for (auto& g : heap.gens) {
-    g.objs.clear();
-    g.tombstones = 0;
-    g.dead_prefix = 0;
+    g.clear_list();
     g.unlisted = 0;
     g.next_slot = 0;
     g.count = 0;

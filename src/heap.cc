@@ -198,9 +198,7 @@ void HeapImpl::untrack(Object* o) noexcept {
         // that no compaction has to renumber the rest later.
         g.objs.pop_back();
         if (g.tombstones == g.objs.size()) {  // nothing left alive in it
-          g.objs.clear();
-          g.tombstones = 0;
-          g.dead_prefix = 0;
+          g.clear_list();
           break;
         }
         while (g.objs.back() == nullptr) {  // a live entry stops it
@@ -217,11 +215,7 @@ void HeapImpl::untrack(Object* o) noexcept {
         std::size_t p = index + 1;
         while (p < g.objs.size() && g.objs[p] == nullptr) ++p;
         g.dead_prefix = p;
-        if (p == g.objs.size()) {  // nothing left alive in it
-          g.objs.clear();
-          g.tombstones = 0;
-          g.dead_prefix = 0;
-        }
+        if (p == g.objs.size()) g.clear_list();  // nothing left alive in it
       }
       // Any other entry leaves its tombstone: removal never renumbers (the
       // tombstones go when the vector is full, track(), or after a
@@ -239,17 +233,14 @@ void HeapImpl::untrack(Object* o) noexcept {
 }
 
 void HeapImpl::gather_unlisted(std::uint32_t state, std::vector<Object*>& out) {
-  const Generation& g = state == kPermanent ? permanent : gens[2];
+  const Generation& g = generation_of_state(state);
   out.assign(g.next_slot, nullptr);
   std::size_t found = 0;
   Object** const slots = out.data();
   const std::size_t n = out.size();
   walk_unlisted([&](Object* o) {
     if (ObjectAccess::state(o) != state) return;
-    const std::uint32_t i = ObjectAccess::index(o);
-    REFGC_CHECK(i < n && slots[i] == nullptr, o,
-                "corrupt generation (virtual slot out of range or taken twice)");
-    slots[i] = o;
+    put_at_slot(slots, n, o);
     ++found;
   });
   REFGC_CHECK(found == g.unlisted, nullptr,
@@ -257,7 +248,7 @@ void HeapImpl::gather_unlisted(std::uint32_t state, std::vector<Object*>& out) {
 }
 
 void HeapImpl::renumber_unlisted(std::uint32_t state) {
-  Generation& g = unlisted_generation(state);
+  Generation& g = generation_of_state(state);
   std::vector<Object*> list;
   gather_unlisted(state, list);
   std::uint32_t k = 0;

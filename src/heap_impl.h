@@ -115,9 +115,6 @@ struct HeapImpl : HeapFast {
   static bool is_unlisted(std::uint32_t state) noexcept {
     return state == kGen2 || state == kPermanent;
   }
-  Generation& unlisted_generation(std::uint32_t state) noexcept {
-    return state == kPermanent ? permanent : gens[2];
-  }
   // An object joins an unlisted generation: its state and virtual slot, and
   // the mark on its pool chunk (Pool::mark) that keeps the heap walk going
   // there.
@@ -187,6 +184,16 @@ struct HeapImpl : HeapFast {
   void debug_line(std::string_view line);
   void check_owner(const char* what) const noexcept;
 };
+
+// Puts a member of an unlisted generation at its virtual slot of its list
+// being rebuilt, [list, list + n). Stops the program on a slot out of range or
+// taken twice (a header out of step).
+inline void put_at_slot(Object** list, std::size_t n, Object* o) noexcept {
+  const std::uint32_t slot = ObjectAccess::index(o);
+  REFGC_CHECK(slot < n && list[slot] == nullptr, o,
+              "corrupt generation (virtual slot out of range or taken twice)");
+  list[slot] = o;
+}
 
 // A tracked object died: the open LeakCheck scopes forget its address.
 void leak_checks_forget(HeapImpl& heap, const Object* o) noexcept;

@@ -14,15 +14,16 @@
 
 namespace bench {
 
-// Resident anonymous memory (RssAnon): the heap, not the pages of program
-// code a workload touches for the first time (file-backed, shared, and no
-// part of any object). bench/python/common.py measures the same.
-std::size_t current_rss_bytes() {
+namespace {
+
+// A "Name:   <n> kB" field of /proc/self/status, in bytes (0 if absent).
+std::size_t status_bytes(const char* field) {
   std::ifstream status("/proc/self/status");
+  const std::string prefix = std::string(field) + ":";
   std::string line;
   while (std::getline(status, line)) {
-    if (line.rfind("RssAnon:", 0) == 0) {
-      std::istringstream in(line.substr(8));
+    if (line.rfind(prefix, 0) == 0) {
+      std::istringstream in(line.substr(prefix.size()));
       std::size_t kib = 0;
       in >> kib;
       return kib * 1024;
@@ -31,19 +32,14 @@ std::size_t current_rss_bytes() {
   return 0;
 }
 
-std::size_t peak_rss_bytes() {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmHWM:", 0) == 0) {
-      std::istringstream in(line.substr(6));
-      std::size_t kib = 0;
-      in >> kib;
-      return kib * 1024;
-    }
-  }
-  return 0;
-}
+}  // namespace
+
+// Resident anonymous memory (RssAnon): the heap, not the pages of program
+// code a workload touches for the first time (file-backed, shared, and no
+// part of any object). bench/python/common.py measures the same.
+std::size_t current_rss_bytes() { return status_bytes("RssAnon"); }
+
+std::size_t peak_rss_bytes() { return status_bytes("VmHWM"); }
 
 namespace {
 

@@ -43,6 +43,16 @@ struct Everything : refgc::Object {
   void trace(refgc::Tracer& t) override { t(vec, deq, by_name, by_id, maybe, pair, members); }
 };
 
+// Lowers the header index's limit for the scope (src/testing_hooks.h), so
+// that a hundred objects meet the checks 33 million would.
+struct SlotLimit {
+  explicit SlotLimit(std::size_t n) { refgc::detail::testing::set_slot_limit(Heap(), n); }
+  ~SlotLimit() { refgc::detail::testing::set_slot_limit(Heap(), 0); }
+  SlotLimit(const SlotLimit&) = delete;
+  SlotLimit& operator=(const SlotLimit&) = delete;
+  static refgc::Heap& Heap() { return refgc::Heap::current(); }
+};
+
 class CollectorTest : public refgc_test::GcTest {
  protected:
   void SetUp() override {
@@ -321,11 +331,7 @@ TEST_F(CollectorTest, AnObjectHeldOver33MillionTimesFromOutsideSurvivesThenIsCol
 // wrongly. The test lowers the limit (src/testing_hooks.h) to 100 entries so
 // that a hundred objects meet the check 33 million would.
 TEST_F(CollectorTest, ACollectionWhoseSurvivorsWouldOverflowTheHeaderIndexIsSkippedAndReported) {
-  struct Limit {
-    explicit Limit(std::size_t n) { refgc::detail::testing::set_slot_limit(Heap(), n); }
-    ~Limit() { refgc::detail::testing::set_slot_limit(Heap(), 0); }
-    static refgc::Heap& Heap() { return refgc::Heap::current(); }
-  } limit(100);
+  SlotLimit limit(100);
   refgc_test::UnraisableCapture capture;
   auto cycle = [](const char* x, const char* y) {
     auto a = make<Named>(x);
@@ -414,11 +420,7 @@ TEST_F(CollectorTest, AGenerationTwoCycleFinalizesInListOrderNotInAddressOrder) 
 // gaps first, as a listed generation is compacted: the collection runs, and
 // the order is CPython's.
 TEST_F(CollectorTest, GenerationTwoIsRenumberedWithoutItsGapsBeforeItsIndexRunsOut) {
-  struct Limit {
-    explicit Limit(std::size_t n) { refgc::detail::testing::set_slot_limit(Heap(), n); }
-    ~Limit() { refgc::detail::testing::set_slot_limit(Heap(), 0); }
-    static refgc::Heap& Heap() { return refgc::Heap::current(); }
-  } limit(100);
+  SlotLimit limit(100);
   refgc_test::UnraisableCapture capture;
   std::vector<Ref<Named>> first, second;
   for (int i = 0; i < 60; ++i) first.push_back(make<Named>("first"));

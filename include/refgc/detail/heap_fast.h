@@ -48,6 +48,13 @@ struct Generation {
   std::size_t count = 0;
 
   std::size_t size() const noexcept { return objs.size() - tombstones + unlisted; }
+  // Empties a listed generation's vector (its tombstones and dead prefix go
+  // with it); counts and thresholds stay.
+  void clear_list() noexcept {
+    objs.clear();
+    tombstones = 0;
+    dead_prefix = 0;
+  }
   // After a collection: whether the tombstones past the dead prefix call for
   // a compaction (more than 64 of them, and more than the live entries past
   // the prefix), so that the next collections do not walk them.

@@ -125,12 +125,6 @@ class Pool {
     for_each_large([&](void* slot) { (void)f(slot); });
   }
 
-  // Marks every chunk (what gc::freeze and the heap's end need before a
-  // complete walk; also a test seam).
-  void mark_all() noexcept {
-    for (Chunk& ch : chunks_) ch.marked = true;
-  }
-
  private:
   struct FreeSlot {
     FreeSlot* next;
