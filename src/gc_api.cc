@@ -198,8 +198,10 @@ void freeze() {
   detail::Generation& p = heap.permanent;
   std::size_t total = 0;
   for (auto& g : heap.gens) total += g.size();
-  if (p.next_slot + total > detail::kMaxIndex) heap.renumber_unlisted(detail::kPermanent);
-  if (p.next_slot + total > detail::kMaxIndex)
+  // Slots past the header's 25-bit index (heap.slot_limit, lowered by the
+  // tests) would be cut: renumber without the gaps first, else refuse.
+  if (p.next_slot + total > heap.slot_limit) heap.renumber_unlisted(detail::kPermanent);
+  if (p.next_slot + total > heap.slot_limit)
     throw std::length_error("refgc: gc::freeze: more than 2^25 objects to freeze");
   heap.for_each_tracked(/*with_permanent=*/false, [&](Object* o) {
     heap.join_unlisted(o, detail::kPermanent, p.next_slot++);
@@ -222,8 +224,8 @@ void unfreeze() {
     return;
   }
   // CPython appends the permanent generation's list to generation 2's.
-  if (g2.next_slot + p.unlisted > detail::kMaxIndex) heap.renumber_unlisted(detail::kGen2);
-  if (g2.next_slot + p.unlisted > detail::kMaxIndex)
+  if (g2.next_slot + p.unlisted > heap.slot_limit) heap.renumber_unlisted(detail::kGen2);
+  if (g2.next_slot + p.unlisted > heap.slot_limit)
     throw std::length_error("refgc: gc::unfreeze: more than 2^25 objects in generation 2");
   std::vector<Object*> list;
   heap.gather_unlisted(detail::kPermanent, list);

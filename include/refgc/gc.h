@@ -95,9 +95,13 @@ struct GenerationStats {
 std::array<GenerationStats, 3> get_stats();
 
 // Moves every tracked object into the permanent generation (never collected,
-// invisible to get_objects and get_referrers) and zeroes the counts.
+// invisible to get_objects and get_referrers) and zeroes the counts. Throws
+// std::length_error, changing nothing, if the permanent generation would
+// pass 2^25 objects (the header's index).
 void freeze();
-// Moves the permanent generation back into generation 2.
+// Moves the permanent generation back into generation 2. Throws
+// std::length_error, changing nothing, if generation 2 would pass 2^25
+// objects.
 void unfreeze();
 std::size_t get_freeze_count();
 

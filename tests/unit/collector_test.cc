@@ -446,6 +446,94 @@ TEST_F(CollectorTest, GenerationTwoIsRenumberedWithoutItsGapsBeforeItsIndexRunsO
   EXPECT_EQ(refgc::gc::collect(), 0u);
 }
 
+// gc::freeze() and gc::unfreeze() append one unlisted generation's members
+// after another's, in the virtual slots that follow it (cpython-semantics
+// §1.12: CPython appends the lists). Those slots must fit the header's
+// 25-bit index (lowered here to 100 past the objects the heap already
+// holds): the receiving list is renumbered without its gaps first, and if
+// the objects still do not fit, std::length_error and nothing changes.
+std::vector<refgc::Object*> raw_objects(int generation) {
+  std::vector<refgc::Object*> out;
+  for (const auto& o : refgc::gc::get_objects(generation)) out.push_back(o.get());
+  return out;
+}
+std::size_t tracked_count() {
+  std::size_t n = 0;
+  for (int g = 0; g < 3; ++g) n += refgc::gc::get_objects(g).size();
+  return n;
+}
+
+TEST_F(CollectorTest, FreezeRenumbersThePermanentGenerationWithoutItsGapsBeforeItsIndexRunsOut) {
+  const std::size_t pre = tracked_count();
+  SlotLimit limit(pre + 100);
+  std::vector<Ref<Named>> first, second;
+  for (int i = 0; i < 60; ++i) first.push_back(make<Named>("first"));
+  refgc::gc::freeze();                                       // slots 0 .. pre + 59
+  for (std::size_t i = 0; i < 60; i += 2) first[i].reset();  // 30 gaps
+  for (int i = 0; i < 60; ++i) second.push_back(make<Named>("second"));
+  // pre + 60 + 60 would pass the limit; without the gaps pre + 30 + 60 do not.
+  refgc::gc::freeze();
+  EXPECT_EQ(refgc::gc::get_freeze_count(), pre + 90);
+  refgc::gc::unfreeze();
+  std::vector<refgc::Object*> want;
+  for (const auto& o : first)
+    if (o) want.push_back(o.get());
+  for (const auto& o : second) want.push_back(o.get());
+  const std::vector<refgc::Object*> gen2 = raw_objects(2);
+  ASSERT_EQ(gen2.size(), pre + 90);
+  EXPECT_EQ(std::vector<refgc::Object*>(gen2.end() - 90, gen2.end()), want);
+}
+
+TEST_F(CollectorTest, FreezeRefusesObjectsPastTheHeaderIndexAndChangesNothing) {
+  const std::size_t pre = tracked_count();
+  std::optional<SlotLimit> limit(std::in_place, pre + 100);
+  std::vector<Ref<Named>> first, second;
+  for (int i = 0; i < 60; ++i) first.push_back(make<Named>("first"));
+  refgc::gc::freeze();
+  for (int i = 0; i < 60; ++i) second.push_back(make<Named>("second"));
+  const std::vector<refgc::Object*> young = raw_objects(0);
+  EXPECT_THROW(refgc::gc::freeze(), std::length_error);  // pre + 120 slots, no gaps
+  EXPECT_EQ(refgc::gc::get_freeze_count(), pre + 60);
+  EXPECT_EQ(raw_objects(0), young);
+  // The heap still works: the refused objects are collected as before.
+  second[0]->ref = second[1];
+  second[1]->ref = second[0];
+  second[0].reset();
+  second[1].reset();
+  event_log().clear();
+  EXPECT_EQ(refgc::gc::collect(), 2u);
+  EXPECT_EQ(event_log().size(), 2u);
+  limit.reset();  // generation 2 now holds 58: unfreezing needs the real limit
+  refgc::gc::unfreeze();
+  EXPECT_EQ(refgc::gc::get_freeze_count(), 0u);
+}
+
+TEST_F(CollectorTest, UnfreezeRenumbersGenerationTwoOrRefusesObjectsPastTheHeaderIndex) {
+  const std::size_t pre = tracked_count();
+  SlotLimit limit(pre + 100);
+  std::vector<Ref<Named>> frozen, old;
+  for (int i = 0; i < 60; ++i) frozen.push_back(make<Named>("frozen"));
+  refgc::gc::freeze();  // the pre-existing objects too: pre + 60 frozen
+  for (int i = 0; i < 60; ++i) old.push_back(make<Named>("old"));
+  ASSERT_EQ(refgc::gc::collect(), 0u);  // generation 2: the 60, slots 0 .. 59
+  const std::vector<refgc::Object*> gen2 = raw_objects(2);
+  ASSERT_EQ(gen2.size(), 60u);
+  EXPECT_THROW(refgc::gc::unfreeze(), std::length_error);  // 60 + pre + 60, no gaps
+  EXPECT_EQ(refgc::gc::get_freeze_count(), pre + 60);
+  EXPECT_EQ(raw_objects(2), gen2);
+  for (std::size_t i = 0; i < 60; i += 2) old[i].reset();  // 30 gaps
+  refgc::gc::unfreeze();                                   // 30 + pre + 60 fit
+  EXPECT_EQ(refgc::gc::get_freeze_count(), 0u);
+  std::vector<refgc::Object*> want;
+  for (const auto& o : old)
+    if (o) want.push_back(o.get());
+  const std::vector<refgc::Object*> now = raw_objects(2);
+  ASSERT_EQ(now.size(), pre + 90);
+  EXPECT_EQ(std::vector<refgc::Object*>(now.begin(), now.begin() + 30), want);
+  std::vector<refgc::Object*> tail(now.end() - 60, now.end());
+  for (std::size_t i = 0; i < 60; ++i) EXPECT_EQ(tail[i], frozen[i].get()) << i;
+}
+
 // The heap walk visits only pool chunks marked as holding old objects; a
 // walk that finds none there unmarks the chunk. Objects that later reach
 // generation 2 in such a chunk (its freed slots reused) mark it again, so
