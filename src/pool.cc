@@ -4,7 +4,27 @@
 #include <cstdlib>
 #include <new>
 
+#include "testing_hooks.h"
+
 namespace refgc::detail {
+
+namespace {
+
+// Where chunks come from: the C heap, or a test's own placement
+// (testing::set_chunk_source).
+void* (*chunk_allocate)(std::size_t) = std::malloc;
+void (*chunk_release)(void*) = std::free;
+
+}  // namespace
+
+namespace testing {
+
+void set_chunk_source(void* (*allocate)(std::size_t), void (*release)(void*)) noexcept {
+  chunk_allocate = allocate != nullptr ? allocate : std::malloc;
+  chunk_release = release != nullptr ? release : std::free;
+}
+
+}  // namespace testing
 
 Pool::~Pool() {
   if (live_ == 0) {
@@ -17,7 +37,7 @@ Pool::~Pool() {
 }
 
 void Pool::release_all() noexcept {
-  for (const Chunk& c : chunks_) std::free(c.base);
+  for (const Chunk& c : chunks_) chunk_release(c.base);
   chunks_.clear();
   free_map();
   last_marked_ = 0;
@@ -38,14 +58,14 @@ void* Pool::refill(std::size_t c) {
     // KiB apart, put objects made together in different chunks, a node and
     // its weak reference, on the same cache sets: W6 create with automatic
     // collection off took 67-76 ns per weak reference instead of 61-64.)
-    void* mem = std::malloc(run);
+    void* mem = chunk_allocate(run);
     if (mem == nullptr) throw std::bad_alloc();
     chunks_.push_back(Chunk{static_cast<char*>(mem), static_cast<std::uint32_t>(c), false});
     try {
       map_chunk(static_cast<std::uint32_t>(chunks_.size()));
     } catch (...) {
       chunks_.pop_back();
-      std::free(mem);
+      chunk_release(mem);
       throw;
     }
     reserved_ += run;

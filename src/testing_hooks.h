@@ -16,4 +16,11 @@ namespace refgc::detail::testing {
 // objects meets the check a heap of 33 million would.
 void set_slot_limit(Heap& heap, std::size_t limit) noexcept;
 
+// Replaces (or restores, with nulls) where every pool takes its 256 KiB
+// chunks from and gives them back to (by default std::malloc and
+// std::free), so that a test can place chunks where glibc may or may not:
+// back to back, sharing the page at their edge. Process-wide: set it before
+// making the heap that will use it, restore it after that heap is gone.
+void set_chunk_source(void* (*allocate)(std::size_t), void (*release)(void*)) noexcept;
+
 }  // namespace refgc::detail::testing

@@ -5,6 +5,9 @@
 #include <refgc/refgc.h>
 
 #include <array>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
 #include <deque>
 #include <map>
 #include <optional>
@@ -562,6 +565,82 @@ TEST_F(CollectorTest, ObjectsReachingGenerationTwoInChunksEmptiedEarlierAreStill
   EXPECT_EQ(refgc::gc::get_freeze_count(), 998u);
   refgc::gc::unfreeze();
   EXPECT_EQ(refgc::gc::get_objects(2).size(), 998u);
+}
+
+// Pool chunks come from malloc at addresses that are not page-aligned, so
+// the 4 KiB page at the end of one chunk can hold the start of the next one;
+// the page map names one of them, and marking an object's chunk must pick
+// the one that holds it (Pool::mark), else the heap walk skips the chunk and
+// stops the program ("count disagrees"). glibc places chunks back to back
+// only by chance; the chunk source seam (src/testing_hooks.h) places them so
+// here, in both address orders, and the one object left in the shared page
+// is collected as a cycle.
+struct EdgeNode : refgc::Object {
+  Ref<refgc::Object> ref;
+  static inline int finalized = 0;
+  void trace(refgc::Tracer& t) override { t(ref); }
+  void finalize() override { ++finalized; }
+};
+
+struct BackToBackChunks {
+  static constexpr std::size_t kChunk = 256 * 1024;
+  static constexpr std::size_t kCount = 4;
+  static inline std::byte* arena = nullptr;
+  static inline std::size_t handed = 0;
+  static inline bool descending = false;
+  explicit BackToBackChunks(bool down) {
+    // 2 KiB into a page: each chunk's last page is its neighbour's first.
+    arena = static_cast<std::byte*>(std::aligned_alloc(4096, (kCount + 1) * kChunk));
+    handed = 0;
+    descending = down;
+    refgc::detail::testing::set_chunk_source(&allocate, &release);
+  }
+  ~BackToBackChunks() {
+    refgc::detail::testing::set_chunk_source(nullptr, nullptr);
+    std::free(arena);
+  }
+  BackToBackChunks(const BackToBackChunks&) = delete;
+  BackToBackChunks& operator=(const BackToBackChunks&) = delete;
+  static void* allocate(std::size_t bytes) {
+    if (bytes != kChunk || handed == kCount) return nullptr;
+    const std::size_t k = descending ? kCount - 1 - handed : handed;
+    ++handed;
+    return arena + 2048 + k * kChunk;
+  }
+  static void release(void*) {}  // the arena goes with the test
+};
+
+TEST_F(CollectorTest, AnObjectInThePageTwoChunksShareIsFoundByTheHeapWalk) {
+  for (const bool down : {false, true}) {
+    SCOPED_TRACE(down ? "the second chunk below the first" : "the second chunk above the first");
+    BackToBackChunks placement(down);
+    {
+      refgc::Heap heap;  // a fresh pool: its first chunks are the arena's
+      refgc::Heap::Lock lock(heap);
+      refgc::gc::disable();
+      const std::size_t slot = (sizeof(EdgeNode) + 7) / 8 * 8;
+      const std::size_t per_chunk = BackToBackChunks::kChunk / slot;
+      std::vector<Ref<EdgeNode>> nodes;
+      for (std::size_t i = 0; i < 2 * per_chunk; ++i) nodes.push_back(make<EdgeNode>());
+      ASSERT_EQ(BackToBackChunks::handed, 2u);
+      // The object in the shared page: the second chunk's first (it lies
+      // above) or its last (below).
+      Ref<EdgeNode> kept = down ? nodes.back() : nodes[per_chunk];
+      // That page starts 2 KiB before the upper chunk.
+      const std::byte* const upper =
+          BackToBackChunks::arena + 2048 + (down ? 3 : 1) * BackToBackChunks::kChunk;
+      const auto page = [](const void* p) { return reinterpret_cast<std::uintptr_t>(p) / 4096; };
+      ASSERT_EQ(page(kept.get()), page(upper));
+      nodes.clear();
+      ASSERT_EQ(refgc::gc::collect(), 0u);  // kept joins generation 2: its chunk is marked
+      EXPECT_EQ(refgc::gc::get_objects(2).size(), 1u);
+      kept->ref = kept;
+      kept.reset();
+      EdgeNode::finalized = 0;
+      EXPECT_EQ(refgc::gc::collect(), 1u);
+      EXPECT_EQ(EdgeNode::finalized, 1);
+    }
+  }
 }
 
 // make<T>() hands back the memory when a constructor throws; the heap walk
