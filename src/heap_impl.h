@@ -71,7 +71,8 @@ struct HeapImpl : HeapFast {
         capacity = n;
       }
     } tail;
-    void trim() noexcept;
+    // Gives back every vector above kKeepEntries; returns the bytes freed.
+    std::size_t trim() noexcept;
   } scratch;
   // Set while compaction is unsafe (a collection is walking the vectors).
   int compaction_blocked = 0;
