@@ -44,10 +44,25 @@ struct Generation {
   std::size_t dead_prefix = 0;
   std::size_t unlisted = 0;   // unlisted generations: the members
   std::size_t next_slot = 0;  // unlisted generations: the virtual list's length
+  // Unlisted generations: whether the members' slots ascend in the heap
+  // walk's order (Pool::mark's positions), so that the walk meets them in
+  // their list's order and a full collection needs no rebuilt list
+  // (Collector::merge_walk). Kept by HeapImpl::join_unlisted: every member
+  // joins with the next slot, so the order holds while each joins at a
+  // position past that of the one that joined before (last_position; the
+  // slots of members that died do not matter).
+  bool walk_ordered = true;
+  std::uint64_t last_position = 0;
   int threshold = 0;
   std::size_t count = 0;
 
   std::size_t size() const noexcept { return objs.size() - tombstones + unlisted; }
+  // An unlisted generation with no member starts its list anew.
+  void restart_slots() noexcept {
+    next_slot = 0;
+    walk_ordered = true;
+    last_position = 0;
+  }
   // Empties a listed generation's vector (its tombstones and dead prefix go
   // with it); counts and thresholds stay.
   void clear_list() noexcept {
