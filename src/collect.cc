@@ -1395,7 +1395,10 @@ void Collector::validate() const {
   // state and are not counted yet.
   REFGC_CHECK(heap_.gens[2].objs.empty() && heap_.permanent.objs.empty(), nullptr,
               "validator: an unlisted generation has a list");
-  if (uncounted_ == 0) {
+  // (Not while a walk of move_unreachable_unlisted is pending: it needs the
+  // chunks' marks as merge_walk left them, and a gather unmarks the chunks
+  // whose members are all in the set. Generation 2 is empty then.)
+  if (uncounted_ == 0 && !scan_walk_) {
     try {
       std::vector<Object*> list;
       heap_.gather_unlisted(kGen2, list);

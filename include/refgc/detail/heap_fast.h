@@ -28,8 +28,9 @@ namespace refgc::detail {
 // counts the members. Joining is a store to the header and two counts,
 // leaving one count. Whoever needs the list (a full collection, get_objects,
 // freeze) rebuilds it by walking the heap and putting each member at its
-// slot (HeapImpl::gather_unlisted). docs/design/memory-model.md, "Unlisted
-// old generations".
+// slot (HeapImpl::gather_unlisted); a full collection needs none while the
+// walk meets generation 2 in slot order (walk_ordered).
+// docs/design/memory-model.md, "Unlisted old generations".
 //
 // Invariant: for every non-null objs[i], the object's state names this
 // generation and its index is i. For an unlisted generation, `unlisted`
