@@ -207,7 +207,7 @@ class SubtractTracer final : public CollectorTracerBase {
     } else if (state - kGen0 < collected_states_) {  // joins the set (collector_visit)
       const std::uint32_t rc = ObjectAccess::rc(r);
       REFGC_CHECK(rc != 0, r, "tracked object with refcount 0 found by the collector");
-      if (state == kGen2) place(r);
+      if (state == kGen2 && list_ != nullptr) place(r);
       store_count(r, kExamined, std::int64_t{rc} - 1, big_);
     }
     return false;
@@ -224,10 +224,10 @@ class SubtractTracer final : public CollectorTracerBase {
 // only a count in the overflow table.
 class ReachTracer final : public CollectorTracerBase {
  public:
-  ReachTracer(Object** tail, std::vector<Object*>& unreachable,
+  ReachTracer(Object** tail, Object** unreachable,
               std::unordered_map<const Object*, std::int64_t>& big)
       : CollectorTracerBase(Mode::kReach), big_(big) {
-    list_ = unreachable.data();
+    list_ = unreachable;
     out_ = tail;
   }
   // The end of young's tail so far.
@@ -566,6 +566,7 @@ std::size_t Collector::run() noexcept {
 bool Collector::reserve_scratch(std::size_t n) noexcept {
   steal_ = nullptr;
   walk_ = false;
+  in_walk_order_ = false;
   std::size_t appended = 0;  // live entries of the generations after it
   for (int k = 0; k <= generation_; ++k) {
     Generation& g = heap_.gens[k == 0 ? generation_ : k - 1];
@@ -574,6 +575,7 @@ bool Collector::reserve_scratch(std::size_t n) noexcept {
     } else if (!g.objs.empty() || g.unlisted != 0) {
       steal_ = &g;
       walk_ = g.unlisted != 0;
+      in_walk_order_ = walk_ && g.walk_ordered;
     }
   }
   // Survivors get slots slot_base_ + 0.. in the older generation (after its
@@ -583,7 +585,7 @@ bool Collector::reserve_scratch(std::size_t n) noexcept {
   // older generation with no member left starts its list anew; one whose
   // list is mostly gaps is renumbered first, as a listed one is compacted.
   if (old_unlisted_ && generation_ < 2) {
-    if (old_.unlisted == 0) old_.next_slot = 0;
+    if (old_.unlisted == 0) old_.restart_slots();
     if (old_.next_slot + n > heap_.slot_limit && old_.next_slot > old_.unlisted) {
       try {
         heap_.renumber_unlisted(old_state_);
@@ -607,9 +609,16 @@ bool Collector::reserve_scratch(std::size_t n) noexcept {
     return false;
   }
   try {
-    if (walk_) {
+    if (in_walk_order_) {
+      // No list of generation 2 (the walk meets its members in their
+      // order): young_ holds generations 0 and 1 only, and the unreachable
+      // list is written to unreachable_, touched only by unreachable
+      // objects (its pages are not resident until written).
+      young_.reserve(appended);
+      unreachable_.reserve(n);
+    } else if (walk_) {
       young_.reserve(steal_->next_slot + appended);  // its list, gaps included
-      // Written whole (gather_unlisted), then read: huge pages, a page fault
+      // Written whole (merge_walk), then read: huge pages, a page fault
       // per 2 MiB instead of per 4 KiB (it is given back after the
       // collection, so every full collection faults it in anew).
       advise_huge(young_.data(), young_.capacity() * sizeof(Object*));
@@ -736,39 +745,61 @@ void Collector::merge_young() {
 // meets it. young_ is then generation 2's list in CPython's order, its gaps
 // squeezed out, with generations 0 and 1 appended in theirs: as merge_young
 // leaves it, without a pass of its own to rebuild the list.
+//
+// When generation 2's slots ascend in the walk's order (in_walk_order_), the
+// walk meets its members in their list's order and no list is rebuilt:
+// young_ gets generations 0 and 1 only, and move_unreachable_unlisted walks
+// the heap again for generation 2 (scan_walk_). So that this second walk
+// can tell them apart, the members of generations 0 and 1 lose kIsGc (every
+// tracked object has it; nothing reads it before the scan gives it back).
 void Collector::merge_walk() {
   Generation& g2 = heap_.gens[2];
   const std::size_t members = g2.unlisted;
-  young_.assign(g2.next_slot, nullptr);  // room reserved: no allocation
+  const bool listed = !in_walk_order_;
   SubtractTracer tracer(SubtractTracer::Mode::kSubtractNew, 3, big_);
-  tracer.set_list(young_.data(), young_.size());
+  if (listed) {
+    young_.assign(g2.next_slot, nullptr);  // room reserved: no allocation
+    tracer.set_list(young_.data(), young_.size());
+  }
+  std::size_t young_members = 0;  // of generations 0 and 1
   for (int i = 0; i < 2; ++i)
-    for (Object* o : heap_.gens[i].objs)
-      if (o != nullptr) heap_.pool.mark(o);
+    for (Object* o : heap_.gens[i].objs) {
+      if (o == nullptr) continue;
+      heap_.pool.mark(o);
+      if (!listed) ObjectAccess::gc(o) &= ~std::uint32_t{kIsGc};
+      ++young_members;
+    }
+  std::size_t met = 0;
   heap_.pool.walk_marked([&](void* slot) {
     auto* o = static_cast<Object*>(slot);
     const std::uint32_t state = ObjectAccess::state(o);
     if (state != kExamined) {
       if (state - kGen0 > kGen2 - kGen0) return state == kPermanent;  // not in the set
-      if (state == kGen2) tracer.place(o);
+      if (state == kGen2 && listed) tracer.place(o);
       const std::uint32_t rc = ObjectAccess::rc(o);
       REFGC_CHECK(rc != 0, o, "tracked object with refcount 0 found by the collector");
       store_count(o, kExamined, rc, big_);
     }
+    ++met;
     tracer.current = o;
     o->trace(tracer);
     return true;
   });
-  // Generation 2's list without its gaps, then generations 0 and 1 (all
-  // traced by the walk: their chunks were marked).
-  Object** const objs = young_.data();
+  REFGC_CHECK(met == members + young_members, nullptr,
+              "corrupt generation 2 (its count disagrees with the heap)");
   std::size_t out = 0;
-  for (std::size_t i = 0; i < young_.size(); ++i) {
-    if (objs[i] == nullptr) continue;
-    if (out != i) objs[out] = objs[i];  // (no gaps, no writes: the list is only read)
-    ++out;
+  if (listed) {
+    // Generation 2's list without its gaps, then generations 0 and 1 (all
+    // traced by the walk: their chunks were marked).
+    Object** const objs = young_.data();
+    for (std::size_t i = 0; i < young_.size(); ++i) {
+      if (objs[i] == nullptr) continue;
+      if (out != i) objs[out] = objs[i];  // (no gaps, no writes: the list is only read)
+      ++out;
+    }
+    REFGC_CHECK(out == members, nullptr,
+                "corrupt generation 2 (its count disagrees with the heap)");
   }
-  REFGC_CHECK(out == members, nullptr, "corrupt generation 2 (its count disagrees with the heap)");
   young_.resize(out);
   for (int i = 0; i < 2; ++i) {
     Generation& g = heap_.gens[i];
@@ -780,8 +811,10 @@ void Collector::merge_walk() {
     }
     g.clear_list();
   }
+  scan_walk_ = !listed;
+  walk_members_ = members;
   g2.unlisted = 0;
-  g2.next_slot = 0;
+  g2.restart_slots();
 }
 
 // merge_young's lagging start of move_unreachable (the all-garbage prefix),
@@ -888,7 +921,7 @@ void Collector::move_unreachable(std::vector<Object*>& young, std::vector<Object
                                  std::vector<Object*>& unreachable) {
   unreachable.clear();
   Object** const tail = tail_.data.get();
-  ReachTracer tracer(tail, unreachable, big_);
+  ReachTracer tracer(tail, unreachable.data(), big_);
   // A weak-reference object matters to handle_weakrefs only while it has a
   // referent, and then some object has weak references: with none at all
   // the type test (a string compare for most types) is skipped.
@@ -988,10 +1021,21 @@ void Collector::move_unreachable(std::vector<Object*>& young, std::vector<Object
 // moved back link by link keeps it at one entry, where a list of them would
 // grow to the chain's length). Same classification, order and slots as
 // move_unreachable.
+//
+// After a merge_walk that rebuilt no list (scan_walk_), generation 2's part
+// of young is scanned by a second walk over the heap (its members, in state
+// kExamined with kIsGc, come in their list's order), then young_
+// (generations 0 and 1, which get kIsGc back); the tentatively unreachable
+// objects are appended to `unreachable` (room reserved for n).
 void Collector::move_unreachable_unlisted(std::vector<Object*>& young,
                                           std::vector<Object*>& unreachable) {
+  const bool walk = scan_walk_;
+  scan_walk_ = false;
+  if (walk) unreachable.clear();
   Object** const queue = tail_.data.get();  // room for n (reserve_scratch)
-  ReachTracer tracer(queue, young, big_);   // the unreachable list is young's front
+  // The tentatively unreachable objects: young's front, or unreachable.
+  Object** const list = walk ? unreachable.data() : young.data();
+  ReachTracer tracer(queue, list, big_);
   const bool any_weak = heap_.weaklists.size() != 0;
   Object** const objs = young.data();
   const std::size_t n = young.size();
@@ -1003,18 +1047,64 @@ void Collector::move_unreachable_unlisted(std::vector<Object*>& young,
   std::size_t u = settled_;
   settled_ = 0;
   settled_summary_ = Summary{};
-  for (; scanned < n; ++scanned) {
-    if (scanned + kScanAhead < n) prefetch(objs[scanned + kScanAhead]);
-    Object* o = objs[scanned];
+  // Scans one object: reachable (traced, joins the older generation) or
+  // tentatively unreachable, at list[u]. `from`: kFromList (young's front:
+  // written only if it moves, see merge_young), kFromWalk or kFromYoung (the
+  // scan by the walk, then of young_: appended to `unreachable`).
+  enum From { kFromList, kFromWalk, kFromYoung };
+  Object* last_walked = nullptr;  // the last survivor the walk found
+  auto scan = [&](Object* o, auto from) {
+    constexpr From kFrom = decltype(from)::value;
     if (has_outside_refs(o, big_)) {
       o->trace(tracer);  // may empty entries of [0, u) and queue them
-      heap_.join_unlisted(o, old_state, slot_base + found);
+      if constexpr (kFrom == kFromWalk) {
+        // join_unlisted without its chunk mark (the walk keeps it) and its
+        // order check (the walk finds them in its order).
+        ObjectAccess::set_slot(o, old_state, static_cast<std::uint32_t>(slot_base + found));
+        last_walked = o;
+      } else {
+        heap_.join_unlisted(o, old_state, slot_base + found);
+      }
       ++found;
     } else {
       ObjectAccess::set_slot(o, kCollecting, static_cast<std::uint32_t>(u));
-      if (u != scanned) objs[u] = o;  // (see merge_young)
+      if constexpr (kFrom != kFromList) {
+        unreachable.push_back(o);  // room reserved: list stays its data()
+      } else if (u != scanned) {
+        objs[u] = o;
+      }
       ++u;
       summary.note(o, any_weak);
+    }
+  };
+  if (walk) {
+    constexpr std::uint32_t kMember = kExamined | kIsGc;
+    std::size_t walked = 0;
+    heap_.pool.walk_marked([&](void* slot) {
+      auto* o = static_cast<Object*>(slot);
+      if ((ObjectAccess::gc(o) & (kStateMask | kIsGc)) == kMember) {
+        scan(o, std::integral_constant<From, kFromWalk>{});
+        ++walked;
+      }
+      // Its chunk stays marked while it holds a member (one moved back
+      // later joins through join_unlisted, which marks it again).
+      const std::uint32_t state = ObjectAccess::state(o);
+      return state == kGen2 || state == kPermanent;
+    });
+    REFGC_CHECK(walked == walk_members_, nullptr, "corrupt generation 2 (the heap walks disagree)");
+    // Generation 2 was empty (merge_walk): its walk order now ends at the
+    // last survivor found by the walk.
+    if (last_walked != nullptr) heap_.gens[2].last_position = heap_.pool.mark(last_walked);
+    for (std::size_t i = 0; i < n; ++i) {
+      if (i + kScanAhead < n) prefetch(objs[i + kScanAhead]);
+      Object* o = objs[i];
+      ObjectAccess::gc(o) |= kIsGc;
+      scan(o, std::integral_constant<From, kFromYoung>{});
+    }
+  } else {
+    for (; scanned < n; ++scanned) {
+      if (scanned + kScanAhead < n) prefetch(objs[scanned + kScanAhead]);
+      scan(objs[scanned], std::integral_constant<From, kFromList>{});
     }
   }
   // The queue, in order. Its consumed front is reused once it is at least
@@ -1045,11 +1135,16 @@ void Collector::move_unreachable_unlisted(std::vector<Object*>& young,
     summary = Summary{};
   } else if (moved != 0) {
     summary = Summary{};
-    u = squeeze_unreachable(objs, u, any_weak, summary);
+    u = squeeze_unreachable(list, u, any_weak, summary);
   }
-  young.resize(u);
-  unreachable.clear();
-  unreachable.swap(young);  // young now holds unreachable's (empty) buffer, room for n
+  if (walk) {
+    unreachable.resize(u);  // (shrinks)
+    young.clear();
+  } else {
+    young.resize(u);
+    unreachable.clear();
+    unreachable.swap(young);  // young now holds unreachable's (empty) buffer, room for n
+  }
   survivors_ = found;
   unreachable_summary_ = summary;
 }
@@ -1317,13 +1412,26 @@ void Collector::validate() const {
   // state and are not counted yet.
   REFGC_CHECK(heap_.gens[2].objs.empty() && heap_.permanent.objs.empty(), nullptr,
               "validator: an unlisted generation has a list");
-  if (uncounted_ == 0) {
+  // (Not while a walk of move_unreachable_unlisted is pending: it needs the
+  // chunks' marks as merge_walk left them, and a gather unmarks the chunks
+  // whose members are all in the set. Generation 2 is empty then.)
+  if (uncounted_ == 0 && !scan_walk_) {
     try {
       std::vector<Object*> list;
       heap_.gather_unlisted(kGen2, list);
       heap_.gather_unlisted(kPermanent, list);
     } catch (const std::bad_alloc&) {
       // (no memory for the lists: this check is skipped, the collection goes on)
+    }
+    // Generation::walk_ordered: the walk meets generation 2 in slot order.
+    if (heap_.gens[2].walk_ordered) {
+      std::uint64_t next = 0;
+      heap_.walk_unlisted([&](const Object* o) {
+        if (ObjectAccess::state(o) != kGen2) return;
+        REFGC_CHECK(ObjectAccess::index(o) >= next, o,
+                    "validator: generation 2 not in walk order though marked so");
+        next = std::uint64_t{ObjectAccess::index(o)} + 1;
+      });
     }
   }
   for (std::size_t i = 0; i < unreachable_.size(); ++i) {

@@ -83,6 +83,14 @@ class Collector {
   // steal_ is unlisted (generation 2 with members): merge_young rebuilds
   // its list by walking the heap. Set by reserve_scratch.
   bool walk_ = false;
+  // walk_, and generation 2's slots ascend in the walk's order
+  // (Generation::walk_ordered): merge_walk rebuilds no list, and the first
+  // move_unreachable_unlisted scans generation 2 by a second walk (then
+  // young_, generations 0 and 1). Set by reserve_scratch; the scan clears
+  // scan_walk_.
+  bool in_walk_order_ = false;
+  bool scan_walk_ = false;
+  std::size_t walk_members_ = 0;  // generation 2's members met by that walk
   // Survivors in the older generation's state not yet in its count (between
   // deduce_unreachable and promote, for validate()).
   std::size_t uncounted_ = 0;

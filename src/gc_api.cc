@@ -210,7 +210,7 @@ void freeze() {
   for (auto& g : heap.gens) {
     g.clear_list();
     g.unlisted = 0;
-    g.next_slot = 0;
+    g.restart_slots();
     g.count = 0;
   }
 }
@@ -220,7 +220,7 @@ void unfreeze() {
   detail::Generation& g2 = heap.gens[2];
   detail::Generation& p = heap.permanent;
   if (p.unlisted == 0) {
-    p.next_slot = 0;
+    p.restart_slots();
     return;
   }
   // CPython appends the permanent generation's list to generation 2's.
@@ -233,7 +233,7 @@ void unfreeze() {
     if (o != nullptr) heap.join_unlisted(o, detail::kGen2, g2.next_slot++);
   g2.unlisted += p.unlisted;
   p.unlisted = 0;
-  p.next_slot = 0;
+  p.restart_slots();
 }
 
 std::size_t get_freeze_count() {

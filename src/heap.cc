@@ -121,7 +121,7 @@ HeapImpl::~HeapImpl() {
       if (o != nullptr) ObjectAccess::set_slot(o, kUntracked, 0);
     g.objs.clear();
     g.unlisted = 0;
-    g.next_slot = 0;
+    g.restart_slots();
   };
   for (Generation& g : gens) orphan(g);
   orphan(permanent);

@@ -116,12 +116,19 @@ struct HeapImpl : HeapFast {
   static bool is_unlisted(std::uint32_t state) noexcept {
     return state == kGen2 || state == kPermanent;
   }
-  // An object joins an unlisted generation: its state and virtual slot, and
-  // the mark on its pool chunk (Pool::mark) that keeps the heap walk going
-  // there.
+  // An object joins an unlisted generation: its state and virtual slot
+  // (the next one: slots only ascend), and the mark on its pool chunk
+  // (Pool::mark) that keeps the heap walk going there. Generation 2 notes
+  // whether its slots still ascend in walk order (Generation::walk_ordered:
+  // a large object has no position, it ends the order unless none follows).
   void join_unlisted(Object* o, std::uint32_t state, std::size_t slot) noexcept {
     ObjectAccess::set_slot(o, state, static_cast<std::uint32_t>(slot));
-    pool.mark(o);
+    const std::uint64_t position = pool.mark(o);
+    if (state == kGen2) {
+      Generation& g = gens[2];
+      if (position <= g.last_position && g.last_position != 0) g.walk_ordered = false;
+      g.last_position = position;
+    }
   }
   // Calls f(Object*) for each member of either unlisted generation, in heap
   // walk order (the marked chunks only: Pool::walk_marked).

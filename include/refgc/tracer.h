@@ -181,7 +181,8 @@ class Tracer {
   // kCollecting has its position there in its index bits), and in out_ the
   // write cursor of young's tail, where such a referent moves back.
   // kSubtractNew with generation 2 in the set: [list_, out_end_) is its list
-  // being rebuilt, where a member goes at its first reference.
+  // being rebuilt, where a member goes at its first reference (null: its
+  // list is not rebuilt, the walk order is its order).
   // kClear: the taken references are written at out_ while it is below
   // out_end_, then handed to take().
   Object** list_ = nullptr;
@@ -230,7 +231,7 @@ class Tracer {
         // refcount is 0: visit() reports it).
         const std::uint32_t refs = detail::ObjectAccess::rc(o) - 1;
         if (REFGC_UNLIKELY(refs >= kGcRefsBig)) return false;
-        if (state == detail::kGen2) {
+        if (state == detail::kGen2 && list_ != nullptr) {
           // Generation 2 keeps its list order in the index bits (a
           // virtual slot) that the count now takes: the object goes to
           // that slot of the list being rebuilt, [list_, out_end_), now.

@@ -28,8 +28,9 @@ namespace refgc::detail {
 // counts the members. Joining is a store to the header and two counts,
 // leaving one count. Whoever needs the list (a full collection, get_objects,
 // freeze) rebuilds it by walking the heap and putting each member at its
-// slot (HeapImpl::gather_unlisted). docs/design/memory-model.md, "Unlisted
-// old generations".
+// slot (HeapImpl::gather_unlisted); a full collection needs none while the
+// walk meets generation 2 in slot order (walk_ordered).
+// docs/design/memory-model.md, "Unlisted old generations".
 //
 // Invariant: for every non-null objs[i], the object's state names this
 // generation and its index is i. For an unlisted generation, `unlisted`
@@ -44,10 +45,25 @@ struct Generation {
   std::size_t dead_prefix = 0;
   std::size_t unlisted = 0;   // unlisted generations: the members
   std::size_t next_slot = 0;  // unlisted generations: the virtual list's length
+  // Unlisted generations: whether the members' slots ascend in the heap
+  // walk's order (Pool::mark's positions), so that the walk meets them in
+  // their list's order and a full collection needs no rebuilt list
+  // (Collector::merge_walk). Kept by HeapImpl::join_unlisted: every member
+  // joins with the next slot, so the order holds while each joins at a
+  // position past that of the one that joined before (last_position; the
+  // slots of members that died do not matter).
+  bool walk_ordered = true;
+  std::uint64_t last_position = 0;
   int threshold = 0;
   std::size_t count = 0;
 
   std::size_t size() const noexcept { return objs.size() - tombstones + unlisted; }
+  // An unlisted generation with no member starts its list anew.
+  void restart_slots() noexcept {
+    next_slot = 0;
+    walk_ordered = true;
+    last_position = 0;
+  }
   // Empties a listed generation's vector (its tombstones and dead prefix go
   // with it); counts and thresholds stay.
   void clear_list() noexcept {
