@@ -129,7 +129,8 @@ TEST_F(HeapTest, SizeClassesStepByEightBytesAndKeepSixteenByteAlignment) {
     long double value = 1.5L;
   };
   static_assert(sizeof(Link) == 24);
-  refgc::Heap& heap = refgc::Heap::current();
+  refgc::Heap heap;  // a fresh pool: no slot reused from an earlier test
+  refgc::Heap::Lock lock(heap);
   const std::size_t before = heap.reserved_bytes();
   std::vector<Ref<Link>> links;
   constexpr std::size_t kLinks = 4 * refgc::detail::Pool::kChunkBytes / 24;
