@@ -23,4 +23,7 @@ void set_slot_limit(Heap& heap, std::size_t limit) noexcept;
 // making the heap that will use it, restore it after that heap is gone.
 void set_chunk_source(void* (*allocate)(std::size_t), void (*release)(void*)) noexcept;
 
+// The room (vector capacity, in entries) of generation `g`'s list (0 or 1).
+std::size_t generation_room(Heap& heap, int g) noexcept;
+
 }  // namespace refgc::detail::testing

@@ -456,6 +456,30 @@ TEST_F(CollectorTest, AGenerationTwoInWalkOrderIsScannedByTheWalkInCPythonsOrder
   EXPECT_EQ(listed(), want);
 }
 
+// A young collection gives generation 0 a fresh buffer for the objects made
+// after it: room for twice what it held, not for the most it ever held.
+// After a build of 100,000 objects with collection disabled, each young
+// collection of a few objects used to reserve (and the next one free) a
+// buffer of the build's size: W4's young collections took 23 instead of
+// 13 us whenever glibc served it by mmap and munmap.
+TEST_F(CollectorTest, AYoungCollectionGivesGenerationZeroRoomForWhatItHeldNotForItsPeak) {
+  std::vector<Ref<Named>> built;
+  for (int i = 0; i < 100000; ++i) built.push_back(make<Named>("built"));
+  ASSERT_GE(refgc::detail::testing::generation_room(refgc::Heap::current(), 0), 100000u);
+  ASSERT_EQ(refgc::gc::collect(), 0u);  // generation 2 now; generation 0 is empty
+  for (int round = 0; round < 3; ++round) {
+    std::vector<Ref<Named>> few;
+    for (int i = 0; i < 10; ++i) few.push_back(make<Named>("few"));
+    ASSERT_EQ(refgc::gc::collect(0), 0u);
+    EXPECT_LE(refgc::detail::testing::generation_room(refgc::Heap::current(), 0), 2048u) << round;
+  }
+  // The allocation path still has its room: more objects than that are
+  // tracked as before.
+  std::vector<Ref<Named>> more;
+  for (int i = 0; i < 5000; ++i) more.push_back(make<Named>("more"));
+  EXPECT_EQ(refgc::gc::get_objects(0).size(), 5000u);
+}
+
 // The survivors of young collections join the end of generation 2's list;
 // deaths leave gaps in it. When the next survivors would number past the
 // header's index (lowered to 100 here), the list is renumbered without its
