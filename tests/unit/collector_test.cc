@@ -57,6 +57,29 @@ struct SlotLimit {
   static refgc::Heap& Heap() { return refgc::Heap::current(); }
 };
 
+// Generation `generation`'s objects in list order, as raw pointers.
+std::vector<refgc::Object*> raw_objects(int generation) {
+  std::vector<refgc::Object*> out;
+  for (const auto& o : refgc::gc::get_objects(generation)) out.push_back(o.get());
+  return out;
+}
+// Tracked objects in generations 0-2.
+std::size_t tracked_count() {
+  std::size_t n = 0;
+  for (int g = 0; g < 3; ++g) n += refgc::gc::get_objects(g).size();
+  return n;
+}
+
+// a and b become a two-object cycle (through their `ref`) and their handles
+// are dropped: garbage for the collector.
+template <class T>
+void drop_as_cycle(Ref<T>& a, Ref<T>& b) {
+  a->ref = b;
+  b->ref = a;
+  a.reset();
+  b.reset();
+}
+
 class CollectorTest : public refgc_test::GcTest {
  protected:
   void SetUp() override {
@@ -110,10 +133,7 @@ TEST_F(CollectorTest, FinalizersOfATwoCycleRunInAllocationOrder) {
   // Seed behaviour 37 (s002_17: Deleting Alice then Deleting Bob).
   auto alice = make<Named>("Alice");
   auto bob = make<Named>("Bob");
-  alice->ref = bob;
-  bob->ref = alice;
-  alice.reset();
-  bob.reset();
+  drop_as_cycle(alice, bob);
   EXPECT_EQ(refgc::gc::collect(), 2u);
   EXPECT_EQ(event_log(), (std::vector<std::string>{"Alice", "Bob"}));
 }
@@ -140,10 +160,7 @@ TEST_F(CollectorTest, YoungGarbageHangingOffOldGarbageWaitsForAFullCollection) {
   auto old_obj = make<Named>("old");
   refgc::gc::collect();  // old_obj now in generation 2
   auto young = make<Named>("young");
-  old_obj->ref = young;
-  young->ref = old_obj;
-  old_obj.reset();
-  young.reset();
+  drop_as_cycle(old_obj, young);
   EXPECT_EQ(refgc::gc::collect(0), 0u);
   EXPECT_EQ(refgc::gc::collect(1), 0u);
   EXPECT_EQ(refgc::gc::collect(2), 2u);
@@ -405,9 +422,7 @@ TEST_F(CollectorTest, AGenerationTwoCycleFinalizesInListOrderNotInAddressOrder) 
   c->ref = a;
   ASSERT_EQ(refgc::gc::collect(), 0u);  // all four now in generation 2
   ASSERT_TRUE(refgc::gc::is_tracked(*big));
-  std::vector<refgc::Object*> listed;
-  for (const auto& o : refgc::gc::get_objects(2)) listed.push_back(o.get());
-  EXPECT_EQ(listed, (std::vector<refgc::Object*>{a.get(), b.get(), big.get(), c.get()}));
+  EXPECT_EQ(raw_objects(2), (std::vector<refgc::Object*>{a.get(), b.get(), big.get(), c.get()}));
   event_log().clear();
   a.reset();
   b.reset();
@@ -435,25 +450,17 @@ TEST_F(CollectorTest, AGenerationTwoInWalkOrderIsScannedByTheWalkInCPythonsOrder
   q->ref = p;
   ASSERT_EQ(refgc::gc::collect(), 0u);  // generation 2: p, q, g
   auto h = make<Named>("h");            // generation 0
-  g->ref = h;
-  h->ref = g;
-  g.reset();
-  h.reset();
+  drop_as_cycle(g, h);
   auto y = make<Named>("y");
   refgc::Object* const p_at = p.get();
   p.reset();  // reachable through q only
   event_log().clear();
   EXPECT_EQ(refgc::gc::collect(), 2u);
   EXPECT_EQ(event_log(), (std::vector<std::string>{"g", "h"}));
-  auto listed = [] {
-    std::vector<refgc::Object*> out;
-    for (const auto& o : refgc::gc::get_objects(2)) out.push_back(o.get());
-    return out;
-  };
   const std::vector<refgc::Object*> want{q.get(), y.get(), p_at};
-  EXPECT_EQ(listed(), want);
+  EXPECT_EQ(raw_objects(2), want);
   EXPECT_EQ(refgc::gc::collect(), 0u);  // the list rebuilt: the same order
-  EXPECT_EQ(listed(), want);
+  EXPECT_EQ(raw_objects(2), want);
 }
 
 // A young collection gives generation 0 a fresh buffer for the objects made
@@ -495,10 +502,7 @@ TEST_F(CollectorTest, GenerationTwoIsRenumberedWithoutItsGapsBeforeItsIndexRunsO
   for (int i = 0; i < 60; ++i) second.push_back(make<Named>("second"));
   auto x = make<Named>("x");
   auto y = make<Named>("y");
-  x->ref = y;
-  y->ref = x;
-  x.reset();
-  y.reset();
+  drop_as_cycle(x, y);
   // 60 + 62 would pass 100; without the gaps 30 + 62 do not.
   EXPECT_EQ(refgc::gc::collect(1), 2u);
   EXPECT_TRUE(capture.objects.empty());
@@ -506,9 +510,7 @@ TEST_F(CollectorTest, GenerationTwoIsRenumberedWithoutItsGapsBeforeItsIndexRunsO
   for (const auto& o : first)
     if (o) want.push_back(o.get());
   for (const auto& o : second) want.push_back(o.get());
-  std::vector<refgc::Object*> listed;
-  for (const auto& o : refgc::gc::get_objects(2)) listed.push_back(o.get());
-  EXPECT_EQ(listed, want);
+  EXPECT_EQ(raw_objects(2), want);
   EXPECT_EQ(refgc::gc::collect(), 0u);
 }
 
@@ -518,16 +520,6 @@ TEST_F(CollectorTest, GenerationTwoIsRenumberedWithoutItsGapsBeforeItsIndexRunsO
 // 25-bit index (lowered here to 100 past the objects the heap already
 // holds): the receiving list is renumbered without its gaps first, and if
 // the objects still do not fit, std::length_error and nothing changes.
-std::vector<refgc::Object*> raw_objects(int generation) {
-  std::vector<refgc::Object*> out;
-  for (const auto& o : refgc::gc::get_objects(generation)) out.push_back(o.get());
-  return out;
-}
-std::size_t tracked_count() {
-  std::size_t n = 0;
-  for (int g = 0; g < 3; ++g) n += refgc::gc::get_objects(g).size();
-  return n;
-}
 
 TEST_F(CollectorTest, FreezeRenumbersThePermanentGenerationWithoutItsGapsBeforeItsIndexRunsOut) {
   const std::size_t pre = tracked_count();
@@ -562,10 +554,7 @@ TEST_F(CollectorTest, FreezeRefusesObjectsPastTheHeaderIndexAndChangesNothing) {
   EXPECT_EQ(refgc::gc::get_freeze_count(), pre + 60);
   EXPECT_EQ(raw_objects(0), young);
   // The heap still works: the refused objects are collected as before.
-  second[0]->ref = second[1];
-  second[1]->ref = second[0];
-  second[0].reset();
-  second[1].reset();
+  drop_as_cycle(second[0], second[1]);
   event_log().clear();
   EXPECT_EQ(refgc::gc::collect(), 2u);
   EXPECT_EQ(event_log().size(), 2u);
@@ -616,10 +605,7 @@ TEST_F(CollectorTest, ObjectsReachingGenerationTwoInChunksEmptiedEarlierAreStill
   for (int i = 0; i < 1000; ++i) later.push_back(make<Named>("later"));  // reused slots
   ASSERT_EQ(refgc::gc::collect(1), 0u);  // generation 1 -> 2 marks their chunks
   EXPECT_EQ(refgc::gc::get_objects(2).size(), 1000u);
-  later[10]->ref = later[500];
-  later[500]->ref = later[10];
-  later[10].reset();
-  later[500].reset();
+  drop_as_cycle(later[10], later[500]);
   event_log().clear();
   EXPECT_EQ(refgc::gc::collect(), 2u);
   EXPECT_EQ(event_log(), (std::vector<std::string>{"later", "later"}));
@@ -725,10 +711,7 @@ TEST_F(CollectorTest, TheHeapWalkSkipsSlotsOfFailedConstructionsAndFreedObjects)
   ASSERT_EQ(refgc::gc::collect(), 0u);
   for (std::size_t i = 0; i < kept.size(); i += 2) kept[i].reset();
   EXPECT_THROW(make<Throws>(true), std::runtime_error);  // into a freed slot
-  kept[1]->ref = kept[3];
-  kept[3]->ref = kept[1];
-  kept[1].reset();
-  kept[3].reset();
+  drop_as_cycle(kept[1], kept[3]);
   EXPECT_EQ(refgc::gc::collect(), 2u);
   EXPECT_EQ(refgc::gc::get_objects(2).size(), 23u);
 }
