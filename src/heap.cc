@@ -441,4 +441,9 @@ std::size_t generation_room(Heap& heap, int g) noexcept {
   return heap.impl().gens[g].objs.capacity();
 }
 
+LongLived long_lived(Heap& heap) noexcept {
+  const detail::HeapImpl& impl = heap.impl();
+  return {impl.long_lived_total, impl.long_lived_pending};
+}
+
 }  // namespace refgc::detail::testing

@@ -26,4 +26,13 @@ void set_chunk_source(void* (*allocate)(std::size_t), void (*release)(void*)) no
 // The room (vector capacity, in entries) of generation `g`'s list (0 or 1).
 std::size_t generation_room(Heap& heap, int g) noexcept;
 
+// The state of the 25% long-lived rule (CPython's long_lived_total and
+// long_lived_pending), for the differential tests to compare with CPython's
+// after every operation.
+struct LongLived {
+  std::size_t total = 0;
+  std::size_t pending = 0;
+};
+LongLived long_lived(Heap& heap) noexcept;
+
 }  // namespace refgc::detail::testing

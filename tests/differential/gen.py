@@ -58,14 +58,15 @@ def not_comparable(s):
 
 
 class Scenario:
-    def __init__(self, handles=8, weakrefs=4, multiweak=False, ops=None):
+    def __init__(self, handles=8, weakrefs=4, multiweak=False, ops=None, longlived=False):
         self.handles = handles
         self.weakrefs = weakrefs
         self.multiweak = multiweak
+        self.longlived = longlived  # log 'll TOTAL PENDING' after every op
         self.ops = list(ops or [])  # each op: (name, arg, arg, ...)
 
     def with_ops(self, ops):
-        return Scenario(self.handles, self.weakrefs, self.multiweak, ops)
+        return Scenario(self.handles, self.weakrefs, self.multiweak, ops, self.longlived)
 
     def text(self, comment=None):
         lines = []
@@ -74,6 +75,8 @@ class Scenario:
         lines += ['handles %d' % self.handles, 'weakrefs %d' % self.weakrefs]
         if self.multiweak:
             lines.append('multiweak')
+        if self.longlived:
+            lines.append('longlived')
         for op in self.ops:
             lines.append(format_op(op))
         return '\n'.join(lines) + '\n'
@@ -98,6 +101,8 @@ def parse(text):
             setattr(s, head, int(words[1]))
         elif head == 'multiweak':
             s.multiweak = True
+        elif head == 'longlived':
+            s.longlived = True
         elif head in OPS:
             kinds = OPS[head]
             if len(words) - 1 != len(kinds):
@@ -237,7 +242,10 @@ def generate(seed):
             op = (name,)
         ops.append(op)
     ops += [('count',), ('survivors',), ('collect', 2), ('survivors',)]
-    return Scenario(handles, weakrefs, False, ops)
+    # longlived: both sides also log the 25% rule's state after every op, so a
+    # survivor only one side has shows where it appears, not at the first
+    # collection it changes.
+    return Scenario(handles, weakrefs, False, ops, longlived=True)
 
 
 # ---------------------------------------------------------------------------
@@ -424,6 +432,14 @@ def op_drop(h):
     H[h] = None
 
 
+# ref(o) and WR(o, cb) hold their arguments in a tuple (3.11's weakref types
+# have no vectorcall): taken from the free list (T1/T2 released just before),
+# so uncounted, but tracked and alive while the weak reference is allocated.
+# A collection triggered by that allocation would count it as a survivor
+# (long_lived_total / long_lived_pending), which refgc has no reason to do.
+# Both sides therefore create weak references with automatic collection
+# paused; the allocation still counts, and the next tracked allocation runs
+# the collection (README.md, "A weak reference's argument tuple").
 def op_wref(w, h):
     global T1
     o = H[h]
@@ -432,7 +448,11 @@ def op_wref(w, h):
         W[w] = None
         return
     T1 = None
+    enabled = gc.isenabled()
+    gc.disable()
     r = ref(o)
+    if enabled:
+        gc.enable()
     T1 = (Z,)
     o = None
     W[w] = r
@@ -449,7 +469,11 @@ def op_wrefcb(w, h, k, x):
     CK = k
     CX = x
     T2 = None
+    enabled = gc.isenabled()
+    gc.disable()
     r = WR(o, cb)
+    if enabled:
+        gc.enable()
     T2 = (Z, Z)
     o = None
     W[w] = r
@@ -608,13 +632,62 @@ gc.collect()
 '''
 
 
+# `longlived`: CPython's long_lived_total and long_lived_pending (the 25%
+# rule's state, which no API exposes), read from the interpreter's gc state
+# with ctypes. The struct is found by its three thresholds, set to unlikely
+# values for the search; the offsets that follow are CPython 3.11's
+# (Include/internal/pycore_gc.h: generations[3] of {head, threshold, count},
+# generation0, permanent_generation, generation_stats[3], collecting,
+# garbage, callbacks, long_lived_total, long_lived_pending). Reading them
+# allocates nothing tracked: '%d' % int, no tuple (str(x) would build an
+# argument tuple, tracked and possibly counted, and move the collections).
+LONGLIVED_PROBE = r'''
+import ctypes, struct
+
+
+def _find_gc_state():
+    gc.set_threshold(12345, 23456, 3456)
+    ctypes.pythonapi.PyInterpreterState_Get.restype = ctypes.c_void_p
+    base = ctypes.pythonapi.PyInterpreterState_Get()
+    mem = ctypes.string_at(base, 1 << 18)
+    at = 0
+    while True:
+        at = mem.find(struct.pack('i', 12345), at)
+        if at < 0:
+            raise SystemExit('longlived: the gc state was not found (CPython 3.11 only)')
+        if struct.unpack_from('i', mem, at + 24)[0] == 23456 and \
+                struct.unpack_from('i', mem, at + 48)[0] == 3456:
+            break
+        at += 4
+    gc.set_threshold(700, 10, 10)
+    generations = base + at - 16
+    return (ctypes.c_ssize_t.from_address(generations + 200),
+            ctypes.c_ssize_t.from_address(generations + 208))
+
+
+_TOTAL, _PENDING = _find_gc_state()
+
+
+def _ll():
+    LOG.append('ll %d' % _TOTAL.value + ' %d' % _PENDING.value)
+'''
+
+
 def to_python(s, audit=False):
     spare_lists = 1 + sum(1 for op in s.ops if op[0] == 'gcorder')
-    out = [PRELUDE % {'handles': s.handles, 'weakrefs': s.weakrefs,
-                      'multiweak': 'True' if s.multiweak else 'False',
-                      'spare_lists': spare_lists}]
+    prelude = PRELUDE % {'handles': s.handles, 'weakrefs': s.weakrefs,
+                         'multiweak': 'True' if s.multiweak else 'False',
+                         'spare_lists': spare_lists}
+    if s.longlived:
+        # defined before the preamble's freeze, like everything else
+        mark = '\ngc.collect()\ngc.freeze()\n'
+        assert mark in prelude
+        prelude = prelude.replace(mark, LONGLIVED_PROBE + mark, 1)
+    out = [prelude]
     for op in s.ops:
         out.append('op_%s(%s)' % (op[0], ', '.join(str(a) for a in op[1:])))
+        if s.longlived:
+            out.append('_ll()')
     if audit:
         out.append('audit()')
     out.append('finish()')

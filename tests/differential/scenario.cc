@@ -15,6 +15,8 @@
 #include <sstream>
 #include <utility>
 
+#include "../../src/testing_hooks.h"
+
 namespace refgc_diff {
 
 namespace {
@@ -55,7 +57,8 @@ struct State final : Runner {
   std::vector<std::string> events;
   int next_id = 0;
   int next_weak = 0;
-  bool quiet = false;  // teardown: finalizers and callbacks only log
+  bool quiet = false;                 // teardown: finalizers and callbacks only log
+  bool pause_gc_for_weakrefs = true;  // RunOptions::pause_gc_for_weakrefs
   refgc::Heap* heap = nullptr;
 
   explicit State(const Scenario& s)
@@ -311,6 +314,8 @@ void State::op_wref(int w, int h, bool with_callback, int kind, int x) {
     return;
   }
   refgc::WeakRef<Node> r;
+  const bool resume = pause_gc_for_weakrefs && refgc::gc::isenabled();
+  if (resume) refgc::gc::disable();
   if (with_callback) {
     const int serial = next_weak++;
     r = refgc::WeakRef<Node>(
@@ -318,6 +323,7 @@ void State::op_wref(int w, int h, bool with_callback, int kind, int x) {
   } else {
     r = refgc::WeakRef<Node>(o);
   }
+  if (resume) refgc::gc::enable();
   o.reset();
   slot = r;
   r = refgc::WeakRef<Node>();
@@ -611,9 +617,9 @@ bool parse(std::string_view text, Scenario& out, std::string& error) {
       (head == "handles" ? s.handles : s.weakrefs) = v;
       continue;
     }
-    if (head == "multiweak") {
-      if (words.size() != 1) return fail("multiweak takes no argument");
-      s.multiweak = true;
+    if (head == "multiweak" || head == "longlived") {
+      if (words.size() != 1) return fail(std::string(head) + " takes no argument");
+      (head == "multiweak" ? s.multiweak : s.longlived) = true;
       continue;
     }
     const Spec* spec = nullptr;
@@ -661,6 +667,7 @@ std::string format(const Scenario& s) {
   std::string text =
       "handles " + std::to_string(s.handles) + "\nweakrefs " + std::to_string(s.weakrefs) + "\n";
   if (s.multiweak) text += "multiweak\n";
+  if (s.longlived) text += "longlived\n";
   for (const Op& op : s.ops) text += format_op(op) + "\n";
   return text;
 }
@@ -672,8 +679,13 @@ RunResult run(const Scenario& s, const RunOptions& options) {
     refgc::Heap::Lock lock(heap);
     State st(s);
     st.heap = &heap;
+    st.pause_gc_for_weakrefs = options.pause_gc_for_weakrefs;
     for (std::size_t i = 0; i < s.ops.size(); ++i) {
       st.step(s.ops[i]);
+      if (s.longlived) {
+        const auto ll = refgc::detail::testing::long_lived(heap);
+        st.emit("ll " + std::to_string(ll.total) + " " + std::to_string(ll.pending));
+      }
       if (options.after_step) options.after_step(st, i);
     }
     result.log = st.events;

@@ -10,6 +10,8 @@
 //   handles 8          size of the handle table H (strong references)
 //   weakrefs 4         size of the weak-reference table W
 //   multiweak          (fuzz only) several weak references per object
+//   longlived          after every operation, log "ll T P": the collector's
+//                      long_lived_total and long_lived_pending (the 25% rule)
 //   new 3              H[3] = Node()
 //   newf 3 K X         H[3] = FNode() whose finalizer does action K with X
 //   set 3 a 5          H[3].a = H[5]           (fields a, b, c)
@@ -102,6 +104,7 @@ struct Scenario {
   int handles = 8;
   int weakrefs = 4;
   bool multiweak = false;
+  bool longlived = false;
   std::vector<Op> ops;
 };
 
@@ -126,6 +129,14 @@ struct RunOptions {
   // before returning and report what is left in RunResult. Without it the
   // same teardown still happens, unmeasured.
   bool teardown = true;
+  // Create weak references with automatic collection paused (restored
+  // after), as gen.py's CPython form does: there, `ref(o)` and `WR(o, cb)`
+  // hold their arguments in a tuple that is tracked, alive and uncounted
+  // while the weak reference is allocated, so a collection triggered by
+  // that allocation has one more survivor than refgc (README.md, "A weak
+  // reference's argument tuple"). The fuzz target, which compares with no
+  // CPython, turns it off to keep collections at weak-reference allocation.
+  bool pause_gc_for_weakrefs = true;
 };
 
 struct RunResult {

@@ -133,6 +133,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (std::getenv("REFGC_FUZZ_PRINT") != nullptr)
     std::fprintf(stderr, "%s", refgc_diff::format(s).c_str());
   refgc_diff::RunOptions options;
+  // No CPython to match: keep collections at weak-reference allocation.
+  options.pause_gc_for_weakrefs = false;
   options.after_step = [&s](refgc_diff::Runner& runner, std::size_t step) {
     const std::string what = runner.check_invariants();
     if (!what.empty()) fail(s, "after operation " + std::to_string(step + 1) + ": " + what);
