@@ -514,7 +514,7 @@ std::size_t Collector::run() noexcept {
   //    or has weak references.
   std::size_t m = 0;
   if (unreachable_summary_.weakref_objects || (unreachable_summary_.flags & kHasWeakrefs))
-    m = handle_weakrefs(heap_, unreachable_);
+    m = handle_weakrefs(heap_, unreachable_, *this);
 
   // 7. finalize() once for every unreachable object (PEP 442); skipped when
   //    none has a pending finalizer.
@@ -1235,6 +1235,25 @@ void Collector::move_to_old(Object* o) {
   }
   old_.objs.push_back(o);  // capacity reserved in reserve_scratch
   ObjectAccess::set_slot(o, old_state_, static_cast<std::uint32_t>(old_.objs.size() - 1));
+}
+
+void Collector::rejoin_old(Object* o) noexcept {
+  if (ObjectAccess::state(o) == kUntracked) return;
+  if (old_unlisted_) {
+    if (old_.next_slot >= heap_.slot_limit) return;
+  } else {
+    std::vector<Object*>& objs = old_.objs;
+    if (objs.size() >= heap_.slot_limit) return;
+    if (objs.size() == objs.capacity()) {
+      try {
+        objs.reserve(objs.capacity() < 8 ? 16 : 2 * objs.capacity());
+      } catch (...) {
+        return;  // no memory for the move: it stays where it is
+      }
+    }
+  }
+  heap_.untrack(o);
+  move_to_old(o);
 }
 
 // PEP 442: call finalize() on each unreachable object that has one and has

@@ -30,6 +30,14 @@ class Collector {
   // checked slow path.)
   void forget(Object* o, std::uint32_t index) noexcept;
 
+  // handle_weakrefs: a weak reference that is not garbage, whose callback
+  // ran and left it alive, moves to the end of the generation the survivors
+  // joined (CPython 3.11's handle_weakrefs: gc_list_move(wr, old)), from
+  // wherever it was: an older generation, that generation itself, or the
+  // permanent one. Left in place if that generation has no slot or room
+  // left (the only difference from CPython, and only then).
+  void rejoin_old(Object* o) noexcept;
+
  private:
   bool reserve_scratch(std::size_t n) noexcept;
   void merge_young();

@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <string>
 
+#include "collect.h"
 #include "dealloc_inline.h"
 #include "heap_impl.h"
 #include "refgc/unraisable.h"
@@ -132,12 +133,17 @@ class DueCallbacks {
     first.head_ = first.tail_ = nullptr;
   }
   // Runs them in order; returns how many weak references died right after
-  // their callback.
-  std::size_t run() noexcept {
+  // their callback. In a collection (`collector` set), each one left alive
+  // moves to the generation the survivors joined.
+  std::size_t run(Collector* collector = nullptr) noexcept {
     std::size_t freed = 0;
     while (WeakRefObject* w = pop()) {
       WeakAccess::call_callback(*w);
-      if (w->refcount() == 1) ++freed;
+      if (w->refcount() == 1) {
+        ++freed;
+      } else if (collector != nullptr) {
+        collector->rejoin_old(w);
+      }
       decref(w);
     }
     return freed;
@@ -281,7 +287,8 @@ void dealloc_weakly_referenced(HeapImpl& heap, Object* o) noexcept {
   destroy(heap, o, gc);
 }
 
-std::size_t handle_weakrefs(HeapImpl& heap, const std::vector<Object*>& unreachable) noexcept {
+std::size_t handle_weakrefs(HeapImpl& heap, const std::vector<Object*>& unreachable,
+                            Collector& collector) noexcept {
   DueCallbacks due;
   // Pass 1: clear every weak reference to garbage, and every weak reference
   // that is garbage; remember the callbacks of live, non-garbage ones.
@@ -309,8 +316,9 @@ std::size_t handle_weakrefs(HeapImpl& heap, const std::vector<Object*>& unreacha
     }
     due.prepend(mine);
   }
-  // Pass 2: run the callbacks; count the weak references they freed.
-  return due.run();
+  // Pass 2: run the callbacks; count the weak references they freed, move
+  // the others to the survivors' generation.
+  return due.run(&collector);
 }
 
 }  // namespace refgc::detail

@@ -27,8 +27,11 @@ void clear_weakrefs_on_dealloc(HeapImpl& heap, Object* o) noexcept;
 
 // Collector phase handle_weakrefs: clears every weak reference to the objects
 // in `unreachable` and runs the callbacks of weak references that are not
-// themselves garbage. Returns the number of weak-reference objects freed right
-// after their callback ran (CPython adds it to the collected count).
-std::size_t handle_weakrefs(HeapImpl& heap, const std::vector<Object*>& unreachable) noexcept;
+// themselves garbage; each one its callback left alive then moves to the end
+// of the generation the survivors joined (Collector::rejoin_old), as in
+// CPython. Returns the number of weak-reference objects freed right after
+// their callback ran (CPython adds it to the collected count).
+std::size_t handle_weakrefs(HeapImpl& heap, const std::vector<Object*>& unreachable,
+                            Collector& collector) noexcept;
 
 }  // namespace refgc::detail

@@ -581,6 +581,98 @@ TEST_F(WeakrefPort, CallbackOnACallbackObjectRunsOnlyFromOutsideTheGarbage) {
   EXPECT_TRUE(alist.empty());
 }
 
+// A weak reference that is not garbage, whose callback a collection ran and
+// left alive, moves to the end of the generation the survivors joined
+// (CPython 3.11's handle_weakrefs: gc_list_move(wr, old) after the callback),
+// wherever it was. Not a test of test_weakref.py: found by the differential
+// runs (tests/differential/README.md, `longlived`), where the moved weak
+// reference changed long_lived_pending. Each expectation was printed by
+// python3 for the same program (with `__del__` for finalize()).
+
+// Its finalizer resurrects it into a self-cycle. On refcount death the
+// object is re-tracked into generation 0 for the finalizer (CPython's
+// subtype_dealloc), so it is young garbage afterwards, wherever it was: the
+// way to have a referent younger than its weak reference.
+struct SelfCycling final : Object {
+  static constexpr const char* refgc_type_name = "SelfCycling";
+  Ref<Object> me;
+  void trace(Tracer& t) override { t(me); }
+  void finalize() override { me = Ref<Object>(this); }
+};
+
+// The generation whose get_objects() lists `o` (-1: none).
+int generation_listing(const Object* o) {
+  for (int g = 0; g < 3; ++g)
+    for (const Ref<Object>& x : gc::get_objects(g))
+      if (x.get() == o) return g;
+  return -1;
+}
+
+TEST_F(WeakrefPort, WeakRefWhoseCallbackRanInAYoungCollectionMovesBehindTheOtherSurvivors) {
+  int calls = 0;
+  auto x = make<Plain>("x");
+  x->set("me", x);
+  WeakRef<Object> w(x, [&calls](const WeakRef<Object>&) { ++calls; });
+  auto y = make<Plain>("y");
+  x.reset();
+  EXPECT_EQ(gc::collect(0), 1u);
+  EXPECT_EQ(calls, 1);
+  // python3: gen1 order ['y', 'w'] (w was allocated before y)
+  std::vector<std::string> order;
+  for (const Ref<Object>& o : gc::get_objects(1)) {
+    if (o.get() == w.object().get()) order.push_back("w");
+    if (o.get() == y.get()) order.push_back("y");
+  }
+  EXPECT_EQ(order, (std::vector<std::string>{"y", "w"}));
+}
+
+TEST_F(WeakrefPort, WeakRefWhoseCallbackRanInAYoungCollectionLeavesGenerationTwoForGenerationOne) {
+  int calls = 0;
+  auto f = make<SelfCycling>();
+  WeakRef<Object> w(f, [&calls](const WeakRef<Object>&) { ++calls; });
+  gc::collect();
+  ASSERT_EQ(generation_listing(w.object().get()), 2);
+  f.reset();  // finalize() resurrects it into generation 0, a self-cycle
+  EXPECT_EQ(calls, 0);
+  EXPECT_EQ(gc::collect(0), 1u);
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(generation_listing(w.object().get()), 1);  // python3: [False, True, False]
+}
+
+TEST_F(WeakrefPort, WeakRefWhoseCallbackRanInAYoungCollectionLeavesThePermanentGeneration) {
+  int calls = 0;
+  const std::size_t frozen_before = gc::get_freeze_count();
+  auto f = make<SelfCycling>();
+  WeakRef<Object> w(f, [&calls](const WeakRef<Object>&) { ++calls; });
+  gc::freeze();
+  EXPECT_EQ(gc::get_freeze_count(), frozen_before + 2);
+  f.reset();  // re-tracked into generation 0 by its finalizer
+  EXPECT_EQ(gc::get_freeze_count(), frozen_before + 1);
+  EXPECT_EQ(gc::collect(0), 1u);
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(gc::get_freeze_count(), frozen_before);  // python3: one fewer frozen
+  EXPECT_EQ(generation_listing(w.object().get()), 1);
+  gc::unfreeze();
+}
+
+TEST_F(WeakrefPort, WeakRefWhoseCallbackRanInAFullCollectionMovesToTheEndOfGenerationTwo) {
+  int calls = 0;
+  auto x = make<Plain>("x");
+  x->set("me", x);
+  WeakRef<Object> w(x, [&calls](const WeakRef<Object>&) { ++calls; });
+  auto y = make<Plain>("y");
+  gc::collect();
+  x.reset();
+  EXPECT_EQ(gc::collect(), 1u);
+  EXPECT_EQ(calls, 1);
+  std::vector<std::string> order;  // python3: gen2 order ['y', 'w']
+  for (const Ref<Object>& o : gc::get_objects(2)) {
+    if (o.get() == w.object().get()) order.push_back("w");
+    if (o.get() == y.get()) order.push_back("y");
+  }
+  EXPECT_EQ(order, (std::vector<std::string>{"y", "w"}));
+}
+
 // Ports ReferencesTestCase.test_gc_during_ref_creation
 // (check_gc_during_creation): with thresholds (1, 1, 1), creating weak
 // references triggers automatic collections while the previous holder of a
