@@ -578,9 +578,15 @@ def op_gcorder(g):
     objs = gc.get_objects(g)
     s = 'gen %%d:' %% g
     for o in objs:
-        if type(o) is Node or type(o) is FNode:
+        t = type(o)
+        if t is Node or t is FNode:
             s += ' %%d' %% o.i
+        elif t is WR:
+            s += ' w%%d' %% o.n
+        elif t is ref:
+            s += ' r'
     o = None
+    t = None
     objs = None
     if enabled:
         gc.enable()

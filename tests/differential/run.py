@@ -256,7 +256,7 @@ count 0 0 0
 w1 alive 0
 count 0 0 0
 count 0 0 0
-gen 2: 0 1
+gen 2: 0 1 w0 r
 gen 0:
 count 0 0 0
 collect 0 0

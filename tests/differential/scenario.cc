@@ -13,6 +13,7 @@
 #include <charconv>
 #include <memory>
 #include <sstream>
+#include <unordered_map>
 #include <utility>
 
 #include "../../src/testing_hooks.h"
@@ -57,6 +58,10 @@ struct State final : Runner {
   std::vector<std::string> events;
   int next_id = 0;
   int next_weak = 0;
+  // gcorder names a weak-reference object by its serial (wN, Python's WR.n),
+  // or r for the shared callback-less one. Filled by op_wref; an entry of a
+  // freed one is overwritten when its address is reused by the next.
+  std::unordered_map<const refgc::Object*, int> weak_serial;
   bool quiet = false;                 // teardown: finalizers and callbacks only log
   bool pause_gc_for_weakrefs = true;  // RunOptions::pause_gc_for_weakrefs
   refgc::Heap* heap = nullptr;
@@ -324,6 +329,7 @@ void State::op_wref(int w, int h, bool with_callback, int kind, int x) {
     r = refgc::WeakRef<Node>(o);
   }
   if (resume) refgc::gc::enable();
+  weak_serial[r.object().get()] = with_callback ? next_weak - 1 : -1;
   o.reset();
   slot = r;
   r = refgc::WeakRef<Node>();
@@ -459,7 +465,13 @@ void State::step(const Op& op) {
     case OpCode::kGcOrder: {
       std::string line = "gen " + std::to_string(op.a) + ":";
       for (const auto& o : refgc::gc::get_objects(op.a)) {
-        if (const auto* n = dynamic_cast<const Node*>(o.get())) line += " " + std::to_string(n->id);
+        if (const auto* n = dynamic_cast<const Node*>(o.get())) {
+          line += " " + std::to_string(n->id);
+        } else if (dynamic_cast<const refgc::detail::WeakRefObject*>(o.get()) != nullptr) {
+          const auto it = weak_serial.find(o.get());
+          line +=
+              it == weak_serial.end() || it->second < 0 ? " r" : " w" + std::to_string(it->second);
+        }
       }
       emit(std::move(line));
       break;
