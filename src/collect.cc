@@ -513,8 +513,10 @@ std::size_t Collector::run() noexcept {
   //    Nothing to do (and skipped) unless some garbage is a weak reference
   //    or has weak references.
   std::size_t m = 0;
-  if (unreachable_summary_.weakref_objects || (unreachable_summary_.flags & kHasWeakrefs))
+  if (unreachable_summary_.weakref_objects || (unreachable_summary_.flags & kHasWeakrefs)) {
     m = handle_weakrefs(heap_, unreachable_, *this);
+    if (old_unlisted_) note_rejoined();
+  }
 
   // 7. finalize() once for every unreachable object (PEP 442); skipped when
   //    none has a pending finalizer.
@@ -1237,9 +1239,12 @@ void Collector::move_to_old(Object* o) {
   ObjectAccess::set_slot(o, old_state_, static_cast<std::uint32_t>(old_.objs.size() - 1));
 }
 
-void Collector::rejoin_old(Object* o) noexcept {
-  if (ObjectAccess::state(o) == kUntracked) return;
+// rejoin_old's other cases: from another generation, or into a listed one.
+void Collector::rejoin_old_slow(Object* o) noexcept {
+  const std::uint32_t state = ObjectAccess::state(o);
+  if (state == kUntracked) return;
   if (old_unlisted_) {
+    rejoin_shift_ = false;
     if (old_.next_slot >= heap_.slot_limit) return;
   } else {
     std::vector<Object*>& objs = old_.objs;
@@ -1254,6 +1259,15 @@ void Collector::rejoin_old(Object* o) noexcept {
   }
   heap_.untrack(o);
   move_to_old(o);
+}
+
+// After handle_weakrefs: generation 2's slots still ascend in walk order
+// (Generation::walk_ordered) if the members rejoin_old renumbered were all of
+// this collection's survivors, in their order (W6 cyclic: every survivor is a
+// weak reference whose callback ran): they all moved by the same distance.
+// Otherwise the order is no longer known to be the walk's.
+void Collector::note_rejoined() noexcept {
+  if (rejoined_ != 0 && !(rejoin_shift_ && rejoined_ == survivors_)) old_.walk_ordered = false;
 }
 
 // PEP 442: call finalize() on each unreachable object that has one and has

@@ -36,7 +36,26 @@ class Collector {
   // wherever it was: an older generation, that generation itself, or the
   // permanent one. Left in place if that generation has no slot or room
   // left (the only difference from CPython, and only then).
-  void rejoin_old(Object* o) noexcept;
+  void rejoin_old(Object* o) noexcept {
+    if (!old_unlisted_ || ObjectAccess::state(o) != old_state_) {
+      rejoin_old_slow(o);
+      return;
+    }
+    // A member already: a new slot at the end, the old one left as a gap
+    // (its chunk is marked). Walk order: see note_rejoined() in collect.cc.
+    const std::size_t slot = ObjectAccess::index(o);
+    if (slot < slot_base_ || slot >= slot_base_ + survivors_ ||
+        (rejoined_ != 0 && slot <= rejoin_last_))
+      rejoin_shift_ = false;
+    rejoin_last_ = slot;
+    ++rejoined_;
+    if (slot + 1 == old_.next_slot) return;  // already its last member
+    if (old_.next_slot >= heap_.slot_limit) {
+      rejoin_shift_ = false;  // no slot left: it stays where it is
+      return;
+    }
+    ObjectAccess::set_slot(o, old_state_, static_cast<std::uint32_t>(old_.next_slot++));
+  }
 
  private:
   bool reserve_scratch(std::size_t n) noexcept;
@@ -55,6 +74,8 @@ class Collector {
   void settle(std::size_t taken) noexcept;
   void promote(std::vector<Object*>& survivors);
   void move_to_old(Object* o);
+  void note_rejoined() noexcept;
+  void rejoin_old_slow(Object* o) noexcept;
   void append_to_old(const std::vector<Object*>& survivors);
   void finalize_garbage();
   void handle_resurrected_objects();
@@ -110,6 +131,13 @@ class Collector {
   std::unordered_map<const Object*, std::int64_t> big_;
   // move_unreachable numbers the survivors' slots in old_ from here.
   std::size_t slot_base_ = 0;  // young_ takes this generation's vector (reserve_scratch)
+  // rejoin_old with an unlisted old_: how many of its members got a new slot
+  // at its end, the old slot of the last one, and whether they were this
+  // collection's survivors in their order (then, if all of them moved, the
+  // list's order is unchanged and so is Generation::walk_ordered).
+  std::size_t rejoined_ = 0;
+  std::size_t rejoin_last_ = 0;
+  bool rejoin_shift_ = true;
   // User code (finalizers, weak-reference callbacks, the debug sink) ran after
   // deduce_unreachable: handle_resurrected_objects must redo the analysis.
   bool user_code_ran_ = false;

@@ -441,6 +441,8 @@ std::size_t generation_room(Heap& heap, int g) noexcept {
   return heap.impl().gens[g].objs.capacity();
 }
 
+bool walk_ordered(Heap& heap) noexcept { return heap.impl().gens[2].walk_ordered; }
+
 LongLived long_lived(Heap& heap) noexcept {
   const detail::HeapImpl& impl = heap.impl();
   return {impl.long_lived_total, impl.long_lived_pending};

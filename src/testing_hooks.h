@@ -26,6 +26,10 @@ void set_chunk_source(void* (*allocate)(std::size_t), void (*release)(void*)) no
 // The room (vector capacity, in entries) of generation `g`'s list (0 or 1).
 std::size_t generation_room(Heap& heap, int g) noexcept;
 
+// Whether generation 2's slots still ascend in heap-walk order
+// (Generation::walk_ordered): its full collections then rebuild no list.
+bool walk_ordered(Heap& heap) noexcept;
+
 // The state of the 25% long-lived rule (CPython's long_lived_total and
 // long_lived_pending), for the differential tests to compare with CPython's
 // after every operation.

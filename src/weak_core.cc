@@ -138,6 +138,7 @@ class DueCallbacks {
   std::size_t run(Collector* collector = nullptr) noexcept {
     std::size_t freed = 0;
     while (WeakRefObject* w = pop()) {
+      if (head_ != nullptr) __builtin_prefetch(head_, 1);
       WeakAccess::call_callback(*w);
       if (w->refcount() == 1) {
         ++freed;

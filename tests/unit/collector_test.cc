@@ -463,6 +463,42 @@ TEST_F(CollectorTest, AGenerationTwoInWalkOrderIsScannedByTheWalkInCPythonsOrder
   EXPECT_EQ(raw_objects(2), want);
 }
 
+// A weak reference whose callback a full collection ran moves to the end of
+// generation 2 (CPython's handle_weakrefs; Collector::rejoin_old). When every
+// survivor is such a weak reference, in its order (W6 cyclic), they all move
+// by the same distance: the order is unchanged and generation 2 stays in walk
+// order (no list rebuilt by the next full collection). When another survivor
+// stays behind (y), the weak references now follow it: the order is no
+// longer the walk's, and the next full collection rebuilds the list, in the
+// same order.
+TEST_F(CollectorTest, WeakRefsThatCalledBackKeepGenerationTwoInWalkOrderOnlyIfAllSurvivorsMoved) {
+  for (const bool with_other_survivor : {false, true}) {
+    refgc::Heap heap;  // a fresh pool: its slots come in walk order
+    refgc::Heap::Lock lock(heap);
+    refgc::gc::disable();
+    int calls = 0;
+    std::vector<refgc::WeakRef<Named>> weaks;
+    {
+      std::vector<Ref<Named>> cycles;
+      for (int i = 0; i < 8; ++i) {
+        cycles.push_back(make<Named>("c"));
+        cycles.back()->ref = cycles.back();
+        weaks.emplace_back(cycles.back(), [&calls](const refgc::WeakRef<Named>&) { ++calls; });
+      }
+    }
+    Ref<Named> y = with_other_survivor ? make<Named>("y") : nullptr;
+    EXPECT_EQ(refgc::gc::collect(), 8u) << with_other_survivor;
+    EXPECT_EQ(calls, 8);
+    std::vector<refgc::Object*> want;
+    if (y) want.push_back(y.get());
+    for (const auto& w : weaks) want.push_back(w.object().get());
+    EXPECT_EQ(raw_objects(2), want) << with_other_survivor;
+    EXPECT_EQ(refgc::detail::testing::walk_ordered(heap), !with_other_survivor);
+    EXPECT_EQ(refgc::gc::collect(), 0u);
+    EXPECT_EQ(raw_objects(2), want) << with_other_survivor;
+  }
+}
+
 // A young collection gives generation 0 a fresh buffer for the objects made
 // after it: room for twice what it held, not for the most it ever held.
 // After a build of 100,000 objects with collection disabled, each young
