@@ -639,7 +639,9 @@ gc.collect()
 
 
 # `longlived`: CPython's long_lived_total and long_lived_pending (the 25%
-# rule's state, which no API exposes), read from the interpreter's gc state
+# rule's state, which no API exposes) and the per-generation statistics
+# (get_stats() would allocate a list of dicts; these count automatic
+# collections too), read from the interpreter's gc state
 # with ctypes. The struct is found by its three thresholds, set to unlikely
 # values for the search; the offsets that follow are CPython 3.11's
 # (Include/internal/pycore_gc.h: generations[3] of {head, threshold, count},
@@ -667,15 +669,29 @@ def _find_gc_state():
         at += 4
     gc.set_threshold(700, 10, 10)
     generations = base + at - 16
+    stats = (ctypes.c_ssize_t * 9).from_address(generations + 104)
+    if [stats[i] for i in range(9)] != [d[k] for d in gc.get_stats()
+                                        for k in ('collections', 'collected', 'uncollectable')]:
+        raise SystemExit('longlived: generation_stats is not where CPython 3.11 has it')
     return (ctypes.c_ssize_t.from_address(generations + 200),
-            ctypes.c_ssize_t.from_address(generations + 208))
+            ctypes.c_ssize_t.from_address(generations + 208), stats)
 
 
-_TOTAL, _PENDING = _find_gc_state()
+_TOTAL, _PENDING, _STATS = _find_gc_state()
+_BASE = (ctypes.c_ssize_t * 9)()
+
+
+def _ll_base():
+    # after the preamble: get_stats() counts from here, as on a fresh heap
+    for i in range(9):
+        _BASE[i] = _STATS[i]
 
 
 def _ll():
-    LOG.append('ll %d' % _TOTAL.value + ' %d' % _PENDING.value)
+    line = 'll %d' % _TOTAL.value + ' %d' % _PENDING.value + ' st'
+    for i in range(9):
+        line += ' %d' % (_STATS[i] - _BASE[i])
+    LOG.append(line)
 '''
 
 
@@ -690,6 +706,8 @@ def to_python(s, audit=False):
         assert mark in prelude
         prelude = prelude.replace(mark, LONGLIVED_PROBE + mark, 1)
     out = [prelude]
+    if s.longlived:
+        out.append('_ll_base()')
     for op in s.ops:
         out.append('op_%s(%s)' % (op[0], ', '.join(str(a) for a in op[1:])))
         if s.longlived:

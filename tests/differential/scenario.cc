@@ -696,7 +696,13 @@ RunResult run(const Scenario& s, const RunOptions& options) {
       st.step(s.ops[i]);
       if (s.longlived) {
         const auto ll = refgc::detail::testing::long_lived(heap);
-        st.emit("ll " + std::to_string(ll.total) + " " + std::to_string(ll.pending));
+        std::string line =
+            "ll " + std::to_string(ll.total) + " " + std::to_string(ll.pending) + " st";
+        for (const refgc::gc::GenerationStats& g : refgc::gc::get_stats()) {
+          line += " " + std::to_string(g.collections) + " " + std::to_string(g.collected) + " " +
+                  std::to_string(g.uncollectable);
+        }
+        st.emit(std::move(line));
       }
       if (options.after_step) options.after_step(st, i);
     }

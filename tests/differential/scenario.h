@@ -10,8 +10,10 @@
 //   handles 8          size of the handle table H (strong references)
 //   weakrefs 4         size of the weak-reference table W
 //   multiweak          (fuzz only) several weak references per object
-//   longlived          after every operation, log "ll T P": the collector's
-//                      long_lived_total and long_lived_pending (the 25% rule)
+//   longlived          after every operation, log "ll T P st ...": the
+//                      collector's long_lived_total and long_lived_pending
+//                      (the 25% rule), then get_stats() (collections,
+//                      collected, uncollectable for each generation)
 //   new 3              H[3] = Node()
 //   newf 3 K X         H[3] = FNode() whose finalizer does action K with X
 //   set 3 a 5          H[3].a = H[5]           (fields a, b, c)
