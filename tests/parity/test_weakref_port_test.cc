@@ -655,6 +655,20 @@ TEST_F(WeakrefPort, WeakRefWhoseCallbackRanInAYoungCollectionLeavesThePermanentG
   gc::unfreeze();
 }
 
+TEST_F(WeakrefPort, WeakRefWhoseCallbackRanInAFullCollectionLeavesThePermanentGenerationForTwo) {
+  int calls = 0;
+  const std::size_t frozen_before = gc::get_freeze_count();
+  auto f = make<SelfCycling>();
+  WeakRef<Object> w(f, [&calls](const WeakRef<Object>&) { ++calls; });
+  gc::freeze();
+  f.reset();  // re-tracked into generation 0 by its finalizer
+  EXPECT_EQ(gc::collect(), 1u);
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(gc::get_freeze_count(), frozen_before);  // python3: [False, False, True]
+  EXPECT_EQ(generation_listing(w.object().get()), 2);
+  gc::unfreeze();
+}
+
 TEST_F(WeakrefPort, WeakRefWhoseCallbackRanInAFullCollectionMovesToTheEndOfGenerationTwo) {
   int calls = 0;
   auto x = make<Plain>("x");
