@@ -1235,7 +1235,7 @@ void Collector::move_to_old(Object* o) {
     heap_.join_unlisted(o, old_state_, old_.next_slot++);
     return;
   }
-  old_.objs.push_back(o);  // capacity reserved in reserve_scratch
+  old_.objs.push_back(o);  // capacity reserved in reserve_scratch (and kept by rejoin_old)
   ObjectAccess::set_slot(o, old_state_, static_cast<std::uint32_t>(old_.objs.size() - 1));
 }
 
@@ -1245,13 +1245,16 @@ void Collector::rejoin_old_slow(Object* o) noexcept {
   if (state == kUntracked) return;
   if (old_unlisted_) {
     rejoin_shift_ = false;
-    if (old_.next_slot >= heap_.slot_limit) return;
+    if (!room_to_rejoin(old_.next_slot)) return;
   } else {
     std::vector<Object*>& objs = old_.objs;
-    if (objs.size() >= heap_.slot_limit) return;
-    if (objs.size() == objs.capacity()) {
+    if (!room_to_rejoin(objs.size())) return;
+    // The move takes one entry of the room reserve_scratch reserved for the
+    // later phases (move_to_old, append_to_old): reserve it again.
+    const std::size_t need = objs.size() + 1 + unreachable_.size();
+    if (objs.capacity() < need) {
       try {
-        objs.reserve(objs.capacity() < 8 ? 16 : 2 * objs.capacity());
+        objs.reserve(std::max(need, 2 * objs.capacity()));
       } catch (...) {
         return;  // no memory for the move: it stays where it is
       }
@@ -1264,10 +1267,14 @@ void Collector::rejoin_old_slow(Object* o) noexcept {
 // After handle_weakrefs: generation 2's slots still ascend in walk order
 // (Generation::walk_ordered) if the members rejoin_old renumbered were all of
 // this collection's survivors, in their order (W6 cyclic: every survivor is a
-// weak reference whose callback ran): they all moved by the same distance.
-// Otherwise the order is no longer known to be the walk's.
+// weak reference whose callback ran), and nothing else joined generation 2
+// or renumbered it meanwhile (a callback's gc::unfreeze(): next_slot is not
+// where the moves left it): they all moved by the same distance. Otherwise
+// the order is no longer known to be the walk's.
 void Collector::note_rejoined() noexcept {
-  if (rejoined_ != 0 && !(rejoin_shift_ && rejoined_ == survivors_)) old_.walk_ordered = false;
+  if (rejoined_ == 0) return;
+  if (!(rejoin_shift_ && rejoined_ == survivors_ && old_.next_slot == rejoin_next_))
+    old_.walk_ordered = false;
 }
 
 // PEP 442: call finalize() on each unreachable object that has one and has

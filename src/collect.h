@@ -34,27 +34,35 @@ class Collector {
   // ran and left it alive, moves to the end of the generation the survivors
   // joined (CPython 3.11's handle_weakrefs: gc_list_move(wr, old)), from
   // wherever it was: an older generation, that generation itself, or the
-  // permanent one. Left in place if that generation has no slot or room
-  // left (the only difference from CPython, and only then).
+  // permanent one. Two differences from CPython: CPython takes every due
+  // weak reference out of its generation before the first callback runs
+  // (so a callback's get_objects() does not list the ones still due), refgc
+  // moves each one after its own callback; and a weak reference stays where
+  // it is if the move would leave no room (slots below the index limit,
+  // vector capacity) for the unreachable objects later phases may still
+  // move there (room_to_rejoin).
   void rejoin_old(Object* o) noexcept {
     if (!old_unlisted_ || ObjectAccess::state(o) != old_state_) {
       rejoin_old_slow(o);
       return;
     }
     // A member already: a new slot at the end, the old one left as a gap
-    // (its chunk is marked). Walk order: see note_rejoined() in collect.cc.
+    // (its chunk is marked). Walk order (note_rejoined): this collection's
+    // survivors, in their order, with nothing else joining meanwhile.
     const std::size_t slot = ObjectAccess::index(o);
     if (slot < slot_base_ || slot >= slot_base_ + survivors_ ||
-        (rejoined_ != 0 && slot <= rejoin_last_))
+        (rejoined_ != 0 && slot <= rejoin_last_) || old_.next_slot != rejoin_next())
       rejoin_shift_ = false;
     rejoin_last_ = slot;
     ++rejoined_;
-    if (slot + 1 == old_.next_slot) return;  // already its last member
-    if (old_.next_slot >= heap_.slot_limit) {
-      rejoin_shift_ = false;  // no slot left: it stays where it is
-      return;
+    if (slot + 1 != old_.next_slot) {  // else already its last member
+      if (!room_to_rejoin(old_.next_slot)) {
+        rejoin_shift_ = false;  // it stays where it is
+        return;
+      }
+      ObjectAccess::set_slot(o, old_state_, static_cast<std::uint32_t>(old_.next_slot++));
     }
-    ObjectAccess::set_slot(o, old_state_, static_cast<std::uint32_t>(old_.next_slot++));
+    rejoin_next_ = old_.next_slot;
   }
 
  private:
@@ -76,6 +84,17 @@ class Collector {
   void move_to_old(Object* o);
   void note_rejoined() noexcept;
   void rejoin_old_slow(Object* o) noexcept;
+  // Whether old_, now holding `entries` (slots or vector entries), can take
+  // one more and still every object of the unreachable set: reserve_scratch
+  // kept that much for the phases after handle_weakrefs (resurrected
+  // objects, objects the clearing leaves alive, DEBUG_SAVEALL).
+  bool room_to_rejoin(std::size_t entries) const noexcept {
+    return entries + 1 + unreachable_.size() <= heap_.slot_limit;
+  }
+  // The next_slot rejoin_old left (or promote, before the first move).
+  std::size_t rejoin_next() const noexcept {
+    return rejoined_ == 0 ? slot_base_ + survivors_ : rejoin_next_;
+  }
   void append_to_old(const std::vector<Object*>& survivors);
   void finalize_garbage();
   void handle_resurrected_objects();
@@ -137,6 +156,7 @@ class Collector {
   // list's order is unchanged and so is Generation::walk_ordered).
   std::size_t rejoined_ = 0;
   std::size_t rejoin_last_ = 0;
+  std::size_t rejoin_next_ = 0;
   bool rejoin_shift_ = true;
   // User code (finalizers, weak-reference callbacks, the debug sink) ran after
   // deduce_unreachable: handle_resurrected_objects must redo the analysis.

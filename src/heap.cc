@@ -441,6 +441,11 @@ std::size_t generation_room(Heap& heap, int g) noexcept {
   return heap.impl().gens[g].objs.capacity();
 }
 
+std::size_t generation_entries(Heap& heap, int g) noexcept {
+  const detail::Generation& gen = heap.impl().gens[g];
+  return g == 2 ? gen.next_slot : gen.objs.size();
+}
+
 bool walk_ordered(Heap& heap) noexcept { return heap.impl().gens[2].walk_ordered; }
 
 LongLived long_lived(Heap& heap) noexcept {

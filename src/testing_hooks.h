@@ -26,6 +26,11 @@ void set_chunk_source(void* (*allocate)(std::size_t), void (*release)(void*)) no
 // The room (vector capacity, in entries) of generation `g`'s list (0 or 1).
 std::size_t generation_room(Heap& heap, int g) noexcept;
 
+// How many entries generation `g` uses: its vector's size (tombstones
+// included) for 0 and 1, its next virtual slot (gaps included) for 2. At
+// most the index limit (set_slot_limit) after every collection.
+std::size_t generation_entries(Heap& heap, int g) noexcept;
+
 // Whether generation 2's slots still ascend in heap-walk order
 // (Generation::walk_ordered): its full collections then rebuild no list.
 bool walk_ordered(Heap& heap) noexcept;

@@ -654,25 +654,38 @@ import ctypes, struct
 
 
 def _find_gc_state():
+    # Collections off: an allocation here must not change the statistics
+    # between the read and the check below.
+    gc.disable()
     gc.set_threshold(12345, 23456, 3456)
     ctypes.pythonapi.PyInterpreterState_Get.restype = ctypes.c_void_p
     base = ctypes.pythonapi.PyInterpreterState_Get()
-    mem = ctypes.string_at(base, 1 << 18)
-    at = 0
-    while True:
-        at = mem.find(struct.pack('i', 12345), at)
-        if at < 0:
-            raise SystemExit('longlived: the gc state was not found (CPython 3.11 only)')
-        if struct.unpack_from('i', mem, at + 24)[0] == 23456 and \
-                struct.unpack_from('i', mem, at + 48)[0] == 3456:
+    # The gc state is 688 bytes into the interpreter state in 3.11: read a
+    # little, more only if needed, never far past the structure.
+    found = None
+    for size in (4096, 16384):
+        mem = ctypes.string_at(base, size)
+        at = 0
+        while found is None:
+            at = mem.find(struct.pack('i', 12345), at)
+            if at < 0 or at + 52 > size:
+                break
+            if struct.unpack_from('i', mem, at + 24)[0] == 23456 and \
+                    struct.unpack_from('i', mem, at + 48)[0] == 3456:
+                found = at
+            at += 4
+        if found is not None:
             break
-        at += 4
+    if found is None:
+        raise SystemExit('longlived: the gc state was not found (CPython 3.11 only)')
+    at = found
     gc.set_threshold(700, 10, 10)
     generations = base + at - 16
     stats = (ctypes.c_ssize_t * 9).from_address(generations + 104)
     if [stats[i] for i in range(9)] != [d[k] for d in gc.get_stats()
                                         for k in ('collections', 'collected', 'uncollectable')]:
         raise SystemExit('longlived: generation_stats is not where CPython 3.11 has it')
+    gc.enable()
     return (ctypes.c_ssize_t.from_address(generations + 200),
             ctypes.c_ssize_t.from_address(generations + 208), stats)
 

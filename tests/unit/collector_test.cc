@@ -499,6 +499,77 @@ TEST_F(CollectorTest, WeakRefsThatCalledBackKeepGenerationTwoInWalkOrderOnlyIfAl
   }
 }
 
+// The moves of weak references whose callback ran (rejoin_old) stay within
+// the room the collection reserved for the phases after them: with the index
+// limit lowered, a weak reference whose move would leave no slot for the
+// garbage that DEBUG_SAVEALL then moves there stays where it is (the one
+// difference from CPython's order, and only at the limit). Generation 2
+// (full collection: W, y survive, x is saved) and generation 1 (young
+// collection: W is in generation 2, the resurrected x is saved).
+TEST_F(CollectorTest, WeakRefsMovedAfterTheirCallbackLeaveTheSlotsTheLaterPhasesNeed) {
+  struct SelfCycling final : refgc::Object {
+    Ref<refgc::Object> me;
+    void trace(refgc::Tracer& t) override { t(me); }
+    void finalize() override { me = Ref<refgc::Object>(this); }
+  };
+  {
+    SlotLimit limit(3);
+    int calls = 0;
+    auto x = make<Named>("x");
+    x->ref = x;
+    refgc::WeakRef<Named> w(x, [&calls](const refgc::WeakRef<Named>&) { ++calls; });
+    auto y = make<Named>("y");
+    x.reset();
+    refgc::gc::set_debug(refgc::gc::DEBUG_SAVEALL);
+    EXPECT_EQ(refgc::gc::collect(), 1u);
+    refgc::gc::set_debug(0);
+    EXPECT_EQ(calls, 1);
+    EXPECT_LE(refgc::detail::testing::generation_entries(refgc::Heap::current(), 2), 3u);
+    EXPECT_EQ(raw_objects(2).size(), 3u);  // w, y and the saved x
+    refgc::gc::garbage().clear();
+  }
+  ASSERT_EQ(refgc::gc::collect(), 1u);  // x, unsaved
+  {
+    int calls = 0;
+    auto f = make<SelfCycling>();
+    refgc::WeakRef<SelfCycling> w(f, [&calls](const refgc::WeakRef<SelfCycling>&) { ++calls; });
+    ASSERT_EQ(refgc::gc::collect(), 0u);  // generation 2
+    SlotLimit limit(1);
+    f.reset();  // back in generation 0, a self-cycle
+    refgc::gc::set_debug(refgc::gc::DEBUG_SAVEALL);
+    EXPECT_EQ(refgc::gc::collect(0), 1u);
+    refgc::gc::set_debug(0);
+    EXPECT_EQ(calls, 1);
+    EXPECT_LE(refgc::detail::testing::generation_entries(refgc::Heap::current(), 1), 1u);
+    EXPECT_EQ(raw_objects(1).size() + raw_objects(2).size(), 2u);  // w and the saved f
+    refgc::gc::garbage().clear();
+  }
+  ASSERT_EQ(refgc::gc::collect(), 1u);
+}
+
+// A callback that unfreezes (its frozen objects join generation 2 after the
+// survivors) makes the weak reference's move change the order: generation 2
+// is no longer in walk order, and the next full collection keeps CPython's
+// order. python3 (a frozen P, a self-cycle x with W = ref(x, cb), cb calls
+// gc.unfreeze(), collect(1)): ['P', 'W'], and again after gc.collect().
+TEST_F(CollectorTest, AWeakRefMovedAfterACallbackThatUnfroozeKeepsCPythonsOrder) {
+  refgc::Heap heap;  // a fresh pool: its slots come in walk order
+  refgc::Heap::Lock lock(heap);
+  refgc::gc::disable();
+  auto p = make<Big>("P");  // a large object: no walk position of its own
+  refgc::gc::freeze();
+  auto x = make<Named>("x");
+  x->ref = x;
+  refgc::WeakRef<Named> w(x, [](const refgc::WeakRef<Named>&) { refgc::gc::unfreeze(); });
+  x.reset();
+  EXPECT_EQ(refgc::gc::collect(1), 1u);
+  const std::vector<refgc::Object*> want{p.get(), w.object().get()};
+  EXPECT_EQ(raw_objects(2), want);
+  EXPECT_FALSE(refgc::detail::testing::walk_ordered(heap));
+  EXPECT_EQ(refgc::gc::collect(), 0u);
+  EXPECT_EQ(raw_objects(2), want);
+}
+
 // A young collection gives generation 0 a fresh buffer for the objects made
 // after it: room for twice what it held, not for the most it ever held.
 // After a build of 100,000 objects with collection disabled, each young

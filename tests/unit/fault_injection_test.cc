@@ -104,6 +104,67 @@ TEST(FaultInjection, AFailedAllocationAnywhereInACollectionLeavesTheHeapConsiste
   refgc::set_unraisable_hook(std::move(old));
 }
 
+// Its finalizer resurrects it into a self-cycle; on refcount death it is
+// re-tracked into generation 0 for the finalizer, so it is young garbage
+// afterwards while its weak reference stays in generation 2.
+struct SelfCycling : refgc::Object {
+  Ref<refgc::Object> me;
+  void trace(refgc::Tracer& t) override { t(me); }
+  void finalize() override { me = Ref<refgc::Object>(this); }
+};
+
+// A young collection moves each weak reference whose callback it ran from
+// generation 2 into generation 1 (Collector::rejoin_old), growing generation
+// 1's vector: room that the later phases (here DEBUG_SAVEALL moving the
+// saved garbage there) must still have. Every allocation of the collection
+// fails in turn: the collection finishes whatever fails (a weak reference
+// whose move found no memory stays in generation 2), and no later phase
+// needs memory it no longer has reserved (that used to end the program
+// with std::terminate out of a noexcept collection).
+TEST(FaultInjection, AFailedAllocationWhileWeakReferencesMoveLeavesTheLaterPhasesTheirRoom) {
+  refgc::Heap heap;
+  refgc::Heap::Lock lock(heap);
+  refgc::gc::disable();
+  constexpr std::size_t kN = 1500;
+  int injected = 0;
+  for (long k = 0; k < 12; ++k) {
+    NoFaults restore;
+    std::size_t calls = 0;
+    std::vector<Ref<SelfCycling>> objs;
+    std::vector<refgc::WeakRef<SelfCycling>> weaks;
+    for (std::size_t i = 0; i < kN; ++i) {
+      objs.push_back(make<SelfCycling>());
+      weaks.emplace_back(objs.back(), [&calls](const refgc::WeakRef<SelfCycling>&) { ++calls; });
+    }
+    ASSERT_EQ(refgc::gc::collect(), 0u);  // all in generation 2
+    objs.clear();                         // each resurrects itself into generation 0
+    refgc::gc::set_debug(refgc::gc::DEBUG_SAVEALL);
+    g_failed = false;
+    g_fail_after = k;
+    const std::size_t n = refgc::gc::collect(0);  // never throws
+    g_fail_after = -1;
+    refgc::gc::set_debug(0);
+    injected += g_failed ? 1 : 0;
+    if (n == 0) {  // the fault skipped the collection: run it now
+      refgc::gc::set_debug(refgc::gc::DEBUG_SAVEALL);
+      EXPECT_EQ(refgc::gc::collect(0), kN) << "fault at allocation " << k;
+      refgc::gc::set_debug(0);
+    } else {
+      EXPECT_EQ(n, kN) << "fault at allocation " << k;
+    }
+    EXPECT_EQ(calls, kN) << "fault at allocation " << k;
+    EXPECT_EQ(refgc::gc::garbage().size(), kN) << "fault at allocation " << k;
+    // Every weak reference is still tracked, in generation 1 or 2.
+    EXPECT_EQ(refgc::gc::get_objects(1).size() + refgc::gc::get_objects(2).size(), 2 * kN)
+        << "fault at allocation " << k;
+    refgc::gc::garbage().clear();  // the saved self-cycles are garbage again
+    EXPECT_EQ(refgc::gc::collect(), kN) << "fault at allocation " << k;
+    weaks.clear();
+    EXPECT_EQ(heap.live_objects(), 0u) << "fault at allocation " << k;
+  }
+  EXPECT_GT(injected, 1);  // the faults hit the collection, rejoin_old among them
+}
+
 TEST(FaultInjection, AFailedAllocationInMakeThrowsAndLeavesCountsAlone) {
   refgc::Heap heap;
   refgc::Heap::Lock lock(heap);
