@@ -514,6 +514,7 @@ std::size_t Collector::run() noexcept {
   //    or has weak references.
   std::size_t m = 0;
   if (unreachable_summary_.weakref_objects || (unreachable_summary_.flags & kHasWeakrefs)) {
+    if (old_unlisted_) begin_rejoin();
     m = handle_weakrefs(heap_, unreachable_, *this);
     if (old_unlisted_) note_rejoined();
   }
@@ -1244,7 +1245,7 @@ void Collector::rejoin_old_slow(Object* o) noexcept {
   const std::uint32_t state = ObjectAccess::state(o);
   if (state == kUntracked) return;
   if (old_unlisted_) {
-    rejoin_shift_ = false;
+    rejoin_.shift = false;
     if (!room_to_rejoin(old_.next_slot)) return;
   } else {
     std::vector<Object*>& objs = old_.objs;
@@ -1272,11 +1273,22 @@ void Collector::rejoin_old_slow(Object* o) noexcept {
 // where the moves left it): they all moved by the same distance. Otherwise
 // the order is no longer known to be the walk's.
 void Collector::note_rejoined() noexcept {
-  if (rejoined_ == 0) return;
-  if (!(rejoin_shift_ && rejoined_ == survivors_ && old_.next_slot == rejoin_next_))
-    old_.walk_ordered = false;
+  const Rejoin& r = rejoin_;
+  if (r.count == 0) return;
+  if (!(r.shift && r.count == survivors_ && old_.next_slot == r.next)) old_.walk_ordered = false;
 }
 
+void Collector::begin_rejoin() noexcept {
+  Rejoin& r = rejoin_;
+  r = Rejoin{};
+  r.low = slot_base_;
+  r.high = slot_base_ + survivors_;
+  r.next = old_.next_slot;  // slot_base_ + survivors_ (promote)
+  // The first slot a move may not take: room_to_rejoin(slot) must hold,
+  // slot + 1 + unreachable_.size() <= slot_limit.
+  const std::size_t keep = 1 + unreachable_.size();
+  r.end = heap_.slot_limit >= keep ? heap_.slot_limit - keep + 1 : 0;
+}
 // PEP 442: call finalize() on each unreachable object that has one and has
 // not been finalized, in list order. FINALIZED is set before the call. The
 // object is held during the call; a finalizer may free other unreachable

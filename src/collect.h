@@ -49,20 +49,21 @@ class Collector {
     // A member already: a new slot at the end, the old one left as a gap
     // (its chunk is marked). Walk order (note_rejoined): this collection's
     // survivors, in their order, with nothing else joining meanwhile.
+    Rejoin& r = rejoin_;
     const std::size_t slot = ObjectAccess::index(o);
-    if (slot < slot_base_ || slot >= slot_base_ + survivors_ ||
-        (rejoined_ != 0 && slot <= rejoin_last_) || old_.next_slot != rejoin_next())
-      rejoin_shift_ = false;
-    rejoin_last_ = slot;
-    ++rejoined_;
-    if (slot + 1 != old_.next_slot) {  // else already its last member
-      if (!room_to_rejoin(old_.next_slot)) {
-        rejoin_shift_ = false;  // it stays where it is
+    const std::size_t next = old_.next_slot;
+    if (slot < r.low || slot >= r.high || next != r.next) r.shift = false;
+    r.low = slot + 1;
+    ++r.count;
+    if (slot + 1 != next) {  // else already its last member
+      if (next >= r.end) {
+        r.shift = false;  // no room: it stays where it is
         return;
       }
-      ObjectAccess::set_slot(o, old_state_, static_cast<std::uint32_t>(old_.next_slot++));
+      ObjectAccess::set_slot(o, old_state_, static_cast<std::uint32_t>(next));
+      old_.next_slot = next + 1;
     }
-    rejoin_next_ = old_.next_slot;
+    r.next = old_.next_slot;
   }
 
  private:
@@ -91,10 +92,7 @@ class Collector {
   bool room_to_rejoin(std::size_t entries) const noexcept {
     return entries + 1 + unreachable_.size() <= heap_.slot_limit;
   }
-  // The next_slot rejoin_old left (or promote, before the first move).
-  std::size_t rejoin_next() const noexcept {
-    return rejoined_ == 0 ? slot_base_ + survivors_ : rejoin_next_;
-  }
+  void begin_rejoin() noexcept;
   void append_to_old(const std::vector<Object*>& survivors);
   void finalize_garbage();
   void handle_resurrected_objects();
@@ -150,14 +148,6 @@ class Collector {
   std::unordered_map<const Object*, std::int64_t> big_;
   // move_unreachable numbers the survivors' slots in old_ from here.
   std::size_t slot_base_ = 0;  // young_ takes this generation's vector (reserve_scratch)
-  // rejoin_old with an unlisted old_: how many of its members got a new slot
-  // at its end, the old slot of the last one, and whether they were this
-  // collection's survivors in their order (then, if all of them moved, the
-  // list's order is unchanged and so is Generation::walk_ordered).
-  std::size_t rejoined_ = 0;
-  std::size_t rejoin_last_ = 0;
-  std::size_t rejoin_next_ = 0;
-  bool rejoin_shift_ = true;
   // User code (finalizers, weak-reference callbacks, the debug sink) ran after
   // deduce_unreachable: handle_resurrected_objects must redo the analysis.
   bool user_code_ran_ = false;
@@ -180,6 +170,17 @@ class Collector {
   bool settling_ = false;
   bool any_weak_ = false;
   Summary settled_summary_;
+  // rejoin_old with an unlisted old_ (begin_rejoin() sets it up before
+  // handle_weakrefs): the members renumbered so far (count), the lowest old
+  // slot the next one may have to keep their order (low) below the end of
+  // this collection's survivors (high), the next_slot the last move left
+  // (next), the first slot a move may not take (end: room_to_rejoin), and
+  // whether the moves so far kept the order (shift; note_rejoined). Last:
+  // read only in handle_weakrefs.
+  struct Rejoin {
+    std::size_t count = 0, low = 0, high = 0, next = 0, end = 0;
+    bool shift = true;
+  } rejoin_;
 };
 
 }  // namespace refgc::detail
