@@ -110,7 +110,7 @@ void acquire_heap_for(const char* what) noexcept {
 void check_owner_for_allocation() { current_impl().check_owner("allocates an object"); }
 
 void HeapFast::maybe_collect() { static_cast<HeapImpl*>(this)->collect_now(); }
-void HeapFast::track_slow(Object* o) { static_cast<HeapImpl*>(this)->track(o, kGen0); }
+void HeapFast::track_slow(Object* o) { static_cast<HeapImpl*>(this)->track(o); }
 void HeapFast::untrack_slow(Object* o) noexcept { static_cast<HeapImpl*>(this)->untrack(o); }
 
 HeapImpl::~HeapImpl() {
@@ -151,18 +151,8 @@ Generation& HeapImpl::generation_of_state(std::uint32_t state) noexcept {
   return gens[state - kGen0];
 }
 
-void HeapImpl::track(Object* o, std::uint32_t gen_state) {
-  Generation& g = generation_of_state(gen_state);
-  if (is_unlisted(gen_state)) {
-    if (g.next_slot >= kMaxIndex) {
-      renumber_unlisted(gen_state);
-      if (g.next_slot >= kMaxIndex)
-        throw std::length_error("refgc: a generation cannot hold more than 2^25 objects");
-    }
-    join_unlisted(o, gen_state, g.next_slot++);
-    ++g.unlisted;
-    return;
-  }
+void HeapImpl::track(Object* o) {
+  Generation& g = gens[0];
   if (g.objs.size() == g.objs.capacity() && compaction_blocked == 0 && g.wants_room_compaction())
     compact(g);  // full, at least half tombstones: squeeze instead of growing
   if (g.objs.size() >= kMaxIndex) {
@@ -171,7 +161,7 @@ void HeapImpl::track(Object* o, std::uint32_t gen_state) {
       throw std::length_error("refgc: a generation cannot hold more than 2^25 objects");
   }
   g.objs.push_back(o);
-  ObjectAccess::set_slot(o, gen_state, static_cast<std::uint32_t>(g.objs.size() - 1));
+  ObjectAccess::set_slot(o, kGen0, static_cast<std::uint32_t>(g.objs.size() - 1));
 }
 
 void HeapImpl::untrack(Object* o) noexcept {

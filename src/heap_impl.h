@@ -94,7 +94,10 @@ struct HeapImpl : HeapFast {
   int lock_depth = 0;
 
   // --- tracking ---
-  void track(Object* o, std::uint32_t gen_state);
+  // Tracks a new (or re-tracked, CPython's finalizer path) object in
+  // generation 0, the only generation objects are tracked into one by one;
+  // the older ones are joined by collections, freeze and unfreeze.
+  void track(Object* o);
   void untrack(Object* o) noexcept;
   Generation& generation_of_state(std::uint32_t state) noexcept;
   void compact(Generation& g) noexcept;

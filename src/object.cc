@@ -101,7 +101,7 @@ bool call_finalizer(HeapImpl& heap, Object* o) noexcept {
   const bool is_gc = (gc & kIsGc) != 0;
   if (is_gc) {
     try {
-      heap.track(o, kGen0);  // CPython re-tracks for the finalizer
+      heap.track(o);  // CPython re-tracks for the finalizer (generation 0)
     } catch (...) {
       // No memory to track it: the finalizer runs with the object untracked.
     }
