@@ -552,7 +552,7 @@ TEST_F(CollectorTest, WeakRefsMovedAfterTheirCallbackLeaveTheSlotsTheLaterPhases
 // is no longer in walk order, and the next full collection keeps CPython's
 // order. python3 (a frozen P, a self-cycle x with W = ref(x, cb), cb calls
 // gc.unfreeze(), collect(1)): ['P', 'W'], and again after gc.collect().
-TEST_F(CollectorTest, AWeakRefMovedAfterACallbackThatUnfroozeKeepsCPythonsOrder) {
+TEST_F(CollectorTest, AWeakRefMovedAfterACallbackThatUnfreezesKeepsCPythonsOrder) {
   refgc::Heap heap;  // a fresh pool: its slots come in walk order
   refgc::Heap::Lock lock(heap);
   refgc::gc::disable();
