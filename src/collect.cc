@@ -514,7 +514,7 @@ std::size_t Collector::run() noexcept {
   //    or has weak references.
   std::size_t m = 0;
   if (unreachable_summary_.weakref_objects || (unreachable_summary_.flags & kHasWeakrefs)) {
-    if (old_unlisted_) begin_rejoin();
+    begin_rejoin();
     m = handle_weakrefs(heap_, unreachable_, *this);
     if (old_unlisted_) note_rejoined();
   }
@@ -1246,10 +1246,10 @@ void Collector::rejoin_old_slow(Object* o) noexcept {
   if (state == kUntracked) return;
   if (old_unlisted_) {
     rejoin_.shift = false;
-    if (!room_to_rejoin(old_.next_slot)) return;
+    if (old_.next_slot >= rejoin_.end) return;
   } else {
     std::vector<Object*>& objs = old_.objs;
-    if (!room_to_rejoin(objs.size())) return;
+    if (objs.size() >= rejoin_.end) return;
     // The move takes one entry of the room reserve_scratch reserved for the
     // later phases (move_to_old, append_to_old): reserve it again.
     const std::size_t need = objs.size() + 1 + unreachable_.size();
@@ -1284,8 +1284,8 @@ void Collector::begin_rejoin() noexcept {
   r.low = slot_base_;
   r.high = slot_base_ + survivors_;
   r.next = old_.next_slot;  // slot_base_ + survivors_ (promote)
-  // The first slot a move may not take: room_to_rejoin(slot) must hold,
-  // slot + 1 + unreachable_.size() <= slot_limit.
+  // A move into old_ holding n entries needs n + 1 + unreachable_.size() <=
+  // slot_limit.
   const std::size_t keep = 1 + unreachable_.size();
   r.end = heap_.slot_limit >= keep ? heap_.slot_limit - keep + 1 : 0;
 }

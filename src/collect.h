@@ -40,7 +40,7 @@ class Collector {
   // moves each one after its own callback; and a weak reference stays where
   // it is if the move would leave no room (slots below the index limit,
   // vector capacity) for the unreachable objects later phases may still
-  // move there (room_to_rejoin).
+  // move there (Rejoin::end).
   void rejoin_old(Object* o) noexcept {
     if (!old_unlisted_ || ObjectAccess::state(o) != old_state_) {
       rejoin_old_slow(o);
@@ -85,13 +85,6 @@ class Collector {
   void move_to_old(Object* o);
   void note_rejoined() noexcept;
   void rejoin_old_slow(Object* o) noexcept;
-  // Whether old_, now holding `entries` (slots or vector entries), can take
-  // one more and still every object of the unreachable set: reserve_scratch
-  // kept that much for the phases after handle_weakrefs (resurrected
-  // objects, objects the clearing leaves alive, DEBUG_SAVEALL).
-  bool room_to_rejoin(std::size_t entries) const noexcept {
-    return entries + 1 + unreachable_.size() <= heap_.slot_limit;
-  }
   void begin_rejoin() noexcept;
   void append_to_old(const std::vector<Object*>& survivors);
   void finalize_garbage();
@@ -170,13 +163,17 @@ class Collector {
   bool settling_ = false;
   bool any_weak_ = false;
   Summary settled_summary_;
-  // rejoin_old with an unlisted old_ (begin_rejoin() sets it up before
-  // handle_weakrefs): the members renumbered so far (count), the lowest old
-  // slot the next one may have to keep their order (low) below the end of
-  // this collection's survivors (high), the next_slot the last move left
-  // (next), the first slot a move may not take (end: room_to_rejoin), and
-  // whether the moves so far kept the order (shift; note_rejoined). Last:
-  // read only in handle_weakrefs.
+  // rejoin_old's state (begin_rejoin() sets it up before handle_weakrefs).
+  // `end`: old_ may take a weak reference only while it holds fewer entries
+  // (slots, or vector entries if listed) than this: reserve_scratch kept
+  // room for every object of the unreachable set, which the phases after
+  // handle_weakrefs may still move there (resurrected objects, objects the
+  // clearing leaves alive, DEBUG_SAVEALL). With an unlisted old_ also: the
+  // members renumbered so far (count), the lowest old slot the next one may
+  // have to keep their order (low) below the end of this collection's
+  // survivors (high), the next_slot the last move left (next), and whether
+  // the moves so far kept the order (shift; note_rejoined). Last: read only
+  // in handle_weakrefs.
   struct Rejoin {
     std::size_t count = 0, low = 0, high = 0, next = 0, end = 0;
     bool shift = true;
