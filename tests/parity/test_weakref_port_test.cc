@@ -589,16 +589,7 @@ TEST_F(WeakrefPort, CallbackOnACallbackObjectRunsOnlyFromOutsideTheGarbage) {
 // reference changed long_lived_pending. Each expectation was printed by
 // python3 for the same program (with `__del__` for finalize()).
 
-// Its finalizer resurrects it into a self-cycle. On refcount death the
-// object is re-tracked into generation 0 for the finalizer (CPython's
-// subtype_dealloc), so it is young garbage afterwards, wherever it was: the
-// way to have a referent younger than its weak reference.
-struct SelfCycling final : Object {
-  static constexpr const char* refgc_type_name = "SelfCycling";
-  Ref<Object> me;
-  void trace(Tracer& t) override { t(me); }
-  void finalize() override { me = Ref<Object>(this); }
-};
+using refgc_test::SelfCycling;  // resurrects into a self-cycle, young again
 
 // The generation whose get_objects() lists `o` (-1: none).
 int generation_listing(const Object* o) {
@@ -606,6 +597,16 @@ int generation_listing(const Object* o) {
     for (const Ref<Object>& x : gc::get_objects(g))
       if (x.get() == o) return g;
   return -1;
+}
+
+// The names of the `named` objects in generation g's list order.
+std::vector<std::string> order_in(int g,
+                                  const std::vector<std::pair<const Object*, std::string>>& named) {
+  std::vector<std::string> order;
+  for (const Ref<Object>& o : gc::get_objects(g))
+    for (const auto& [p, name] : named)
+      if (o.get() == p) order.push_back(name);
+  return order;
 }
 
 TEST_F(WeakrefPort, WeakRefWhoseCallbackRanInAYoungCollectionMovesBehindTheOtherSurvivors) {
@@ -618,12 +619,8 @@ TEST_F(WeakrefPort, WeakRefWhoseCallbackRanInAYoungCollectionMovesBehindTheOther
   EXPECT_EQ(gc::collect(0), 1u);
   EXPECT_EQ(calls, 1);
   // python3: gen1 order ['y', 'w'] (w was allocated before y)
-  std::vector<std::string> order;
-  for (const Ref<Object>& o : gc::get_objects(1)) {
-    if (o.get() == w.object().get()) order.push_back("w");
-    if (o.get() == y.get()) order.push_back("y");
-  }
-  EXPECT_EQ(order, (std::vector<std::string>{"y", "w"}));
+  EXPECT_EQ(order_in(1, {{w.object().get(), "w"}, {y.get(), "y"}}),
+            (std::vector<std::string>{"y", "w"}));
 }
 
 TEST_F(WeakrefPort, WeakRefWhoseCallbackRanInAYoungCollectionLeavesGenerationTwoForGenerationOne) {
@@ -679,12 +676,9 @@ TEST_F(WeakrefPort, WeakRefWhoseCallbackRanInAFullCollectionMovesToTheEndOfGener
   x.reset();
   EXPECT_EQ(gc::collect(), 1u);
   EXPECT_EQ(calls, 1);
-  std::vector<std::string> order;  // python3: gen2 order ['y', 'w']
-  for (const Ref<Object>& o : gc::get_objects(2)) {
-    if (o.get() == w.object().get()) order.push_back("w");
-    if (o.get() == y.get()) order.push_back("y");
-  }
-  EXPECT_EQ(order, (std::vector<std::string>{"y", "w"}));
+  // python3: gen2 order ['y', 'w']
+  EXPECT_EQ(order_in(2, {{w.object().get(), "w"}, {y.get(), "y"}}),
+            (std::vector<std::string>{"y", "w"}));
 }
 
 // Ports ReferencesTestCase.test_gc_during_ref_creation

@@ -60,4 +60,15 @@ inline std::vector<std::string>& event_log() {
   return log;
 }
 
+// Its finalizer resurrects it into a self-cycle. On refcount death the
+// object is re-tracked into generation 0 for the finalizer (CPython's
+// subtype_dealloc), so it is young garbage afterwards, wherever it was: the
+// way to have a referent younger than its weak reference.
+struct SelfCycling final : refgc::Object {
+  static constexpr const char* refgc_type_name = "SelfCycling";
+  refgc::Ref<refgc::Object> me;
+  void trace(refgc::Tracer& t) override { t(me); }
+  void finalize() override { me = refgc::Ref<refgc::Object>(this); }
+};
+
 }  // namespace refgc_test

@@ -507,11 +507,7 @@ TEST_F(CollectorTest, WeakRefsThatCalledBackKeepGenerationTwoInWalkOrderOnlyIfAl
 // (full collection: W, y survive, x is saved) and generation 1 (young
 // collection: W is in generation 2, the resurrected x is saved).
 TEST_F(CollectorTest, WeakRefsMovedAfterTheirCallbackLeaveTheSlotsTheLaterPhasesNeed) {
-  struct SelfCycling final : refgc::Object {
-    Ref<refgc::Object> me;
-    void trace(refgc::Tracer& t) override { t(me); }
-    void finalize() override { me = Ref<refgc::Object>(this); }
-  };
+  using refgc_test::SelfCycling;  // resurrects into a self-cycle, young again
   {
     SlotLimit limit(3);
     int calls = 0;

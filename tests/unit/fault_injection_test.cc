@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "support/gc_fixture.h"
+
 namespace {
 long g_fail_after = -1;  // the allocation that fails: 0 = the next one; -1 = none
 bool g_failed = false;
@@ -104,14 +106,9 @@ TEST(FaultInjection, AFailedAllocationAnywhereInACollectionLeavesTheHeapConsiste
   refgc::set_unraisable_hook(std::move(old));
 }
 
-// Its finalizer resurrects it into a self-cycle; on refcount death it is
-// re-tracked into generation 0 for the finalizer, so it is young garbage
-// afterwards while its weak reference stays in generation 2.
-struct SelfCycling : refgc::Object {
-  Ref<refgc::Object> me;
-  void trace(refgc::Tracer& t) override { t(me); }
-  void finalize() override { me = Ref<refgc::Object>(this); }
-};
+// Resurrects itself into a self-cycle: young garbage again after its
+// refcount death, while its weak reference stays in generation 2.
+using refgc_test::SelfCycling;
 
 // A young collection moves each weak reference whose callback it ran from
 // generation 2 into generation 1 (Collector::rejoin_old), growing generation
