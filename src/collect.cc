@@ -52,6 +52,43 @@ class CollectorTracerBase : public Tracer {
   ~CollectorTracerBase() = default;
 };
 
+// An entry of generation 2's list as merge_walk rebuilds it when its slots
+// are out of walk order (then 8 bytes per member were the peak memory of a
+// full collection of a large heap): the object's pool position / kGranule
+// (Pool::mark, Pool::at_granule), or with the top bit set an index into the
+// large objects met (they are in no chunk). Entry is std::uint32_t while
+// the pool has fewer than 2^16 chunks (16 GiB) and fewer than 2^31 large
+// objects, std::uint64_t past that (Collector::reserve_scratch).
+template <class Entry>
+class EntryCodec {
+ public:
+  static constexpr Entry kLarge = Entry{1} << (8 * sizeof(Entry) - 1);
+  static constexpr Entry kEmpty = ~Entry{0};  // a slot no member holds (yet)
+  static bool fits(const Pool& pool) noexcept {
+    return (std::uint64_t{pool.chunk_count()} << Pool::kGranuleBits) <= kLarge &&
+           pool.large_count() < kLarge - 1;
+  }
+  EntryCodec(Pool& pool, std::vector<Object*>& large) noexcept : pool_(pool), large_(large) {}
+  // Also marks o's chunk (Pool::mark). `large` has room for every large
+  // object (reserve_scratch).
+  Entry encode(Object* o) noexcept {
+    const std::uint64_t position = pool_.mark(o);
+    if (position == Pool::kLargePosition) {
+      large_.push_back(o);
+      return kLarge | static_cast<Entry>(large_.size() - 1);
+    }
+    return static_cast<Entry>(position / Pool::kGranule);
+  }
+  Object* decode(Entry e) const noexcept {
+    if (REFGC_UNLIKELY(e & kLarge)) return large_[e & ~kLarge];
+    return static_cast<Object*>(pool_.at_granule(e));
+  }
+
+ private:
+  Pool& pool_;
+  std::vector<Object*>& large_;
+};
+
 namespace {
 
 // The phases walk long object vectors and touch each header: fetch the
@@ -186,16 +223,6 @@ class SubtractTracer final : public CollectorTracerBase {
         collected_states_(mode == Mode::kSubtractNew ? collected : 0),
         big_(big) {}
   Object* current = nullptr;
-  // Generation 2 is in the set (merge_walk): its list being rebuilt, where
-  // a member goes at its first reference (Tracer::collector_visit).
-  void set_list(Object** list, std::size_t n) noexcept {
-    list_ = list;
-    out_end_ = list + n;
-  }
-  // Puts a member of generation 2 at its virtual slot of that list.
-  void place(Object* o) noexcept {
-    put_at_slot(list_, static_cast<std::size_t>(out_end_ - list_), o);
-  }
 
  private:
   bool visit(Object* r) override {
@@ -207,7 +234,6 @@ class SubtractTracer final : public CollectorTracerBase {
     } else if (state - kGen0 < collected_states_) {  // joins the set (collector_visit)
       const std::uint32_t rc = ObjectAccess::rc(r);
       REFGC_CHECK(rc != 0, r, "tracked object with refcount 0 found by the collector");
-      if (state == kGen2 && list_ != nullptr) place(r);
       store_count(r, kExamined, std::int64_t{rc} - 1, big_);
     }
     return false;
@@ -439,24 +465,27 @@ Collector::~Collector() {
 }
 
 std::size_t HeapImpl::CollectorScratch::trim() noexcept {
-  std::size_t entries = 0;
+  std::size_t bytes = 0;
   auto fit = [&](auto& v) {
     v.clear();
     if (v.capacity() > kKeepEntries) {
-      entries += v.capacity();
+      bytes += v.capacity() * sizeof(v[0]);
       std::remove_reference_t<decltype(v)>().swap(v);
     }
   };
   fit(young);
+  fit(list32);
+  fit(list64);
+  fit(large);
   if (tail.capacity > kKeepEntries) {
-    entries += tail.capacity;
+    bytes += tail.capacity * sizeof(Object*);
     tail = Buffer{};
   }
   fit(spare);
   fit(reachable);
   fit(unreachable);
   fit(taken);
-  return entries * sizeof(Object*);
+  return bytes;
 }
 
 // ---------------------------------------------------------------------------
@@ -570,6 +599,7 @@ bool Collector::reserve_scratch(std::size_t n) noexcept {
   steal_ = nullptr;
   walk_ = false;
   in_walk_order_ = false;
+  list_width_ = 0;
   std::size_t appended = 0;  // live entries of the generations after it
   for (int k = 0; k <= generation_; ++k) {
     Generation& g = heap_.gens[k == 0 ? generation_ : k - 1];
@@ -620,11 +650,25 @@ bool Collector::reserve_scratch(std::size_t n) noexcept {
       young_.reserve(appended);
       unreachable_.reserve(n);
     } else if (walk_) {
-      young_.reserve(steal_->next_slot + appended);  // its list, gaps included
-      // Written whole (merge_walk), then read: huge pages, a page fault
-      // per 2 MiB instead of per 4 KiB (it is given back after the
-      // collection, so every full collection faults it in anew).
-      advise_huge(young_.data(), young_.capacity() * sizeof(Object*));
+      // Its list, gaps included, then generations 0 and 1 (EntryCodec), and
+      // the unreachable list apart (touched only by unreachable objects).
+      const std::size_t entries = steal_->next_slot + appended;
+      auto reserve_list = [&](auto& list) {
+        list.reserve(entries);
+        // Written whole (merge_walk), then read: huge pages, a page fault
+        // per 2 MiB instead of per 4 KiB (it is given back after the
+        // collection, so every full collection faults it in anew).
+        advise_huge(list.data(), list.capacity() * sizeof(list[0]));
+      };
+      if (!heap_.force_wide_list && EntryCodec<std::uint32_t>::fits(heap_.pool)) {
+        list_width_ = 32;
+        reserve_list(heap_.scratch.list32);
+      } else {
+        list_width_ = 64;
+        reserve_list(heap_.scratch.list64);
+      }
+      heap_.scratch.large.reserve(heap_.pool.large_count());
+      unreachable_.reserve(n);
     } else if (steal_ != nullptr) {
       std::vector<Object*>& v = steal_->objs;
       if (v.capacity() - v.size() < appended) v.reserve(v.size() + appended);
@@ -752,11 +796,7 @@ void Collector::merge_young() {
 // generation 2's members, and of generations 0 and 1, marked first) does
 // merge_young's counting in address order: every object of the set is met
 // once, and traced then (its gc_refs set first unless it joined at a first
-// reference), and each member of generation 2 is put at its virtual slot of
-// young_, at its first reference (Tracer::collector_visit) or when the walk
-// meets it. young_ is then generation 2's list in CPython's order, its gaps
-// squeezed out, with generations 0 and 1 appended in theirs: as merge_young
-// leaves it, without a pass of its own to rebuild the list.
+// reference, Tracer::collector_visit).
 //
 // When generation 2's slots ascend in the walk's order (in_walk_order_), the
 // walk meets its members in their list's order and no list is rebuilt:
@@ -764,21 +804,34 @@ void Collector::merge_young() {
 // the heap again for generation 2 (scan_walk_). So that this second walk
 // can tell them apart, the members of generations 0 and 1 lose kIsGc (every
 // tracked object has it; nothing reads it before the scan gives it back).
+//
+// Otherwise a first walk, before the counting one, rebuilds generation 2's
+// list (list_width_): each member goes to its virtual slot, encoded
+// (EntryCodec: 4 bytes where a pointer took 8; the counting walk cannot do
+// it, as a member's first reference overwrites its slot with its count),
+// the gaps are squeezed out and generations 0 and 1 are appended in their
+// order: CPython's list order, as merge_young leaves young_.
 void Collector::merge_walk() {
   Generation& g2 = heap_.gens[2];
   const std::size_t members = g2.unlisted;
-  const bool listed = !in_walk_order_;
-  SubtractTracer tracer(SubtractTracer::Mode::kSubtractNew, 3, big_);
-  if (listed) {
-    young_.assign(g2.next_slot, nullptr);  // room reserved: no allocation
-    tracer.set_list(young_.data(), young_.size());
+  if (list_width_ == 32) {
+    build_list(heap_.scratch.list32, members);
+  } else if (list_width_ == 64) {
+    build_list(heap_.scratch.list64, members);
   }
+  SubtractTracer tracer(SubtractTracer::Mode::kSubtractNew, 3, big_);
   std::size_t young_members = 0;  // of generations 0 and 1
   for (int i = 0; i < 2; ++i)
     for (Object* o : heap_.gens[i].objs) {
       if (o == nullptr) continue;
-      heap_.pool.mark(o);
-      if (!listed) ObjectAccess::gc(o) &= ~std::uint32_t{kIsGc};
+      if (list_width_ == 32) {
+        heap_.scratch.list32.push_back(list_codec<std::uint32_t>().encode(o));  // room reserved
+      } else if (list_width_ == 64) {
+        heap_.scratch.list64.push_back(list_codec<std::uint64_t>().encode(o));
+      } else {
+        heap_.pool.mark(o);
+        ObjectAccess::gc(o) &= ~std::uint32_t{kIsGc};
+      }
       ++young_members;
     }
   std::size_t met = 0;
@@ -787,7 +840,6 @@ void Collector::merge_walk() {
     const std::uint32_t state = ObjectAccess::state(o);
     if (state != kExamined) {
       if (state - kGen0 > kGen2 - kGen0) return state == kPermanent;  // not in the set
-      if (state == kGen2 && listed) tracer.place(o);
       const std::uint32_t rc = ObjectAccess::rc(o);
       REFGC_CHECK(rc != 0, o, "tracked object with refcount 0 found by the collector");
       store_count(o, kExamined, rc, big_);
@@ -799,34 +851,64 @@ void Collector::merge_walk() {
   });
   REFGC_CHECK(met == members + young_members, nullptr,
               "corrupt generation 2 (its count disagrees with the heap)");
-  std::size_t out = 0;
-  if (listed) {
-    // Generation 2's list without its gaps, then generations 0 and 1 (all
-    // traced by the walk: their chunks were marked).
-    Object** const objs = young_.data();
-    for (std::size_t i = 0; i < young_.size(); ++i) {
-      if (objs[i] == nullptr) continue;
-      if (out != i) objs[out] = objs[i];  // (no gaps, no writes: the list is only read)
-      ++out;
-    }
-    REFGC_CHECK(out == members, nullptr,
-                "corrupt generation 2 (its count disagrees with the heap)");
-  }
-  young_.resize(out);
+  young_.clear();
   for (int i = 0; i < 2; ++i) {
     Generation& g = heap_.gens[i];
     for (Object* o : g.objs) {
       if (o == nullptr) continue;
       REFGC_CHECK(ObjectAccess::state(o) == kExamined, o,
                   "generation list out of step with the heap walk");
-      young_.push_back(o);  // room reserved
+      if (list_width_ == 0) young_.push_back(o);  // room reserved
     }
     g.clear_list();
   }
-  scan_walk_ = !listed;
+  scan_walk_ = list_width_ == 0;
   walk_members_ = members;
   g2.unlisted = 0;
   g2.restart_slots();
+}
+
+template <class Entry>
+EntryCodec<Entry> Collector::list_codec() noexcept {
+  return EntryCodec<Entry>(heap_.pool, heap_.scratch.large);
+}
+
+// merge_walk's first walk: `list` = generation 2's `members` in their slots'
+// order, encoded. Reads the headers only (no member's slot is overwritten
+// yet); keeps the chunks' marks (each holds a member, or a frozen object).
+template <class Entry>
+void Collector::build_list(std::vector<Entry>& list, std::size_t members) {
+  using Codec = EntryCodec<Entry>;
+  Codec codec = list_codec<Entry>();
+  heap_.scratch.large.clear();
+  list.assign(heap_.gens[2].next_slot, Codec::kEmpty);  // room reserved: no allocation
+  Entry* const slots = list.data();
+  const std::size_t n = list.size();
+  heap_.pool.walk_marked([&](void* slot) {
+    auto* o = static_cast<Object*>(slot);
+    const std::uint32_t state = ObjectAccess::state(o);
+    if (state == kGen2) {
+      const std::uint32_t at = ObjectAccess::index(o);
+      REFGC_CHECK(at < n && slots[at] == Codec::kEmpty, o,
+                  "corrupt generation (virtual slot out of range or taken twice)");
+      slots[at] = codec.encode(o);
+      // update_refs, while the header is at hand (the counting walk then
+      // only traces it).
+      const std::uint32_t rc = ObjectAccess::rc(o);
+      REFGC_CHECK(rc != 0, o, "tracked object with refcount 0 found by the collector");
+      store_count(o, kExamined, rc, big_);
+    }
+    return state == kGen2 || state == kPermanent;
+  });
+  std::size_t out = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const Entry e = slots[i];
+    if (e == Codec::kEmpty) continue;
+    if (out != i) slots[out] = e;
+    ++out;
+  }
+  REFGC_CHECK(out == members, nullptr, "corrupt generation 2 (its count disagrees with the heap)");
+  list.resize(out);
 }
 
 // merge_young's lagging start of move_unreachable (the all-garbage prefix),
@@ -1043,10 +1125,16 @@ void Collector::move_unreachable_unlisted(std::vector<Object*>& young,
                                           std::vector<Object*>& unreachable) {
   const bool walk = scan_walk_;
   scan_walk_ = false;
-  if (walk) unreachable.clear();
+  const int width = list_width_;
+  list_width_ = 0;
+  if (walk || width != 0) unreachable.clear();
   Object** const queue = tail_.data.get();  // room for n (reserve_scratch)
-  // The tentatively unreachable objects: young's front, or unreachable.
-  Object** const list = walk ? unreachable.data() : young.data();
+  // The tentatively unreachable objects: young's front, or unreachable. In
+  // an encoded list (width), its front, each at index 0: the tracer empties
+  // a placeholder instead (take_unreachable tells the ones moved back by
+  // their state).
+  Object* placeholder[1] = {nullptr};
+  Object** const list = width != 0 ? placeholder : walk ? unreachable.data() : young.data();
   ReachTracer tracer(queue, list, big_);
   const bool any_weak = heap_.weaklists.size() != 0;
   Object** const objs = young.data();
@@ -1063,9 +1151,9 @@ void Collector::move_unreachable_unlisted(std::vector<Object*>& young,
   // tentatively unreachable, at list[u]. `from`: kFromList (young's front:
   // written only if it moves, see merge_young), kFromWalk or kFromYoung (the
   // scan by the walk, then of young_: appended to `unreachable`).
-  enum From { kFromList, kFromWalk, kFromYoung };
-  Object* last_walked = nullptr;  // the last survivor the walk found
-  auto scan = [&](Object* o, auto from) {
+  enum From { kFromList, kFromWalk, kFromYoung, kFromEncoded };
+  Object* last_walked = nullptr;                   // the last survivor the walk found
+  auto scan = [&](Object* o, auto from) -> bool {  // true: tentatively unreachable
     constexpr From kFrom = decltype(from)::value;
     if (has_outside_refs(o, big_)) {
       o->trace(tracer);  // may empty entries of [0, u) and queue them
@@ -1078,15 +1166,31 @@ void Collector::move_unreachable_unlisted(std::vector<Object*>& young,
         heap_.join_unlisted(o, old_state, slot_base + found);
       }
       ++found;
-    } else {
-      ObjectAccess::set_slot(o, kCollecting, static_cast<std::uint32_t>(u));
-      if constexpr (kFrom != kFromList) {
-        unreachable.push_back(o);  // room reserved: list stays its data()
-      } else if (u != scanned) {
-        objs[u] = o;
-      }
-      ++u;
-      summary.note(o, any_weak);
+      return false;
+    }
+    ObjectAccess::set_slot(o, kCollecting,
+                           kFrom == kFromEncoded ? 0 : static_cast<std::uint32_t>(u));
+    if constexpr (kFrom == kFromWalk || kFrom == kFromYoung) {
+      unreachable.push_back(o);  // room reserved: list stays its data()
+    } else if (kFrom == kFromList) {
+      if (u != scanned) objs[u] = o;
+    }
+    ++u;
+    summary.note(o, any_weak);
+    return true;
+  };
+  // An encoded list (merge_walk): the tentatively unreachable entries are
+  // kept at its front, in order.
+  auto scan_encoded = [&](auto& entries) {
+    using Entry = std::remove_reference_t<decltype(entries[0])>;
+    const EntryCodec<Entry> codec = list_codec<Entry>();
+    Entry* const e = entries.data();
+    const std::size_t m = entries.size();
+    for (std::size_t i = 0; i < m; ++i) {
+      if (i + kScanAhead < m) prefetch(codec.decode(e[i + kScanAhead]));
+      const Entry x = e[i];
+      if (scan(codec.decode(x), std::integral_constant<From, kFromEncoded>{}) && u - 1 != i)
+        e[u - 1] = x;
     }
   };
   if (walk) {
@@ -1113,6 +1217,10 @@ void Collector::move_unreachable_unlisted(std::vector<Object*>& young,
       ObjectAccess::gc(o) |= kIsGc;
       scan(o, std::integral_constant<From, kFromYoung>{});
     }
+  } else if (width == 32) {
+    scan_encoded(heap_.scratch.list32);
+  } else if (width == 64) {
+    scan_encoded(heap_.scratch.list64);
   } else {
     for (; scanned < n; ++scanned) {
       if (scanned + kScanAhead < n) prefetch(objs[scanned + kScanAhead]);
@@ -1145,11 +1253,15 @@ void Collector::move_unreachable_unlisted(std::vector<Object*>& young,
   if (moved == u) {  // every tentatively unreachable object went back
     u = 0;
     summary = Summary{};
+  } else if (width == 32) {
+    u = take_unreachable(heap_.scratch.list32, u, unreachable, any_weak, summary);
+  } else if (width == 64) {
+    u = take_unreachable(heap_.scratch.list64, u, unreachable, any_weak, summary);
   } else if (moved != 0) {
     summary = Summary{};
     u = squeeze_unreachable(list, u, any_weak, summary);
   }
-  if (walk) {
+  if (walk || width != 0) {
     unreachable.resize(u);  // (shrinks)
     young.clear();
   } else {
@@ -1159,6 +1271,27 @@ void Collector::move_unreachable_unlisted(std::vector<Object*>& young,
   }
   survivors_ = found;
   unreachable_summary_ = summary;
+}
+
+// The end of move_unreachable_unlisted for an encoded list: its first u
+// entries were found tentatively unreachable, in order; those still in state
+// kCollecting (the others went back) are the unreachable list, each given
+// its position and noted. Returns their number.
+template <class Entry>
+std::size_t Collector::take_unreachable(std::vector<Entry>& list, std::size_t u,
+                                        std::vector<Object*>& unreachable, bool any_weak,
+                                        Summary& summary) noexcept {
+  const EntryCodec<Entry> codec = list_codec<Entry>();
+  summary = Summary{};
+  for (std::size_t i = 0; i < u; ++i) {
+    Object* o = codec.decode(list[i]);
+    if (ObjectAccess::state(o) != kCollecting) continue;
+    ObjectAccess::set_slot(o, kCollecting, static_cast<std::uint32_t>(unreachable.size()));
+    summary.note(o, any_weak);
+    unreachable.push_back(o);  // room reserved for n
+  }
+  list.clear();
+  return unreachable.size();
 }
 
 // The end of move_unreachable (either kind), when objects went back: the

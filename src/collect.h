@@ -11,6 +11,9 @@
 
 namespace refgc::detail {
 
+template <class Entry>
+class EntryCodec;
+
 class Collector {
  public:
   Collector(HeapImpl& heap, int generation) noexcept;
@@ -70,6 +73,10 @@ class Collector {
   bool reserve_scratch(std::size_t n) noexcept;
   void merge_young();
   void merge_walk();
+  template <class Entry>
+  EntryCodec<Entry> list_codec() noexcept;
+  template <class Entry>
+  void build_list(std::vector<Entry>& list, std::size_t members);
   void deduce_unreachable(std::vector<Object*>& young, std::vector<Object*>& reachable,
                           std::vector<Object*>& unreachable, bool refs_ready);
   void update_refs(const std::vector<Object*>& young);
@@ -80,6 +87,10 @@ class Collector {
   struct Summary;
   static std::size_t squeeze_unreachable(Object** list, std::size_t n, bool any_weak,
                                          Summary& summary) noexcept;
+  template <class Entry>
+  std::size_t take_unreachable(std::vector<Entry>& list, std::size_t u,
+                               std::vector<Object*>& unreachable, bool any_weak,
+                               Summary& summary) noexcept;
   void settle(std::size_t taken) noexcept;
   void promote(std::vector<Object*>& survivors);
   void move_to_old(Object* o);
@@ -129,6 +140,11 @@ class Collector {
   // scan_walk_.
   bool in_walk_order_ = false;
   bool scan_walk_ = false;
+  // walk_ but not in_walk_order_: merge_walk rebuilds generation 2's list
+  // in heap_.scratch.list32 (32) or list64 (64), entries encoded
+  // (EntryCodec in collect.cc), and move_unreachable_unlisted scans it.
+  // 0 otherwise. Set by reserve_scratch.
+  int list_width_ = 0;
   std::size_t walk_members_ = 0;  // generation 2's members met by that walk
   // Survivors in the older generation's state not yet in its count (between
   // deduce_unreachable and promote, for validate()).

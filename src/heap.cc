@@ -427,6 +427,8 @@ void set_slot_limit(Heap& heap, std::size_t limit) noexcept {
   heap.impl().slot_limit = limit == 0 ? std::size_t{kMaxIndex} : limit;
 }
 
+void force_wide_list(Heap& heap, bool wide) noexcept { heap.impl().force_wide_list = wide; }
+
 std::size_t generation_room(Heap& heap, int g) noexcept {
   return heap.impl().gens[g].objs.capacity();
 }

@@ -48,6 +48,9 @@ struct HeapImpl : HeapFast {
   // the generation its survivors join: their slot numbers must fit the
   // header's 25-bit index. Only tests lower it (src/testing_hooks.h).
   std::size_t slot_limit = kMaxIndex;
+  // A full collection rebuilding generation 2's list uses 8-byte entries
+  // even when 4-byte ones fit (collect.cc, EntryCodec). Only tests set it.
+  bool force_wide_list = false;
   std::vector<Ref<Object>> garbage;
   std::vector<gc::Callback> callbacks;
   // The collection in progress (or null).
@@ -59,6 +62,13 @@ struct HeapImpl : HeapFast {
   struct CollectorScratch {
     static constexpr std::size_t kKeepEntries = std::size_t{1} << 11;
     std::vector<Object*> young, spare, reachable, unreachable, taken;
+    // Generation 2's list rebuilt for a full collection when its slots are
+    // out of walk order (collect.cc, merge_walk): each entry names an object
+    // by its pool position in 4 bytes (list32), or 8 past 16 GiB of chunks
+    // (list64); `large` holds the large objects the entries point to.
+    std::vector<std::uint32_t> list32;
+    std::vector<std::uint64_t> list64;
+    std::vector<Object*> large;
     // Young's tail in move_unreachable: written through a raw cursor
     // (Tracer::reach_tail_), so its room is left uninitialized (and
     // untouched, hence not resident, beyond what is written).

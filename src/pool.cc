@@ -128,6 +128,7 @@ void* Pool::allocate_large(std::size_t size) {
   l->prev = large_.prev;
   large_.prev->next = l;
   large_.prev = l;
+  ++large_count_;
   ++live_;
   return reinterpret_cast<char*>(l) + kLargeLink;
 }
@@ -136,6 +137,7 @@ void Pool::free_large(void* p, std::size_t size) noexcept {
   auto* l = reinterpret_cast<LargeLink*>(static_cast<char*>(p) - kLargeLink);
   l->prev->next = l->next;
   l->next->prev = l->prev;
+  --large_count_;
 #ifdef __cpp_sized_deallocation
   ::operator delete(l, size + kLargeLink);
 #else

@@ -23,6 +23,11 @@ void set_slot_limit(Heap& heap, std::size_t limit) noexcept;
 // making the heap that will use it, restore it after that heap is gone.
 void set_chunk_source(void* (*allocate)(std::size_t), void (*release)(void*)) noexcept;
 
+// Makes a full collection that rebuilds generation 2's list (its slots out
+// of heap-walk order) use the 8-byte entries it otherwise takes only past
+// 16 GiB of pool chunks (or 2^31 large objects), or restores the default.
+void force_wide_list(Heap& heap, bool wide) noexcept;
+
 // The room (vector capacity, in entries) of generation `g`'s list (0 or 1).
 std::size_t generation_room(Heap& heap, int g) noexcept;
 

@@ -180,9 +180,6 @@ class Tracer {
   // kReach: the collector's unreachable list (a referent in state
   // kCollecting has its position there in its index bits), and in out_ the
   // write cursor of young's tail, where such a referent moves back.
-  // kSubtractNew with generation 2 in the set: [list_, out_end_) is its list
-  // being rebuilt, where a member goes at its first reference (null: its
-  // list is not rebuilt, the walk order is its order).
   // kClear: the taken references are written at out_ while it is below
   // out_end_, then handed to take().
   Object** list_ = nullptr;
@@ -231,16 +228,8 @@ class Tracer {
         // refcount is 0: visit() reports it).
         const std::uint32_t refs = detail::ObjectAccess::rc(o) - 1;
         if (REFGC_UNLIKELY(refs >= kGcRefsBig)) return false;
-        if (state == detail::kGen2 && list_ != nullptr) {
-          // Generation 2 keeps its list order in the index bits (a
-          // virtual slot) that the count now takes: the object goes to
-          // that slot of the list being rebuilt, [list_, out_end_), now.
-          // A slot out of range: visit() reports it. (A slot taken twice
-          // loses an object from the list: the collector's count of the
-          // rebuilt list reports that.)
-          if (REFGC_UNLIKELY(count >= static_cast<std::uint32_t>(out_end_ - list_))) return false;
-          list_[count] = o;
-        }
+        // (A member of generation 2 loses its virtual slot here: the
+        // collector rebuilt its list before it counts, if it needs one.)
         gc = (gc & kFlagBits) | (refs << detail::kIndexShift) | detail::kReached;
       }
       return true;

@@ -433,6 +433,60 @@ TEST_F(CollectorTest, AGenerationTwoCycleFinalizesInListOrderNotInAddressOrder) 
   EXPECT_TRUE(refgc::gc::get_objects(2).empty());
 }
 
+// A full collection of a generation 2 out of walk order rebuilds its list
+// with entries that name objects by their pool position (4 bytes; 8 past 16
+// GiB of chunks, forced here through src/testing_hooks.h), large objects by
+// an index of their own, in generation 2 and in generation 0. The order is
+// CPython's either way (cpython-semantics 1.6, seed behaviour 47): the
+// garbage a, b, big, c and big1 finalizes in list order; p, found
+// tentatively unreachable and then reachable from q, goes to the end of the
+// survivors and is not garbage; the next full collection keeps the order.
+TEST_F(CollectorTest, AFullCollectionOutOfWalkOrderKeepsCPythonsOrderWithEitherListEntryWidth) {
+  for (const bool wide : {false, true}) {
+    SCOPED_TRACE(wide ? "8-byte entries" : "4-byte entries");
+    refgc::Heap heap;  // a fresh pool
+    refgc::Heap::Lock lock(heap);
+    refgc::detail::testing::force_wide_list(heap, wide);
+    refgc::gc::disable();
+    std::vector<Ref<Named>> spacers;
+    for (int i = 0; i < 8; ++i) spacers.push_back(make<Named>("spacer"));
+    // Slots freed at the front of the pool are reused last-freed-first: the
+    // objects made next get decreasing addresses.
+    for (int i = 0; i < 8; ++i) spacers[static_cast<std::size_t>(i)].reset();
+    auto a = make<Named>("a");
+    auto b = make<Named>("b");
+    auto big = make<Big>("big");
+    auto c = make<Named>("c");
+    auto p = make<Named>("p");
+    auto q = make<Named>("q");
+    ASSERT_GT(static_cast<void*>(a.get()), static_cast<void*>(c.get()));
+    a->ref = b;
+    b->ref = big;
+    big->ref = c;
+    c->ref = a;
+    q->ref = p;
+    ASSERT_EQ(refgc::gc::collect(), 0u);  // all six in generation 2, in this order
+    ASSERT_FALSE(refgc::detail::testing::walk_ordered(heap));
+    auto big0 = make<Big>("big0");  // generation 0, kept
+    auto big1 = make<Big>("big1");  // generation 0, a self-cycle
+    big1->ref = big1;
+    big1.reset();
+    refgc::Object* const p_at = p.get();
+    a.reset();
+    b.reset();
+    big.reset();
+    c.reset();
+    p.reset();  // reachable through q only
+    event_log().clear();
+    EXPECT_EQ(refgc::gc::collect(), 5u);
+    EXPECT_EQ(event_log(), (std::vector<std::string>{"a", "b", "big", "c", "big1"}));
+    const std::vector<refgc::Object*> want{q.get(), big0.get(), p_at};
+    EXPECT_EQ(raw_objects(2), want);
+    EXPECT_EQ(refgc::gc::collect(), 0u);
+    EXPECT_EQ(raw_objects(2), want);
+  }
+}
+
 // While generation 2's slots ascend in the heap walk's order (here: made in
 // address order), a full collection rebuilds no list: the walk meets them in
 // their order, and generations 0 and 1 follow in theirs. An object the scan

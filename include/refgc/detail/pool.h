@@ -94,6 +94,20 @@ class Pool {
   // kLargePosition for an object in no chunk (the large ones are walked
   // last, in an order this number does not tell).
   static constexpr std::uint64_t kLargePosition = ~std::uint64_t{0};
+  // A small object's position divided by kGranule (objects are kGranule
+  // aligned in a chunk) names it in kGranuleBits bits per chunk: the
+  // collector's rebuilt generation-2 list keeps these (collect.cc,
+  // EntryCodec), 4 bytes per entry while chunk_count() < 2^16.
+  static constexpr unsigned kGranuleBits = 15;
+  static_assert(std::size_t{1} << kGranuleBits == kChunkBytes / kGranule);
+  std::size_t chunk_count() const noexcept { return chunks_.size(); }
+  // The large objects (not in a chunk) now live.
+  std::size_t large_count() const noexcept { return large_count_; }
+  // The object at mark()'s position / kGranule (a small object's).
+  void* at_granule(std::uint64_t granule) const noexcept {
+    return chunks_[granule >> kGranuleBits].base +
+           ((granule & ((std::uint64_t{1} << kGranuleBits) - 1)) * kGranule);
+  }
 
   // An object of this pool joined an unlisted generation: its chunk is
   // marked (a large object, in no chunk, is always walked). Returns its
@@ -200,6 +214,7 @@ class Pool {
   std::uintptr_t last_marked_ = 0;     // the base of the chunk mark() last marked
   std::uint64_t last_position_ = 0;    // its position (mark())
   LargeLink large_{&large_, &large_};  // the large objects' list (circular)
+  std::size_t large_count_ = 0;        // its length
   std::size_t live_ = 0;
   std::size_t reserved_ = 0;
 };
