@@ -57,8 +57,9 @@ class CollectorTracerBase : public Tracer {
 // full collection of a large heap): the object's pool position / kGranule
 // (Pool::mark, Pool::at_granule), or with the top bit set an index into the
 // large objects met (they are in no chunk). Entry is std::uint32_t while
-// the pool has fewer than 2^16 chunks (16 GiB) and fewer than 2^31 large
-// objects, std::uint64_t past that (Collector::reserve_scratch).
+// the pool has at most 2^16 chunks (16 GiB) and fewer than 2^31 - 1 large
+// objects (fits()), std::uint64_t past that (Collector::reserve_scratch).
+// The list lives in the top of the unreachable list's room (EncodedList).
 template <class Entry>
 class EntryCodec {
  public:
@@ -87,6 +88,32 @@ class EntryCodec {
  private:
   Pool& pool_;
   std::vector<Object*>& large_;
+};
+
+// The encoded list itself: `size` entries at `bytes`, in the top of the
+// unreachable list's reserved room (Collector::reserve_scratch), which the
+// unreachable list then fills from the bottom as the entries are read
+// (Collector::take_unreachable). Read and written with memcpy: that room is
+// the storage of a vector of pointers.
+template <class Entry>
+class EncodedList {
+ public:
+  EncodedList(char* bytes, std::size_t& size) noexcept : bytes_(bytes), size_(size) {}
+  Entry operator[](std::size_t i) const noexcept {
+    Entry e;
+    std::memcpy(&e, bytes_ + i * sizeof(Entry), sizeof(Entry));
+    return e;
+  }
+  void set(std::size_t i, Entry e) noexcept {
+    std::memcpy(bytes_ + i * sizeof(Entry), &e, sizeof(Entry));
+  }
+  void push_back(Entry e) noexcept { set(size_++, e); }
+  std::size_t size() const noexcept { return size_; }
+  void resize(std::size_t n) noexcept { size_ = n; }
+
+ private:
+  char* const bytes_;
+  std::size_t& size_;
 };
 
 namespace {
@@ -245,15 +272,15 @@ class SubtractTracer final : public CollectorTracerBase {
 // move_unreachable's visitor: everything a reachable object refers to is
 // reachable. A referent in the tentative unreachable list (state kCollecting
 // there) goes back to young's tail, written at `tail` (it will be scanned
-// there, with gc_refs 1); one not yet scanned gets gc_refs 1 so that the scan
+// there, with gc_refs 1); its entry in the unreachable list stays, skipped
+// by its state when the list is squeezed (squeeze_unreachable,
+// take_unreachable). One not yet scanned gets gc_refs 1 so that the scan
 // keeps it. Both are handled inline (Tracer::collector_visit); visit() sees
 // only a count in the overflow table.
 class ReachTracer final : public CollectorTracerBase {
  public:
-  ReachTracer(Object** tail, Object** unreachable,
-              std::unordered_map<const Object*, std::int64_t>& big)
+  ReachTracer(Object** tail, std::unordered_map<const Object*, std::int64_t>& big)
       : CollectorTracerBase(Mode::kReach), big_(big) {
-    list_ = unreachable;
     out_ = tail;
   }
   // The end of young's tail so far.
@@ -266,7 +293,6 @@ class ReachTracer final : public CollectorTracerBase {
     if (state == kExamined) {
       if (stored_count(r, big_) == 0) store_count(r, kExamined, 1, big_);
     } else if (state == kCollecting) {  // (handled inline; kept for completeness)
-      list_[ObjectAccess::index(r)] = nullptr;
       ObjectAccess::set_slot(r, kExamined, 1);
       *out_++ = r;
     }
@@ -451,9 +477,9 @@ Collector::~Collector() {
   heap_.maybe_compact(heap_.permanent);
   const std::size_t released = heap_.scratch.trim();
 #if defined(__GLIBC__)
-  // A large scratch (a full collection's rebuilt generation-2 list, 8 bytes
-  // per object) was just freed: give the free memory of the C heap back to
-  // the system, as CPython's allocator returns its empty arenas, so that a
+  // A large scratch (the room of a full collection's unreachable list, which
+  // held generation 2's rebuilt list, 4 bytes per member) was just freed: give the free memory of
+  // the C heap back to the system, as CPython's allocator returns its empty arenas, so that a
   // collection does not leave the process bigger. Not for less than 1 MiB:
   // malloc_trim walks the C heap's free chunks and hands back pages that the
   // next collection faults in again (a full collection of a 1,000-object
@@ -474,8 +500,6 @@ std::size_t HeapImpl::CollectorScratch::trim() noexcept {
     }
   };
   fit(young);
-  fit(list32);
-  fit(list64);
   fit(large);
   if (tail.capacity > kKeepEntries) {
     bytes += tail.capacity * sizeof(Object*);
@@ -592,9 +616,10 @@ std::size_t Collector::run() noexcept {
 // and a full collection of a large heap needs no second vector of its size.
 //
 // Generation 2 keeps no vector (it is unlisted, heap_fast.h): when it is
-// the first generation with entries (a full collection), young_ is its list
-// rebuilt by the heap walk (merge_young: gather_unlisted), with room for the
-// younger generations after it, and survivors join it by their headers.
+// the first generation with entries (a full collection), merge_walk walks
+// the heap for it, and rebuilds its list (encoded, in the top of
+// unreachable_'s room) unless its order is the walk's; its survivors join
+// it by their headers.
 bool Collector::reserve_scratch(std::size_t n) noexcept {
   steal_ = nullptr;
   walk_ = false;
@@ -650,25 +675,29 @@ bool Collector::reserve_scratch(std::size_t n) noexcept {
       young_.reserve(appended);
       unreachable_.reserve(n);
     } else if (walk_) {
-      // Its list, gaps included, then generations 0 and 1 (EntryCodec), and
-      // the unreachable list apart (touched only by unreachable objects).
+      // Its list, gaps included, then generations 0 and 1, encoded
+      // (EntryCodec), in the top of the unreachable list's room: `entries`
+      // entries end where that room ends. The unreachable list fills the
+      // room from the bottom only as take_unreachable reads the entries:
+      // writing pointer k overwrites bytes [8k, 8k + 8), which only entries
+      // already read occupy as long as the room holds `entries` pointers
+      // (entry i, read before pointer k <= i is written, starts at byte
+      // 8 * room - size * (entries - i) >= 8 * i + 8 for every later entry).
+      // So a collection that finds little garbage touches the list's bytes
+      // only (4 per entry), one that finds much of it the pointers' (8 per
+      // unreachable object), and the two share their pages.
       const std::size_t entries = steal_->next_slot + appended;
-      auto reserve_list = [&](auto& list) {
-        list.reserve(entries);
-        // Written whole (merge_walk), then read: huge pages, a page fault
-        // per 2 MiB instead of per 4 KiB (it is given back after the
-        // collection, so every full collection faults it in anew).
-        advise_huge(list.data(), list.capacity() * sizeof(list[0]));
-      };
-      if (!heap_.force_wide_list && EntryCodec<std::uint32_t>::fits(heap_.pool)) {
-        list_width_ = 32;
-        reserve_list(heap_.scratch.list32);
-      } else {
-        list_width_ = 64;
-        reserve_list(heap_.scratch.list64);
-      }
+      list_width_ = !heap_.force_wide_list && EntryCodec<std::uint32_t>::fits(heap_.pool) ? 32 : 64;
+      unreachable_.clear();
+      unreachable_.reserve(std::max(n, entries));
+      // Written whole (merge_walk), then read: huge pages, a page fault per
+      // 2 MiB instead of per 4 KiB (it is given back after the collection,
+      // so every full collection faults it in anew).
+      advise_huge(unreachable_.data(), unreachable_.capacity() * sizeof(Object*));
+      list_bytes_ = reinterpret_cast<char*>(unreachable_.data() + unreachable_.capacity()) -
+                    entries * static_cast<std::size_t>(list_width_ / 8);
+      list_size_ = 0;
       heap_.scratch.large.reserve(heap_.pool.large_count());
-      unreachable_.reserve(n);
     } else if (steal_ != nullptr) {
       std::vector<Object*>& v = steal_->objs;
       if (v.capacity() - v.size() < appended) v.reserve(v.size() + appended);
@@ -815,9 +844,9 @@ void Collector::merge_walk() {
   Generation& g2 = heap_.gens[2];
   const std::size_t members = g2.unlisted;
   if (list_width_ == 32) {
-    build_list(heap_.scratch.list32, members);
+    build_list<std::uint32_t>(members);
   } else if (list_width_ == 64) {
-    build_list(heap_.scratch.list64, members);
+    build_list<std::uint64_t>(members);
   }
   SubtractTracer tracer(SubtractTracer::Mode::kSubtractNew, 3, big_);
   std::size_t young_members = 0;  // of generations 0 and 1
@@ -825,9 +854,9 @@ void Collector::merge_walk() {
     for (Object* o : heap_.gens[i].objs) {
       if (o == nullptr) continue;
       if (list_width_ == 32) {
-        heap_.scratch.list32.push_back(list_codec<std::uint32_t>().encode(o));  // room reserved
+        encoded_list<std::uint32_t>().push_back(list_codec<std::uint32_t>().encode(o));  // room
       } else if (list_width_ == 64) {
-        heap_.scratch.list64.push_back(list_codec<std::uint64_t>().encode(o));
+        encoded_list<std::uint64_t>().push_back(list_codec<std::uint64_t>().encode(o));
       } else {
         heap_.pool.mark(o);
         ObjectAccess::gc(o) &= ~std::uint32_t{kIsGc};
@@ -873,17 +902,24 @@ EntryCodec<Entry> Collector::list_codec() noexcept {
   return EntryCodec<Entry>(heap_.pool, heap_.scratch.large);
 }
 
+template <class Entry>
+EncodedList<Entry> Collector::encoded_list() noexcept {
+  return EncodedList<Entry>(list_bytes_, list_size_);
+}
+
 // merge_walk's first walk: `list` = generation 2's `members` in their slots'
 // order, encoded. Reads the headers only (no member's slot is overwritten
 // yet); keeps the chunks' marks (each holds a member, or a frozen object).
 template <class Entry>
-void Collector::build_list(std::vector<Entry>& list, std::size_t members) {
+void Collector::build_list(std::size_t members) {
   using Codec = EntryCodec<Entry>;
   Codec codec = list_codec<Entry>();
   heap_.scratch.large.clear();
-  list.assign(heap_.gens[2].next_slot, Codec::kEmpty);  // room reserved: no allocation
-  Entry* const slots = list.data();
-  const std::size_t n = list.size();
+  EncodedList<Entry> slots = encoded_list<Entry>();
+  const std::size_t n = heap_.gens[2].next_slot;
+  std::memset(list_bytes_, 0xff, n * sizeof(Entry));  // kEmpty everywhere (room reserved)
+  static_assert(Codec::kEmpty == ~Entry{0});
+  slots.resize(n);
   heap_.pool.walk_marked([&](void* slot) {
     auto* o = static_cast<Object*>(slot);
     const std::uint32_t state = ObjectAccess::state(o);
@@ -891,7 +927,7 @@ void Collector::build_list(std::vector<Entry>& list, std::size_t members) {
       const std::uint32_t at = ObjectAccess::index(o);
       REFGC_CHECK(at < n && slots[at] == Codec::kEmpty, o,
                   "corrupt generation (virtual slot out of range or taken twice)");
-      slots[at] = codec.encode(o);
+      slots.set(at, codec.encode(o));
       // update_refs, while the header is at hand (the counting walk then
       // only traces it).
       const std::uint32_t rc = ObjectAccess::rc(o);
@@ -904,11 +940,11 @@ void Collector::build_list(std::vector<Entry>& list, std::size_t members) {
   for (std::size_t i = 0; i < n; ++i) {
     const Entry e = slots[i];
     if (e == Codec::kEmpty) continue;
-    if (out != i) slots[out] = e;
+    if (out != i) slots.set(out, e);
     ++out;
   }
   REFGC_CHECK(out == members, nullptr, "corrupt generation 2 (its count disagrees with the heap)");
-  list.resize(out);
+  slots.resize(out);
 }
 
 // merge_young's lagging start of move_unreachable (the all-garbage prefix),
@@ -1015,7 +1051,7 @@ void Collector::move_unreachable(std::vector<Object*>& young, std::vector<Object
                                  std::vector<Object*>& unreachable) {
   unreachable.clear();
   Object** const tail = tail_.data.get();
-  ReachTracer tracer(tail, unreachable.data(), big_);
+  ReachTracer tracer(tail, big_);
   // A weak-reference object matters to handle_weakrefs only while it has a
   // referent, and then some object has weak references: with none at all
   // the type test (a string compare for most types) is skipped.
@@ -1074,7 +1110,7 @@ void Collector::move_unreachable(std::vector<Object*>& young, std::vector<Object
   // unreachable, so out + moved back <= n); only those moved back during the
   // scan used tail_.
   const std::size_t moved = static_cast<std::size_t>(tracer.tail_end() - tail);
-  const bool holes = moved != 0;  // some entry of `unreachable` was emptied
+  const bool holes = moved != 0;  // some entry of `unreachable` went back
   Object** const base = young.data();
   const std::size_t scan_survivors = out;
   if (holes) {
@@ -1129,13 +1165,10 @@ void Collector::move_unreachable_unlisted(std::vector<Object*>& young,
   list_width_ = 0;
   if (walk || width != 0) unreachable.clear();
   Object** const queue = tail_.data.get();  // room for n (reserve_scratch)
-  // The tentatively unreachable objects: young's front, or unreachable. In
-  // an encoded list (width), its front, each at index 0: the tracer empties
-  // a placeholder instead (take_unreachable tells the ones moved back by
-  // their state).
-  Object* placeholder[1] = {nullptr};
-  Object** const list = width != 0 ? placeholder : walk ? unreachable.data() : young.data();
-  ReachTracer tracer(queue, list, big_);
+  // The tentatively unreachable objects: young's front, or unreachable, or
+  // (width) the encoded list's front.
+  Object** const list = walk ? unreachable.data() : young.data();
+  ReachTracer tracer(queue, big_);
   const bool any_weak = heap_.weaklists.size() != 0;
   Object** const objs = young.data();
   const std::size_t n = young.size();
@@ -1168,8 +1201,7 @@ void Collector::move_unreachable_unlisted(std::vector<Object*>& young,
       ++found;
       return false;
     }
-    ObjectAccess::set_slot(o, kCollecting,
-                           kFrom == kFromEncoded ? 0 : static_cast<std::uint32_t>(u));
+    ObjectAccess::set_slot(o, kCollecting, static_cast<std::uint32_t>(u));
     if constexpr (kFrom == kFromWalk || kFrom == kFromYoung) {
       unreachable.push_back(o);  // room reserved: list stays its data()
     } else if (kFrom == kFromList) {
@@ -1181,16 +1213,15 @@ void Collector::move_unreachable_unlisted(std::vector<Object*>& young,
   };
   // An encoded list (merge_walk): the tentatively unreachable entries are
   // kept at its front, in order.
-  auto scan_encoded = [&](auto& entries) {
-    using Entry = std::remove_reference_t<decltype(entries[0])>;
+  auto scan_encoded = [&](auto e) {
+    using Entry = std::remove_cv_t<decltype(e[0])>;
     const EntryCodec<Entry> codec = list_codec<Entry>();
-    Entry* const e = entries.data();
-    const std::size_t m = entries.size();
+    const std::size_t m = e.size();
     for (std::size_t i = 0; i < m; ++i) {
       if (i + kScanAhead < m) prefetch(codec.decode(e[i + kScanAhead]));
       const Entry x = e[i];
       if (scan(codec.decode(x), std::integral_constant<From, kFromEncoded>{}) && u - 1 != i)
-        e[u - 1] = x;
+        e.set(u - 1, x);
     }
   };
   if (walk) {
@@ -1218,9 +1249,9 @@ void Collector::move_unreachable_unlisted(std::vector<Object*>& young,
       scan(o, std::integral_constant<From, kFromYoung>{});
     }
   } else if (width == 32) {
-    scan_encoded(heap_.scratch.list32);
+    scan_encoded(encoded_list<std::uint32_t>());
   } else if (width == 64) {
-    scan_encoded(heap_.scratch.list64);
+    scan_encoded(encoded_list<std::uint64_t>());
   } else {
     for (; scanned < n; ++scanned) {
       if (scanned + kScanAhead < n) prefetch(objs[scanned + kScanAhead]);
@@ -1254,9 +1285,9 @@ void Collector::move_unreachable_unlisted(std::vector<Object*>& young,
     u = 0;
     summary = Summary{};
   } else if (width == 32) {
-    u = take_unreachable(heap_.scratch.list32, u, unreachable, any_weak, summary);
+    u = take_unreachable<std::uint32_t>(u, moved != 0, unreachable, any_weak, summary);
   } else if (width == 64) {
-    u = take_unreachable(heap_.scratch.list64, u, unreachable, any_weak, summary);
+    u = take_unreachable<std::uint64_t>(u, moved != 0, unreachable, any_weak, summary);
   } else if (moved != 0) {
     summary = Summary{};
     u = squeeze_unreachable(list, u, any_weak, summary);
@@ -1274,35 +1305,49 @@ void Collector::move_unreachable_unlisted(std::vector<Object*>& young,
 }
 
 // The end of move_unreachable_unlisted for an encoded list: its first u
-// entries were found tentatively unreachable, in order; those still in state
-// kCollecting (the others went back) are the unreachable list, each given
-// its position and noted. Returns their number.
+// entries were found tentatively unreachable, in order, each with its
+// position in its index bits. Decoded, they are the unreachable list; if
+// some went back (`moved`), only those still in state kCollecting, given
+// their new positions and noted anew (squeeze_unreachable's work). Without
+// that, the headers are not touched. `unreachable` (empty) is the vector
+// whose room holds the list: each pointer is written over entries already
+// read (reserve_scratch). Returns their number.
 template <class Entry>
-std::size_t Collector::take_unreachable(std::vector<Entry>& list, std::size_t u,
+std::size_t Collector::take_unreachable(std::size_t u, bool moved,
                                         std::vector<Object*>& unreachable, bool any_weak,
                                         Summary& summary) noexcept {
   const EntryCodec<Entry> codec = list_codec<Entry>();
+  const EncodedList<Entry> list = encoded_list<Entry>();
+  REFGC_ASSERT(unreachable.empty() && reinterpret_cast<char*>(unreachable.data()) +
+                                              unreachable.capacity() * sizeof(Object*) >=
+                                          list_bytes_ + list_size_ * sizeof(Entry),
+               "the encoded list is not in the unreachable list's room");
+  if (!moved) {
+    for (std::size_t i = 0; i < u; ++i) unreachable.push_back(codec.decode(list[i]));
+    return u;
+  }
   summary = Summary{};
   for (std::size_t i = 0; i < u; ++i) {
+    if (i + kAhead < u) prefetch(codec.decode(list[i + kAhead]));
     Object* o = codec.decode(list[i]);
-    if (ObjectAccess::state(o) != kCollecting) continue;
+    if (ObjectAccess::state(o) != kCollecting) continue;  // went back
     ObjectAccess::set_slot(o, kCollecting, static_cast<std::uint32_t>(unreachable.size()));
     summary.note(o, any_weak);
-    unreachable.push_back(o);  // room reserved for n
+    unreachable.push_back(o);  // room reserved for n; over entries [0, i] only
   }
-  list.clear();
   return unreachable.size();
 }
 
 // The end of move_unreachable (either kind), when objects went back: the
-// unreachable list [list, list + n) loses their emptied entries, and the
-// rest get their new positions and are noted anew. Returns the new length.
+// unreachable list [list, list + n) loses their entries (no longer in state
+// kCollecting) and its tombstones, and the rest get their new positions and
+// are noted anew. Returns the new length.
 std::size_t Collector::squeeze_unreachable(Object** list, std::size_t n, bool any_weak,
                                            Summary& summary) noexcept {
   std::size_t kept = 0;
   for (std::size_t i = 0; i < n; ++i) {
     Object* o = list[i];
-    if (o == nullptr) continue;
+    if (o == nullptr || ObjectAccess::state(o) != kCollecting) continue;  // (went back)
     ObjectAccess::set_slot(o, kCollecting, static_cast<std::uint32_t>(kept));
     summary.note(o, any_weak);
     list[kept++] = o;

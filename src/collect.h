@@ -13,6 +13,8 @@ namespace refgc::detail {
 
 template <class Entry>
 class EntryCodec;
+template <class Entry>
+class EncodedList;
 
 class Collector {
  public:
@@ -76,7 +78,9 @@ class Collector {
   template <class Entry>
   EntryCodec<Entry> list_codec() noexcept;
   template <class Entry>
-  void build_list(std::vector<Entry>& list, std::size_t members);
+  EncodedList<Entry> encoded_list() noexcept;
+  template <class Entry>
+  void build_list(std::size_t members);
   void deduce_unreachable(std::vector<Object*>& young, std::vector<Object*>& reachable,
                           std::vector<Object*>& unreachable, bool refs_ready);
   void update_refs(const std::vector<Object*>& young);
@@ -88,9 +92,8 @@ class Collector {
   static std::size_t squeeze_unreachable(Object** list, std::size_t n, bool any_weak,
                                          Summary& summary) noexcept;
   template <class Entry>
-  std::size_t take_unreachable(std::vector<Entry>& list, std::size_t u,
-                               std::vector<Object*>& unreachable, bool any_weak,
-                               Summary& summary) noexcept;
+  std::size_t take_unreachable(std::size_t u, bool moved, std::vector<Object*>& unreachable,
+                               bool any_weak, Summary& summary) noexcept;
   void settle(std::size_t taken) noexcept;
   void promote(std::vector<Object*>& survivors);
   void move_to_old(Object* o);
@@ -141,10 +144,13 @@ class Collector {
   bool in_walk_order_ = false;
   bool scan_walk_ = false;
   // walk_ but not in_walk_order_: merge_walk rebuilds generation 2's list
-  // in heap_.scratch.list32 (32) or list64 (64), entries encoded
-  // (EntryCodec in collect.cc), and move_unreachable_unlisted scans it.
-  // 0 otherwise. Set by reserve_scratch.
+  // with entries of list_width_ bits (32, or 64: EntryCodec in collect.cc),
+  // list_size_ of them at list_bytes_, in the top of unreachable_'s room
+  // (reserve_scratch), and move_unreachable_unlisted scans it. 0 otherwise.
+  // Set by reserve_scratch.
   int list_width_ = 0;
+  char* list_bytes_ = nullptr;
+  std::size_t list_size_ = 0;
   std::size_t walk_members_ = 0;  // generation 2's members met by that walk
   // Survivors in the older generation's state not yet in its count (between
   // deduce_unreachable and promote, for validate()).

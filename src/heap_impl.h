@@ -62,12 +62,9 @@ struct HeapImpl : HeapFast {
   struct CollectorScratch {
     static constexpr std::size_t kKeepEntries = std::size_t{1} << 11;
     std::vector<Object*> young, spare, reachable, unreachable, taken;
-    // Generation 2's list rebuilt for a full collection when its slots are
-    // out of walk order (collect.cc, merge_walk): each entry names an object
-    // by its pool position in 4 bytes (list32), or 8 past 16 GiB of chunks
-    // (list64); `large` holds the large objects the entries point to.
-    std::vector<std::uint32_t> list32;
-    std::vector<std::uint64_t> list64;
+    // The large objects that the entries of generation 2's rebuilt list
+    // point to (collect.cc, EntryCodec; the list itself lives in the room
+    // of `unreachable`).
     std::vector<Object*> large;
     // Young's tail in move_unreachable: written through a raw cursor
     // (Tracer::reach_tail_), so its room is left uninitialized (and

@@ -177,12 +177,12 @@ class Tracer {
   // out of the handle: the handle is emptied and take() receives the
   // reference, which it then owns.
   virtual bool visit(Object* referent) = 0;
-  // kReach: the collector's unreachable list (a referent in state
-  // kCollecting has its position there in its index bits), and in out_ the
-  // write cursor of young's tail, where such a referent moves back.
+  // kReach: out_ is the write cursor of young's tail, where a referent in
+  // state kCollecting (tentatively unreachable) moves back. Its entry in
+  // the unreachable list stays: the collector skips the entries whose
+  // object is no longer in state kCollecting when it squeezes the list.
   // kClear: the taken references are written at out_ while it is below
   // out_end_, then handed to take().
-  Object** list_ = nullptr;
   Object** out_ = nullptr;
   Object** out_end_ = nullptr;
   virtual void take(Object* referent) noexcept;
@@ -235,9 +235,9 @@ class Tracer {
       return true;
     }
     if (mode_ == Mode::kReach && state == detail::kCollecting) {
-      // Tentatively unreachable (index bits: its position in the unreachable
-      // list): it goes back to young's tail as reachable, gc_refs 1.
-      list_[count] = nullptr;
+      // Tentatively unreachable: it goes back to young's tail as
+      // reachable, gc_refs 1 (its entry in the unreachable list is skipped
+      // later, by its state).
       gc = (gc & kFlagBits) | kGcRefsOne | detail::kReached;
       *out_++ = o;  // room reserved by the collector
     }

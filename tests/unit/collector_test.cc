@@ -440,7 +440,8 @@ TEST_F(CollectorTest, AGenerationTwoCycleFinalizesInListOrderNotInAddressOrder) 
 // CPython's either way (cpython-semantics 1.6, seed behaviour 47): the
 // garbage a, b, big, c and big1 finalizes in list order; p, found
 // tentatively unreachable and then reachable from q, goes to the end of the
-// survivors and is not garbage; the next full collection keeps the order.
+// survivors and is not garbage; the next full collection keeps the order,
+// and when everything left is garbage it is finalized in that order.
 TEST_F(CollectorTest, AFullCollectionOutOfWalkOrderKeepsCPythonsOrderWithEitherListEntryWidth) {
   for (const bool wide : {false, true}) {
     SCOPED_TRACE(wide ? "8-byte entries" : "4-byte entries");
@@ -484,6 +485,19 @@ TEST_F(CollectorTest, AFullCollectionOutOfWalkOrderKeepsCPythonsOrderWithEitherL
     EXPECT_EQ(raw_objects(2), want);
     EXPECT_EQ(refgc::gc::collect(), 0u);
     EXPECT_EQ(raw_objects(2), want);
+    // All of it garbage, none found reachable after all: list order again.
+    ASSERT_FALSE(refgc::detail::testing::walk_ordered(heap));
+    q->name = "q";
+    big0->name = "big0";
+    static_cast<Named*>(p_at)->name = "p";
+    static_cast<Named*>(p_at)->ref = q;  // q and p: a cycle
+    big0->ref = big0;
+    q.reset();
+    big0.reset();
+    event_log().clear();
+    EXPECT_EQ(refgc::gc::collect(), 3u);
+    EXPECT_EQ(event_log(), (std::vector<std::string>{"q", "big0", "p"}));
+    EXPECT_TRUE(refgc::gc::get_objects(2).empty());
   }
 }
 

@@ -97,7 +97,7 @@ class Pool {
   // A small object's position divided by kGranule (objects are kGranule
   // aligned in a chunk) names it in kGranuleBits bits per chunk: the
   // collector's rebuilt generation-2 list keeps these (collect.cc,
-  // EntryCodec), 4 bytes per entry while chunk_count() < 2^16.
+  // EntryCodec), 4 bytes per entry while chunk_count() <= 2^16.
   static constexpr unsigned kGranuleBits = 15;
   static_assert(std::size_t{1} << kGranuleBits == kChunkBytes / kGranule);
   std::size_t chunk_count() const noexcept { return chunks_.size(); }
