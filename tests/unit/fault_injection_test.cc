@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "../../src/testing_hooks.h"
 #include "support/gc_fixture.h"
 
 namespace {
@@ -99,6 +100,82 @@ TEST(FaultInjection, AFailedAllocationAnywhereInACollectionLeavesTheHeapConsiste
     EXPECT_EQ(chain, 30u);
     live.reset();
     EXPECT_EQ(heap.live_objects(), 0u);
+  }
+  EXPECT_GT(injected, 0);  // the faults really hit the collector
+  ASSERT_FALSE(reported.empty());
+  EXPECT_EQ(reported[0], "Out of memory: collection skipped in std::bad_alloc");
+  refgc::set_unraisable_hook(std::move(old));
+}
+
+// Over the pool's 512-byte classes: a large object, in no chunk.
+struct BigNode : Node {
+  char payload[600] = {};
+};
+
+// A full collection that rebuilds generation 2's list (its order is not the
+// heap walk's: a chain built from its tail is promoted newest first) reserves
+// all its room before it changes anything, with either entry width
+// (docs/design/memory-model.md, "The rebuilt list's entries are 4 bytes"),
+// large objects among the entries and garbage in generations 0 and 2. A
+// failed allocation anywhere in it skips it (reported) or changes nothing
+// the second collection cannot finish: every garbage object is finalized
+// and freed once, the live chain is whole.
+TEST(FaultInjection, AFailedAllocationInAFullCollectionThatRebuildsGenerationTwosListLosesNothing) {
+  std::vector<std::string> reported;
+  auto old = refgc::set_unraisable_hook(
+      [&](const refgc::Unraisable& u) { reported.push_back(u.err_msg + " " + u.type_name()); });
+  int injected = 0;
+  for (const bool wide : {false, true}) {
+    for (long k = 0; k < 30; ++k) {
+      NoFaults restore;
+      refgc::Heap heap;
+      refgc::Heap::Lock lock(heap);
+      refgc::detail::testing::force_wide_list(heap, wide);
+      refgc::gc::disable();
+      g_finalized = 0;
+      Ref<Node> head;
+      for (int i = 0; i < 600; ++i) {
+        Ref<Node> n = i % 50 == 0 ? Ref<Node>(make<BigNode>()) : make<Node>();
+        n->next = std::move(head);
+        head = std::move(n);
+        if (i % 100 == 99) refgc::gc::collect(0);
+      }
+      refgc::gc::collect();
+      ASSERT_FALSE(refgc::detail::testing::walk_ordered(heap));
+      // Generation 2 garbage: the chain's last 300 nodes, closed into a ring.
+      Node* p = head.get();
+      for (int i = 0; i < 299; ++i) p = p->next.get();
+      Ref<Node> rest = std::move(p->next);
+      Node* q = rest.get();
+      while (q->next) q = q->next.get();
+      q->next = rest;
+      rest.reset();
+      // Generation 0 garbage: a large self-cycle and two pairs.
+      {
+        Ref<Node> g = make<BigNode>();
+        g->next = g;
+      }
+      for (int i = 0; i < 2; ++i) {
+        auto a = make<Node>(), b = make<Node>();
+        a->next = b;
+        b->next = a;
+      }
+      const std::size_t before = heap.live_objects();
+      g_failed = false;
+      g_fail_after = k;
+      const std::size_t n = refgc::gc::collect();  // never throws
+      g_fail_after = -1;
+      injected += g_failed ? 1 : 0;
+      const std::size_t m = refgc::gc::collect();
+      EXPECT_EQ(n + m, 305u) << "fault at allocation " << k << (wide ? ", 8-byte entries" : "");
+      EXPECT_EQ(g_finalized, 305) << "fault at allocation " << k;
+      EXPECT_EQ(heap.live_objects(), before - 305) << "fault at allocation " << k;
+      std::size_t chain = 0;
+      for (Node* x = head.get(); x != nullptr; x = x->next.get()) ++chain;
+      EXPECT_EQ(chain, 300u);
+      head.reset();
+      EXPECT_EQ(heap.live_objects(), 0u);
+    }
   }
   EXPECT_GT(injected, 0);  // the faults really hit the collector
   ASSERT_FALSE(reported.empty());
