@@ -1645,6 +1645,21 @@ void Collector::validate() const {
   };
   for (std::uint32_t i = 0; i < 3; ++i) check_gen(heap_.gens[i], kGen0 + i);
   check_gen(heap_.permanent, kPermanent);
+  // merge_walk's encoded list, until move_unreachable_unlisted scans it:
+  // every entry decodes to an object of the set (state examined).
+  auto check_list = [&](auto tag) {
+    using Entry = decltype(tag);
+    const EntryCodec<Entry> codec(heap_.pool, heap_.scratch.large);
+    std::size_t size = list_size_;
+    const EncodedList<Entry> list(list_bytes_, size);
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const Object* o = codec.decode(list[i]);
+      REFGC_CHECK(ObjectAccess::state(o) == kExamined, o,
+                  "validator: an entry of generation 2's rebuilt list is not being examined");
+    }
+  };
+  if (list_width_ == 32) check_list(std::uint32_t{});
+  if (list_width_ == 64) check_list(std::uint64_t{});
   // The unlisted generations: distinct virtual slots below next_slot, as
   // many as counted (gather_unlisted stops the program otherwise). Not
   // between deduce_unreachable and promote, while survivors have the older

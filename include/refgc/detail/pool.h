@@ -32,6 +32,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "refgc/config.h"
+
 namespace refgc::detail {
 
 class Pool {
@@ -105,6 +107,7 @@ class Pool {
   std::size_t large_count() const noexcept { return large_count_; }
   // The object at mark()'s position / kGranule (a small object's).
   void* at_granule(std::uint64_t granule) const noexcept {
+    REFGC_ASSERT((granule >> kGranuleBits) < chunks_.size(), "pool position past the last chunk");
     return chunks_[granule >> kGranuleBits].base +
            ((granule & ((std::uint64_t{1} << kGranuleBits) - 1)) * kGranule);
   }
