@@ -697,6 +697,7 @@ bool Collector::reserve_scratch(std::size_t n) noexcept {
       list_bytes_ = reinterpret_cast<char*>(unreachable_.data() + unreachable_.capacity()) -
                     entries * static_cast<std::size_t>(list_width_ / 8);
       list_size_ = 0;
+      list_room_ = entries;
       heap_.scratch.large.reserve(heap_.pool.large_count());
     } else if (steal_ != nullptr) {
       std::vector<Object*>& v = steal_->objs;
@@ -853,6 +854,9 @@ void Collector::merge_walk() {
   for (int i = 0; i < 2; ++i)
     for (Object* o : heap_.gens[i].objs) {
       if (o == nullptr) continue;
+      // (The room counts the generation's entries less its tombstones.)
+      REFGC_CHECK(list_width_ == 0 || list_size_ < list_room_, o,
+                  "generation holds more objects than its tombstone count says");
       if (list_width_ == 32) {
         encoded_list<std::uint32_t>().push_back(list_codec<std::uint32_t>().encode(o));  // room
       } else if (list_width_ == 64) {

@@ -151,6 +151,7 @@ class Collector {
   int list_width_ = 0;
   char* list_bytes_ = nullptr;
   std::size_t list_size_ = 0;
+  std::size_t list_room_ = 0;     // entries reserved at list_bytes_
   std::size_t walk_members_ = 0;  // generation 2's members met by that walk
   // Survivors in the older generation's state not yet in its count (between
   // deduce_unreachable and promote, for validate()).
