@@ -1170,8 +1170,8 @@ void Collector::move_unreachable_unlisted(std::vector<Object*>& young,
   if (walk || width != 0) unreachable.clear();
   Object** const queue = tail_.data.get();  // room for n (reserve_scratch)
   // The tentatively unreachable objects: young's front, or unreachable, or
-  // (width) the encoded list's front.
-  Object** const list = walk ? unreachable.data() : young.data();
+  // (width) the encoded list's front, decoded into unreachable at the end.
+  Object** const list = walk || width != 0 ? unreachable.data() : young.data();
   ReachTracer tracer(queue, big_);
   const bool any_weak = heap_.weaklists.size() != 0;
   Object** const objs = young.data();
@@ -1288,13 +1288,13 @@ void Collector::move_unreachable_unlisted(std::vector<Object*>& young,
   if (moved == u) {  // every tentatively unreachable object went back
     u = 0;
     summary = Summary{};
-  } else if (width == 32) {
-    u = take_unreachable<std::uint32_t>(u, moved != 0, unreachable, any_weak, summary);
-  } else if (width == 64) {
-    u = take_unreachable<std::uint64_t>(u, moved != 0, unreachable, any_weak, summary);
-  } else if (moved != 0) {
-    summary = Summary{};
-    u = squeeze_unreachable(list, u, any_weak, summary);
+  } else {
+    if (width == 32) take_unreachable<std::uint32_t>(u, unreachable);
+    if (width == 64) take_unreachable<std::uint64_t>(u, unreachable);
+    if (moved != 0) {
+      summary = Summary{};
+      u = squeeze_unreachable(list, u, any_weak, summary);
+    }
   }
   if (walk || width != 0) {
     unreachable.resize(u);  // (shrinks)
@@ -1310,36 +1310,20 @@ void Collector::move_unreachable_unlisted(std::vector<Object*>& young,
 
 // The end of move_unreachable_unlisted for an encoded list: its first u
 // entries were found tentatively unreachable, in order, each with its
-// position in its index bits. Decoded, they are the unreachable list; if
-// some went back (`moved`), only those still in state kCollecting, given
-// their new positions and noted anew (squeeze_unreachable's work). Without
-// that, the headers are not touched. `unreachable` (empty) is the vector
-// whose room holds the list: each pointer is written over entries already
-// read (reserve_scratch). Returns their number.
+// position in its index bits; decoded, they become `unreachable` (empty
+// until now; its room holds the list, and each pointer is written over
+// entries already read: reserve_scratch). The headers are not touched: if
+// some went back, squeeze_unreachable drops them afterwards, as for the
+// other lists.
 template <class Entry>
-std::size_t Collector::take_unreachable(std::size_t u, bool moved,
-                                        std::vector<Object*>& unreachable, bool any_weak,
-                                        Summary& summary) noexcept {
+void Collector::take_unreachable(std::size_t u, std::vector<Object*>& unreachable) noexcept {
   const EntryCodec<Entry> codec = list_codec<Entry>();
   const EncodedList<Entry> list = encoded_list<Entry>();
   REFGC_ASSERT(unreachable.empty() && reinterpret_cast<char*>(unreachable.data()) +
                                               unreachable.capacity() * sizeof(Object*) >=
                                           list_bytes_ + list_size_ * sizeof(Entry),
                "the encoded list is not in the unreachable list's room");
-  if (!moved) {
-    for (std::size_t i = 0; i < u; ++i) unreachable.push_back(codec.decode(list[i]));
-    return u;
-  }
-  summary = Summary{};
-  for (std::size_t i = 0; i < u; ++i) {
-    if (i + kAhead < u) prefetch(codec.decode(list[i + kAhead]));
-    Object* o = codec.decode(list[i]);
-    if (ObjectAccess::state(o) != kCollecting) continue;  // went back
-    ObjectAccess::set_slot(o, kCollecting, static_cast<std::uint32_t>(unreachable.size()));
-    summary.note(o, any_weak);
-    unreachable.push_back(o);  // room reserved for n; over entries [0, i] only
-  }
-  return unreachable.size();
+  for (std::size_t i = 0; i < u; ++i) unreachable.push_back(codec.decode(list[i]));  // room: n
 }
 
 // The end of move_unreachable (either kind), when objects went back: the

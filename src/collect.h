@@ -92,8 +92,7 @@ class Collector {
   static std::size_t squeeze_unreachable(Object** list, std::size_t n, bool any_weak,
                                          Summary& summary) noexcept;
   template <class Entry>
-  std::size_t take_unreachable(std::size_t u, bool moved, std::vector<Object*>& unreachable,
-                               bool any_weak, Summary& summary) noexcept;
+  void take_unreachable(std::size_t u, std::vector<Object*>& unreachable) noexcept;
   void settle(std::size_t taken) noexcept;
   void promote(std::vector<Object*>& survivors);
   void move_to_old(Object* o);

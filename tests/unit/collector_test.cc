@@ -80,6 +80,15 @@ void drop_as_cycle(Ref<T>& a, Ref<T>& b) {
   b.reset();
 }
 
+// Frees eight slots at the front of the pool. Freed slots are reused
+// last-freed-first, so the Named objects made next get decreasing addresses:
+// the heap walk meets them in the reverse of their list order.
+void free_slots_for_reverse_addresses() {
+  std::vector<Ref<Named>> spacers;
+  for (int i = 0; i < 8; ++i) spacers.push_back(make<Named>("spacer"));
+  for (int i = 0; i < 8; ++i) spacers[static_cast<std::size_t>(i)].reset();
+}
+
 class CollectorTest : public refgc_test::GcTest {
  protected:
   void SetUp() override {
@@ -406,11 +415,7 @@ struct Big : refgc::Object {
 // allocated into slots freed earlier, at lower addresses), and large objects
 // are mixed in.
 TEST_F(CollectorTest, AGenerationTwoCycleFinalizesInListOrderNotInAddressOrder) {
-  std::vector<Ref<Named>> spacers;
-  for (int i = 0; i < 8; ++i) spacers.push_back(make<Named>("spacer"));
-  // Free slots at the front of the pool, reused last-freed-first: a, b, c, d
-  // get decreasing addresses.
-  for (int i = 0; i < 8; ++i) spacers[static_cast<std::size_t>(i)].reset();
+  free_slots_for_reverse_addresses();  // a, b, c get decreasing addresses
   auto a = make<Named>("a");
   auto b = make<Named>("b");
   auto big = make<Big>("big");
@@ -449,11 +454,7 @@ TEST_F(CollectorTest, AFullCollectionOutOfWalkOrderKeepsCPythonsOrderWithEitherL
     refgc::Heap::Lock lock(heap);
     refgc::detail::testing::force_wide_list(heap, wide);
     refgc::gc::disable();
-    std::vector<Ref<Named>> spacers;
-    for (int i = 0; i < 8; ++i) spacers.push_back(make<Named>("spacer"));
-    // Slots freed at the front of the pool are reused last-freed-first: the
-    // objects made next get decreasing addresses.
-    for (int i = 0; i < 8; ++i) spacers[static_cast<std::size_t>(i)].reset();
+    free_slots_for_reverse_addresses();
     auto a = make<Named>("a");
     auto b = make<Named>("b");
     auto big = make<Big>("big");
