@@ -119,7 +119,8 @@ struct BigNode : Node {
 // large objects among the entries and garbage in generations 0 and 2. A
 // failed allocation anywhere in it skips it (reported) or changes nothing
 // the second collection cannot finish: every garbage object is finalized
-// and freed once, the live chain is whole.
+// once (seed behaviour 47, cpython-semantics 1.6: finalizers of cyclic
+// garbage, once each) and freed, the live chain is whole.
 TEST(FaultInjection, AFailedAllocationInAFullCollectionThatRebuildsGenerationTwosListLosesNothing) {
   std::vector<std::string> reported;
   auto old = refgc::set_unraisable_hook(
