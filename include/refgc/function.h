@@ -87,9 +87,13 @@ class Function<R(Args...)> {
                                                                      std::move(captures)...);
   }
 
+  // The call holds the function object (as Python holds a running closure):
+  // a callable that replaces or clears this Function, or drops the last
+  // reference to its owner, keeps its captures until it returns.
   R operator()(Args... args) const {
     if (!object_) throw std::bad_function_call();
-    return object_->call(std::forward<Args>(args)...);
+    const Ref<detail::FunctionBase<R(Args...)>> running = object_;
+    return running->call(std::forward<Args>(args)...);
   }
   explicit operator bool() const noexcept { return static_cast<bool>(object_); }
 

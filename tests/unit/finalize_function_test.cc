@@ -414,6 +414,36 @@ TEST_F(FinalizeTest, AButtonCycleThroughAFunctionIsCollectedButThroughAStdFuncti
   EXPECT_FALSE(leaky_watch.alive());
 }
 
+// function.h: "The call holds the function object". A one-shot handler that
+// clears itself (Python: `self.on_click = None` inside the handler) keeps its
+// captures, and the button they alone hold, until it returns; they die
+// after it. (Before, the Function died inside its own call: ASan saw a
+// heap-use-after-free of the captures.)
+TEST_F(FinalizeTest, AFunctionThatClearsItselfWhileRunningKeepsItsCapturesUntilItReturns) {
+  auto button = make<Button>();
+  auto label = make<Box>(std::string(100, 'x'));  // a heap-allocated name
+  WeakRef<Button> button_alive(button);
+  WeakRef<Box> label_alive(label);
+  bool alive_after_clearing = false;
+  std::string name_after_clearing;
+  button->on_click = Function<void(int)>(
+      [&](Button& b, Box& l, int n) {
+        b.on_click = nullptr;  // drops the only reference to this function object
+        alive_after_clearing = button_alive.alive() && label_alive.alive();
+        name_after_clearing = l.name;
+        b.clicks += n;
+      },
+      button, label);
+  label.reset();
+  Button* raw = button.get();
+  button.reset();  // the button lives through its own handler (a cycle)
+  raw->on_click(1);
+  EXPECT_TRUE(alive_after_clearing);
+  EXPECT_EQ(name_after_clearing, std::string(100, 'x'));
+  EXPECT_FALSE(button_alive.alive());  // the cycle went with the handler
+  EXPECT_FALSE(label_alive.alive());
+}
+
 // function.h: "The captures must be non-empty"; "Calling an empty Function
 // throws std::bad_function_call".
 TEST_F(FinalizeTest, AnEmptyCaptureIsRefusedAndCallingAnEmptyFunctionThrows) {
