@@ -116,9 +116,15 @@ class Ref {
   template <class U, class = std::enable_if_t<std::is_convertible_v<U*, T*>>>
   Ref(Ref<U>&& other) noexcept : p_(other.release_unsafe_()) {}  // NOLINT
 
+  // Cleared before the reference is dropped, as reset() does: a finalizer
+  // or destructor that runs from here and traces this handle's owner (a
+  // std::vector<Ref> being cleared, say) sees it empty, not dangling.
   ~Ref() {
     detail::require_managed<T>();
-    if (p_) detail::decref(obj());
+    if (T* const p = p_) {
+      p_ = nullptr;
+      detail::decref(static_cast<Object*>(p));
+    }
   }
 
   Ref& operator=(const Ref& other) noexcept {

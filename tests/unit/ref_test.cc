@@ -6,6 +6,7 @@
 
 #include <type_traits>
 #include <unordered_set>
+#include <vector>
 
 #include "support/gc_fixture.h"
 
@@ -216,6 +217,37 @@ TEST_F(RefTest, CountsNearTheMaximumStillCopyAndDrop) {
   }
   EXPECT_EQ(x->refcount(), 0xFFFFFFFEu);
   rc = 1;
+}
+
+// ref.h: "Cleared before the reference is dropped". A std::vector<Ref> being
+// cleared destroys its handles in order; a finalizer run by the second one
+// traces the owner (gc::get_referents) and must not meet the first one's
+// freed object. Python: holder.items = [Leaf(), Reporter()]; a __del__ in
+// Reporter printing len(gc.get_referents(holder.items)) after
+// holder.items.clear() prints 0. (Before, the program stopped: "use of a
+// dead object", the first handle still pointing at the freed Leaf.)
+struct Leaf : refgc::Object {
+  Ref<refgc::Object> next;
+  void trace(refgc::Tracer& t) override { t(next); }
+};
+struct Holder : refgc::Object {
+  std::vector<Ref<refgc::Object>> items;
+  void trace(refgc::Tracer& t) override { t(items); }
+};
+struct Reporter : refgc::Object {
+  static inline Ref<Holder> holder;
+  static inline std::size_t referents_seen = 99;
+  void trace(refgc::Tracer&) override {}
+  void finalize() override { referents_seen = refgc::gc::get_referents(holder).size(); }
+};
+
+TEST_F(RefTest, AHandleBeingDestroyedIsAlreadyEmptyForAFinalizerItRuns) {
+  Reporter::holder = make<Holder>();
+  Reporter::holder->items.push_back(make<Leaf>());
+  Reporter::holder->items.push_back(make<Reporter>());
+  Reporter::holder->items.clear();
+  EXPECT_EQ(Reporter::referents_seen, 0u);
+  Reporter::holder.reset();
 }
 
 }  // namespace
