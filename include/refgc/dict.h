@@ -11,8 +11,12 @@
 // K is any hashable, equality-comparable C++ type. When K is a Ref, the key
 // is a strong reference too (hashed by identity) and is traced.
 // Iteration order is insertion order; setting an existing key keeps its place.
-// Like Python, changing the dict while iterating it is not allowed: a size
-// change invalidates iterators (debug builds stop with a message).
+// Like Python, changing the dict's keys while iterating it is not allowed:
+// after a key is added or removed (set of a new key, erase, pop, clear), the
+// next step or dereference of an iterator made before throws
+// std::runtime_error ("Dict changed size during iteration", Python's
+// RuntimeError), before it touches the entries. Setting an existing key's
+// value is allowed.
 #pragma once
 
 #include <cstddef>
@@ -57,6 +61,7 @@ class Dict : public Object {
       entries_.pop_back();
       throw;
     }
+    ++version_;
   }
 
   // d.get(key): a new reference, or null.
@@ -88,6 +93,7 @@ class Dict : public Object {
     e.live = false;
     index_.erase(it);
     ++dead_;
+    ++version_;
     if (dead_ > 16 && dead_ * 2 > entries_.size()) {
       try {
         compact();
@@ -104,15 +110,24 @@ class Dict : public Object {
     dropped.swap(entries_);
     index_.clear();
     dead_ = 0;
+    ++version_;
   }
 
   template <class E>
   class basic_iterator {
    public:
     using value_type = std::pair<const K&, Ref<V>&>;
-    basic_iterator(E* p, E* end) : p_(p), end_(end) { skip(); }
-    std::pair<const K&, const Ref<V>&> operator*() const { return {p_->key, p_->value}; }
+    basic_iterator(const Dict* d, E* p, E* end) : d_(d), p_(p), end_(end), version_(d->version_) {
+      skip();
+    }
+    // Throw std::runtime_error if a key was added or removed since the
+    // iterator was made.
+    std::pair<const K&, const Ref<V>&> operator*() const {
+      check();
+      return {p_->key, p_->value};
+    }
     basic_iterator& operator++() {
+      check();
       ++p_;
       skip();
       return *this;
@@ -120,18 +135,24 @@ class Dict : public Object {
     bool operator==(const basic_iterator& o) const { return p_ == o.p_; }
 
    private:
+    void check() const {
+      if (d_->version_ != version_) throw std::runtime_error("Dict changed size during iteration");
+    }
     void skip() {
       while (p_ != end_ && !p_->live) ++p_;
     }
+    const Dict* d_;
     E* p_;
     E* end_;
+    std::size_t version_;
   };
   using const_iterator = basic_iterator<const Entry>;
   const_iterator begin() const noexcept {
-    return const_iterator(entries_.data(), entries_.data() + entries_.size());
+    return const_iterator(this, entries_.data(), entries_.data() + entries_.size());
   }
   const_iterator end() const noexcept {
-    return const_iterator(entries_.data() + entries_.size(), entries_.data() + entries_.size());
+    return const_iterator(this, entries_.data() + entries_.size(),
+                          entries_.data() + entries_.size());
   }
 
   std::vector<K> keys() const {
@@ -245,6 +266,7 @@ class Dict : public Object {
   Index index_;
   [[no_unique_address]] std::hash<K> hash_;
   std::size_t dead_ = 0;
+  std::size_t version_ = 0;  // bumped when a key is added or removed (iterators check it)
 };
 
 }  // namespace refgc

@@ -174,6 +174,57 @@ TEST_F(ContainersTest, DictKeepsInsertionOrderThroughManyErasures) {
   EXPECT_EQ(d->get(51)->value(), 51);
 }
 
+// dict.h: "the next step or dereference of an iterator made before throws".
+// Python: adding or deleting a key inside `for k in d` raises "RuntimeError:
+// dictionary changed size during iteration"; setting an existing key does
+// not. (Before, adding keys reallocated the entries under the loop: ASan
+// saw a heap-use-after-free in the iterator.)
+TEST_F(ContainersTest, ChangingADictsKeysWhileIteratingThrowsAndSettingAValueDoesNot) {
+  auto d = make<Dict<std::string, Int>>();
+  d->set("a", make<Int>(1));
+  d->set("b", make<Int>(2));
+  int steps = 0;
+  for (auto [k, v] : *d) {  // setting existing keys: allowed
+    d->set(k, make<Int>(5));
+    ++steps;
+  }
+  EXPECT_EQ(steps, 2);
+  EXPECT_EQ(d->repr(), "{'a': 5, 'b': 5}");
+
+  auto add_while_iterating = [&] {
+    int i = 0;
+    for (auto entry : *d) {
+      (void)entry;
+      d->set("k" + std::to_string(i++), make<Int>(0));
+    }
+  };
+  try {
+    add_while_iterating();
+    ADD_FAILURE() << "adding a key while iterating must throw";
+  } catch (const std::runtime_error& e) {
+    EXPECT_STREQ(e.what(), "Dict changed size during iteration");
+  }
+  EXPECT_EQ(d->size(), 3u);  // the one added before the next step threw
+  EXPECT_THROW(
+      {
+        for (auto entry : *d) d->erase(entry.first);
+      },
+      std::runtime_error);
+  EXPECT_EQ(d->size(), 2u);
+  EXPECT_THROW(
+      {
+        for (auto entry : *d) {
+          (void)entry;
+          d->clear();
+        }
+      },
+      std::runtime_error);
+  EXPECT_TRUE(d->empty());
+  auto it = d->begin();  // an iterator made before a change cannot be read after it
+  d->set("z", make<Int>(26));
+  EXPECT_THROW((void)*it, std::runtime_error);
+}
+
 TEST_F(ContainersTest, DictTracesValueThenKey) {
   // cpython-semantics §3 H78: get_referents({3: 4}) -> [4, 3].
   auto key = make<Int>(3), value = make<Int>(4);
