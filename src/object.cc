@@ -20,6 +20,7 @@
 #include <memory>
 #include <mutex>
 #include <new>
+#include <stdexcept>
 #include <string>
 #include <typeinfo>
 #include <unordered_map>
@@ -286,6 +287,11 @@ ReprLimit::~ReprLimit() { repr_limit = saved_; }
 std::size_t ReprLimit::current() noexcept { return repr_limit; }
 
 ReprGuard::ReprGuard(const Object* o) : object_(o), entered_(false) {
+  // Python's recursion limit (1000 by default) stops a repr() nested this
+  // deep with RecursionError; here, before the stack runs out.
+  if (repr_stack.size() >= kMaxReprDepth)
+    throw std::runtime_error(
+        "maximum recursion depth exceeded while getting the repr of an object");
   for (const Object* x : repr_stack)
     if (x == o) return;
   repr_stack.push_back(o);
@@ -294,6 +300,96 @@ ReprGuard::ReprGuard(const Object* o) : object_(o), entered_(false) {
 
 ReprGuard::~ReprGuard() {
   if (entered_ && !repr_stack.empty() && repr_stack.back() == object_) repr_stack.pop_back();
+}
+
+namespace {
+
+// The length of the valid UTF-8 sequence at s[i] (1-4) and its code point,
+// or 0 if the bytes there are not one.
+std::size_t utf8_at(std::string_view s, std::size_t i, char32_t& cp) noexcept;
+
+}  // namespace
+
+std::size_t utf8_length_at(std::string_view s, std::size_t i) noexcept {
+  char32_t cp = 0;
+  return utf8_at(s, i, cp);
+}
+
+namespace {
+
+std::size_t utf8_at(std::string_view s, std::size_t i, char32_t& cp) noexcept {
+  const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[i + k]); };
+  const unsigned char c = b(0);
+  std::size_t n = 0;
+  if (c < 0x80) {
+    cp = c;
+    return 1;
+  } else if (c >= 0xC2 && c <= 0xDF) {
+    n = 2;
+    cp = c & 0x1F;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    n = 3;
+    cp = c & 0x0F;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    n = 4;
+    cp = c & 0x07;
+  } else {
+    return 0;
+  }
+  if (i + n > s.size()) return 0;
+  for (std::size_t k = 1; k < n; ++k) {
+    if ((b(k) & 0xC0) != 0x80) return 0;
+    cp = (cp << 6) | (b(k) & 0x3F);
+  }
+  // Overlong forms, surrogates and code points past U+10FFFF are not UTF-8.
+  if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+      (cp >= 0xD800 && cp <= 0xDFFF))
+    return 0;
+  return n;
+}
+
+void append_hex(std::string& out, const char* prefix, unsigned value, int digits) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += prefix;
+  for (int d = digits - 1; d >= 0; --d) out += kHex[(value >> (4 * d)) & 0xF];
+}
+
+}  // namespace
+
+std::string repr_text(std::string_view text) {
+  const bool has_single = text.find('\'') != std::string_view::npos;
+  const bool has_double = text.find('"') != std::string_view::npos;
+  const char quote = has_single && !has_double ? '"' : '\'';
+  std::string out(1, quote);
+  out.reserve(text.size() + 2);
+  for (std::size_t i = 0; i < text.size();) {
+    char32_t cp = 0;
+    const std::size_t n = utf8_at(text, i, cp);
+    if (n == 0) {  // not UTF-8
+      append_hex(out, "\\x", static_cast<unsigned char>(text[i]), 2);
+      ++i;
+      continue;
+    }
+    if (cp == '\\' || cp == static_cast<char32_t>(quote)) {
+      out += '\\';
+      out += static_cast<char>(cp);
+    } else if (cp == '\t') {
+      out += "\\t";
+    } else if (cp == '\n') {
+      out += "\\n";
+    } else if (cp == '\r') {
+      out += "\\r";
+    } else if (cp < 0x20 || (cp >= 0x7F && cp <= 0xA0) || cp == 0xAD) {
+      append_hex(out, "\\x", static_cast<unsigned>(cp), 2);
+    } else if ((cp >= 0x200B && cp <= 0x200F) || cp == 0x2028 || cp == 0x2029 || cp == 0xFEFF) {
+      append_hex(out, "\\u", static_cast<unsigned>(cp), 4);
+    } else {
+      out.append(text.substr(i, n));
+    }
+    i += n;
+  }
+  out += quote;
+  return out;
 }
 
 std::string repr_or_type(const Object& obj) {

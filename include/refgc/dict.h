@@ -218,10 +218,7 @@ class Dict : public Object {
  private:
   static std::string key_repr(const K& k) {
     if constexpr (std::is_convertible_v<const K&, std::string>) {
-      std::string out(1, '\'');
-      out += std::string(k);
-      out += '\'';
-      return out;
+      return detail::repr_text(std::string(k));
     } else if constexpr (std::is_arithmetic_v<K>) {
       return std::to_string(k);
     } else {

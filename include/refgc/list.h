@@ -163,8 +163,12 @@ class List : public Object {
   // lst[:]
   Ref<List> copy() const { return make<List>(std::vector<Ref<T>>(begin(), end())); }
   // lst * n: a new list with n references to each element, in order.
+  // Throws std::length_error when the result could not be held (Python's
+  // MemoryError), before allocating anything.
   Ref<List> repeat(std::size_t n) const {
     std::vector<Ref<T>> out;
+    if (size() == 0 || n == 0) return make<List>(std::move(out));
+    if (n > out.max_size() / size()) throw std::length_error("List: too many elements");
     out.reserve(size() * n);
     for (std::size_t k = 0; k < n; ++k) out.insert(out.end(), begin(), end());
     return make<List>(std::move(out));

@@ -35,6 +35,7 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <vector>
 
@@ -138,13 +139,27 @@ void dealloc(Object* obj) noexcept;
 std::string type_name(const Object& obj);
 // The object's repr(), or "<TypeName>" when it has none.
 std::string repr_or_type(const Object& obj);
+// Python's repr() of a str holding this UTF-8 text: single quotes unless the
+// text has ' and no ", then double; backslash, the quote, \t \n \r escaped;
+// other control characters (C0, DEL, C1) and U+00A0, U+00AD as \xNN;
+// U+200B-U+200F, U+2028, U+2029, U+FEFF as \uNNNN; any other character as it
+// is (Python also escapes rarer unprintable ones). A byte that is not part of
+// valid UTF-8 is shown as \xNN.
+std::string repr_text(std::string_view text);
+// The length (1-4) of the valid UTF-8 sequence that starts at s[i], or 0.
+std::size_t utf8_length_at(std::string_view s, std::size_t i) noexcept;
 
 // Python's Py_ReprEnter/Py_ReprLeave: a container's repr() that meets itself
 // again (a list inside itself) prints "[...]" instead of recursing forever.
 //   detail::ReprGuard guard(this);
 //   if (!guard) return "[...]";
+// Containers nested more than kMaxReprDepth deep: the constructor throws
+// std::runtime_error (Python's RecursionError, "maximum recursion depth
+// exceeded while getting the repr of an object") instead of overflowing the
+// stack.
 class ReprGuard {
  public:
+  static constexpr std::size_t kMaxReprDepth = 1000;
   explicit ReprGuard(const Object* o);
   ~ReprGuard();
   ReprGuard(const ReprGuard&) = delete;

@@ -25,12 +25,8 @@ class Str final : public Object {
   std::string_view view() const noexcept { return value_; }
   std::size_t size() const noexcept { return value_.size(); }
 
-  std::string repr() const override {
-    std::string out(1, '\'');
-    out += value_;
-    out += '\'';
-    return out;
-  }
+  // Python's repr() of the str (quotes and escapes: detail::repr_text).
+  std::string repr() const override { return detail::repr_text(value_); }
   std::size_t extra_size() const noexcept override {
     return value_.capacity() > 15 ? value_.capacity() + 1 : 0;  // heap buffer, if any
   }

@@ -3,6 +3,7 @@
 #include <refgc/refgc.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <iterator>
 #include <stdexcept>
 #include <string>
@@ -70,6 +71,44 @@ TEST_F(ContainersTest, RepeatGivesNReferencesToTheSameRow) {
   (*(*matrix)[0])[0] = make<Int>(9);
   EXPECT_EQ(matrix->repr(), "[[9, 0, 0], [9, 0, 0], [9, 0, 0]]");
   EXPECT_TRUE(refgc::is((*matrix)[0], (*matrix)[2]));
+}
+
+// list.h, repeat: "Throws std::length_error when the result could not be
+// held, before allocating anything". Python: [0, 1, 2] * (2**64 // 3 + 1)
+// raises MemoryError at once, and [] * (2**63 - 1) is []. (Before, 3 * n
+// wrapped around and the repeat ran until memory ran out.)
+TEST_F(ContainersTest, ARepeatTooLargeToHoldThrowsAtOnceAndAnEmptyOneIsEmpty) {
+  auto l = ints({0, 1, 2});
+  const std::size_t huge = SIZE_MAX / 3 + 1;  // 3 * huge wraps to 2
+  EXPECT_THROW((void)l->repeat(huge), std::length_error);
+  EXPECT_EQ(l->repr(), "[0, 1, 2]");
+  EXPECT_EQ((*l)[0]->refcount(), 1u);  // no reference was added anywhere
+  auto empty = make<List<Int>>();
+  EXPECT_EQ(empty->repeat(SIZE_MAX)->size(), 0u);  // at once, not after SIZE_MAX steps
+  EXPECT_EQ(l->repeat(0)->size(), 0u);
+}
+
+// object.h, repr_text: Python's repr() of a str. python3 prints, for
+// "it's", 'a\nb', 'bell\x07', 'back\\slash', 'both \'"', 'é', '\x80\x9f',
+// 'tab\t', '\x7f': "it's" 'a\nb' 'bell\x07' 'back\\slash' 'both \'"' 'é'
+// '\x80\x9f' 'tab\t' '\x7f'. (Before, Str::repr put the raw text between
+// single quotes.)
+TEST_F(ContainersTest, AStrsReprQuotesAndEscapesLikePython) {
+  auto repr = [](const char* text) { return make<Str>(text)->repr(); };
+  EXPECT_EQ(repr("it's"), "\"it's\"");
+  EXPECT_EQ(repr("a\nb"), "'a\\nb'");
+  EXPECT_EQ(repr("bell\x07"), "'bell\\x07'");
+  EXPECT_EQ(repr("back\\slash"), "'back\\\\slash'");
+  EXPECT_EQ(repr("both '\""), "'both \\'\"'");
+  EXPECT_EQ(repr("\xc3\xa9"), "'\xc3\xa9'");  // é: printable, kept
+  EXPECT_EQ(repr("\xc2\x80\xc2\x9f"), "'\\x80\\x9f'");
+  EXPECT_EQ(repr("tab\t\r"), "'tab\\t\\r'");
+  EXPECT_EQ(repr("\x7f"), "'\\x7f'");
+  EXPECT_EQ(repr("\xe2\x80\xa8"), "'\\u2028'");
+  EXPECT_EQ(repr("bad\xff"), "'bad\\xff'");  // not UTF-8: the byte
+  auto d = make<Dict<std::string, Int>>();   // a Dict's string keys alike
+  d->set("it's", make<Int>(1));
+  EXPECT_EQ(d->repr(), "{\"it's\": 1}");
 }
 
 TEST_F(ContainersTest, SliceIsANewListSharingItsElements) {
@@ -246,6 +285,36 @@ TEST_F(ContainersTest, AtomsAreNeverTrackedAndContainersAre) {
   EXPECT_FALSE(refgc::gc::is_tracked(make<Str>("a")));
   EXPECT_TRUE(refgc::gc::is_tracked(make<List<Int>>()));
   EXPECT_TRUE(refgc::gc::is_tracked(make<Dict<int, Int>>()));
+}
+
+// object.h, ReprGuard: "Containers nested more than kMaxReprDepth deep: the
+// constructor throws". Python 3.11: repr() of a list nested 990 deep works;
+// 1,000 deep raises RecursionError "maximum recursion depth exceeded while
+// getting the repr of an object". (Before, a list nested a million deep
+// overflowed the stack, in repr() and in diag's labels alike.)
+TEST_F(ContainersTest, AReprNestedDeeperThanTheRecursionLimitThrowsInsteadOfOverflowing) {
+  auto nest = [](int depth) {
+    auto head = make<List<refgc::Object>>();
+    for (int i = 1; i < depth; ++i) {
+      auto outer = make<List<refgc::Object>>();
+      outer->append(head);
+      head = outer;
+    }
+    return head;
+  };
+  const std::string ok = nest(990)->repr();
+  EXPECT_EQ(ok, std::string(990, '[') + std::string(990, ']'));
+  auto deep = nest(100'000);
+  try {
+    (void)deep->repr();
+    ADD_FAILURE() << "a repr nested 100,000 deep must throw";
+  } catch (const std::runtime_error& e) {
+    EXPECT_STREQ(e.what(), "maximum recursion depth exceeded while getting the repr of an object");
+  }
+  EXPECT_EQ(nest(3)->repr(), "[[[]]]");  // the guards unwound with the exception
+  // diag's labels show the failure instead of crashing.
+  const std::string picture = refgc::diag::ascii_diagram({{"deep", deep}}, 2);
+  EXPECT_NE(picture.find("<repr failed>"), std::string::npos) << picture;
 }
 
 TEST_F(ContainersTest, ASelfReferencingListIsCollected) {
