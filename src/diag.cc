@@ -141,11 +141,32 @@ class HeapGraph {
   }
   Object* object(std::uint32_t id) const { return nodes_[id]; }
   std::uint32_t incoming(std::uint32_t id) const { return id == kNone ? 0 : incoming_[id]; }
+  // The object's refcount, without the graph's own hold (pin()).
+  std::size_t refcount(const Object* o) const {
+    const std::uint32_t rc = ObjectAccess::rc(o);
+    const std::uint32_t i = pinned_.empty() ? kNone : id(o);
+    return rc - (i != kNone && pinned_[i] ? 1u : 0u);
+  }
   // Refcount minus references from tracked objects.
   std::size_t external(const Object* o) const {
-    const std::uint32_t rc = ObjectAccess::rc(o);
+    const std::size_t rc = refcount(o);
     const std::uint32_t in = incoming(id(o));
     return rc > in ? rc - in : 0;
+  }
+  // Holds every live object of the graph (a Ref each) until the graph is
+  // destroyed: user code run meanwhile (a repr(), a GraphOptions callback, a
+  // predicate) cannot free one under the raw pointers. Call it with
+  // collections held off (HoldCollections): a collection would also move
+  // objects between generations, which the ids rely on.
+  void pin() {
+    pinned_.assign(nodes_.size(), 0);
+    pins_.reserve(nodes_.size());
+    for (std::uint32_t i = 0; i < nodes_.size(); ++i) {
+      Object* o = nodes_[i];
+      if (o == nullptr || ObjectAccess::rc(o) == 0) continue;  // dying: the trashcan has it
+      pins_.emplace_back(o);
+      pinned_[i] = 1;
+    }
   }
   // Referrers of `id` (requires with_referrers), in heap order.
   template <class F>
@@ -172,6 +193,25 @@ class HeapGraph {
   std::unordered_map<const Object*, std::uint32_t> extra_;
   std::vector<std::uint32_t> start_;
   std::vector<std::uint32_t> referrers_;
+  std::vector<char> pinned_;       // by id: held in pins_ (pin())
+  std::vector<Ref<Object>> pins_;  // released last, when the graph dies
+};
+
+// While a diagnostic runs user code over a HeapGraph, no collection runs:
+// gc::collect() returns 0 (as when called during a collection) and no
+// automatic one starts; the next allocation after it may start one.
+class HoldCollections {
+ public:
+  explicit HoldCollections(HeapImpl& heap) : heap_(heap), saved_(heap.collecting) {
+    heap.collecting = true;
+  }
+  ~HoldCollections() { heap_.collecting = saved_; }
+  HoldCollections(const HoldCollections&) = delete;
+  HoldCollections& operator=(const HoldCollections&) = delete;
+
+ private:
+  HeapImpl& heap_;
+  bool saved_;
 };
 
 // Breadth-first over referrers from `start`; returns ids [root, ..., start]
@@ -217,7 +257,9 @@ std::string short_value(const Object& o, std::size_t max = 40) {
     v = "<repr failed>";
   }
   if (v.size() > max) {
-    v.resize(max - 3);
+    std::size_t cut = max - 3;  // not inside a UTF-8 sequence
+    while (cut > 0 && (static_cast<unsigned char>(v[cut]) & 0xC0) == 0x80) --cut;
+    v.resize(cut);
     v += "...";
   }
   return v;
@@ -270,15 +312,29 @@ std::string with_thousands(std::size_t n) {
   return out;
 }
 
+// A DOT string's text: quote and backslash escaped, a newline as DOT's line
+// break; other control characters and bytes that are not UTF-8 (which dot
+// garbles and SVG readers reject) shown as the text \xNN.
 std::string dot_escape(std::string_view s) {
   std::string out;
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
+  for (std::size_t i = 0; i < s.size();) {
+    const char c = s[i];
+    const auto u = static_cast<unsigned char>(c);
+    const std::size_t n = detail::utf8_length_at(s, i);
     if (c == '\n') {
       out += "\\n";
+    } else if (n == 0 || u < 0x20 || u == 0x7F) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      out += "\\\\x";
+      out += kHex[u >> 4];
+      out += kHex[u & 0xF];
+    } else {
+      if (c == '"' || c == '\\') out += '\\';
+      out.append(s.substr(i, n));
+      i += n;
       continue;
     }
-    out += c;
+    ++i;
   }
   return out;
 }
@@ -361,7 +417,9 @@ std::size_t external_refcount(const Object& obj) {
 std::vector<Ref<Object>> find_backref_chain(const Object& obj, const Predicate& predicate,
                                             std::size_t max_depth) {
   HeapImpl& heap = heap_for("calls diag::find_backref_chain");
+  const HoldCollections hold(heap);
   HeapGraph graph(heap, true);
+  if (predicate) graph.pin();  // the predicate is user code
   const std::uint32_t start = graph.id(&obj);
   std::vector<std::uint32_t> ids;
   if (predicate) {
@@ -457,7 +515,7 @@ Picture explore(const HeapGraph& graph, const std::vector<Root>& roots, const Gr
 }
 
 std::string refcount_text(const HeapGraph& graph, const Object* o) {
-  std::string s = "refcount " + std::to_string(o->refcount());
+  std::string s = "refcount " + std::to_string(graph.refcount(o));
   const std::size_t ext = graph.external(o);
   if (ext != 0) s += ", " + std::to_string(ext) + " from outside";
   return s;
@@ -469,7 +527,9 @@ void write_dot(std::ostream& out, const std::vector<Root>& roots, const GraphOpt
   HeapImpl& heap = heap_for("calls diag::write_dot");
   for (const Root& r : roots)
     if (r.object == nullptr) throw std::invalid_argument("refgc::diag::write_dot: a root is null");
-  const HeapGraph graph(heap, options.direction == Direction::referrers);
+  const HoldCollections hold(heap);  // repr() and the options' callbacks are user code
+  HeapGraph graph(heap, options.direction == Direction::referrers);
+  graph.pin();
   const Picture pic = explore(graph, roots, options);
 
   out << "digraph refgc {\n"
@@ -482,7 +542,8 @@ void write_dot(std::ostream& out, const std::vector<Root>& roots, const GraphOpt
     std::string label = detail::type_name(*o);
     const std::string value = short_value(*o);
     if (!value.empty()) label += "\n" + value;
-    label += "\n" + std::to_string(o->refcount()) + (o->refcount() == 1 ? " ref" : " refs");
+    const std::size_t refs = graph.refcount(o);
+    label += "\n" + std::to_string(refs) + (refs == 1 ? " ref" : " refs");
     const std::size_t ext = graph.external(o);
     const bool external = options.mark_external && ext != 0;
     if (external) label += "\nheld from outside: " + std::to_string(ext);
@@ -600,7 +661,9 @@ std::string ascii_diagram(const std::vector<Root>& roots, std::size_t max_depth,
   for (const Root& r : roots)
     if (r.object == nullptr)
       throw std::invalid_argument("refgc::diag::ascii_diagram: a root is null");
-  const HeapGraph graph(heap, false);
+  const HoldCollections hold(heap);  // repr() is user code
+  HeapGraph graph(heap, false);
+  graph.pin();
   std::unordered_map<const Object*, std::size_t> number;  // #n, in order of first mention
   std::unordered_set<const Object*> described;            // drawn with type and value
   std::string out;
@@ -712,7 +775,9 @@ LeakReport LeakCheck::check(std::size_t max_chains) {
     if (!before_.count(o)) leaked.push_back(o);
   });
   if (leaked.empty()) return report;
-  const HeapGraph graph(heap, max_chains != 0);
+  const HoldCollections hold(heap);  // repr() is user code
+  HeapGraph graph(heap, max_chains != 0);
+  graph.pin();
   std::map<std::string, std::size_t> types;
   for (std::size_t i = 0; i < leaked.size(); ++i) {
     const Object* o = leaked[i];

@@ -24,6 +24,13 @@
 // see bench/ for figures against CPython's gc.get_referrers and a census over
 // gc.get_objects(). None of these functions allocates managed objects or runs
 // a collection, except LeakCheck::check() (which runs one, on purpose).
+//
+// User code they run -- repr(), the GraphOptions callbacks (filter, highlight,
+// extra_info), a find_backref_chain predicate -- may allocate, drop
+// references or call gc::collect(): meanwhile every object of the heap is held
+// (as objgraph's lists hold them in Python) and no collection runs
+// (gc::collect() returns 0, as when called during a collection); objects that
+// lost their last reference meanwhile die when the call returns.
 #pragma once
 
 #include <cstddef>

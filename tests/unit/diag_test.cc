@@ -318,6 +318,125 @@ TEST_F(DiagTest, DotEscapesQuotesInValues) {
   EXPECT_NE(dot.find("\\\"hi\\\""), std::string::npos) << dot;
 }
 
+// diag.cc, dot_escape and short_value: control characters and bytes that
+// are not UTF-8 become the text \xNN, and a long label is cut between
+// characters, not inside one. (Before, a raw 0x01 reached the SVG, which XML
+// parsers reject, and a cut through "é" made dot warn and garble the label.)
+struct RawRepr : Object {
+  static constexpr const char* refgc_type_name = "RawRepr";
+  std::string text;
+  explicit RawRepr(std::string t) : text(std::move(t)) {}
+  std::string repr() const override { return text; }
+  void trace(refgc::Tracer&) override {}
+};
+
+bool valid_utf8_without_controls(const std::string& s) {
+  for (std::size_t i = 0; i < s.size();) {
+    const std::size_t n = refgc::detail::utf8_length_at(s, i);
+    if (n == 0) return false;
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (n == 1 && ((c < 0x20 && c != '\n') || c == 0x7F)) return false;
+    i += n;
+  }
+  return true;
+}
+
+TEST_F(DiagTest, DotShowsControlCharactersAndBrokenUtf8AsEscapesAndCutsLabelsBetweenCharacters) {
+  auto ctl =
+      make<RawRepr>(std::string("ctl\x01"
+                                "char\xff"));
+  std::string accents = "a";
+  for (int i = 0; i < 30; ++i) accents += "\xc3\xa9";  // "a" + "é" * 30
+  auto long_one = make<RawRepr>(accents);
+  const std::string dot = diag::to_dot({{"ctl", ctl}, {"accents", long_one}});
+  EXPECT_TRUE(valid_utf8_without_controls(dot)) << dot;
+  EXPECT_NE(dot.find("ctl\\\\x01char\\\\xff"), std::string::npos) << dot;
+  // 40 characters at most: "a" and 18 whole "é" (37 bytes), then "...".
+  std::string cut = "a";
+  for (int i = 0; i < 18; ++i) cut += "\xc3\xa9";
+  EXPECT_NE(dot.find(cut + "..."), std::string::npos) << dot;
+}
+
+// diag.h: "User code they run ... may allocate, drop references or call
+// gc::collect(): meanwhile every object of the heap is held and no collection
+// runs". A picture of what refers to `root`, with an extra_info callback that
+// allocates (automatic collection at threshold 1) and collects: the garbage
+// cycle that refers to root is drawn, not freed under the picture (before,
+// ASan saw its freed objects read by type_name()).
+struct Peer : Object {
+  static constexpr const char* refgc_type_name = "Peer";
+  Ref<Object> x;
+  Ref<Object> peer;
+  std::string name = std::string(64, 'g');
+  void trace(refgc::Tracer& t) override { t(x, peer); }
+  std::string repr() const override { return name; }
+};
+
+TEST_F(DiagTest, UserCodeRunByAPictureCannotCollectOrFreeTheObjectsItDraws) {
+  gc::disable();
+  auto root = make<List<Object>>();
+  {
+    auto a = make<Peer>();
+    auto b = make<Peer>();
+    a->x = root;
+    a->peer = b;
+    b->peer = a;
+  }  // a garbage cycle that refers to root
+  gc::set_threshold(1);
+  gc::enable();
+  std::vector<std::size_t> collected_inside;
+  diag::GraphOptions options;
+  options.direction = diag::Direction::referrers;
+  options.max_depth = 3;
+  options.extra_info = [&](const Object&) {
+    auto t = make<List<Object>>();  // allocates: would start an automatic collection
+    t->append(make<List<Object>>());
+    collected_inside.push_back(gc::collect());
+    return std::string("x");
+  };
+  const auto stats_before = gc::get_stats();
+  const std::string dot = diag::to_dot({{"root", root}}, options);
+  const auto stats_after = gc::get_stats();
+  gc::set_threshold(700);
+  for (std::size_t g = 0; g < 3; ++g)  // no collection ran, automatic or asked for
+    EXPECT_EQ(stats_after[g].collections, stats_before[g].collections) << "generation " << g;
+  EXPECT_NE(dot.find("Peer\\n" + std::string(37, 'g') + "..."), std::string::npos) << dot;
+  ASSERT_FALSE(collected_inside.empty());
+  for (std::size_t n : collected_inside) EXPECT_EQ(n, 0u);
+  // The same from ascii_diagram's repr() and find_backref_chain's predicate.
+  const std::string ascii = diag::ascii_diagram({{"root", root}});
+  EXPECT_NE(ascii.find("List"), std::string::npos);
+  const auto chain = diag::find_backref_chain(root, [&](const Object&) {
+    collected_inside.push_back(gc::collect());
+    return false;
+  });
+  EXPECT_EQ(collected_inside.back(), 0u);
+  EXPECT_EQ(gc::collect(), 2u);  // after the calls, the cycle is collectable as before
+}
+
+// The other half: an object whose last reference user code drops during the
+// call stays alive until the call returns. A find_backref_chain predicate
+// drops the only reference to the object that holds the root, then looks at
+// the object it was handed: still alive (held by the call), freed after.
+Ref<Registry> g_holder;
+
+TEST_F(DiagTest, AnObjectUserCodeDropsDuringADiagnosticLivesUntilTheCallReturns) {
+  auto root = make<Node>();
+  g_holder = make<Registry>();
+  g_holder->items.push_back(root);
+  refgc::WeakRef<Registry> holder_alive(g_holder);
+  std::vector<std::size_t> refcounts_seen;
+  const auto chain = diag::find_backref_chain(root, [&](const Object& o) {
+    if (&o == g_holder.get()) g_holder.reset();  // its last reference
+    refcounts_seen.push_back(o.refcount());
+    return false;
+  });
+  ASSERT_FALSE(refcounts_seen.empty());
+  for (std::size_t rc : refcounts_seen) EXPECT_GE(rc, 1u);
+  EXPECT_FALSE(holder_alive.alive());  // died when the call let go of it
+  EXPECT_EQ(chain.size(), 1u);         // no holder left: the object alone
+}
+
 TEST_F(DiagTest, RenderSvgDrawsTheGraphWithGraphviz) {
   ASSERT_TRUE(diag::graphviz_available())
       << "Graphviz's dot is needed by this test: scripts/deps.sh installs it";
