@@ -167,7 +167,7 @@ class Dict : public Object {
     for (Entry& e : entries_) {
       if (!e.live) continue;
       t(e.value);
-      if constexpr (requires { t(e.key); }) t(e.key);
+      if constexpr (detail::is_traceable<K>()) t(e.key);
     }
   }
   std::string repr() const override {

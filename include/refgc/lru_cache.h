@@ -21,8 +21,9 @@
 //     `refgc::unbounded` removes the bound. The default maxsize is 128, as for
 //     functools.lru_cache().
 //   * The cache is a managed object (create it with make<>): it is tracked by
-//     the collector and traces its values (and its keys when K is a Ref), so a
-//     value that refers back to the cache forms a collectable cycle.
+//     the collector and traces its values (and its keys when K holds Refs
+//     the tracer reaches: a Ref, an optional Ref, a pair of those; tracer.h),
+//     so a value that refers back to the cache forms a collectable cycle.
 //   * Values are never empty: put() of an empty Ref throws
 //     std::invalid_argument, so get() returning an empty Ref always means a
 //     miss.
@@ -228,7 +229,7 @@ class LruCache : public Object {
   void trace(Tracer& t) override {
     for (Item* item : order_) {
       t(item->second.value);
-      if constexpr (requires { t(item->first); }) t(item->first);
+      if constexpr (detail::is_traceable<K>()) t(item->first);
     }
   }
   // "LruCache(maxsize=1000, currsize=3)"

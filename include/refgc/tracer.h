@@ -13,9 +13,11 @@
 //   };
 //
 // A tracer accepts a Ref<T>, any range of Refs (vector, deque, list, set,
-// array), any range of pairs whose first or second member is a Ref
-// (map, unordered_map), std::optional<Ref<T>>, and several of these at once.
-// Passing anything else does not compile.
+// array), a pair whose first or second member is traceable, any range of
+// those pairs (map, unordered_map), std::optional<Ref<T>>, and several of
+// these at once; const ones (set elements, map keys) are reported but never
+// taken. Passing anything else does not compile. Refs inside other types (a
+// tuple, a struct of your own) are not reached: pass their members.
 //
 // Requirements: see object.h. trace() must report each owned Ref exactly once
 // per call and must not change the graph itself; a clearing tracer takes the
@@ -138,6 +140,20 @@ class Tracer {
   template <class T>
   void operator()(std::optional<Ref<T>>& r) {
     if (r) (*this)(*r);
+  }
+  // A const one (a map key): reported, never taken.
+  template <class T>
+  void operator()(const std::optional<Ref<T>>& r) {
+    if (r) (*this)(*r);
+  }
+
+  // A pair (std::pair, or any type with members `first` and `second`) with a
+  // traceable member: each traceable member, const ones reported only.
+  template <class P>
+  requires detail::pair_like<std::remove_cv_t<P>> &&
+      (!detail::is_ref_like<std::remove_cv_t<P>>::value) &&
+      (detail::is_traceable<P>()) void operator()(P& pair) {
+    trace_item(pair);
   }
 
   template <class R>

@@ -107,7 +107,8 @@ class TtlCache : public Object {
   using Clock = std::function<Duration()>;
 
   // TTLCache(maxsize, ttl) with std::chrono::steady_clock. `maxsize` may be
-  // `refgc::unbounded`. Throws std::invalid_argument if ttl <= 0.
+  // `refgc::unbounded`. Throws std::invalid_argument if ttl <= 0. A ttl longer
+  // than std::chrono::nanoseconds holds (about 292 years) never expires.
   template <class Rep, class Period>
   TtlCache(std::optional<std::size_t> maxsize, std::chrono::duration<Rep, Period> ttl,
            Expiry expiry = Expiry::fixed)
@@ -120,11 +121,9 @@ class TtlCache : public Object {
                                             std::chrono::duration<Rep, Period> ttl, Expiry expiry,
                                             F clock)
       : maxsize_(maxsize),
-        ttl_(std::chrono::duration_cast<Duration>(ttl)),
+        ttl_(saturating_ttl(ttl)),
         expiry_(expiry),
-        clock_(detail::make_ttl_clock(std::move(clock))) {
-    if (ttl_ <= Duration::zero()) throw std::invalid_argument("TtlCache: ttl must be positive");
-  }
+        clock_(detail::make_ttl_clock(std::move(clock))) {}
 
   // Stops the sweeper (without waiting for a thread that waits for the heap),
   // then releases the values least recently used first.
@@ -151,7 +150,7 @@ class TtlCache : public Object {
     ++hits_;
     lru_.splice(lru_.end(), lru_, it->second.lru);
     if (expiry_ == Expiry::sliding) {
-      it->second.deadline = now + ttl_;
+      it->second.deadline = deadline_after(now);
       exp_.splice(exp_.end(), exp_, it->second.exp);
     }
     return it->second.value;
@@ -190,13 +189,13 @@ class TtlCache : public Object {
     auto it = map_.find(key);
     if (it != map_.end()) {
       Ref<V> old = std::exchange(it->second.value, std::move(value));
-      it->second.deadline = now + ttl_;
+      it->second.deadline = deadline_after(now);
       lru_.splice(lru_.end(), lru_, it->second.lru);
       exp_.splice(exp_.end(), exp_, it->second.exp);
       return;
     }
     if (maxsize_ && *maxsize_ == 0) return;
-    insert_new(key, std::move(value), now + ttl_);
+    insert_new(key, std::move(value), deadline_after(now));
     typename Map::node_type evicted;
     if (maxsize_ && map_.size() > *maxsize_) evicted = extract(map_.find(lru_.front()->first));
   }  // the evicted value, then the expired ones, are released here
@@ -315,7 +314,7 @@ class TtlCache : public Object {
   void trace(Tracer& t) override {
     for (Item* item : lru_) {
       t(item->second.value);
-      if constexpr (requires { t(item->first); }) t(item->first);
+      if constexpr (detail::is_traceable<K>()) t(item->first);
     }
   }
   // "TtlCache(maxsize=100, currsize=3)"
@@ -328,6 +327,23 @@ class TtlCache : public Object {
   }
 
  private:
+  // A ttl in nanoseconds; one too long for them (over 292 years) is the
+  // longest they hold: entries then never expire.
+  template <class Rep, class Period>
+  static Duration saturating_ttl(std::chrono::duration<Rep, Period> ttl) {
+    if (!(ttl > std::chrono::duration<Rep, Period>::zero()))
+      throw std::invalid_argument("TtlCache: ttl must be positive");
+    using Wide = std::chrono::duration<long double, std::nano>;
+    if (std::chrono::duration_cast<Wide>(ttl) >=
+        Wide(static_cast<long double>(Duration::max().count())))
+      return Duration::max();
+    const Duration d = std::chrono::duration_cast<Duration>(ttl);
+    return d > Duration::zero() ? d : Duration(1);  // a positive ttl below 1 ns
+  }
+  // now + ttl, saturated (a deadline past the clock's range never passes).
+  Duration deadline_after(Duration now) const noexcept {
+    return now > Duration::max() - ttl_ ? Duration::max() : now + ttl_;
+  }
   void insert_new(const K& key, Ref<V> value, Duration deadline) {
     auto [it, inserted] = map_.try_emplace(key, Slot{std::move(value), deadline, {}, {}});
     (void)inserted;

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -312,6 +313,45 @@ TEST_F(Caches, LruIsTrackedAndTracesItsValuesAndRefKeys) {
   EXPECT_TRUE(refgc::is(cache->get(k), v));
 }
 
+// lru_cache.h: "its keys when K holds Refs the tracer reaches: a Ref, an
+// optional Ref, a pair of those". Python: functools.lru_cache with the key
+// (k, 1) where k.cache is the cached function, then del k, v, f;
+// gc.collect() frees the cycle. (Before, a pair or optional key was skipped
+// without a word: the cycle through it leaked.)
+struct CacheNode : Object {
+  Ref<Object> cache;
+  void trace(refgc::Tracer& t) override { t(cache); }
+};
+struct PairKeyHash {
+  std::size_t operator()(const std::pair<Ref<CacheNode>, int>& p) const {
+    return std::hash<Ref<CacheNode>>{}(p.first) ^ static_cast<std::size_t>(p.second);
+  }
+};
+
+TEST_F(Caches, KeysThatArePairsOrOptionalsOfRefsAreTracedSoCyclesThroughThemAreCollected) {
+  gc::disable();
+  auto k = make<CacheNode>();
+  auto v = make<CacheNode>();
+  WeakRef<CacheNode> k_alive(k);
+  {
+    auto by_pair = make<LruCache<std::pair<Ref<CacheNode>, int>, CacheNode, PairKeyHash>>(10);
+    by_pair->put({k, 1}, v);
+    EXPECT_EQ(gc::get_referents(by_pair).size(), 2u);  // the value, then the key's Ref
+    auto by_optional =
+        make<TtlCache<std::optional<Ref<CacheNode>>, CacheNode>>(10, milliseconds(1000));
+    by_optional->put(std::optional<Ref<CacheNode>>(k), v);
+    EXPECT_EQ(gc::get_referents(by_optional).size(), 2u);
+    k->cache = by_pair;      // k -> cache -> its key (k): a cycle through a key
+    v->cache = by_optional;  // v -> cache -> its key (k) and its value (v)
+  }
+  k.reset();
+  v.reset();
+  EXPECT_TRUE(k_alive.alive());
+  EXPECT_EQ(gc::collect(), 4u);  // both nodes and both caches
+  EXPECT_FALSE(k_alive.alive());
+  gc::enable();
+}
+
 TEST_F(Caches, LruIterationVisitsEntriesLeastRecentlyUsedFirst) {
   auto cache = make<Lru>(4);
   cache->put(1, value("a"));
@@ -520,6 +560,29 @@ TEST_F(Caches, TtlAClockReturningATimePointCanBeInjected) {
 TEST_F(Caches, TtlANonPositiveTtlIsRejected) {
   EXPECT_THROW((void)make<Ttl>(10, milliseconds(0)), std::invalid_argument);
   EXPECT_THROW((void)make<Ttl>(10, milliseconds(-5)), std::invalid_argument);
+}
+
+// ttl_cache.h: "A ttl longer than std::chrono::nanoseconds holds never
+// expires". (Python's cachetools.TTLCache(ttl=float('inf')) never expires.)
+// Before, nanoseconds::max() overflowed now + ttl (every entry was expired at
+// once) and 1,000 years overflowed the cast and was refused as not positive.
+TEST_F(Caches, TtlAVeryLongTtlNeverExpiresInsteadOfOverflowing) {
+  FakeClock clock;
+  clock.now = milliseconds(5000);
+  auto forever = make<Ttl>(10, std::chrono::nanoseconds::max(), Expiry::fixed, clock.fn());
+  forever->put("k", value("v"));
+  EXPECT_TRUE(forever->get("k"));
+  clock.now = std::chrono::duration_cast<milliseconds>(std::chrono::hours(24 * 365 * 200));
+  EXPECT_TRUE(forever->get("k"));
+  EXPECT_EQ(forever->ttl(), std::chrono::nanoseconds::max());
+
+  auto millennium = make<Ttl>(10, std::chrono::hours(24 * 365 * 1000), Expiry::sliding, clock.fn());
+  millennium->put("k", value("w"));
+  EXPECT_TRUE(millennium->get("k"));  // sliding: the read sets a saturated deadline again
+  EXPECT_TRUE(millennium->contains("k"));
+  EXPECT_EQ(millennium->ttl(), std::chrono::nanoseconds::max());
+  EXPECT_EQ(make<Ttl>(10, std::chrono::duration<double>(1e-12))->ttl(),
+            std::chrono::nanoseconds(1));  // positive, below 1 ns: the shortest ttl
 }
 
 TEST_F(Caches, TtlACycleThroughTheCacheIsCollectable) {
