@@ -289,17 +289,14 @@ void HeapImpl::collect_generations() {
 }
 
 std::size_t HeapImpl::collect_with_callbacks(int generation) noexcept {
+  // As CPython's invoke_gc_callback: the live list, by index, re-reading its
+  // size after each call (a callback appended during the phase runs in it;
+  // one that removes itself makes the next one skip this phase), each
+  // callback held (copied) through its call so that removing it is safe.
   auto invoke = [&](std::string_view phase, const gc::CollectInfo& info) {
-    if (callbacks.empty()) return;
-    std::vector<gc::Callback> snapshot;
-    try {
-      snapshot = callbacks;
-    } catch (...) {
-      write_unraisable("<gc callbacks>", "Exception ignored in");
-      return;
-    }
-    for (auto& cb : snapshot) {
+    for (std::size_t i = 0; i < callbacks.size(); ++i) {
       try {
+        const gc::Callback cb = callbacks[i];
         cb(phase, info);
       } catch (...) {
         write_unraisable("<gc callback>");

@@ -116,7 +116,10 @@ struct CollectInfo {
 };
 using Callback = std::function<void(std::string_view phase, const CollectInfo& info)>;
 // gc.callbacks: called with "start" before and "stop" after every collection,
-// automatic ones included. Exceptions go to the unraisable hook.
+// automatic ones included. Exceptions go to the unraisable hook. A callback
+// may change the vector: as in CPython, each phase walks it by index to its
+// current end, so a callback appended during a phase runs in it, and one that
+// removes itself (or an earlier one) makes the next one miss that phase.
 std::vector<Callback>& callbacks();
 
 void set_debug(int flags);

@@ -116,6 +116,42 @@ TEST_F(GcApiTest, CallbacksSeeStartAndStopWithCounts) {
   EXPECT_EQ(seen, (std::vector<std::string>{"start 1 0 0", "stop 1 1 0"}));
 }
 
+// gc.h, callbacks(): "each phase walks it by index to its current end". The
+// same two programs in python3 print [('a', 'start'), ('b', 'start'),
+// ('a', 'stop'), ('b', 'stop')] and [('c', 'start'), ('d', 'stop')]
+// (CPython's invoke_gc_callback). Before, each phase walked a copy taken at
+// its start: a:start a:stop b:stop and c:start d:start d:stop.
+TEST_F(GcApiTest, CallbacksAddedOrRemovedDuringAPhaseFollowCPythonsWalkByIndex) {
+  auto& callbacks = refgc::gc::callbacks();
+  std::vector<std::string> log;
+  auto b = [&](std::string_view phase, const refgc::gc::CollectInfo&) {
+    log.push_back("b:" + std::string(phase));
+  };
+  callbacks.push_back([&](std::string_view phase, const refgc::gc::CollectInfo&) {
+    log.push_back("a:" + std::string(phase));
+    if (phase == "start") callbacks.push_back(b);
+  });
+  refgc::gc::collect();
+  EXPECT_EQ(log, (std::vector<std::string>{"a:start", "b:start", "a:stop", "b:stop"}));
+  callbacks.clear();
+
+  log.clear();
+  // Each callback names itself from a copy it holds: c must still be itself
+  // after erasing itself (the vector moved d into its place meanwhile).
+  callbacks.push_back(
+      [&, name = std::string("c")](std::string_view phase, const refgc::gc::CollectInfo&) {
+        callbacks.erase(callbacks.begin());  // removes itself while it runs
+        log.push_back(name + ":" + std::string(phase));
+      });
+  callbacks.push_back(
+      [&, name = std::string("d")](std::string_view phase, const refgc::gc::CollectInfo&) {
+        log.push_back(name + ":" + std::string(phase));
+      });
+  refgc::gc::collect();
+  EXPECT_EQ(log, (std::vector<std::string>{"c:start", "d:stop"}));
+  callbacks.clear();
+}
+
 TEST_F(GcApiTest, StatsCountOnlyTheCollectedGeneration) {
   // cpython-semantics §3 H84.
   auto before = refgc::gc::get_stats();
