@@ -143,9 +143,9 @@ std::optional<Finalizer::Info> Finalizer::peek() const {
   return Info{std::move(obj), state_->func};
 }
 
-bool Finalizer::atexit() const noexcept { return state_ && state_->atexit; }
+bool Finalizer::atexit() const noexcept { return alive() && state_->atexit; }
 void Finalizer::set_atexit(bool value) noexcept {
-  if (state_) state_->atexit = value;
+  if (alive()) state_->atexit = value;
 }
 
 }  // namespace refgc

@@ -51,6 +51,7 @@ void exit_collection() {
   Heap* saved = tls.heap;
   tls.heap = &h;
   run_atexit_finalizers(h);  // weakref.finalize's atexit hook runs first, as in CPython
+  drop_finalizers(h);        // and the others never run (finalize._shutdown)
   if (!impl.collecting) {
     impl.collecting = true;
     impl.collect_with_callbacks(2);

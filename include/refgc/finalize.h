@@ -10,7 +10,9 @@
 // when the object dies by refcount or in the collector (from a weak-reference
 // callback, so before the object's own finalize() in a collection). At heap
 // shutdown (process exit for the default heap) the finalizers still alive with
-// atexit() true run in reverse order of creation. fn must not hold a strong
+// atexit() true run in reverse order of creation; the others never run (an
+// object that dies after that runs nothing, as after Python's finalize
+// shutdown hook). fn must not hold a strong
 // reference to the object (it would never die); exceptions from fn go to the
 // unraisable hook.
 #pragma once
@@ -45,7 +47,9 @@ class Finalizer {
   std::optional<Info> detach();
   // f.peek(): the same, without detaching.
   std::optional<Info> peek() const;
-  // Whether fn runs at heap shutdown if still alive (default true).
+  // Whether fn runs at heap shutdown if still alive (default true). As in
+  // Python, a dead finalizer (run or detached) reports false and ignores the
+  // setter.
   bool atexit() const noexcept;
   void set_atexit(bool value) noexcept;
 

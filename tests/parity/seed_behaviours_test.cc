@@ -787,10 +787,8 @@ struct LoudNode : Object {
 // s002_15_cycle_never_del__probe: "end of script / atexit handler runs (gc disabled, Carol/Dave
 // still pending) / Deleting Carol / Deleting Dave"; s002_15_cycle_never_del (verbatim) prints
 // "Deleting Alice / Deleting Bob" at exit (ERR-33: "__del__ is never called!" is false).
-// DISABLED (library bug): refgc prints "end of script / atexit handler runs" and never finalizes
-// Carol/Dave. At exit() the main thread's thread_local ImplicitHold (src/heap.cc) releases the
-// default heap before the atexit handler exit_collection runs; exit_collection then sees
-// owner != this thread and returns without collecting. Same with `return` from main().
+// (The main thread's implicit hold on the default heap is released before the atexit handler
+// exit_collection runs; it takes the heap again when nobody holds it: src/heap.cc.)
 TEST_F(SeedBehaviour,
        B17_ShutdownFinalizesPendingCyclicGarbageAfterAtexitHandlersEvenWhenDisabled) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");

@@ -15,6 +15,8 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <optional>
 #include <stdexcept>
@@ -310,6 +312,47 @@ TEST_F(FinalizeTest, AtHeapShutdownLiveAtexitFinalizersRunNewestFirstAndOthersAr
   Log rest(event_log().begin() + 3, event_log().end());
   std::sort(rest.begin(), rest.end());
   EXPECT_EQ(rest, (Log{"del a", "del b", "del c", "del d"}));
+}
+
+// finalize.h: "the others never run (an object that dies after that runs
+// nothing, as after Python's finalize shutdown hook)". Python: a finalizer
+// with atexit=False on a cycle still pending at exit prints nothing, the
+// atexit one prints. (Before, the default heap's exit collection freed the
+// cycle and ran the atexit=False one too.)
+TEST_F(FinalizeTest, AtProcessExitAFinalizerWithAtexitFalseNeverRuns) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        auto a = make<Resource>("a");
+        auto b = make<Resource>("b");
+        a->other = a;
+        b->other = b;
+        Finalizer fa = refgc::finalize(a, [] { std::fputs("fn a, atexit\n", stderr); });
+        Finalizer fb = refgc::finalize(b, [] { std::fputs("fn b, not atexit\n", stderr); });
+        fb.set_atexit(false);
+        a.reset();
+        b.reset();
+        std::fputs("end of main\n", stderr);
+        std::exit(0);
+      },
+      ::testing::ExitedWithCode(0), "^end of main\nfn a, atexit\n$");
+}
+
+// Python: after f() or f.detach(), f.atexit is False and setting it does
+// nothing (weakref.finalize keeps atexit in its registry entry, gone once
+// dead).
+TEST_F(FinalizeTest, ADeadFinalizerReportsAtexitFalseAndIgnoresTheSetter) {
+  auto a = make<Resource>("a");
+  Finalizer run = refgc::finalize(a, [] {});
+  run();
+  EXPECT_FALSE(run.atexit());
+  run.set_atexit(true);
+  EXPECT_FALSE(run.atexit());
+  Finalizer detached = refgc::finalize(a, [] {});
+  (void)detached.detach();
+  EXPECT_FALSE(detached.atexit());
+  Finalizer never;  // default-constructed: no finalizer at all
+  EXPECT_FALSE(never.atexit());
 }
 
 // ===========================================================================
