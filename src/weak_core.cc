@@ -200,14 +200,14 @@ Ref<WeakRefObject> new_weakref(Object* referent, WeakCallback&& callback, bool t
   const bool basic = callback.empty();
   WeakRefObject* head =
       (ObjectAccess::gc(referent) & kHasWeakrefs) ? heap.weaklists.find(referent) : nullptr;
-  const bool head_is_basic = head != nullptr && !head->has_callback() && ObjectAccess::rc(head) > 0;
+  const bool head_is_basic = head != nullptr && head->is_basic() && ObjectAccess::rc(head) > 0;
   if (basic && head_is_basic) return Ref<WeakRefObject>(head);  // ref(o) is ref(o)
   Ref<WeakRefObject> w = make<WeakRefObject>(std::move(callback));
   WeakRefObject* n = w.get();
   // make() may have run a collection that freed weak references to this
   // referent (the old head among them): read the list again.
   head = (ObjectAccess::gc(referent) & kHasWeakrefs) ? heap.weaklists.find(referent) : nullptr;
-  if (!basic && head != nullptr && !head->has_callback()) {
+  if (!basic && head != nullptr && head->is_basic()) {
     // after the shared callback-less one: newest first among the others
     WeakRefObject* after = WeakAccess::next(*head);
     WeakAccess::prev(*n) = head;

@@ -220,6 +220,9 @@ class WeakRefObject final : public Object {
     return (referent_ & kDead) ? nullptr : reinterpret_cast<Object*>(referent_ & ~kHashed);
   }
   bool has_callback() const noexcept { return callback_.callable(); }
+  // The shared callback-less kind (no callback, no traced object): what
+  // WeakRef(obj) returns again while one is alive, first in the weak list.
+  bool is_basic() const noexcept { return callback_.empty(); }
   std::size_t hash() const;
   void trace(Tracer& t) override {
     if (Ref<Object>* r = callback_.traced()) t(*r);
@@ -312,7 +315,11 @@ class WeakRef {
 
   // hash(ref): the referent's hash (its identity), cached; a dead weak
   // reference never hashed while alive throws std::logic_error ("weak object
-  // has gone away").
+  // has gone away"). It agrees with == only for referents compared by
+  // identity: weak references to equal but distinct List, Dict or other
+  // objects whose equals() compares values are == yet hash differently, so do
+  // not key hashed containers by them (Python refuses to hash those:
+  // TypeError, unhashable type).
   std::size_t hash() const { return object_ ? object_->hash() : 0; }
 
   // Both alive: the referents compare equal (identity or equals(), like
@@ -328,6 +335,9 @@ class WeakRef {
   // Python's `is` on weak-reference objects.
   friend bool is(const WeakRef& a, const WeakRef& b) noexcept { return a.object_ == b.object_; }
 
+  // The weak-reference object itself (what the collector and getweakrefs()
+  // see; empty for a default-constructed WeakRef), and a WeakRef from one.
+  // Low level: from_object() does not check that the referent is a T.
   const Ref<detail::WeakRefObject>& object() const noexcept { return object_; }
   static WeakRef from_object(Ref<detail::WeakRefObject> o) noexcept {
     WeakRef w;
@@ -423,6 +433,14 @@ class BoundMethod<T, R(Args...)> {
 // while the receiver lives.
 //   refgc::WeakMethod<Observer, void(int)> m(observer, &Observer::update);
 //   if (auto bound = m()) bound(42);
+// The optional callback runs when the receiver dies and is given the weak
+// reference to the receiver (a WeakRef<T>), not the WeakMethod: a WeakMethod
+// is a value that copies share nothing with (Python passes the WeakMethod
+// object itself). Two WeakMethods are == when both receivers are alive and
+// == and the member functions are the same, or, once one receiver died,
+// when they share the same weak reference and member function (Python:
+// `self is other`; here a copy, or another callback-less WeakMethod of the
+// same receiver, since those share the callback-less weak reference).
 template <class T, class Sig>
 class WeakMethod;
 template <class T, class R, class... Args>
@@ -443,6 +461,9 @@ class WeakMethod<T, R(Args...)> {
                 : BoundMethod<T, R(Args...)>();
   }
   bool alive() const noexcept { return self_.alive(); }
+  friend bool operator==(const WeakMethod& a, const WeakMethod& b) {
+    return a.method_ == b.method_ && a.self_ == b.self_;
+  }
 
  private:
   WeakRef<T> self_;

@@ -741,6 +741,33 @@ TEST_F(WeakRefTest, GetweakrefsListsTheSharedRefFirstThenTheOthersNewestFirst) {
   EXPECT_EQ(refgc::getweakrefcount(Ref<Node>()), 0u);
 }
 
+// weak_ref.h, the low-level constructor: "An empty callback with a traced
+// object: a weak reference of its own that holds the object and has no
+// callback". WeakRef(obj) made after it is the shared callback-less one, a
+// different object, first in the list; the low-level one stays first among
+// the others, newest first. (Before, WeakRef(obj) returned the low-level one,
+// and the object it holds lived as long as any plain handle.)
+TEST_F(WeakRefTest, APlainWeakRefIsNeverTheLowLevelOneThatHoldsATracedObject) {
+  auto o = make<Node>();
+  auto held = make<Node>();
+  WeakRef<Object> held_alive(held);
+  WeakRef<Node> low(o, WeakRef<Node>::Callback{}, held);
+  held.reset();
+  WeakRef<Node> plain(o);
+  EXPECT_FALSE(is(plain, low));
+  EXPECT_EQ(refgc::getweakrefcount(o), 2u);
+  WeakRef<Node> newer(o, WeakRef<Node>::Callback{}, make<Node>());
+  auto refs = refgc::getweakrefs(o);
+  ASSERT_EQ(refs.size(), 3u);
+  EXPECT_TRUE(is(refs[0], plain));
+  EXPECT_TRUE(is(refs[1], newer));
+  EXPECT_TRUE(is(refs[2], low));
+  refs.clear();
+  low = WeakRef<Node>();
+  EXPECT_FALSE(held_alive.alive());  // the plain handle does not keep it
+  EXPECT_TRUE(plain.alive());
+}
+
 // Fact 74: hash(ref(o)) == hash(o), stable and cached; a dead weak reference
 // keeps the hash it had; one never hashed while alive throws "weak object has
 // gone away" (TypeError in Python, std::logic_error here).
@@ -879,6 +906,26 @@ TEST_F(WeakRefTest, WeakMethodCallbackFiresOnceWhenTheReceiverDies) {
   EXPECT_FALSE(m());
   EXPECT_THROW((void)(WeakMethod<Counter, int(int)>(make<Counter>(), nullptr)),
                std::invalid_argument);
+}
+
+// weak_ref.h, WeakMethod: "Two WeakMethods are == when both receivers are
+// alive and == and the member functions are the same". python3:
+// WeakMethod(c.add) == WeakMethod(c.add) True, == WeakMethod(c.sub) False,
+// == WeakMethod(d.add) False; after c dies, a == a is True.
+TEST_F(WeakRefTest, WeakMethodsCompareByReceiverAndMemberFunction) {
+  using M = WeakMethod<Counter, int(int)>;
+  auto c = make<Counter>();
+  auto d = make<Counter>();
+  M a(c, &Counter::add);
+  EXPECT_TRUE(a == M(c, &Counter::add));
+  EXPECT_FALSE(a == M(c, &Counter::sub));
+  EXPECT_FALSE(a == M(d, &Counter::add));
+  M with_callback(c, &Counter::add, [](const WeakRef<Counter>&) {});
+  EXPECT_TRUE(a == with_callback);  // alive: the receivers compare
+  const M copy = a;
+  c.reset();
+  EXPECT_TRUE(a == copy);            // dead: the same weak reference
+  EXPECT_FALSE(a == with_callback);  // dead: different weak references
 }
 
 // Seed behaviour 54 / fact 69 (s002_23 probe: "pitfall: weakref to a bound method
