@@ -9,9 +9,22 @@
 // no universal __eq__/__hash__). Values are held as given (a Ref value is a
 // strong reference, as in Python; a value that refers back to its key keeps it
 // alive for ever, also as in Python). get() returns V{} for a missing key,
-// at() throws std::out_of_range. Iteration walks a snapshot, in insertion
-// order (as a CPython dict), and skips keys that died meanwhile (see
-// weak_value_dictionary.h).
+// at() throws std::out_of_range.
+//
+// Iteration walks, in insertion order (as a CPython dict), a snapshot that
+// begin() takes: each entry's weak key and a copy of its value, the copies
+// held until the loop ends (Python's `for k, v in list(d.items())`). Each
+// step gives a strong Ref to the key and the snapshot's value, and skips
+// keys that died since. So a value replaced during the loop shows its old
+// value (CPython, walking the live dict, shows the new one), an entry erased
+// during the loop is still visited while its key lives, entries added are
+// not visited, and the loop never fails (see weak_value_dictionary.h).
+//
+// set() on a present key, erase(), clear() and a key's death destroy the old
+// value only once the dictionary is consistent again, so a value's destructor
+// may use the dictionary; clear() also clears the entries such destructors
+// add, as Python's clear() does. V's move constructor must not throw, and its
+// copy constructor (iteration, get()) must not change the dictionary.
 #pragma once
 
 #include <cstddef>
@@ -31,8 +44,9 @@ class WeakKeyDictionary {
     WeakRef<T> key;
     V value;
   };
+  using Map = detail::FlatMap<const Object*, Entry, detail::AddressHash>;
   struct State {
-    detail::FlatMap<const Object*, Entry, detail::AddressHash> data;
+    Map data;
   };
 
  public:
@@ -40,21 +54,29 @@ class WeakKeyDictionary {
   WeakKeyDictionary(WeakKeyDictionary&&) noexcept = default;
   WeakKeyDictionary& operator=(WeakKeyDictionary&&) noexcept = default;
 
-  // d[key] = value
+  // d[key] = value. A replaced value is moved out and destroyed last, once
+  // the dictionary is consistent: its destructor may use the dictionary.
   void set(const Ref<T>& key, V value) {
     if (!key) throw std::invalid_argument("WeakKeyDictionary: empty key");
     const Object* id = static_cast<const Object*>(key.get());
-    if (const std::size_t at = st().data.find(id); at != st().data.npos) {
-      st().data[at].second.value = std::move(value);
-      return;
-    }
-    WeakRef<T> w(key, [weak = state_.weak(), id](const WeakRef<T>&) {
-      if (auto s = weak.lock()) {
-        s->data.erase_if(id, [](const auto&) { return true; });
+    std::size_t at = st().data.find(id);
+    if (at == st().data.npos) {
+      WeakRef<T> w(key, [weak = state_.weak(), id](const WeakRef<T>&) noexcept {
+        if (auto s = weak.lock()) {
+          s->data.erase_if(Map::hash(id), [id](const auto& e) noexcept { return e.first == id; });
+        }
+      });
+      // Creating `w` may have collected, and a finalizer set `key` meanwhile:
+      // look again (in Python too the finalizer's assignment comes first and
+      // this one replaces its value).
+      at = st().data.find(id);
+      if (at == st().data.npos) {
+        st().data.emplace_new(id, Map::hash(id), Entry{std::move(w), std::move(value)});
+        return;
       }
-    });
-    st().data.emplace_new(id, Entry{std::move(w), std::move(value)});
-  }
+    }  // an unused `w` dies here, its callback unrun
+    [[maybe_unused]] V old = std::exchange(st().data[at].second.value, std::move(value));
+  }  // `old` dies here
   V get(const Ref<T>& key) const {
     const Entry* e = find(key);
     return e == nullptr ? V{} : e->value;

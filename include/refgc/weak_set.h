@@ -8,9 +8,12 @@
 //
 // Members are compared by identity. contains() of an empty Ref is false;
 // add() of an object that cannot be weakly referenced throws
-// std::invalid_argument. Iteration walks a snapshot, in insertion order
-// (CPython's set order is its hash order), and skips members that died
-// meanwhile, giving a strong Ref to each member while it is visited.
+// std::invalid_argument. Iteration walks a snapshot that begin() takes of
+// the members' weak references, in insertion order (CPython's set order is
+// its hash order), and skips members that died meanwhile, giving a strong
+// Ref to each member while it is visited: members removed during the loop
+// are still visited while they live, members added are not, and the loop
+// never fails.
 #pragma once
 
 #include <cstddef>
@@ -26,8 +29,9 @@ namespace refgc {
 
 template <class T>
 class WeakSet {
+  using Map = detail::FlatMap<const Object*, WeakRef<T>, detail::AddressHash>;
   struct State {
-    detail::FlatMap<const Object*, WeakRef<T>, detail::AddressHash> data;
+    Map data;
   };
 
  public:
@@ -39,12 +43,15 @@ class WeakSet {
     if (!obj) throw std::invalid_argument("WeakSet::add: empty Ref");
     const Object* id = static_cast<const Object*>(obj.get());
     if (st().data.find(id) != st().data.npos) return;
-    WeakRef<T> w(obj, [weak = state_.weak(), id](const WeakRef<T>&) {
+    WeakRef<T> w(obj, [weak = state_.weak(), id](const WeakRef<T>&) noexcept {
       if (auto s = weak.lock()) {
-        s->data.erase_if(id, [](const auto&) { return true; });
+        s->data.erase_if(Map::hash(id), [id](const auto& e) noexcept { return e.first == id; });
       }
     });
-    st().data.emplace_new(id, std::move(w));
+    // Creating `w` may have collected, and a finalizer added `obj`: look again
+    // (Python's add() is then a no-op). `w` dies unused, its callback unrun.
+    if (st().data.find(id) != st().data.npos) return;
+    st().data.emplace_new(id, Map::hash(id), std::move(w));
   }
   bool contains(const Ref<T>& obj) const {
     return obj && st().data.find(static_cast<const Object*>(obj.get())) != st().data.npos;

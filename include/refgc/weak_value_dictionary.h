@@ -13,13 +13,32 @@
 // live entries, erase() throws std::out_of_range for a missing key. Storing a
 // value that cannot be weakly referenced throws std::invalid_argument.
 //
-// Iteration: `for (auto& [key, value] : dict)` walks, in insertion order
-// (as a CPython dict), the entries that existed when the loop started,
-// skipping those whose value has died since, and gives a strong Ref to each
-// value while it is visited. Entries may die or be added and removed during
-// the loop: no iterator is invalidated and nothing throws (CPython 3.11 can
-// raise "dictionary changed size during iteration"). Entries added during
-// the loop are not visited.
+// Iteration: `for (auto& [key, value] : dict)` walks, in insertion order (as
+// a CPython dict), a snapshot that begin() takes: a copy of each key and of
+// its entry's weak reference at that moment (Python's `for k, v in
+// list(d.items())`, but with the values held weakly). Each step gives the
+// snapshot's key and a strong Ref to the snapshot's value, held while it is
+// visited, and skips an entry whose snapshot value has died since. The
+// dictionary may change freely during the loop: no iterator is invalidated
+// and nothing throws (CPython 3.11 can raise "dictionary changed size during
+// iteration"). What the loop sees of such changes:
+//   * an entry erased during the loop is still visited, with its old value,
+//     if that value lives;
+//   * a key whose value is replaced during the loop shows its old value if
+//     that lives, and is skipped if not (CPython, walking the live dict,
+//     shows the new value);
+//   * entries added during the loop are not visited.
+//
+// Keys: hashed with std::hash<K>, compared with ==. Both may throw: set(),
+// get(), at(), contains(), erase() and pop() then let the exception out and
+// leave the dictionary unchanged (CPython raises the same way). Each entry
+// keeps the hash computed when it was set, as a CPython dict does: an
+// operation hashes its key once, growing never rehashes, and removing an
+// entry when its value dies calls neither the hash nor ==, so it cannot fail
+// (CPython hashes the key again there, and reports a failure to
+// sys.unraisablehook). Equal keys must hash equal, a key's hash must not
+// change while it is in the dictionary, K's move constructor must not throw,
+// and the hash, == and K's copy constructor must not use the dictionary.
 //
 // Not thread-safe by itself: like every refgc object it is used by the thread
 // holding the heap (the removal callbacks run on that thread too).
@@ -38,8 +57,9 @@ namespace refgc {
 
 template <class K, class T>
 class WeakValueDictionary {
+  using Map = detail::FlatMap<K, WeakRef<T>>;
   struct State {
-    detail::FlatMap<K, WeakRef<T>> data;
+    Map data;
   };
 
  public:
@@ -49,13 +69,18 @@ class WeakValueDictionary {
 
   // d[key] = value
   void set(const K& key, const Ref<T>& value) {
-    WeakRef<T> w(value, [weak = state_.weak(), key](const WeakRef<T>& dead) {
+    const std::size_t h = Map::hash(key);  // may throw: nothing changed
+    // The removal callback finds its entry by the stored hash and by its weak
+    // reference, calling no user code: it runs where nothing can throw.
+    WeakRef<T> w(value, [weak = state_.weak(), h](const WeakRef<T>& dead) noexcept {
       auto s = weak.lock();
       if (!s) return;  // the dictionary is gone
       // remove only if the entry is still this one
-      s->data.erase_if(key, [&dead](const auto& e) { return is(e.second, dead); });
+      s->data.erase_if(h, [&dead](const auto& e) noexcept { return is(e.second, dead); });
     });
-    st().data.insert_or_assign(key, std::move(w));
+    // Creating `w` may have collected, and a finalizer set or erased `key`:
+    // insert_or_assign looks it up now.
+    st().data.insert_or_assign(key, h, std::move(w));
   }
   Ref<T> get(const K& key) const {
     const std::size_t at = st().data.find(key);
@@ -84,8 +109,10 @@ class WeakValueDictionary {
   }
   // d.pop(key): removes the entry and returns its value (strong).
   Ref<T> pop(const K& key) {
-    Ref<T> v = at(key);
-    mut().data.erase(mut().data.find(key));  // present: at() found it
+    const std::size_t at = mut().data.find(key);
+    Ref<T> v = at == mut().data.npos ? Ref<T>() : mut().data[at].second();
+    if (!v) throw std::out_of_range("WeakValueDictionary::pop: key not found");
+    mut().data.erase(at);
     return v;
   }
   void clear() noexcept { st().data.clear(); }

@@ -149,11 +149,34 @@ class WeakContainerState {
 // then jumps to other groups by an odd stride mixed from the hash (double
 // hashing over groups), so colliding keys form no runs. Removal leaves a hole
 // in the entries and a tombstone in the index; a rebuild on insertion drops
-// both. Entries, holes included, stay at or below half the index slots.
+// both.
 //
-// Positions stay valid until the next insertion or clear. Removal moves the
-// entry out first and destroys it last, when the map is consistent again:
-// a value's destructor may run user code that uses the container.
+// Each entry keeps its key's hash, computed once by the caller before the
+// insertion (hash()), as a CPython dict does. So the user's Hash is called
+// only by hash(), and Eq only by find() (on entries whose stored hash is the
+// key's): both may throw, and then the map is unchanged. Everything else --
+// rebuild(), erase(), erase_if() -- calls neither, and cannot throw from
+// them: a removal callback, which runs in a noexcept context when a referent
+// dies, never runs the user's hash or equality.
+//
+// Invariants:
+//   * size_ counts the engaged entries; the others (entries_.size() - size_)
+//     are holes. Whether there are holes is `entries_.size() != size_`.
+//   * An index slot is kEmpty, kTombstone or the position of an engaged
+//     entry; every engaged entry has exactly one slot, on its hash's probe
+//     sequence and before any kEmpty slot of it. No slot names a hole.
+//   * Every removal makes one hole and one tombstone; an insertion may take a
+//     tombstone's slot (its hole stays: tombstones never outnumber holes, and
+//     "no tombstones" does not mean "no holes"); a rebuild drops both. So
+//     the used slots (engaged entries plus tombstones) never outnumber
+//     entries_.size(), which stays at or below half the index slots: every
+//     probe meets an empty slot.
+//
+// Positions stay valid until the next insertion or clear. A removed or
+// replaced entry is moved out first and destroyed last, when the map is
+// consistent again: its destructor may run user code that uses the container
+// (so K's and V's move constructors must not throw, and a moved-from K or V
+// must own nothing whose release runs user code).
 struct AddressHash {
   std::size_t operator()(const void* p) const noexcept {
     return static_cast<std::size_t>(reinterpret_cast<std::uintptr_t>(p) >> 4);
@@ -169,77 +192,89 @@ class FlatMap {
   std::size_t size() const noexcept { return size_; }
   bool empty() const noexcept { return size_ == 0; }
 
-  // The position of key's entry, or npos.
-  std::size_t find(const K& key) const noexcept {
+  // key's hash: the user's Hash, which may throw.
+  static std::size_t hash(const K& key) noexcept(noexcept(Hash{}(key))) { return Hash{}(key); }
+
+  // The position of key's entry, or npos; `h` is hash(key). Eq may throw.
+  std::size_t find(const K& key, std::size_t h) const {
     if (index_.empty()) return npos;
-    for (Probe p(Hash{}(key), index_.size() - 1);; p.next()) {
+    for (Probe p(h, index_.size() - 1);; p.next()) {
       const std::uint32_t at = index_[p.i];
       if (at == kEmpty) return npos;
-      if (at != kTombstone && Eq{}(entries_[at]->first, key)) return at;
+      if (at != kTombstone && entries_[at].hash == h && Eq{}(entries_[at].entry->first, key))
+        return at;
     }
   }
-  Entry& operator[](std::size_t pos) noexcept { return *entries_[pos]; }
-  const Entry& operator[](std::size_t pos) const noexcept { return *entries_[pos]; }
+  std::size_t find(const K& key) const { return find(key, hash(key)); }
+  Entry& operator[](std::size_t pos) noexcept { return *entries_[pos].entry; }
+  const Entry& operator[](std::size_t pos) const noexcept { return *entries_[pos].entry; }
 
-  // d[key] = value. Strong guarantee: on an exception the map is unchanged.
+  // d[key] = value; `h` is hash(key). Strong guarantee: on an exception (from
+  // Eq, from copying the key, from allocation) the map is unchanged. A
+  // replaced value is moved out and dies last, the map consistent.
   template <class M>
-  void insert_or_assign(const K& key, M&& value) {
-    if (const std::size_t at = find(key); at != npos) {
-      entries_[at]->second = std::forward<M>(value);
+  void insert_or_assign(const K& key, std::size_t h, M&& value) {
+    if (const std::size_t at = find(key, h); at != npos) {
+      [[maybe_unused]] V old = std::exchange(entries_[at].entry->second, std::forward<M>(value));
       return;
     }
-    emplace_new(key, std::forward<M>(value));
+    emplace_new(key, h, std::forward<M>(value));
   }
-  // Inserts a key known to be absent.
+  // Inserts a key known to be absent; `h` is hash(key). Strong guarantee.
   template <class... A>
-  void emplace_new(const K& key, A&&... value) {
+  void emplace_new(const K& key, std::size_t h, A&&... value) {
     if ((entries_.size() + 1) * 2 > index_.size()) rebuild();
     if (entries_.size() >= kTombstone) throw std::length_error("refgc weak container too large");
-    entries_.emplace_back(std::in_place, key, std::forward<A>(value)...);  // may throw: no change
+    entries_.emplace_back(h, key, std::forward<A>(value)...);  // may throw: no change
     std::size_t slot = 0;
-    for (Probe p(Hash{}(key), index_.size() - 1);; p.next()) {
+    for (Probe p(h, index_.size() - 1);; p.next()) {
       const std::uint32_t at = index_[p.i];
       if (at == kEmpty || at == kTombstone) {
         slot = p.i;
         break;
       }
     }
-    if (index_[slot] == kTombstone) --tombstones_;
     index_[slot] = static_cast<std::uint32_t>(entries_.size() - 1);
     ++size_;
   }
   void erase(std::size_t pos) noexcept {
-    for (Probe p(Hash{}(entries_[pos]->first), index_.size() - 1);; p.next()) {
+    for (Probe p(entries_[pos].hash, index_.size() - 1);; p.next()) {
       if (index_[p.i] == pos) return remove(p.i, pos);
     }
   }
-  // Removes key's entry if there is one and `pred(entry)` is true; returns
-  // whether it did. One probe (find() then erase() take two): what every
-  // removal callback of a weak container does.
+  // Removes the first entry whose stored hash is `h` and for which
+  // `pred(entry)` is true; returns whether it did. One probe, and no call to
+  // Hash or Eq: what every removal callback of a weak container does.
   template <class Pred>
-  bool erase_if(const K& key, Pred&& pred) noexcept {
+  bool erase_if(std::size_t h, Pred&& pred) noexcept {
+    static_assert(std::is_nothrow_invocable_r_v<bool, Pred&, const Entry&>,
+                  "erase_if runs in removal callbacks: its predicate must not throw");
     if (index_.empty()) return false;
-    for (Probe p(Hash{}(key), index_.size() - 1);; p.next()) {
+    for (Probe p(h, index_.size() - 1);; p.next()) {
       const std::uint32_t at = index_[p.i];
       if (at == kEmpty) return false;
-      if (at != kTombstone && Eq{}(entries_[at]->first, key)) {
-        if (!pred(std::as_const(*entries_[at]))) return false;
+      if (at != kTombstone && entries_[at].hash == h && pred(std::as_const(*entries_[at].entry))) {
         remove(p.i, at);
         return true;
       }
     }
   }
+  // Empties the map. The entries die after it is empty; entries their
+  // destructors add are cleared in turn, as Python's MutableMapping.clear()
+  // pops items until the mapping is empty.
   void clear() noexcept {
-    std::vector<std::optional<Entry>> dead;
-    dead.swap(entries_);
-    std::vector<std::uint32_t>().swap(index_);
-    size_ = tombstones_ = 0;
+    while (!entries_.empty()) {
+      std::vector<Slot> dead;
+      dead.swap(entries_);
+      std::vector<std::uint32_t>().swap(index_);
+      size_ = 0;
+    }  // `dead` is destroyed here, the map empty and consistent
   }
-  // f(entry) for each entry, in insertion order.
+  // f(entry) for each entry, in insertion order. f must not change the map.
   template <class F>
   void for_each(F&& f) const {
-    for (const auto& e : entries_)
-      if (e) f(*e);
+    for (const Slot& s : entries_)
+      if (s.entry) f(*s.entry);
   }
 
  private:
@@ -250,41 +285,47 @@ class FlatMap {
   struct Probe : GroupProbe<kGroup> {
     Probe(std::size_t h, std::size_t m) noexcept : GroupProbe<kGroup>(h, h, m) {}
   };
+  // An entry and its key's hash; disengaged: a hole left by a removal.
+  struct Slot {
+    template <class... A>
+    explicit Slot(std::size_t h, A&&... a) : hash(h), entry(std::in_place, std::forward<A>(a)...) {}
+    std::size_t hash;
+    std::optional<Entry> entry;
+  };
   // Removes the entry at `pos`, whose index slot is `slot`.
   void remove(std::size_t slot, std::size_t pos) noexcept {
     index_[slot] = kTombstone;
-    Entry dead(std::move(*entries_[pos]));
-    entries_[pos].reset();
-    ++tombstones_;
+    Entry dead(std::move(*entries_[pos].entry));
+    entries_[pos].entry.reset();
     --size_;
   }  // `dead` is destroyed here, the map consistent
   // Drops the holes and rebuilds the index, sized for live entries to fill
-  // at most a quarter of it (room for as many insertions again).
+  // at most a quarter of it (room for as many insertions again). Uses the
+  // stored hashes: may throw only std::bad_alloc (or from copying an entry
+  // whose move may throw), and then the map is unchanged.
   void rebuild() {
     std::size_t cap = 8;
     while ((size_ + 1) * 4 > cap) cap *= 2;
     std::vector<std::uint32_t> index(cap, kEmpty);
-    std::vector<std::optional<Entry>> entries;
-    if (tombstones_ != 0) {
+    std::vector<Slot> entries;
+    if (entries_.size() != size_) {  // holes
       entries.reserve(std::max<std::size_t>(size_, 4) * 2);
-      for (auto& e : entries_)
-        if (e) entries.emplace_back(std::move_if_noexcept(e));  // copies if a move may throw
+      for (Slot& s : entries_)
+        if (s.entry) entries.push_back(std::move_if_noexcept(s));  // copies if a move may throw
     } else {
       entries.swap(entries_);  // no holes: keep the vector (and its order)
     }
     for (std::size_t at = 0; at < entries.size(); ++at) {
-      Probe p(Hash{}(entries[at]->first), cap - 1);
+      Probe p(entries[at].hash, cap - 1);
       while (index[p.i] != kEmpty) p.next();
       index[p.i] = static_cast<std::uint32_t>(at);
     }
     index_.swap(index);
     entries_.swap(entries);  // the old entries (moved-from) die with `entries`
-    tombstones_ = 0;
   }
-  std::vector<std::optional<Entry>> entries_;
+  std::vector<Slot> entries_;
   std::vector<std::uint32_t> index_;
   std::size_t size_ = 0;
-  std::size_t tombstones_ = 0;
 };
 
 // Iterates over a snapshot taken when the loop started. `Live` turns a
