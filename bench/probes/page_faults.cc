@@ -7,8 +7,9 @@
 //   weakref-create  W6 create (N live nodes, one callback-less WeakRef each,
 //                   kept in a vector): once into fresh memory, then again
 //                   after the first weak references were dropped, into the
-//                   slots and the vector they left (no page fault): ns and
-//                   page faults per weak reference
+//                   slots and the vector they left (with automatic collection
+//                   off, only generation 0's vector still grows): ns and page
+//                   faults per weak reference
 //   young           W4's young collection with 1,000 new objects (a chain
 //                   built from its tail, kept, automatic collection off, an
 //                   old heap of N objects in generation 2), 30 times: the
