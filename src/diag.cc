@@ -27,6 +27,7 @@
 #include <ostream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <typeinfo>
 #include <unordered_map>
 #include <unordered_set>
@@ -751,6 +752,11 @@ LeakCheck::LeakCheck(Handler on_leak, std::size_t max_chains)
 }
 
 LeakCheck::~LeakCheck() {
+  if (detail::tls.heap != heap_ || heap_->impl().owner.load() != std::this_thread::get_id()) {
+    // Neither the check nor leaving the heap's list of scopes can be done
+    // without the heap: a silent skip would let a leak pass unseen.
+    detail::fatal("a diag::LeakCheck scope ended on a thread that does not hold its heap");
+  }
   if (on_leak_ && !checked_) {
     try {
       const LeakReport report = check(max_chains_);

@@ -341,8 +341,18 @@ Heap::~Heap() {
   if (holder != std::thread::id{} && holder != me) {
     detail::fatal("a refgc::Heap was destroyed while another thread holds it");
   }
-  const bool locked_here = (holder == me);
-  if (!locked_here) impl.mutex.lock();
+  if (holder == me) {
+    // Only a Heap::Lock still alive on this thread holds a heap that can be
+    // destroyed (the default heap never is): its end would use the dead heap.
+    detail::fatal(
+        "a refgc::Heap was destroyed while this thread still holds it (a Heap::Lock on it is "
+        "alive)");
+  }
+  if (!impl.leak_checks.empty()) {
+    // The scope's end would check, and unregister from, the dead heap.
+    detail::fatal("a refgc::Heap was destroyed while a diag::LeakCheck on it is still open");
+  }
+  impl.mutex.lock();
   impl.owner.store(me);
   // Free the cyclic garbage this heap still has, with the heap current.
   Heap* saved = detail::tls.heap;
@@ -399,7 +409,7 @@ Heap::Lock::~Lock() {
   detail::tls.heap = previous_;
 }
 
-Heap::Unlock::Unlock() : heap_(detail::tls.heap) {
+Heap::Unlock::Unlock() : heap_(detail::tls.heap), was_released_(detail::released_by_unlock) {
   if (heap_ == nullptr) return;
   detail::HeapImpl& impl = heap_->impl();
   impl.owner.store(std::thread::id{});
@@ -409,7 +419,7 @@ Heap::Unlock::Unlock() : heap_(detail::tls.heap) {
 }
 
 Heap::Unlock::~Unlock() {
-  detail::released_by_unlock = false;
+  detail::released_by_unlock = was_released_;  // a nested Unlock leaves the outer one's mark
   if (heap_ == nullptr) return;
   detail::HeapImpl& impl = heap_->impl();
   impl.mutex.lock();

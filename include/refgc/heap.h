@@ -82,6 +82,7 @@ class Heap {
 
    private:
     Heap* heap_;
+    bool was_released_;  // an outer Unlock's mark, restored at the end
   };
 
   detail::HeapImpl& impl() noexcept { return *impl_; }

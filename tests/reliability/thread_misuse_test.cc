@@ -25,6 +25,8 @@
 #include <gtest/gtest.h>
 #include <refgc/refgc.h>
 
+#include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <utility>
@@ -419,6 +421,59 @@ TEST_F(ThreadMisuseDeathTest, CollectInsideAnUnlockScopeStops) {
       },
       "refgc used inside a refgc::Heap::Unlock scope: this thread released its heap \\(it calls "
       "gc::collect\\)");
+}
+
+// A nested Unlock (a helper that releases the heap, called inside an Unlock
+// scope) keeps the outer scope's mark: use after it still stops. (Before,
+// the inner scope's end cleared the mark, the use quietly took the default
+// heap again, and the outer scope's end deadlocked on the heap's mutex.)
+TEST_F(ThreadMisuseDeathTest, UseAfterANestedUnlockEndsInsideAnUnlockScopeStillStops) {
+  World w;
+  EXPECT_DEATH(
+      {
+        refgc::Heap::Unlock unlock;
+        { refgc::Heap::Unlock inner; }
+        refgc::gc::collect();
+      },
+      "refgc used inside a refgc::Heap::Unlock scope: this thread released its heap \\(it calls "
+      "gc::collect\\)");
+}
+
+// heap.cc, ~Heap: a heap this thread still holds through a live Heap::Lock,
+// or with a diag::LeakCheck still open on it, cannot be destroyed: the
+// lock's or the scope's end would use the dead heap. (Before: a
+// heap-use-after-free.)
+TEST_F(ThreadMisuseDeathTest, DestroyingAHeapWhileALockOrALeakCheckOnItIsAliveStops) {
+  EXPECT_DEATH(
+      {
+        auto heap = std::make_unique<refgc::Heap>();
+        refgc::Heap::Lock lock(*heap);
+        heap.reset();
+      },
+      "refgc: fatal: a refgc::Heap was destroyed while this thread still holds it \\(a "
+      "Heap::Lock on it is alive\\)");
+  EXPECT_DEATH(
+      {
+        auto heap = std::make_unique<refgc::Heap>();
+        std::optional<refgc::diag::LeakCheck> check;
+        {
+          refgc::Heap::Lock lock(*heap);
+          check.emplace();
+        }
+        heap.reset();
+      },
+      "refgc: fatal: a refgc::Heap was destroyed while a diag::LeakCheck on it is still open");
+  EXPECT_DEATH(
+      {
+        refgc::Heap heap;
+        std::optional<refgc::diag::LeakCheck> check;
+        {
+          refgc::Heap::Lock lock(heap);
+          check.emplace();
+        }
+        check.reset();  // the scope ends where its heap is not held
+      },
+      "refgc: fatal: a diag::LeakCheck scope ended on a thread that does not hold its heap");
 }
 
 // The legitimate hand-off still works with the checks on: the intruder takes
