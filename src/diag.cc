@@ -142,11 +142,12 @@ class HeapGraph {
   }
   Object* object(std::uint32_t id) const { return nodes_[id]; }
   std::uint32_t incoming(std::uint32_t id) const { return id == kNone ? 0 : incoming_[id]; }
-  // The object's refcount, without the graph's own hold (pin()).
+  // The object's refcount, without the graph's own hold (pin(), hold()).
   std::size_t refcount(const Object* o) const {
     const std::uint32_t rc = ObjectAccess::rc(o);
     const std::uint32_t i = pinned_.empty() ? kNone : id(o);
-    return rc - (i != kNone && pinned_[i] ? 1u : 0u);
+    const bool held = (i != kNone && pinned_[i]) || held_.count(o) != 0;
+    return rc - (held ? 1u : 0u);
   }
   // Refcount minus references from tracked objects.
   std::size_t external(const Object* o) const {
@@ -168,6 +169,16 @@ class HeapGraph {
       pins_.emplace_back(o);
       pinned_[i] = 1;
     }
+  }
+  // Holds an object met while user code may run that pin() did not hold:
+  // one the graph does not list (in a collection running now, or made by
+  // the user code) but a picture reaches by tracing.
+  void hold(const Object* o) {
+    if (pinned_.empty() || ObjectAccess::rc(o) == 0) return;
+    const std::uint32_t i = id(o);
+    if (i != kNone && pinned_[i]) return;
+    if (!held_.insert(o).second) return;
+    pins_.emplace_back(const_cast<Object*>(o));
   }
   // Referrers of `id` (requires with_referrers), in heap order.
   template <class F>
@@ -194,8 +205,9 @@ class HeapGraph {
   std::unordered_map<const Object*, std::uint32_t> extra_;
   std::vector<std::uint32_t> start_;
   std::vector<std::uint32_t> referrers_;
-  std::vector<char> pinned_;       // by id: held in pins_ (pin())
-  std::vector<Ref<Object>> pins_;  // released last, when the graph dies
+  std::vector<char> pinned_;                // by id: held in pins_ (pin())
+  std::unordered_set<const Object*> held_;  // held in pins_ by hold()
+  std::vector<Ref<Object>> pins_;           // released last, when the graph dies
 };
 
 // While a diagnostic runs user code over a HeapGraph, no collection runs:
@@ -476,9 +488,10 @@ struct Picture {
 };
 
 // Breadth-first from the roots in the chosen direction, max_depth steps.
-Picture explore(const HeapGraph& graph, const std::vector<Root>& roots, const GraphOptions& opt) {
+Picture explore(HeapGraph& graph, const std::vector<Root>& roots, const GraphOptions& opt) {
   Picture pic;
   auto add = [&](const Object* o, std::size_t depth) {
+    graph.hold(o);
     auto [it, inserted] = pic.ordinal.try_emplace(o, pic.nodes.size());
     if (inserted) pic.nodes.push_back({o, depth});
     return std::pair<std::size_t, bool>(it->second, inserted);
@@ -489,7 +502,10 @@ Picture explore(const HeapGraph& graph, const std::vector<Root>& roots, const Gr
     if (node.depth >= opt.max_depth) continue;
     std::vector<const Object*> next;
     if (opt.direction == Direction::references) {
-      for_each_reference(const_cast<Object*>(node.object), [&](Object* t) { next.push_back(t); });
+      for_each_reference(const_cast<Object*>(node.object), [&](Object* t) {
+        graph.hold(t);  // before filter() runs for any of them
+        next.push_back(t);
+      });
     } else {
       graph.for_each_referrer(graph.id(node.object),
                               [&](std::uint32_t r) { next.push_back(graph.object(r)); });
@@ -665,6 +681,7 @@ std::string ascii_diagram(const std::vector<Root>& roots, std::size_t max_depth,
   const HoldCollections hold(heap);  // repr() is user code
   HeapGraph graph(heap, false);
   graph.pin();
+  for (const Root& r : roots) graph.hold(r.object);
   std::unordered_map<const Object*, std::size_t> number;  // #n, in order of first mention
   std::unordered_set<const Object*> described;            // drawn with type and value
   std::string out;
@@ -679,7 +696,10 @@ std::string ascii_diagram(const std::vector<Root>& roots, std::size_t max_depth,
                   std::size_t depth) -> void {
     std::vector<Object*> children;
     if (depth < max_depth)
-      for_each_reference(const_cast<Object*>(o), [&](Object* t) { children.push_back(t); });
+      for_each_reference(const_cast<Object*>(o), [&](Object* t) {
+        graph.hold(t);  // before any of them is described (repr() is user code)
+        children.push_back(t);
+      });
     std::size_t hidden = 0;
     if (too_many != 0 && children.size() > too_many) {
       hidden = children.size() - too_many;

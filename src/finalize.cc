@@ -8,6 +8,7 @@
 #include <mutex>
 #include <vector>
 
+#include "heap_impl.h"
 #include "refgc/heap.h"
 #include "refgc/unraisable.h"
 
@@ -79,6 +80,9 @@ void run_atexit_finalizers(Heap& heap) noexcept {
 }
 
 void drop_finalizers(Heap& heap) noexcept {
+  // From now on no finalizer of this heap runs, including ones created later
+  // (Python's class-wide finalize._shutdown).
+  heap.impl().finalizers_shut_down = true;
   std::vector<std::shared_ptr<FinalizerState>> mine;
   {
     std::lock_guard<std::mutex> lock(registry_mutex);
@@ -88,8 +92,10 @@ void drop_finalizers(Heap& heap) noexcept {
     r.erase(std::remove_if(r.begin(), r.end(), [&](const auto& p) { return p->heap == &heap; }),
             r.end());
   }
+  // All dead first: releasing one's function may drop the last reference to
+  // another's object, whose callback must then find it dead.
+  for (auto& s : mine) s->alive = false;
   for (auto& s : mine) {
-    s->alive = false;
     s->func = nullptr;
     s->ref = WeakRef<Object>();  // its weak reference dies while the heap is held
   }
@@ -105,7 +111,7 @@ Finalizer Finalizer::create(const Ref<Object>& obj, std::function<void()> func) 
   state->ref = WeakRef<Object>(obj, [weak_state](const WeakRef<Object>&) {
     if (auto s = weak_state.lock()) {
       std::function<void()> f = detail::kill(s);
-      detail::run(f);
+      if (!s->heap->impl().finalizers_shut_down) detail::run(f);
     }
   });
   {
@@ -124,6 +130,7 @@ bool Finalizer::operator()() {
   if (!alive()) return false;
   std::shared_ptr<detail::FinalizerState> keep = state_;
   std::function<void()> f = detail::kill(keep);
+  if (keep->heap->impl().finalizers_shut_down) return false;  // as Python's after shutdown
   f();  // called directly by the user: exceptions propagate to them
   return true;
 }

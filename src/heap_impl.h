@@ -40,6 +40,9 @@ struct HeapImpl : HeapFast {
   Generation permanent;  // gc.freeze()
   bool enabled = true;
   bool collecting = false;
+  // Set at shutdown once the atexit finalizers ran (finalize.cc,
+  // drop_finalizers): no finalizer of this heap runs after that.
+  bool finalizers_shut_down = false;
   int debug = 0;
   std::size_t long_lived_total = 0;
   std::size_t long_lived_pending = 0;

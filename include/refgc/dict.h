@@ -54,6 +54,7 @@ class Dict : public Object {
       entries_[at].value = std::move(value);
       return;  // `old` is released after the dict is consistent
     }
+    ++version_;  // first: push_back may reallocate even if the insertion then fails
     entries_.push_back(Entry{key, std::move(value), true});
     try {
       index_.emplace(h, entries_.size() - 1);
@@ -61,7 +62,6 @@ class Dict : public Object {
       entries_.pop_back();
       throw;
     }
-    ++version_;
   }
 
   // d.get(key): a new reference, or null.
@@ -176,18 +176,21 @@ class Dict : public Object {
     std::string s = "{";
     bool first = true;
     const std::size_t limit = detail::ReprLimit::current();
-    for (const Entry& e : entries_) {
-      if (!e.live) continue;
+    // By position, the value held: a value's repr() is user code that may
+    // change this dict (CPython's dict_repr holds and re-reads the same way).
+    for (std::size_t i = 0; i < entries_.size(); ++i) {
+      if (!entries_[i].live) continue;
       if (!first) s += ", ";
       first = false;
       if (s.size() > limit) {
         s += "...";
         break;
       }
-      s += key_repr(e.key);
+      s += key_repr(entries_[i].key);
       s += ": ";
-      if (e.value) {
-        s += detail::repr_or_type(static_cast<const Object&>(*e.value));
+      const Ref<V> value = entries_[i].value;
+      if (value) {
+        s += detail::repr_or_type(static_cast<const Object&>(*value));
       } else {
         s += "None";
       }
@@ -201,17 +204,20 @@ class Dict : public Object {
   bool equals(const Object& other) const override {
     const auto* o = dynamic_cast<const Dict*>(&other);
     if (o == nullptr || o->size() != size()) return false;
-    for (const Entry& e : entries_) {
-      if (!e.live) continue;
-      const std::size_t at = o->find(e.key, hash_(e.key));
+    // By position, both values held: equals() is user code that may change
+    // either dict (CPython's dict_equal).
+    for (std::size_t i = 0; i < entries_.size(); ++i) {
+      if (!entries_[i].live) continue;
+      const K key = entries_[i].key;
+      const Ref<V> a = entries_[i].value;
+      const std::size_t at = o->find(key, hash_(key));
       if (at == kMissing) return false;
-      const Ref<V>& a = e.value;
-      const Ref<V>& b = o->entries_[at].value;
+      const Ref<V> b = o->entries_[at].value;
       if (a == b) continue;
       if (!a || !b || !static_cast<const Object&>(*a).equals(static_cast<const Object&>(*b)))
         return false;
     }
-    return true;
+    return o->size() == size();
   }
   friend bool operator==(const Dict& a, const Dict& b) { return a.equals(b); }
 

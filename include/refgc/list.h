@@ -141,14 +141,17 @@ class List : public Object {
       if (same_or_equal(data()[i], x)) return i;
     throw std::out_of_range("List::index: value is not in list");
   }
-  bool contains(const Ref<T>& x) const noexcept {
-    for (const auto& y : *this)
-      if (same_or_equal(y, x)) return true;
+  // These compare with equals(), user code that may throw or change the
+  // list: each element is held through its comparison and the size read
+  // again after it (CPython's list_contains, listindex, listcount).
+  bool contains(const Ref<T>& x) const {
+    for (std::size_t i = 0; i < size(); ++i)
+      if (same_or_equal(data()[i], x)) return true;
     return false;
   }
-  std::size_t count(const Ref<T>& x) const noexcept {
+  std::size_t count(const Ref<T>& x) const {
     std::size_t n = 0;
-    for (const auto& y : *this) n += same_or_equal(y, x) ? 1 : 0;
+    for (std::size_t i = 0; i < size(); ++i) n += same_or_equal(data()[i], x) ? 1 : 0;
     return n;
   }
 
@@ -203,7 +206,7 @@ class List : public Object {
         s += "...";
         break;
       }
-      const Ref<T>& x = data()[i];
+      const Ref<T> x = data()[i];  // held: its repr() may change this list
       s += x ? element_repr(*x) : "None";
     }
     return s + "]";
@@ -216,9 +219,9 @@ class List : public Object {
   bool equals(const Object& other) const override {
     const auto* o = dynamic_cast<const List*>(&other);
     if (o == nullptr || o->size() != size()) return false;
-    for (std::size_t i = 0; i < size(); ++i)
+    for (std::size_t i = 0; i < size() && i < o->size(); ++i)
       if (!same_or_equal(data()[i], o->data()[i])) return false;
-    return true;
+    return o->size() == size();
   }
   friend bool operator==(const List& a, const List& b) { return a.equals(b); }
 
@@ -295,7 +298,8 @@ class List : public Object {
     if (heap) free_block(d);
   }
 
-  static bool same_or_equal(const Ref<T>& a, const Ref<T>& b) {
+  // Takes copies: both stay alive through equals(), whatever it does.
+  static bool same_or_equal(Ref<T> a, Ref<T> b) {
     if (a == b) return true;
     if (!a || !b) return false;
     return static_cast<const Object&>(*a).equals(static_cast<const Object&>(*b));

@@ -264,6 +264,31 @@ TEST_F(ContainersTest, ChangingADictsKeysWhileIteratingThrowsAndSettingAValueDoe
   EXPECT_THROW((void)*it, std::runtime_error);
 }
 
+// dict.h, repr() and equals(): by position, each value held, because a
+// value's repr() or equals() is user code that may change the dict. (Before,
+// a value whose repr() added keys made repr() read the reallocated entries:
+// ASan heap-use-after-free.) Python: the same dict's repr() shows what it met.
+struct GrowsItsDict : refgc::Object {
+  refgc::Dict<std::string, refgc::Object>* dict = nullptr;
+  std::string repr() const override {
+    if (dict != nullptr)
+      for (int i = 0; i < 64; ++i) dict->set("k" + std::to_string(i), make<Int>(i));
+    return "grows";
+  }
+};
+
+TEST_F(ContainersTest, AValueWhoseReprChangesItsDictDoesNotBreakTheDictsRepr) {
+  auto d = make<Dict<std::string, refgc::Object>>();
+  auto g = make<GrowsItsDict>();
+  g->dict = d.get();
+  d->set("a", g);
+  d->set("b", make<Int>(1));
+  const std::string r = d->repr();
+  EXPECT_EQ(r.rfind("{'a': grows, 'b': 1, 'k0': 0", 0), 0u) << r;
+  EXPECT_EQ(d->size(), 66u);
+  g->dict = nullptr;
+}
+
 TEST_F(ContainersTest, DictTracesValueThenKey) {
   // cpython-semantics §3 H78: get_referents({3: 4}) -> [4, 3].
   auto key = make<Int>(3), value = make<Int>(4);

@@ -437,6 +437,47 @@ TEST_F(DiagTest, AnObjectUserCodeDropsDuringADiagnosticLivesUntilTheCallReturns)
   EXPECT_EQ(chain.size(), 1u);         // no holder left: the object alone
 }
 
+// diag.cc, HeapGraph::hold: objects a picture reaches by tracing that the
+// graph does not list -- here the garbage of the collection running now,
+// drawn from a finalizer -- are held too before user code runs. One node's
+// repr() drops the only reference to a sibling the diagram is about to
+// describe; the sibling is described, then dies when the call returns.
+// (Before: ASan heap-use-after-free in type_name on the sibling.)
+struct Dropper : Object {
+  static constexpr const char* refgc_type_name = "Dropper";
+  Ref<Dropper> next, other;
+  Dropper* victim_owner = nullptr;
+  bool root = false;
+  static inline std::string drawn;
+  void trace(refgc::Tracer& t) override { t(next, other); }
+  std::string repr() const override {
+    if (victim_owner != nullptr) victim_owner->other.reset();
+    return "d";
+  }
+  void finalize() override {
+    if (root) drawn = diag::ascii_diagram({diag::Root("self", *this)}, 3);
+  }
+};
+
+TEST_F(DiagTest, APictureDrawnDuringACollectionHoldsTheGarbageItReaches) {
+  auto a = make<Dropper>();
+  a->root = true;
+  a->next = make<Dropper>();
+  a->other = make<Dropper>();
+  refgc::WeakRef<Dropper> sibling(a->other);
+  a->next->next = a;
+  a->next->victim_owner = a.get();
+  a.reset();
+  EXPECT_GE(gc::collect(), 2u);
+  std::size_t described = 0;
+  for (std::size_t at = Dropper::drawn.find("Dropper d"); at != std::string::npos;
+       at = Dropper::drawn.find("Dropper d", at + 1))
+    ++described;
+  EXPECT_EQ(described, 3u) << Dropper::drawn;
+  EXPECT_FALSE(sibling.alive());
+  Dropper::drawn.clear();
+}
+
 TEST_F(DiagTest, RenderSvgDrawsTheGraphWithGraphviz) {
   ASSERT_TRUE(diag::graphviz_available())
       << "Graphviz's dot is needed by this test: scripts/deps.sh installs it";

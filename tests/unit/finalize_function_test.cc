@@ -336,6 +336,24 @@ TEST_F(FinalizeTest, AtProcessExitAFinalizerWithAtexitFalseNeverRuns) {
         std::exit(0);
       },
       ::testing::ExitedWithCode(0), "^end of main\nfn a, atexit\n$");
+  // Dropping one finalizer's function may drop the last reference to another
+  // one's object; that one never runs either (python3, the same program with
+  // weakref.finalize and atexit = False on both: only "end of main").
+  EXPECT_EXIT(
+      {
+        auto x = make<Resource>("x");
+        auto y = make<Resource>("y");
+        y->other = y;
+        Finalizer fa = refgc::finalize(y, [x] { std::fputs("fn a\n", stderr); });  // holds x
+        fa.set_atexit(false);
+        Finalizer fb = refgc::finalize(x, [] { std::fputs("fn b\n", stderr); });
+        fb.set_atexit(false);
+        x.reset();
+        y.reset();
+        std::fputs("end of main\n", stderr);
+        std::exit(0);
+      },
+      ::testing::ExitedWithCode(0), "^end of main\n$");
 }
 
 // Python: after f() or f.detach(), f.atexit is False and setting it does
