@@ -22,6 +22,7 @@
 #include <thread>
 #include <utility>
 
+#include "heap_impl.h"
 #include "refgc/detail/cache_common.h"
 #include "refgc/heap.h"
 #include "refgc/ref.h"
@@ -126,8 +127,13 @@ void Sweeper::start(Object* owner, std::chrono::nanoseconds interval,
   if (ctl_) throw std::logic_error("the cache's background sweeper is already running");
   if (interval <= std::chrono::nanoseconds::zero())
     throw std::invalid_argument("the sweep interval must be positive");
+  Heap& heap = Heap::current();
+  if (!heap.impl().pool.contains(owner))
+    throw std::logic_error(
+        "start_sweeper: this thread holds another heap than the cache's (the sweeps would run "
+        "without the cache's heap)");
   auto c = std::make_shared<SweeperControl>();
-  c->heap = &Heap::current();
+  c->heap = &heap;
   c->owner = owner;
   c->interval = interval;
   c->sweep = std::move(sweep);

@@ -292,7 +292,8 @@ class TtlCache : public Object {
   // the thread that holds it must release it (Heap::Unlock, or a Heap::Lock
   // scope ending) for sweeps to happen, as Python threads need the GIL.
   // on_sweep must not throw (an exception goes to the unraisable hook).
-  // Throws std::logic_error if a sweeper already runs.
+  // Throws std::logic_error if a sweeper already runs, or if the calling
+  // thread holds another heap than the cache's.
   template <class Rep, class Period>
   void start_sweeper(std::chrono::duration<Rep, Period> interval,
                      std::function<void(std::size_t)> on_sweep = {}) {

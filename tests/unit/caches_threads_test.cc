@@ -205,6 +205,33 @@ TEST(CachesThreads, StopSweeperReleasesTheHeapSoASweepWaitingForItCanFinish) {
   cache->stop_sweeper();
 }
 
+// ttl_cache.h, start_sweeper: "Throws std::logic_error ... if the calling
+// thread holds another heap than the cache's". (Before, the sweeper bound
+// itself to the other heap and its sweeps raced with the cache's heap.)
+TEST(CachesThreads, StartingASweeperWhileHoldingAnotherHeapThanTheCachesIsRefused) {
+  Heap home;
+  Heap other;
+  Ref<TtlCache<int, Payload>> cache;
+  {
+    Heap::Lock lock(home);
+    cache = make<TtlCache<int, Payload>>(10, milliseconds(10));
+  }
+  {
+    Heap::Lock lock(other);
+    try {
+      cache->start_sweeper(milliseconds(1));
+      ADD_FAILURE() << "a sweeper bound to another heap must be refused";
+    } catch (const std::logic_error& e) {
+      EXPECT_NE(std::string(e.what()).find("another heap than the cache's"), std::string::npos);
+    }
+    EXPECT_FALSE(cache->sweeper_running());
+  }
+  Heap::Lock lock(home);
+  cache->start_sweeper(milliseconds(1));  // on its own heap: fine
+  cache->stop_sweeper();
+  cache.reset();
+}
+
 // on_sweep may stop its own sweeper: the callback keeps running safely (its
 // captures are still alive after stop_sweeper() returns) and the thread ends.
 TEST(CachesThreads, OnSweepMayStopItsOwnSweeper) {

@@ -138,6 +138,10 @@ class Pool {
     return last_position_ + (a - last_marked_);
   }
 
+  // Whether `object` was allocated from this pool (a chunk of it, by the page
+  // map, or one of its large objects, by a walk of their list).
+  bool contains(const void* object) const noexcept;
+
   // Like for_each_slot, but only the marked chunks (and the large objects);
   // f(void* slot) returns whether the slot holds a member of an unlisted
   // generation, and a chunk where it never did is unmarked.
