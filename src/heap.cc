@@ -362,9 +362,20 @@ Heap::~Heap() {
   if (!impl.collecting) impl.collect_with_callbacks(2);
   impl.garbage.clear();
   impl.callbacks.clear();  // they may hold Refs: drop them while the heap is current
+  if (impl.sweepers_running.load() != 0) {
+    // A live cache's sweeper would keep locking the dead heap.
+    detail::fatal(
+        "a refgc::Heap was destroyed while a TtlCache's background sweeper on it still runs "
+        "(call stop_sweeper() before the heap goes)");
+  }
   detail::tls.heap = saved;
   impl.owner.store(std::thread::id{});
   impl.mutex.unlock();
+  // Sweeper threads abandoned with their caches (by the final collection or
+  // earlier) may be waiting for the lock: each takes it, sees it must stop,
+  // and leaves. The heap must outlive that.
+  while (impl.sweeper_threads.load() != 0)
+    std::this_thread::sleep_for(std::chrono::microseconds(100));
 }
 
 Heap& Heap::default_heap() {

@@ -43,6 +43,12 @@ struct HeapImpl : HeapFast {
   // Set at shutdown once the atexit finalizers ran (finalize.cc,
   // drop_finalizers): no finalizer of this heap runs after that.
   bool finalizers_shut_down = false;
+  // TtlCache background sweepers bound to this heap (src/sweeper.cc): those
+  // started and not yet stopped or abandoned, and the threads still alive
+  // (an abandoned one may still be waiting for the heap's lock). ~Heap
+  // refuses the first and waits for the second.
+  std::atomic<std::size_t> sweepers_running{0};
+  std::atomic<std::size_t> sweeper_threads{0};
   int debug = 0;
   std::size_t long_lived_total = 0;
   std::size_t long_lived_pending = 0;

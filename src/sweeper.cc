@@ -49,8 +49,12 @@ std::atomic<std::size_t> g_live_threads{0};
 
 void sweeper_loop(std::shared_ptr<SweeperControl> c) {
   struct Count {
-    ~Count() { g_live_threads.fetch_sub(1); }  // after the last use of the heap
-  } count;
+    HeapImpl& heap;
+    ~Count() {  // after the last use of the heap; ~Heap may then free it
+      g_live_threads.fetch_sub(1);
+      heap.sweeper_threads.fetch_sub(1);
+    }
+  } count{c->heap->impl()};
   std::unique_lock<std::mutex> lk(c->m);
   for (;;) {
     if (c->cv.wait_for(lk, c->interval, [&] { return c->stop; })) return;
@@ -108,6 +112,7 @@ Taken take_for_stop(SweeperControl& c) noexcept {
   Taken t;
   {
     std::lock_guard<std::mutex> lk(c.m);
+    if (!c.stop) c.heap->impl().sweepers_running.fetch_sub(1);
     c.stop = true;
     t.busy = c.busy;
     t.thread = std::move(c.thread);
@@ -140,11 +145,16 @@ void Sweeper::start(Object* owner, std::chrono::nanoseconds interval,
   c->on_sweep = std::move(on_sweep);
   {
     std::lock_guard<std::mutex> lk(c->m);
+    HeapImpl& impl = heap.impl();
     g_live_threads.fetch_add(1);
+    impl.sweeper_threads.fetch_add(1);
+    impl.sweepers_running.fetch_add(1);
     try {
       c->thread = std::thread(sweeper_loop, c);
     } catch (...) {
       g_live_threads.fetch_sub(1);
+      impl.sweeper_threads.fetch_sub(1);
+      impl.sweepers_running.fetch_sub(1);
       throw;
     }
   }

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -230,6 +231,47 @@ TEST(CachesThreads, StartingASweeperWhileHoldingAnotherHeapThanTheCachesIsRefuse
   cache->start_sweeper(milliseconds(1));  // on its own heap: fine
   cache->stop_sweeper();
   cache.reset();
+}
+
+// heap.cc, ~Heap: a sweeper thread abandoned with its cache while it waits
+// for the heap's lock takes the lock once the heap's destructor releases it,
+// sees it must stop, and leaves; the heap waits for that. (Before, a heap
+// destroyed right after its cache freed the lock the thread then took: ASan
+// heap-use-after-free in Heap::Lock.) The window is the waiting thread's
+// scheduling, so 20 rounds make a missing wait likely, not certain, to show.
+TEST(CachesThreads, AHeapDestroyedRightAfterACacheWhoseSweeperWaitsForItWaitsForTheThread) {
+  for (int round = 0; round < 20; ++round) {
+    {
+      Heap heap;
+      Heap::Lock lock(heap);
+      auto cache = make<TtlCache<int, Payload>>(10, milliseconds(10));
+      cache->start_sweeper(milliseconds(1));
+      std::this_thread::sleep_for(milliseconds(5));  // the sweeper now waits for the heap
+      cache.reset();                                 // abandoned: the waiting thread is detached
+    }
+    EXPECT_EQ(refgc::detail::live_sweeper_threads(), 0u) << "round " << round;
+  }
+}
+
+// The same heap destroyed while a cache it allocated still runs its sweeper
+// (the cache outlives the heap): the thread would keep locking the dead heap,
+// so the destruction stops with a message.
+TEST(CachesThreadsDeathTest, DestroyingAHeapWhileACachesSweeperOnItRunsStops) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  using Cache = TtlCache<int, Payload>;  // (no comma inside the macro's argument)
+  EXPECT_DEATH(
+      {
+        Ref<Cache> cache;
+        auto heap = std::make_unique<Heap>();
+        {
+          Heap::Lock lock(*heap);
+          cache = make<Cache>(10, milliseconds(10));
+          cache->start_sweeper(std::chrono::hours(1));
+        }
+        heap.reset();
+      },
+      "refgc: fatal: a refgc::Heap was destroyed while a TtlCache's background sweeper on it "
+      "still runs \\(call stop_sweeper\\(\\) before the heap goes\\)");
 }
 
 // on_sweep may stop its own sweeper: the callback keeps running safely (its
