@@ -121,17 +121,7 @@ void Pool::map_chunk(std::uint32_t index) {
 }
 
 bool Pool::contains(const void* object) const noexcept {
-  const auto a = reinterpret_cast<std::uintptr_t>(object);
-  const std::uintptr_t r = a >> kLeafShift;
-  if (map_ != nullptr && r < kRoot && map_[r] != nullptr) {
-    if (const std::uint32_t i = map_[r][(a >> kPageShift) & (kLeaf - 1)]; i != 0) {
-      // A page at a chunk's edge may hold the chunk next to it (mark()).
-      const Chunk& c = chunks_[i - 1];
-      const auto base = reinterpret_cast<std::uintptr_t>(c.base);
-      const std::uint32_t other = a < base ? c.before : a - base >= kChunkBytes ? c.after : i;
-      if (other != 0) return true;
-    }
-  }
+  if (chunk_of(reinterpret_cast<std::uintptr_t>(object)) != 0) return true;
   for (const LargeLink* l = large_.next; l != &large_; l = l->next)
     if (reinterpret_cast<const char*>(l) + kLargeLink == object) return true;
   return false;

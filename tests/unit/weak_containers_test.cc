@@ -690,18 +690,22 @@ struct OnFree : Object {
 
 using LabelledValue = std::pair<Ref<Object>, std::string>;
 
+// Adds 16 keys (kept alive in `more`) to `d`: what the destructors below do
+// to the dictionary they belong to.
+void add_16_keys(WeakKeyDictionary<Item, LabelledValue>& d, std::vector<Ref<Item>>& more) {
+  for (int i = 0; i < 16; ++i) {
+    more.push_back(make<Item>("more"));
+    d.set(more.back(), {});
+  }
+}
+
 // The replaced value dies once the dictionary is consistent again, so its
 // destructor may grow the dictionary (python3: `d[k] = (Old(), "old");
 // d[k] = (None, "new")` where Old.__del__ adds 16 keys -> `17 (None, 'new')`).
 TEST_F(WeakContainersTest, KeyDictReplacingAValueWhoseDestructorGrowsTheDictionaryIsSafe) {
   WeakKeyDictionary<Item, LabelledValue> d;
   std::vector<Ref<Item>> more;
-  auto grow = [&] {
-    for (int i = 0; i < 16; ++i) {
-      more.push_back(make<Item>("more"));
-      d.set(more.back(), {});
-    }
-  };
+  auto grow = [&] { add_16_keys(d, more); };
   auto k = make<Item>("k");
   d.set(k, {make<OnFree>(grow), "old"});
   d.set(k, {Ref<Object>(), "new"});
@@ -719,12 +723,7 @@ TEST_F(WeakContainersTest,
        KeyDictEraseClearAndKeyDeathWhoseValueDestructorsUseTheDictionaryAreSafe) {
   WeakKeyDictionary<Item, LabelledValue> d;
   std::vector<Ref<Item>> more;
-  auto grow = [&] {
-    for (int i = 0; i < 16; ++i) {
-      more.push_back(make<Item>("more"));
-      d.set(more.back(), {});
-    }
-  };
+  auto grow = [&] { add_16_keys(d, more); };
   grow();
   auto k2 = make<Item>("k2");
   d.set(k2, {make<OnFree>([&] { d.clear(); }), "clearer"});

@@ -119,19 +119,9 @@ class Pool {
     const auto a = reinterpret_cast<std::uintptr_t>(object);
     if (a - last_marked_ < kChunkBytes)  // (objects come in runs)
       return last_position_ + (a - last_marked_);
-    const std::uintptr_t r = a >> kLeafShift;
-    if (map_ == nullptr || r >= kRoot) return kLargePosition;
-    const std::uint32_t* const leaf = map_[r];
-    if (leaf == nullptr) return kLargePosition;
-    const std::uint32_t i = leaf[(a >> kPageShift) & (kLeaf - 1)];
-    if (i == 0) return kLargePosition;
-    // A page at a chunk's edge may also hold the end or the start of the
-    // chunk next to it: the one that holds the object is marked.
-    Chunk* c = &chunks_[i - 1];
-    const auto base = reinterpret_cast<std::uintptr_t>(c->base);
-    const std::uint32_t other = a < base ? c->before : a - base >= kChunkBytes ? c->after : i;
+    const std::uint32_t other = chunk_of(a);
     if (other == 0) return kLargePosition;
-    c = &chunks_[other - 1];
+    Chunk* const c = &chunks_[other - 1];
     c->marked = true;
     last_marked_ = reinterpret_cast<std::uintptr_t>(c->base);
     last_position_ = std::uint64_t{other - 1} * kChunkBytes;
@@ -181,6 +171,20 @@ class Pool {
   static constexpr std::size_t kLeaf = std::size_t{1} << kLeafBits;
   static constexpr unsigned kLeafShift = kPageShift + kLeafBits;
   static constexpr std::size_t kRoot = std::size_t{1} << (47 - kLeafShift);
+  // The chunk (index + 1) that holds address `a`, or 0 if none does. A page
+  // at a chunk's edge may also hold the end or the start of the chunk next
+  // to it: the one that holds the address is named.
+  std::uint32_t chunk_of(std::uintptr_t a) const noexcept {
+    const std::uintptr_t r = a >> kLeafShift;
+    if (map_ == nullptr || r >= kRoot) return 0;
+    const std::uint32_t* const leaf = map_[r];
+    if (leaf == nullptr) return 0;
+    const std::uint32_t i = leaf[(a >> kPageShift) & (kLeaf - 1)];
+    if (i == 0) return 0;
+    const Chunk& c = chunks_[i - 1];
+    const auto base = reinterpret_cast<std::uintptr_t>(c.base);
+    return a < base ? c.before : a - base >= kChunkBytes ? c.after : i;
+  }
   void map_chunk(std::uint32_t index);
   void free_map() noexcept;
   static constexpr std::size_t kWalkAhead = 2048;  // bytes (walk_chunk)
