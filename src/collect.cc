@@ -767,7 +767,7 @@ void Collector::merge_young() {
     return;
   }
   settling_ = true;
-  any_weak_ = heap_.weaklists.size() != 0;
+  any_weak_ = heap_.any_weakrefs();
   settled_summary_ = Summary{};
   // The first generation with entries: its vector, tombstones squeezed out.
   Generation& first = *steal_;
@@ -1059,7 +1059,7 @@ void Collector::move_unreachable(std::vector<Object*>& young, std::vector<Object
   // A weak-reference object matters to handle_weakrefs only while it has a
   // referent, and then some object has weak references: with none at all
   // the type test (a string compare for most types) is skipped.
-  const bool any_weak = heap_.weaklists.size() != 0;
+  const bool any_weak = heap_.any_weakrefs();
   std::size_t out = 0;
   const std::size_t n = young.size();
   // Raw pointers and locals: trace() cannot change them, but the compiler
@@ -1173,7 +1173,7 @@ void Collector::move_unreachable_unlisted(std::vector<Object*>& young,
   // (width) the encoded list's front, decoded into unreachable at the end.
   Object** const list = walk || width != 0 ? unreachable.data() : young.data();
   ReachTracer tracer(queue, big_);
-  const bool any_weak = heap_.weaklists.size() != 0;
+  const bool any_weak = heap_.any_weakrefs();
   Object** const objs = young.data();
   const std::size_t n = young.size();
   const std::uint32_t old_state = old_state_;

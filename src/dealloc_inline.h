@@ -30,6 +30,8 @@ void drain_trash(HeapImpl& heap, ThreadState& ts) noexcept;
 // memory to do so (the caller frees it now, one level deeper).
 bool defer_dealloc(ThreadState& ts, Object* o) noexcept;
 void report_destructor_exception(const Object* o) noexcept;
+// An exception from o's `where` ("finalize") to the unraisable hook.
+void report_exception(const Object* o, const char* where) noexcept;
 
 // finalize() has not run yet for an object whose type has one.
 inline bool finalizer_pending(std::uint32_t gc) noexcept {
@@ -37,7 +39,7 @@ inline bool finalizer_pending(std::uint32_t gc) noexcept {
 }
 
 // The object needs more than a destructor: a pending finalize() or weak
-// references to clear.
+// references to clear, or it is an orphan (WR is set on every orphan).
 inline bool needs_slow_path(std::uint32_t gc) noexcept {
   return finalizer_pending(gc) || (gc & kHasWeakrefs) != 0;
 }

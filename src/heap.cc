@@ -1,6 +1,8 @@
 // src/heap.cc: the heap facade -- thread ownership, tracking, and CPython's
 // collection scheduling (thresholds, counts, the 25% long-lived rule).
 // The collection itself is in collect.cc.
+#include <pthread.h>
+
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -19,19 +21,31 @@ namespace detail {
 
 namespace {
 
-// Released at thread exit if this thread implicitly holds the default heap.
-struct ImplicitHold {
-  Heap* heap = nullptr;
-  ~ImplicitHold() {
-    if (heap != nullptr) {
-      HeapImpl& impl = heap->impl();
-      impl.owner.store(std::thread::id{});
-      impl.lock_depth = 0;
-      impl.mutex.unlock();
-    }
-  }
-};
-thread_local ImplicitHold implicit_hold;
+// The default heap held implicitly by this thread (its first use of refgc
+// held no heap) is released when the thread ends, after every thread_local
+// object of the thread is destroyed: the release is the destructor of a
+// pthread key, and glibc runs those after the C++ thread_local destructors
+// (__call_tls_dtors, then the keys'). A thread_local ImplicitHold object was
+// destroyed before thread_local Refs constructed earlier than it, whose
+// finalizers then ran with the heap released. The main thread keeps its hold
+// through exit (the keys' destructors do not run for it): exit_collection
+// finds the heap held.
+void release_implicit_hold(void* held) noexcept {
+  HeapImpl& impl = static_cast<Heap*>(held)->impl();
+  impl.owner.store(std::thread::id{});
+  impl.lock_depth = 0;
+  if (tls.heap == &impl.self) tls.heap = nullptr;
+  impl.mutex.unlock();
+}
+pthread_key_t implicit_hold_key() {
+  static const pthread_key_t key = [] {
+    pthread_key_t k;
+    if (pthread_key_create(&k, release_implicit_hold) != 0)
+      fatal("pthread_key_create failed (no key for the default heap's implicit hold)");
+    return k;
+  }();
+  return key;
+}
 thread_local bool released_by_unlock = false;
 
 // At process exit: finalize the default heap's pending cyclic garbage, even
@@ -93,12 +107,21 @@ Heap& acquire_default(const char* what = nullptr) {
   }
   impl.owner.store(me);
   impl.lock_depth = 1;
-  implicit_hold.heap = &d;
+  if (pthread_setspecific(implicit_hold_key(), &d) != 0)
+    fatal("pthread_setspecific failed (the default heap's implicit hold)");
   tls.heap = &d;
   return d;
 }
 
 }  // namespace
+
+namespace testing {
+
+bool held_by_this_thread(Heap& heap) noexcept {
+  return heap.impl().owner.load() == std::this_thread::get_id();
+}
+
+}  // namespace testing
 
 HeapImpl& acquire_current_slow() { return acquire_default().impl(); }
 HeapFast& acquire_fast_slow() { return acquire_default().fast(); }
@@ -114,25 +137,9 @@ void HeapFast::maybe_collect() { static_cast<HeapImpl*>(this)->collect_now(); }
 void HeapFast::track_slow(Object* o) { static_cast<HeapImpl*>(this)->track(o); }
 void HeapFast::untrack_slow(Object* o) noexcept { static_cast<HeapImpl*>(this)->untrack(o); }
 
-HeapImpl::~HeapImpl() {
-  // Objects still alive become orphans: untracked, so that their later death
-  // does not touch this heap's (gone) generation lists; their memory is kept.
-  auto orphan = [](Generation& g) {
-    for (Object* o : g.objs)
-      if (o != nullptr) ObjectAccess::set_slot(o, kUntracked, 0);
-    g.objs.clear();
-    g.unlisted = 0;
-    g.restart_slots();
-  };
-  for (Generation& g : gens) orphan(g);
-  orphan(permanent);
-  // The unlisted generations' members, found by the heap walk (every chunk).
-  pool.for_each_slot([](void* slot) {
-    auto* o = static_cast<Object*>(slot);
-    const std::uint32_t state = ObjectAccess::state(o);
-    if (state == kGen2 || state == kPermanent) ObjectAccess::set_slot(o, kUntracked, 0);
-  });
-}
+// Nothing of it is alive (a heap destroyed with live objects is kept for
+// them instead: src/orphans.cc); the pool gives its chunks back.
+HeapImpl::~HeapImpl() = default;
 
 void HeapImpl::check_owner(const char* what) const noexcept {
 #if REFGC_DEBUG
@@ -376,6 +383,9 @@ Heap::~Heap() {
   // and leaves. The heap must outlive that.
   while (impl.sweeper_threads.load() != 0)
     std::this_thread::sleep_for(std::chrono::microseconds(100));
+  // Objects still referenced from outside become orphans, and the heap's
+  // pool and weak table stay for them until the last one dies.
+  if (impl.pool.live() != 0) detail::orphan_heap(std::move(impl_));
 }
 
 Heap& Heap::default_heap() {

@@ -29,6 +29,13 @@ namespace refgc::detail {
 class Collector;
 class WeakRefObject;
 
+// How many destroyed heaps are kept for their orphans (src/orphans.cc
+// changes it under its list's mutex); orphans_exist() is one relaxed load.
+inline std::atomic<std::size_t> orphaned_heap_count{0};
+inline bool orphans_exist() noexcept {
+  return orphaned_heap_count.load(std::memory_order_relaxed) != 0;
+}
+
 struct HeapImpl : HeapFast {
   explicit HeapImpl(Heap& heap) : self(heap) {}
   ~HeapImpl();
@@ -97,12 +104,20 @@ struct HeapImpl : HeapFast {
   // through the WeakRefObjects in CPython's order (the shared callback-less
   // one first, then newest first) ---
   WeakHeadTable weaklists;
+  // Whether any weak reference may exist that this heap's objects can be
+  // (or have): some in its table, or any orphan at all, whose weak
+  // references (this heap's among them) are in its dead heap's table.
+  bool any_weakrefs() const noexcept { return weaklists.size() != 0 || orphans_exist(); }
 
   // --- diagnostics (src/diag.cc) ---
   // The open diag::LeakCheck scopes: told when a tracked object dies.
   std::vector<diag::LeakCheck*> leak_checks;
   // diag::growth(): the highest count seen per type name.
   std::unordered_map<std::string, std::size_t> growth_peaks;
+
+  // --- orphans (src/orphans.cc) ---
+  // The next heap in the list of destroyed heaps kept for their orphans.
+  HeapImpl* next_orphaned = nullptr;
 
   // --- threads ---
   std::mutex mutex;
@@ -249,6 +264,27 @@ inline HeapImpl& current_impl() {
   if (REFGC_LIKELY(h != nullptr)) return h->impl();
   return acquire_current_slow();
 }
+
+// --- orphans (src/orphans.cc; docs/design/memory-model.md, "Orphans") ---
+// ~Heap with objects still referenced: marks them orphans (untracked, index
+// kOrphanIndex, WR set) and keeps the heap's state (its pool and weak table)
+// on a process-wide list instead of destroying it. Never throws.
+void orphan_heap(std::unique_ptr<HeapImpl> impl) noexcept;
+// The destroyed heap an orphan belongs to (found by address, under the
+// list's mutex); stops the program if none holds it (a corrupt header).
+HeapImpl& orphan_owner(const Object* o) noexcept;
+// The heap whose weak table has `referent`'s weak references: its own dead
+// heap for an orphan, otherwise `current` (the thread's heap, which is the
+// referent's own under the threading rules).
+inline HeapImpl& weak_table_heap(HeapImpl& current, const Object* referent) noexcept {
+  if (REFGC_UNLIKELY(is_orphan(ObjectAccess::gc(referent)))) return orphan_owner(referent);
+  return current;
+}
+// Refcount death of an orphan (the dealloc slow paths send it here, whatever
+// heap the thread holds): finalize() once, untracked (it may resurrect the
+// orphan), its weak references in its own heap's table, the destructor, the
+// slot back to its own pool; that heap goes once its last orphan is gone.
+void dealloc_orphan(Object* o) noexcept;
 
 // The current heap for a library entry point named by `what` ("calls
 // gc::collect"): debug builds stop unless this thread holds it.

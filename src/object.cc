@@ -88,13 +88,6 @@ Registry& registry() {
   return *r;
 }
 
-void report_exception(const Object* o, const char* where) noexcept {
-  char buf[160];
-  std::snprintf(buf, sizeof buf, "<%s of %s at %p>", where, type_name(*o).c_str(),
-                static_cast<const void*>(o));
-  write_unraisable(buf);
-}
-
 // Runs finalize() once. Returns true if the object was resurrected.
 bool call_finalizer(HeapImpl& heap, Object* o) noexcept {
   std::uint32_t& gc = ObjectAccess::gc(o);
@@ -122,6 +115,13 @@ bool call_finalizer(HeapImpl& heap, Object* o) noexcept {
 
 }  // namespace
 
+[[gnu::noinline, gnu::cold]] void report_exception(const Object* o, const char* where) noexcept {
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "<%s of %s at %p>", where, type_name(*o).c_str(),
+                static_cast<const void*>(o));
+  write_unraisable(buf);
+}
+
 [[gnu::noinline, gnu::cold]] void report_destructor_exception(const Object* o) noexcept {
   char buf[160];
   std::snprintf(buf, sizeof buf, "<destructor of object at %p>", static_cast<const void*>(o));
@@ -130,6 +130,7 @@ bool call_finalizer(HeapImpl& heap, Object* o) noexcept {
 
 [[gnu::noinline, gnu::cold]] void dealloc_slow_body(HeapImpl& heap, Object* o) noexcept {
   const std::uint32_t gc = ObjectAccess::gc(o);
+  if (is_orphan(gc)) return dealloc_orphan(o);
   if (finalizer_pending(gc)) {
     if (call_finalizer(heap, o)) return;
   }
@@ -181,6 +182,14 @@ namespace {
 
 void dealloc(Object* o) noexcept {
   HeapImpl& heap = current_impl();
+#if REFGC_DEBUG
+  // Freed into this heap's pool, an object of another heap would corrupt
+  // both (docs/design/memory-model.md, "Threads"). Orphans find their own.
+  if (!is_orphan(ObjectAccess::gc(o)) && !heap.pool.contains(o))
+    fatal_object(o,
+                 "an object of another heap dies while this thread holds a different heap (drop "
+                 "it while holding its own: refgc::Heap::Lock)");
+#endif
   const std::uint32_t state = ObjectAccess::state(o);
   if (state != kUntracked && !heap.untrack_newest_gen0(o)) {
     if (state <= kGen2) return dealloc_listed(heap, o);  // kGen0 to kGen2

@@ -49,4 +49,11 @@ struct LongLived {
 };
 LongLived long_lived(Heap& heap) noexcept;
 
+// How many destroyed heaps are kept for their orphans (objects still
+// referenced when their heap was destroyed; src/orphans.cc).
+std::size_t orphaned_heaps() noexcept;
+
+// Whether the calling thread holds `heap` (its owner is this thread).
+bool held_by_this_thread(Heap& heap) noexcept;
+
 }  // namespace refgc::detail::testing

@@ -75,7 +75,7 @@ void unlink(HeapImpl& heap, WeakRefObject* w) noexcept {
     heap.weaklists.replace(r, next);
   } else {
     heap.weaklists.erase(r);
-    set_has_weakrefs(r, false);
+    if (!is_orphan(ObjectAccess::gc(r))) set_has_weakrefs(r, false);  // an orphan keeps WR
   }
   if (next != nullptr) WeakAccess::prev(*next) = prev;
   WeakAccess::prev(*w) = WeakAccess::next(*w) = nullptr;
@@ -166,7 +166,7 @@ class DueCallbacks {
 }  // namespace
 
 WeakRefObject::~WeakRefObject() {
-  if (referent() != nullptr) unlink(current_impl(), this);
+  if (Object* r = referent()) unlink(weak_table_heap(current_impl(), r), this);
 }
 
 std::size_t WeakRefObject::hash() const {
@@ -196,7 +196,9 @@ Ref<WeakRefObject> new_weakref(Object* referent, WeakCallback&& callback, bool t
     throw std::invalid_argument("cannot create weak reference to '" + type_name(*referent) +
                                 "' object");
   }
-  HeapImpl& heap = current_impl();
+  // The referent's table (its own dead heap's for an orphan); the weak
+  // reference itself is made in the heap the thread holds.
+  HeapImpl& heap = weak_table_heap(current_impl(), referent);
   const bool basic = callback.empty();
   WeakRefObject* head =
       (ObjectAccess::gc(referent) & kHasWeakrefs) ? heap.weaklists.find(referent) : nullptr;
@@ -235,7 +237,8 @@ std::size_t weakref_count(const Object& o) noexcept {
   REFGC_DEBUG_REQUIRE_HEAP("calls getweakrefcount");
   if (!(ObjectAccess::gc(&o) & kHasWeakrefs)) return 0;
   std::size_t n = 0;
-  for (WeakRefObject* w = current_impl().weaklists.find(&o); w != nullptr; w = WeakAccess::next(*w))
+  for (WeakRefObject* w = weak_table_heap(current_impl(), &o).weaklists.find(&o); w != nullptr;
+       w = WeakAccess::next(*w))
     ++n;
   return n;
 }
@@ -244,7 +247,8 @@ std::vector<Ref<WeakRefObject>> weakrefs_of(const Object& o) {
   REFGC_DEBUG_REQUIRE_HEAP("calls getweakrefs");
   std::vector<Ref<WeakRefObject>> out;
   if (!(ObjectAccess::gc(&o) & kHasWeakrefs)) return out;
-  for (WeakRefObject* w = current_impl().weaklists.find(&o); w != nullptr; w = WeakAccess::next(*w))
+  for (WeakRefObject* w = weak_table_heap(current_impl(), &o).weaklists.find(&o); w != nullptr;
+       w = WeakAccess::next(*w))
     if (ObjectAccess::rc(w) > 0) out.push_back(Ref<WeakRefObject>(w));
   return out;
 }
@@ -284,6 +288,7 @@ void clear_weakrefs_on_dealloc(HeapImpl& heap, Object* o) noexcept {
 
 void dealloc_weakly_referenced(HeapImpl& heap, Object* o) noexcept {
   const std::uint32_t gc = ObjectAccess::gc(o);
+  if (REFGC_UNLIKELY(is_orphan(gc))) return dealloc_orphan(o);
   clear_weakrefs_inline(heap, o);
   destroy(heap, o, gc);
 }
@@ -304,7 +309,9 @@ std::size_t handle_weakrefs(HeapImpl& heap, const std::vector<Object*>& unreacha
     if (o == nullptr) continue;
     if (is_weakref_object(o)) {
       auto* w = static_cast<WeakRefObject*>(o);
-      if (w->referent() != nullptr) unlink(heap, w);  // its callback will never run
+      // Its callback will never run. (Its referent may be an orphan, in
+      // the table of its own dead heap.)
+      if (Object* r = w->referent()) unlink(weak_table_heap(heap, r), w);
     }
     if (!(ObjectAccess::gc(o) & kHasWeakrefs)) continue;
     DueCallbacks mine;

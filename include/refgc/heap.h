@@ -24,7 +24,17 @@
 // thread that holds the object's heap. Reference counts are not atomic.
 // Debug builds (REFGC_DEBUG) stop with a clear message when an allocation,
 // a deallocation or a gc:: call comes from a thread that does not hold the
-// heap.
+// heap, and when an object dies while the thread holds another heap.
+//
+// The default heap held implicitly is released when the thread ends, after
+// its thread_local objects (thread_local Refs included) are destroyed.
+//
+// Destroying a Heap (~Heap) runs its atexit finalizers and a final full
+// collection. Objects still referenced then become orphans: they stay valid
+// and untracked (never collected again), and may be used and dropped under
+// any heap, one thread at a time; each gives its memory back to its own
+// destroyed heap, which returns its chunks to the system when its last
+// orphan dies (docs/design/memory-model.md, "Orphans").
 #pragma once
 
 #include <cstddef>

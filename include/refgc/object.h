@@ -68,7 +68,8 @@ namespace detail {
 //  WR     weak references to this object exist (weak_ref.h side table).
 //  GC     the type overrides trace(): instances are tracked by the collector.
 //  index  position in the vector of the generation (or of the collector's
-//         working list) the state names; meaningless when untracked.
+//         working list) the state names; when untracked, 0, or
+//         kOrphanIndex for an orphan (below).
 enum : std::uint32_t {
   kStateMask = 0x7,
   kUntracked = 0,
@@ -86,7 +87,19 @@ enum : std::uint32_t {
   kIndexShift = 7,
   kConstructing = 1u << 31,  // only in ThreadState::constructing
   kMaxIndex = (1u << (32 - kIndexShift)) - 1,
+  // An orphan (an object still referenced when its Heap was destroyed:
+  // docs/design/memory-model.md, "Orphans") is untracked with this index,
+  // which no generation slot reaches (they stay below kMaxIndex), and has
+  // its WR bit set whether or not it has weak references, so that its death
+  // takes the slow path, which gives it back to its own heap (src/orphans.cc).
+  kOrphanIndex = kMaxIndex,
+  kOrphanMark = (kOrphanIndex << kIndexShift) | kUntracked,
 };
+
+// Whether a header's second word is an orphan's.
+inline constexpr bool is_orphan(std::uint32_t gc) noexcept {
+  return (gc & ((kMaxIndex << kIndexShift) | kStateMask)) == kOrphanMark;
+}
 
 struct ObjectAccess;
 

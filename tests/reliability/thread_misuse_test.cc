@@ -476,6 +476,53 @@ TEST_F(ThreadMisuseDeathTest, DestroyingAHeapWhileALockOrALeakCheckOnItIsAliveSt
       "refgc: fatal: a diag::LeakCheck scope ended on a thread that does not hold its heap");
 }
 
+// An object dying while the thread holds another heap than its own would be
+// freed into that heap's pool (docs/design/memory-model.md, "Heaps and
+// threads"): debug builds stop, naming the object. Tracked and untracked
+// objects alike (the check is the held pool's page map).
+TEST_F(ThreadMisuseDeathTest, DroppingAnObjectOfAnotherLiveHeapStops) {
+  EXPECT_DEATH(
+      {
+        refgc::Heap first;
+        refgc::Heap second;
+        Ref<refgc::Int> number;
+        {
+          refgc::Heap::Lock lock(first);
+          number = make<refgc::Int>(1);
+        }
+        refgc::Heap::Lock lock(second);
+        number.reset();
+      },
+      "refgc: fatal: an object of another heap dies while this thread holds a different heap "
+      "\\(drop it while holding its own: refgc::Heap::Lock\\): <Int at 0x");
+  EXPECT_DEATH(
+      {
+        refgc::Heap first;
+        Ref<Node> node;
+        {
+          refgc::Heap::Lock lock(first);
+          node = make<Node>();
+        }
+        node.reset();  // under the default heap, which this thread holds
+      },
+      "an object of another heap dies while this thread holds a different heap");
+}
+
+// An orphan (its heap was destroyed) is not another heap's object: it may die
+// under any heap, checks on.
+TEST(ThreadMisuse, AnOrphanMayDieWhileTheThreadHoldsAnyHeap) {
+  Ref<Node> node;
+  {
+    refgc::Heap dying;
+    refgc::Heap::Lock lock(dying);
+    node = make<Node>();
+  }
+  refgc::Heap other;
+  refgc::Heap::Lock lock(other);
+  node.reset();
+  EXPECT_EQ(other.live_objects(), 0u);
+}
+
 // The legitimate hand-off still works with the checks on: the intruder takes
 // the heap with Heap::Lock while the holder waits in Heap::Unlock.
 TEST(ThreadMisuse, AThreadThatLocksTheHeapMayUseEveryEntryPoint) {

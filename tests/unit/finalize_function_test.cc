@@ -241,12 +241,7 @@ TEST_F(FinalizeTest, OnCyclicTrashCollectCountsTheWeakRefEvenWhileTheHandleIsHel
 
 // §2.2: once the finalizer has run (or was detached), its weak reference is
 // gone (CPython pops the registry entry holding it): a held handle keeps no
-// managed object alive.
-// DISABLED: refgc keeps the dead weak-reference object alive as long as the
-// Finalizer handle lives (same cause as above). Worse, a handle that outlives
-// its Heap leaves that object orphaned in the destroyed heap; its later
-// destruction frees the slot into the current heap's pool and decrements the
-// wrong heap's live_objects().
+// managed object alive (so a handle that outlives its Heap holds no orphan).
 TEST_F(FinalizeTest, AFinalizerThatRanOrWasDetachedHoldsNoManagedObject) {
   refgc::Heap& heap = refgc::Heap::current();
   const std::size_t before = heap.live_objects();

@@ -7,6 +7,8 @@
 #include <thread>
 #include <vector>
 
+#include "../../src/testing_hooks.h"
+
 namespace {
 
 using refgc::make;
@@ -87,6 +89,35 @@ TEST(Threads, EachThreadCanOwnItsOwnHeap) {
   }
   for (auto& t : workers) t.join();
   EXPECT_EQ(ok.load(), 2);
+}
+
+// A thread_local Ref constructed before the thread first used refgc (so
+// destroyed after everything refgc itself keeps per thread): when the thread
+// ends, the object it holds dies -- its finalize() runs -- while the thread
+// still holds the default heap it took implicitly, so no other thread can be
+// using that heap at the same time (ThreadSanitizer saw the race when the
+// hold was released first).
+std::atomic<int> watcher_saw{0};  // 1: heap held in finalize(), 2: not held
+struct Watcher : refgc::Object {
+  void finalize() override {
+    watcher_saw = refgc::detail::testing::held_by_this_thread(refgc::Heap::default_heap()) ? 1 : 2;
+  }
+};
+thread_local Ref<Watcher> exit_watched;
+
+TEST(Threads, AThreadLocalRefDyingAtThreadExitStillHasTheDefaultHeap) {
+  auto mine = make<Node>();  // this thread holds the default heap
+  watcher_saw = 0;
+  {
+    refgc::Heap::Unlock unlock;
+    std::thread worker([] {
+      (void)exit_watched.get();        // the thread_local exists before any refgc use
+      exit_watched = make<Watcher>();  // first use: the default heap, implicitly
+    });
+    worker.join();
+  }
+  EXPECT_EQ(watcher_saw.load(), 1);
+  mine->value = 2;  // this thread has the heap back
 }
 
 #if REFGC_DEBUG

@@ -1,0 +1,318 @@
+// Orphans: objects still referenced when their Heap is destroyed
+// (docs/design/memory-model.md, "Orphans"). They stay valid; whichever heap
+// the thread holds when one dies, its memory goes back to its own (dead)
+// heap's pool, its weak references are found in its own heap's table, and
+// the dead heap gives its memory back when its last orphan is gone.
+//
+// Python has no second heap to compare with; what is checked is that nothing
+// of the heap the thread holds changes (its live_objects(), the slots it
+// hands out) and that the orphan's death keeps CPython's order (finalizer,
+// weak references cleared, callbacks, destructor: cpython-semantics §1.7).
+#include <gtest/gtest.h>
+#include <refgc/refgc.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "../../src/testing_hooks.h"
+#include "support/gc_fixture.h"
+
+namespace {
+
+using refgc::make;
+using refgc::Ref;
+using refgc::WeakRef;
+namespace testing_hooks = refgc::detail::testing;
+
+std::vector<std::string> events;
+
+struct Node : refgc::Object {
+  Ref<Node> next;
+  std::string name;
+  explicit Node(std::string n = {}) : name(std::move(n)) {}
+  ~Node() override {
+    if (!name.empty()) events.push_back("destroy " + name);
+  }
+  void trace(refgc::Tracer& t) override { t(next); }
+};
+
+// A Node with a finalizer; `rescue` (if set) resurrects it once.
+Ref<refgc::Object> rescued;
+struct Finalized : Node {
+  using Node::Node;
+  bool rescue = false;
+  void finalize() override {
+    events.push_back("finalize " + name);
+    if (rescue) rescued = Ref<refgc::Object>(this);
+  }
+};
+
+class Orphans : public refgc_test::GcTest {
+ protected:
+  void SetUp() override {
+    GcTest::SetUp();
+    events.clear();
+    rescued.reset();
+    orphaned_before_ = testing_hooks::orphaned_heaps();
+  }
+  void TearDown() override {
+    rescued.reset();
+    GcTest::TearDown();
+  }
+  // Runs `make` with a fresh heap held and destroys that heap: what `make`
+  // stored outside it is left as orphans.
+  template <class F>
+  static void in_a_heap_that_dies(F make) {
+    refgc::Heap dying;
+    refgc::Heap::Lock lock(dying);
+    make();
+  }
+  std::size_t orphaned_before_ = 0;
+};
+
+// An orphan dying while the thread holds another heap: that heap's count of
+// live objects stays as it was, and the orphan's slot is never handed out by
+// it (it went back to the dead heap's pool, not to this one's free list).
+TEST_F(Orphans, AnOrphanDyingUnderAnotherHeapLeavesThatHeapsPoolAlone) {
+  Ref<Node> node;
+  Ref<refgc::Int> number;  // untracked: the plain deallocation path
+  in_a_heap_that_dies([&] {
+    node = make<Node>("n");
+    number = make<refgc::Int>(12345);
+  });
+  const void* node_slot = node.get();
+  const void* number_slot = number.get();
+  EXPECT_EQ(node->name, "n");  // the orphans are still valid
+  EXPECT_EQ(number->value(), 12345);
+
+  refgc::Heap other;
+  refgc::Heap::Lock lock(other);
+  auto mine = make<Node>();
+  EXPECT_EQ(other.live_objects(), 1u);
+  node.reset();
+  number.reset();
+  EXPECT_EQ(events, std::vector<std::string>{"destroy n"});
+  EXPECT_EQ(other.live_objects(), 1u);
+  auto again = make<Node>();
+  auto again_number = make<refgc::Int>(1);
+  EXPECT_NE(static_cast<const void*>(again.get()), node_slot);
+  EXPECT_NE(static_cast<const void*>(again_number.get()), number_slot);
+  EXPECT_EQ(other.live_objects(), 3u);
+}
+
+// The same under the default heap, the one a thread holds without asking.
+TEST_F(Orphans, AnOrphanDyingUnderTheDefaultHeapLeavesItsCountAlone) {
+  Ref<Node> node;
+  in_a_heap_that_dies([&] { node = make<Node>("n"); });
+  refgc::Heap& heap = refgc::Heap::current();
+  const std::size_t before = heap.live_objects();
+  node.reset();
+  EXPECT_EQ(heap.live_objects(), before);
+  EXPECT_EQ(events, std::vector<std::string>{"destroy n"});
+}
+
+// The dead heap keeps its memory while an orphan lives and gives it back
+// (with the rest of its state) when the last one dies.
+TEST_F(Orphans, ADeadHeapIsKeptUntilItsLastOrphanDies) {
+  Ref<Node> a;
+  Ref<Node> b;
+  in_a_heap_that_dies([&] {
+    a = make<Node>("a");
+    b = make<Node>("b");
+  });
+  EXPECT_EQ(testing_hooks::orphaned_heaps(), orphaned_before_ + 1);
+  a.reset();
+  EXPECT_EQ(testing_hooks::orphaned_heaps(), orphaned_before_ + 1);
+  b.reset();
+  EXPECT_EQ(testing_hooks::orphaned_heaps(), orphaned_before_);
+  EXPECT_EQ(events, (std::vector<std::string>{"destroy a", "destroy b"}));
+}
+
+// A heap that dies with nothing left alive keeps nothing.
+TEST_F(Orphans, AHeapThatDiesEmptyLeavesNoOrphanedHeap) {
+  in_a_heap_that_dies([] { auto temporary = make<Node>(); });
+  EXPECT_EQ(testing_hooks::orphaned_heaps(), orphaned_before_);
+}
+
+// cpython-semantics §1.7 on an orphan: its weak references (made while its
+// heap lived) are cleared and their callbacks run when it dies under another
+// heap; getweakrefcount sees them from any heap.
+TEST_F(Orphans, AnOrphansWeakReferencesAreClearedAndCalledBackWhenItDies) {
+  Ref<Node> node;
+  WeakRef<Node> plain;
+  WeakRef<Node> with_callback;
+  in_a_heap_that_dies([&] {
+    node = make<Node>("n");
+    plain = WeakRef<Node>(node);
+    with_callback = WeakRef<Node>(node, [](const WeakRef<Node>& w) {
+      events.push_back(w.alive() ? "callback (alive)" : "callback");
+    });
+  });
+  refgc::Heap other;
+  refgc::Heap::Lock lock(other);
+  EXPECT_EQ(refgc::getweakrefcount(node), 2u);
+  EXPECT_EQ(plain.lock().get(), node.get());
+  node.reset();
+  EXPECT_EQ(events, (std::vector<std::string>{"callback", "destroy n"}));
+  EXPECT_FALSE(plain.alive());
+  EXPECT_FALSE(with_callback.alive());
+  EXPECT_EQ(other.live_objects(), 0u);
+}
+
+// A weak reference made under another heap to an orphan is linked where the
+// orphan's others are: both are counted, and both die with it.
+TEST_F(Orphans, AWeakReferenceMadeUnderAnotherHeapToAnOrphanDiesWithIt) {
+  Ref<Node> node;
+  WeakRef<Node> old_one;
+  in_a_heap_that_dies([&] {
+    node = make<Node>("n");
+    old_one = WeakRef<Node>(node);
+  });
+  refgc::Heap other;
+  refgc::Heap::Lock lock(other);
+  int calls = 0;
+  WeakRef<Node> new_one(node, [&calls](const WeakRef<Node>&) { ++calls; });
+  EXPECT_EQ(refgc::getweakrefcount(node), 2u);
+  EXPECT_EQ(refgc::getweakrefs(node).size(), 2u);
+  node.reset();
+  EXPECT_EQ(calls, 1);
+  EXPECT_FALSE(old_one.alive());
+  EXPECT_FALSE(new_one.alive());
+  new_one = WeakRef<Node>();
+  EXPECT_EQ(other.live_objects(), 0u);
+}
+
+// An orphaned weak reference dying first unlinks itself from its orphaned
+// referent's list (in the dead heap's table), which then dies cleanly.
+TEST_F(Orphans, AnOrphanedWeakReferenceDyingFirstLeavesItsReferentConsistent) {
+  Ref<Node> node;
+  WeakRef<Node> weak;
+  in_a_heap_that_dies([&] {
+    node = make<Node>("n");
+    weak = WeakRef<Node>(node, [](const WeakRef<Node>&) { events.push_back("callback"); });
+  });
+  refgc::Heap other;
+  refgc::Heap::Lock lock(other);
+  EXPECT_EQ(refgc::getweakrefcount(node), 1u);
+  weak = WeakRef<Node>();
+  EXPECT_EQ(refgc::getweakrefcount(node), 0u);
+  node.reset();
+  EXPECT_EQ(events, std::vector<std::string>{"destroy n"});  // no callback: it died first
+  EXPECT_EQ(testing_hooks::orphaned_heaps(), orphaned_before_);
+}
+
+// A weak reference to an orphan that is cyclic garbage of the heap the
+// thread holds: the collector's handle_weakrefs clears it and takes it out
+// of the orphan's list (in the dead heap's table) before any finalizer runs,
+// with no callback (§1.9: a weak reference that is garbage itself gets
+// none). CPython 3.11, the same with an object of the same heap:
+//   class H:
+//       def __del__(self): print(self.w() is not None)   # prints False
+//   h = H(); h.self = h; h.w = weakref.ref(n, cb); del h; gc.collect()
+struct Holder : refgc::Object {
+  Ref<Holder> self;
+  WeakRef<Node> weak;
+  void trace(refgc::Tracer& t) override { t(self, weak); }
+  void finalize() override {
+    events.push_back(weak.alive() ? "finalize: weak alive" : "finalize: weak cleared");
+  }
+};
+TEST_F(Orphans, ACollectedWeakReferenceToAnOrphanLeavesItsListConsistent) {
+  Ref<Node> node;
+  in_a_heap_that_dies([&] { node = make<Node>("n"); });
+  refgc::Heap other;
+  refgc::Heap::Lock lock(other);
+  {
+    auto h = make<Holder>();
+    h->self = h;
+    h->weak = WeakRef<Node>(node, [](const WeakRef<Node>&) { events.push_back("callback"); });
+  }
+  EXPECT_EQ(refgc::getweakrefcount(node), 1u);
+  EXPECT_EQ(refgc::gc::collect(), 2u);  // the holder and its weak reference
+  EXPECT_EQ(refgc::getweakrefcount(node), 0u);
+  node.reset();
+  EXPECT_EQ(events, (std::vector<std::string>{"finalize: weak cleared", "destroy n"}));
+  EXPECT_EQ(other.live_objects(), 0u);
+  EXPECT_EQ(testing_hooks::orphaned_heaps(), orphaned_before_);
+}
+
+// PEP 442 on an orphan: finalize() runs once, when it dies by refcount under
+// another heap; if it resurrects the object, the object stays a valid orphan
+// and its next death destroys it without a second finalize().
+TEST_F(Orphans, AnOrphansFinalizerRunsOnceAndMayResurrectIt) {
+  Ref<Finalized> f;
+  in_a_heap_that_dies([&] {
+    f = make<Finalized>("f");
+    f->rescue = true;
+  });
+  refgc::Heap other;
+  refgc::Heap::Lock lock(other);
+  f.reset();
+  EXPECT_EQ(events, std::vector<std::string>{"finalize f"});
+  ASSERT_TRUE(rescued);
+  EXPECT_EQ(static_cast<Finalized&>(*rescued).name, "f");
+  EXPECT_FALSE(refgc::gc::is_tracked(rescued));  // still an orphan, not this heap's
+  EXPECT_EQ(other.live_objects(), 0u);
+  rescued.reset();
+  EXPECT_EQ(events, (std::vector<std::string>{"finalize f", "destroy f"}));
+  EXPECT_EQ(other.live_objects(), 0u);
+  EXPECT_EQ(testing_hooks::orphaned_heaps(), orphaned_before_);
+}
+
+// An orphan may be given references to the current heap's objects; its death
+// releases them into their own heap as usual.
+TEST_F(Orphans, AnOrphanHoldingThisHeapsObjectReleasesItWhenItDies) {
+  Ref<Node> node;
+  in_a_heap_that_dies([&] { node = make<Node>("orphan"); });
+  refgc::Heap other;
+  refgc::Heap::Lock lock(other);
+  node->next = make<Node>("mine");
+  EXPECT_EQ(other.live_objects(), 1u);
+  node.reset();
+  EXPECT_EQ(events, (std::vector<std::string>{"destroy orphan", "destroy mine"}));
+  EXPECT_EQ(other.live_objects(), 0u);
+  auto fresh = make<Node>();  // this heap's free list is intact
+  EXPECT_EQ(other.live_objects(), 1u);
+}
+
+// A long chain of orphans dies through the trashcan (no stack overflow), each
+// link back into the dead heap, which then goes.
+TEST_F(Orphans, ALongChainOfOrphansDiesWithoutDeepRecursion) {
+  Ref<Node> head;
+  constexpr int kLength = 200000;
+  in_a_heap_that_dies([&] {
+    for (int i = 0; i < kLength; ++i) {
+      auto n = make<Node>();
+      n->next = std::move(head);
+      head = std::move(n);
+    }
+  });
+  refgc::Heap other;
+  refgc::Heap::Lock lock(other);
+  auto mine = make<Node>();
+  head.reset();
+  EXPECT_EQ(other.live_objects(), 1u);
+  EXPECT_EQ(testing_hooks::orphaned_heaps(), orphaned_before_);
+}
+
+// A cycle of orphans is never collected (orphans are untracked: no heap's
+// collector looks at them), so it keeps its dead heap; breaking it by hand
+// frees both and the heap.
+TEST_F(Orphans, ACycleOfOrphansIsKeptUntilBrokenByHand) {
+  Ref<Node> a;
+  in_a_heap_that_dies([&] {
+    a = make<Node>("a");
+    a->next = make<Node>("b");
+    a->next->next = a;
+  });
+  EXPECT_FALSE(refgc::gc::is_tracked(a));
+  refgc::gc::collect();
+  EXPECT_TRUE(events.empty());
+  a->next->next.reset();
+  a.reset();
+  EXPECT_EQ(events, (std::vector<std::string>{"destroy a", "destroy b"}));
+  EXPECT_EQ(testing_hooks::orphaned_heaps(), orphaned_before_);
+}
+
+}  // namespace
