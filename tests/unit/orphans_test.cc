@@ -12,6 +12,7 @@
 #include <refgc/refgc.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -316,3 +317,142 @@ TEST_F(Orphans, ACycleOfOrphansIsKeptUntilBrokenByHand) {
 }
 
 }  // namespace
+
+namespace stress {
+
+// Every Stressed node alive, so that the end of the test can break the
+// cycles of orphans (no collector frees them) and count what is left.
+std::vector<refgc::Object*> registry;
+int finalizer_runs = 0;
+int callback_runs = 0;
+std::vector<Ref<refgc::Object>> rescued_many;
+
+struct Stressed : refgc::Object {
+  Ref<refgc::Object> a;
+  Ref<refgc::Object> b;
+  WeakRef<refgc::Object> weak;  // made in the same heap as the node
+  bool resurrect = false;
+  Stressed() { registry.push_back(this); }
+  ~Stressed() override { std::erase(registry, static_cast<refgc::Object*>(this)); }
+  void trace(refgc::Tracer& t) override { t(a, b, weak); }
+  void finalize() override {
+    ++finalizer_runs;
+    if (resurrect && rescued_many.size() < 64) rescued_many.push_back(Ref<refgc::Object>(this));
+  }
+};
+// Drops the rescued objects; their deaths may rescue others (a finalizer
+// runs while the vector is being emptied), so it is moved out first.
+void drop_rescued() {
+  while (!rescued_many.empty()) {
+    std::vector<Ref<refgc::Object>> batch = std::move(rescued_many);
+    rescued_many.clear();
+    batch.clear();
+  }
+}
+
+struct Large : Stressed {  // past the pools' size classes: a large object
+  char pad[600] = {};
+};
+
+}  // namespace stress
+
+// A randomized run (fixed seed) of heaps that die leaving orphans linked to
+// the orphans of heaps dead before them, in every generation (young,
+// generation 2, frozen), large and small, tracked and untracked, with
+// finalizers that resurrect and weak references with callbacks in both
+// directions; orphans are dropped under the default heap and under later
+// heaps. In the end, with the orphan cycles broken by hand, every object is
+// gone and so is every destroyed heap. (ASan checks the memory on the way.)
+TEST_F(Orphans, ManyHeapsDyingWithCrossLinkedOrphansGiveEverythingBackInTheEnd) {
+  using stress::Large;
+  using stress::Stressed;
+  // REFGC_STRESS_SEED (a nonzero number) explores other runs.
+  const char* const seed_text = std::getenv("REFGC_STRESS_SEED");
+  std::uint64_t seed = seed_text != nullptr ? std::strtoull(seed_text, nullptr, 10) : 0;
+  if (seed == 0) seed = 0x9e3779b97f4a7c15ULL;
+  auto next = [&seed](std::uint64_t n) {
+    seed ^= seed << 13;
+    seed ^= seed >> 7;
+    seed ^= seed << 17;
+    return seed % n;
+  };
+  refgc::Heap& home = refgc::Heap::current();
+  const std::size_t home_before = home.live_objects();
+  std::vector<Ref<refgc::Object>> roots;  // outside every heap
+  std::vector<WeakRef<refgc::Object>> home_weaks;
+  auto any_root = [&]() -> Ref<refgc::Object> {
+    return roots.empty() ? Ref<refgc::Object>() : roots[next(roots.size())];
+  };
+  for (int round = 0; round < 120; ++round) {
+    {
+      refgc::Heap heap;
+      refgc::Heap::Lock lock(heap);
+      if (next(2) == 0) refgc::gc::enable();  // automatic collections now and then
+      std::vector<Ref<refgc::Object>> made;
+      for (int i = 0; i < 60; ++i) {
+        Ref<refgc::Object> o;
+        switch (next(4)) {
+          case 0:
+            o = make<refgc::Int>(static_cast<std::int64_t>(i));
+            break;
+          case 1: {
+            auto l = make<Large>();
+            l->a = any_root();
+            o = l;
+            break;
+          }
+          default: {
+            auto s = make<Stressed>();
+            s->a = made.empty() ? any_root() : made[next(made.size())];
+            s->b = any_root();
+            s->resurrect = next(8) == 0;
+            o = s;
+          }
+        }
+        made.push_back(o);
+        // Weak references of this heap, to its own objects or to orphans.
+        if (auto* s = dynamic_cast<Stressed*>(o.get()); s != nullptr && next(3) == 0) {
+          Ref<refgc::Object> target = next(2) == 0 ? made[next(made.size())] : any_root();
+          if (target && refgc::detail::is_weakrefable(*target))
+            s->weak = WeakRef<refgc::Object>(
+                target, [](const WeakRef<refgc::Object>&) { ++stress::callback_runs; });
+        }
+        if (next(5) == 0) made[next(made.size())] = o;  // cycles
+        if (auto* s = dynamic_cast<Stressed*>(made[next(made.size())].get())) s->b = o;
+      }
+      if (next(3) == 0) refgc::gc::collect();  // survivors to generation 2
+      if (next(4) == 0) refgc::gc::freeze();
+      for (int k = 0; k < 8; ++k) roots.push_back(made[next(made.size())]);
+      if (next(2) == 0 && !roots.empty()) roots.erase(roots.begin() + next(roots.size()));
+    }  // the heap dies: what `roots` reaches becomes orphans
+    // Under the default heap: drop some orphans, make weak references to some.
+    for (int k = 0; k < 4 && !roots.empty(); ++k) roots.erase(roots.begin() + next(roots.size()));
+    if (auto r = any_root(); r && refgc::detail::is_weakrefable(*r))
+      home_weaks.emplace_back(r, [](const WeakRef<refgc::Object>&) { ++stress::callback_runs; });
+    if (next(4) == 0 && !home_weaks.empty()) home_weaks.erase(home_weaks.begin());
+    if (next(4) == 0) stress::drop_rescued();
+    refgc::gc::collect();
+  }
+  EXPECT_GT(testing_hooks::orphaned_heaps(), orphaned_before_);  // orphans are left
+  EXPECT_GT(stress::finalizer_runs, 0);
+  EXPECT_GT(stress::callback_runs, 0);
+  // Break every link by hand (orphan cycles), then drop everything.
+  roots.clear();
+  stress::drop_rescued();
+  std::vector<Ref<refgc::Object>> alive;
+  for (refgc::Object* o : stress::registry) alive.emplace_back(o);
+  for (auto& o : alive) {
+    auto& s = static_cast<Stressed&>(*o);
+    s.a.reset();
+    s.b.reset();
+    s.weak = WeakRef<refgc::Object>();
+  }
+  alive.clear();
+  stress::drop_rescued();  // finalizers run by the drops above may rescue
+  EXPECT_TRUE(stress::registry.empty());
+  for (const auto& w : home_weaks) EXPECT_FALSE(w.alive());
+  home_weaks.clear();
+  refgc::gc::collect();
+  EXPECT_EQ(testing_hooks::orphaned_heaps(), orphaned_before_);
+  EXPECT_EQ(home.live_objects(), home_before);
+}

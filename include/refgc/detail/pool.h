@@ -173,7 +173,8 @@ class Pool {
   static constexpr std::size_t kRoot = std::size_t{1} << (47 - kLeafShift);
   // The chunk (index + 1) that holds address `a`, or 0 if none does. A page
   // at a chunk's edge may also hold the end or the start of the chunk next
-  // to it: the one that holds the address is named.
+  // to it, and between them memory that is no chunk's (a large object the C
+  // heap put in the gap): the one whose bytes hold the address is named.
   std::uint32_t chunk_of(std::uintptr_t a) const noexcept {
     const std::uintptr_t r = a >> kLeafShift;
     if (map_ == nullptr || r >= kRoot) return 0;
@@ -182,8 +183,10 @@ class Pool {
     const std::uint32_t i = leaf[(a >> kPageShift) & (kLeaf - 1)];
     if (i == 0) return 0;
     const Chunk& c = chunks_[i - 1];
-    const auto base = reinterpret_cast<std::uintptr_t>(c.base);
-    return a < base ? c.before : a - base >= kChunkBytes ? c.after : i;
+    if (a - reinterpret_cast<std::uintptr_t>(c.base) < kChunkBytes) return i;
+    const std::uint32_t next = a < reinterpret_cast<std::uintptr_t>(c.base) ? c.before : c.after;
+    if (next == 0) return 0;
+    return a - reinterpret_cast<std::uintptr_t>(chunks_[next - 1].base) < kChunkBytes ? next : 0;
   }
   void map_chunk(std::uint32_t index);
   void free_map() noexcept;
