@@ -78,9 +78,11 @@ class Orphans : public refgc_test::GcTest {
 TEST_F(Orphans, AnOrphanDyingUnderAnotherHeapLeavesThatHeapsPoolAlone) {
   Ref<Node> node;
   Ref<refgc::Int> number;  // untracked: the plain deallocation path
+  Ref<Node> keeper;        // keeps the dead heap (and its chunks) until the end
   in_a_heap_that_dies([&] {
     node = make<Node>("n");
     number = make<refgc::Int>(12345);
+    keeper = make<Node>();
   });
   const void* node_slot = node.get();
   const void* number_slot = number.get();
@@ -99,6 +101,8 @@ TEST_F(Orphans, AnOrphanDyingUnderAnotherHeapLeavesThatHeapsPoolAlone) {
   auto again_number = make<refgc::Int>(1);
   EXPECT_NE(static_cast<const void*>(again.get()), node_slot);
   EXPECT_NE(static_cast<const void*>(again_number.get()), number_slot);
+  EXPECT_EQ(other.live_objects(), 3u);
+  keeper.reset();
   EXPECT_EQ(other.live_objects(), 3u);
 }
 
