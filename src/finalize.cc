@@ -19,7 +19,10 @@ namespace detail {
 struct FinalizerState {
   WeakRef<Object> ref;
   std::function<void()> func;
-  Heap* heap = nullptr;
+  Heap* heap = nullptr;  // read only while the finalizer is alive (its heap is then alive)
+  // Made while its heap was shutting down (Python's finalize._shutdown set):
+  // alive, but it never runs.
+  bool never_runs = false;
   std::uint64_t order = 0;
   bool alive = true;
   bool atexit = true;
@@ -70,7 +73,8 @@ void run_atexit_finalizers(Heap& heap) noexcept {
     {
       std::lock_guard<std::mutex> lock(registry_mutex);
       for (auto& s : registry())
-        if (s->heap == &heap && s->alive && s->atexit && (!newest || s->order > newest->order))
+        if (s->heap == &heap && s->alive && s->atexit && !s->never_runs &&
+            (!newest || s->order > newest->order))
           newest = s;
     }
     if (!newest) return;
@@ -107,11 +111,14 @@ Finalizer Finalizer::create(const Ref<Object>& obj, std::function<void()> func) 
   auto state = std::make_shared<detail::FinalizerState>();
   state->func = std::move(func);
   state->heap = &Heap::current();
+  state->never_runs = state->heap->impl().finalizers_shut_down;
   std::weak_ptr<detail::FinalizerState> weak_state = state;
   state->ref = WeakRef<Object>(obj, [weak_state](const WeakRef<Object>&) {
     if (auto s = weak_state.lock()) {
+      // Dead already (run, detached, or dropped with its heap, which may be
+      // gone: its object outlived it as an orphan): nothing to do.
       std::function<void()> f = detail::kill(s);
-      if (!s->heap->impl().finalizers_shut_down) detail::run(f);
+      if (f && !s->never_runs && !s->heap->impl().finalizers_shut_down) detail::run(f);
     }
   });
   {
@@ -130,8 +137,9 @@ bool Finalizer::operator()() {
   if (!alive()) return false;
   std::shared_ptr<detail::FinalizerState> keep = state_;
   std::function<void()> f = detail::kill(keep);
-  if (keep->heap->impl().finalizers_shut_down) return false;  // as Python's after shutdown
-  f();  // called directly by the user: exceptions propagate to them
+  if (keep->never_runs || keep->heap->impl().finalizers_shut_down)
+    return false;  // as Python's after shutdown
+  f();             // called directly by the user: exceptions propagate to them
   return true;
 }
 

@@ -139,7 +139,7 @@ void HeapFast::untrack_slow(Object* o) noexcept { static_cast<HeapImpl*>(this)->
 
 // Nothing of it is alive (a heap destroyed with live objects is kept for
 // them instead: src/orphans.cc); the pool gives its chunks back.
-HeapImpl::~HeapImpl() = default;
+HeapImpl::~HeapImpl() { unnumber_heap(*this); }
 
 void HeapImpl::check_owner(const char* what) const noexcept {
 #if REFGC_DEBUG
@@ -336,6 +336,7 @@ std::size_t HeapImpl::collect_with_callbacks(int generation) noexcept {
 // --- Heap ---
 
 Heap::Heap() : impl_(std::make_unique<detail::HeapImpl>(*this)), fast_(impl_.get()) {
+  detail::number_heap(*impl_);  // its orphans, if any, will carry it (src/orphans.cc)
   impl_->gens[0].threshold = 700;
   impl_->gens[1].threshold = 10;
   impl_->gens[2].threshold = 10;
@@ -364,11 +365,23 @@ Heap::~Heap() {
   // Free the cyclic garbage this heap still has, with the heap current.
   Heap* saved = detail::tls.heap;
   detail::tls.heap = this;
+  const detail::TrashState outer_trash = detail::begin_trash();
   detail::run_atexit_finalizers(*this);
   detail::drop_finalizers(*this);
   if (!impl.collecting) impl.collect_with_callbacks(2);
+  // gc::garbage() and gc::callbacks() may hold Refs: dropped while the heap
+  // is current. What only they kept alive may be cyclic: collected once more
+  // (no callback left to call, no debug output, nothing saved), so that it
+  // does not stay as orphans no collector will ever look at again.
+  const bool held_something = !impl.garbage.empty() || !impl.callbacks.empty();
   impl.garbage.clear();
-  impl.callbacks.clear();  // they may hold Refs: drop them while the heap is current
+  impl.callbacks.clear();
+  if (held_something && !impl.collecting) {
+    impl.debug = 0;
+    impl.collect_with_callbacks(2);
+    impl.garbage.clear();
+  }
+  detail::end_trash(outer_trash);
   if (impl.sweepers_running.load() != 0) {
     // A live cache's sweeper would keep locking the dead heap.
     detail::fatal(
@@ -405,7 +418,8 @@ Heap& Heap::current() {
 std::size_t Heap::live_objects() const noexcept { return impl_->pool.live(); }
 std::size_t Heap::reserved_bytes() const noexcept { return impl_->pool.reserved_bytes(); }
 
-Heap::Lock::Lock(Heap& heap) : heap_(heap), previous_(detail::tls.heap), nested_(false) {
+Heap::Lock::Lock(Heap& heap)
+    : heap_(heap), previous_(detail::tls.heap), nested_(false), outer_trash_{} {
   detail::HeapImpl& impl = heap.impl();
   if (impl.owner.load() == std::this_thread::get_id()) {
     nested_ = true;
@@ -415,10 +429,12 @@ Heap::Lock::Lock(Heap& heap) : heap_(heap), previous_(detail::tls.heap), nested_
     impl.owner.store(std::this_thread::get_id());
     impl.lock_depth = 1;
   }
+  if (previous_ != &heap) outer_trash_ = detail::begin_trash();
   detail::tls.heap = &heap;
 }
 
 Heap::Lock::~Lock() {
+  if (previous_ != &heap_) detail::end_trash(outer_trash_);
   detail::HeapImpl& impl = heap_.impl();
   if (nested_) {
     --impl.lock_depth;

@@ -116,8 +116,11 @@ struct HeapImpl : HeapFast {
   std::unordered_map<std::string, std::size_t> growth_peaks;
 
   // --- orphans (src/orphans.cc) ---
-  // The next heap in the list of destroyed heaps kept for their orphans.
-  HeapImpl* next_orphaned = nullptr;
+  // This heap's number in the process-wide table of heaps (1 ..
+  // kMaxHeapNumber), which its orphans carry in their headers; whether it
+  // was destroyed and is kept for its orphans.
+  std::uint32_t number = 0;
+  bool orphaned = false;
 
   // --- threads ---
   std::mutex mutex;
@@ -266,12 +269,19 @@ inline HeapImpl& current_impl() {
 }
 
 // --- orphans (src/orphans.cc; docs/design/memory-model.md, "Orphans") ---
-// ~Heap with objects still referenced: marks them orphans (untracked, index
-// kOrphanIndex, WR set) and keeps the heap's state (its pool and weak table)
-// on a process-wide list instead of destroying it. Never throws.
+// Gives a new heap its number (Heap::Heap); throws std::length_error past
+// kMaxHeapNumber heaps alive or kept at once, std::bad_alloc. ~HeapImpl
+// gives it back.
+void number_heap(HeapImpl& heap);
+void unnumber_heap(HeapImpl& heap) noexcept;
+// ~Heap with objects still referenced: marks them orphans (untracked, the
+// orphan bit and the heap's number in the index, WR set) and keeps the
+// heap's state (its pool and weak table) instead of destroying it, until the
+// last orphan dies. Never throws.
 void orphan_heap(std::unique_ptr<HeapImpl> impl) noexcept;
-// The destroyed heap an orphan belongs to (found by address, under the
-// list's mutex); stops the program if none holds it (a corrupt header).
+// The destroyed heap an orphan belongs to, by the number in its header (one
+// lookup under the table's mutex); stops the program if that heap is not
+// kept (a corrupt header).
 HeapImpl& orphan_owner(const Object* o) noexcept;
 // The heap whose weak table has `referent`'s weak references: its own dead
 // heap for an orphan, otherwise `current` (the thread's heap, which is the

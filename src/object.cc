@@ -128,6 +128,20 @@ bool call_finalizer(HeapImpl& heap, Object* o) noexcept {
   write_unraisable(buf);
 }
 
+#if REFGC_DEBUG
+// Freed into this heap's pool, an object of another heap would corrupt both
+// (docs/design/memory-model.md, "Heaps and threads"). Orphans find their own.
+// (Small objects only, by the page map: a large one would need a walk of
+// the heap's list of large objects, quadratic when many die.)
+void check_heap_of_dying(HeapImpl& heap, const Object* o) noexcept {
+  if (is_orphan(ObjectAccess::gc(o)) || heap.pool.in_chunks(o)) return;
+  if (registered_size(*o) <= Pool::kMaxSmall)
+    fatal_object(o,
+                 "an object of another heap dies while this thread holds a different heap (drop "
+                 "it while holding its own: refgc::Heap::Lock)");
+}
+#endif
+
 [[gnu::noinline, gnu::cold]] void dealloc_slow_body(HeapImpl& heap, Object* o) noexcept {
   const std::uint32_t gc = ObjectAccess::gc(o);
   if (is_orphan(gc)) return dealloc_orphan(o);
@@ -143,6 +157,9 @@ bool call_finalizer(HeapImpl& heap, Object* o) noexcept {
   while (!trash.empty()) {
     Object* o = trash.back();
     trash.pop_back();
+#if REFGC_DEBUG
+    check_heap_of_dying(heap, o);
+#endif
     ++ts.trash_nesting;
     dealloc_body(heap, o);
     --ts.trash_nesting;
@@ -151,6 +168,22 @@ bool call_finalizer(HeapImpl& heap, Object* o) noexcept {
   // deallocations wait in it (the collector's clearing loop tests just that).
   delete ts.trash;
   ts.trash = nullptr;
+}
+
+TrashState begin_trash() noexcept {
+  const TrashState outer{tls.trash_nesting, tls.trash};
+  tls.trash_nesting = 0;
+  tls.trash = nullptr;
+  return outer;
+}
+
+void end_trash(TrashState outer) noexcept {
+  // Every deallocation of the scope finished, and the outermost drained the
+  // list: nothing waits. (Drained here if something does, under the heap
+  // the scope holds.)
+  if (tls.trash != nullptr && tls.trash_nesting == 0) drain_trash(current_impl(), tls);
+  tls.trash_nesting = outer.nesting;
+  tls.trash = outer.deferred;
 }
 
 [[gnu::noinline, gnu::cold]] bool defer_dealloc(ThreadState& ts, Object* o) noexcept {
@@ -183,12 +216,7 @@ namespace {
 void dealloc(Object* o) noexcept {
   HeapImpl& heap = current_impl();
 #if REFGC_DEBUG
-  // Freed into this heap's pool, an object of another heap would corrupt
-  // both (docs/design/memory-model.md, "Threads"). Orphans find their own.
-  if (!is_orphan(ObjectAccess::gc(o)) && !heap.pool.contains(o))
-    fatal_object(o,
-                 "an object of another heap dies while this thread holds a different heap (drop "
-                 "it while holding its own: refgc::Heap::Lock)");
+  check_heap_of_dying(heap, o);
 #endif
   const std::uint32_t state = ObjectAccess::state(o);
   if (state != kUntracked && !heap.untrack_newest_gen0(o)) {

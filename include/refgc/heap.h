@@ -32,9 +32,12 @@
 // Destroying a Heap (~Heap) runs its atexit finalizers and a final full
 // collection. Objects still referenced then become orphans: they stay valid
 // and untracked (never collected again), and may be used and dropped under
-// any heap, one thread at a time; each gives its memory back to its own
-// destroyed heap, which returns its chunks to the system when its last
-// orphan dies (docs/design/memory-model.md, "Orphans").
+// any heap (the heap of whatever their death releases: their referents,
+// weak references to them made under a live heap), one thread at a time;
+// each gives its memory back to its own destroyed heap, which returns its
+// chunks to the system when its last orphan dies
+// (docs/design/memory-model.md, "Orphans"). Heap() throws std::length_error
+// past 2^24 - 1 heaps alive or kept for their orphans at once.
 #pragma once
 
 #include <cstddef>
@@ -81,6 +84,10 @@ class Heap {
     Heap& heap_;
     Heap* previous_;
     bool nested_;
+    // Taking another heap than the current one starts a trashcan of its own
+    // (deferred deallocations go back to the heap they were deferred under):
+    // the outer one's state, restored at the end.
+    detail::TrashState outer_trash_;
   };
 
   class Unlock {

@@ -68,8 +68,8 @@ namespace detail {
 //  WR     weak references to this object exist (weak_ref.h side table).
 //  GC     the type overrides trace(): instances are tracked by the collector.
 //  index  position in the vector of the generation (or of the collector's
-//         working list) the state names; when untracked, 0, or
-//         kOrphanIndex for an orphan (below).
+//         working list) the state names; when untracked, 0, or for an
+//         orphan its top bit and its destroyed heap's number (below).
 enum : std::uint32_t {
   kStateMask = 0x7,
   kUntracked = 0,
@@ -88,23 +88,34 @@ enum : std::uint32_t {
   kConstructing = 1u << 31,  // only in ThreadState::constructing
   kMaxIndex = (1u << (32 - kIndexShift)) - 1,
   // An orphan (an object still referenced when its Heap was destroyed:
-  // docs/design/memory-model.md, "Orphans") is untracked with this index,
-  // which no generation slot reaches (they stay below kMaxIndex), and has
-  // its WR bit set whether or not it has weak references, so that its death
-  // takes the slow path, which gives it back to its own heap (src/orphans.cc).
-  kOrphanIndex = kMaxIndex,
-  kOrphanMark = (kOrphanIndex << kIndexShift) | kUntracked,
+  // docs/design/memory-model.md, "Orphans") is untracked with the top bit of
+  // its index set; the index's other 24 bits are its destroyed heap's number
+  // (src/orphans.cc). Untracked objects otherwise have index 0. Its WR bit
+  // is set whether or not it has weak references, so that its death takes
+  // the slow path, which gives it back to its own heap. (The bit is also
+  // kConstructing's, which only ThreadState::constructing holds.)
+  kOrphanBit = 1u << 31,
+  kMaxHeapNumber = (1u << (31 - kIndexShift)) - 1,
 };
 
 // Whether a header's second word is an orphan's.
 inline constexpr bool is_orphan(std::uint32_t gc) noexcept {
-  return (gc & ((kMaxIndex << kIndexShift) | kStateMask)) == kOrphanMark;
+  return (gc & (kOrphanBit | kStateMask)) == (kOrphanBit | kUntracked);
 }
 
 struct ObjectAccess;
 
 // Per-thread state: the heap this thread holds, the trashcan, and the guard
 // that lets only make<T>() construct objects.
+// A trashcan: how deep the deallocations in progress are nested, and the
+// ones deferred until the outermost finishes. One per heap hold: a scope
+// that takes another heap (Heap::Lock, ~Heap) swaps in an empty one, so that
+// what is deferred under a heap is freed under it.
+struct TrashState {
+  int nesting = 0;
+  std::vector<Object*>* deferred = nullptr;
+};
+
 struct ThreadState {
   Heap* heap = nullptr;
   int trash_nesting = 0;
@@ -113,6 +124,12 @@ struct ThreadState {
   // header flags the new object starts with.
   std::uint32_t constructing = 0;
 };
+// A scope taking another heap starts an empty trashcan and returns the
+// thread's; its end frees what is still deferred in its own (under the heap
+// it holds) and puts `outer` back (src/object.cc).
+TrashState begin_trash() noexcept;
+void end_trash(TrashState outer) noexcept;
+
 // initial-exec: one %fs-relative load even inside the (position-independent)
 // library, instead of a __tls_get_addr call per access.
 #if defined(__GNUC__) || defined(__clang__)

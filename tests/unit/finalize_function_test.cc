@@ -18,6 +18,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -252,6 +253,30 @@ TEST_F(FinalizeTest, AFinalizerThatRanOrWasDetachedHoldsNoManagedObject) {
   o.reset();
   EXPECT_FALSE(ran.alive());
   EXPECT_EQ(heap.live_objects(), before);
+}
+
+// A finalizer dropped with its heap (that heap's shutdown) whose object
+// outlives the heap as an orphan: the object's death, with the finalizer's
+// weak reference still held (getweakrefs), runs nothing and reads nothing
+// of the destroyed heap. (It read the Heap object's state after delete.)
+TEST_F(FinalizeTest, AFinalizerDroppedWithItsHeapDoesNothingWhenItsOrphanDies) {
+  Ref<Thing> orphan;
+  Finalizer f;
+  std::vector<refgc::WeakRef<Thing>> weak;
+  int calls = 0;
+  auto heap = std::make_unique<refgc::Heap>();
+  {
+    refgc::Heap::Lock lock(*heap);
+    orphan = make<Thing>();
+    f = refgc::finalize(orphan, [&calls] { ++calls; });
+    f.set_atexit(false);                // not run at the heap's shutdown either
+    weak = refgc::getweakrefs(orphan);  // keeps the finalizer's weak reference
+  }
+  heap.reset();
+  EXPECT_FALSE(f.alive());
+  orphan.reset();
+  EXPECT_EQ(calls, 0);
+  EXPECT_FALSE(weak.at(0).alive());
 }
 
 // finalize.h: an empty Ref or an object that cannot be weakly referenced is

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -321,6 +322,73 @@ TEST_F(Orphans, ACycleOfOrphansIsKeptUntilBrokenByHand) {
 }
 
 }  // namespace
+
+// A deallocation deferred by the trashcan (deeper than its limit) is freed
+// under the heap it was deferred under: a destructor deep in a chain that
+// takes another heap and drops that heap's objects gives them back to it,
+// not to the heap whose chain it is. (The trashcan was the thread's, and the
+// outermost deallocation freed what it held into its own heap.)
+struct DeepLink : refgc::Object {
+  Ref<DeepLink> next;
+  std::function<void()> on_death;
+  ~DeepLink() override {
+    if (on_death) on_death();
+  }
+  void trace(refgc::Tracer& t) override { t(next); }
+};
+TEST_F(Orphans, ADeferredDeallocationIsFreedUnderTheHeapItWasDeferredUnder) {
+  refgc::Heap& home = refgc::Heap::current();
+  const std::size_t home_before = home.live_objects();
+  refgc::Heap other;
+  std::vector<Ref<Node>> theirs;
+  {
+    refgc::Heap::Lock lock(other);
+    for (int i = 0; i < 200; ++i) theirs.push_back(make<Node>());
+  }
+  Ref<DeepLink> head;
+  for (int i = 199; i >= 0; --i) {  // link i dies at depth i + 1
+    auto link = make<DeepLink>();
+    link->next = std::move(head);
+    link->on_death = [&other, &theirs, i] {
+      refgc::Heap::Lock lock(other);
+      theirs[static_cast<std::size_t>(i)].reset();
+    };
+    head = std::move(link);
+  }
+  head.reset();
+  EXPECT_EQ(home.live_objects(), home_before);
+  EXPECT_EQ(other.live_objects(), 0u);
+  refgc::Heap::Lock lock(other);
+  auto fresh = make<Node>();  // its free list is its own
+  EXPECT_EQ(other.live_objects(), 1u);
+}
+
+// ~Heap drops gc::garbage() and gc::callbacks() after its final collection;
+// cycles only they kept are collected then, not left as orphans (which no
+// collector would ever free, keeping the dead heap for good).
+TEST_F(Orphans, CyclesKeptOnlyByGarbageOrCallbacksDieWithTheirHeap) {
+  {
+    refgc::Heap heap;
+    refgc::Heap::Lock lock(heap);
+    refgc::gc::set_debug(refgc::gc::DEBUG_SAVEALL);
+    auto a = make<Node>("saved a");
+    a->next = make<Node>("saved b");
+    a->next->next = a;
+    a.reset();
+    EXPECT_EQ(refgc::gc::collect(), 2u);
+    EXPECT_EQ(refgc::gc::garbage().size(), 2u);
+  }
+  {
+    refgc::Heap heap;
+    refgc::Heap::Lock lock(heap);
+    auto a = make<Node>("captured a");
+    a->next = make<Node>("captured b");
+    a->next->next = a;
+    refgc::gc::callbacks().push_back([a](std::string_view, const refgc::gc::CollectInfo&) {});
+  }
+  EXPECT_EQ(testing_hooks::orphaned_heaps(), orphaned_before_);
+  EXPECT_EQ(events.size(), 4u);
+}
 
 namespace stress {
 

@@ -120,6 +120,45 @@ TEST(Threads, AThreadLocalRefDyingAtThreadExitStillHasTheDefaultHeap) {
   mine->value = 2;  // this thread has the heap back
 }
 
+// The orphans of two destroyed heaps die on two threads at once, each
+// thread holding a heap of its own: finding an orphan's heap reads nothing
+// that the other thread's orphan deaths change (it walked every destroyed
+// heap's list of large objects, which the other thread was freeing; TSan
+// saw the race). Large and small orphans, with weak references looked up.
+struct Big : refgc::Object {
+  char pad[600] = {};
+};
+TEST(Threads, OrphansOfTwoDestroyedHeapsDieOnTwoThreadsAtOnce) {
+  constexpr int kEach = 2000;
+  std::vector<Ref<refgc::Object>> orphans[2];
+  std::vector<refgc::WeakRef<Node>> weak[2];
+  for (int side = 0; side < 2; ++side) {
+    refgc::Heap dying;
+    refgc::Heap::Lock lock(dying);
+    for (int i = 0; i < kEach; ++i) {
+      orphans[side].push_back(make<Big>());
+      auto n = make<Node>();
+      weak[side].emplace_back(n);
+      orphans[side].push_back(n);
+    }
+  }
+  std::atomic<int> counted{0};
+  std::vector<std::thread> threads;
+  for (int side = 0; side < 2; ++side) {
+    threads.emplace_back([&, side] {
+      refgc::Heap mine;
+      refgc::Heap::Lock lock(mine);
+      for (auto& w : weak[side]) counted += static_cast<int>(refgc::getweakrefcount(w.lock()));
+      orphans[side].clear();
+      for (auto& w : weak[side]) counted += w.alive() ? 1000000 : 0;
+      weak[side].clear();
+      EXPECT_EQ(mine.live_objects(), 0u);
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(counted.load(), 2 * kEach);
+}
+
 #if REFGC_DEBUG
 TEST(ThreadsDeathTest, UsingTheDefaultHeapWhileAnotherThreadHoldsItStops) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");

@@ -131,6 +131,11 @@ class Pool {
   // Whether `object` was allocated from this pool (a chunk of it, by the page
   // map, or one of its large objects, by a walk of their list).
   bool contains(const void* object) const noexcept;
+  // Whether `object` is in a chunk of this pool (the page map only: a large
+  // object never is).
+  bool in_chunks(const void* object) const noexcept {
+    return chunk_of(reinterpret_cast<std::uintptr_t>(object)) != 0;
+  }
 
   // Like for_each_slot, but only the marked chunks (and the large objects);
   // f(void* slot) returns whether the slot holds a member of an unlisted
