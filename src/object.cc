@@ -213,7 +213,9 @@ namespace {
 
 }  // namespace
 
-void dealloc(Object* o) noexcept {
+// Aligned to a cache line: the hot loop of every refcount death starts here,
+// and where the linker happened to put it moved W2 by 6% from build to build.
+__attribute__((aligned(64))) void dealloc(Object* o) noexcept {
   HeapImpl& heap = current_impl();
 #if REFGC_DEBUG
   check_heap_of_dying(heap, o);
