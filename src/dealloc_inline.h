@@ -32,6 +32,9 @@ bool defer_dealloc(ThreadState& ts, Object* o) noexcept;
 void report_destructor_exception(const Object* o) noexcept;
 // An exception from o's `where` ("finalize") to the unraisable hook.
 void report_exception(const Object* o, const char* where) noexcept;
+// finalize() once (PEP 442): true if it resurrected the object. `heap`: the
+// heap to re-track it in for the call, or null to leave it untracked.
+bool call_finalizer(HeapImpl* heap, Object* o) noexcept;
 
 // finalize() has not run yet for an object whose type has one.
 inline bool finalizer_pending(std::uint32_t gc) noexcept {

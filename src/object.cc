@@ -88,14 +88,25 @@ Registry& registry() {
   return *r;
 }
 
-// Runs finalize() once. Returns true if the object was resurrected.
-bool call_finalizer(HeapImpl& heap, Object* o) noexcept {
+}  // namespace
+
+[[gnu::noinline, gnu::cold]] void report_exception(const Object* o, const char* where) noexcept {
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "<%s of %s at %p>", where, type_name(*o).c_str(),
+                static_cast<const void*>(o));
+  write_unraisable(buf);
+}
+
+// Runs finalize() once. Returns true if the object was resurrected. With a
+// heap, a tracked type is re-tracked in its generation 0 for the call, as
+// CPython does (and stays there if resurrected); without one (an orphan,
+// src/orphans.cc) it stays untracked.
+bool call_finalizer(HeapImpl* heap, Object* o) noexcept {
   std::uint32_t& gc = ObjectAccess::gc(o);
   gc |= kFinalized;
-  const bool is_gc = (gc & kIsGc) != 0;
-  if (is_gc) {
+  if (heap != nullptr && (gc & kIsGc) != 0) {
     try {
-      heap.track(o);  // CPython re-tracks for the finalizer (generation 0)
+      heap->track(o);  // CPython re-tracks for the finalizer (generation 0)
     } catch (...) {
       // No memory to track it: the finalizer runs with the object untracked.
     }
@@ -109,17 +120,8 @@ bool call_finalizer(HeapImpl& heap, Object* o) noexcept {
   std::uint32_t& rc = ObjectAccess::rc(o);
   REFGC_CHECK(rc != 0, o, "refcount underflow inside finalize()");
   if (--rc != 0) return true;  // resurrected: stays tracked in generation 0
-  if (ObjectAccess::state(o) != kUntracked) heap.untrack(o);
+  if (heap != nullptr && ObjectAccess::state(o) != kUntracked) heap->untrack(o);
   return false;
-}
-
-}  // namespace
-
-[[gnu::noinline, gnu::cold]] void report_exception(const Object* o, const char* where) noexcept {
-  char buf[160];
-  std::snprintf(buf, sizeof buf, "<%s of %s at %p>", where, type_name(*o).c_str(),
-                static_cast<const void*>(o));
-  write_unraisable(buf);
 }
 
 [[gnu::noinline, gnu::cold]] void report_destructor_exception(const Object* o) noexcept {
@@ -146,7 +148,7 @@ void check_heap_of_dying(HeapImpl& heap, const Object* o) noexcept {
   const std::uint32_t gc = ObjectAccess::gc(o);
   if (is_orphan(gc)) return dealloc_orphan(o);
   if (finalizer_pending(gc)) {
-    if (call_finalizer(heap, o)) return;
+    if (call_finalizer(&heap, o)) return;
   }
   if (ObjectAccess::gc(o) & kHasWeakrefs) clear_weakrefs_on_dealloc(heap, o);
   destroy(heap, o, gc);

@@ -113,22 +113,10 @@ HeapImpl& orphan_owner(const Object* o) noexcept {
 
 void dealloc_orphan(Object* o) noexcept {
   HeapImpl& owner = orphan_owner(o);
-  std::uint32_t& gc = ObjectAccess::gc(o);
-  if (finalizer_pending(gc)) {
-    // PEP 442 as on the live path (object.cc, call_finalizer), but the
-    // orphan stays untracked: no heap's collector may take it.
-    gc |= kFinalized;
-    ObjectAccess::rc(o) = 1;
-    try {
-      o->finalize();
-    } catch (...) {
-      report_exception(o, "finalize");
-    }
-    std::uint32_t& rc = ObjectAccess::rc(o);
-    REFGC_CHECK(rc != 0, o, "refcount underflow inside finalize()");
-    if (--rc != 0) return;  // resurrected: still an orphan
-  }
-  const std::uint32_t flags = gc;
+  // PEP 442 as on the live path, but the orphan stays untracked: no heap's
+  // collector may take it. Resurrected, it is still an orphan.
+  if (finalizer_pending(ObjectAccess::gc(o)) && call_finalizer(nullptr, o)) return;
+  const std::uint32_t flags = ObjectAccess::gc(o);
   if (owner.weaklists.find(o) != nullptr) clear_weakrefs_on_dealloc(owner, o);
   // Its own pool's count and free list; the objects its destructor releases
   // go wherever they belong (this path again for other orphans).

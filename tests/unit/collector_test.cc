@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <refgc/refgc.h>
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -86,7 +87,11 @@ void drop_as_cycle(Ref<T>& a, Ref<T>& b) {
 void free_slots_for_reverse_addresses() {
   std::vector<Ref<Named>> spacers;
   for (int i = 0; i < 8; ++i) spacers.push_back(make<Named>("spacer"));
-  for (int i = 0; i < 8; ++i) spacers[static_cast<std::size_t>(i)].reset();
+  // Freed lowest address first: the free list (last in, first out) hands
+  // them out highest first, whatever order earlier tests left it in.
+  std::sort(spacers.begin(), spacers.end(),
+            [](const Ref<Named>& x, const Ref<Named>& y) { return x.get() < y.get(); });
+  for (auto& s : spacers) s.reset();
 }
 
 class CollectorTest : public refgc_test::GcTest {
