@@ -21,7 +21,7 @@ struct FinalizerState {
   std::function<void()> func;
   Heap* heap = nullptr;  // read only while the finalizer is alive (its heap is then alive)
   // Made while its heap was shutting down (Python's finalize._shutdown set):
-  // alive, but it never runs.
+  // alive, but it never runs (and is not in the registry).
   bool never_runs = false;
   std::uint64_t order = 0;
   bool alive = true;
@@ -124,7 +124,10 @@ Finalizer Finalizer::create(const Ref<Object>& obj, std::function<void()> func) 
   {
     std::lock_guard<std::mutex> lock(detail::registry_mutex);
     state->order = detail::next_order++;
-    detail::registry().push_back(state);
+    // One that never runs is not registered: nothing would ever run or drop
+    // it, and the registry would keep its weak reference and its function
+    // (objects of a heap being destroyed) for good. Its handle owns it.
+    if (!state->never_runs) detail::registry().push_back(state);
   }
   Finalizer f;
   f.state_ = std::move(state);

@@ -356,6 +356,13 @@ Heap::~Heap() {
         "a refgc::Heap was destroyed while this thread still holds it (a Heap::Lock on it is "
         "alive)");
   }
+  if (impl.suspended_holds.load() != 0) {
+    // A Heap::Unlock on a thread that held it: its end would lock the dead
+    // heap, and the Lock it suspended would then unlock it.
+    detail::fatal(
+        "a refgc::Heap was destroyed while a thread that holds it has released it for a scope "
+        "(a Heap::Unlock on it is alive)");
+  }
   if (!impl.leak_checks.empty()) {
     // The scope's end would check, and unregister from, the dead heap.
     detail::fatal("a refgc::Heap was destroyed while a diag::LeakCheck on it is still open");
@@ -373,14 +380,15 @@ Heap::~Heap() {
   // is current. What only they kept alive may be cyclic: collected once more
   // (no callback left to call, no debug output, nothing saved), so that it
   // does not stay as orphans no collector will ever look at again.
-  const bool held_something = !impl.garbage.empty() || !impl.callbacks.empty();
+  // (Finalizers run by that collection may fill them again: a few rounds.)
+  impl.debug = 0;
+  for (int round = 0; round < 4 && (!impl.garbage.empty() || !impl.callbacks.empty()); ++round) {
+    impl.garbage.clear();
+    impl.callbacks.clear();
+    if (!impl.collecting) impl.collect_with_callbacks(2);
+  }
   impl.garbage.clear();
   impl.callbacks.clear();
-  if (held_something && !impl.collecting) {
-    impl.debug = 0;
-    impl.collect_with_callbacks(2);
-    impl.garbage.clear();
-  }
   detail::end_trash(outer_trash);
   if (impl.sweepers_running.load() != 0) {
     // A live cache's sweeper would keep locking the dead heap.
@@ -449,6 +457,7 @@ Heap::Lock::~Lock() {
 Heap::Unlock::Unlock() : heap_(detail::tls.heap), was_released_(detail::released_by_unlock) {
   if (heap_ == nullptr) return;
   detail::HeapImpl& impl = heap_->impl();
+  impl.suspended_holds.fetch_add(1);
   impl.owner.store(std::thread::id{});
   impl.mutex.unlock();
   detail::tls.heap = nullptr;
@@ -461,6 +470,7 @@ Heap::Unlock::~Unlock() {
   detail::HeapImpl& impl = heap_->impl();
   impl.mutex.lock();
   impl.owner.store(std::this_thread::get_id());
+  impl.suspended_holds.fetch_sub(1);
   detail::tls.heap = heap_;
 }
 

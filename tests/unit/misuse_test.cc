@@ -41,6 +41,21 @@ class MisuseDeathTest : public refgc_test::GcTest {
   }
 };
 
+// A Heap::Unlock ends by locking its heap again, and the Lock it suspended
+// by unlocking it: destroying the heap inside the Unlock scope stops, as
+// destroying it under a live Heap::Lock does.
+TEST_F(MisuseDeathTest, DestroyingAHeapInsideAnUnlockOfItStops) {
+  EXPECT_DEATH(
+      {
+        auto heap = std::make_unique<refgc::Heap>();
+        refgc::Heap::Lock lock(*heap);
+        refgc::Heap::Unlock unlock;
+        heap.reset();
+      },
+      "refgc: fatal: a refgc::Heap was destroyed while a thread that holds it has released it "
+      "for a scope \\(a Heap::Unlock on it is alive\\)");
+}
+
 TEST_F(MisuseDeathTest, DroppingAReferenceTwiceStopsAsUseOfADeadObject) {
   EXPECT_DEATH(
       {

@@ -390,6 +390,56 @@ TEST_F(Orphans, CyclesKeptOnlyByGarbageOrCallbacksDieWithTheirHeap) {
   EXPECT_EQ(events.size(), 4u);
 }
 
+// The same when the collection that frees what the callbacks kept runs a
+// finalize() that adds a callback holding a cycle of the dying heap
+// (Python: gc.callbacks.append(...) in __del__): dropped and collected too.
+struct AddsCallback : refgc::Object {
+  Ref<AddsCallback> self;
+  void trace(refgc::Tracer& t) override { t(self); }
+  void finalize() override {
+    Ref<Node> captured = make<Node>("captured by a late callback");
+    captured->next = captured;  // a cycle: only a collection frees it
+    refgc::gc::callbacks().push_back(
+        [captured](std::string_view, const refgc::gc::CollectInfo&) {});
+  }
+};
+TEST_F(Orphans, ACallbackAddedByTheHeapsLastCollectionIsDroppedToo) {
+  {
+    refgc::Heap heap;
+    refgc::Heap::Lock lock(heap);
+    auto a = make<AddsCallback>();
+    a->self = a;
+    refgc::gc::callbacks().push_back([a](std::string_view, const refgc::gc::CollectInfo&) {});
+  }
+  EXPECT_EQ(testing_hooks::orphaned_heaps(), orphaned_before_);
+  EXPECT_EQ(events, std::vector<std::string>{"destroy captured by a late callback"});
+}
+
+// A refgc::finalize() made while its heap shuts down (by a finalizer that
+// the heap's final collection runs) never runs (Python's
+// finalize._shutdown), and holds nothing of the dead heap once its handle is
+// gone: the heap is not kept.
+struct FinalizesAtShutdown : refgc::Object {
+  Ref<FinalizesAtShutdown> self;
+  Ref<Node> blob;
+  void trace(refgc::Tracer& t) override { t(self, blob); }
+  void finalize() override {
+    Ref<Node> b = blob;
+    (void)refgc::finalize(b, [b] { events.push_back("late finalizer ran"); });
+  }
+};
+TEST_F(Orphans, AFinalizeMadeWhileItsHeapShutsDownNeverRunsAndKeepsNothing) {
+  {
+    refgc::Heap heap;
+    refgc::Heap::Lock lock(heap);
+    auto f = make<FinalizesAtShutdown>();
+    f->self = f;  // cyclic garbage for the heap's final collection
+    f->blob = make<Node>("blob");
+  }
+  EXPECT_EQ(events, std::vector<std::string>{"destroy blob"});
+  EXPECT_EQ(testing_hooks::orphaned_heaps(), orphaned_before_);
+}
+
 namespace stress {
 
 // Every Stressed node alive, so that the end of the test can break the
