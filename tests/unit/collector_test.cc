@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "../../src/testing_hooks.h"
+#include "support/chunk_placement.h"
 #include "support/gc_fixture.h"
 
 namespace {
@@ -808,53 +809,35 @@ struct EdgeNode : refgc::Object {
   void finalize() override { ++finalized; }
 };
 
-struct BackToBackChunks {
-  static constexpr std::size_t kChunk = 256 * 1024;
-  static constexpr std::size_t kCount = 4;
-  static inline std::byte* arena = nullptr;
-  static inline std::size_t handed = 0;
-  static inline bool descending = false;
-  explicit BackToBackChunks(bool down) {
-    // 2 KiB into a page: each chunk's last page is its neighbour's first.
-    arena = static_cast<std::byte*>(std::aligned_alloc(4096, (kCount + 1) * kChunk));
-    handed = 0;
-    descending = down;
-    refgc::detail::testing::set_chunk_source(&allocate, &release);
-  }
-  ~BackToBackChunks() {
-    refgc::detail::testing::set_chunk_source(nullptr, nullptr);
-    std::free(arena);
-  }
-  BackToBackChunks(const BackToBackChunks&) = delete;
-  BackToBackChunks& operator=(const BackToBackChunks&) = delete;
-  static void* allocate(std::size_t bytes) {
-    if (bytes != kChunk || handed == kCount) return nullptr;
-    const std::size_t k = descending ? kCount - 1 - handed : handed;
-    ++handed;
-    return arena + 2048 + k * kChunk;
-  }
-  static void release(void*) {}  // the arena goes with the test
-};
+// Four chunks back to back from 2 KiB into a page (each chunk's last page is
+// its neighbour's first), handed out in ascending or descending order.
+std::vector<std::size_t> back_to_back(bool descending) {
+  std::vector<std::size_t> offsets;
+  for (std::size_t n = 0; n < 4; ++n)
+    offsets.push_back(2048 + (descending ? 3 - n : n) * refgc_test::ChunkPlacement::kChunk);
+  return offsets;
+}
 
 TEST_F(CollectorTest, AnObjectInThePageTwoChunksShareIsFoundByTheHeapWalk) {
   for (const bool down : {false, true}) {
     SCOPED_TRACE(down ? "the second chunk below the first" : "the second chunk above the first");
-    BackToBackChunks placement(down);
+    refgc_test::ChunkPlacement placement(5 * refgc_test::ChunkPlacement::kChunk,
+                                         back_to_back(down));
     {
       refgc::Heap heap;  // a fresh pool: its first chunks are the arena's
       refgc::Heap::Lock lock(heap);
       refgc::gc::disable();
       const std::size_t slot = (sizeof(EdgeNode) + 7) / 8 * 8;
-      const std::size_t per_chunk = BackToBackChunks::kChunk / slot;
+      const std::size_t per_chunk = refgc_test::ChunkPlacement::kChunk / slot;
       std::vector<Ref<EdgeNode>> nodes;
       for (std::size_t i = 0; i < 2 * per_chunk; ++i) nodes.push_back(make<EdgeNode>());
-      ASSERT_EQ(BackToBackChunks::handed, 2u);
+      ASSERT_EQ(refgc_test::ChunkPlacement::handed(), 2u);
       // The object in the shared page: the second chunk's first (it lies
       // above) or its last (below).
       Ref<EdgeNode> kept = down ? nodes.back() : nodes[per_chunk];
       // That page starts 2 KiB before the upper chunk.
-      const std::byte* const upper =
-          BackToBackChunks::arena + 2048 + (down ? 3 : 1) * BackToBackChunks::kChunk;
+      const std::byte* const upper = refgc_test::ChunkPlacement::arena() + 2048 +
+                                     (down ? 3 : 1) * refgc_test::ChunkPlacement::kChunk;
       const auto page = [](const void* p) { return reinterpret_cast<std::uintptr_t>(p) / 4096; };
       ASSERT_EQ(page(kept.get()), page(upper));
       nodes.clear();

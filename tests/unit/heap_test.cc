@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "../../src/testing_hooks.h"
+#include "support/chunk_placement.h"
 #include "support/gc_fixture.h"
 
 namespace {
@@ -157,50 +157,31 @@ TEST_F(HeapTest, SizeClassesStepByEightBytesAndKeepSixteenByteAlignment) {
 // inside it: a full collection that rebuilt generation 2's list then read
 // an object where there was none. Found by Orphans.ManyHeapsDying..., whose
 // heaps fragment the C heap.)
-struct GappedChunks {
-  static constexpr std::size_t kChunk = refgc::detail::Pool::kChunkBytes;
-  static constexpr std::size_t kGap = 1024;
-  static inline std::byte* arena = nullptr;
-  static inline int handed = 0;
-  GappedChunks() {
-    arena = static_cast<std::byte*>(std::aligned_alloc(4096, 3 * kChunk));
-    handed = 0;
-    refgc::detail::testing::set_chunk_source(&allocate, &release);
-  }
-  ~GappedChunks() {
-    refgc::detail::testing::set_chunk_source(nullptr, nullptr);
-    std::free(arena);
-  }
-  GappedChunks(const GappedChunks&) = delete;
-  GappedChunks& operator=(const GappedChunks&) = delete;
+TEST_F(HeapTest, AnAddressInTheGapBetweenTwoChunksSharingAPageIsInNeither) {
+  using refgc_test::ChunkPlacement;
+  constexpr std::size_t kGap = 1024;
   // The first chunk ends 2 KiB past a page boundary, the second starts kGap
   // bytes later, in the same page.
-  static std::byte* first() { return arena + 4096 - 2048; }
-  static std::byte* second() { return first() + kChunk + kGap; }
-  static void* allocate(std::size_t bytes) {
-    if (bytes != kChunk || handed == 2) return nullptr;
-    return handed++ == 0 ? first() : second();
-  }
-  static void release(void*) {}
-};
-
-TEST_F(HeapTest, AnAddressInTheGapBetweenTwoChunksSharingAPageIsInNeither) {
-  GappedChunks placement;
+  constexpr std::size_t kFirst = 2048;
+  constexpr std::size_t kSecond = kFirst + ChunkPlacement::kChunk + kGap;
+  ChunkPlacement placement(3 * ChunkPlacement::kChunk, {kFirst, kSecond});
   refgc::detail::Pool pool;
   // Two size classes: one chunk each, in the order the arena hands them out.
   void* a = pool.allocate(24);
   void* b = pool.allocate(40);
-  ASSERT_EQ(static_cast<std::byte*>(a), GappedChunks::first());
-  ASSERT_EQ(static_cast<std::byte*>(b), GappedChunks::second());
-  const std::byte* end_of_first = GappedChunks::first() + GappedChunks::kChunk;
+  const std::byte* const first = ChunkPlacement::arena() + kFirst;
+  const std::byte* const second = ChunkPlacement::arena() + kSecond;
+  ASSERT_EQ(static_cast<std::byte*>(a), first);
+  ASSERT_EQ(static_cast<std::byte*>(b), second);
+  const std::byte* end_of_first = first + ChunkPlacement::kChunk;
   const auto page = [](const void* p) { return reinterpret_cast<std::uintptr_t>(p) / 4096; };
-  ASSERT_EQ(page(end_of_first), page(GappedChunks::second()));
-  const std::byte* in_gap = end_of_first + GappedChunks::kGap / 2;
+  ASSERT_EQ(page(end_of_first), page(second));
+  const std::byte* in_gap = end_of_first + kGap / 2;
   EXPECT_FALSE(pool.contains(in_gap));
   EXPECT_EQ(pool.mark(in_gap), refgc::detail::Pool::kLargePosition);
   EXPECT_TRUE(pool.contains(end_of_first - 24));  // the first chunk's last slot
-  EXPECT_TRUE(pool.contains(GappedChunks::second()));
-  EXPECT_EQ(pool.mark(GappedChunks::second()), refgc::detail::Pool::kChunkBytes);
+  EXPECT_TRUE(pool.contains(second));
+  EXPECT_EQ(pool.mark(second), refgc::detail::Pool::kChunkBytes);
   EXPECT_EQ(pool.mark(end_of_first - 24), refgc::detail::Pool::kChunkBytes - 24);
   pool.free(a, 24);
   pool.free(b, 40);
