@@ -375,6 +375,17 @@ Heap::~Heap() {
   const detail::TrashState outer_trash = detail::begin_trash();
   detail::run_atexit_finalizers(*this);
   detail::drop_finalizers(*this);
+  // Frozen objects take part in the final collection: a frozen garbage cycle
+  // would otherwise stay, unreachable, as orphans that keep the dead heap
+  // for good. (CPython leaves the permanent generation alone at shutdown,
+  // where the process ends; a refgc heap dies in a process that goes on.)
+  // Without the memory to unfreeze, they stay frozen and become orphans.
+  if (impl.permanent.unlisted != 0 && !impl.collecting) {
+    try {
+      gc::unfreeze();
+    } catch (...) {
+    }
+  }
   if (!impl.collecting) impl.collect_with_callbacks(2);
   // gc::garbage() and gc::callbacks() may hold Refs: dropped while the heap
   // is current. What only they kept alive may be cyclic: collected once more

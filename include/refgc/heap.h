@@ -22,6 +22,9 @@
 // Contract (docs/design/memory-model.md): every operation on an object --
 // creating, copying or dropping a Ref, calling gc:: functions -- happens on the
 // thread that holds the object's heap. Reference counts are not atomic.
+// Objects of two live heaps do not reference each other (like objects of two
+// CPython interpreters): a heap's collector cannot tell another heap's
+// object from its own (not detected; orphans, below, may reference any).
 // Debug builds (REFGC_DEBUG) stop with a clear message when an allocation,
 // a deallocation or a gc:: call comes from a thread that does not hold the
 // heap, and when an object dies while the thread holds another heap.

@@ -390,6 +390,32 @@ TEST_F(Orphans, CyclesKeptOnlyByGarbageOrCallbacksDieWithTheirHeap) {
   EXPECT_EQ(events.size(), 4u);
 }
 
+// A frozen garbage cycle takes part in its heap's final collection (it is
+// finalized and freed) instead of staying as unreachable orphans that keep
+// the dead heap for good. (CPython leaves the permanent generation alone at
+// shutdown, where the process ends.)
+struct FinalizedNode : Node {
+  using Node::Node;
+  void finalize() override { events.push_back("finalize " + name); }
+};
+TEST_F(Orphans, AFrozenGarbageCycleIsCollectedWhenItsHeapDies) {
+  {
+    refgc::Heap heap;
+    refgc::Heap::Lock lock(heap);
+    auto a = make<FinalizedNode>("frozen a");
+    a->next = make<Node>("frozen b");
+    a->next->next = a;
+    a.reset();
+    refgc::gc::freeze();
+    EXPECT_EQ(refgc::gc::get_freeze_count(), 2u);
+    EXPECT_EQ(refgc::gc::collect(), 0u);  // frozen: not examined
+  }
+  // (Clearing a, first in the list, drops b's last reference: b goes first.)
+  EXPECT_EQ(events, (std::vector<std::string>{"finalize frozen a", "destroy frozen b",
+                                              "destroy frozen a"}));
+  EXPECT_EQ(testing_hooks::orphaned_heaps(), orphaned_before_);
+}
+
 // The same when the collection that frees what the callbacks kept runs a
 // finalize() that adds a callback holding a cycle of the dying heap
 // (Python: gc.callbacks.append(...) in __del__): dropped and collected too.
