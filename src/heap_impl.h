@@ -29,8 +29,9 @@ namespace refgc::detail {
 class Collector;
 class WeakRefObject;
 
-// How many destroyed heaps are kept for their orphans (src/orphans.cc
-// changes it under its list's mutex); orphans_exist() is one relaxed load.
+// How many destroyed heaps are kept for their orphans (src/orphans.cc:
+// orphan_heap adds one, the last orphan's death takes it away);
+// orphans_exist() is one relaxed load.
 inline std::atomic<std::size_t> orphaned_heap_count{0};
 inline bool orphans_exist() noexcept {
   return orphaned_heap_count.load(std::memory_order_relaxed) != 0;

@@ -64,9 +64,12 @@ void set_has_weakrefs(Object* o, bool on) noexcept {
   }
 }
 
-// Takes w out of its referent's list; w becomes dead.
-void unlink(HeapImpl& heap, WeakRefObject* w) noexcept {
+// Takes w out of its referent's list; w becomes dead. `current`: the heap
+// the thread holds; an orphan referent's list is in its own dead heap's
+// table (weak_table_heap).
+void unlink(HeapImpl& current, WeakRefObject* w) noexcept {
   Object* r = w->referent();
+  HeapImpl& heap = weak_table_heap(current, r);
   WeakRefObject* prev = WeakAccess::prev(*w);
   WeakRefObject* next = WeakAccess::next(*w);
   if (prev != nullptr) {
@@ -166,7 +169,7 @@ class DueCallbacks {
 }  // namespace
 
 WeakRefObject::~WeakRefObject() {
-  if (Object* r = referent()) unlink(weak_table_heap(current_impl(), r), this);
+  if (referent() != nullptr) unlink(current_impl(), this);
 }
 
 std::size_t WeakRefObject::hash() const {
@@ -309,9 +312,7 @@ std::size_t handle_weakrefs(HeapImpl& heap, const std::vector<Object*>& unreacha
     if (o == nullptr) continue;
     if (is_weakref_object(o)) {
       auto* w = static_cast<WeakRefObject*>(o);
-      // Its callback will never run. (Its referent may be an orphan, in
-      // the table of its own dead heap.)
-      if (Object* r = w->referent()) unlink(weak_table_heap(heap, r), w);
+      if (w->referent() != nullptr) unlink(heap, w);  // its callback will never run
     }
     if (!(ObjectAccess::gc(o) & kHasWeakrefs)) continue;
     DueCallbacks mine;

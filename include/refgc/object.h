@@ -105,8 +105,6 @@ inline constexpr bool is_orphan(std::uint32_t gc) noexcept {
 
 struct ObjectAccess;
 
-// Per-thread state: the heap this thread holds, the trashcan, and the guard
-// that lets only make<T>() construct objects.
 // A trashcan: how deep the deallocations in progress are nested, and the
 // ones deferred until the outermost finishes. One per heap hold: a scope
 // that takes another heap (Heap::Lock, ~Heap) swaps in an empty one, so that
@@ -116,6 +114,8 @@ struct TrashState {
   std::vector<Object*>* deferred = nullptr;
 };
 
+// Per-thread state: the heap this thread holds, the trashcan, and the guard
+// that lets only make<T>() construct objects.
 struct ThreadState {
   Heap* heap = nullptr;
   int trash_nesting = 0;
