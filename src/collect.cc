@@ -30,6 +30,7 @@
 #include <string>
 #include <typeinfo>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "dealloc_inline.h"
 #include "huge_pages.h"
@@ -238,6 +239,61 @@ inline void store_count(Object* o, std::uint32_t state, std::int64_t n,
                "(internal reference count below zero)");
 }
 
+// The set-gathering passes (merge_young, merge_walk) let an object of a
+// collected generation join the set at its first reference, by its header's
+// state alone, which does not say whose heap the object is in. Each object
+// that joins so must then be met by the pass itself (in its generation's
+// list, or in the walk over this heap's chunks); the passes count both, and
+// a difference means that a member references an object of another live
+// heap (refgc/heap.h: objects of two live heaps do not reference each
+// other). That object's header now holds a count in place of its position
+// in its own heap's generation, which cannot be given back: this finds the
+// member and the object and stops, naming both. Cold: only a broken
+// contract gets here, and the search takes a set of every slot.
+[[noreturn, gnu::cold]] void report_foreign_member(const Pool& pool) noexcept {
+  const Object* referrer = nullptr;
+  const Object* found = nullptr;
+  try {
+    std::unordered_set<const void*> ours;
+    pool.for_each_slot([&](void* slot) { ours.insert(slot); });
+    class Finder final : public Tracer {
+     public:
+      explicit Finder(const std::unordered_set<const void*>& ours) : ours_(ours) {}
+      const Object* found = nullptr;
+
+     private:
+      bool visit(Object* r) override {
+        if (found == nullptr && ObjectAccess::state(r) == kExamined && ours_.count(r) == 0)
+          found = r;
+        return false;
+      }
+      const std::unordered_set<const void*>& ours_;
+    } finder(ours);
+    pool.for_each_slot([&](void* slot) {
+      auto* o = static_cast<Object*>(slot);
+      const std::uint32_t state = ObjectAccess::state(o);
+      if (finder.found != nullptr || (state != kExamined && state != kCollecting)) return;
+      o->trace(finder);
+      if (finder.found != nullptr) referrer = o;
+    });
+    found = finder.found;
+    if (found == nullptr)
+      fatal_object(nullptr,
+                   "corrupt generation (an object joined the collection at a reference and the "
+                   "collection did not reach it, but no member references another heap's object)");
+  } catch (...) {  // (no memory for the search: stop without the names)
+  }
+  if (found == nullptr)
+    fatal_object(nullptr,
+                 "an object of another live heap joined this heap's collection (objects of two "
+                 "live heaps must not reference each other: refgc/heap.h; no memory to name it)");
+  std::fprintf(stderr, "refgc: <%s at %p>, a member of the heap being collected, references:\n",
+               type_name(*referrer).c_str(), static_cast<const void*>(referrer));
+  fatal_object(found,
+               "an object of another live heap joined this heap's collection (objects of two "
+               "live heaps must not reference each other: refgc/heap.h)");
+}
+
 // subtract_refs' visitor: each reference from inside the set is not a root.
 // The inline part is Tracer::collector_visit; this sees counts at zero or in
 // the overflow table, and (merge_young) the first reference to an object of a
@@ -250,6 +306,8 @@ class SubtractTracer final : public CollectorTracerBase {
         collected_states_(mode == Mode::kSubtractNew ? collected : 0),
         big_(big) {}
   Object* current = nullptr;
+  // Objects that joined the set at their first reference (inline or here).
+  std::size_t joined() const noexcept { return joined_; }
 
  private:
   bool visit(Object* r) override {
@@ -262,6 +320,7 @@ class SubtractTracer final : public CollectorTracerBase {
       const std::uint32_t rc = ObjectAccess::rc(r);
       REFGC_CHECK(rc != 0, r, "tracked object with refcount 0 found by the collector");
       store_count(r, kExamined, std::int64_t{rc} - 1, big_);
+      ++joined_;
     }
     return false;
   }
@@ -750,11 +809,14 @@ bool Collector::reserve_scratch(std::size_t n) noexcept {
 void Collector::merge_young() {
   SubtractTracer tracer(SubtractTracer::Mode::kSubtractNew,
                         static_cast<std::uint32_t>(generation_ + 1), big_);
+  std::size_t met_joined = 0;  // objects taken that had joined at a first reference
   auto take = [&](Object* o) {
-    if (ObjectAccess::state(o) != kExamined) {  // else it joined at its first reference
+    if (ObjectAccess::state(o) != kExamined) {
       const std::uint32_t rc = ObjectAccess::rc(o);
       REFGC_CHECK(rc != 0, o, "tracked object with refcount 0 found by the collector");
       store_count(o, kExamined, rc, big_);
+    } else {
+      ++met_joined;  // it joined at its first reference
     }
     tracer.current = o;
     o->trace(tracer);
@@ -819,6 +881,7 @@ void Collector::merge_young() {
   // The appended generations are left empty.
   for (int i = 0; i <= generation_; ++i)
     if (&heap_.gens[i] != &first) heap_.gens[i].clear_list();
+  if (REFGC_UNLIKELY(met_joined != tracer.joined())) report_foreign_member(heap_.pool);
 }
 
 // merge_young for a full collection whose generation 2 has members (it keeps
@@ -868,6 +931,7 @@ void Collector::merge_walk() {
       ++young_members;
     }
   std::size_t met = 0;
+  std::size_t met_examined = 0;  // joined at a first reference, or counted by build_list
   heap_.pool.walk_marked([&](void* slot) {
     auto* o = static_cast<Object*>(slot);
     const std::uint32_t state = ObjectAccess::state(o);
@@ -876,6 +940,8 @@ void Collector::merge_walk() {
       const std::uint32_t rc = ObjectAccess::rc(o);
       REFGC_CHECK(rc != 0, o, "tracked object with refcount 0 found by the collector");
       store_count(o, kExamined, rc, big_);
+    } else {
+      ++met_examined;
     }
     ++met;
     tracer.current = o;
@@ -884,6 +950,8 @@ void Collector::merge_walk() {
   });
   REFGC_CHECK(met == members + young_members, nullptr,
               "corrupt generation 2 (its count disagrees with the heap)");
+  if (REFGC_UNLIKELY(met_examined != tracer.joined() + (list_width_ != 0 ? members : 0)))
+    report_foreign_member(heap_.pool);
   young_.clear();
   for (int i = 0; i < 2; ++i) {
     Generation& g = heap_.gens[i];

@@ -23,8 +23,10 @@
 // creating, copying or dropping a Ref, calling gc:: functions -- happens on the
 // thread that holds the object's heap. Reference counts are not atomic.
 // Objects of two live heaps do not reference each other (like objects of two
-// CPython interpreters): a heap's collector cannot tell another heap's
-// object from its own (not detected; orphans, below, may reference any).
+// CPython interpreters; orphans, below, may reference any). A collection
+// that meets another live heap's object in a generation it collects stops,
+// naming the referrer and the object (its header cannot say whose it is, and
+// taking it into the set would corrupt the other heap's generation).
 // Debug builds (REFGC_DEBUG) stop with a clear message when an allocation,
 // a deallocation or a gc:: call comes from a thread that does not hold the
 // heap, and when an object dies while the thread holds another heap.

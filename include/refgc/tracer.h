@@ -25,6 +25,7 @@
 // returns, so trace() never sees a finalizer or destructor run underneath it.
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <ranges>
 #include <type_traits>
@@ -201,6 +202,10 @@ class Tracer {
   // out_end_, then handed to take().
   Object** out_ = nullptr;
   Object** out_end_ = nullptr;
+  // kSubtractNew: how many objects joined the set at their first reference.
+  // Each must then be met by the pass that gathers the set; one that is not
+  // is no member of this heap (the collector checks, src/collect.cc).
+  std::size_t joined_ = 0;
   virtual void take(Object* referent) noexcept;
   virtual void visit_const(Object* referent) { (void)visit(referent); }
 
@@ -247,6 +252,7 @@ class Tracer {
         // (A member of generation 2 loses its virtual slot here: the
         // collector rebuilt its list before it counts, if it needs one.)
         gc = (gc & kFlagBits) | (refs << detail::kIndexShift) | detail::kReached;
+        ++joined_;
       }
       return true;
     }

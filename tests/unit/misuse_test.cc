@@ -4,8 +4,12 @@
 #include <gtest/gtest.h>
 #include <refgc/refgc.h>
 
+#include <cstdint>
+#include <cstdlib>
 #include <memory>
+#include <string>
 
+#include "../../src/testing_hooks.h"
 #include "support/gc_fixture.h"
 
 namespace {
@@ -124,6 +128,127 @@ TEST_F(MisuseDeathTest, DereferencingAnEmptyRefStopsInDebugBuilds) {
       "dereferencing an empty refgc::Ref");
 }
 #endif
+
+// Objects of two live heaps do not reference each other (refgc/heap.h). A
+// header's state says which generation an object is in, not whose: a
+// collection meeting a reference to another live heap's object of a
+// generation it collects would take that object into its set and leave a
+// count in the header where the other heap keeps the object's position, and
+// the other heap's next collection or gc::get_objects would stop on it (or
+// a release build go on with it wrong: review of 2026-11-23). The collector
+// stops at once instead, naming the member and the other heap's object.
+// One case per way an object joins a collection: a young collection, a full
+// collection whose generation 2 is in walk order (no list) or not (a
+// rebuilt list), a large object (in no chunk), and a refcount too big for
+// the header's count bits (the collector's overflow table).
+struct Link : refgc::Object {
+  static constexpr const char* refgc_type_name = "Link";
+  Ref<refgc::Object> to;
+  void trace(refgc::Tracer& t) override { t(to); }
+};
+struct BigLink : Link {  // over the pool's largest size class: a large object
+  static constexpr const char* refgc_type_name = "BigLink";
+  char payload[2048] = {};
+};
+
+std::string foreign_stop(const char* type) {
+  return std::string(
+             "<Link at 0x[0-9a-f]+>, a member of the heap being collected, references:\n"
+             ".*refgc: fatal: an object of another live heap joined this heap's collection "
+             "\\(objects of two live heaps must not reference each other: refgc/heap.h\\): <") +
+         type + " at 0x";
+}
+
+// x (of the held heap) gets a reference to a new T of heap `other`, left
+// in `other`'s generation 0, or 2 after a full collection of `other`.
+template <class T>
+void link_to_other_heap(Link& x, refgc::Heap& other, int generation) {
+  refgc::Heap::Lock lock(other);
+  auto y = make<T>();
+  if (generation == 2) refgc::gc::collect();
+  x.to = y;
+}
+
+TEST_F(MisuseDeathTest, AYoungCollectionMeetingAnotherLiveHeapsYoungObjectStops) {
+  EXPECT_DEATH(
+      {
+        refgc::Heap a;
+        refgc::Heap b;
+        refgc::Heap::Lock lock(a);
+        auto x = make<Link>();
+        link_to_other_heap<Link>(*x, b, 0);
+        refgc::gc::collect(0);
+      },
+      foreign_stop("Link"));
+}
+
+TEST_F(MisuseDeathTest,
+       AFullCollectionMeetingAnotherLiveHeapsOldObjectStopsWithGenerationTwoInWalkOrder) {
+  EXPECT_DEATH(
+      {
+        refgc::Heap a;
+        refgc::Heap b;
+        refgc::Heap::Lock lock(a);
+        auto x = make<Link>();
+        refgc::gc::collect();  // x: generation 2 of a, which is in walk order
+        if (!refgc::detail::testing::walk_ordered(a)) std::abort();
+        link_to_other_heap<Link>(*x, b, 2);
+        refgc::gc::collect();
+      },
+      foreign_stop("Link"));
+}
+
+TEST_F(MisuseDeathTest, AFullCollectionMeetingAnotherLiveHeapsOldObjectStopsWhenItRebuildsItsList) {
+  EXPECT_DEATH(
+      {
+        refgc::Heap a;
+        refgc::Heap b;
+        refgc::Heap::Lock lock(a);
+        auto gap = make<Link>();
+        auto x = make<Link>();
+        gap.reset();           // a free slot below x
+        refgc::gc::collect();  // x: generation 2 of a
+        auto z = make<Link>();
+        refgc::gc::collect();  // z joins after x, below it: out of walk order
+        if (refgc::detail::testing::walk_ordered(a)) std::abort();
+        link_to_other_heap<Link>(*x, b, 2);
+        refgc::gc::collect();
+      },
+      foreign_stop("Link"));
+}
+
+TEST_F(MisuseDeathTest, ACollectionMeetingAnotherLiveHeapsLargeObjectStops) {
+  for (const int generation : {0, 2}) {
+    SCOPED_TRACE(generation);
+    EXPECT_DEATH(
+        {
+          refgc::Heap a;
+          refgc::Heap b;
+          refgc::Heap::Lock lock(a);
+          auto x = make<Link>();
+          if (generation == 2) refgc::gc::collect();
+          link_to_other_heap<BigLink>(*x, b, generation);
+          refgc::gc::collect(generation);
+        },
+        foreign_stop("BigLink"));
+  }
+}
+
+// A count of 2^25 - 1 or more does not fit the header's count bits: the
+// object joins through the collector's overflow table (SubtractTracer).
+TEST_F(MisuseDeathTest, ACollectionMeetingAnotherLiveHeapsObjectWithAHugeRefcountStops) {
+  EXPECT_DEATH(
+      {
+        refgc::Heap a;
+        refgc::Heap b;
+        refgc::Heap::Lock lock(a);
+        auto x = make<Link>();
+        link_to_other_heap<Link>(*x, b, 0);
+        for (std::uint32_t i = 0; i < refgc::detail::kMaxIndex; ++i) refgc::subtle::incref(*x->to);
+        refgc::gc::collect(0);
+      },
+      foreign_stop("Link"));
+}
 
 TEST_F(MisuseDeathTest, InvalidGenerationsAndThresholdsThrow) {
   // cpython-semantics §3 B30: collect(3) and collect(-1) -> ValueError.
