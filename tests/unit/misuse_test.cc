@@ -169,41 +169,46 @@ void link_to_other_heap(Link& x, refgc::Heap& other, int generation) {
   x.to = y;
 }
 
-TEST_F(MisuseDeathTest, AYoungCollectionMeetingAnotherLiveHeapsYoungObjectStops) {
+// Runs scenario(a, b) holding heap a (of two new heaps), in a child process
+// that must stop naming an object of type `type` of the other heap.
+template <class F>
+void expect_foreign_stop(F scenario, const char* type) {
   EXPECT_DEATH(
       {
         refgc::Heap a;
         refgc::Heap b;
         refgc::Heap::Lock lock(a);
+        scenario(a, b);
+      },
+      foreign_stop(type));
+}
+
+TEST_F(MisuseDeathTest, AYoungCollectionMeetingAnotherLiveHeapsYoungObjectStops) {
+  expect_foreign_stop(
+      [](refgc::Heap&, refgc::Heap& b) {
         auto x = make<Link>();
         link_to_other_heap<Link>(*x, b, 0);
         refgc::gc::collect(0);
       },
-      foreign_stop("Link"));
+      "Link");
 }
 
 TEST_F(MisuseDeathTest,
        AFullCollectionMeetingAnotherLiveHeapsOldObjectStopsWithGenerationTwoInWalkOrder) {
-  EXPECT_DEATH(
-      {
-        refgc::Heap a;
-        refgc::Heap b;
-        refgc::Heap::Lock lock(a);
+  expect_foreign_stop(
+      [](refgc::Heap& a, refgc::Heap& b) {
         auto x = make<Link>();
         refgc::gc::collect();  // x: generation 2 of a, which is in walk order
         if (!refgc::detail::testing::walk_ordered(a)) std::abort();
         link_to_other_heap<Link>(*x, b, 2);
         refgc::gc::collect();
       },
-      foreign_stop("Link"));
+      "Link");
 }
 
 TEST_F(MisuseDeathTest, AFullCollectionMeetingAnotherLiveHeapsOldObjectStopsWhenItRebuildsItsList) {
-  EXPECT_DEATH(
-      {
-        refgc::Heap a;
-        refgc::Heap b;
-        refgc::Heap::Lock lock(a);
+  expect_foreign_stop(
+      [](refgc::Heap& a, refgc::Heap& b) {
         auto gap = make<Link>();
         auto x = make<Link>();
         gap.reset();           // a free slot below x
@@ -214,40 +219,34 @@ TEST_F(MisuseDeathTest, AFullCollectionMeetingAnotherLiveHeapsOldObjectStopsWhen
         link_to_other_heap<Link>(*x, b, 2);
         refgc::gc::collect();
       },
-      foreign_stop("Link"));
+      "Link");
 }
 
 TEST_F(MisuseDeathTest, ACollectionMeetingAnotherLiveHeapsLargeObjectStops) {
   for (const int generation : {0, 2}) {
     SCOPED_TRACE(generation);
-    EXPECT_DEATH(
-        {
-          refgc::Heap a;
-          refgc::Heap b;
-          refgc::Heap::Lock lock(a);
+    expect_foreign_stop(
+        [generation](refgc::Heap&, refgc::Heap& b) {
           auto x = make<Link>();
           if (generation == 2) refgc::gc::collect();
           link_to_other_heap<BigLink>(*x, b, generation);
           refgc::gc::collect(generation);
         },
-        foreign_stop("BigLink"));
+        "BigLink");
   }
 }
 
 // A count of 2^25 - 1 or more does not fit the header's count bits: the
 // object joins through the collector's overflow table (SubtractTracer).
 TEST_F(MisuseDeathTest, ACollectionMeetingAnotherLiveHeapsObjectWithAHugeRefcountStops) {
-  EXPECT_DEATH(
-      {
-        refgc::Heap a;
-        refgc::Heap b;
-        refgc::Heap::Lock lock(a);
+  expect_foreign_stop(
+      [](refgc::Heap&, refgc::Heap& b) {
         auto x = make<Link>();
         link_to_other_heap<Link>(*x, b, 0);
         for (std::uint32_t i = 0; i < refgc::detail::kMaxIndex; ++i) refgc::subtle::incref(*x->to);
         refgc::gc::collect(0);
       },
-      foreign_stop("Link"));
+      "Link");
 }
 
 TEST_F(MisuseDeathTest, InvalidGenerationsAndThresholdsThrow) {
