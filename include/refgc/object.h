@@ -337,6 +337,15 @@ struct ObjectAccess {
     } reset;
     return new (mem) T(static_cast<Args&&>(args)...);
   }
+  // Writes a freed header (refcount 0, state freed) into a slot whose
+  // construction failed, before make<T>() gives it back: the heap walk reads
+  // every slot's header, and a conversion of a constructor argument that
+  // throws leaves the slot as the pool handed it out (Object() never ran),
+  // with whatever bytes the chunk held there.
+  static void mark_freed(void* mem) noexcept {
+    const std::uint32_t header[2] = {0, kFreed};
+    std::memcpy(static_cast<char*>(mem) + kRcOffset, header, sizeof header);
+  }
   // Runs the (virtual) destructor. The caller then frees the slot: its size
   // is freed_size(o), also when the destructor threw (operator delete runs
   // either way).

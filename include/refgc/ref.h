@@ -254,6 +254,7 @@ inline Ref<T> make(Args&&... args) {
   try {
     p = detail::ObjectAccess::create<T>(mem, flags, std::forward<Args>(args)...);
   } catch (...) {
+    detail::ObjectAccess::mark_freed(mem);
     heap.pool.free(mem, sizeof(T));
     if constexpr (is_gc) heap.on_gc_free();
     throw;

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <deque>
 #include <functional>
 #include <map>
@@ -874,6 +875,47 @@ TEST_F(CollectorTest, TheHeapWalkSkipsSlotsOfFailedConstructionsAndFreedObjects)
   drop_as_cycle(kept[1], kept[3]);
   EXPECT_EQ(refgc::gc::collect(), 2u);
   EXPECT_EQ(refgc::gc::get_objects(2).size(), 23u);
+}
+
+// The same when what throws is the conversion of an argument to the
+// constructor's parameter: the slot was taken, Object() never ran, and the
+// slot held whatever bytes its chunk held (malloc does not clear reused
+// memory; here every chunk starts filled with 0x03, "generation 2" in the
+// state bits). Found by review, 2026-11-23: the full collection read the
+// slot as a member of generation 2 and crashed.
+struct ThrowingArgument {
+  ThrowingArgument(int v) {  // NOLINT(google-explicit-constructor): converted at the call
+    if (v < 0) throw std::invalid_argument("negative");
+  }
+};
+struct TakesArgument : refgc::Object {
+  Ref<refgc::Object> ref;
+  explicit TakesArgument(ThrowingArgument) {}
+  void trace(refgc::Tracer& t) override { t(ref); }
+};
+
+void* dirty_chunk(std::size_t n) {
+  void* p = std::malloc(n);
+  if (p != nullptr) std::memset(p, 0x03, n);
+  return p;
+}
+
+TEST_F(CollectorTest, TheHeapWalkSkipsTheSlotOfAConstructionWhoseArgumentConversionThrew) {
+  refgc::detail::testing::set_chunk_source(&dirty_chunk, &std::free);
+  {
+    refgc::Heap heap;
+    refgc::Heap::Lock lock(heap);
+    auto kept = make<TakesArgument>(1);
+    ASSERT_EQ(refgc::gc::collect(), 0u);  // kept: generation 2 (its chunk is walked)
+    EXPECT_THROW(make<TakesArgument>(-1), std::invalid_argument);
+    EXPECT_EQ(heap.live_objects(), 1u);
+    EXPECT_EQ(refgc::gc::collect(), 0u);
+    EXPECT_EQ(raw_objects(2), std::vector<refgc::Object*>{kept.get()});
+    auto next = make<TakesArgument>(2);  // the freed slot is reused
+    EXPECT_EQ(refgc::gc::collect(), 0u);
+    EXPECT_EQ(refgc::gc::get_objects(2).size(), 2u);
+  }
+  refgc::detail::testing::set_chunk_source(nullptr, nullptr);
 }
 
 TEST_F(CollectorTest, GarbageReferencedOver33MillionTimesFromInsideIsCollectedInEitherOrder) {
