@@ -386,17 +386,29 @@ Heap::~Heap() {
     } catch (...) {
     }
   }
-  if (!impl.collecting) impl.collect_with_callbacks(2);
+  // Marked as running (as gc::collect does), so that a finalizer's
+  // gc::collect() or an automatic collection does not run a second one of
+  // this heap inside it, over the same scratch lists.
+  auto final_collection = [&impl]() -> std::size_t {
+    if (impl.collecting) return 0;
+    impl.collecting = true;
+    const std::size_t n = impl.collect_with_callbacks(2);
+    impl.collecting = false;
+    return n;
+  };
+  bool found = final_collection() != 0;
   // gc::garbage() and gc::callbacks() may hold Refs: dropped while the heap
-  // is current. What only they kept alive may be cyclic: collected once more
-  // (no callback left to call, no debug output, nothing saved), so that it
-  // does not stay as orphans no collector will ever look at again.
-  // (Finalizers run by that collection may fill them again: a few rounds.)
+  // is current. What only they kept alive may be cyclic, and the finalizers
+  // of the garbage just freed may have made more: collected again (no
+  // callback left to call, no debug output, nothing saved), so that it does
+  // not stay as orphans no collector will ever look at again. A few rounds,
+  // while a round finds garbage (its finalizers may make more).
   impl.debug = 0;
-  for (int round = 0; round < 4 && (!impl.garbage.empty() || !impl.callbacks.empty()); ++round) {
+  for (int round = 0; round < 4 && (found || !impl.garbage.empty() || !impl.callbacks.empty());
+       ++round) {
     impl.garbage.clear();
     impl.callbacks.clear();
-    if (!impl.collecting) impl.collect_with_callbacks(2);
+    found = final_collection() != 0;
   }
   impl.garbage.clear();
   impl.callbacks.clear();

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "../../src/testing_hooks.h"
 #include "support/chunk_placement.h"
 #include "support/gc_fixture.h"
 
@@ -74,6 +75,51 @@ TEST_F(HeapTest, DestroyingAHeapCollectsItsCyclicGarbage) {
     EXPECT_EQ(heap.live_objects(), 2u);
   }
   EXPECT_EQ(finalized, 2);
+}
+
+// The final collection of ~Heap is a collection like gc::collect(): a
+// finalizer's gc::collect() returns 0 and an automatic collection does not
+// start inside it (cpython-semantics: collect() while a collection runs
+// returns 0). Found by review, 2026-11-23: it ran a second collection of
+// the heap inside the final one, over the same scratch lists; 1 of 20
+// finalizers ran and the heap was kept for orphans. Cyclic garbage the
+// finalizers make is collected by ~Heap's next round, so nothing stays.
+struct Plain : refgc::Object {
+  Ref<Plain> other;
+  void trace(refgc::Tracer& t) override { t(other); }
+};
+int nested_collected = 0;
+struct CollectingNode : refgc::Object {
+  Ref<CollectingNode> other;
+  void trace(refgc::Tracer& t) override { t(other); }
+  void finalize() override {
+    ++finalized;
+    for (int i = 0; i < 800; ++i) make<Plain>();  // past threshold 0: would start one
+    auto a = make<Plain>();                       // and cyclic garbage for it to find
+    a->other = make<Plain>();
+    a->other->other = a;
+    nested_collected += static_cast<int>(refgc::gc::collect());
+  }
+};
+
+TEST_F(HeapTest, AFinalizerCollectingDuringTheHeapsFinalCollectionRunsNoNestedCollection) {
+  finalized = 0;
+  nested_collected = 0;
+  const std::size_t kept_before = refgc::detail::testing::orphaned_heaps();
+  {
+    refgc::Heap heap;
+    {
+      refgc::Heap::Lock lock(heap);
+      for (int i = 0; i < 10; ++i) {
+        auto a = make<CollectingNode>();
+        a->other = make<CollectingNode>();
+        a->other->other = a;
+      }
+    }
+  }
+  EXPECT_EQ(finalized, 20);
+  EXPECT_EQ(nested_collected, 0);
+  EXPECT_EQ(refgc::detail::testing::orphaned_heaps(), kept_before);  // nothing left
 }
 
 TEST_F(HeapTest, LockIsReentrantOnTheSameThread) {
