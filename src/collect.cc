@@ -253,6 +253,7 @@ inline void store_count(Object* o, std::uint32_t state, std::int64_t n,
 [[noreturn, gnu::cold]] void report_foreign_member(const Pool& pool) noexcept {
   const Object* referrer = nullptr;
   const Object* found = nullptr;
+  std::string referrer_name;
   try {
     std::unordered_set<const void*> ours;
     pool.for_each_slot([&](void* slot) { ours.insert(slot); });
@@ -277,6 +278,7 @@ inline void store_count(Object* o, std::uint32_t state, std::int64_t n,
       if (finder.found != nullptr) referrer = o;
     });
     found = finder.found;
+    if (found != nullptr) referrer_name = type_name(*referrer);
     if (found == nullptr)
       fatal_object(nullptr,
                    "corrupt generation (an object joined the collection at a reference and the "
@@ -288,7 +290,8 @@ inline void store_count(Object* o, std::uint32_t state, std::int64_t n,
                  "an object of another live heap joined this heap's collection (objects of two "
                  "live heaps must not reference each other: refgc/heap.h; no memory to name it)");
   std::fprintf(stderr, "refgc: <%s at %p>, a member of the heap being collected, references:\n",
-               type_name(*referrer).c_str(), static_cast<const void*>(referrer));
+               referrer_name.empty() ? "object" : referrer_name.c_str(),
+               static_cast<const void*>(referrer));
   fatal_object(found,
                "an object of another live heap joined this heap's collection (objects of two "
                "live heaps must not reference each other: refgc/heap.h)");
