@@ -11,7 +11,6 @@
 // get their callback.
 #include <algorithm>
 #include <cstdio>
-#include <stdexcept>
 #include <string>
 
 #include "collect.h"
@@ -202,22 +201,7 @@ Ref<WeakRefObject> new_weakref(Object* referent, WeakCallback&& callback, bool t
   }
   // The referent's table (its own dead heap's for an orphan); the weak
   // reference itself is made in the heap the thread holds.
-  HeapImpl& current = current_impl();
-  HeapImpl& heap = weak_table_heap(current, referent);
-  // A referent of another live heap (refgc/heap.h: objects of two live heaps
-  // do not reference each other) would have its weak reference linked in
-  // this heap's table, which its death, under its own heap, does not look
-  // at. Refused for an object of a pool's chunks (one page-map lookup); a
-  // large object's heap is not known without walking a list of them.
-  if (REFGC_UNLIKELY(&heap == &current && !current.pool.in_chunks(referent)) &&
-      registered_size(*referent) <= Pool::kMaxSmall) {
-    char where[32];
-    std::snprintf(where, sizeof where, "%p", static_cast<const void*>(referent));
-    throw std::invalid_argument("cannot create weak reference to <" + type_name(*referent) +
-                                " at " + where +
-                                ">: it belongs to another live heap than the one this thread "
-                                "holds (objects of two live heaps do not reference each other)");
-  }
+  HeapImpl& heap = weak_table_heap(current_impl(), referent);
   const bool basic = callback.empty();
   WeakRefObject* head =
       (ObjectAccess::gc(referent) & kHasWeakrefs) ? heap.weaklists.find(referent) : nullptr;

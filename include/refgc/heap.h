@@ -26,8 +26,7 @@
 // CPython interpreters; orphans, below, may reference any). A collection
 // that meets another live heap's object in a generation it collects stops,
 // naming the referrer and the object (its header cannot say whose it is, and
-// taking it into the set would corrupt the other heap's generation), and a
-// WeakRef to another live heap's object throws std::invalid_argument.
+// taking it into the set would corrupt the other heap's generation).
 // Debug builds (REFGC_DEBUG) stop with a clear message when an allocation,
 // a deallocation or a gc:: call comes from a thread that does not hold the
 // heap, and when an object dies while the thread holds another heap.

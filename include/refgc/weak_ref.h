@@ -25,10 +25,6 @@
 //   * A type opts out with `static constexpr bool weakrefable = false;` (Int and
 //     Str do): WeakRef to it does not compile, and a WeakRef<Base> to such an
 //     object throws std::invalid_argument at run time.
-//   * A weak reference is made under the heap of its referent (or to an
-//     orphan, under any heap): one to an object of another live heap throws
-//     std::invalid_argument (checked for objects of a pool's size classes;
-//     an object larger than those is not checked: refgc/heap.h).
 #pragma once
 
 #include <cstddef>
