@@ -289,6 +289,10 @@ void clear_weakrefs_on_dealloc(HeapImpl& heap, Object* o) noexcept {
   clear_weakrefs_inline(heap, o);
 }
 
+void clear_weakrefs_of_failed_construction(Object* o) noexcept {
+  clear_weakrefs_inline(current_impl(), o);
+}
+
 void dealloc_weakly_referenced(HeapImpl& heap, Object* o) noexcept {
   const std::uint32_t gc = ObjectAccess::gc(o);
   if (REFGC_UNLIKELY(is_orphan(gc))) return dealloc_orphan(o);

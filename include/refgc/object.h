@@ -162,6 +162,10 @@ void acquire_heap_for(const char* what) noexcept;
 void dealloc(Object* obj) noexcept;
 // Object's constructor found no make<T>() in progress (src/object.cc).
 [[noreturn]] void constructed_outside_make() noexcept;
+// make<T>(): T's constructor threw after it made weak references to the
+// object (Object() ran, so the header says so): they are cleared, and their
+// callbacks run, as for an object that dies (src/weak_core.cc).
+void clear_weakrefs_of_failed_construction(Object* obj) noexcept;
 // make<T>(): refgc::Object is not at the start of T (another polymorphic base
 // comes first), so the heap walk could not read T's header (src/object.cc).
 [[noreturn]] void object_not_first_base(const char* type) noexcept;
@@ -328,20 +332,25 @@ struct ObjectAccess {
            reinterpret_cast<const char*>(&o->gc_) == reinterpret_cast<const char*>(o) + kGcOffset;
   }
   // Constructs a T in memory from the heap's pool (make<T>() gives the
-  // memory back if the constructor throws).
+  // memory back if the constructor throws). The flag Object() reads is set
+  // here, before T's argument conversions and default arguments run, and
+  // whatever it was is put back afterwards: a make<U>() inside one of those
+  // (a default argument `Ref<U> u = make<U>()`) sets and consumes its own
+  // and leaves T's for T's Object().
   template <class T, class... Args>
   static T* create(void* mem, std::uint32_t flags, Args&&... args) {
-    tls.constructing = kConstructing | flags;
     struct Reset {
-      ~Reset() { tls.constructing = 0; }
-    } reset;
+      std::uint32_t saved;
+      ~Reset() { tls.constructing = saved; }
+    } reset{tls.constructing};
+    tls.constructing = kConstructing | flags;
     return new (mem) T(static_cast<Args&&>(args)...);
   }
-  // Writes a freed header (refcount 0, state freed) into a slot whose
-  // construction failed, before make<T>() gives it back: the heap walk reads
-  // every slot's header, and a conversion of a constructor argument that
-  // throws leaves the slot as the pool handed it out (Object() never ran),
-  // with whatever bytes the chunk held there.
+  // Writes a freed header (refcount 0, state freed) into a slot: make<T>()
+  // does so before T's construction starts, so that a heap walk run by user
+  // code in T's argument conversions (gc::collect(), gc::get_objects()) or
+  // after a construction failed skips it, instead of reading whatever bytes
+  // the chunk held there (Object() has not written the header yet).
   static void mark_freed(void* mem) noexcept {
     const std::uint32_t header[2] = {0, kFreed};
     std::memcpy(static_cast<char*>(mem) + kRcOffset, header, sizeof header);

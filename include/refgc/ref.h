@@ -250,10 +250,13 @@ inline Ref<T> make(Args&&... args) {
     if constexpr (is_gc) heap.on_gc_free();
     throw;
   }
+  detail::ObjectAccess::mark_freed(mem);  // until Object() writes the header
   T* p;
   try {
     p = detail::ObjectAccess::create<T>(mem, flags, std::forward<Args>(args)...);
   } catch (...) {
+    if (REFGC_UNLIKELY(detail::ObjectAccess::gc(static_cast<Object*>(mem)) & detail::kHasWeakrefs))
+      detail::clear_weakrefs_of_failed_construction(static_cast<Object*>(mem));
     detail::ObjectAccess::mark_freed(mem);
     heap.pool.free(mem, sizeof(T));
     if constexpr (is_gc) heap.on_gc_free();

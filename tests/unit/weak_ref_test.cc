@@ -1005,4 +1005,41 @@ TEST_F(WeakRefTest, EveryWeakRefIsFoundAndCallsBackAfterTheSideTableGrewLarge) {
   EXPECT_EQ(calls, kN);
 }
 
+// A constructor that makes a weak reference to the object and then throws:
+// the object never comes to be, and in CPython (an __init__ that adds self
+// to a WeakSet, then raises) it dies at once, its weak references cleared
+// and their callbacks run. Here they used to stay linked to the slot, which
+// went back to the pool: the next object there was a member of the WeakSet
+// it was never added to (review, 2026-11-23).
+struct Registering : Object {
+  static constexpr const char* refgc_type_name = "Registering";
+  Registering(refgc::WeakSet<Registering>& all, std::vector<WeakRef<Registering>>& watches,
+              int& calls, bool fail) {
+    all.add(Ref<Registering>(this));
+    watches.emplace_back(Ref<Registering>(this),
+                         [&calls](const WeakRef<Registering>&) { ++calls; });
+    if (fail) throw std::runtime_error("construction failed");
+  }
+};
+
+TEST_F(WeakRefTest, AWeakRefMadeByAConstructorThatThenThrowsIsClearedAndCallsBack) {
+  refgc::WeakSet<Registering> all;
+  std::vector<WeakRef<Registering>> watches;
+  int calls = 0;
+  EXPECT_THROW(make<Registering>(all, watches, calls, true), std::runtime_error);
+  EXPECT_EQ(all.size(), 0u);
+  EXPECT_EQ(calls, 1);
+  ASSERT_EQ(watches.size(), 1u);
+  EXPECT_FALSE(watches[0].alive());
+  auto next = make<Registering>(all, watches, calls, false);  // may reuse the slot
+  EXPECT_EQ(all.size(), 1u);
+  EXPECT_TRUE(all.contains(next));
+  EXPECT_EQ(refgc::getweakrefcount(next), 2u);
+  EXPECT_FALSE(watches[0].alive());
+  EXPECT_TRUE(watches[1].alive());
+  next.reset();
+  EXPECT_EQ(all.size(), 0u);
+  EXPECT_EQ(calls, 2);
+}
+
 }  // namespace
