@@ -85,19 +85,18 @@ TEST_F(HeapTest, DestroyingAHeapCollectsItsCyclicGarbage) {
 // finalizers ran and the heap was kept for orphans. Cyclic garbage the
 // finalizers make is collected by ~Heap's next round, so nothing stays.
 struct Plain : refgc::Object {
-  Ref<Plain> other;
+  Ref<refgc::Object> other;
   void trace(refgc::Tracer& t) override { t(other); }
 };
 int nested_collected = 0;
-struct CollectingNode : refgc::Object {
-  Ref<CollectingNode> other;
-  void trace(refgc::Tracer& t) override { t(other); }
+struct CollectingNode : Plain {
   void finalize() override {
     ++finalized;
     for (int i = 0; i < 800; ++i) make<Plain>();  // past threshold 0: would start one
     auto a = make<Plain>();                       // and cyclic garbage for it to find
-    a->other = make<Plain>();
-    a->other->other = a;
+    auto b = make<Plain>();
+    a->other = b;
+    b->other = a;
     nested_collected += static_cast<int>(refgc::gc::collect());
   }
 };
@@ -112,8 +111,9 @@ TEST_F(HeapTest, AFinalizerCollectingDuringTheHeapsFinalCollectionRunsNoNestedCo
       refgc::Heap::Lock lock(heap);
       for (int i = 0; i < 10; ++i) {
         auto a = make<CollectingNode>();
-        a->other = make<CollectingNode>();
-        a->other->other = a;
+        auto b = make<CollectingNode>();
+        a->other = b;
+        b->other = a;
       }
     }
   }
