@@ -251,6 +251,9 @@ inline void store_count(Object* o, std::uint32_t state, std::int64_t n,
 // member and the object and stops, naming both. Cold: only a broken
 // contract gets here, and the search takes a set of every slot.
 [[noreturn, gnu::cold]] void report_foreign_member(const Pool& pool) noexcept {
+  static constexpr const char* kWhat =
+      "an object of another live heap joined this heap's collection (objects of two live heaps "
+      "must not reference each other: refgc/heap.h)";
   const Object* referrer = nullptr;
   const Object* found = nullptr;
   std::string referrer_name;
@@ -279,22 +282,16 @@ inline void store_count(Object* o, std::uint32_t state, std::int64_t n,
     });
     found = finder.found;
     if (found != nullptr) referrer_name = type_name(*referrer);
-    if (found == nullptr)
-      fatal_object(nullptr,
-                   "corrupt generation (an object joined the collection at a reference and the "
-                   "collection did not reach it, but no member references another heap's object)");
-  } catch (...) {  // (no memory for the search: stop without the names)
+  } catch (...) {  // no memory for the search: stop without the names
+    fatal_object(nullptr, kWhat);
   }
   if (found == nullptr)
     fatal_object(nullptr,
-                 "an object of another live heap joined this heap's collection (objects of two "
-                 "live heaps must not reference each other: refgc/heap.h; no memory to name it)");
+                 "corrupt generation (an object joined the collection at a reference and the "
+                 "collection did not reach it, but no member references another heap's object)");
   std::fprintf(stderr, "refgc: <%s at %p>, a member of the heap being collected, references:\n",
-               referrer_name.empty() ? "object" : referrer_name.c_str(),
-               static_cast<const void*>(referrer));
-  fatal_object(found,
-               "an object of another live heap joined this heap's collection (objects of two "
-               "live heaps must not reference each other: refgc/heap.h)");
+               referrer_name.c_str(), static_cast<const void*>(referrer));
+  fatal_object(found, kWhat);
 }
 
 // subtract_refs' visitor: each reference from inside the set is not a root.

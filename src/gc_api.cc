@@ -65,10 +65,7 @@ std::size_t collect(int generation) {
     heap.collect_nothing(generation);
     return 0;
   }
-  heap.collecting = true;
-  const std::size_t n = heap.collect_with_callbacks(generation);
-  heap.collecting = false;
-  return n;
+  return heap.collect_marked(generation);
 }
 
 void enable() { detail::heap_for("calls gc::enable").enabled = true; }

@@ -66,11 +66,7 @@ void exit_collection() {
   tls.heap = &h;
   run_atexit_finalizers(h);  // weakref.finalize's atexit hook runs first, as in CPython
   drop_finalizers(h);        // and the others never run (finalize._shutdown)
-  if (!impl.collecting) {
-    impl.collecting = true;
-    impl.collect_with_callbacks(2);
-    impl.collecting = false;
-  }
+  impl.collect_marked(2);
   tls.heap = saved;
   if (locked_here) {
     impl.owner.store(std::thread::id{});
@@ -389,14 +385,7 @@ Heap::~Heap() {
   // Marked as running (as gc::collect does), so that a finalizer's
   // gc::collect() or an automatic collection does not run a second one of
   // this heap inside it, over the same scratch lists.
-  auto final_collection = [&impl]() -> std::size_t {
-    if (impl.collecting) return 0;
-    impl.collecting = true;
-    const std::size_t n = impl.collect_with_callbacks(2);
-    impl.collecting = false;
-    return n;
-  };
-  bool found = final_collection() != 0;
+  bool found = impl.collect_marked(2) != 0;
   // gc::garbage() and gc::callbacks() may hold Refs: dropped while the heap
   // is current. What only they kept alive may be cyclic, and the finalizers
   // of the garbage just freed may have made more: collected again (no
@@ -408,7 +397,7 @@ Heap::~Heap() {
        ++round) {
     impl.garbage.clear();
     impl.callbacks.clear();
-    found = final_collection() != 0;
+    found = impl.collect_marked(2) != 0;
   }
   impl.garbage.clear();
   impl.callbacks.clear();

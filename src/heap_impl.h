@@ -145,6 +145,16 @@ struct HeapImpl : HeapFast {
   void collect_now();
   void collect_generations();
   std::size_t collect_with_callbacks(int generation) noexcept;
+  // collect_with_callbacks marked as running (`collecting`), as CPython's
+  // gc.collect(): 0 without collecting if one already runs (a finalizer's
+  // or callback's gc::collect(), an automatic collection inside it).
+  std::size_t collect_marked(int generation) noexcept {
+    if (collecting) return 0;
+    collecting = true;
+    const std::size_t n = collect_with_callbacks(generation);
+    collecting = false;
+    return n;
+  }
   // A collection with no callbacks and no debug output, of generations that
   // hold nothing: skips the collector (an empty young collection in a few ns;
   // inline, as gc::collect takes this path without a call).
