@@ -599,8 +599,8 @@ def METHOD_NOTES(sz):
         f"{sz.reps_w6} for W6, {sz.reps_w8} for W8, "
         f"{sz.reps_w4} for W4, {sz.reps_slow} for W5, W7 and the pause curve; every process "
         "of one repetition is pinned to the same CPU (the next CPU for the next repetition); "
-        "in-process repeats: W1 and W2 "
-        "time 10 and 200 slices of the loop (median slice reported, fastest as min), W4 full x5, "
+        "in-process repeats: W1 5 slices at each of 8 code placements (below), W2 "
+        "200 slices of the loop (median slice reported, fastest as min), W4 full x5, "
         "young empty 50 batches of 100 collections (per collection; CPython's bare loop time "
         "taken off) and young +1,000 x30, W8 each call x5, pause x3. The crash thresholds are "
         "found once by bisection.",
@@ -613,7 +613,11 @@ def METHOD_NOTES(sz):
         "started a thread (`__libc_single_threaded` checked), W1 threaded in one that started "
         "and joined a thread first.",
         "- W1 loop: `{ Handle copy(h); asm volatile(\"\" :: \"r,m\"(copy) : \"memory\"); }` — the "
-        "barrier makes the increment and decrement go through memory for every system alike.",
+        "barrier makes the increment and decrement go through memory for every system alike. "
+        "Each system's loop is compiled 8 times, starting 0, 8, ..., 56 bytes past a 64-byte "
+        "boundary, the placements timed in turn (5 slices each); a process reports the median "
+        "over the placements of each placement's median slice (latest.json's *by_offset* lists "
+        "them), so the figure does not depend on where the linker put one copy of the loop.",
         "- refgc rows run as refgc does by default (automatic collection on, thresholds "
         "700/10/10); *refgc, gc.disable()* rows call `refgc::gc::disable()` first. W3/W4/pause "
         "disable automatic collection while building, for every system. The *note* field in "
