@@ -130,15 +130,22 @@ class HeapGraph {
   }
 
   // The object's id, or kNone if the heap holds no reference to it and it is
-  // not tracked.
+  // not tracked. Ids are fixed when the graph is built. The header (state
+  // and index) finds a tracked object's id at once while the object is where
+  // it was then; user code run meanwhile (a repr(), a GraphOptions callback,
+  // a predicate) may have moved it -- gc::freeze(), gc::unfreeze(), or
+  // allocations that compact generation 0 -- and then the id is looked up
+  // by address.
   std::uint32_t id(const Object* o) const {
     const std::uint32_t s = ObjectAccess::state(o);
-    if (s >= detail::kGen0 && s <= detail::kPermanent) {
+    const bool tracked = s >= detail::kGen0 && s <= detail::kPermanent;
+    if (tracked) {
       const std::size_t i = offset_[s - 1] + ObjectAccess::index(o);
       if (i < total_ && nodes_[i] == o) return static_cast<std::uint32_t>(i);
     }
     auto it = extra_.find(o);
-    return it == extra_.end() ? kNone : it->second;
+    if (it != extra_.end()) return it->second;
+    return tracked ? moved_id(o) : kNone;
   }
   Object* object(std::uint32_t id) const { return nodes_[id]; }
   std::uint32_t incoming(std::uint32_t id) const { return id == kNone ? 0 : incoming_[id]; }
@@ -188,6 +195,20 @@ class HeapGraph {
   }
 
  private:
+  // The id of a tracked object the header did not find: one that moved
+  // since the graph was built, or one made since (kNone). The address index
+  // is built at the first such lookup.
+  std::uint32_t moved_id(const Object* o) const {
+    if (!by_address_built_) {
+      by_address_.reserve(total_);
+      for (std::uint32_t i = 0; i < total_; ++i)
+        if (nodes_[i] != nullptr) by_address_.emplace(nodes_[i], i);
+      by_address_built_ = true;
+    }
+    auto it = by_address_.find(o);
+    return it == by_address_.end() ? kNone : it->second;
+  }
+
   std::uint32_t add(Object* t) {
     std::uint32_t i = id(t);
     if (i != kNone) return i;
@@ -203,6 +224,8 @@ class HeapGraph {
   std::vector<Object*> nodes_;
   std::vector<std::uint32_t> incoming_;
   std::unordered_map<const Object*, std::uint32_t> extra_;
+  mutable std::unordered_map<const Object*, std::uint32_t> by_address_;  // moved_id()
+  mutable bool by_address_built_ = false;
   std::vector<std::uint32_t> start_;
   std::vector<std::uint32_t> referrers_;
   std::vector<char> pinned_;                // by id: held in pins_ (pin())
@@ -232,8 +255,8 @@ class HoldCollections {
 template <class Pred>
 std::vector<std::uint32_t> backref_ids(const HeapGraph& graph, std::uint32_t start, Pred&& is_root,
                                        bool test_start, std::size_t max_depth) {
-  if (test_start && is_root(start)) return {start};
   if (start == kNone) return {};
+  if (test_start && is_root(start)) return {start};
   std::unordered_map<std::uint32_t, std::uint32_t> parent;  // node -> the node it refers to
   parent.emplace(start, kNone);
   std::vector<std::uint32_t> frontier{start};

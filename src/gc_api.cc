@@ -8,6 +8,7 @@
 #include "heap_impl.h"
 #include "refgc/gc.h"
 #include "refgc/tracer.h"
+#include "refgc/unraisable.h"
 
 namespace refgc {
 
@@ -40,16 +41,22 @@ class CollectTracer final : public Tracer {
 
 }  // namespace
 
-void HeapImpl::debug_line(std::string_view line) {
-  gc::DebugSink sink;
-  {
-    std::lock_guard<std::mutex> lock(sink_mutex);
-    sink = sink_storage();
-  }
-  if (sink) {
-    sink(line);
-  } else {
-    std::fprintf(stderr, "%.*s\n", static_cast<int>(line.size()), line.data());
+// The sink is user code, called from inside collections: an exception from
+// it (or from copying it) goes to the unraisable hook, and the line is lost.
+void HeapImpl::debug_line(std::string_view line) noexcept {
+  try {
+    gc::DebugSink sink;
+    {
+      std::lock_guard<std::mutex> lock(sink_mutex);
+      sink = sink_storage();
+    }
+    if (sink) {
+      sink(line);
+    } else {
+      std::fprintf(stderr, "%.*s\n", static_cast<int>(line.size()), line.data());
+    }
+  } catch (...) {
+    write_unraisable("<gc debug sink>");
   }
 }
 

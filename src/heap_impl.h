@@ -240,7 +240,7 @@ struct HeapImpl : HeapFast {
     ++stats[generation].collections;
   }
 
-  void debug_line(std::string_view line);
+  void debug_line(std::string_view line) noexcept;  // exceptions: unraisable hook
   void check_owner(const char* what) const noexcept;
 };
 

@@ -125,7 +125,9 @@ std::vector<Callback>& callbacks();
 void set_debug(int flags);
 int get_debug();
 // Where DEBUG_* messages go, one line per call without the newline. The
-// default writes to stderr. Returns the previous sink.
+// default writes to stderr. Returns the previous sink. The sink runs inside
+// collections: an exception it throws goes to the unraisable hook (object
+// "<gc debug sink>"), that line is lost, and the collection goes on.
 using DebugSink = std::function<void(std::string_view line)>;
 DebugSink set_debug_sink(DebugSink sink);
 

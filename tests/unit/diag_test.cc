@@ -273,6 +273,30 @@ TEST_F(DiagTest, DotShowsTypeValueRefcountAndMarksObjectsHeldFromOutside) {
   EXPECT_EQ(dot.find("from outside: 1", dot.find("o1 [")), std::string::npos);
 }
 
+// Review 2026-11-23 (helper): user code run by a picture could move the
+// objects (gc::freeze() here; unfreeze() and generation 0's compaction do
+// the same), and the graph then lost their ids: refcounts stopped taking off
+// the picture's own hold and the counts from outside went wrong.
+TEST_F(DiagTest, APictureWhoseCallbackFreezesTheHeapDrawsWhatItDrawsWithout) {
+  auto a = make<Node>();
+  auto b = make<Node>();
+  a->a = b;
+  b->b = make<Registry>();
+  auto plain = [](const Object&) { return std::string("x"); };
+  const std::string expected =
+      diag::to_dot({{"a", a}}, {.direction = diag::Direction::references, .extra_info = plain});
+  auto freezing = [](const Object&) {
+    gc::freeze();
+    return std::string("x");
+  };
+  const std::string dot =
+      diag::to_dot({{"a", a}}, {.direction = diag::Direction::references, .extra_info = freezing});
+  EXPECT_GT(gc::get_freeze_count(), 0u);
+  gc::unfreeze();
+  EXPECT_EQ(dot, expected);
+  EXPECT_NE(dot.find("2 refs\\nheld from outside: 1"), std::string::npos) << dot;  // b
+}
+
 TEST_F(DiagTest, DotInReferrersDirectionDrawsWhatHoldsTheRoot) {
   auto r = make<Registry>();
   auto n = make<Node>();
@@ -651,6 +675,32 @@ TEST_F(DiagTest, LeakCheckReportsObjectsCreatedInTheScopeThatStayAlive) {
   EXPECT_NE(text.find("kept alive by: Registry@"), std::string::npos) << text;
   registry->items.clear();
   EXPECT_TRUE(scope.check().empty());
+}
+
+// Review 2026-11-23 (helper): a repr() that moved the objects (gc::freeze())
+// made LeakCheck::check() look up a holder with no id: a read far outside the
+// graph's table (AddressSanitizer: SEGV in HeapGraph::object).
+struct FreezingRepr : Node {
+  static constexpr const char* refgc_type_name = "FreezingRepr";
+  std::string repr() const override {
+    gc::freeze();
+    return "FreezingRepr";
+  }
+};
+
+TEST_F(DiagTest, ALeakCheckWhoseReprFreezesTheHeapStillFindsEveryLeaksHolder) {
+  auto registry = make<Registry>();
+  diag::LeakCheck scope;
+  registry->items.push_back(make<Node>());
+  registry->items.push_back(make<FreezingRepr>());
+  registry->items.push_back(make<Node>());
+  const diag::LeakReport report = scope.check();
+  EXPECT_GT(gc::get_freeze_count(), 0u);
+  gc::unfreeze();
+  ASSERT_EQ(report.size(), 3u) << report;
+  for (const diag::Leak& leak : report.leaks)
+    EXPECT_EQ(leak.chain.rfind("Registry@", 0), 0u) << leak.chain;
+  registry->items.clear();
 }
 
 TEST_F(DiagTest, LeakCheckStaysQuietOnCleanCode) {

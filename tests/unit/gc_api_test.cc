@@ -3,6 +3,7 @@
 #include <refgc/refgc.h>
 
 #include <deque>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -82,6 +83,30 @@ TEST_F(GcApiTest, DebugLinesGoToTheSink) {
   EXPECT_EQ(lines[3].rfind("gc: collectable <Node 0x", 0), 0u) << lines[3];
   EXPECT_EQ(lines[4].rfind("gc: done, 1 unreachable, 0 uncollectable, ", 0), 0u) << lines[4];
   EXPECT_EQ(lines[4].substr(lines[4].size() - 9), "s elapsed");
+}
+
+TEST_F(GcApiTest, ADebugSinkThatThrowsGoesToTheUnraisableHookAndTheCollectionFinishes) {
+  // Review 2026-11-23 (helper): the sink was called unguarded from the
+  // noexcept collector and std::terminate ended the process. The brief: user
+  // code's exceptions go to the unraisable hook and the collector keeps going.
+  refgc_test::UnraisableCapture capture;
+  int calls = 0;
+  auto old = refgc::gc::set_debug_sink([&](std::string_view) {
+    ++calls;
+    throw std::runtime_error("sink failed");
+  });
+  refgc::gc::set_debug(refgc::gc::DEBUG_STATS | refgc::gc::DEBUG_COLLECTABLE);
+  auto n = make<Node>();
+  n->ref = n;
+  n.reset();
+  const std::size_t found = refgc::gc::collect(0);
+  refgc::gc::set_debug(0);
+  refgc::gc::set_debug_sink(std::move(old));
+  EXPECT_EQ(found, 1u);
+  EXPECT_EQ(calls, 5);  // every line was offered, each failure reported
+  ASSERT_EQ(capture.objects.size(), 5u);
+  EXPECT_EQ(capture.objects[0], "<gc debug sink>");
+  EXPECT_EQ(capture.messages[0], "sink failed");
 }
 
 TEST_F(GcApiTest, DebugLeakIsThirtyEightAndSavesGarbage) {
