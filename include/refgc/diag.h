@@ -27,7 +27,8 @@
 //
 // User code they run -- repr(), the GraphOptions callbacks (filter, highlight,
 // extra_info), a find_backref_chain predicate -- may allocate, drop
-// references or call gc::collect(): meanwhile every object of the heap is held
+// references, call gc::collect() or move objects between generations
+// (gc::freeze(), gc::unfreeze()): meanwhile every object of the heap is held
 // (as objgraph's lists hold them in Python) and no collection runs
 // (gc::collect() returns 0, as when called during a collection); objects that
 // lost their last reference meanwhile die when the call returns.
