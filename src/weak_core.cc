@@ -11,6 +11,7 @@
 // get their callback.
 #include <algorithm>
 #include <cstdio>
+#include <stdexcept>
 #include <string>
 
 #include "collect.h"
@@ -64,6 +65,20 @@ void set_has_weakrefs(Object* o, bool on) noexcept {
   }
 }
 
+// A weak reference made while the thread held heap A, to an object of live
+// heap B, is linked in A's table (the referent's header does not say which
+// heap it belongs to): B's table has no entry for the object. Met again
+// under B, that misuse stops with these sentences (or, when making another
+// weak reference, throws: new_weakref) instead of reading B's table for a
+// key it never had. Making the first one is not detected (memory-model.md,
+// "Cross-heap references").
+constexpr const char* kWeakRefsElsewhere =
+    "an object with weak references has none in this heap's table (a WeakRef to it was made "
+    "while the thread held another heap: refgc/heap.h)";
+constexpr const char* kWeakRefElsewhere =
+    "a weak reference is not in this heap's table of its referent (it was made while the thread "
+    "held another heap: refgc/heap.h)";
+
 // Takes w out of its referent's list; w becomes dead. `current`: the heap
 // the thread holds; an orphan referent's list is in its own dead heap's
 // table (weak_table_heap).
@@ -75,9 +90,9 @@ void unlink(HeapImpl& current, WeakRefObject* w) noexcept {
   if (prev != nullptr) {
     WeakAccess::next(*prev) = next;
   } else if (next != nullptr) {
-    heap.weaklists.replace(r, next);
+    if (!heap.weaklists.replace(r, next)) fatal_object(r, kWeakRefElsewhere);
   } else {
-    heap.weaklists.erase(r);
+    if (!heap.weaklists.erase(r)) fatal_object(r, kWeakRefElsewhere);
     if (!is_orphan(ObjectAccess::gc(r))) set_has_weakrefs(r, false);  // an orphan keeps WR
   }
   if (next != nullptr) WeakAccess::prev(*next) = prev;
@@ -90,6 +105,7 @@ void unlink(HeapImpl& current, WeakRefObject* w) noexcept {
 // references (its WR bit is set), so it has an entry: one lookup.
 WeakRefObject* take_list(HeapImpl& heap, Object* o) noexcept {
   WeakRefObject* head = heap.weaklists.take(o);
+  if (REFGC_UNLIKELY(head == nullptr)) fatal_object(o, kWeakRefsElsewhere);
   set_has_weakrefs(o, false);
   return head;
 }
@@ -193,6 +209,19 @@ std::string WeakRefObject::repr() const {
   return buf;
 }
 
+namespace {
+
+[[noreturn, gnu::cold]] void refuse_weakref_elsewhere(const Object* referent) {
+  char where[64];
+  std::snprintf(where, sizeof where, " at %p>", static_cast<const void*>(referent));
+  throw std::logic_error("refgc: cannot create a weak reference to <" + type_name(*referent) +
+                         where +
+                         ": it has weak references in another heap's table (a WeakRef to it "
+                         "was made while the thread held another heap: refgc/heap.h)");
+}
+
+}  // namespace
+
 Ref<WeakRefObject> new_weakref(Object* referent, WeakCallback&& callback, bool type_checked) {
   REFGC_DEBUG_REQUIRE_HEAP("creates a WeakRef");
   if (!type_checked && !is_weakrefable(*referent)) {
@@ -205,6 +234,9 @@ Ref<WeakRefObject> new_weakref(Object* referent, WeakCallback&& callback, bool t
   const bool basic = callback.empty();
   WeakRefObject* head =
       (ObjectAccess::gc(referent) & kHasWeakrefs) ? heap.weaklists.find(referent) : nullptr;
+  if (REFGC_UNLIKELY(head == nullptr && (ObjectAccess::gc(referent) & kHasWeakrefs) &&
+                     !is_orphan(ObjectAccess::gc(referent))))
+    refuse_weakref_elsewhere(referent);
   const bool head_is_basic = head != nullptr && head->is_basic() && ObjectAccess::rc(head) > 0;
   if (basic && head_is_basic) return Ref<WeakRefObject>(head);  // ref(o) is ref(o)
   Ref<WeakRefObject> w = make<WeakRefObject>(std::move(callback));
@@ -227,7 +259,7 @@ Ref<WeakRefObject> new_weakref(Object* referent, WeakCallback&& callback, bool t
       heap.weaklists.insert(referent, n);
     } else {
       WeakAccess::set_referent(*n, referent);
-      heap.weaklists.replace(referent, n);
+      static_cast<void>(heap.weaklists.replace(referent, n));  // found just above
       WeakAccess::prev(*head) = n;
     }
     WeakAccess::next(*n) = head;

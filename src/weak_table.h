@@ -68,19 +68,32 @@ class WeakHeadTable {
       }
     }
   }
-  // Replaces the head of a key that is present (no allocation).
-  void replace(const Object* key, WeakRefObject* head) noexcept {
-    slots_[index_of(key)] = reinterpret_cast<std::uintptr_t>(head);
+  // The next three are for a key that is present: its WR bit says so. A key
+  // that is absent (its weak references are in another heap's table: a
+  // cross-heap misuse, memory-model.md) is left alone and reported -- false,
+  // or null -- for the caller to stop.
+  // Replaces the head of the key (no allocation).
+  [[nodiscard]] bool replace(const Object* key, WeakRefObject* head) noexcept {
+    const std::size_t i = index_of(key);
+    if (REFGC_UNLIKELY(i == kAbsent)) return false;
+    slots_[i] = reinterpret_cast<std::uintptr_t>(head);
+    return true;
   }
-  // Removes a key that is present and returns its head.
-  WeakRefObject* take(const Object* key) noexcept {
-    std::uintptr_t& s = slots_[index_of(key)];
-    WeakRefObject* head = head_of(s);
-    remove(s);
+  // Removes the key and returns its head.
+  [[nodiscard]] WeakRefObject* take(const Object* key) noexcept {
+    const std::size_t i = index_of(key);
+    if (REFGC_UNLIKELY(i == kAbsent)) return nullptr;
+    WeakRefObject* head = head_of(slots_[i]);
+    remove(slots_[i]);
     return head;
   }
-  // Removes a key that is present.
-  void erase(const Object* key) noexcept { remove(slots_[index_of(key)]); }
+  // Removes the key.
+  [[nodiscard]] bool erase(const Object* key) noexcept {
+    const std::size_t i = index_of(key);
+    if (REFGC_UNLIKELY(i == kAbsent)) return false;
+    remove(slots_[i]);
+    return true;
+  }
   std::size_t size() const noexcept { return size_; }
 
  private:
@@ -102,12 +115,16 @@ class WeakHeadTable {
     Probe(std::uintptr_t k, std::size_t m) noexcept
         : GroupProbe<kGroup>(k, static_cast<std::size_t>(k >> 4), m) {}
   };
-  // The slot of a key that is present.
+  // The key's slot, or kAbsent: every key is met on its probe sequence
+  // before any empty slot.
+  static constexpr std::size_t kAbsent = ~std::size_t{0};
   std::size_t index_of(const Object* key) const noexcept {
-    Probe p(bits(key), mask());
-    while (slots_[p.i] == kEmpty || slots_[p.i] == kTombstone || key_of(slots_[p.i]) != key)
-      p.next();
-    return p.i;
+    if (slots_.empty()) return kAbsent;
+    for (Probe p(bits(key), mask());; p.next()) {
+      const std::uintptr_t s = slots_[p.i];
+      if (s == kEmpty) return kAbsent;
+      if (s != kTombstone && key_of(s) == key) return p.i;
+    }
   }
   void remove(std::uintptr_t& s) noexcept {
     --size_;

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
+#include <stdexcept>
 #include <string>
 
 #include "../../src/testing_hooks.h"
@@ -247,6 +248,84 @@ TEST_F(MisuseDeathTest, ACollectionMeetingAnotherLiveHeapsObjectWithAHugeRefcoun
         refgc::gc::collect(0);
       },
       "Link");
+}
+
+// A WeakRef made while the thread holds heap a, to an object of live heap b,
+// is linked in a's weak-reference table (the referent's header does not say
+// which heap it belongs to). Each way the two meet again under b stops with
+// a sentence naming the object, where it used to read b's table for a key
+// it never had: an endless probe, or a read past an empty table. (The
+// creation itself is not detected: memory-model.md "Cross-heap references".)
+std::string foreign_weakref_stop(const char* what) {
+  return std::string("refgc: fatal: ") + what + " \\(.* another heap: refgc/heap.h\\): <Link at 0x";
+}
+
+TEST_F(MisuseDeathTest, AnObjectWeaklyReferencedUnderAnotherHeapStopsWhenItDiesUnderItsOwn) {
+  EXPECT_DEATH(
+      {
+        refgc::Heap a;
+        refgc::Heap b;
+        refgc::Heap::Lock hold_b(b);
+        auto other = make<Link>();
+        refgc::WeakRef<Link> keep(other);  // b's table is not empty
+        auto y = make<Link>();             // b's
+        refgc::WeakRef<Link> w;
+        {
+          refgc::Heap::Lock hold_a(a);
+          w = refgc::WeakRef<Link>(y);  // linked in a's table
+        }
+        y.reset();  // dies under b
+      },
+      foreign_weakref_stop("an object with weak references has none in this heap's table"));
+}
+
+TEST_F(MisuseDeathTest, AWeakRefMadeUnderAnotherHeapStopsWhenItDiesUnderTheReferentsHeap) {
+  EXPECT_DEATH(
+      {
+        refgc::Heap a;
+        refgc::Heap b;
+        refgc::Heap::Lock hold_b(b);
+        auto other = make<Link>();
+        refgc::WeakRef<Link> keep(other);  // b's table is not empty
+        auto y = make<Link>();             // b's
+        refgc::WeakRef<Link> w;
+        {
+          refgc::Heap::Lock hold_a(a);
+          w = refgc::WeakRef<Link>(y, [](const refgc::WeakRef<Link>&) {});  // linked in a's table
+          refgc::gc::collect();  // the weak-reference object: generation 2 of a
+        }
+        refgc::gc::collect();        // y: generation 2 of b
+        w = refgc::WeakRef<Link>();  // the weak reference dies under b, its referent alive
+      },
+      foreign_weakref_stop("a weak reference is not in this heap's table of its referent"));
+}
+
+TEST_F(MisuseDeathTest, AWeakRefToAnObjectWeaklyReferencedUnderAnotherHeapIsRefused) {
+  refgc::Heap a;
+  refgc::Heap b;
+  refgc::Heap::Lock hold_b(b);
+  auto other = make<Link>();
+  refgc::WeakRef<Link> keep(other);  // b's table is not empty
+  auto y = make<Link>();             // b's
+  refgc::WeakRef<Link> w;
+  {
+    refgc::Heap::Lock hold_a(a);
+    w = refgc::WeakRef<Link>(y);  // linked in a's table
+  }
+  try {
+    refgc::WeakRef<Link> again(y, [](const refgc::WeakRef<Link>&) {});
+    ADD_FAILURE() << "a second weak reference under b was made";
+  } catch (const std::logic_error& e) {
+    const std::string what = e.what();
+    EXPECT_EQ(what.rfind("refgc: cannot create a weak reference to <Link at 0x", 0), 0u) << what;
+    EXPECT_NE(what.find(">: it has weak references in another heap's table"), std::string::npos)
+        << what;
+  }
+  {
+    refgc::Heap::Lock hold_a(a);  // undo the misuse where it was made
+    w = refgc::WeakRef<Link>();
+  }
+  EXPECT_EQ(refgc::getweakrefcount(y), 0u);
 }
 
 TEST_F(MisuseDeathTest, InvalidGenerationsAndThresholdsThrow) {
