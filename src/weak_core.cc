@@ -239,6 +239,13 @@ Ref<WeakRefObject> new_weakref(Object* referent, WeakCallback&& callback, bool t
     refuse_weakref_elsewhere(referent);
   const bool head_is_basic = head != nullptr && head->is_basic() && ObjectAccess::rc(head) > 0;
   if (basic && head_is_basic) return Ref<WeakRefObject>(head);  // ref(o) is ref(o)
+  // make() may run a collection whose finalizers drop the caller's last
+  // reference to the referent (the Ref it passed may be a global, a member):
+  // held until the weak reference is linked, as Python holds a call's
+  // arguments. If that was the last reference, the referent dies when this
+  // returns, clearing the new weak reference (its callback runs) instead of
+  // leaving it linked to freed memory (review 2026-11-23).
+  const Ref<Object> hold(referent);
   Ref<WeakRefObject> w = make<WeakRefObject>(std::move(callback));
   WeakRefObject* n = w.get();
   // make() may have run a collection that freed weak references to this

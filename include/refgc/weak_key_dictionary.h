@@ -56,8 +56,12 @@ class WeakKeyDictionary {
 
   // d[key] = value. A replaced value is moved out and destroyed last, once
   // the dictionary is consistent: its destructor may use the dictionary.
-  void set(const Ref<T>& key, V value) {
-    if (!key) throw std::invalid_argument("WeakKeyDictionary: empty key");
+  void set(const Ref<T>& key_arg, V value) {
+    if (!key_arg) throw std::invalid_argument("WeakKeyDictionary: empty key");
+    // Held for the call: creating the weak reference may collect, and a
+    // finalizer may drop the caller's reference (then the key dies when this
+    // returns, and its callback removes the entry).
+    const Ref<T> key = key_arg;
     const Object* id = static_cast<const Object*>(key.get());
     std::size_t at = st().data.find(id);
     if (at == st().data.npos) {

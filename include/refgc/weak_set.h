@@ -39,8 +39,12 @@ class WeakSet {
   WeakSet(WeakSet&&) noexcept = default;
   WeakSet& operator=(WeakSet&&) noexcept = default;
 
-  void add(const Ref<T>& obj) {
-    if (!obj) throw std::invalid_argument("WeakSet::add: empty Ref");
+  void add(const Ref<T>& obj_arg) {
+    if (!obj_arg) throw std::invalid_argument("WeakSet::add: empty Ref");
+    // Held for the call: creating the weak reference may collect, and a
+    // finalizer may drop the caller's reference (then the member dies when
+    // this returns, and its callback removes it).
+    const Ref<T> obj = obj_arg;
     const Object* id = static_cast<const Object*>(obj.get());
     if (st().data.find(id) != st().data.npos) return;
     WeakRef<T> w(obj, [weak = state_.weak(), id](const WeakRef<T>&) noexcept {

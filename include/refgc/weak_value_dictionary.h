@@ -68,7 +68,11 @@ class WeakValueDictionary {
   WeakValueDictionary& operator=(WeakValueDictionary&&) noexcept = default;
 
   // d[key] = value
-  void set(const K& key, const Ref<T>& value) {
+  void set(const K& key, const Ref<T>& value_arg) {
+    // Held for the call: creating the weak reference may collect, and a
+    // finalizer may drop the caller's reference (then the value dies when
+    // this returns, and its callback removes the entry).
+    const Ref<T> value = value_arg;
     const std::size_t h = Map::hash(key);  // may throw: nothing changed
     // The removal callback finds its entry by the stored hash and by its weak
     // reference, calling no user code: it runs where nothing can throw.

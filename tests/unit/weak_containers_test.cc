@@ -140,6 +140,65 @@ class WeakContainersTest : public refgc_test::GcTest {
   }
 };
 
+// Review 2026-11-23 (helper): set()/add() did not hold the object while they
+// allocated its weak reference; the collection that allocation ran could
+// finalize a cycle whose finalize() dropped the caller's only reference, and
+// the entry then stayed, keyed by (or pointing to) freed memory: a new object
+// made there was reported as a member. python3 3.11.7 for the WeakSet case:
+// "g is None len(s) = 0 list(s) = []".
+Ref<Item> g_target;
+struct DropsTarget : Object {
+  static constexpr const char* refgc_type_name = "DropsTarget";
+  Ref<Object> self;
+  void trace(Tracer& t) override { t(self); }
+  void finalize() override { g_target.reset(); }
+};
+// g_target = a new Item; garbage whose finalizer drops it; automatic
+// collection armed to run at the next tracked allocation.
+void arm_a_collection_that_drops_the_target() {
+  g_target = make<Item>("target");
+  {
+    auto f = make<DropsTarget>();
+    f->self = f;
+  }
+  refgc::gc::set_threshold(static_cast<int>(refgc::gc::get_count()[0]));
+  refgc::gc::enable();
+}
+
+TEST_F(WeakContainersTest, ASetWhoseWeakReferenceAllocationCollectsTheMemberLeavesNoEntry) {
+  refgc::WeakSet<Item> s;
+  arm_a_collection_that_drops_the_target();
+  s.add(g_target);
+  refgc::gc::disable();
+  EXPECT_FALSE(g_target);
+  EXPECT_EQ(s.size(), 0u);
+  auto fresh = make<Item>("fresh");
+  EXPECT_FALSE(s.contains(fresh));
+}
+
+TEST_F(WeakContainersTest, AKeyDictWhoseWeakReferenceAllocationCollectsTheKeyLeavesNoEntry) {
+  refgc::WeakKeyDictionary<Item, int> d;
+  arm_a_collection_that_drops_the_target();
+  d.set(g_target, 7);
+  refgc::gc::disable();
+  EXPECT_FALSE(g_target);
+  EXPECT_EQ(d.size(), 0u);
+  auto fresh = make<Item>("fresh");
+  EXPECT_FALSE(d.contains(fresh));
+}
+
+TEST_F(WeakContainersTest, AValueDictWhoseWeakReferenceAllocationCollectsTheValueLeavesNoEntry) {
+  refgc::WeakValueDictionary<int, Item> d;
+  arm_a_collection_that_drops_the_target();
+  d.set(1, g_target);
+  refgc::gc::disable();
+  EXPECT_FALSE(g_target);
+  auto fresh = make<Item>("fresh");
+  EXPECT_FALSE(d.contains(1));
+  EXPECT_EQ(d.get(1).get(), nullptr);
+  EXPECT_EQ(d.size(), 0u);
+}
+
 // ===========================================================================
 // WeakValueDictionary
 // ===========================================================================

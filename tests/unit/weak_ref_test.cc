@@ -166,6 +166,44 @@ class WeakRefTest : public refgc_test::GcTest {
 };
 
 // ---------------------------------------------------------------------------
+// A collection run by the weak reference's own allocation
+// ---------------------------------------------------------------------------
+
+// Review 2026-11-23 (helper): WeakRef(obj) did not hold obj while it
+// allocated the weak-reference object; the collection that allocation ran
+// could finalize a cycle whose finalize() dropped the caller's only
+// reference, and the new weak reference was then linked to freed memory:
+// w() returned the next object made there and the callback never ran.
+// Python holds the argument for the call (python3 3.11.7 printed
+// "w() = None callbacks run: [1]" for the same scenario).
+Ref<Node> g_dropped_by_finalizer;
+struct DropsTheTarget : Object {
+  static constexpr const char* refgc_type_name = "DropsTheTarget";
+  Ref<Object> self;
+  void trace(Tracer& t) override { t(self); }
+  void finalize() override { g_dropped_by_finalizer.reset(); }
+};
+
+TEST_F(WeakRefTest,
+       AWeakRefWhoseAllocationCollectsAFinalizerDroppingItsReferentIsClearedAndCallsBack) {
+  g_dropped_by_finalizer = make<Node>("target");
+  {
+    auto f = make<DropsTheTarget>();
+    f->self = f;  // garbage cycle with a finalizer
+  }
+  refgc::gc::set_threshold(static_cast<int>(refgc::gc::get_count()[0]));
+  refgc::gc::enable();  // the next tracked allocation (the weak reference) collects
+  int calls = 0;
+  WeakRef<Node> w(g_dropped_by_finalizer, [&calls](const WeakRef<Node>&) { ++calls; });
+  refgc::gc::disable();
+  EXPECT_FALSE(g_dropped_by_finalizer);  // the finalizer ran
+  auto fresh = make<Node>("fresh");      // may take the freed slot
+  EXPECT_EQ(calls, 1);
+  EXPECT_FALSE(w.alive());
+  EXPECT_EQ(w().get(), nullptr);
+}
+
+// ---------------------------------------------------------------------------
 // Dereferencing and counts
 // ---------------------------------------------------------------------------
 
