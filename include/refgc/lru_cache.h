@@ -127,9 +127,20 @@ class LruCache : public Object {
       return;  // `old` is released here, the cache being consistent
     }
     if (maxsize_ && *maxsize_ == 0) return;  // lru_cache(maxsize=0) stores nothing
+    // A full cache finds its victim first: the lookup runs the user's hash
+    // and ==, which may throw, and nothing has changed yet then. The room
+    // reserved first means the insertion does not rehash, so `victim` stays
+    // valid (unordered_map::extract(iterator) calls no user hash in
+    // libstdc++ when the hash may throw: hash codes are cached then).
+    const bool full = maxsize_ && map_.size() >= *maxsize_;
+    typename Map::iterator victim;
+    if (full) {
+      map_.reserve(map_.size() + 1);
+      victim = map_.find(order_.front()->first);
+    }
     insert_new(key, std::move(value));
     typename Map::node_type evicted;
-    if (maxsize_ && map_.size() > *maxsize_) evicted = extract_front();
+    if (full) evicted = extract(victim);
   }  // the evicted value is released here
 
   // del cache[key]: removes the entry and releases its value. Returns whether
@@ -169,12 +180,16 @@ class LruCache : public Object {
   void reset_stats() noexcept { hits_ = misses_ = 0; }
 
   // Changes the bound, evicting least recently used entries down to it.
+  // The new bound holds only once the cache fits it: if the user's hash
+  // throws (or memory runs out) first, the old bound stays, and the entries
+  // already evicted are released.
   void set_maxsize(std::optional<std::size_t> maxsize) {
-    maxsize_ = maxsize;
-    if (!maxsize_) return;
     std::vector<typename Map::node_type> evicted;
-    evicted.reserve(map_.size() > *maxsize_ ? map_.size() - *maxsize_ : 0);
-    while (map_.size() > *maxsize_) evicted.push_back(extract_front());
+    if (maxsize) {
+      evicted.reserve(map_.size() > *maxsize ? map_.size() - *maxsize : 0);
+      while (map_.size() > *maxsize) evicted.push_back(extract_front());
+    }
+    maxsize_ = maxsize;
   }  // evicted values are released here, least recently used first
 
   // Entries held now, and whether there are none.
@@ -259,11 +274,9 @@ class LruCache : public Object {
     order_.erase(it->second.pos);
     return map_.extract(it);
   }
-  typename Map::node_type extract_front() {
-    Item* victim = order_.front();
-    order_.pop_front();
-    return map_.extract(map_.find(victim->first));
-  }
+  // The least recently used entry. The lookup (the user's hash and ==, which
+  // may throw) comes before anything is unlinked.
+  typename Map::node_type extract_front() { return extract(map_.find(order_.front()->first)); }
 
   Map map_;
   Order order_;

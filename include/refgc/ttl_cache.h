@@ -195,9 +195,18 @@ class TtlCache : public Object {
       return;
     }
     if (maxsize_ && *maxsize_ == 0) return;
+    // A full cache finds its victim first, as LruCache::put does: the lookup
+    // may throw (the user's hash and ==) while nothing has changed, and the
+    // room reserved first keeps `victim` valid through the insertion.
+    const bool full = maxsize_ && map_.size() >= *maxsize_;
+    typename Map::iterator victim;
+    if (full) {
+      map_.reserve(map_.size() + 1);
+      victim = map_.find(lru_.front()->first);
+    }
     insert_new(key, std::move(value), deadline_after(now));
     typename Map::node_type evicted;
-    if (maxsize_ && map_.size() > *maxsize_) evicted = extract(map_.find(lru_.front()->first));
+    if (full) evicted = extract(victim);
   }  // the evicted value, then the expired ones, are released here
 
   // cachetools' expire(): removes every entry whose deadline has passed and

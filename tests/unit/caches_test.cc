@@ -65,6 +65,56 @@ Ref<Value> value(std::string name) { return make<Value>(std::move(name)); }
 // LruCache
 // ===========================================================================
 
+// Review 2026-11-23 (helper): a full cache's put() unlinked its victim, then
+// looked it up with the user's hash; a hash that threw there left the victim
+// in the map but out of the order list (a later erase used a freed node:
+// AddressSanitizer heap-use-after-free) and the new entry over the bound.
+bool g_throw_hash_of_1 = false;
+struct FlakyHash {
+  std::size_t operator()(int k) const {
+    if (g_throw_hash_of_1 && k == 1) throw std::runtime_error("hash failed");
+    return std::hash<int>{}(k);
+  }
+};
+
+TEST_F(Caches, LruAFullCacheWhoseHashThrowsWhileEvictingIsLeftUnchanged) {
+  auto c = make<LruCache<int, Value, FlakyHash>>(std::size_t{1});
+  c->put(1, value("one"));
+  g_throw_hash_of_1 = true;
+  EXPECT_THROW(c->put(2, value("two")), std::runtime_error);
+  g_throw_hash_of_1 = false;
+  EXPECT_EQ(c->size(), 1u);
+  EXPECT_EQ(c->keys(), std::vector<int>{1});
+  EXPECT_FALSE(c->contains(2));
+  EXPECT_TRUE(c->erase(1));
+  EXPECT_TRUE(c->empty());
+  c->put(2, value("two"));
+  EXPECT_EQ(c->keys(), std::vector<int>{2});
+}
+
+TEST_F(Caches, LruSetMaxsizeWhoseHashThrowsKeepsTheOldBoundAndStaysConsistent) {
+  auto c = make<LruCache<int, Value, FlakyHash>>(std::size_t{5});
+  for (int i = 0; i < 5; ++i) c->put(i, value(std::to_string(i)));
+  g_throw_hash_of_1 = true;  // 0 is evicted, then the lookup of 1 throws
+  EXPECT_THROW(c->set_maxsize(std::size_t{2}), std::runtime_error);
+  g_throw_hash_of_1 = false;
+  EXPECT_EQ(c->maxsize(), std::optional<std::size_t>{5});
+  EXPECT_EQ(c->keys(), (std::vector<int>{1, 2, 3, 4}));
+  c->set_maxsize(std::size_t{2});
+  EXPECT_EQ(c->keys(), (std::vector<int>{3, 4}));
+}
+
+TEST_F(Caches, TtlAFullCacheWhoseHashThrowsWhileEvictingKeepsItsBound) {
+  auto c = make<TtlCache<int, Value, FlakyHash>>(std::size_t{1}, std::chrono::seconds(60));
+  c->put(1, value("one"));
+  g_throw_hash_of_1 = true;
+  EXPECT_THROW(c->put(2, value("two")), std::runtime_error);
+  g_throw_hash_of_1 = false;
+  EXPECT_EQ(c->size(), 1u);
+  EXPECT_TRUE(c->contains(1));
+  EXPECT_FALSE(c->contains(2));
+}
+
 TEST_F(Caches, LruAHitMakesTheKeyMostRecentlyUsedAndCountsAHit) {
   auto cache = make<Lru>(3);
   cache->put(1, value("a"));
