@@ -10,7 +10,8 @@
 // when the object dies by refcount or in the collector (from a weak-reference
 // callback, so before the object's own finalize() in a collection). At heap
 // shutdown (process exit for the default heap) the finalizers still alive with
-// atexit() true run in reverse order of creation; the others never run (an
+// atexit() true run in reverse order of creation, with automatic collection
+// off meanwhile (as Python's atexit hook disables gc); the others never run (an
 // object that dies after that runs nothing, as after Python's finalize
 // shutdown hook). fn must not hold a strong
 // reference to the object (it would never die); exceptions from fn go to the
