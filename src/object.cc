@@ -15,6 +15,8 @@
 // Exceptions from finalize() and destructors go to the unraisable hook.
 #include <cxxabi.h>
 
+#include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -396,6 +398,48 @@ void append_hex(std::string& out, const char* prefix, unsigned value, int digits
 }
 
 }  // namespace
+
+namespace {
+
+template <class F>
+std::string repr_floating(F x) {
+  if (std::isnan(x)) return "nan";
+  if (std::isinf(x)) return x < 0 ? "-inf" : "inf";
+  // Shortest round-trip digits in scientific form: "-d.ddde+XX".
+  char buf[64];
+  const auto res = std::to_chars(buf, buf + sizeof buf, x, std::chars_format::scientific);
+  const std::string sci(buf, res.ptr);
+  const std::size_t e_at = sci.find('e');
+  const bool negative = sci[0] == '-';
+  std::string digits;
+  for (std::size_t i = negative ? 1 : 0; i < e_at; ++i)
+    if (sci[i] != '.') digits += sci[i];
+  const int exp = std::stoi(sci.substr(e_at + 1));
+  std::string out = negative ? "-" : "";
+  if (exp >= -4 && exp < 16) {  // positional (Python's float_repr: decpt in (-4, 16])
+    if (exp < 0) {
+      out += "0." + std::string(static_cast<std::size_t>(-exp - 1), '0') + digits;
+    } else {
+      const std::size_t point = static_cast<std::size_t>(exp) + 1;
+      if (digits.size() <= point) {
+        out += digits + std::string(point - digits.size(), '0') + ".0";
+      } else {
+        out += digits.substr(0, point) + "." + digits.substr(point);
+      }
+    }
+    return out;
+  }
+  out += digits.substr(0, 1);
+  if (digits.size() > 1) out += "." + digits.substr(1);
+  char e[16];
+  std::snprintf(e, sizeof e, "e%c%02d", exp < 0 ? '-' : '+', exp < 0 ? -exp : exp);
+  return out + e;
+}
+
+}  // namespace
+
+std::string repr_float(double x) { return repr_floating(x); }
+std::string repr_float(float x) { return repr_floating(x); }
 
 std::string repr_text(std::string_view text) {
   const bool has_single = text.find('\'') != std::string_view::npos;

@@ -6,7 +6,7 @@
 //   refgc::Ref<Node> n = d->get("a");   // null when missing
 //   d->at("missing");               // throws std::out_of_range (KeyError)
 //   d->erase("a");                  // del d["a"]      (-1 on node)
-//   for (auto& [key, value] : *d) { ... }   // insertion order
+//   for (const auto& [key, value] : *d) { ... }   // insertion order
 //
 // K is any hashable, equality-comparable C++ type. When K is a Ref, the key
 // is a strong reference too (hashed by identity) and is traced.
@@ -162,13 +162,18 @@ class Dict : public Object {
     return out;
   }
 
-  // CPython's dict_traverse: for each entry, the value, then the key.
+  // CPython's dict_traverse: for each entry, the value, then the key. The
+  // collector's clearing tracer takes both, and the dictionary then empties
+  // itself (CPython's dict_tp_clear leaves {}): entries whose keys were taken
+  // would be filed under their old keys' hashes (review 2026-11-23: a later
+  // set() of an empty key made a second entry with the same key).
   void trace(Tracer& t) override {
     for (Entry& e : entries_) {
       if (!e.live) continue;
       t(e.value);
       if constexpr (detail::is_traceable<K>()) t(e.key);
     }
+    if (t.clearing()) clear();  // everything it held is taken: nothing dies here
   }
   std::string repr() const override {
     detail::ReprGuard guard(this);
@@ -225,6 +230,10 @@ class Dict : public Object {
   static std::string key_repr(const K& k) {
     if constexpr (std::is_convertible_v<const K&, std::string>) {
       return detail::repr_text(std::string(k));
+    } else if constexpr (std::is_same_v<K, bool>) {
+      return k ? "True" : "False";
+    } else if constexpr (std::is_floating_point_v<K>) {
+      return detail::repr_float(k);
     } else if constexpr (std::is_arithmetic_v<K>) {
       return std::to_string(k);
     } else {

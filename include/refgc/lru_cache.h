@@ -239,13 +239,25 @@ class LruCache : public Object {
   const_iterator begin() const noexcept { return const_iterator(order_.begin()); }
   const_iterator end() const noexcept { return const_iterator(order_.end()); }
 
-  // Values (and Ref keys), least recently used first. A Ref key is reported
-  // but never cleared by the collector (it is a map key); the value is.
+  // Values (and Ref keys), least recently used first. The collector's
+  // clearing tracer takes them all (the keys too: the cache is emptied right
+  // after, so no entry is looked up under a taken key), and the cache then
+  // empties itself, as CPython's lru_cache clear does: values are never
+  // empty (review 2026-11-23: a destructor run afterwards saw get() hit an
+  // empty value). The statistics stay.
   void trace(Tracer& t) override {
+    const bool clearing = t.clearing();
     for (Item* item : order_) {
       t(item->second.value);
-      if constexpr (detail::is_traceable<K>()) t(item->first);
+      if constexpr (detail::is_traceable<K>()) {
+        if (clearing) {
+          t(const_cast<K&>(item->first));
+        } else {
+          t(item->first);
+        }
+      }
     }
+    if (clearing) clear();  // everything it held is taken: nothing dies here
   }
   // "LruCache(maxsize=1000, currsize=3)"
   std::string repr() const override {

@@ -180,6 +180,12 @@ std::string repr_or_type(const Object& obj);
 // is (Python also escapes rarer unprintable ones). A byte that is not part of
 // valid UTF-8 is shown as \xNN.
 std::string repr_text(std::string_view text);
+// Python's repr() of a float: the shortest digits that read back as the same
+// double, in positional notation for exponents -4 to 15 (with ".0" when
+// integral), else as 1.5e+16 / 1e-05; "inf", "-inf", "nan". A float gets
+// the shortest digits that read back as the same float.
+std::string repr_float(double x);
+std::string repr_float(float x);
 // The length (1-4) of the valid UTF-8 sequence that starts at s[i], or 0.
 std::size_t utf8_length_at(std::string_view s, std::size_t i) noexcept;
 

@@ -112,6 +112,13 @@ class Tracer {
     }
   }
 
+  // True for the collector's clearing tracer (it breaks garbage cycles: every
+  // non-const Ref passed to it is taken, and dropped after trace() returns).
+  // A container whose invariants forbid an empty Ref (a cache's values, a
+  // dictionary's keys) passes everything, then empties itself, as CPython's
+  // tp_clear leaves a dict or a cache empty.
+  bool clearing() const noexcept { return mode_ == Mode::kClear; }
+
   // A Ref that cannot be emptied (a std::set element, a map key): reported,
   // never taken. A cycle that runs only through such references is found but
   // cannot be broken by the collector; hold such Refs as mapped values instead.

@@ -319,13 +319,22 @@ class TtlCache : public Object {
   // Whether a sweeper was started and not stopped since.
   bool sweeper_running() const noexcept { return sweeper_.running(); }
 
-  // Values (and Ref keys, reported but never cleared), least recently used
-  // first.
+  // Values (and Ref keys), least recently used first. The collector's
+  // clearing tracer takes them all, and the cache then empties itself, as
+  // LruCache does (values are never empty).
   void trace(Tracer& t) override {
+    const bool clearing = t.clearing();
     for (Item* item : lru_) {
       t(item->second.value);
-      if constexpr (detail::is_traceable<K>()) t(item->first);
+      if constexpr (detail::is_traceable<K>()) {
+        if (clearing) {
+          t(const_cast<K&>(item->first));
+        } else {
+          t(item->first);
+        }
+      }
     }
+    if (clearing) clear();  // everything it held is taken: nothing dies here
   }
   // "TtlCache(maxsize=100, currsize=3)"
   std::string repr() const override {

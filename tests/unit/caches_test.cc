@@ -77,6 +77,66 @@ struct FlakyHash {
   }
 };
 
+// Review 2026-11-23 (helper): the collector's clearing tracer emptied the
+// values of a cache in a garbage cycle and left the entries: a destructor
+// run afterwards saw size() 1 and get() hit an empty value ("values are never
+// empty", lru_cache.h). Breaking the cycle now empties the cache, as
+// CPython's lru_cache clear does.
+struct CacheHolder : Object {
+  static constexpr const char* refgc_type_name = "CacheHolder";
+  Ref<LruCache<int, CacheHolder>> cache;
+  void trace(refgc::Tracer& t) override { t(cache); }
+  ~CacheHolder() override;
+};
+struct SeenByDestructor {
+  std::size_t size = 99;
+  bool hit_empty = false;
+  std::size_t hits = 99;
+};
+SeenByDestructor g_seen;
+CacheHolder::~CacheHolder() {
+  if (!cache) return;
+  g_seen.size = cache->size();
+  const std::size_t hits = cache->hits();
+  g_seen.hit_empty = !cache->get(1) && cache->hits() > hits;
+  g_seen.hits = cache->hits();
+}
+
+TEST_F(Caches, LruACacheWhoseCycleTheCollectorBreaksIsLeftEmpty) {
+  g_seen = {};
+  {
+    auto c = make<LruCache<int, CacheHolder>>(std::size_t{10});  // made first: cleared first
+    auto v = make<CacheHolder>();
+    c->put(1, v);
+    v->cache = c;
+  }
+  EXPECT_EQ(gc::collect(), 2u);
+  EXPECT_EQ(g_seen.size, 0u);
+  EXPECT_FALSE(g_seen.hit_empty);
+  EXPECT_EQ(g_seen.hits, 0u);
+}
+
+struct TtlHolder : Object {
+  static constexpr const char* refgc_type_name = "TtlHolder";
+  Ref<TtlCache<int, TtlHolder>> cache;
+  void trace(refgc::Tracer& t) override { t(cache); }
+  ~TtlHolder() override {
+    if (cache) g_seen.size = cache->size();
+  }
+};
+
+TEST_F(Caches, TtlACacheWhoseCycleTheCollectorBreaksIsLeftEmpty) {
+  g_seen = {};
+  {
+    auto c = make<TtlCache<int, TtlHolder>>(std::size_t{10}, std::chrono::seconds(60));
+    auto v = make<TtlHolder>();
+    c->put(1, v);
+    v->cache = c;
+  }
+  EXPECT_EQ(gc::collect(), 2u);
+  EXPECT_EQ(g_seen.size, 0u);
+}
+
 TEST_F(Caches, LruAFullCacheWhoseHashThrowsWhileEvictingIsLeftUnchanged) {
   auto c = make<LruCache<int, Value, FlakyHash>>(std::size_t{1});
   c->put(1, value("one"));

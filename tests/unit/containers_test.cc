@@ -5,8 +5,10 @@
 #include <algorithm>
 #include <cstdint>
 #include <iterator>
+#include <limits>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "support/gc_fixture.h"
@@ -27,6 +29,39 @@ Ref<List<Int>> ints(std::initializer_list<int> values) {
 }
 
 class ContainersTest : public refgc_test::GcTest {};
+
+// Review 2026-11-23 (helper): the collector's clearing tracer took a Dict's
+// Ref keys and left the entries filed under the old keys' hashes: a
+// destructor that kept the dictionary alive then saw {empty: empty}, and a
+// set() of an empty key added a second entry with the same key. Breaking the
+// cycle now empties the dictionary, as CPython's dict_tp_clear leaves {}.
+Ref<refgc::Object> g_dict_seen_by_destructor;
+struct KeyNode : refgc::Object {
+  static constexpr const char* refgc_type_name = "KeyNode";
+  Ref<refgc::Object> owner;
+  void trace(refgc::Tracer& t) override { t(owner); }
+  ~KeyNode() override {
+    if (owner) g_dict_seen_by_destructor = owner;  // keeps the dictionary alive
+  }
+};
+
+TEST_F(ContainersTest, ADictWhoseCycleTheCollectorBreaksIsLeftEmptyAndConsistent) {
+  using KeyDict = Dict<Ref<KeyNode>, KeyNode>;
+  {
+    auto d = make<KeyDict>();
+    auto k = make<KeyNode>();
+    d->set(k, k);
+    k->owner = d;
+  }
+  EXPECT_EQ(refgc::gc::collect(), 2u);
+  ASSERT_TRUE(g_dict_seen_by_destructor);
+  auto d = refgc::static_ref_cast<KeyDict>(std::move(g_dict_seen_by_destructor));
+  EXPECT_EQ(d->size(), 0u);
+  EXPECT_TRUE(d->keys().empty());
+  d->set(Ref<KeyNode>(), make<KeyNode>());
+  d->set(Ref<KeyNode>(), make<KeyNode>());  // the same (empty) key: replaced
+  EXPECT_EQ(d->size(), 1u);
+}
 
 TEST_F(ContainersTest, EverySlotHoldingAnObjectCountsOnce) {
   // Seed behaviour 4: c = [a, a] adds 2; a dict value adds 1.
@@ -93,6 +128,43 @@ TEST_F(ContainersTest, ARepeatTooLargeToHoldThrowsAtOnceAndAnEmptyOneIsEmpty) {
 // 'tab\t', '\x7f': "it's" 'a\nb' 'bell\x07' 'back\\slash' 'both \'"' 'é'
 // '\x80\x9f' 'tab\t' '\x7f'. (Before, Str::repr put the raw text between
 // single quotes.)
+// Review 2026-11-23 (helper): float keys printed with std::to_string
+// ("1.500000") and bool keys as 1/0. Expected strings: what python3 3.11.7
+// printed for repr() of each float and for {True: 2, False: 3}.
+TEST_F(ContainersTest, FloatAndBoolKeysPrintAsPythonPrintsThem) {
+  const std::vector<std::pair<double, std::string>> cases = {
+      {1.5, "1.5"},
+      {1.0, "1.0"},
+      {0.1, "0.1"},
+      {1e16, "1e+16"},
+      {1e15, "1000000000000000.0"},
+      {123456789012.0, "123456789012.0"},
+      {0.0001, "0.0001"},
+      {0.00001, "1e-05"},
+      {-0.0, "-0.0"},
+      {2.5e-7, "2.5e-07"},
+      {1.0 / 3, "0.3333333333333333"},
+      {1e300, "1e+300"},
+      {-1.25e22, "-1.25e+22"},
+      {std::numeric_limits<double>::infinity(), "inf"},
+      {std::numeric_limits<double>::quiet_NaN(), "nan"},
+      {100.0, "100.0"},
+      {5e-324, "5e-324"}};
+  for (const auto& [x, text] : cases) EXPECT_EQ(refgc::detail::repr_float(x), text) << text;
+  EXPECT_EQ(refgc::detail::repr_float(1.1f), "1.1");  // a float's own shortest digits
+  auto d = make<Dict<double, Int>>();
+  d->set(1.5, make<Int>(2));
+  EXPECT_EQ(d->repr(), "{1.5: 2}");
+  auto b = make<Dict<bool, Int>>();
+  b->set(true, make<Int>(2));
+  b->set(false, make<Int>(3));
+  EXPECT_EQ(b->repr(), "{True: 2, False: 3}");
+  int visited = 0;
+  for (const auto& [key, value] : *b)
+    visited += key ? static_cast<int>(value->value()) : 0;  // dict.h's example
+  EXPECT_EQ(visited, 2);
+}
+
 TEST_F(ContainersTest, AStrsReprQuotesAndEscapesLikePython) {
   auto repr = [](const char* text) { return make<Str>(text)->repr(); };
   EXPECT_EQ(repr("it's"), "\"it's\"");
