@@ -104,7 +104,10 @@ class WeakKeyDictionary {
     if (at == mut().data.npos) throw std::out_of_range("WeakKeyDictionary::erase: key not found");
     st().data.erase(at);  // the entry dies after the map is consistent
   }
-  void clear() noexcept { st().data.clear(); }  // entries die after the map is empty
+  // Entries die after the map is empty. A moved-from one is empty already.
+  void clear() noexcept {
+    if (State* s = state_.existing()) s->data.clear();
+  }
 
   struct LiveEntry {
     bool operator()(const std::pair<WeakRef<T>, V>& e, std::pair<Ref<T>, V>& out) const {

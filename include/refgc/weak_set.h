@@ -73,7 +73,10 @@ class WeakSet {
   }
   std::size_t size() const noexcept { return st().data.size(); }
   bool empty() const noexcept { return st().data.empty(); }
-  void clear() noexcept { st().data.clear(); }  // members die after the set is empty
+  // Members die after the set is empty. A moved-from set is empty already.
+  void clear() noexcept {
+    if (State* s = state_.existing()) s->data.clear();
+  }
 
   struct LiveMember {
     bool operator()(const WeakRef<T>& w, Ref<T>& out) const {

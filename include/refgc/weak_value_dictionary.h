@@ -119,7 +119,10 @@ class WeakValueDictionary {
     mut().data.erase(at);
     return v;
   }
-  void clear() noexcept { st().data.clear(); }
+  // A moved-from dictionary is empty already: nothing to allocate.
+  void clear() noexcept {
+    if (State* s = state_.existing()) s->data.clear();
+  }
 
   struct LiveEntry {
     bool operator()(const std::pair<K, WeakRef<T>>& e, std::pair<K, Ref<T>>& out) const {

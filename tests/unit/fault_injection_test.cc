@@ -859,3 +859,28 @@ TEST(FaultInjection, CollectFromInsideACollectionReturnsZeroAndIsSkipped) {
 }
 
 }  // namespace
+
+// Review 2026-11-23 (helper): clear() is noexcept, but on a moved-from weak
+// container it allocated a new state block: out of memory there called
+// std::terminate. A moved-from container is empty; clear() now allocates
+// nothing.
+TEST(FaultInjection, ClearingAMovedFromWeakContainerAllocatesNothing) {
+  NoFaults guard;
+  auto obj = make<Node>();
+  refgc::WeakSet<Node> set;
+  refgc::WeakKeyDictionary<Node, int> keys;
+  refgc::WeakValueDictionary<int, Node> values;
+  set.add(obj);
+  keys.set(obj, 1);
+  values.set(1, obj);
+  refgc::WeakSet<Node> set2 = std::move(set);
+  refgc::WeakKeyDictionary<Node, int> keys2 = std::move(keys);
+  refgc::WeakValueDictionary<int, Node> values2 = std::move(values);
+  const std::size_t before = g_allocations;
+  set.clear();  // NOLINT(bugprone-use-after-move): a moved-from container is valid
+  keys.clear();
+  values.clear();
+  EXPECT_EQ(g_allocations, before);
+  EXPECT_EQ(set.size() + keys.size() + values.size(), 0u);
+  EXPECT_EQ(set2.size() + keys2.size() + values2.size(), 3u);
+}

@@ -127,6 +127,12 @@ class WeakContainerState {
     if (b_ == nullptr) b_ = new WeakStateBlock<State>();
     return b_->state();
   }
+  // The state if there is one (a moved-from container has none): for the
+  // noexcept operations, which must not allocate one.
+  State* existing() noexcept {
+    REFGC_DEBUG_REQUIRE_HEAP("uses a weak container");
+    return b_ != nullptr ? &b_->state() : nullptr;
+  }
   WeakStateRef<State> weak() {
     mut();
     return WeakStateRef<State>(b_);
