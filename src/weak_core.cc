@@ -249,8 +249,12 @@ Ref<WeakRefObject> new_weakref(Object* referent, WeakCallback&& callback, bool t
   Ref<WeakRefObject> w = make<WeakRefObject>(std::move(callback));
   WeakRefObject* n = w.get();
   // make() may have run a collection that freed weak references to this
-  // referent (the old head among them): read the list again.
+  // referent (the old head among them), or whose finalizers made one: read
+  // the list again. A shared callback-less one made meanwhile is the answer
+  // (ref(o) is ref(o)); `w` dies unused.
   head = (ObjectAccess::gc(referent) & kHasWeakrefs) ? heap.weaklists.find(referent) : nullptr;
+  if (basic && head != nullptr && head->is_basic() && ObjectAccess::rc(head) > 0)
+    return Ref<WeakRefObject>(head);
   if (!basic && head != nullptr && head->is_basic()) {
     // after the shared callback-less one: newest first among the others
     WeakRefObject* after = WeakAccess::next(*head);
@@ -279,9 +283,11 @@ std::size_t weakref_count(const Object& o) noexcept {
   REFGC_DEBUG_REQUIRE_HEAP("calls getweakrefcount");
   if (!(ObjectAccess::gc(&o) & kHasWeakrefs)) return 0;
   std::size_t n = 0;
+  // As getweakrefs: not the ones whose count reached 0 while their
+  // destruction waits in the trashcan (CPython unlinks them at once).
   for (WeakRefObject* w = weak_table_heap(current_impl(), &o).weaklists.find(&o); w != nullptr;
        w = WeakAccess::next(*w))
-    ++n;
+    if (ObjectAccess::rc(w) > 0) ++n;
   return n;
 }
 

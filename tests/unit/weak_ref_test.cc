@@ -203,6 +203,92 @@ TEST_F(WeakRefTest,
   EXPECT_EQ(w().get(), nullptr);
 }
 
+// Review 2026-11-23 (helper): a finalizer run by the collection that
+// WeakRef(o)'s own allocation starts may itself make WeakRef(o); the outer
+// one then linked a second shared callback-less weak reference, and
+// `ref(o) is ref(o)` stopped holding.
+WeakRef<Node> g_made_by_finalizer;
+Ref<Node> g_shared_target;
+struct MakesAWeakRef : Object {
+  static constexpr const char* refgc_type_name = "MakesAWeakRef";
+  Ref<Object> self;
+  void trace(Tracer& t) override { t(self); }
+  void finalize() override { g_made_by_finalizer = WeakRef<Node>(g_shared_target); }
+};
+
+TEST_F(WeakRefTest, ACallbackLessWeakRefMadeByAFinalizerDuringItsAllocationIsTheOneReturned) {
+  g_shared_target = make<Node>("target");
+  {
+    auto f = make<MakesAWeakRef>();
+    f->self = f;
+  }
+  refgc::gc::set_threshold(static_cast<int>(refgc::gc::get_count()[0]));
+  refgc::gc::enable();  // the weak reference's allocation collects
+  WeakRef<Node> w(g_shared_target);
+  refgc::gc::disable();
+  ASSERT_TRUE(g_made_by_finalizer.alive());  // the finalizer ran and made one
+  EXPECT_TRUE(is(w, g_made_by_finalizer));
+  EXPECT_EQ(refgc::getweakrefcount(g_shared_target), 1u);
+  g_made_by_finalizer = WeakRef<Node>();
+  g_shared_target.reset();
+}
+
+// A weak reference whose count reached 0 deep in a release cascade waits in
+// the trashcan, still linked to its referent, until the cascade unwinds.
+// getweakrefs() skipped it and getweakrefcount() counted it (review
+// 2026-11-23); both skip it now (CPython unlinks a weak reference at once).
+struct Deep : Object {
+  static constexpr const char* refgc_type_name = "Deep";
+  Ref<Deep> next;
+  WeakRef<Node> watch;  // the bottom one's
+  void trace(Tracer& t) override { t(next); }
+};
+struct Probe : Object {
+  static constexpr const char* refgc_type_name = "Probe";
+  Ref<Node> target;
+  std::size_t* count = nullptr;
+  std::size_t* listed = nullptr;
+  ~Probe() override {
+    *count = refgc::getweakrefcount(target);
+    *listed = refgc::getweakrefs(target).size();
+  }
+};
+struct Top : Object {
+  static constexpr const char* refgc_type_name = "Top";
+  Ref<Probe> probe;  // destroyed second
+  Ref<Deep> chain;   // destroyed first: its bottom's weak reference is deferred
+};
+
+TEST_F(WeakRefTest, AWeakRefWaitingInTheTrashcanIsNeitherCountedNorListed) {
+  // The weak reference's own death is deferred when the chain above it is
+  // as deep as the trashcan's limit (50 nested deaths, src/dealloc_inline.h);
+  // every depth around it is tried.
+  auto target = make<Node>("target");
+  for (int length = 30; length <= 70; ++length) {
+    SCOPED_TRACE(length);
+    std::size_t count = 99, listed = 99;
+    {
+      auto top = make<Top>();
+      top->probe = make<Probe>();
+      top->probe->target = target;
+      top->probe->count = &count;
+      top->probe->listed = &listed;
+      Ref<Deep> chain;
+      for (int i = 0; i < length; ++i) {
+        auto d = make<Deep>();
+        d->next = std::move(chain);
+        chain = std::move(d);
+      }
+      Deep* bottom = chain.get();
+      while (bottom->next) bottom = bottom->next.get();
+      bottom->watch = WeakRef<Node>(target, [](const WeakRef<Node>&) {});
+      top->chain = std::move(chain);
+    }
+    EXPECT_EQ(count, listed);
+    EXPECT_EQ(refgc::getweakrefcount(target), 0u);  // gone once the cascade ended
+  }
+}
+
 // ---------------------------------------------------------------------------
 // Dereferencing and counts
 // ---------------------------------------------------------------------------
