@@ -61,6 +61,7 @@ class WeakKeyDictionary {
     // Held for the call: creating the weak reference may collect, and a
     // finalizer may drop the caller's reference (then the key dies when this
     // returns, and its callback removes the entry).
+    REFGC_DEBUG_REQUIRE_HEAP("uses a weak container");
     const Ref<T> key = key_arg;
     const Object* id = static_cast<const Object*>(key.get());
     std::size_t at = st().data.find(id);

@@ -44,6 +44,7 @@ class WeakSet {
     // Held for the call: creating the weak reference may collect, and a
     // finalizer may drop the caller's reference (then the member dies when
     // this returns, and its callback removes it).
+    REFGC_DEBUG_REQUIRE_HEAP("uses a weak container");
     const Ref<T> obj = obj_arg;
     const Object* id = static_cast<const Object*>(obj.get());
     if (st().data.find(id) != st().data.npos) return;

@@ -72,6 +72,7 @@ class WeakValueDictionary {
     // Held for the call: creating the weak reference may collect, and a
     // finalizer may drop the caller's reference (then the value dies when
     // this returns, and its callback removes the entry).
+    REFGC_DEBUG_REQUIRE_HEAP("uses a weak container");
     const Ref<T> value = value_arg;
     const std::size_t h = Map::hash(key);  // may throw: nothing changed
     // The removal callback finds its entry by the stored hash and by its weak
