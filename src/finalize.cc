@@ -44,9 +44,10 @@ std::vector<std::shared_ptr<FinalizerState>>& registry() {
   return *r;
 }
 std::uint64_t next_order = 0;
-// Set when a finalizer is registered: run_atexit_finalizers then selects
-// again (Python's finalize._dirty).
-bool registry_dirty = false;
+// Counts registrations: an atexit run selects again when it changed since
+// its last selection (Python's finalize._dirty; a single flag was cleared by
+// another heap's atexit run, and a finalizer made meanwhile was lost).
+std::uint64_t registrations = 0;
 
 void unregister(FinalizerState* s) {
   std::shared_ptr<FinalizerState> gone;  // released after the lock
@@ -101,11 +102,12 @@ void run_atexit_finalizers(Heap& heap) noexcept {
   impl.enabled = false;
   std::vector<std::shared_ptr<FinalizerState>> pending;
   bool select = true;
+  std::uint64_t selected_at = 0;
   for (;;) {
     {
       std::lock_guard<std::mutex> lock(registry_mutex);
-      if (select || registry_dirty) {
-        registry_dirty = false;
+      if (select || registrations != selected_at) {
+        selected_at = registrations;
         pending.clear();
         try {
           for (auto& s : registry())
@@ -188,7 +190,7 @@ Finalizer Finalizer::create(const Ref<Object>& obj, std::function<void()> func) 
       auto& r = detail::registry();
       r.push_back(state);  // may throw std::bad_alloc: nothing registered
       state->slot = r.size() - 1;
-      detail::registry_dirty = true;
+      ++detail::registrations;
     }
   }
   Finalizer f;

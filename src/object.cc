@@ -341,6 +341,17 @@ ReprGuard::ReprGuard(const Object* o) : object_(o), entered_(false) {
   entered_ = true;
 }
 
+namespace {
+thread_local std::size_t compare_depth = 0;
+}  // namespace
+
+CompareGuard::CompareGuard() {
+  if (compare_depth >= kMaxDepth)
+    throw std::runtime_error("maximum recursion depth exceeded in comparison");
+  ++compare_depth;
+}
+CompareGuard::~CompareGuard() { --compare_depth; }
+
 ReprGuard::~ReprGuard() {
   if (entered_ && !repr_stack.empty() && repr_stack.back() == object_) repr_stack.pop_back();
 }

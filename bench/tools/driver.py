@@ -614,10 +614,12 @@ def METHOD_NOTES(sz):
         "and joined a thread first.",
         "- W1 loop: `{ Handle copy(h); asm volatile(\"\" :: \"r,m\"(copy) : \"memory\"); }` — the "
         "barrier makes the increment and decrement go through memory for every system alike. "
-        "Each system's loop is compiled 8 times, starting 0, 8, ..., 56 bytes past a 64-byte "
-        "boundary, the placements timed in turn (5 slices each); a process reports the median "
-        "over the placements of each placement's median slice (latest.json's *by_offset* lists "
-        "them), so the figure does not depend on where the linker put one copy of the loop.",
+        "Each system's loop function is compiled 8 times, starting 0, 8, ..., 56 bytes past a "
+        "64-byte boundary, the placements timed in turn (5 slices each); a process reports the "
+        "median over the placements of each placement's median slice (latest.json's *by_offset* "
+        "lists them), so the figure does not depend on where the linker put one copy of the loop. "
+        "g++ aligns refgc's loop head (a jump target) to 8 bytes, so its 8 copies have their loop "
+        "heads at 4 offsets mod 64, each twice; the other systems' at 8 (objdump, 2026-11-23).",
         "- refgc rows run as refgc does by default (automatic collection on, thresholds "
         "700/10/10); *refgc, gc.disable()* rows call `refgc::gc::disable()` first. W3/W4/pause "
         "disable automatic collection while building, for every system. The *note* field in "

@@ -107,7 +107,16 @@ std::string elements_repr(std::span<const T> items) {
     s = "[";
     for (std::size_t i = 0; i < items.size(); ++i) {
       if (i != 0) s += ", ";
-      s += std::to_string(items[i]);
+      if constexpr (std::is_floating_point_v<T>) {
+        // Python's float repr (std::to_string printed 1e-10 as 0.000000).
+        if constexpr (std::is_same_v<T, float>) {
+          s += repr_float(items[i]);
+        } else {
+          s += repr_float(static_cast<double>(items[i]));
+        }
+      } else {
+        s += std::to_string(items[i]);
+      }
     }
     s += "]";
   } else {
@@ -144,6 +153,11 @@ class BufferOf : public Object {
   explicit BufferOf(std::vector<T> items) : data_(std::move(items)) {}
   explicit BufferOf(std::span<const T> items) : data_(items.begin(), items.end()) {}
   // The bytes of a string (byte-sized T only): make<Buffer>("abcdef").
+  // A string literal is its bytes, without the terminating NUL (the span
+  // constructor would take it too: make<BufferOf<char>>("abc") was ambiguous).
+  template <std::size_t N>
+  explicit BufferOf(const char (&bytes)[N]) requires(sizeof(T) == 1)
+      : BufferOf(std::string_view(bytes, N - 1)) {}
   explicit BufferOf(std::string_view bytes) requires(sizeof(T) == 1) : data_(bytes.size()) {
     std::transform(bytes.begin(), bytes.end(), data_.begin(),
                    [](char c) { return static_cast<T>(static_cast<unsigned char>(c)); });

@@ -209,6 +209,7 @@ class Dict : public Object {
   bool equals(const Object& other) const override {
     const auto* o = dynamic_cast<const Dict*>(&other);
     if (o == nullptr || o->size() != size()) return false;
+    const detail::CompareGuard guard;  // nested too deep: throws (RecursionError)
     // By position, both values held: equals() is user code that may change
     // either dict (CPython's dict_equal).
     for (std::size_t i = 0; i < entries_.size(); ++i) {
@@ -232,8 +233,10 @@ class Dict : public Object {
       return detail::repr_text(std::string(k));
     } else if constexpr (std::is_same_v<K, bool>) {
       return k ? "True" : "False";
-    } else if constexpr (std::is_floating_point_v<K>) {
+    } else if constexpr (std::is_same_v<K, float>) {
       return detail::repr_float(k);
+    } else if constexpr (std::is_floating_point_v<K>) {
+      return detail::repr_float(static_cast<double>(k));  // double, long double
     } else if constexpr (std::is_arithmetic_v<K>) {
       return std::to_string(k);
     } else {

@@ -137,21 +137,27 @@ class List : public Object {
   // Position of the first element that is, or equals, x. Throws
   // std::out_of_range when there is none (Python's ValueError).
   std::size_t index(const Ref<T>& x) const {
+    const Ref<T> held = x;  // x may be one of this list's slots (see below)
     for (std::size_t i = 0; i < size(); ++i)
-      if (same_or_equal(data()[i], x)) return i;
+      if (same_or_equal(data()[i], held)) return i;
     throw std::out_of_range("List::index: value is not in list");
   }
   // These compare with equals(), user code that may throw or change the
   // list: each element is held through its comparison and the size read
-  // again after it (CPython's list_contains, listindex, listcount).
+  // again after it (CPython's list_contains, listindex, listcount). The
+  // argument is held once on entry: it may be one of this list's own slots
+  // (l->count(l->at(1))), which an equals() that grows the list frees
+  // (review 2026-11-23: AddressSanitizer heap-use-after-free).
   bool contains(const Ref<T>& x) const {
+    const Ref<T> held = x;
     for (std::size_t i = 0; i < size(); ++i)
-      if (same_or_equal(data()[i], x)) return true;
+      if (same_or_equal(data()[i], held)) return true;
     return false;
   }
   std::size_t count(const Ref<T>& x) const {
+    const Ref<T> held = x;
     std::size_t n = 0;
-    for (std::size_t i = 0; i < size(); ++i) n += same_or_equal(data()[i], x) ? 1 : 0;
+    for (std::size_t i = 0; i < size(); ++i) n += same_or_equal(data()[i], held) ? 1 : 0;
     return n;
   }
 
@@ -194,7 +200,11 @@ class List : public Object {
 #endif
       t(d[i]);
     }
+    // The collector's clearing tracer took every element: the list empties
+    // itself, as CPython's list tp_clear leaves [] (not [None, None]).
+    if (t.clearing()) clear();
   }
+
   std::string repr() const override {
     detail::ReprGuard guard(this);
     if (!guard) return "[...]";
@@ -216,9 +226,13 @@ class List : public Object {
   std::size_t extra_size() const noexcept override {
     return is_heap() ? sizeof(std::size_t) + capacity() * sizeof(Ref<T>) : 0;
   }
+  // Lists nested (or containing themselves) more than
+  // CompareGuard::kMaxDepth deep throw std::runtime_error, as Python's ==
+  // raises RecursionError, instead of overflowing the stack.
   bool equals(const Object& other) const override {
     const auto* o = dynamic_cast<const List*>(&other);
     if (o == nullptr || o->size() != size()) return false;
+    const detail::CompareGuard guard;
     for (std::size_t i = 0; i < size() && i < o->size(); ++i)
       if (!same_or_equal(data()[i], o->data()[i])) return false;
     return o->size() == size();

@@ -246,18 +246,21 @@ class LruCache : public Object {
   // empty (review 2026-11-23: a destructor run afterwards saw get() hit an
   // empty value). The statistics stay.
   void trace(Tracer& t) override {
-    const bool clearing = t.clearing();
+    if (t.clearing()) {
+      // Values first, then each entry leaves the map as a node, whose key
+      // may be changed (taken); the node dies holding nothing.
+      for (Item* item : order_) t(item->second.value);
+      order_.clear();
+      while (!map_.empty()) {
+        typename Map::node_type node = map_.extract(map_.begin());
+        if constexpr (detail::is_traceable<K>()) t(node.key());
+      }
+      return;
+    }
     for (Item* item : order_) {
       t(item->second.value);
-      if constexpr (detail::is_traceable<K>()) {
-        if (clearing) {
-          t(const_cast<K&>(item->first));
-        } else {
-          t(item->first);
-        }
-      }
+      if constexpr (detail::is_traceable<K>()) t(item->first);
     }
-    if (clearing) clear();  // everything it held is taken: nothing dies here
   }
   // "LruCache(maxsize=1000, currsize=3)"
   std::string repr() const override {

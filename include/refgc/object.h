@@ -211,6 +211,19 @@ class ReprGuard {
   bool entered_;
 };
 
+// Python's recursion limit for comparisons: a container's equals() holds one
+// while it compares its elements; nested more than kMaxDepth deep, the
+// constructor throws std::runtime_error (Python's RecursionError, "maximum
+// recursion depth exceeded in comparison") instead of overflowing the stack.
+class CompareGuard {
+ public:
+  static constexpr std::size_t kMaxDepth = 1000;
+  CompareGuard();
+  ~CompareGuard();
+  CompareGuard(const CompareGuard&) = delete;
+  CompareGuard& operator=(const CompareGuard&) = delete;
+};
+
 // A soft cap on the length of container repr()s built on this thread while
 // alive (diagnostics labels): List and Dict stop adding elements, and end with
 // "...", once their text passes it. Nests; the innermost cap wins.

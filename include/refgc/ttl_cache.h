@@ -323,18 +323,20 @@ class TtlCache : public Object {
   // clearing tracer takes them all, and the cache then empties itself, as
   // LruCache does (values are never empty).
   void trace(Tracer& t) override {
-    const bool clearing = t.clearing();
+    if (t.clearing()) {  // as LruCache::trace
+      for (Item* item : lru_) t(item->second.value);
+      lru_.clear();
+      exp_.clear();
+      while (!map_.empty()) {
+        typename Map::node_type node = map_.extract(map_.begin());
+        if constexpr (detail::is_traceable<K>()) t(node.key());
+      }
+      return;
+    }
     for (Item* item : lru_) {
       t(item->second.value);
-      if constexpr (detail::is_traceable<K>()) {
-        if (clearing) {
-          t(const_cast<K&>(item->first));
-        } else {
-          t(item->first);
-        }
-      }
+      if constexpr (detail::is_traceable<K>()) t(item->first);
     }
-    if (clearing) clear();  // everything it held is taken: nothing dies here
   }
   // "TtlCache(maxsize=100, currsize=3)"
   std::string repr() const override {

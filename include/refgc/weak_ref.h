@@ -326,8 +326,10 @@ class WeakRef {
   // Python's ==). Otherwise: the same weak-reference object.
   friend bool operator==(const WeakRef& a, const WeakRef& b) {
     if (a.alive() && b.alive()) {
-      const Object* x = a.object_->referent();
-      const Object* y = b.object_->referent();
+      // Both held through equals(), user code that may drop either (CPython's
+      // weakref_richcompare increfs both referents; review 2026-11-23).
+      const Ref<Object> x(a.object_->referent());
+      const Ref<Object> y(b.object_->referent());
       return x == y || x->equals(*y);
     }
     return a.object_ == b.object_;
@@ -414,9 +416,13 @@ class BoundMethod<T, R(Args...)> {
   BoundMethod() = default;
   BoundMethod(Ref<T> self, Method method) : self_(std::move(self)), method_(method) {}
   explicit operator bool() const noexcept { return static_cast<bool>(self_); }
+  // The receiver is held for the call: the method may drop this
+  // BoundMethod, the receiver's last strong reference (Python's bound
+  // method holds its __self__; review 2026-11-23).
   R operator()(Args... args) const {
     if (!self_) throw std::logic_error("calling a dead WeakMethod's bound method");
-    return ((*self_).*method_)(std::forward<Args>(args)...);
+    const Ref<T> self = self_;
+    return ((*self).*method_)(std::forward<Args>(args)...);
   }
   const Ref<T>& self() const noexcept { return self_; }
   friend bool operator==(const BoundMethod& a, const BoundMethod& b) noexcept {

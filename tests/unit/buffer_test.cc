@@ -32,6 +32,25 @@ Ref<Ints> ints(Vec v) { return make<Ints>(std::move(v)); }
 
 class Buffers : public refgc_test::GcTest {};
 
+// Review 2026-11-23 (helper): floating-point elements printed with
+// std::to_string (1e-10 as 0.000000); python3 3.11.7 prints
+// array('d', [1e-10, 2.5, 1e20, 0.1]).tolist() as [1e-10, 2.5, 1e+20, 0.1].
+TEST_F(Buffers, FloatingPointElementsPrintAsPythonPrintsFloats) {
+  auto d = refgc::make<refgc::BufferOf<double>>(std::vector<double>{1e-10, 2.5, 1e20, 0.1});
+  EXPECT_EQ(d->repr(), "[1e-10, 2.5, 1e+20, 0.1]");
+  auto f = refgc::make<refgc::BufferOf<float>>(std::vector<float>{0.1f, 3.0f});
+  EXPECT_EQ(f->repr(), "[0.1, 3.0]");
+}
+
+// The header's "the bytes of a string" for a char buffer: a literal was
+// ambiguous between the string and the span constructors (review
+// 2026-11-23); it is its bytes without the terminating NUL.
+TEST_F(Buffers, ACharBufferMadeFromAStringLiteralHoldsItsBytes) {
+  auto b = refgc::make<refgc::BufferOf<char>>("abc");
+  ASSERT_EQ(b->size(), 3u);
+  EXPECT_EQ(std::string(b->span().begin(), b->span().end()), "abc");
+}
+
 TEST_F(Buffers, WritesThroughAViewChangeTheBase) {
   auto arr = ints({1, 2, 3, 4, 5});
   auto view = arr->view(1, 4);

@@ -116,6 +116,25 @@ TEST_F(Caches, LruACacheWhoseCycleTheCollectorBreaksIsLeftEmpty) {
   EXPECT_EQ(g_seen.hits, 0u);
 }
 
+// The same with Ref keys, which the clearing takes out of the map's nodes
+// (extracted: a node's key may be changed), so no key dies inside trace().
+struct KeyHolder : Object {
+  static constexpr const char* refgc_type_name = "KeyHolder";
+  Ref<Object> cache;
+  void trace(refgc::Tracer& t) override { t(cache); }
+};
+
+TEST_F(Caches, LruACacheWithRefKeysInACycleIsCollectedAndLeftEmpty) {
+  {
+    auto c = make<LruCache<Ref<KeyHolder>, Value>>(std::size_t{10});
+    auto k = make<KeyHolder>();
+    k->cache = c;  // the key holds the cache: a cycle through a key
+    c->put(k, value("v"));
+  }
+  EXPECT_EQ(gc::collect(), 2u);  // the cache and its key (the value is not tracked)
+  EXPECT_EQ(event_log(), (Lines{"finalize v"}));
+}
+
 struct TtlHolder : Object {
   static constexpr const char* refgc_type_name = "TtlHolder";
   Ref<TtlCache<int, TtlHolder>> cache;

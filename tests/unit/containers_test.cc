@@ -63,6 +63,98 @@ TEST_F(ContainersTest, ADictWhoseCycleTheCollectorBreaksIsLeftEmptyAndConsistent
   EXPECT_EQ(d->size(), 1u);
 }
 
+// Review 2026-11-23 (helper): count/contains/index read their argument
+// again at each comparison; when it was one of the list's own slots, an
+// equals() that grew the list freed it (AddressSanitizer heap-use-after-free).
+// python3 3.11.7: l.count(l[1]) with an __eq__ that appends 0..99 gives 2
+// (the appended 7 counts too), and l.index(l[1]) gives 1.
+List<refgc::Object>* g_grown = nullptr;
+struct Grower : refgc::Object {
+  static constexpr const char* refgc_type_name = "Grower";
+  bool equals(const refgc::Object&) const override {
+    if (g_grown != nullptr) {
+      for (int i = 0; i < 100; ++i) g_grown->append(make<Int>(i));  // reallocates
+      g_grown = nullptr;
+    }
+    return false;
+  }
+};
+
+TEST_F(ContainersTest, CountingAnElementOfTheListItselfSurvivesAnEqualsThatGrowsTheList) {
+  for (int which = 0; which < 3; ++which) {
+    SCOPED_TRACE(which);
+    auto l = make<List<refgc::Object>>();
+    l->append(make<Grower>());
+    l->append(make<Int>(7));
+    g_grown = l.get();
+    if (which == 0) {
+      EXPECT_EQ(l->count(l->at(1)), 2u);
+    } else if (which == 1) {
+      EXPECT_TRUE(l->contains(l->at(1)));
+    } else {
+      EXPECT_EQ(l->index(l->at(1)), 1u);
+    }
+    EXPECT_EQ(l->size(), 102u);
+  }
+}
+
+// Python: a = [a]; b = [b]; a == b raises RecursionError ("maximum recursion
+// depth exceeded in comparison"); refgc threw nothing and overflowed the
+// stack (review 2026-11-23).
+TEST_F(ContainersTest, ComparingSelfContainingListsThrowsInsteadOfOverflowingTheStack) {
+  auto a = make<List<refgc::Object>>();
+  auto b = make<List<refgc::Object>>();
+  a->append(a);
+  b->append(b);
+  try {
+    (void)(*a == *b);
+    ADD_FAILURE() << "no exception";
+  } catch (const std::runtime_error& e) {
+    EXPECT_STREQ(e.what(), "maximum recursion depth exceeded in comparison");
+  }
+  auto d1 = make<Dict<int, refgc::Object>>();
+  auto d2 = make<Dict<int, refgc::Object>>();
+  d1->set(0, d1);
+  d2->set(0, d2);
+  EXPECT_THROW((void)d1->equals(*d2), std::runtime_error);
+  auto x = make<List<refgc::Object>>();
+  x->append(make<Int>(1));
+  auto y = make<List<refgc::Object>>();
+  y->append(make<Int>(1));
+  EXPECT_TRUE(*x == *y);  // the depth count went back to 0
+  a->clear();
+  b->clear();
+  d1->clear();
+  d2->clear();
+}
+
+// Review 2026-11-23 (helper): a List broken by the collector kept its size
+// with empty slots ("[None, None]"); CPython's list tp_clear leaves [].
+Ref<refgc::Object> g_list_seen;
+struct InList : refgc::Object {
+  static constexpr const char* refgc_type_name = "InList";
+  Ref<refgc::Object> parent;
+  void trace(refgc::Tracer& t) override { t(parent); }
+  ~InList() override {
+    if (parent) g_list_seen = parent;
+  }
+};
+
+TEST_F(ContainersTest, AListWhoseCycleTheCollectorBreaksIsLeftEmpty) {
+  {
+    auto l = make<List<InList>>();
+    auto n = make<InList>();
+    n->parent = l;
+    l->append(n);
+    l->append(n);
+  }
+  EXPECT_EQ(refgc::gc::collect(), 2u);
+  ASSERT_TRUE(g_list_seen);
+  auto l = refgc::static_ref_cast<List<InList>>(std::move(g_list_seen));
+  EXPECT_EQ(l->size(), 0u);
+  EXPECT_EQ(l->repr(), "[]");
+}
+
 TEST_F(ContainersTest, EverySlotHoldingAnObjectCountsOnce) {
   // Seed behaviour 4: c = [a, a] adds 2; a dict value adds 1.
   auto a = make<Int>(7);
@@ -159,6 +251,9 @@ TEST_F(ContainersTest, FloatAndBoolKeysPrintAsPythonPrintsThem) {
   b->set(true, make<Int>(2));
   b->set(false, make<Int>(3));
   EXPECT_EQ(b->repr(), "{True: 2, False: 3}");
+  auto ld = make<Dict<long double, Int>>();  // compiles (review 2026-11-23: ambiguous call)
+  ld->set(2.5L, make<Int>(1));
+  EXPECT_EQ(ld->repr(), "{2.5: 1}");
   int visited = 0;
   for (const auto& [key, value] : *b)
     visited += key ? static_cast<int>(value->value()) : 0;  // dict.h's example

@@ -371,6 +371,32 @@ TEST_F(FinalizeTest,
             (Log{"fn 10", "fn 8", "fn 6", "fn 4", "fn 2", "fn 1", "fn 0"}));
 }
 
+// Review 2026-11-23 (helper): the first O(1) registry re-selected on a
+// single "registered meanwhile" flag, which another heap's atexit run
+// cleared: a finalizer that an atexit finalizer made was lost when that
+// finalizer also destroyed a heap. Python picks it up (finalize._dirty).
+TEST_F(FinalizeTest, AFinalizerMadeAtExitRunsEvenWhenAnotherHeapShutsDownMeanwhile) {
+  {
+    refgc::Heap heap;
+    refgc::Heap::Lock lock(heap);
+    gc::disable();
+    auto x = make<Resource>("x");
+    x->other = x;
+    auto y = make<Resource>("y");
+    y->other = y;
+    Ref<Resource> late = y;
+    refgc::finalize(x, [late] {
+      event_log().push_back("fn x");
+      refgc::finalize(late, log_fn("fn y (created at exit)"));
+      refgc::Heap other;  // its shutdown runs its own atexit finalizers
+    });
+    refgc::detail::run_atexit_finalizers(heap);
+  }
+  ASSERT_GE(event_log().size(), 2u);
+  EXPECT_EQ(event_log()[0], "fn x");
+  EXPECT_EQ(event_log()[1], "fn y (created at exit)");
+}
+
 // Python's finalize._exitfunc calls gc.disable() around the atexit
 // finalizers (python3 3.11.7: gc.isenabled() inside one prints False), so an
 // atexit finalizer that allocates starts no collection; it is enabled again

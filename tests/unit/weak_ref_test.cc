@@ -289,6 +289,60 @@ TEST_F(WeakRefTest, AWeakRefWaitingInTheTrashcanIsNeitherCountedNorListed) {
   }
 }
 
+// Review 2026-11-23 (helper): a bound method did not hold its receiver
+// while it ran; a method that dropped the BoundMethod (its receiver's last
+// reference) then used a freed object. Python's bound method holds
+// __self__: the same code prints "total 5".
+struct Observer;
+refgc::BoundMethod<Observer, void(int)> g_current;
+struct Observer : Object {
+  static constexpr const char* refgc_type_name = "Observer";
+  int total = 0;
+  int* seen = nullptr;
+  void update(int n) {
+    g_current = {};  // drops the last strong reference to *this
+    total += n;
+    *seen = total;
+  }
+};
+
+TEST_F(WeakRefTest, ABoundMethodHoldsItsReceiverWhileTheMethodDropsItsLastReference) {
+  int seen = 0;
+  auto obs = make<Observer>();
+  obs->seen = &seen;
+  WeakMethod<Observer, void(int)> wm(obs, &Observer::update);
+  g_current = wm();
+  obs.reset();
+  g_current(5);
+  EXPECT_EQ(seen, 5);
+  EXPECT_FALSE(wm.alive());  // the receiver died when the call returned
+}
+
+// Review 2026-11-23 (helper): == on two live weak references called
+// equals() on raw referents; an equals() that dropped the other referent's
+// last reference then read freed memory. CPython 3.11's weakref_richcompare
+// holds both referents through the comparison.
+Ref<Node> g_other_referent;
+struct DropsOther : Object {
+  static constexpr const char* refgc_type_name = "DropsOther";
+  mutable std::string seen;
+  bool equals(const Object& other) const override {
+    g_other_referent.reset();
+    seen = static_cast<const Node&>(other).name;  // still alive: held by ==
+    return false;
+  }
+};
+
+TEST_F(WeakRefTest, ComparingWeakRefsHoldsBothReferentsThroughEquals) {
+  auto a = make<DropsOther>();
+  g_other_referent = make<Node>("other");
+  WeakRef<Object> wa{Ref<Object>(a)};
+  WeakRef<Object> wb{Ref<Object>(g_other_referent)};
+  EXPECT_FALSE(wa == wb);
+  EXPECT_EQ(a->seen, "other");
+  EXPECT_FALSE(wb.alive());  // died when == returned
+}
+
 // ---------------------------------------------------------------------------
 // Dereferencing and counts
 // ---------------------------------------------------------------------------
