@@ -260,21 +260,35 @@ std::string foreign_weakref_stop(const char* what) {
   return std::string("refgc: fatal: ") + what + " \\(.* another heap: refgc/heap.h\\): <Link at 0x";
 }
 
+// Made while the thread holds b: b's object y (b's weak table is not empty:
+// `other` is weakly referenced), and a weak reference to y made while
+// holding a, linked in a's table (with a callback: not the shared one; then
+// a is collected, so that the weak-reference object sits in a's unlisted
+// generation 2, whose members leave without an index check).
+struct WeakUnderAnotherHeap {
+  Ref<Link> other = make<Link>();
+  refgc::WeakRef<Link> keep{other};
+  Ref<Link> y = make<Link>();
+  refgc::WeakRef<Link> w;
+  WeakUnderAnotherHeap(refgc::Heap& a, bool with_callback) {
+    refgc::Heap::Lock hold_a(a);
+    if (with_callback) {
+      w = refgc::WeakRef<Link>(y, [](const refgc::WeakRef<Link>&) {});
+      refgc::gc::collect();
+    } else {
+      w = refgc::WeakRef<Link>(y);
+    }
+  }
+};
+
 TEST_F(MisuseDeathTest, AnObjectWeaklyReferencedUnderAnotherHeapStopsWhenItDiesUnderItsOwn) {
   EXPECT_DEATH(
       {
         refgc::Heap a;
         refgc::Heap b;
         refgc::Heap::Lock hold_b(b);
-        auto other = make<Link>();
-        refgc::WeakRef<Link> keep(other);  // b's table is not empty
-        auto y = make<Link>();             // b's
-        refgc::WeakRef<Link> w;
-        {
-          refgc::Heap::Lock hold_a(a);
-          w = refgc::WeakRef<Link>(y);  // linked in a's table
-        }
-        y.reset();  // dies under b
+        WeakUnderAnotherHeap s(a, /*with_callback=*/false);
+        s.y.reset();  // dies under b
       },
       foreign_weakref_stop("an object with weak references has none in this heap's table"));
 }
@@ -285,17 +299,9 @@ TEST_F(MisuseDeathTest, AWeakRefMadeUnderAnotherHeapStopsWhenItDiesUnderTheRefer
         refgc::Heap a;
         refgc::Heap b;
         refgc::Heap::Lock hold_b(b);
-        auto other = make<Link>();
-        refgc::WeakRef<Link> keep(other);  // b's table is not empty
-        auto y = make<Link>();             // b's
-        refgc::WeakRef<Link> w;
-        {
-          refgc::Heap::Lock hold_a(a);
-          w = refgc::WeakRef<Link>(y, [](const refgc::WeakRef<Link>&) {});  // linked in a's table
-          refgc::gc::collect();  // the weak-reference object: generation 2 of a
-        }
-        refgc::gc::collect();        // y: generation 2 of b
-        w = refgc::WeakRef<Link>();  // the weak reference dies under b, its referent alive
+        WeakUnderAnotherHeap s(a, /*with_callback=*/true);
+        refgc::gc::collect();          // y: generation 2 of b
+        s.w = refgc::WeakRef<Link>();  // the weak reference dies under b, its referent alive
       },
       // Debug builds stop one step earlier, at the weak-reference object's
       // own death under the wrong heap (memory-model.md, "Detection").
@@ -308,16 +314,9 @@ TEST_F(MisuseDeathTest, AWeakRefToAnObjectWeaklyReferencedUnderAnotherHeapIsRefu
   refgc::Heap a;
   refgc::Heap b;
   refgc::Heap::Lock hold_b(b);
-  auto other = make<Link>();
-  refgc::WeakRef<Link> keep(other);  // b's table is not empty
-  auto y = make<Link>();             // b's
-  refgc::WeakRef<Link> w;
-  {
-    refgc::Heap::Lock hold_a(a);
-    w = refgc::WeakRef<Link>(y);  // linked in a's table
-  }
+  WeakUnderAnotherHeap s(a, /*with_callback=*/false);
   try {
-    refgc::WeakRef<Link> again(y, [](const refgc::WeakRef<Link>&) {});
+    refgc::WeakRef<Link> again(s.y, [](const refgc::WeakRef<Link>&) {});
     ADD_FAILURE() << "a second weak reference under b was made";
   } catch (const std::logic_error& e) {
     const std::string what = e.what();
@@ -327,9 +326,9 @@ TEST_F(MisuseDeathTest, AWeakRefToAnObjectWeaklyReferencedUnderAnotherHeapIsRefu
   }
   {
     refgc::Heap::Lock hold_a(a);  // undo the misuse where it was made
-    w = refgc::WeakRef<Link>();
+    s.w = refgc::WeakRef<Link>();
   }
-  EXPECT_EQ(refgc::getweakrefcount(y), 0u);
+  EXPECT_EQ(refgc::getweakrefcount(s.y), 0u);
 }
 
 TEST_F(MisuseDeathTest, InvalidGenerationsAndThresholdsThrow) {
