@@ -116,7 +116,10 @@ class Tracer {
   // non-const Ref passed to it is taken, and dropped after trace() returns).
   // A container whose invariants forbid an empty Ref (a cache's values, a
   // dictionary's keys) passes everything, then empties itself, as CPython's
-  // tp_clear leaves a dict or a cache empty.
+  // tp_clear leaves a dict or a cache empty. Such a container destroys its
+  // keys inside trace(): a key that is not a Ref but owns managed objects
+  // (a struct with an untraced Ref member) would let them die there, so keys
+  // should be plain values or Refs.
   bool clearing() const noexcept { return mode_ == Mode::kClear; }
 
   // A Ref that cannot be emptied (a std::set element, a map key): reported,
