@@ -153,10 +153,12 @@ class BufferOf : public Object {
   explicit BufferOf(std::vector<T> items) : data_(std::move(items)) {}
   explicit BufferOf(std::span<const T> items) : data_(items.begin(), items.end()) {}
   // The bytes of a string (byte-sized T only): make<Buffer>("abcdef").
-  // A string literal is its bytes, without the terminating NUL (the span
-  // constructor would take it too: make<BufferOf<char>>("abc") was ambiguous).
+  // For a char buffer, a char array (a string literal) is its bytes without
+  // the last one (the terminating NUL): the span constructor would take it
+  // too, and make<BufferOf<char>>("abc") was ambiguous. Other byte buffers
+  // keep the string_view constructor (up to the first NUL).
   template <std::size_t N>
-  explicit BufferOf(const char (&bytes)[N]) requires(sizeof(T) == 1)
+  explicit BufferOf(const char (&bytes)[N]) requires std::same_as<T, char>
       : BufferOf(std::string_view(bytes, N - 1)) {}
   explicit BufferOf(std::string_view bytes) requires(sizeof(T) == 1) : data_(bytes.size()) {
     std::transform(bytes.begin(), bytes.end(), data_.begin(),

@@ -247,14 +247,17 @@ class LruCache : public Object {
   // empty value). The statistics stay.
   void trace(Tracer& t) override {
     if (t.clearing()) {
-      // Values first, then each entry leaves the map as a node, whose key
-      // may be changed (taken); the node dies holding nothing.
-      for (Item* item : order_) t(item->second.value);
-      order_.clear();
-      while (!map_.empty()) {
-        typename Map::node_type node = map_.extract(map_.begin());
-        if constexpr (detail::is_traceable<K>()) t(node.key());
+      // Each value and Ref key is taken in place, then the map is cleared:
+      // clear() hashes nothing (extract() and swap() would hash keys that
+      // are empty now; review 2026-11-23: a crash inside the hash table),
+      // and the entries die holding nothing. (A map key is const: it is
+      // changed here only because the map is emptied before any lookup.)
+      for (Item* item : order_) {
+        t(item->second.value);
+        if constexpr (detail::is_traceable<K>()) t(const_cast<K&>(item->first));
       }
+      order_.clear();
+      map_.clear();
       return;
     }
     for (Item* item : order_) {

@@ -324,13 +324,13 @@ class TtlCache : public Object {
   // LruCache does (values are never empty).
   void trace(Tracer& t) override {
     if (t.clearing()) {  // as LruCache::trace
-      for (Item* item : lru_) t(item->second.value);
+      for (Item* item : lru_) {
+        t(item->second.value);
+        if constexpr (detail::is_traceable<K>()) t(const_cast<K&>(item->first));
+      }
       lru_.clear();
       exp_.clear();
-      while (!map_.empty()) {
-        typename Map::node_type node = map_.extract(map_.begin());
-        if constexpr (detail::is_traceable<K>()) t(node.key());
-      }
+      map_.clear();
       return;
     }
     for (Item* item : lru_) {

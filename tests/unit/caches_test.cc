@@ -135,6 +135,34 @@ TEST_F(Caches, LruACacheWithRefKeysInACycleIsCollectedAndLeftEmpty) {
   EXPECT_EQ(event_log(), (Lines{"finalize v"}));
 }
 
+// Review 2026-11-23 (helper): the first self-emptying version took Ref keys
+// from extracted map nodes; extract() hashes the key, which the collector may
+// already have cleared (a key object older than the cache is cleared first):
+// a hash reading the cleared member then found no bucket and crashed inside
+// the hash table. The cache now clears its map without hashing.
+struct IdKey : Object {
+  static constexpr const char* refgc_type_name = "IdKey";
+  Ref<refgc::Int> id;
+  void trace(refgc::Tracer& t) override { t(id); }
+};
+struct IdKeyHash {
+  std::size_t operator()(const Ref<IdKey>& k) const noexcept {
+    return k && k->id ? static_cast<std::size_t>(k->id->value()) : 0;
+  }
+};
+
+TEST_F(Caches, ACacheWhoseKeysWereClearedFirstIsCollectedWithoutHashingThem) {
+  {
+    auto k = make<IdKey>();  // older than the cache: cleared before it
+    k->id = make<refgc::Int>(42);
+    auto c = make<LruCache<Ref<IdKey>, Object, IdKeyHash>>(std::size_t{10});
+    auto h = make<KeyHolder>();
+    h->cache = c;
+    c->put(k, h);  // cache -> h -> cache; cache -> k
+  }
+  EXPECT_EQ(gc::collect(), 3u);
+}
+
 struct TtlHolder : Object {
   static constexpr const char* refgc_type_name = "TtlHolder";
   Ref<TtlCache<int, TtlHolder>> cache;

@@ -328,7 +328,8 @@ struct DropsOther : Object {
   mutable std::string seen;
   bool equals(const Object& other) const override {
     g_other_referent.reset();
-    seen = static_cast<const Node&>(other).name;  // still alive: held by ==
+    seen = dynamic_cast<const Node&>(other).name;  // still alive: held by == (a freed one
+                                                   // fails the dynamic_cast's vptr read)
     return false;
   }
 };
