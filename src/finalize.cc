@@ -101,12 +101,11 @@ void run_atexit_finalizers(Heap& heap) noexcept {
   const bool was_enabled = impl.enabled;
   impl.enabled = false;
   std::vector<std::shared_ptr<FinalizerState>> pending;
-  bool select = true;
-  std::uint64_t selected_at = 0;
+  std::uint64_t selected_at = ~std::uint64_t{0};  // no selection yet
   for (;;) {
     {
       std::lock_guard<std::mutex> lock(registry_mutex);
-      if (select || registrations != selected_at) {
+      if (registrations != selected_at) {
         selected_at = registrations;
         pending.clear();
         try {
@@ -117,7 +116,6 @@ void run_atexit_finalizers(Heap& heap) noexcept {
         }
         std::sort(pending.begin(), pending.end(),
                   [](const auto& x, const auto& y) { return x->order < y->order; });
-        select = false;
       }
     }
     if (pending.empty()) break;

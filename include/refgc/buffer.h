@@ -109,11 +109,7 @@ std::string elements_repr(std::span<const T> items) {
       if (i != 0) s += ", ";
       if constexpr (std::is_floating_point_v<T>) {
         // Python's float repr (std::to_string printed 1e-10 as 0.000000).
-        if constexpr (std::is_same_v<T, float>) {
-          s += repr_float(items[i]);
-        } else {
-          s += repr_float(static_cast<double>(items[i]));
-        }
+        s += repr_float(items[i]);
       } else {
         s += std::to_string(items[i]);
       }

@@ -233,10 +233,8 @@ class Dict : public Object {
       return detail::repr_text(std::string(k));
     } else if constexpr (std::is_same_v<K, bool>) {
       return k ? "True" : "False";
-    } else if constexpr (std::is_same_v<K, float>) {
-      return detail::repr_float(k);
     } else if constexpr (std::is_floating_point_v<K>) {
-      return detail::repr_float(static_cast<double>(k));  // double, long double
+      return detail::repr_float(k);
     } else if constexpr (std::is_arithmetic_v<K>) {
       return std::to_string(k);
     } else {

@@ -186,6 +186,7 @@ std::string repr_text(std::string_view text);
 // the shortest digits that read back as the same float.
 std::string repr_float(double x);
 std::string repr_float(float x);
+inline std::string repr_float(long double x) { return repr_float(static_cast<double>(x)); }
 // The length (1-4) of the valid UTF-8 sequence that starts at s[i], or 0.
 std::size_t utf8_length_at(std::string_view s, std::size_t i) noexcept;
 
