@@ -412,8 +412,7 @@ void append_hex(std::string& out, const char* prefix, unsigned value, int digits
 
 namespace {
 
-template <class F>
-std::string repr_floating(F x) {
+std::string repr_floating(double x) {
   if (std::isnan(x)) return "nan";
   if (std::isinf(x)) return x < 0 ? "-inf" : "inf";
   // Shortest round-trip digits in scientific form: "-d.ddde+XX".
@@ -450,7 +449,6 @@ std::string repr_floating(F x) {
 }  // namespace
 
 std::string repr_float(double x) { return repr_floating(x); }
-std::string repr_float(float x) { return repr_floating(x); }
 
 std::string repr_text(std::string_view text) {
   const bool has_single = text.find('\'') != std::string_view::npos;

@@ -132,6 +132,9 @@ template <class T>
 class BufferOf : public Object {
   static_assert(std::is_trivially_copyable_v<T>,
                 "refgc::BufferOf<T>: T must be trivially copyable (bytes, numbers, PODs)");
+  static_assert(!std::is_same_v<std::remove_cv_t<T>, bool>,
+                "refgc::BufferOf<bool> is not supported (std::vector<bool> packs bits): use "
+                "BufferOf<std::uint8_t> with 0 and 1");
 
  public:
   static constexpr const char* refgc_type_name = "Buffer";

@@ -26,6 +26,7 @@
 // set when the elements are in such an array.
 #pragma once
 
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
@@ -171,12 +172,16 @@ class List : public Object {
   }
   // lst[:]
   Ref<List> copy() const { return make<List>(std::vector<Ref<T>>(begin(), end())); }
-  // lst * n: a new list with n references to each element, in order.
-  // Throws std::length_error when the result could not be held (Python's
-  // MemoryError), before allocating anything.
-  Ref<List> repeat(std::size_t n) const {
+  // lst * n: a new list with n references to each element, in order; n of
+  // any integer type, and n <= 0 gives an empty list, as in Python
+  // ([1, 2] * -1 == []). Throws std::length_error when the result could not
+  // be held (Python's MemoryError), before allocating anything.
+  template <std::integral I>
+  requires(!std::same_as<I, bool> && sizeof(I) <= sizeof(std::size_t)) Ref<List> repeat(I count)
+  const {
     std::vector<Ref<T>> out;
-    if (size() == 0 || n == 0) return make<List>(std::move(out));
+    if (count <= 0 || size() == 0) return make<List>(std::move(out));
+    const auto n = static_cast<std::size_t>(count);  // positive, and no wider than std::size_t
     if (n > out.max_size() / size()) throw std::length_error("List: too many elements");
     out.reserve(size() * n);
     for (std::size_t k = 0; k < n; ++k) out.insert(out.end(), begin(), end());

@@ -182,10 +182,11 @@ std::string repr_or_type(const Object& obj);
 std::string repr_text(std::string_view text);
 // Python's repr() of a float: the shortest digits that read back as the same
 // double, in positional notation for exponents -4 to 15 (with ".0" when
-// integral), else as 1.5e+16 / 1e-05; "inf", "-inf", "nan". A float gets
-// the shortest digits that read back as the same float.
+// integral), else as 1.5e+16 / 1e-05; "inf", "-inf", "nan". A float or a
+// long double is shown as the double it converts to, as Python shows it
+// (array('f', [0.1]).tolist() is [0.10000000149011612]).
 std::string repr_float(double x);
-std::string repr_float(float x);
+inline std::string repr_float(float x) { return repr_float(static_cast<double>(x)); }
 inline std::string repr_float(long double x) { return repr_float(static_cast<double>(x)); }
 // The length (1-4) of the valid UTF-8 sequence that starts at s[i], or 0.
 std::size_t utf8_length_at(std::string_view s, std::size_t i) noexcept;
@@ -197,10 +198,11 @@ std::size_t utf8_length_at(std::string_view s, std::size_t i) noexcept;
 // Containers nested more than kMaxReprDepth deep: the constructor throws
 // std::runtime_error (Python's RecursionError, "maximum recursion depth
 // exceeded while getting the repr of an object") instead of overflowing the
-// stack.
+// stack. The limit is where python3 3.11.7 stops at a script's top level:
+// repr() of 998 nested lists works, of 999 raises.
 class ReprGuard {
  public:
-  static constexpr std::size_t kMaxReprDepth = 1000;
+  static constexpr std::size_t kMaxReprDepth = 998;
   explicit ReprGuard(const Object* o);
   ~ReprGuard();
   ReprGuard(const ReprGuard&) = delete;
@@ -216,9 +218,11 @@ class ReprGuard {
 // while it compares its elements; nested more than kMaxDepth deep, the
 // constructor throws std::runtime_error (Python's RecursionError, "maximum
 // recursion depth exceeded in comparison") instead of overflowing the stack.
+// The limit is where python3 3.11.7 stops at a script's top level: == of two
+// chains of 999 nested lists works, of 1,000 raises.
 class CompareGuard {
  public:
-  static constexpr std::size_t kMaxDepth = 1000;
+  static constexpr std::size_t kMaxDepth = 999;
   CompareGuard();
   ~CompareGuard();
   CompareGuard(const CompareGuard&) = delete;

@@ -38,8 +38,10 @@ class Buffers : public refgc_test::GcTest {};
 TEST_F(Buffers, FloatingPointElementsPrintAsPythonPrintsFloats) {
   auto d = refgc::make<refgc::BufferOf<double>>(std::vector<double>{1e-10, 2.5, 1e20, 0.1});
   EXPECT_EQ(d->repr(), "[1e-10, 2.5, 1e+20, 0.1]");
+  // array('f', [0.1, 3.0]).tolist() prints [0.10000000149011612, 3.0]: a
+  // float element is shown as the double it converts to (it was [0.1, 3.0]).
   auto f = refgc::make<refgc::BufferOf<float>>(std::vector<float>{0.1f, 3.0f});
-  EXPECT_EQ(f->repr(), "[0.1, 3.0]");
+  EXPECT_EQ(f->repr(), "[0.10000000149011612, 3.0]");
 }
 
 // The header's "the bytes of a string" for a char buffer: a literal was

@@ -215,6 +215,20 @@ TEST_F(ContainersTest, ARepeatTooLargeToHoldThrowsAtOnceAndAnEmptyOneIsEmpty) {
   EXPECT_EQ(l->repeat(0)->size(), 0u);
 }
 
+// list.h, repeat (Review 2026-11-23, noted then): python3 prints [] for
+// [0, 1, 2] * -1, [] * -3 and [0, 1, 2] * 0, and [0, 1, 2, 0, 1, 2] for
+// [0, 1, 2] * 2. A negative count used to convert to a huge std::size_t and
+// throw std::length_error.
+TEST_F(ContainersTest, ARepeatByANegativeCountIsEmptyAsInPython) {
+  auto l = ints({0, 1, 2});
+  EXPECT_EQ(l->repeat(-1)->repr(), "[]");
+  EXPECT_EQ(l->repeat(std::int64_t{-1} << 40)->repr(), "[]");
+  EXPECT_EQ(make<List<Int>>()->repeat(-3)->repr(), "[]");
+  EXPECT_EQ(l->repeat(0)->repr(), "[]");
+  EXPECT_EQ(l->repeat(2)->repr(), "[0, 1, 2, 0, 1, 2]");
+  EXPECT_EQ((*l)[0]->refcount(), 1u);  // the temporaries are gone: only l holds it
+}
+
 // object.h, repr_text: Python's repr() of a str. python3 prints, for
 // "it's", 'a\nb', 'bell\x07', 'back\\slash', 'both \'"', 'é', '\x80\x9f',
 // 'tab\t', '\x7f': "it's" 'a\nb' 'bell\x07' 'back\\slash' 'both \'"' 'é'
@@ -243,7 +257,10 @@ TEST_F(ContainersTest, FloatAndBoolKeysPrintAsPythonPrintsThem) {
       {100.0, "100.0"},
       {5e-324, "5e-324"}};
   for (const auto& [x, text] : cases) EXPECT_EQ(refgc::detail::repr_float(x), text) << text;
-  EXPECT_EQ(refgc::detail::repr_float(1.1f), "1.1");  // a float's own shortest digits
+  // A float is shown as the double it converts to (session 14, from the
+  // review's note): python3 prints 1.100000023841858 for the float32 1.1
+  // read back (struct.unpack('f', struct.pack('f', 1.1))[0]).
+  EXPECT_EQ(refgc::detail::repr_float(1.1f), "1.100000023841858");
   auto d = make<Dict<double, Int>>();
   d->set(1.5, make<Int>(2));
   EXPECT_EQ(d->repr(), "{1.5: 2}");
@@ -477,6 +494,27 @@ TEST_F(ContainersTest, AtomsAreNeverTrackedAndContainersAre) {
   EXPECT_FALSE(refgc::gc::is_tracked(make<Str>("a")));
   EXPECT_TRUE(refgc::gc::is_tracked(make<List<Int>>()));
   EXPECT_TRUE(refgc::gc::is_tracked(make<Dict<int, Int>>()));
+}
+
+// object.h, ReprGuard and CompareGuard: the limits are python3 3.11.7's at a
+// script's top level. With nest(L) = L nested lists (a = []; then L - 1
+// times a = [a]), python3 printed: repr(nest(998)) works, repr(nest(999))
+// raises RecursionError; nest(999) == nest(999) is True, nest(1000) ==
+// nest(1000) raises RecursionError. (Both limits were one or two deeper.)
+TEST_F(ContainersTest, ReprAndComparisonStopAtPythonsDepthsForNestedLists) {
+  auto nest = [](int depth) {
+    auto head = make<List<refgc::Object>>();
+    for (int i = 1; i < depth; ++i) {
+      auto outer = make<List<refgc::Object>>();
+      outer->append(head);
+      head = outer;
+    }
+    return head;
+  };
+  EXPECT_EQ(nest(998)->repr().size(), 2u * 998);
+  EXPECT_THROW((void)nest(999)->repr(), std::runtime_error);
+  EXPECT_TRUE(*nest(999) == *nest(999));
+  EXPECT_THROW((void)(*nest(1000) == *nest(1000)), std::runtime_error);
 }
 
 // object.h, ReprGuard: "Containers nested more than kMaxReprDepth deep: the
