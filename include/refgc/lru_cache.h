@@ -164,13 +164,7 @@ class LruCache : public Object {
   // Removes every entry, then releases the values least recently used first
   // (the cache is already empty when their finalizers run). The statistics
   // are kept.
-  void clear() noexcept {
-    Order order;
-    order.swap(order_);
-    Map dropped;
-    dropped.swap(map_);
-    for (Item* item : order) item->second.value.reset();  // least recently used first
-  }
+  void clear() noexcept { detail::clear_cache_entries(order_, map_); }
   // lru_cache's cache_clear(): clear() and the statistics reset to zero.
   void cache_clear() noexcept {
     clear();

@@ -240,11 +240,7 @@ class TtlCache : public Object {
   // Statistics are kept.
   void clear() noexcept {
     exp_.clear();
-    Order order;
-    order.swap(lru_);
-    Map dropped;
-    dropped.swap(map_);
-    for (Item* item : order) item->second.value.reset();  // least recently used first
+    detail::clear_cache_entries(lru_, map_);
   }
   // clear() and the statistics reset to zero.
   void cache_clear() noexcept {

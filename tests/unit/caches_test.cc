@@ -163,6 +163,44 @@ TEST_F(Caches, ACacheWhoseKeysWereClearedFirstIsCollectedWithoutHashingThem) {
   EXPECT_EQ(gc::collect(), 3u);
 }
 
+// Noted by the review of 2026-11-23, confirmed in session 14: a cache that
+// dies by refcount while the collector breaks a cycle (its key, older, is
+// cleared first and held the last reference to the cache) emptied its map by
+// swap(), which hashes the first key again; a hash that reads the key's
+// members (here without a null check, as user hashes are written) then
+// dereferenced the member the collector had just cleared. CPython's
+// lru_cache dealloc hashes nothing. clear() now empties the map in place.
+struct OwnerKey : Object {
+  static constexpr const char* refgc_type_name = "OwnerKey";
+  Ref<refgc::Int> id;
+  Ref<Object> cache;  // the key holds its cache
+  void trace(refgc::Tracer& t) override { t(id, cache); }
+};
+struct OwnerKeyHash {
+  std::size_t operator()(const Ref<OwnerKey>& k) const noexcept {
+    return static_cast<std::size_t>(k->id->value());  // no null checks
+  }
+};
+
+template <class Cache, class... Args>
+void collect_a_cache_that_dies_after_its_key_was_cleared(Args... args) {
+  {
+    auto k = make<OwnerKey>();  // older than the cache: cleared before it
+    k->id = make<refgc::Int>(42);
+    auto c = make<Cache>(args...);
+    k->cache = c;
+    c->put(k, make<refgc::Int>(7));  // cache -> k (key) -> cache
+  }
+  EXPECT_EQ(gc::collect(), 2u);  // the key and the cache (the Ints are untracked)
+}
+
+TEST_F(Caches, ACacheThatDiesAfterItsKeyWasClearedDoesNotHashTheKeyAgain) {
+  collect_a_cache_that_dies_after_its_key_was_cleared<
+      LruCache<Ref<OwnerKey>, refgc::Int, OwnerKeyHash>>(std::size_t{10});
+  collect_a_cache_that_dies_after_its_key_was_cleared<
+      TtlCache<Ref<OwnerKey>, refgc::Int, OwnerKeyHash>>(std::size_t{10}, std::chrono::seconds(60));
+}
+
 struct TtlHolder : Object {
   static constexpr const char* refgc_type_name = "TtlHolder";
   Ref<TtlCache<int, TtlHolder>> cache;
