@@ -22,6 +22,11 @@ gc::DebugSink& sink_storage() {
   return *sink;
 }
 
+// The default sink (an empty stored one stands for it).
+void write_to_stderr(std::string_view line) {
+  std::fprintf(stderr, "%.*s\n", static_cast<int>(line.size()), line.data());
+}
+
 void append_live(std::vector<Ref<Object>>& out, const Generation& g) {
   for (Object* o : g.objs)
     if (o != nullptr) out.push_back(Ref<Object>(o));
@@ -53,7 +58,7 @@ void HeapImpl::debug_line(std::string_view line) noexcept {
     if (sink) {
       sink(line);
     } else {
-      std::fprintf(stderr, "%.*s\n", static_cast<int>(line.size()), line.data());
+      write_to_stderr(line);
     }
   } catch (...) {
     write_unraisable("<gc debug sink>");
@@ -254,6 +259,10 @@ DebugSink set_debug_sink(DebugSink sink) {
   std::lock_guard<std::mutex> lock(detail::sink_mutex);
   DebugSink old = std::move(detail::sink_storage());
   detail::sink_storage() = std::move(sink);
+  // The default is stored empty; the caller gets it as a callable sink, so
+  // that a sink that passes lines on to the previous one works from the
+  // start (review 2026-11-23: it threw std::bad_function_call).
+  if (!old) old = detail::write_to_stderr;
   return old;
 }
 

@@ -104,9 +104,12 @@ Registry& registry() {
 // CPython does (and stays there if resurrected); without one (an orphan,
 // src/orphans.cc) it stays untracked.
 bool call_finalizer(HeapImpl* heap, Object* o) noexcept {
-  std::uint32_t& gc = ObjectAccess::gc(o);
-  gc |= kFinalized;
-  if (heap != nullptr && (gc & kIsGc) != 0) {
+  // FINALIZED is set once finalize() has returned, as CPython's
+  // PyObject_CallFinalizer does on this path (gc.is_finalized(self) inside
+  // __del__ is False on refcount death, True in a collection, which sets it
+  // before the call: Collector::finalize_garbage). The object cannot die,
+  // and so cannot be finalized again, during the call: it holds rc 1 here.
+  if (heap != nullptr && (ObjectAccess::gc(o) & kIsGc) != 0) {
     try {
       heap->track(o);  // CPython re-tracks for the finalizer (generation 0)
     } catch (...) {
@@ -119,6 +122,7 @@ bool call_finalizer(HeapImpl* heap, Object* o) noexcept {
   } catch (...) {
     report_exception(o, "finalize");
   }
+  ObjectAccess::gc(o) |= kFinalized;
   std::uint32_t& rc = ObjectAccess::rc(o);
   REFGC_CHECK(rc != 0, o, "refcount underflow inside finalize()");
   if (--rc != 0) return true;  // resurrected: stays tracked in generation 0

@@ -80,7 +80,9 @@ template <class T>
 bool is_tracked(const Ref<T>& r) noexcept {
   return r && is_tracked(static_cast<const Object&>(*r));
 }
-// finalize() has already run for this object.
+// finalize() has already run for this object. Inside finalize() itself, as in
+// CPython 3.11: false when the object dies by refcount (set once the call
+// returns), true when the collector calls it (set before the call).
 bool is_finalized(const Object& obj) noexcept;
 template <class T>
 bool is_finalized(const Ref<T>& r) noexcept {
@@ -120,14 +122,21 @@ using Callback = std::function<void(std::string_view phase, const CollectInfo& i
 // may change the vector: as in CPython, each phase walks it by index to its
 // current end, so a callback appended during a phase runs in it, and one that
 // removes itself (or an earlier one) makes the next one miss that phase.
+// They also run in the collection at process exit (the default heap's, after
+// main returns: refgc/heap.h), so a callback that captures main's locals by
+// reference must be removed before main returns.
 std::vector<Callback>& callbacks();
 
 void set_debug(int flags);
 int get_debug();
 // Where DEBUG_* messages go, one line per call without the newline. The
-// default writes to stderr. Returns the previous sink. The sink runs inside
-// collections: an exception it throws goes to the unraisable hook (object
-// "<gc debug sink>"), that line is lost, and the collection goes on.
+// default writes to stderr; an empty sink restores it. Returns the previous
+// sink, always callable (the default too), so that a new sink can pass lines
+// on to it. The sink runs inside collections: an exception it throws goes to
+// the unraisable hook (object "<gc debug sink>"), that line is lost, and the
+// collection goes on. It is one sink for the whole process, shared by every
+// heap: heaps collecting on several threads at once call it concurrently, so
+// it must be thread-safe when more than one heap collects with DEBUG_*.
 using DebugSink = std::function<void(std::string_view line)>;
 DebugSink set_debug_sink(DebugSink sink);
 

@@ -85,6 +85,32 @@ TEST_F(GcApiTest, DebugLinesGoToTheSink) {
   EXPECT_EQ(lines[4].substr(lines[4].size() - 9), "s elapsed");
 }
 
+// Review 2026-11-23 (session 14): gc.h says set_debug_sink "returns the
+// previous sink", but the default came back as an empty std::function, so a
+// sink that passed lines on to it threw std::bad_function_call for each line
+// (which went to the unraisable hook, not to stderr). The previous sink is
+// now always callable: the default writes the line to stderr.
+TEST_F(GcApiTest, TheDefaultSinkReturnedBySetDebugSinkWritesToStderr) {
+  refgc_test::UnraisableCapture capture;
+  refgc::gc::DebugSink previous = refgc::gc::set_debug_sink({});  // the default
+  ASSERT_TRUE(static_cast<bool>(previous));
+  std::vector<std::string> seen;
+  refgc::gc::set_debug_sink([&](std::string_view l) {
+    seen.emplace_back(l);
+    previous(l);  // pass it on
+  });
+  testing::internal::CaptureStderr();
+  refgc::gc::set_debug(refgc::gc::DEBUG_STATS);
+  refgc::gc::collect(0);
+  refgc::gc::set_debug(0);
+  const std::string err = testing::internal::GetCapturedStderr();
+  refgc::gc::set_debug_sink({});  // an empty sink restores the default
+  EXPECT_TRUE(capture.objects.empty());
+  ASSERT_EQ(seen.size(), 4u);
+  EXPECT_EQ(err.rfind("gc: collecting generation 0...\n", 0), 0u) << err;
+  EXPECT_NE(err.find("gc: done, 0 unreachable, 0 uncollectable, "), std::string::npos) << err;
+}
+
 TEST_F(GcApiTest, ADebugSinkThatThrowsGoesToTheUnraisableHookAndTheCollectionFinishes) {
   // Review 2026-11-23 (helper): the sink was called unguarded from the
   // noexcept collector and std::terminate ended the process. The brief: user
