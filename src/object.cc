@@ -252,6 +252,16 @@ void object_not_first_base(const char* type) noexcept {
   std::abort();
 }
 
+void constructor_kept_this(const char* type, const void* at) noexcept {
+  std::fprintf(stderr,
+               "refgc: fatal: make<%s>: the constructor of the object at %p threw after storing a "
+               "strong reference to it (Ref<T>(this)); that reference would dangle. Store "
+               "references to the new object only after everything that can throw\n",
+               readable_name(type).c_str(), at);
+  std::fflush(stderr);
+  std::abort();
+}
+
 void refcount_fault(const Object* o, std::uint32_t before) noexcept {
   if (before == 0) fatal_object(o, "refcount underflow or use of a dead object");
   fatal_object(o, "refcount overflow");

@@ -6,7 +6,9 @@
 // `stop` is false: the owner dies only on a thread that holds the heap, and
 // its destructor sets `stop` (abandon) before any member is destroyed. So a
 // sweep never sees a dead or half-destroyed owner, and the thread never holds
-// a Ref outside the heap lock.
+// a Ref outside the heap lock. An owner whose count is 0 (dying: its weak-
+// reference callbacks, which may release the heap, run before its
+// destructor) is read but not swept.
 //
 // Joining. stop() runs in user code: it may release the heap (Heap::Unlock)
 // while joining, like Python's Thread.join releasing the GIL. abandon() runs in
@@ -79,8 +81,13 @@ void sweeper_loop(std::shared_ptr<SweeperControl> c) {
         lk.lock();
       }
       lk.unlock();
-      if (!stopped && sweep) {
-        // The owner is alive (it sets `stop` before dying, under the heap).
+      // The owner's memory is intact (it sets `stop` before its members die,
+      // under the heap), but it may be dying: its count reached 0 and weak-
+      // reference callbacks run before its destructor, and one of them may
+      // release the heap (Heap::Unlock), as a review found (2026-11-23,
+      // session 14: the sweep then took a reference to it and stopped as
+      // "use of a dead object"). A dying owner is not swept.
+      if (!stopped && sweep && ObjectAccess::rc(c->owner) != 0) {
         // Keep it alive during the sweep: a value released by the sweep may
         // drop the owner's last reference; the owner then dies here, on this
         // thread, after the sweep, and its abandon() detaches this thread.

@@ -169,6 +169,9 @@ void clear_weakrefs_of_failed_construction(Object* obj) noexcept;
 // make<T>(): refgc::Object is not at the start of T (another polymorphic base
 // comes first), so the heap walk could not read T's header (src/object.cc).
 [[noreturn]] void object_not_first_base(const char* type) noexcept;
+// make<T>(): T's constructor threw after storing a strong reference to the
+// object it was building (Ref<T>(this)), which would dangle.
+[[noreturn]] void constructor_kept_this(const char* type, const void* at) noexcept;
 [[noreturn]] void refcount_fault(const Object* obj, std::uint32_t before) noexcept;
 std::string type_name(const Object& obj);
 // The object's repr(), or "<TypeName>" when it has none.

@@ -226,6 +226,9 @@ template <class T, class... Args>
 inline Ref<T> make(Args&&... args) {
   detail::require_managed<T>();
   static_assert(!std::is_abstract_v<T>, "refgc::make<T>: T is abstract");
+  static_assert(alignof(T) <= 16,
+                "refgc::make<T>: T is over-aligned (alignas greater than 16): managed objects "
+                "are 16-byte aligned");
   constexpr bool is_gc = detail::overrides_trace<T>();
   static const bool registered =
       (detail::register_type(typeid(T), sizeof(T), detail::declared_type_name<T>(),
@@ -255,6 +258,14 @@ inline Ref<T> make(Args&&... args) {
   try {
     p = detail::ObjectAccess::create<T>(mem, flags, std::forward<Args>(args)...);
   } catch (...) {
+    // Object() ran (the header is no longer the freed one) and a reference
+    // besides its own was stored somewhere (Ref<T>(this)): freeing the slot
+    // would leave that reference dangling (a review reproduced it reaching
+    // the next object made in the slot): stop, naming the type. Weak
+    // references are cleared instead.
+    if (REFGC_UNLIKELY(detail::ObjectAccess::state(static_cast<Object*>(mem)) != detail::kFreed &&
+                       detail::ObjectAccess::rc(static_cast<Object*>(mem)) > 1))
+      detail::constructor_kept_this(typeid(T).name(), mem);
     if (REFGC_UNLIKELY(detail::ObjectAccess::gc(static_cast<Object*>(mem)) & detail::kHasWeakrefs))
       detail::clear_weakrefs_of_failed_construction(static_cast<Object*>(mem));
     detail::ObjectAccess::mark_freed(mem);

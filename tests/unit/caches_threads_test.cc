@@ -206,6 +206,38 @@ TEST(CachesThreads, StopSweeperReleasesTheHeapSoASweepWaitingForItCanFinish) {
   cache->stop_sweeper();
 }
 
+// Review 2026-11-23 (session 14): a cache whose count reached 0 runs its
+// weak references' callbacks before its destructor stops the sweeper; a
+// callback that released the heap (Heap::Unlock, as Python code releases the
+// GIL in time.sleep) let the sweeper take it and make a reference to the
+// dying cache: "refgc: fatal: refcount underflow or use of a dead object:
+// <TtlCache ...>". A dying cache is now not swept.
+TEST(CachesThreads, ACacheDyingWhileAWeakCallbackReleasesTheHeapIsNotSwept) {
+  Heap heap;
+  Heap::Lock lock(heap);
+  using Cache = TtlCache<int, Payload>;
+  std::atomic<bool> in_window{false};
+  std::atomic<int> sweeps_in_window{0};
+  std::atomic<int> sweeps{0};
+  auto cache = make<Cache>(refgc::unbounded, std::chrono::hours(1));
+  cache->start_sweeper(milliseconds(1), [&](std::size_t) {
+    ++sweeps;
+    if (in_window) ++sweeps_in_window;
+  });
+  ASSERT_TRUE(wait_unlocked([&] { return sweeps.load() > 0; }));  // it runs
+  WeakRef<Cache> w(cache, [&](const WeakRef<Cache>&) {
+    in_window = true;
+    {
+      Heap::Unlock unlock;
+      std::this_thread::sleep_for(milliseconds(50));  // 50 sweep intervals
+    }
+    in_window = false;
+  });
+  cache.reset();  // dies: its callback releases the heap
+  EXPECT_EQ(sweeps_in_window.load(), 0);
+  EXPECT_TRUE(wait_unlocked([] { return refgc::detail::live_sweeper_threads() == 0; }));
+}
+
 // ttl_cache.h, start_sweeper: "Throws std::logic_error ... if the calling
 // thread holds another heap than the cache's". (Before, the sweeper bound
 // itself to the other heap and its sweeps raced with the cache's heap.)

@@ -93,6 +93,44 @@ TEST_F(MisuseDeathTest, AnObjectWhoseRefgcBaseIsNotFirstStopsAtMake) {
                "make<.*ListenerFirst>: refgc::Object must be the type's first base");
 }
 
+// Review 2026-11-23 (session 14): a constructor that stored Ref<T>(this)
+// and then threw left that reference pointing at a slot make<T>() gave back
+// to the pool; the next object of the size class got the same address, and
+// dropping the stale reference destroyed it. No check fired. It now stops,
+// naming the type. (Python keeps such an object alive; C++ has already
+// destroyed its members when the exception leaves the constructor.)
+refgc::Ref<refgc::Object> g_registered;
+struct RegistersThenThrows : refgc::Object {
+  explicit RegistersThenThrows(bool fail) {
+    g_registered = refgc::Ref<refgc::Object>(this);  // REGISTRY.append(self)
+    if (fail) throw std::runtime_error("bad argument");
+  }
+};
+struct TakesThisAndGivesItBack : refgc::Object {
+  TakesThisAndGivesItBack() {
+    refgc::Ref<refgc::Object> self(this);  // dropped before the throw
+    self.reset();
+    throw std::runtime_error("bad argument");
+  }
+};
+
+TEST_F(MisuseDeathTest, AConstructorThatThrowsAfterStoringAReferenceToItselfStops) {
+  EXPECT_DEATH(
+      {
+        try {
+          (void)make<RegistersThenThrows>(true);
+        } catch (const std::runtime_error&) {
+        }
+      },
+      "make<.*RegistersThenThrows>: the constructor of the object at 0x[0-9a-f]+ threw after "
+      "storing a strong reference to it");
+  // Without a reference left behind, the exception just goes through.
+  EXPECT_THROW((void)make<TakesThisAndGivesItBack>(), std::runtime_error);
+  auto ok = make<RegistersThenThrows>(false);
+  EXPECT_EQ(ok->refcount(), 2u);  // ok and g_registered
+  g_registered.reset();
+}
+
 TEST_F(MisuseDeathTest, UnderflowOnAnObjectBeingDestroyedNamesItsType) {
   EXPECT_DEATH(make<SelfDropper>().reset(),
                "refcount underflow or use of a dead object: <SelfDropper at 0x");
