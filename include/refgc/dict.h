@@ -32,6 +32,13 @@
 
 namespace refgc {
 
+namespace detail {
+template <class X>
+inline constexpr bool is_strong_ref_v = false;
+template <class X>
+inline constexpr bool is_strong_ref_v<Ref<X>> = true;
+}  // namespace detail
+
 template <class K, class V = Object>
 class Dict : public Object {
   struct Entry {
@@ -229,7 +236,9 @@ class Dict : public Object {
 
  private:
   static std::string key_repr(const K& k) {
-    if constexpr (std::is_convertible_v<const K&, std::string>) {
+    if constexpr (detail::is_strong_ref_v<K>) {
+      return k ? detail::repr_or_type(static_cast<const Object&>(*k)) : std::string("None");
+    } else if constexpr (std::is_constructible_v<std::string, const K&>) {
       return detail::repr_text(std::string(k));
     } else if constexpr (std::is_same_v<K, bool>) {
       return k ? "True" : "False";
@@ -268,7 +277,8 @@ class Dict : public Object {
       if (out != i) entries_[out] = std::move(entries_[i]);
       ++out;
     }
-    entries_.resize(out);
+    // (erase, not resize: a key type needs no default constructor)
+    entries_.erase(entries_.begin() + static_cast<std::ptrdiff_t>(out), entries_.end());
     index_.swap(fresh);
     dead_ = 0;
   }

@@ -22,10 +22,14 @@
 //
 // Requirements: the callable itself should not capture Refs (they would be
 // invisible again); pass them as captures. Calling an empty Function throws
-// std::bad_function_call.
+// std::bad_function_call. When a Function is part of garbage, the collector
+// clears its captures; calling it after that (from a destructor or finalizer
+// of other garbage that still reaches it) throws std::runtime_error, as
+// Python raises NameError for a closure whose cell was cleared.
 #pragma once
 
 #include <functional>
+#include <stdexcept>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -36,6 +40,14 @@
 namespace refgc {
 
 namespace detail {
+
+// A Function called after the collector cleared its captures (it was part
+// of garbage that a destructor or finalizer still reaches).
+[[noreturn]] inline void throw_cleared() {
+  throw std::runtime_error(
+      "refgc::Function: called after the collector cleared its captures (Python raises "
+      "NameError for a closure whose cell was cleared)");
+}
 
 template <class Sig>
 class FunctionBase;
@@ -55,7 +67,10 @@ class FunctionImpl<R(Args...), F, Captures...> final : public FunctionBase<R(Arg
       : f_(std::move(f)), captures_(std::move(captures)...) {}
   R call(Args... args) override {
     return std::apply(
-        [&](Ref<Captures>&... c) -> R { return f_(*c..., std::forward<Args>(args)...); },
+        [&](Ref<Captures>&... c) -> R {
+          if (((!c) || ...)) throw_cleared();
+          return f_(*c..., std::forward<Args>(args)...);
+        },
         captures_);
   }
   void trace(Tracer& t) override {

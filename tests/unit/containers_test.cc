@@ -8,10 +8,24 @@
 #include <limits>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #include "support/gc_fixture.h"
+
+// A key type without a default constructor (DictKeysThatAreRefs...).
+struct NoDefaultKey {
+  explicit NoDefaultKey(int v) : value(v) {}
+  int value;
+  bool operator==(const NoDefaultKey&) const = default;
+};
+template <>
+struct std::hash<NoDefaultKey> {
+  std::size_t operator()(const NoDefaultKey& k) const noexcept {
+    return static_cast<std::size_t>(k.value);
+  }
+};
 
 namespace {
 
@@ -213,6 +227,26 @@ TEST_F(ContainersTest, ARepeatTooLargeToHoldThrowsAtOnceAndAnEmptyOneIsEmpty) {
   auto empty = make<List<Int>>();
   EXPECT_EQ(empty->repeat(SIZE_MAX)->size(), 0u);  // at once, not after SIZE_MAX steps
   EXPECT_EQ(l->repeat(0)->size(), 0u);
+}
+
+// Review 2026-11-23 (session 14): a Dict's Ref keys printed as <key>, and so
+// did string_view keys (convertible to std::string only explicitly). python3
+// prints {'a': 1, 'b': None} for {Str('a'): 1, 'b': None}-like dicts. Erasing
+// from a Dict whose key type has no default constructor did not compile
+// (compact() resized its entries).
+TEST_F(ContainersTest, DictKeysThatAreRefsOrStringViewsPrintAsPythonAndAnyKeyTypeCanBeErased) {
+  auto d = make<Dict<Ref<refgc::Str>, Int>>();
+  d->set(make<refgc::Str>("a"), make<Int>(1));
+  d->set(make<refgc::Str>("b"), Ref<Int>());
+  EXPECT_EQ(d->repr(), "{'a': 1, 'b': None}");
+  auto v = make<Dict<std::string_view, Int>>();
+  v->set("x", make<Int>(2));
+  EXPECT_EQ(v->repr(), "{'x': 2}");
+  auto n = make<Dict<NoDefaultKey, Int>>();
+  for (int i = 0; i < 100; ++i) n->set(NoDefaultKey(i), make<Int>(i));
+  for (int i = 0; i < 90; ++i) n->erase(NoDefaultKey(i));  // compacts on the way
+  EXPECT_EQ(n->size(), 10u);
+  EXPECT_EQ(n->at(NoDefaultKey(95))->value(), 95);
 }
 
 // list.h, repeat (Review 2026-11-23, noted then): python3 prints [] for

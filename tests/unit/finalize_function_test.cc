@@ -20,6 +20,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -606,6 +607,45 @@ TEST_F(FinalizeTest, AFunctionThatClearsItselfWhileRunningKeepsItsCapturesUntilI
   EXPECT_EQ(name_after_clearing, std::string(100, 'x'));
   EXPECT_FALSE(button_alive.alive());  // the cycle went with the handler
   EXPECT_FALSE(label_alive.alive());
+}
+
+// Review 2026-11-23 (session 14): the collector clears a Function's captures
+// when it is garbage; a destructor of other garbage that still calls it (the
+// cycle back to the widget runs through a std::set element, a const Ref the
+// collector reports but cannot take, so the function object is cleared
+// first) dereferenced the cleared capture: a segfault in release builds. It
+// now throws, and the destructor's exception goes to the unraisable hook.
+struct Widget;
+struct Registry : Object {
+  std::set<Ref<Widget>> members;
+  void trace(Tracer& t) override { t(members); }
+};
+struct Widget : Object {
+  Function<void()> on_close;
+  void trace(Tracer& t) override { t(on_close); }
+  ~Widget() override {
+    if (on_close) on_close();
+  }
+};
+
+TEST_F(FinalizeTest, CallingAFunctionWhoseCapturesTheCollectorClearedThrows) {
+  refgc_test::UnraisableCapture capture;
+  std::size_t calls = 0;
+  {
+    auto registry = make<Registry>();
+    Function<void()> handler([&calls](Registry&) { ++calls; }, registry);
+    auto w = make<Widget>();
+    w->on_close = handler;
+    registry->members.insert(w);
+    handler();  // a live Function calls through
+  }
+  EXPECT_EQ(calls, 1u);
+  EXPECT_EQ(refgc::gc::collect(), 3u);  // the registry, the widget, the function object
+  EXPECT_EQ(calls, 1u);
+  ASSERT_EQ(capture.messages.size(), 1u);
+  EXPECT_EQ(capture.messages[0],
+            "refgc::Function: called after the collector cleared its captures (Python raises "
+            "NameError for a closure whose cell was cleared)");
 }
 
 // function.h: "The captures must be non-empty"; "Calling an empty Function
