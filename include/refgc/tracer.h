@@ -14,10 +14,11 @@
 //
 // A tracer accepts a Ref<T>, any range of Refs (vector, deque, list, set,
 // array), a pair whose first or second member is traceable, any range of
-// those pairs (map, unordered_map), std::optional<Ref<T>>, and several of
-// these at once; const ones (set elements, map keys) are reported but never
-// taken. Passing anything else does not compile. Refs inside other types (a
-// tuple, a struct of your own) are not reached: pass their members.
+// those pairs (map, unordered_map), std::optional<Ref<T>>, a Function, a
+// WeakRef, a weak container (what it holds strongly), and several of these
+// at once; const ones (set elements, map keys) are reported but never taken.
+// Passing anything else does not compile. Refs inside other types (a tuple,
+// a struct of your own) are not reached: pass their members.
 //
 // Requirements: see object.h. trace() must report each owned Ref exactly once
 // per call and must not change the graph itself; a clearing tracer takes the
@@ -47,6 +48,12 @@ class CollectorKey {
 }  // namespace detail
 template <class T>
 class WeakRef;
+template <class T, class V>
+class WeakKeyDictionary;
+template <class K, class T>
+class WeakValueDictionary;
+template <class T>
+class WeakSet;
 
 namespace detail {
 template <class X>
@@ -59,6 +66,12 @@ template <class X>
 struct is_ref_like<Ref<X>> : std::true_type {};
 template <class X>
 struct is_ref_like<std::optional<Ref<X>>> : std::true_type {};
+template <class X, class Y>
+struct is_ref_like<WeakKeyDictionary<X, Y>> : std::true_type {};
+template <class X, class Y>
+struct is_ref_like<WeakValueDictionary<X, Y>> : std::true_type {};
+template <class X>
+struct is_ref_like<WeakSet<X>> : std::true_type {};
 
 template <class X>
 concept pair_like = requires(X& x) {
@@ -67,7 +80,8 @@ concept pair_like = requires(X& x) {
 };
 
 // Whether a value of type X holds Refs a Tracer can reach: a Ref, an optional
-// Ref, a range of traceables, or a pair with a traceable member.
+// Ref, a Function, a WeakRef, a weak container, a range of traceables, or a
+// pair with a traceable member.
 template <class X>
 constexpr bool is_traceable() {
   using Y = std::remove_cvref_t<X>;
@@ -146,6 +160,26 @@ class Tracer {
   template <class T>
   void operator()(WeakRef<T>& w) {
     (*this)(w.object_);
+  }
+
+  // A weak container (weak_key_dictionary.h, weak_value_dictionary.h,
+  // weak_set.h) owns its entries' weak-reference objects, a
+  // WeakKeyDictionary's values and a WeakValueDictionary's keys: those are
+  // reported (the Refs among values and keys), never the objects it refers to
+  // weakly, as CPython's collector traverses the dict or set such a container
+  // keeps them in. A clearing tracer takes them and the container empties
+  // itself.
+  template <class T, class V>
+  void operator()(WeakKeyDictionary<T, V>& d) {
+    d.trace(*this);
+  }
+  template <class K, class T>
+  void operator()(WeakValueDictionary<K, T>& d) {
+    d.trace(*this);
+  }
+  template <class T>
+  void operator()(WeakSet<T>& s) {
+    s.trace(*this);
   }
 
   template <class T>

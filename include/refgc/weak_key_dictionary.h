@@ -8,8 +8,13 @@
 // Keys are compared by identity (the object, not its value: C++ objects have
 // no universal __eq__/__hash__). Values are held as given (a Ref value is a
 // strong reference, as in Python; a value that refers back to its key keeps it
-// alive for ever, also as in Python). get() returns V{} for a missing key,
-// at() throws std::out_of_range.
+// alive for as long as the dictionary lives, also as in Python). get()
+// returns V{} for a missing key, at() throws std::out_of_range.
+//
+// An object that owns a dictionary traces it, `t(labels)` (tracer.h, trace()
+// below): its values and its entries' weak-reference objects are reported,
+// never the keys, so a cycle through a value (Python's `o.wkd[k] = o`) is
+// collected; the collector's clearing leaves the dictionary empty.
 //
 // Iteration walks, in insertion order (as a CPython dict), a snapshot that
 // begin() takes: each entry's weak key and a copy of its value, the copies
@@ -108,6 +113,33 @@ class WeakKeyDictionary {
   // Entries die after the map is empty. A moved-from one is empty already.
   void clear() noexcept {
     if (State* s = state_.existing()) s->data.clear();
+  }
+
+  // What the dictionary holds strongly, for its owner's trace(): `t(dict)`
+  // calls this (tracer.h). Each entry's value when V holds Refs
+  // (detail::is_traceable), then its weak-reference object; never a key.
+  // Python's WeakKeyDictionary keeps the same in a dict the collector
+  // traverses, so a cycle through a value is collected. An entry whose key
+  // died, its removal callback not run yet, still holds its value: it is
+  // reported too. The collector's clearing tracer takes them all, and the
+  // dictionary then empties itself, as CPython's tp_clear leaves a dict
+  // empty (FlatMap::clear() hashes nothing). A value that is not traceable
+  // is destroyed there, inside trace(): it must not own managed objects.
+  void trace(Tracer& t) {
+    State* s = state_.existing();
+    if (s == nullptr) return;  // moved from: empty
+    if (t.clearing()) {
+      s->data.for_each_mut([&t](auto& e) {
+        if constexpr (detail::is_traceable<V>()) t(e.second.value);
+        t(e.second.key);
+      });
+      s->data.clear();  // everything it held is taken: nothing dies here
+      return;
+    }
+    s->data.for_each_mut([&t](auto& e) {
+      if constexpr (detail::is_traceable<V>()) t(e.second.value);
+      t(e.second.key.object());  // const: reported, never taken
+    });
   }
 
   struct LiveEntry {

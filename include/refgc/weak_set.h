@@ -14,6 +14,10 @@
 // Ref to each member while it is visited: members removed during the loop
 // are still visited while they live, members added are not, and the loop
 // never fails.
+//
+// An object that owns a set traces it, `t(live)` (tracer.h, trace() below):
+// only the members' weak-reference objects are reported, never a member;
+// the collector's clearing leaves the set empty.
 #pragma once
 
 #include <cstddef>
@@ -77,6 +81,24 @@ class WeakSet {
   // Members die after the set is empty. A moved-from set is empty already.
   void clear() noexcept {
     if (State* s = state_.existing()) s->data.clear();
+  }
+
+  // What the set holds strongly, for its owner's trace(): `t(set)` calls
+  // this (tracer.h). Its members' weak-reference objects, never a member:
+  // Python's WeakSet keeps its weak references in a set the collector
+  // traverses. So weak references that are garbage with the set's owner are
+  // found and their callbacks never run (CPython's handle_weakrefs), and
+  // `t(set)` is written like `t(dict)`. The collector's clearing tracer takes
+  // them, and the set then empties itself.
+  void trace(Tracer& t) {
+    State* s = state_.existing();
+    if (s == nullptr) return;  // moved from: empty
+    if (t.clearing()) {
+      s->data.for_each_mut([&t](auto& e) { t(e.second); });
+      s->data.clear();  // everything it held is taken: nothing dies here
+      return;
+    }
+    std::as_const(s->data).for_each([&t](const auto& e) { t(e.second.object()); });
   }
 
   struct LiveMember {

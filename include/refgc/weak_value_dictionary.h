@@ -13,6 +13,12 @@
 // live entries, erase() throws std::out_of_range for a missing key. Storing a
 // value that cannot be weakly referenced throws std::invalid_argument.
 //
+// An object that owns a dictionary traces it, `t(cache)` (tracer.h, trace()
+// below): its keys (when K holds Refs) and its entries' weak-reference
+// objects are reported, never the values, so a cycle through a key
+// (Python's `o.wvd[o] = n`) is collected; the collector's clearing leaves
+// the dictionary empty.
+//
 // Iteration: `for (auto& [key, value] : dict)` walks, in insertion order (as
 // a CPython dict), a snapshot that begin() takes: a copy of each key and of
 // its entry's weak reference at that moment (Python's `for k, v in
@@ -123,6 +129,34 @@ class WeakValueDictionary {
   // A moved-from dictionary is empty already: nothing to allocate.
   void clear() noexcept {
     if (State* s = state_.existing()) s->data.clear();
+  }
+
+  // What the dictionary holds strongly, for its owner's trace(): `t(dict)`
+  // calls this (tracer.h). Each entry's weak-reference object, then its key
+  // when K holds Refs (detail::is_traceable); never a value. Python's
+  // WeakValueDictionary keeps the same in a dict the collector traverses, so
+  // a cycle through a key is collected. An entry whose value died, its
+  // removal callback not run yet, still holds its key: it is reported too.
+  // The collector's clearing tracer takes them all, and the dictionary then
+  // empties itself, as CPython's tp_clear leaves a dict empty, without
+  // hashing a key (one the collector emptied first would crash a hash that
+  // reads it; FlatMap::clear() uses none). A key that is not traceable is
+  // destroyed there, inside trace(): it must not own managed objects.
+  void trace(Tracer& t) {
+    State* s = state_.existing();
+    if (s == nullptr) return;  // moved from: empty
+    if (t.clearing()) {
+      s->data.for_each_mut([&t](auto& e) {
+        t(e.second);
+        if constexpr (detail::is_traceable<K>()) t(e.first);
+      });
+      s->data.clear();  // everything it held is taken: nothing dies here
+      return;
+    }
+    std::as_const(s->data).for_each([&t](const auto& e) {
+      t(e.second.object());                                 // reported, never taken
+      if constexpr (detail::is_traceable<K>()) t(e.first);  // const: the same
+    });
   }
 
   struct LiveEntry {

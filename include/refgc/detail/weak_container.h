@@ -282,6 +282,14 @@ class FlatMap {
     for (const Slot& s : entries_)
       if (s.entry) f(*s.entry);
   }
+  // The same with each entry mutable: for a container's trace(), whose
+  // clearing tracer empties the Refs in place, the map then cleared without
+  // hashing anything. f must not add or remove entries.
+  template <class F>
+  void for_each_mut(F&& f) {
+    for (Slot& s : entries_)
+      if (s.entry) f(*s.entry);
+  }
 
  private:
   static constexpr std::uint32_t kEmpty = ~std::uint32_t{0};
