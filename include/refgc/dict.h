@@ -17,9 +17,21 @@
 // std::runtime_error ("Dict changed size during iteration", Python's
 // RuntimeError), before it touches the entries. Setting an existing key's
 // value is allowed.
+//
+// == (equals()) is Python's dict ==: two dictionaries with the same key type
+// K, whatever their value types (a Dict<K, List<Int>> and a Dict<K, Object>),
+// are equal when they have the same number of entries and, for each key of
+// one, the other has the key and the two values are the same object (`is`,
+// two empty values included) or equals() each other; insertion order does
+// not matter. Dictionaries of different key types are never equal (Python's
+// {1: 1} == {1.0: 1} is True; refgc has no rule to compare an int key with a
+// double key, nor a Ref<A> key with a Ref<B> key). Nested more than
+// detail::CompareGuard::kMaxDepth deep, == throws std::runtime_error
+// (Python's RecursionError).
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
@@ -32,15 +44,41 @@
 
 namespace refgc {
 
+template <class K, class V>
+class Dict;
+
 namespace detail {
+
 template <class X>
 inline constexpr bool is_strong_ref_v = false;
 template <class X>
 inline constexpr bool is_strong_ref_v<Ref<X>> = true;
+
+// The base of every Dict<K, V> with this K, whatever V: what
+// Dict<K, V>::equals() needs to compare itself with a Dict<K, U> (Python
+// compares any two dicts).
+template <class K>
+class DictBase : public Object {
+ public:
+  // *a == *b for dictionaries of different value types.
+  friend bool operator==(const DictBase& a, const DictBase& b) { return a.equals(b); }
+
+ protected:
+  DictBase() noexcept = default;
+
+ private:
+  template <class, class>
+  friend class refgc::Dict;
+  // The number of entries, and a new reference to the value of `key`
+  // (nothing when the key is missing).
+  virtual std::size_t equality_size() const noexcept = 0;
+  virtual std::optional<Ref<Object>> equality_value(const K& key) const = 0;
+};
+
 }  // namespace detail
 
 template <class K, class V = Object>
-class Dict : public Object {
+class Dict : public detail::DictBase<K> {
   struct Entry {
     K key;
     Ref<V> value;
@@ -213,28 +251,53 @@ class Dict : public Object {
     return entries_.capacity() * sizeof(Entry) + index_.bucket_count() * sizeof(void*) +
            index_.size() * (2 * sizeof(std::size_t) + sizeof(void*));
   }
+  // Python's dict == (see the top of this file), with any Dict<K, U>.
   bool equals(const Object& other) const override {
-    const auto* o = dynamic_cast<const Dict*>(&other);
-    if (o == nullptr || o->size() != size()) return false;
-    const detail::CompareGuard guard;  // nested too deep: throws (RecursionError)
-    // By position, both values held: equals() is user code that may change
-    // either dict (CPython's dict_equal).
-    for (std::size_t i = 0; i < entries_.size(); ++i) {
-      if (!entries_[i].live) continue;
-      const K key = entries_[i].key;
-      const Ref<V> a = entries_[i].value;
-      const std::size_t at = o->find(key, hash_(key));
-      if (at == kMissing) return false;
-      const Ref<V> b = o->entries_[at].value;
-      if (a == b) continue;
-      if (!a || !b || !static_cast<const Object&>(*a).equals(static_cast<const Object&>(*b)))
-        return false;
+    if (const auto* o = dynamic_cast<const Dict*>(&other)) {  // the same V: no virtual calls
+      return equal_entries([o] { return o->size(); },
+                           [o](const K& key) -> std::optional<Ref<V>> {
+                             const std::size_t at = o->find(key, o->hash_(key));
+                             if (at == kMissing) return std::nullopt;
+                             return o->entries_[at].value;
+                           });
     }
-    return o->size() == size();
+    const auto* o = dynamic_cast<const detail::DictBase<K>*>(&other);
+    if (o == nullptr) return false;
+    return equal_entries([o] { return o->equality_size(); },
+                         [o](const K& key) { return o->equality_value(key); });
   }
   friend bool operator==(const Dict& a, const Dict& b) { return a.equals(b); }
 
  private:
+  // DictBase, for a Dict<K, U> comparing itself with this dictionary.
+  std::size_t equality_size() const noexcept override { return size(); }
+  std::optional<Ref<Object>> equality_value(const K& key) const override {
+    const std::size_t at = find(key, hash_(key));
+    if (at == kMissing) return std::nullopt;
+    return Ref<Object>(entries_[at].value);
+  }
+
+  // CPython's dict_equal, the other dictionary read through other_size()
+  // and other_value(key) (a held value, or nothing when the key is missing).
+  // By position, both values held: equals() is user code that may change
+  // either dictionary.
+  template <class Size, class Value>
+  bool equal_entries(Size other_size, Value other_value) const {
+    if (other_size() != size()) return false;
+    const detail::CompareGuard guard;  // nested too deep: throws (RecursionError)
+    for (std::size_t i = 0; i < entries_.size(); ++i) {
+      if (!entries_[i].live) continue;
+      const K key = entries_[i].key;
+      const Ref<V> a = entries_[i].value;
+      const auto b = other_value(key);
+      if (!b) return false;
+      if (a == *b) continue;
+      if (!a || !*b || !static_cast<const Object&>(*a).equals(static_cast<const Object&>(**b)))
+        return false;
+    }
+    return other_size() == size();
+  }
+
   static std::string key_repr(const K& k) {
     if constexpr (detail::is_strong_ref_v<K>) {
       return k ? detail::repr_or_type(static_cast<const Object&>(*k)) : std::string("None");

@@ -24,6 +24,13 @@
 // longer one points there to an array from ::operator new whose capacity is
 // stored just before the elements. The second word is the size, its top bit
 // set when the elements are in such an array.
+//
+// == (equals()) is Python's list ==: any two lists, whatever their element
+// types (a List<Int> and a List<Object>, or lists of them), are equal when
+// they have the same size and each pair of elements is the same object
+// (`is`, two empty slots included) or equals() the other. Nested more than
+// detail::CompareGuard::kMaxDepth deep it throws std::runtime_error (Python's
+// RecursionError). A List is never equal to an object that is not a List.
 #pragma once
 
 #include <concepts>
@@ -41,8 +48,36 @@
 
 namespace refgc {
 
+template <class T>
+class List;
+
+namespace detail {
+
+// The base of every List<T>, whatever T: what List<T>::equals() needs to
+// compare itself with a List<U> (Python compares any two lists). No data
+// members (the vtable pointer is Object's): List keeps its 32 bytes.
+class ListBase : public Object {
+ public:
+  // *a == *b for lists of different element types.
+  friend bool operator==(const ListBase& a, const ListBase& b) { return a.equals(b); }
+
+ protected:
+  ListBase() noexcept = default;
+
+ private:
+  template <class T>
+  friend class refgc::List;
+  // The number of elements, and a new reference to the i-th (i < equality_size()).
+  virtual std::size_t equality_size() const noexcept = 0;
+  virtual Ref<Object> equality_item(std::size_t i) const noexcept = 0;
+};
+
+static_assert(sizeof(ListBase) == sizeof(Object), "ListBase adds nothing to the header");
+
+}  // namespace detail
+
 template <class T = Object>
-class List : public Object {
+class List : public detail::ListBase {
  public:
   static constexpr const char* refgc_type_name = "List";
   using value_type = Ref<T>;
@@ -231,16 +266,25 @@ class List : public Object {
   std::size_t extra_size() const noexcept override {
     return is_heap() ? sizeof(std::size_t) + capacity() * sizeof(Ref<T>) : 0;
   }
-  // Lists nested (or containing themselves) more than
-  // CompareGuard::kMaxDepth deep throw std::runtime_error, as Python's ==
-  // raises RecursionError, instead of overflowing the stack.
+  // Python's list == (see the top of this file), with any List<U>. Lists
+  // nested (or containing themselves) more than CompareGuard::kMaxDepth deep
+  // throw std::runtime_error, as Python's == raises RecursionError, instead
+  // of overflowing the stack. The sizes are read again after each
+  // comparison, which may change either list (CPython's list_richcompare).
   bool equals(const Object& other) const override {
-    const auto* o = dynamic_cast<const List*>(&other);
-    if (o == nullptr || o->size() != size()) return false;
+    if (const auto* o = dynamic_cast<const List*>(&other)) {  // the same T: no virtual calls
+      if (o->size() != size()) return false;
+      const detail::CompareGuard guard;
+      for (std::size_t i = 0; i < size() && i < o->size(); ++i)
+        if (!same_or_equal(data()[i], o->data()[i])) return false;
+      return o->size() == size();
+    }
+    const auto* o = dynamic_cast<const detail::ListBase*>(&other);
+    if (o == nullptr || o->equality_size() != size()) return false;
     const detail::CompareGuard guard;
-    for (std::size_t i = 0; i < size() && i < o->size(); ++i)
-      if (!same_or_equal(data()[i], o->data()[i])) return false;
-    return o->size() == size();
+    for (std::size_t i = 0; i < size() && i < o->equality_size(); ++i)
+      if (!same_or_equal(Ref<Object>(data()[i]), o->equality_item(i))) return false;
+    return o->equality_size() == size();
   }
   friend bool operator==(const List& a, const List& b) { return a.equals(b); }
 
@@ -249,6 +293,10 @@ class List : public Object {
                 "List keeps one Ref in the place of a pointer");
   static constexpr std::size_t kHeapBit = std::size_t{1} << (sizeof(std::size_t) * 8 - 1);
   static constexpr std::size_t kTraceAhead = 64;  // elements (trace())
+
+  // ListBase, for a List<U> comparing itself with this list.
+  std::size_t equality_size() const noexcept override { return size(); }
+  Ref<Object> equality_item(std::size_t i) const noexcept override { return data()[i]; }
 
   bool is_heap() const noexcept { return (size_ & kHeapBit) != 0; }
   Ref<T>* data() noexcept { return is_heap() ? slot_.data : &slot_.one; }
@@ -318,7 +366,8 @@ class List : public Object {
   }
 
   // Takes copies: both stay alive through equals(), whatever it does.
-  static bool same_or_equal(Ref<T> a, Ref<T> b) {
+  template <class A, class B>
+  static bool same_or_equal(Ref<A> a, Ref<B> b) {
     if (a == b) return true;
     if (!a || !b) return false;
     return static_cast<const Object&>(*a).equals(static_cast<const Object&>(*b));

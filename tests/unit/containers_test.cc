@@ -357,6 +357,167 @@ TEST_F(ContainersTest, ValueEqualityIsSeparateFromIdentity) {
   EXPECT_TRUE(*make<Str>("x") == *make<Str>("x"));
 }
 
+// Review 2026-11-23 (session 14): List<T>::equals and Dict<K, V>::equals
+// matched only their own instantiation (dynamic_cast<const List*>), so
+// value-equal containers of different element or value types compared
+// unequal, nested ones included. Python compares any two lists element-wise
+// and any two dicts by keys and values. python3 3.11.7 printed:
+//   [[1]] == [[1]]                   True
+//   [] == []                         True
+//   [None, 1] == [None, 1]           True
+//   x = float('nan'); [x] == [x]     True (`is` first: nan != nan)
+//   [float('nan')] == [float('nan')] False
+//   {'a': x} == {'a': x}             True
+//   [1] == [None]                    False
+//   [[1], [2, 3]] == [[1], [2, 4]]   False
+//   [[1]] == [[1, 1]]                False
+//   [1, 2] == ['1', '2']             False
+//   [1] == ['a', 'b']                False
+//   {'a': [1]} == {'a': [1]}         True
+//   {'a': 1, 'b': 2} == {'b': 2, 'a': 1}   True
+//   {'a': 1} == {'a': 2}             False
+//   {'a': 1} == {'b': 1}             False
+//   {'a': [1]} == {'a': [2]}         False
+//   a = []; b = [a]; a.append(b); a == b        RecursionError: maximum
+//   d1 = {}; d2 = {'k': d1}; d1['k'] = d2; d1 == d2   recursion depth
+//                                               exceeded in comparison
+Ref<List<refgc::Object>> objects(std::initializer_list<Ref<refgc::Object>> items) {
+  return make<List<refgc::Object>>(items);
+}
+
+// Like a float nan: equal to nothing, itself included.
+struct NeverEqual : refgc::Object {
+  static constexpr const char* refgc_type_name = "NeverEqual";
+  bool equals(const refgc::Object&) const override { return false; }
+};
+
+Ref<List<Str>> strs(std::initializer_list<const char*> values) {
+  auto l = make<List<Str>>();
+  for (const char* v : values) l->append(make<Str>(v));
+  return l;
+}
+
+TEST_F(ContainersTest, ListsOfDifferentElementTypesWithEqualElementsAreEqual) {
+  // [[1]] == [[1]]: the inner lists are a List<Int> and a List<Object>.
+  auto a = objects({ints({1})});
+  auto b = objects({objects({make<Int>(1)})});
+  EXPECT_TRUE(*a == *b);
+  EXPECT_TRUE(*b == *a);
+  EXPECT_TRUE(*ints({1}) == *objects({make<Int>(1)}));
+  EXPECT_TRUE(*objects({make<Int>(1)}) == *ints({1}));
+  // [] == [] and [None, 1] == [None, 1]
+  EXPECT_TRUE(make<List<Int>>()->equals(*make<List<Str>>()));
+  auto with_none = ints({1});
+  with_none->insert(0, Ref<Int>());
+  EXPECT_TRUE(with_none->equals(*objects({Ref<refgc::Object>(), make<Int>(1)})));
+  // The same element object on both sides is equal without equals() (`is`).
+  auto nan = make<NeverEqual>();
+  EXPECT_TRUE(make<List<NeverEqual>>(std::vector<Ref<NeverEqual>>{nan})->equals(*objects({nan})));
+  EXPECT_FALSE(make<List<NeverEqual>>(std::vector<Ref<NeverEqual>>{make<NeverEqual>()})
+                   ->equals(*objects({make<NeverEqual>()})));
+}
+
+TEST_F(ContainersTest, NestedListsOfDifferentElementTypesWithDifferentElementsAreUnequal) {
+  // [[1], [2, 3]] == [[1], [2, 4]] and [[1]] == [[1, 1]]
+  auto a = objects({ints({1}), ints({2, 3})});
+  auto b = objects({objects({make<Int>(1)}), objects({make<Int>(2), make<Int>(4)})});
+  EXPECT_FALSE(*a == *b);
+  EXPECT_FALSE(*b == *a);
+  EXPECT_FALSE(*objects({ints({1})}) == *objects({objects({make<Int>(1), make<Int>(1)})}));
+  EXPECT_FALSE(ints({1})->equals(*objects({Ref<refgc::Object>()})));  // [1] == [None]
+}
+
+TEST_F(ContainersTest, AListOfIntsAndAListOfStrsWithDifferentContentsAreUnequal) {
+  // [1, 2] == ['1', '2'] and [1] == ['a', 'b']
+  EXPECT_FALSE(*ints({1, 2}) == *strs({"1", "2"}));
+  EXPECT_FALSE(*strs({"1", "2"}) == *ints({1, 2}));
+  EXPECT_TRUE(*ints({1, 2}) != *strs({"1", "2"}));
+  EXPECT_FALSE(ints({1})->equals(*strs({"a", "b"})));
+  EXPECT_TRUE(strs({"a", "b"})->equals(*objects({make<Str>("a"), make<Str>("b")})));
+}
+
+TEST_F(ContainersTest, DictsOfDifferentValueTypesCompareTheirKeysAndValues) {
+  // {'a': [1]} == {'a': [1]}, the values a List<Int> and a List<Object>
+  auto a = make<Dict<std::string, List<Int>>>();
+  a->set("a", ints({1}));
+  auto b = make<Dict<std::string, refgc::Object>>();
+  b->set("a", objects({make<Int>(1)}));
+  EXPECT_TRUE(*a == *b);
+  EXPECT_TRUE(*b == *a);
+  auto outer_a = objects({a});
+  auto outer_b = objects({b});
+  EXPECT_TRUE(*outer_a == *outer_b);
+  // {'a': [1]} == {'a': [2]}
+  b->set("a", objects({make<Int>(2)}));
+  EXPECT_FALSE(a->equals(*b));
+  EXPECT_FALSE(b->equals(*a));
+  // {'a': 1, 'b': 2} == {'b': 2, 'a': 1}; {'a': 1} == {'a': 2}; {'a': 1} == {'b': 1}
+  auto ab = make<Dict<std::string, Int>>();
+  ab->set("a", make<Int>(1));
+  ab->set("b", make<Int>(2));
+  auto ba = make<Dict<std::string, refgc::Object>>();
+  ba->set("b", make<Int>(2));
+  ba->set("a", make<Int>(1));
+  EXPECT_TRUE(ab->equals(*ba));
+  // {'a': x} == {'a': x} with x a nan: the same value object is equal (`is`)
+  auto nan = make<NeverEqual>();
+  auto n1 = make<Dict<std::string, NeverEqual>>();
+  n1->set("a", nan);
+  auto n2 = make<Dict<std::string, refgc::Object>>();
+  n2->set("a", nan);
+  EXPECT_TRUE(*n1 == *n2);
+  auto a1 = make<Dict<std::string, Int>>();
+  a1->set("a", make<Int>(1));
+  auto a2 = make<Dict<std::string, refgc::Object>>();
+  a2->set("a", make<Int>(2));
+  EXPECT_FALSE(a1->equals(*a2));
+  auto b1 = make<Dict<std::string, refgc::Object>>();
+  b1->set("b", make<Int>(1));
+  EXPECT_FALSE(a1->equals(*b1));
+  EXPECT_FALSE(b1->equals(*a1));
+}
+
+// dict.h: dictionaries of different key types are never equal, whatever
+// their contents (python3 has {1: 1} == {1.0: 1} True; refgc has no rule for
+// comparing an int key with a double key).
+TEST_F(ContainersTest, DictsOfDifferentKeyTypesAreUnequal) {
+  auto a = make<Dict<int, Int>>();
+  a->set(1, make<Int>(1));
+  auto b = make<Dict<long, Int>>();
+  b->set(1, make<Int>(1));
+  EXPECT_FALSE(a->equals(*b));
+  EXPECT_FALSE(b->equals(*a));
+  auto c = make<Dict<double, Int>>();
+  c->set(1.0, make<Int>(1));
+  EXPECT_FALSE(a->equals(*c));
+}
+
+TEST_F(ContainersTest, ComparingSelfContainingStructuresOfDifferentTypesStillThrows) {
+  // a = []; b = [a]; a.append(b); a == b: a is a List<Object>, b a
+  // List<List<Object>>, so every level compares two different types.
+  auto a = make<List<refgc::Object>>();
+  auto b = make<List<List<refgc::Object>>>();
+  b->append(a);
+  a->append(b);
+  try {
+    (void)a->equals(*b);
+    ADD_FAILURE() << "no exception";
+  } catch (const std::runtime_error& e) {
+    EXPECT_STREQ(e.what(), "maximum recursion depth exceeded in comparison");
+  }
+  using Inner = Dict<std::string, refgc::Object>;
+  auto d1 = make<Inner>();
+  auto d2 = make<Dict<std::string, Inner>>();
+  d2->set("k", d1);
+  d1->set("k", d2);
+  EXPECT_THROW((void)d1->equals(*d2), std::runtime_error);
+  EXPECT_THROW((void)d2->equals(*d1), std::runtime_error);
+  // The depth count went back to 0.
+  EXPECT_TRUE(*objects({ints({1})}) == *objects({objects({make<Int>(1)})}));
+  a->clear();
+  d1->clear();
+}
+
 TEST_F(ContainersTest, ClearEmptiesTheSharedObjectForEveryAlias) {
   // Seed behaviour 27.
   auto a = ints({1, 2, 3});
