@@ -211,7 +211,11 @@ class WeakCallback {
 class WeakRefObject final : public Object {
  public:
   static constexpr bool weakrefable = false;
-  static constexpr const char* refgc_type_name = "weakref";
+  // CPython's tp_name of weakref.ref, which gc's debug output and TypeError
+  // messages print (its repr() still starts "<weakref at"): python3 3.11.7
+  // prints "gc: collectable <weakref.ReferenceType 0x...>" (review
+  // 2026-11-23, session 14: refgc printed <weakref 0x...>).
+  static constexpr const char* refgc_type_name = "weakref.ReferenceType";
 
   explicit WeakRefObject(WeakCallback&& cb) noexcept : callback_(std::move(cb)) {}
   ~WeakRefObject() override;

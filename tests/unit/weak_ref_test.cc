@@ -216,6 +216,35 @@ struct MakesAWeakRef : Object {
   void finalize() override { g_made_by_finalizer = WeakRef<Node>(g_shared_target); }
 };
 
+// Review 2026-11-23 (session 14): python3 3.11.7, for a self-cycle holding
+// a weak reference to itself (a.s = a; a.w = weakref.ref(a)) collected with
+// gc.DEBUG_COLLECTABLE, prints "gc: collectable <X 0x...>" and
+// "gc: collectable <weakref.ReferenceType 0x...>"; refgc printed
+// <weakref 0x...>.
+struct SelfWeak : Object {
+  static constexpr const char* refgc_type_name = "SelfWeak";
+  Ref<Object> self;
+  WeakRef<SelfWeak> weak;
+  void trace(refgc::Tracer& t) override { t(self, weak); }
+};
+
+TEST_F(WeakRefTest, CollectableWeakReferencesPrintWithCPythonsTypeName) {
+  std::vector<std::string> lines;
+  auto old = refgc::gc::set_debug_sink([&](std::string_view l) { lines.emplace_back(l); });
+  {
+    auto a = make<SelfWeak>();
+    a->weak = WeakRef<SelfWeak>(a);
+    a->self = a;
+  }
+  refgc::gc::set_debug(refgc::gc::DEBUG_COLLECTABLE);
+  refgc::gc::collect();
+  refgc::gc::set_debug(0);
+  refgc::gc::set_debug_sink(std::move(old));
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0].rfind("gc: collectable <SelfWeak 0x", 0), 0u) << lines[0];
+  EXPECT_EQ(lines[1].rfind("gc: collectable <weakref.ReferenceType 0x", 0), 0u) << lines[1];
+}
+
 TEST_F(WeakRefTest, ACallbackLessWeakRefMadeByAFinalizerDuringItsAllocationIsTheOneReturned) {
   g_shared_target = make<Node>("target");
   {
@@ -1033,7 +1062,9 @@ TEST_F(WeakRefTest, WeakRefToAnIntThroughObjectThrowsInvalidArgument) {
     WeakRef<Object> ww(wo);
     ADD_FAILURE() << "a weak reference to a weak reference must be refused";
   } catch (const std::invalid_argument& e) {
-    EXPECT_STREQ(e.what(), "cannot create weak reference to 'weakref' object");
+    // python3 3.11.7: weakref.ref(weakref.ref(x)) raises TypeError "cannot
+    // create weak reference to 'weakref.ReferenceType' object".
+    EXPECT_STREQ(e.what(), "cannot create weak reference to 'weakref.ReferenceType' object");
   }
 
   EXPECT_THROW((void)WeakRef<Node>(Ref<Node>()), std::invalid_argument);  // an empty Ref
