@@ -23,8 +23,12 @@
 //     shrink_to_fit() throw refgc::BufferError, as CPython's array and
 //     bytearray raise BufferError. Element writes stay allowed.
 //   * view bounds must satisfy begin <= end <= size(), else std::out_of_range;
-//     element access with [] and at() is checked (std::out_of_range); data()
-//     and span() are unchecked.
+//     element access with [] and at() takes Python's indices (negative ones
+//     count from the end) and is checked (std::out_of_range); data() and
+//     span() are unchecked.
+//   * == compares the elements (with T's ==, or byte-wise for a struct that
+//     has none); bytes (std::uint8_t, char, unsigned char, std::byte) print
+//     as b'...', numbers (std::int8_t included) as [1, 2, 3].
 //   * copy() makes a new Buffer with the same elements: shares_memory() with
 //     the source is false.
 //   * BufferView::release() (memoryview.release()) drops the view's reference
@@ -39,6 +43,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <functional>
 #include <initializer_list>
 #include <span>
@@ -64,10 +69,20 @@ template <class T>
 class BufferView;
 
 namespace detail {
+// Bytes print as b'...'; signed char (std::int8_t) is a number, as Python's
+// array('b', [-1, 2]) prints [-1, 2].
 template <class T>
 inline constexpr bool kByteLike = std::is_same_v<T, std::uint8_t> || std::is_same_v<T, char> ||
-                                  std::is_same_v<T, unsigned char> ||
-                                  std::is_same_v<T, signed char> || std::is_same_v<T, std::byte>;
+                                  std::is_same_v<T, unsigned char> || std::is_same_v<T, std::byte>;
+
+// Python's index rule: i, or size + i for a negative i; out of range throws
+// std::out_of_range("<what> index out of range").
+inline std::size_t buffer_index(std::ptrdiff_t i, std::size_t size, const char* what) {
+  const auto n = static_cast<std::ptrdiff_t>(size);
+  if (i < 0) i += n;
+  if (i < 0 || i >= n) throw std::out_of_range(std::string(what) + " index out of range");
+  return static_cast<std::size_t>(i);
+}
 
 // repr() of a run of elements: b'...' for bytes, [a, b, c] for numbers.
 template <class T>
@@ -178,11 +193,15 @@ class BufferOf : public Object {
   const_iterator begin() const noexcept { return data_.data(); }
   const_iterator end() const noexcept { return data_.data() + data_.size(); }
 
-  // Checked element access: std::out_of_range past the end.
-  T& operator[](std::size_t i) { return data_.at(i); }
-  const T& operator[](std::size_t i) const { return data_.at(i); }
-  T& at(std::size_t i) { return data_.at(i); }
-  const T& at(std::size_t i) const { return data_.at(i); }
+  // Checked element access with Python's indices: a negative one counts from
+  // the end (buf[-1] is the last element); out of range throws
+  // std::out_of_range("Buffer index out of range").
+  T& operator[](std::ptrdiff_t i) { return data_[detail::buffer_index(i, data_.size(), "Buffer")]; }
+  const T& operator[](std::ptrdiff_t i) const {
+    return data_[detail::buffer_index(i, data_.size(), "Buffer")];
+  }
+  T& at(std::ptrdiff_t i) { return (*this)[i]; }
+  const T& at(std::ptrdiff_t i) const { return (*this)[i]; }
 
   // A view of the elements [begin, end) sharing this buffer's memory; it
   // holds a strong reference to this buffer (+1). Throws std::out_of_range
@@ -253,9 +272,13 @@ class BufferOf : public Object {
   template <class A, class B>
   static bool same_elements(const A& a, const B& b) {
     if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i)
-      if (!(a.data()[i] == b.data()[i])) return false;
-    return true;
+    if constexpr (std::equality_comparable<T>) {
+      for (std::size_t i = 0; i < a.size(); ++i)
+        if (!(a.data()[i] == b.data()[i])) return false;
+      return true;
+    } else {  // a struct without ==: its bytes (padding included)
+      return a.size() == 0 || std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0;
+    }
   }
   void check_resizable() const {
     if (exports_ != 0) throw BufferError("cannot resize an array that is exporting buffers");
@@ -307,10 +330,11 @@ class BufferView final : public Object {
   std::span<T> span() const { return {data(), size_}; }
   iterator begin() const { return data(); }
   iterator end() const { return data() + size_; }
-  T& operator[](std::size_t i) const { return at(i); }
-  T& at(std::size_t i) const {
-    if (i >= size_) throw std::out_of_range("BufferView index out of range");
-    return data()[i];
+  // Python's indices, as BufferOf's (a negative one counts from the end).
+  T& operator[](std::ptrdiff_t i) const { return at(i); }
+  T& at(std::ptrdiff_t i) const {
+    checked_base();
+    return data()[detail::buffer_index(i, size_, "BufferView")];
   }
 
   // A view of this view's elements [begin, end): a view of the same base.

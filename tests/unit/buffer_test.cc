@@ -44,6 +44,39 @@ TEST_F(Buffers, FloatingPointElementsPrintAsPythonPrintsFloats) {
   EXPECT_EQ(f->repr(), "[0.10000000149011612, 3.0]");
 }
 
+// Review 2026-11-23 (session 14), python3 3.11.7: bytearray(b'abc')[-1] is
+// 99 and bytearray(b'abc')[-4] raises IndexError; array('b', [-1, 2, 65])
+// prints array('b', [-1, 2, 65]). refgc threw vector::_M_range_check for
+// [-1], printed an std::int8_t buffer as b'\xff\x02A', and a buffer of a
+// struct without == did not compile (its equality used ==).
+struct Point {
+  int x, y;
+};
+
+TEST_F(Buffers, IndicesCountFromTheEndLikePythonsAndInt8PrintsAsNumbers) {
+  auto b = refgc::make<refgc::Buffer>(std::string_view("abc"));
+  EXPECT_EQ((*b)[-1], 'c');
+  EXPECT_EQ(b->at(-3), 'a');
+  try {
+    (void)(*b)[-4];
+    ADD_FAILURE() << "out of range";
+  } catch (const std::out_of_range& e) {
+    EXPECT_STREQ(e.what(), "Buffer index out of range");
+  }
+  EXPECT_THROW((void)(*b)[3], std::out_of_range);
+  auto v = b->view(1, 3);
+  EXPECT_EQ((*v)[-1], 'c');
+  EXPECT_EQ(v->at(-2), 'b');
+  EXPECT_THROW((void)(*v)[-3], std::out_of_range);
+  auto i8 = refgc::make<refgc::BufferOf<std::int8_t>>(std::vector<std::int8_t>{-1, 2, 65});
+  EXPECT_EQ(i8->repr(), "[-1, 2, 65]");
+  auto p = refgc::make<refgc::BufferOf<Point>>(std::vector<Point>{{1, 2}, {3, 4}});
+  auto q = refgc::make<refgc::BufferOf<Point>>(std::vector<Point>{{1, 2}, {3, 4}});
+  auto r = refgc::make<refgc::BufferOf<Point>>(std::vector<Point>{{1, 2}, {3, 5}});
+  EXPECT_TRUE(*p == *q);
+  EXPECT_FALSE(*p == *r);
+}
+
 // The header's "the bytes of a string" for a char buffer: a literal was
 // ambiguous between the string and the span constructors (review
 // 2026-11-23); it is its bytes without the terminating NUL.
