@@ -34,6 +34,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <utility>
 #include <vector>
@@ -143,10 +144,11 @@ class WeakKeyDictionary {
   }
 
   struct LiveEntry {
-    bool operator()(const std::pair<WeakRef<T>, V>& e, std::pair<Ref<T>, V>& out) const {
+    bool operator()(const std::pair<WeakRef<T>, V>& e,
+                    std::optional<std::pair<Ref<T>, V>>& out) const {
       Ref<T> k = e.first();
       if (!k) return false;
-      out = {std::move(k), e.second};
+      out.emplace(std::move(k), e.second);
       return true;
     }
   };

@@ -22,6 +22,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <utility>
 #include <vector>
@@ -102,9 +103,11 @@ class WeakSet {
   }
 
   struct LiveMember {
-    bool operator()(const WeakRef<T>& w, Ref<T>& out) const {
-      out = w();
-      return static_cast<bool>(out);
+    bool operator()(const WeakRef<T>& w, std::optional<Ref<T>>& out) const {
+      Ref<T> member = w();
+      if (!member) return false;
+      out.emplace(std::move(member));
+      return true;
     }
   };
   using iterator = detail::SnapshotIterator<WeakRef<T>, Ref<T>, LiveMember>;

@@ -52,6 +52,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <utility>
 #include <vector>
@@ -160,10 +161,11 @@ class WeakValueDictionary {
   }
 
   struct LiveEntry {
-    bool operator()(const std::pair<K, WeakRef<T>>& e, std::pair<K, Ref<T>>& out) const {
+    bool operator()(const std::pair<K, WeakRef<T>>& e,
+                    std::optional<std::pair<K, Ref<T>>>& out) const {
       Ref<T> v = e.second();
       if (!v) return false;
-      out = {e.first, std::move(v)};
+      out.emplace(e.first, std::move(v));
       return true;
     }
   };

@@ -113,6 +113,22 @@ struct std::hash<weak_containers_test::TrickyKey> {
   }
 };
 
+// A key type without a default constructor (review 2026-11-23, session 14).
+namespace weak_containers_test {
+struct Label {
+  explicit Label(std::string t) : text(std::move(t)) {}
+  std::string text;
+  bool operator==(const Label&) const = default;
+};
+}  // namespace weak_containers_test
+
+template <>
+struct std::hash<weak_containers_test::Label> {
+  std::size_t operator()(const weak_containers_test::Label& l) const noexcept {
+    return std::hash<std::string>{}(l.text);
+  }
+};
+
 namespace {
 
 using refgc::make;
@@ -1417,6 +1433,29 @@ TEST_F(WeakContainersTest, WeakContainersNestedInStdContainersAreTracedAndMovedF
   EXPECT_EQ(gc::get_referents(o).size(), 3u);
   o.reset();
   EXPECT_EQ(gc::collect(), 3u);  // the Nested, the weak references to k and m
+}
+
+// Review 2026-11-23 (session 14): iterating a WeakValueDictionary whose key
+// type (or a WeakKeyDictionary whose value type) has no default constructor
+// did not compile: the snapshot iterator default-constructed its current
+// element. It now holds it in an optional.
+TEST_F(WeakContainersTest, WeakDictionariesIterateKeysAndValuesWithoutDefaultConstructors) {
+  using weak_containers_test::Label;
+  auto a = make<Item>("a");
+  auto b = make<Item>("b");
+  WeakValueDictionary<Label, Item> by_label;
+  by_label.set(Label("first"), a);
+  by_label.set(Label("second"), b);
+  std::vector<std::string> seen;
+  for (const auto& [label, item] : by_label) seen.push_back(label.text + "=" + item->name);
+  EXPECT_EQ(seen, (std::vector<std::string>{"first=a", "second=b"}));
+  WeakKeyDictionary<Item, Label> labels;
+  labels.set(a, Label("x"));
+  b.reset();  // dies: its entry is skipped and removed
+  seen.clear();
+  for (const auto& [item, label] : labels) seen.push_back(item->name + "=" + label.text);
+  for (const auto& [label, item] : by_label) seen.push_back(label.text + "=" + item->name);
+  EXPECT_EQ(seen, (std::vector<std::string>{"a=x", "first=a"}));
 }
 
 }  // namespace

@@ -343,8 +343,9 @@ class FlatMap {
 };
 
 // Iterates over a snapshot taken when the loop started. `Live` turns a
-// snapshot element into the value to visit (strong references) and returns
-// false for an element whose referent has died since: it is skipped.
+// snapshot element into the value to visit (strong references), emplaced in
+// an optional (so Value needs no default constructor), and returns false for
+// an element whose referent has died since: it is skipped.
 template <class Element, class Value, class Live>
 class SnapshotIterator {
  public:
@@ -353,8 +354,8 @@ class SnapshotIterator {
   SnapshotIterator(std::shared_ptr<Snapshot> snap, std::size_t i) : snap_(std::move(snap)), i_(i) {
     settle();
   }
-  const Value& operator*() const { return current_; }
-  const Value* operator->() const { return &current_; }
+  const Value& operator*() const { return *current_; }
+  const Value* operator->() const { return &*current_; }
   SnapshotIterator& operator++() {
     ++i_;
     settle();
@@ -366,7 +367,7 @@ class SnapshotIterator {
  private:
   static constexpr std::size_t kEnd = static_cast<std::size_t>(-1);
   void settle() {
-    current_ = Value{};
+    current_.reset();
     if (!snap_) return;
     for (; i_ < snap_->size(); ++i_)
       if (Live{}((*snap_)[i_], current_)) return;
@@ -374,7 +375,7 @@ class SnapshotIterator {
   }
   std::shared_ptr<Snapshot> snap_;
   std::size_t i_ = kEnd;
-  Value current_{};
+  std::optional<Value> current_;
 };
 
 }  // namespace refgc::detail
