@@ -256,7 +256,9 @@ void constructor_kept_this(const char* type, const void* at) noexcept {
   std::fprintf(stderr,
                "refgc: fatal: make<%s>: the constructor of the object at %p threw after storing a "
                "strong reference to it (Ref<T>(this)); that reference would dangle. Store "
-               "references to the new object only after everything that can throw\n",
+               "references to the new object only after everything that can throw (inside a "
+               "deep release cascade, a reference given to a member whose release the trashcan "
+               "deferred still counts)\n",
                readable_name(type).c_str(), at);
   std::fflush(stderr);
   std::abort();

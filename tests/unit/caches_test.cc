@@ -7,9 +7,11 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -199,6 +201,64 @@ TEST_F(Caches, ACacheThatDiesAfterItsKeyWasClearedDoesNotHashTheKeyAgain) {
       LruCache<Ref<OwnerKey>, refgc::Int, OwnerKeyHash>>(std::size_t{10});
   collect_a_cache_that_dies_after_its_key_was_cleared<
       TtlCache<Ref<OwnerKey>, refgc::Int, OwnerKeyHash>>(std::size_t{10}, std::chrono::seconds(60));
+}
+
+// Review of session 14's own fix (2026-11-23): clear() moved only Ref keys
+// out of the map, so a key holding a Ref in a tuple (the natural lru_cache
+// key: the arguments) was destroyed inside map.clear(), and a finalizer it
+// ran looked the cache up while the map freed its nodes (ASan:
+// heap-use-after-free in _M_find_before_node). Every key with a destructor
+// is now moved out first; python3's dict_clear also empties before it
+// releases, so the finalizers see an empty cache and their puts stay.
+struct Arg : Object {
+  static constexpr const char* refgc_type_name = "Arg";
+  explicit Arg(int n) : v(n) {}
+  int v;
+  void finalize() override;
+};
+using ArgKey = std::tuple<Ref<Arg>, int>;
+struct ArgKeyHash {
+  std::size_t operator()(const ArgKey& k) const {
+    return std::hash<const void*>{}(std::get<0>(k).get()) ^
+           static_cast<std::size_t>(std::get<1>(k));
+  }
+};
+struct ReenteredCache {
+  std::function<bool(const ArgKey&)> contains;
+  std::function<void(const ArgKey&, int)> put;
+  Ref<Arg> other;
+  std::size_t lookups = 0;
+  std::size_t hits = 0;
+} g_reentered;
+void Arg::finalize() {
+  if (!g_reentered.contains) return;
+  for (int i = 0; i < 8; ++i) {
+    ++g_reentered.lookups;
+    if (g_reentered.contains(ArgKey{g_reentered.other, i})) ++g_reentered.hits;
+  }
+  g_reentered.put(ArgKey{g_reentered.other, 1000 + v}, v);
+}
+
+template <class Cache, class... Args>
+void clear_a_cache_whose_keys_finalizers_use_it(Args... args) {
+  auto cache = make<Cache>(args...);
+  g_reentered = {};
+  g_reentered.other = make<Arg>(-1);
+  g_reentered.contains = [&cache](const ArgKey& k) { return cache->contains(k); };
+  g_reentered.put = [&cache](const ArgKey& k, int v) { cache->put(k, make<refgc::Int>(v)); };
+  for (int i = 0; i < 64; ++i) cache->put(ArgKey{make<Arg>(i), i}, make<refgc::Int>(i));
+  cache->clear();
+  EXPECT_EQ(g_reentered.lookups, 64u * 8);  // every key's finalizer ran, after the map emptied
+  EXPECT_EQ(g_reentered.hits, 0u);
+  EXPECT_EQ(cache->size(), 64u);  // what the finalizers put in the emptied cache
+  g_reentered = {};
+}
+
+TEST_F(Caches, ClearingACacheWhoseTupleKeysFinalizersUseItSeesItEmpty) {
+  clear_a_cache_whose_keys_finalizers_use_it<LruCache<ArgKey, refgc::Int, ArgKeyHash>>(
+      refgc::unbounded);
+  clear_a_cache_whose_keys_finalizers_use_it<TtlCache<ArgKey, refgc::Int, ArgKeyHash>>(
+      refgc::unbounded, std::chrono::seconds(60));
 }
 
 struct TtlHolder : Object {

@@ -10,10 +10,9 @@
 #include <new>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
-
-#include "refgc/tracer.h"
 
 namespace refgc {
 
@@ -53,41 +52,55 @@ inline std::string cache_repr(const char* type, const std::optional<std::size_t>
 }
 
 // A cache's clear(): empties `map` and `order` (the entries, least recently
-// used first), then releases the values in that order, then Ref keys: the
-// cache is empty when their finalizers run. Nothing is hashed: the values
-// and Ref keys are moved out in place and the map is emptied with clear().
-// (swap() or extract() would hash a key again; when the cache dies because
-// the collector broke a cycle, a key it cleared first has empty members, and
-// a user hash reading them crashed -- CPython's lru_cache dealloc hashes
-// nothing.) Taking a key out of its node is formally a change of a const key;
-// the map is emptied before anything looks it up. If there is no memory to
-// hold them, the map is swapped out instead (which hashes its first key).
+// used first), then releases the values in that order, then the keys: the
+// cache is empty when their finalizers run, as CPython's dict_clear empties
+// the dict before it releases anything. Nothing is hashed: values and keys
+// are moved out in place and the map is emptied with clear(). (swap() or
+// extract() would hash a key again; when the cache dies because the
+// collector broke a cycle, a key it cleared first has empty members, and a
+// user hash reading them crashed -- CPython's lru_cache dealloc hashes
+// nothing.) Every key with a destructor is moved out, not only Refs: a key
+// that owns a Ref in a tuple or a struct, destroyed inside map.clear(),
+// could run a finalizer that looks the cache up while the map frees its
+// nodes (a review found that use after free, 2026-11-23, session 14).
+// Taking a key out of its node is formally a change of a const key; the map
+// is emptied before anything looks it up. Keys whose move may throw, or no
+// memory to hold them: the map is swapped out instead (which hashes its
+// first key).
 template <class Order, class Map>
 void clear_cache_entries(Order& order, Map& map) noexcept {
   using Key = typename Map::key_type;
   using Value = decltype(std::declval<typename Map::mapped_type&>().value);
-  constexpr bool kRefKeys = is_traceable<Key>();
-  std::vector<Value> values;
-  std::vector<Key> keys;
-  try {
-    values.reserve(order.size());
-    if constexpr (kRefKeys) keys.reserve(order.size());
-  } catch (const std::bad_alloc&) {
+  constexpr bool kMoveKeys = !std::is_trivially_destructible_v<Key>;
+  constexpr bool kInPlace = !kMoveKeys || std::is_nothrow_move_constructible_v<Key>;
+  auto swap_out = [&] {
     Order taken;
     taken.swap(order);
     Map dropped;
     dropped.swap(map);
     for (auto* item : taken) item->second.value.reset();  // least recently used first
-    return;
+  };
+  if constexpr (!kInPlace) {
+    swap_out();
+  } else {
+    std::vector<Value> values;
+    std::vector<Key> keys;
+    try {
+      values.reserve(order.size());
+      if constexpr (kMoveKeys) keys.reserve(order.size());
+    } catch (const std::bad_alloc&) {
+      swap_out();
+      return;
+    }
+    for (auto* item : order) {
+      values.push_back(std::move(item->second.value));
+      if constexpr (kMoveKeys) keys.push_back(std::move(const_cast<Key&>(item->first)));
+    }
+    order.clear();
+    map.clear();
+    values.clear();  // front to back: least recently used first
+    keys.clear();
   }
-  for (auto* item : order) {
-    values.push_back(std::move(item->second.value));
-    if constexpr (kRefKeys) keys.push_back(std::move(const_cast<Key&>(item->first)));
-  }
-  order.clear();
-  map.clear();
-  values.clear();  // front to back: least recently used first
-  keys.clear();
 }
 
 struct SweeperControl;  // src/sweeper.cc
