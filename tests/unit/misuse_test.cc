@@ -345,7 +345,7 @@ TEST_F(MisuseDeathTest, AWeakRefMadeUnderAnotherHeapStopsWhenItDiesUnderTheRefer
       // own death under the wrong heap (memory-model.md, "Detection").
       std::string("refgc: fatal: (a weak reference is not in this heap's table of its referent "
                   "\\(.* another heap: refgc/heap.h\\): <Link|an object of another heap dies "
-                  "while this thread holds a different heap .*<weakref) at 0x"));
+                  "while this thread holds a different heap .*<weakref\\.ReferenceType) at 0x"));
 }
 
 TEST_F(MisuseDeathTest, AWeakRefToAnObjectWeaklyReferencedUnderAnotherHeapIsRefused) {
