@@ -691,25 +691,29 @@ TEST_F(ContainersTest, AtomsAreNeverTrackedAndContainersAre) {
   EXPECT_TRUE(refgc::gc::is_tracked(make<Dict<int, Int>>()));
 }
 
+// `depth` lists, each but the innermost (empty) holding the next one: a = [],
+// then depth - 1 times a = [a].
+Ref<List<refgc::Object>> nested_lists(int depth) {
+  auto head = make<List<refgc::Object>>();
+  for (int i = 1; i < depth; ++i) {
+    auto outer = make<List<refgc::Object>>();
+    outer->append(head);
+    head = outer;
+  }
+  return head;
+}
+
 // object.h, ReprGuard and CompareGuard: the limits are python3 3.11.7's at a
 // script's top level. With nest(L) = L nested lists (a = []; then L - 1
-// times a = [a]), python3 printed: repr(nest(998)) works, repr(nest(999))
-// raises RecursionError; nest(999) == nest(999) is True, nest(1000) ==
-// nest(1000) raises RecursionError. (Both limits were one or two deeper.)
+// times a = [a]; nested_lists() here), python3 printed: repr(nest(998))
+// works, repr(nest(999)) raises RecursionError; nest(999) == nest(999) is
+// True, nest(1000) == nest(1000) raises RecursionError. (Both limits were
+// one or two deeper.)
 TEST_F(ContainersTest, ReprAndComparisonStopAtPythonsDepthsForNestedLists) {
-  auto nest = [](int depth) {
-    auto head = make<List<refgc::Object>>();
-    for (int i = 1; i < depth; ++i) {
-      auto outer = make<List<refgc::Object>>();
-      outer->append(head);
-      head = outer;
-    }
-    return head;
-  };
-  EXPECT_EQ(nest(998)->repr().size(), 2u * 998);
-  EXPECT_THROW((void)nest(999)->repr(), std::runtime_error);
-  EXPECT_TRUE(*nest(999) == *nest(999));
-  EXPECT_THROW((void)(*nest(1000) == *nest(1000)), std::runtime_error);
+  EXPECT_EQ(nested_lists(998)->repr().size(), 2u * 998);
+  EXPECT_THROW((void)nested_lists(999)->repr(), std::runtime_error);
+  EXPECT_TRUE(*nested_lists(999) == *nested_lists(999));
+  EXPECT_THROW((void)(*nested_lists(1000) == *nested_lists(1000)), std::runtime_error);
 }
 
 // object.h, ReprGuard: "Containers nested more than kMaxReprDepth deep: the
@@ -718,25 +722,16 @@ TEST_F(ContainersTest, ReprAndComparisonStopAtPythonsDepthsForNestedLists) {
 // getting the repr of an object". (Before, a list nested a million deep
 // overflowed the stack, in repr() and in diag's labels alike.)
 TEST_F(ContainersTest, AReprNestedDeeperThanTheRecursionLimitThrowsInsteadOfOverflowing) {
-  auto nest = [](int depth) {
-    auto head = make<List<refgc::Object>>();
-    for (int i = 1; i < depth; ++i) {
-      auto outer = make<List<refgc::Object>>();
-      outer->append(head);
-      head = outer;
-    }
-    return head;
-  };
-  const std::string ok = nest(990)->repr();
+  const std::string ok = nested_lists(990)->repr();
   EXPECT_EQ(ok, std::string(990, '[') + std::string(990, ']'));
-  auto deep = nest(100'000);
+  auto deep = nested_lists(100'000);
   try {
     (void)deep->repr();
     ADD_FAILURE() << "a repr nested 100,000 deep must throw";
   } catch (const std::runtime_error& e) {
     EXPECT_STREQ(e.what(), "maximum recursion depth exceeded while getting the repr of an object");
   }
-  EXPECT_EQ(nest(3)->repr(), "[[[]]]");  // the guards unwound with the exception
+  EXPECT_EQ(nested_lists(3)->repr(), "[[[]]]");  // the guards unwound with the exception
   // diag's labels show the failure instead of crashing.
   const std::string picture = refgc::diag::ascii_diagram({{"deep", deep}}, 2);
   EXPECT_NE(picture.find("<repr failed>"), std::string::npos) << picture;
