@@ -75,15 +75,6 @@ template <class T>
 inline constexpr bool kByteLike = std::is_same_v<T, std::uint8_t> || std::is_same_v<T, char> ||
                                   std::is_same_v<T, unsigned char> || std::is_same_v<T, std::byte>;
 
-// Python's index rule: i, or size + i for a negative i; out of range throws
-// std::out_of_range("<what> index out of range").
-inline std::size_t buffer_index(std::ptrdiff_t i, std::size_t size, const char* what) {
-  const auto n = static_cast<std::ptrdiff_t>(size);
-  if (i < 0) i += n;
-  if (i < 0 || i >= n) throw std::out_of_range(std::string(what) + " index out of range");
-  return static_cast<std::size_t>(i);
-}
-
 // repr() of a run of elements: b'...' for bytes, [a, b, c] for numbers.
 template <class T>
 std::string elements_repr(std::span<const T> items) {
@@ -196,9 +187,11 @@ class BufferOf : public Object {
   // Checked element access with Python's indices: a negative one counts from
   // the end (buf[-1] is the last element); out of range throws
   // std::out_of_range("Buffer index out of range").
-  T& operator[](std::ptrdiff_t i) { return data_[detail::buffer_index(i, data_.size(), "Buffer")]; }
+  T& operator[](std::ptrdiff_t i) {
+    return data_[detail::python_index(i, data_.size(), "Buffer index out of range")];
+  }
   const T& operator[](std::ptrdiff_t i) const {
-    return data_[detail::buffer_index(i, data_.size(), "Buffer")];
+    return data_[detail::python_index(i, data_.size(), "Buffer index out of range")];
   }
   T& at(std::ptrdiff_t i) { return (*this)[i]; }
   const T& at(std::ptrdiff_t i) const { return (*this)[i]; }
@@ -334,7 +327,7 @@ class BufferView final : public Object {
   T& operator[](std::ptrdiff_t i) const { return at(i); }
   T& at(std::ptrdiff_t i) const {
     checked_base();
-    return data()[detail::buffer_index(i, size_, "BufferView")];
+    return data()[detail::python_index(i, size_, "BufferView index out of range")];
   }
 
   // A view of this view's elements [begin, end): a view of the same base.

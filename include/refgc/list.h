@@ -376,10 +376,7 @@ class List : public detail::ListBase {
     return detail::repr_or_type(static_cast<const Object&>(x));
   }
   std::size_t checked(std::ptrdiff_t i, const char* what) const {
-    const auto n = static_cast<std::ptrdiff_t>(size());
-    if (i < 0) i += n;
-    if (i < 0 || i >= n) throw std::out_of_range(what);
-    return static_cast<std::size_t>(i);
+    return detail::python_index(i, size(), what);
   }
   std::size_t clamp(std::ptrdiff_t i) const noexcept {
     const auto n = static_cast<std::ptrdiff_t>(size());

@@ -34,6 +34,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -218,6 +219,16 @@ class ReprGuard {
   const Object* object_;
   bool entered_;
 };
+
+// Python's index rule for a sequence of `size` elements: i, or size + i for
+// a negative i; out of range throws std::out_of_range(message). List and
+// Buffer index with it.
+inline std::size_t python_index(std::ptrdiff_t i, std::size_t size, const char* message) {
+  const auto n = static_cast<std::ptrdiff_t>(size);
+  if (i < 0) i += n;
+  if (i < 0 || i >= n) throw std::out_of_range(message);
+  return static_cast<std::size_t>(i);
+}
 
 // Python's recursion limit for comparisons: a container's equals() holds one
 // while it compares its elements; nested more than kMaxDepth deep, the
