@@ -125,29 +125,11 @@ class Dict : public detail::DictBase<K> {
   bool empty() const noexcept { return index_.empty(); }
 
   // del d[key]: throws std::out_of_range when missing.
-  void erase(const K& key) { (void)pop(key); }
+  void erase(const K& key) { (void)take(key, "Dict::erase: key not found"); }
 
-  // d.pop(key): removes the entry and hands its reference to the caller.
-  Ref<V> pop(const K& key) {
-    const std::size_t h = hash_(key);
-    auto it = locate(key, h);
-    if (it == index_.end()) throw std::out_of_range("Dict::pop: key not found");
-    Entry& e = entries_[it->second];
-    Ref<V> value = std::move(e.value);
-    [[maybe_unused]] K old_key = std::move(e.key);  // a Ref key dies after the dict is consistent
-    e.live = false;
-    index_.erase(it);
-    ++dead_;
-    ++version_;
-    if (dead_ > 16 && dead_ * 2 > entries_.size()) {
-      try {
-        compact();
-      } catch (...) {
-        // out of memory: the dead entries stay until the next chance
-      }
-    }
-    return value;
-  }
+  // d.pop(key): removes the entry and hands its reference to the caller;
+  // throws std::out_of_range when missing.
+  Ref<V> pop(const K& key) { return take(key, "Dict::pop: key not found"); }
 
   // Empties the dict; the references are dropped after it is empty.
   void clear() noexcept {
@@ -315,6 +297,29 @@ class Dict : public detail::DictBase<K> {
   }
   static constexpr std::size_t kMissing = static_cast<std::size_t>(-1);
   using Index = std::unordered_multimap<std::size_t, std::size_t>;  // hash -> entry
+
+  // erase and pop: removes key's entry, returns its value; throws
+  // std::out_of_range(missing) when there is none.
+  Ref<V> take(const K& key, const char* missing) {
+    const std::size_t h = hash_(key);
+    auto it = locate(key, h);
+    if (it == index_.end()) throw std::out_of_range(missing);
+    Entry& e = entries_[it->second];
+    Ref<V> value = std::move(e.value);
+    [[maybe_unused]] K old_key = std::move(e.key);  // a Ref key dies after the dict is consistent
+    e.live = false;
+    index_.erase(it);
+    ++dead_;
+    ++version_;
+    if (dead_ > 16 && dead_ * 2 > entries_.size()) {
+      try {
+        compact();
+      } catch (...) {
+        // out of memory: the dead entries stay until the next chance
+      }
+    }
+    return value;
+  }
 
   typename Index::const_iterator locate(const K& key, std::size_t h) const {
     auto [first, last] = index_.equal_range(h);

@@ -561,6 +561,24 @@ TEST_F(ContainersTest, ListTracesItsElementsLastFirst) {
   EXPECT_TRUE(refs[1] == a);
 }
 
+// Each missing-key error names the operation the user called (del d[k] said
+// "Dict::pop" until session 15).
+TEST_F(ContainersTest, AMissingKeyErrorNamesTheOperationThatWasCalled) {
+  auto d = make<Dict<std::string, Int>>();
+  auto message_of = [](auto&& call) -> std::string {
+    try {
+      call();
+    } catch (const std::out_of_range& e) {
+      return e.what();
+    }
+    return "no exception";
+  };
+  EXPECT_EQ(message_of([&] { (void)d->at("k"); }), "Dict::at: key not found");
+  EXPECT_EQ(message_of([&] { d->erase("k"); }), "Dict::erase: key not found");
+  EXPECT_EQ(message_of([&] { (void)d->pop("k"); }), "Dict::pop: key not found");
+  EXPECT_TRUE(d->empty());
+}
+
 TEST_F(ContainersTest, DictSetGetEraseAndMissingKeys) {
   auto d = make<Dict<std::string, Int>>();
   d->set("a", make<Int>(1));
