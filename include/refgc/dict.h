@@ -305,8 +305,10 @@ class Dict : public detail::DictBase<K> {
     auto it = locate(key, h);
     if (it == index_.end()) throw std::out_of_range(missing);
     Entry& e = entries_[it->second];
+    // The key first, copied if its move may throw (nothing has changed if
+    // that throws); a Ref key dies after the dict is consistent.
+    [[maybe_unused]] K old_key = std::move_if_noexcept(e.key);
     Ref<V> value = std::move(e.value);
-    [[maybe_unused]] K old_key = std::move(e.key);  // a Ref key dies after the dict is consistent
     e.live = false;
     index_.erase(it);
     ++dead_;

@@ -27,6 +27,27 @@ struct std::hash<NoDefaultKey> {
   }
 };
 
+// A key whose move constructor may throw, and throws while `armed` (its copy
+// never does).
+struct ThrowingMoveKey {
+  static inline bool armed = false;
+  explicit ThrowingMoveKey(int v) : value(v) {}
+  ThrowingMoveKey(const ThrowingMoveKey&) = default;
+  ThrowingMoveKey(ThrowingMoveKey&& other) noexcept(false) : value(other.value) {
+    if (armed) throw std::runtime_error("key move");
+    other.value = -1;
+  }
+  ThrowingMoveKey& operator=(const ThrowingMoveKey&) = default;
+  int value;
+  bool operator==(const ThrowingMoveKey&) const = default;
+};
+template <>
+struct std::hash<ThrowingMoveKey> {
+  std::size_t operator()(const ThrowingMoveKey& k) const noexcept {
+    return static_cast<std::size_t>(k.value);
+  }
+};
+
 namespace {
 
 using refgc::Dict;
@@ -247,6 +268,25 @@ TEST_F(ContainersTest, DictKeysThatAreRefsOrStringViewsPrintAsPythonAndAnyKeyTyp
   for (int i = 0; i < 90; ++i) n->erase(NoDefaultKey(i));  // compacts on the way
   EXPECT_EQ(n->size(), 10u);
   EXPECT_EQ(n->at(NoDefaultKey(95))->value(), 95);
+}
+
+// dict.h, pop (noticed in session 14): pop moved the value out, then the
+// key; a key whose move threw left a live entry with no value (get() null
+// while contains() true). The key is now copied out when its move may throw,
+// before anything changes.
+TEST_F(ContainersTest, PopWithAKeyWhoseMoveMayThrowKeepsTheDictConsistent) {
+  auto d = make<Dict<ThrowingMoveKey, Int>>();
+  for (int i = 0; i < 3; ++i) d->set(ThrowingMoveKey(i), make<Int>(i * 10));
+  ThrowingMoveKey::armed = true;
+  Ref<Int> v;
+  EXPECT_NO_THROW(v = d->pop(ThrowingMoveKey(1)));
+  ThrowingMoveKey::armed = false;
+  ASSERT_TRUE(v);
+  EXPECT_EQ(v->value(), 10);
+  EXPECT_FALSE(d->contains(ThrowingMoveKey(1)));
+  EXPECT_EQ(d->size(), 2u);
+  EXPECT_EQ(d->at(ThrowingMoveKey(0))->value(), 0);
+  EXPECT_EQ(d->at(ThrowingMoveKey(2))->value(), 20);
 }
 
 // list.h, repeat (Review 2026-11-23, noted then): python3 prints [] for
