@@ -466,12 +466,25 @@ Heap::Lock::~Lock() {
   detail::tls.heap = previous_;
 }
 
-Heap::Unlock::Unlock() : heap_(detail::tls.heap), was_released_(detail::released_by_unlock) {
-  if (heap_ == nullptr) return;
-  detail::HeapImpl& impl = heap_->impl();
+namespace detail {
+
+void suspend_hold(HeapImpl& impl) noexcept {
   impl.suspended_holds.fetch_add(1);
   impl.owner.store(std::thread::id{});
   impl.mutex.unlock();
+}
+
+void resume_hold(HeapImpl& impl) {
+  impl.mutex.lock();
+  impl.owner.store(std::this_thread::get_id());
+  impl.suspended_holds.fetch_sub(1);
+}
+
+}  // namespace detail
+
+Heap::Unlock::Unlock() : heap_(detail::tls.heap), was_released_(detail::released_by_unlock) {
+  if (heap_ == nullptr) return;
+  detail::suspend_hold(heap_->impl());
   detail::tls.heap = nullptr;
   detail::released_by_unlock = true;
 }
@@ -479,10 +492,7 @@ Heap::Unlock::Unlock() : heap_(detail::tls.heap), was_released_(detail::released
 Heap::Unlock::~Unlock() {
   detail::released_by_unlock = was_released_;  // a nested Unlock leaves the outer one's mark
   if (heap_ == nullptr) return;
-  detail::HeapImpl& impl = heap_->impl();
-  impl.mutex.lock();
-  impl.owner.store(std::this_thread::get_id());
-  impl.suspended_holds.fetch_sub(1);
+  detail::resume_hold(heap_->impl());
   detail::tls.heap = heap_;
 }
 
@@ -495,6 +505,16 @@ void set_slot_limit(Heap& heap, std::size_t limit) noexcept {
 }
 
 void force_wide_list(Heap& heap, bool wide) noexcept { heap.impl().force_wide_list = wide; }
+
+bool held_by_another_thread(Heap& heap, std::chrono::milliseconds within) noexcept {
+  const std::thread::id me = std::this_thread::get_id();
+  const auto until = std::chrono::steady_clock::now() + within;
+  do {
+    const std::thread::id holder = heap.impl().owner.load();
+    if (holder != std::thread::id{} && holder != me) return true;
+  } while (std::chrono::steady_clock::now() < until);
+  return false;
+}
 
 std::size_t generation_room(Heap& heap, int g) noexcept {
   return heap.impl().gens[g].objs.capacity();

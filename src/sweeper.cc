@@ -57,13 +57,36 @@ void sweeper_loop(std::shared_ptr<SweeperControl> c) {
       heap.sweeper_threads.fetch_sub(1);
     }
   } count{c->heap->impl()};
+  HeapImpl& impl = c->heap->impl();
   std::unique_lock<std::mutex> lk(c->m);
   for (;;) {
     if (c->cv.wait_for(lk, c->interval, [&] { return c->stop; })) return;
     c->busy = true;
     lk.unlock();
+    // Wait for the heap without becoming its holder, then look at `stop`:
+    // whoever sets it holds the heap, so it cannot change now. A stopped
+    // (abandoned) thread leaves without ever being the heap's holder: a
+    // ~Heap on the thread that released the heap would take that holder for
+    // another thread holding it, and stop (review 2026-11-23, session 15).
+    impl.mutex.lock();
+    lk.lock();
+    if (c->stop) {
+      impl.mutex.unlock();
+      return;
+    }
+    lk.unlock();
+    impl.owner.store(std::this_thread::get_id());  // held: Heap::Lock below nests in it
+    impl.lock_depth = 1;
+    struct Release {
+      HeapImpl& impl;
+      ~Release() {
+        impl.owner.store(std::thread::id{});
+        impl.lock_depth = 0;
+        impl.mutex.unlock();
+      }
+    } release{impl};
     {
-      Heap::Lock hold(*c->heap);
+      Heap::Lock hold(*c->heap);  // this thread's heap for the sweep (nested)
       // Copies of the callbacks: stop() called from on_sweep takes the
       // originals out of the control block while they run.
       std::function<std::size_t()> sweep;
@@ -139,6 +162,11 @@ void Sweeper::start(Object* owner, std::chrono::nanoseconds interval,
   if (ctl_) throw std::logic_error("the cache's background sweeper is already running");
   if (interval <= std::chrono::nanoseconds::zero())
     throw std::invalid_argument("the sweep interval must be positive");
+  // The thread waits with wait_for, which adds the interval to the clock's
+  // now: longer than 100 years it would overflow into the past and sweep in
+  // a tight loop (review 2026-11-23, session 15). 100 years is "never".
+  constexpr std::chrono::nanoseconds kLongest = std::chrono::hours(24 * 36525);
+  if (interval > kLongest) interval = kLongest;
   Heap& heap = Heap::current();
   if (!heap.impl().pool.contains(owner))
     throw std::logic_error(
@@ -175,12 +203,23 @@ void Sweeper::stop() {
   if (!t.thread.joinable()) return;
   if (t.thread.get_id() == std::this_thread::get_id()) {
     t.thread.detach();  // stop() from on_sweep: the loop ends after this sweep
-  } else if (tls.heap == c->heap) {
-    Heap::Unlock unlock;  // a sweep waiting for the heap can finish
-    t.thread.join();
-  } else {
-    t.thread.join();
+    return;
   }
+  // A sweep waiting for the heap must be able to finish: the heap is
+  // released while joining if this thread holds it, current or held further
+  // out (an outer Heap::Lock; review 2026-11-23, session 15: the join waited
+  // for a sweep that waited for the heap).
+  HeapImpl& impl = c->heap->impl();
+  if (impl.owner.load() != std::this_thread::get_id()) {
+    t.thread.join();
+    return;
+  }
+  struct Suspend {
+    HeapImpl& impl;
+    explicit Suspend(HeapImpl& i) noexcept : impl(i) { suspend_hold(impl); }
+    ~Suspend() { resume_hold(impl); }
+  } released(impl);
+  t.thread.join();
 }
 
 void Sweeper::abandon() noexcept {

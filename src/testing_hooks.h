@@ -2,6 +2,7 @@
 // Not installed; only tests/ includes it.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 
 namespace refgc {
@@ -27,6 +28,11 @@ void set_chunk_source(void* (*allocate)(std::size_t), void (*release)(void*)) no
 // of heap-walk order) use the 8-byte entries it otherwise takes only past
 // 16 GiB of pool chunks (or 2^31 large objects), or restores the default.
 void force_wide_list(Heap& heap, bool wide) noexcept;
+
+// Whether a thread other than the caller becomes the holder of `heap`
+// (Heap::Lock) within `within`, polled: lets a test see a thread that takes
+// a heap it has no business holding (an abandoned TtlCache sweeper).
+bool held_by_another_thread(Heap& heap, std::chrono::milliseconds within) noexcept;
 
 // The room (vector capacity, in entries) of generation `g`'s list (0 or 1).
 std::size_t generation_room(Heap& heap, int g) noexcept;

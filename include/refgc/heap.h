@@ -12,6 +12,9 @@
 //     comes back).
 //   * Heap::Unlock unlock; releases the heap this thread holds for a scope
 //     (Python's Py_BEGIN_ALLOW_THREADS) so that another thread can lock it.
+//     Only the current heap: a heap held further out (an outer Heap::Lock
+//     of another heap, or the default heap held implicitly before a
+//     Heap::Lock) stays held; release it in its own scope.
 //
 //   std::thread worker([&] {
 //     refgc::Heap::Lock lock(refgc::Heap::default_heap());
@@ -73,9 +76,12 @@ class Heap {
   // holds none).
   static Heap& current();
 
-  // Objects allocated from this heap and not yet freed.
+  // Objects allocated from this heap and not yet freed. Like every use of
+  // the heap, call it on the thread that holds the heap, or while no thread
+  // does: the count is not atomic (reading it while another thread
+  // allocates is a data race).
   std::size_t live_objects() const noexcept;
-  // Bytes the heap's pools have reserved from the system.
+  // Bytes the heap's pools have reserved from the system (same rule).
   std::size_t reserved_bytes() const noexcept;
 
   class Lock {

@@ -297,13 +297,18 @@ class TtlCache : public Object {
   // the thread that holds it must release it (Heap::Unlock, or a Heap::Lock
   // scope ending) for sweeps to happen, as Python threads need the GIL.
   // on_sweep must not throw (an exception goes to the unraisable hook).
-  // Throws std::logic_error if a sweeper already runs, or if the calling
-  // thread holds another heap than the cache's.
+  // An interval too long for nanoseconds (over 292 years) means "never
+  // sweep" in practice (the thread waits at most 100 years at a time).
+  // Throws std::invalid_argument if interval <= 0, std::logic_error if a
+  // sweeper already runs or if the calling thread holds another heap than
+  // the cache's.
   template <class Rep, class Period>
   void start_sweeper(std::chrono::duration<Rep, Period> interval,
                      std::function<void(std::size_t)> on_sweep = {}) {
+    if (!(interval > std::chrono::duration<Rep, Period>::zero()))
+      throw std::invalid_argument("the sweep interval must be positive");
     sweeper_.start(
-        this, std::chrono::duration_cast<Duration>(interval), [this] { return expire(); },
+        this, detail::positive_nanoseconds(interval), [this] { return expire(); },
         std::move(on_sweep));
   }
   // Stops the sweeper and waits for its thread to end. If the calling thread
@@ -350,12 +355,7 @@ class TtlCache : public Object {
   static Duration saturating_ttl(std::chrono::duration<Rep, Period> ttl) {
     if (!(ttl > std::chrono::duration<Rep, Period>::zero()))
       throw std::invalid_argument("TtlCache: ttl must be positive");
-    using Wide = std::chrono::duration<long double, std::nano>;
-    if (std::chrono::duration_cast<Wide>(ttl) >=
-        Wide(static_cast<long double>(Duration::max().count())))
-      return Duration::max();
-    const Duration d = std::chrono::duration_cast<Duration>(ttl);
-    return d > Duration::zero() ? d : Duration(1);  // a positive ttl below 1 ns
+    return detail::positive_nanoseconds(ttl);
   }
   // now + ttl, saturated (a deadline past the clock's range never passes).
   Duration deadline_after(Duration now) const noexcept {

@@ -13,11 +13,15 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "../../src/testing_hooks.h"
 
 namespace {
 
@@ -283,6 +287,100 @@ TEST(CachesThreads, AHeapDestroyedRightAfterACacheWhoseSweeperWaitsForItWaitsFor
     }
     EXPECT_EQ(refgc::detail::live_sweeper_threads(), 0u) << "round " << round;
   }
+}
+
+// Review 2026-11-23 (session 15): an abandoned sweeper thread that got the
+// heap after its owner released it made itself the heap's holder for the
+// moment it took to see `stop`; a ~Heap in that moment (any work between the
+// lock's end and the heap's, or a heap destroyed by another thread) read it
+// as "another thread holds the heap" and stopped a correct program (the
+// reviewer's loop: 7 runs in 10). An abandoned thread now waits for the heap
+// without becoming its holder: watched for 200 ms after the owner releases
+// the heap, no other thread ever holds it.
+TEST(CachesThreads, AnAbandonedSweeperNeverBecomesTheHeapsHolder) {
+  for (int round = 0; round < 3; ++round) {
+    auto heap = std::make_unique<Heap>();
+    {
+      Heap::Lock lock(*heap);
+      auto cache = make<TtlCache<int, Payload>>(10, milliseconds(10));
+      cache->start_sweeper(milliseconds(1));
+      std::this_thread::sleep_for(milliseconds(20));  // the sweeper waits for the heap
+      cache.reset();                                  // abandoned: detached, still waiting
+    }
+    EXPECT_FALSE(refgc::detail::testing::held_by_another_thread(*heap, milliseconds(200)))
+        << "round " << round;
+    heap.reset();
+  }
+  EXPECT_EQ(refgc::detail::live_sweeper_threads(), 0u);
+}
+
+// Review 2026-11-23 (session 15): stop_sweeper() released the cache's heap
+// while joining only when it was the current heap. With the cache's heap held
+// further out (a Heap::Lock of another heap inside), the join waited for a
+// sweep that waited for the heap: a deadlock. It now releases the cache's
+// heap whenever this thread holds it. (A watchdog ends the process if the
+// deadlock comes back.)
+TEST(CachesThreads, StoppingASweeperWhileAnotherHeapIsCurrentReleasesTheCachesHeap) {
+  std::atomic<bool> done{false};
+  std::thread watchdog([&] {
+    for (int i = 0; i < 2000 && !done; ++i) std::this_thread::sleep_for(milliseconds(10));
+    if (!done) {
+      std::fprintf(stderr, "deadlock: stop_sweeper() did not return in 20 s\n");
+      std::_Exit(1);
+    }
+  });
+  {
+    Heap home;
+    Heap other;
+    Heap::Lock lock(home);
+    auto cache = make<TtlCache<int, Payload>>(10, milliseconds(10));
+    std::atomic<int> sweeps{0};
+    cache->start_sweeper(milliseconds(1), [&](std::size_t) { ++sweeps; });
+    {
+      Heap::Lock inner(other);
+      std::this_thread::sleep_for(milliseconds(20));  // the sweeper waits for `home`
+      cache->stop_sweeper();
+    }
+    EXPECT_FALSE(cache->sweeper_running());
+  }
+  done = true;
+  watchdog.join();
+  EXPECT_EQ(refgc::detail::live_sweeper_threads(), 0u);
+}
+
+// Review 2026-11-23 (session 15): a sweep interval past what the clock can
+// add (nanoseconds::max()) made wait_for's deadline overflow into the past:
+// the sweeper swept in a tight loop (336,356 sweeps in 100 ms); years(1000)
+// overflowed in the conversion (undefined behaviour) and threw "must be
+// positive". An interval that long now means "practically never", as a ttl
+// that long does.
+TEST(CachesThreads, AnOverlongSweepIntervalNeverSweeps) {
+  using std::chrono::nanoseconds;
+  Heap heap;
+  Heap::Lock lock(heap);
+  for (nanoseconds interval :
+       {nanoseconds::max(), std::chrono::duration_cast<nanoseconds>(std::chrono::years(290))}) {
+    auto cache = make<TtlCache<int, Payload>>(10, std::chrono::hours(1));
+    std::atomic<int> sweeps{0};
+    cache->start_sweeper(interval, [&](std::size_t) { ++sweeps; });
+    {
+      Heap::Unlock unlock;
+      std::this_thread::sleep_for(milliseconds(50));
+    }
+    cache->stop_sweeper();
+    EXPECT_EQ(sweeps.load(), 0) << "interval " << interval.count() << " ns";
+  }
+  auto cache = make<TtlCache<int, Payload>>(10, std::chrono::hours(1));
+  std::atomic<int> sweeps{0};
+  EXPECT_NO_THROW(cache->start_sweeper(std::chrono::years(1000), [&](std::size_t) { ++sweeps; }));
+  EXPECT_TRUE(cache->sweeper_running());
+  {
+    Heap::Unlock unlock;
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  cache->stop_sweeper();
+  EXPECT_EQ(sweeps.load(), 0);
+  EXPECT_THROW(cache->start_sweeper(std::chrono::years(-1)), std::invalid_argument);
 }
 
 // The same heap destroyed while a cache it allocated still runs its sweeper

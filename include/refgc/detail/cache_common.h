@@ -44,6 +44,19 @@ inline constexpr std::nullopt_t unbounded = std::nullopt;
 
 namespace detail {
 
+// A positive duration in nanoseconds: saturated at nanoseconds::max() when
+// too long for them (instead of overflowing), at least 1 ns when shorter.
+template <class Rep, class Period>
+std::chrono::nanoseconds positive_nanoseconds(std::chrono::duration<Rep, Period> d) {
+  using std::chrono::nanoseconds;
+  using Wide = std::chrono::duration<long double, std::nano>;
+  if (std::chrono::duration_cast<Wide>(d) >=
+      Wide(static_cast<long double>(nanoseconds::max().count())))
+    return nanoseconds::max();
+  const nanoseconds n = std::chrono::duration_cast<nanoseconds>(d);
+  return n > nanoseconds::zero() ? n : nanoseconds(1);
+}
+
 // "LruCache(maxsize=1000, currsize=3)"; maxsize None when unbounded.
 inline std::string cache_repr(const char* type, const std::optional<std::size_t>& maxsize,
                               std::size_t currsize) {
@@ -130,8 +143,8 @@ class Sweeper {
   void start(Object* owner, std::chrono::nanoseconds interval, std::function<std::size_t()> sweep,
              std::function<void(std::size_t)> on_sweep);
   // Stops the thread and waits for it to finish. If the calling thread holds
-  // the sweeper's heap, it releases it while waiting (Heap::Unlock), so that
-  // a sweep waiting for the heap can finish. Called from the sweeper thread
+  // the sweeper's heap (current, or held further out), it releases it while
+  // waiting, so that a sweep waiting for the heap can finish. Called from the sweeper thread
   // itself (inside on_sweep), it stops the thread without waiting.
   void stop();
   // Stops the thread without releasing the heap: waits for it only when it
