@@ -131,34 +131,66 @@ void drop_finalizers(Heap& heap) noexcept {
   // From now on no finalizer of this heap runs, including ones created later
   // (Python's class-wide finalize._shutdown).
   heap.impl().finalizers_shut_down = true;
+  // All dead first: releasing one's function may drop the last reference to
+  // another's object, whose callback must then find it dead.
+  {
+    std::lock_guard<std::mutex> lock(registry_mutex);
+    for (auto& s : registry())
+      if (s->heap == &heap) s->alive = false;
+  }
+  // Each one's function and weak reference are released while the heap is
+  // held, outside the registry's lock (their release may run user code that
+  // makes finalizers), in creation order.
+  auto release = [](FinalizerState& s) noexcept {
+    s.func = nullptr;
+    s.ref = WeakRef<Object>();
+  };
   std::vector<std::shared_ptr<FinalizerState>> mine;
+  bool taken = false;
   {
     std::lock_guard<std::mutex> lock(registry_mutex);
     auto& r = registry();
-    mine.reserve(static_cast<std::size_t>(
-        std::count_if(r.begin(), r.end(), [&](const auto& p) { return p->heap == &heap; })));
-    std::size_t kept = 0;
-    for (std::size_t i = 0; i < r.size(); ++i) {
-      if (r[i]->heap == &heap) {
-        r[i]->slot = FinalizerState::kNoSlot;
-        mine.push_back(std::move(r[i]));  // room reserved
-        continue;
-      }
-      if (kept != i) r[kept] = std::move(r[i]);
-      r[kept]->slot = kept;
-      ++kept;
+    try {
+      mine.reserve(static_cast<std::size_t>(
+          std::count_if(r.begin(), r.end(), [&](const auto& p) { return p->heap == &heap; })));
+      taken = true;
+    } catch (const std::bad_alloc&) {
+      // No room to take them out at once: one at a time, below.
     }
-    r.resize(kept);
+    if (taken) {
+      std::size_t kept = 0;
+      for (std::size_t i = 0; i < r.size(); ++i) {
+        if (r[i]->heap == &heap) {
+          r[i]->slot = FinalizerState::kNoSlot;
+          mine.push_back(std::move(r[i]));  // room reserved
+          continue;
+        }
+        if (kept != i) r[kept] = std::move(r[i]);
+        r[kept]->slot = kept;
+        ++kept;
+      }
+      r.resize(kept);
+    }
   }
-  // In creation order, as they were registered.
-  std::sort(mine.begin(), mine.end(),
-            [](const auto& a, const auto& b) { return a->order < b->order; });
-  // All dead first: releasing one's function may drop the last reference to
-  // another's object, whose callback must then find it dead.
-  for (auto& s : mine) s->alive = false;
-  for (auto& s : mine) {
-    s->func = nullptr;
-    s->ref = WeakRef<Object>();  // its weak reference dies while the heap is held
+  if (taken) {
+    std::sort(mine.begin(), mine.end(),
+              [](const auto& a, const auto& b) { return a->order < b->order; });
+    for (auto& s : mine) release(*s);
+    return;
+  }
+  // Out of memory (review 2026-11-23, session 15: the reserve above threw
+  // out of this noexcept function and ended the process): the oldest one
+  // left, one at a time. Quadratic, on this path only.
+  for (;;) {
+    std::shared_ptr<FinalizerState> oldest;
+    {
+      std::lock_guard<std::mutex> lock(registry_mutex);
+      for (auto& s : registry())
+        if (s->heap == &heap && (!oldest || s->order < oldest->order)) oldest = s;
+    }
+    if (!oldest) break;
+    unregister(oldest.get());
+    release(*oldest);
   }
 }
 

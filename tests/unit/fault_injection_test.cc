@@ -864,6 +864,57 @@ TEST(FaultInjection, CollectFromInsideACollectionReturnsZeroAndIsSkipped) {
 // container it allocated a new state block: out of memory there called
 // std::terminate. A moved-from container is empty; clear() now allocates
 // nothing.
+// Review 2026-11-23 (session 15): ~Heap drops the finalizers still
+// registered for the heap (weakref.finalize's shutdown); drop_finalizers,
+// noexcept, reserved a vector for them, and a failed allocation there ended
+// the process (std::terminate). Each allocation of the heap's destruction
+// fails in turn: the process goes on, and every finalizer is dead and its
+// function released, without running (atexit=False, as in Python).
+TEST(FaultInjection, AFailedAllocationWhileAHeapWithFinalizersIsDestroyedReleasesThemAll) {
+  auto old = refgc::set_unraisable_hook([](const refgc::Unraisable&) {});
+  struct Token {
+    int* released;
+    ~Token() { ++*released; }
+  };
+  int injected = 0;
+  for (long k = 0; k < 24; ++k) {
+    NoFaults restore;
+    int released = 0;
+    int ran = 0;
+    std::vector<Ref<Node>> outlive;  // orphans after the heap: their finalizers stay registered
+    std::vector<refgc::Finalizer> handles;
+    {
+      refgc::Heap heap;
+      {
+        refgc::Heap::Lock lock(heap);
+        for (int i = 0; i < 3; ++i) {
+          auto n = make<Node>();
+          auto token = std::make_shared<Token>();  // (a temporary Token would count too)
+          token->released = &released;
+          refgc::Finalizer f = refgc::finalize(n, [token, &ran] { ++ran; });
+          f.set_atexit(false);
+          handles.push_back(std::move(f));
+          outlive.push_back(std::move(n));
+        }
+      }
+      g_failed = false;
+      g_fail_after = k;
+    }  // ~Heap
+    g_fail_after = -1;
+    injected += g_failed ? 1 : 0;
+    EXPECT_EQ(released, 3) << "fault at allocation " << k;
+    EXPECT_EQ(ran, 0) << "fault at allocation " << k;
+    for (const refgc::Finalizer& f : handles)
+      EXPECT_FALSE(f.alive()) << "fault at allocation " << k;
+    refgc::Heap other;  // the orphans die under some heap
+    refgc::Heap::Lock lock(other);
+    outlive.clear();
+    handles.clear();
+  }
+  EXPECT_GT(injected, 0);
+  refgc::set_unraisable_hook(std::move(old));
+}
+
 TEST(FaultInjection, ClearingAMovedFromWeakContainerAllocatesNothing) {
   NoFaults guard;
   auto obj = make<Node>();
