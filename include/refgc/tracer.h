@@ -54,6 +54,10 @@ template <class K, class T>
 class WeakValueDictionary;
 template <class T>
 class WeakSet;
+template <class T, class Sig>
+class BoundMethod;
+template <class T, class Sig>
+class WeakMethod;
 
 namespace detail {
 template <class X>
@@ -72,6 +76,10 @@ template <class X, class Y>
 struct is_ref_like<WeakValueDictionary<X, Y>> : std::true_type {};
 template <class X>
 struct is_ref_like<WeakSet<X>> : std::true_type {};
+template <class X, class S>
+struct is_ref_like<BoundMethod<X, S>> : std::true_type {};
+template <class X, class S>
+struct is_ref_like<WeakMethod<X, S>> : std::true_type {};
 
 template <class X>
 concept pair_like = requires(X& x) {
@@ -80,8 +88,8 @@ concept pair_like = requires(X& x) {
 };
 
 // Whether a value of type X holds Refs a Tracer can reach: a Ref, an optional
-// Ref, a Function, a WeakRef, a weak container, a range of traceables, or a
-// pair with a traceable member.
+// Ref, a Function, a WeakRef, a BoundMethod or WeakMethod, a weak container, a range of traceables,
+// or a pair with a traceable member.
 template <class X>
 constexpr bool is_traceable() {
   using Y = std::remove_cvref_t<X>;
@@ -160,6 +168,19 @@ class Tracer {
   template <class T>
   void operator()(WeakRef<T>& w) {
     (*this)(w.object_);
+  }
+
+  // A BoundMethod (weak_ref.h) holds its receiver, as Python's bound method
+  // holds __self__: `o->handler = BoundMethod(o, &T::m)` is a cycle the
+  // collector breaks. A WeakMethod owns its weak reference to the receiver,
+  // as a WeakRef member does.
+  template <class T, class Sig>
+  void operator()(BoundMethod<T, Sig>& m) {
+    (*this)(m.self_);
+  }
+  template <class T, class Sig>
+  void operator()(WeakMethod<T, Sig>& m) {
+    (*this)(m.self_);
   }
 
   // A weak container (weak_key_dictionary.h, weak_value_dictionary.h,

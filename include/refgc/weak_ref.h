@@ -434,6 +434,7 @@ class BoundMethod<T, R(Args...)> {
   }
 
  private:
+  friend class Tracer;  // t(bound): the receiver, as a member Ref
   Ref<T> self_;
   Method method_ = nullptr;
 };
@@ -476,6 +477,7 @@ class WeakMethod<T, R(Args...)> {
   }
 
  private:
+  friend class Tracer;  // t(weak_method): its weak reference, as a WeakRef member
   WeakRef<T> self_;
   Method method_;
 };

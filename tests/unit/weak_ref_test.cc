@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -345,6 +346,65 @@ TEST_F(WeakRefTest, ABoundMethodHoldsItsReceiverWhileTheMethodDropsItsLastRefere
   g_current(5);
   EXPECT_EQ(seen, 5);
   EXPECT_FALSE(wm.alive());  // the receiver died when the call returned
+}
+
+// Review 2026-11-23 (session 15): a BoundMethod or WeakMethod member could
+// not be traced (t(handler) did not compile); tracing handler.self() gave
+// the tracer a const Ref, which the collector reports but never takes, so
+// Python's common `self.handler = self.m` cycle was finalized and then kept
+// for good (every later collect() counted it again), and a WeakMethod held
+// by garbage with its receiver still called back. python3 3.11.7:
+//   o = D(); o.handler = o.m; del o; gc.collect()   -> "D del", 2, w() None
+//   o = C(); o.me = o; o.wm = WeakMethod(o.m, cb); del o; gc.collect()
+//                                                    -> cb never called
+// (Python's 2 counts the bound-method object; refgc's is a value: 1.)
+struct HoldsItsBoundMethod : Object {
+  static constexpr const char* refgc_type_name = "HoldsItsBoundMethod";
+  int m() { return 1; }
+  BoundMethod<HoldsItsBoundMethod, int()> handler;
+  void trace(Tracer& t) override { t(handler); }
+  void finalize() override { event_log().push_back("D del"); }
+};
+
+TEST_F(WeakRefTest, AnObjectHoldingItsOwnBoundMethodIsCollectedOnce) {
+  WeakRef<HoldsItsBoundMethod> w;
+  {
+    auto o = make<HoldsItsBoundMethod>();
+    o->handler = BoundMethod<HoldsItsBoundMethod, int()>(o, &HoldsItsBoundMethod::m);
+    EXPECT_EQ(o->handler(), 1);
+    w = WeakRef<HoldsItsBoundMethod>(o);
+  }
+  EXPECT_TRUE(w.alive());
+  EXPECT_EQ(refgc::gc::collect(), 1u);
+  EXPECT_FALSE(w.alive());
+  EXPECT_EQ(refgc::gc::collect(), 0u);
+  EXPECT_EQ(event_log(), (Log{"D del"}));
+}
+
+struct HoldsAWeakMethod : Object {
+  static constexpr const char* refgc_type_name = "HoldsAWeakMethod";
+  int m() { return 1; }
+  Ref<Object> me;
+  std::optional<WeakMethod<HoldsAWeakMethod, int()>> wm;
+  void trace(Tracer& t) override {
+    t(me);
+    if (wm) t(*wm);
+  }
+};
+
+TEST_F(WeakRefTest, AWeakMethodThatIsGarbageWithItsReceiverDoesNotCallBack) {
+  WeakRef<HoldsAWeakMethod> w;
+  {
+    auto o = make<HoldsAWeakMethod>();
+    o->me = o;
+    o->wm.emplace(o, &HoldsAWeakMethod::m,
+                  [](const WeakRef<HoldsAWeakMethod>&) { event_log().push_back("cb"); });
+    EXPECT_EQ((*o->wm)()(), 1);
+    w = WeakRef<HoldsAWeakMethod>(o);
+  }
+  EXPECT_EQ(refgc::gc::collect(), 2u);  // the object and the WeakMethod's weak reference
+  EXPECT_FALSE(w.alive());
+  EXPECT_EQ(event_log(), Log{});
 }
 
 // Review 2026-11-23 (helper): == on two live weak references called
