@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <mutex>
+#include <stdexcept>
 #include <vector>
 
 #include "heap_impl.h"
@@ -197,6 +198,9 @@ void drop_finalizers(Heap& heap) noexcept {
 }  // namespace detail
 
 Finalizer Finalizer::create(const Ref<Object>& obj, std::function<void()> func) {
+  // Python accepts any object and fails when calling it, at the object's
+  // death, where only the unraisable hook hears of it: refused here instead.
+  if (!func) throw std::invalid_argument("refgc::finalize: the function is empty");
   auto state = std::make_shared<detail::FinalizerState>();
   state->func = std::move(func);
   state->heap = &Heap::current();

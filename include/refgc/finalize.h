@@ -62,7 +62,8 @@ class Finalizer {
 };
 
 // Registers `func` to run once when `obj` dies. Throws std::invalid_argument
-// for an empty Ref or an object that cannot be weakly referenced.
+// for an empty Ref, an object that cannot be weakly referenced, or an empty
+// func.
 template <class T>
 Finalizer finalize(const Ref<T>& obj, std::function<void()> func) {
   static_assert(detail::declared_weakrefable<T>(),

@@ -293,6 +293,22 @@ TEST_F(FinalizeTest, FinalizeRefusesAnEmptyRefAndANonWeakrefableObject) {
   }
 }
 
+// Review 2026-11-23 (session 15): finalize(obj, empty function) was
+// accepted and then did nothing at the object's death, silently (python3
+// 3.11.7: weakref.finalize(o, None) reports "TypeError: 'NoneType' object is
+// not callable" to the unraisable hook when o dies). Refused when made, with
+// std::invalid_argument: nothing is registered.
+TEST_F(FinalizeTest, FinalizeRefusesAnEmptyFunction) {
+  auto o = make<Thing>();
+  try {
+    (void)refgc::finalize(o, std::function<void()>());
+    ADD_FAILURE() << "finalize() with an empty function must throw";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(), "refgc::finalize: the function is empty");
+  }
+  EXPECT_EQ(refgc::getweakrefcount(o), 0u);  // nothing registered
+}
+
 // Fact G71 ("at exit: reverse creation order, atexit=False ones skipped") and
 // §2.2 ("new ones created meanwhile are picked up"): at heap shutdown the live
 // atexit finalizers run newest first, before the heap's final collection;
