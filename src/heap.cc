@@ -466,25 +466,12 @@ Heap::Lock::~Lock() {
   detail::tls.heap = previous_;
 }
 
-namespace detail {
-
-void suspend_hold(HeapImpl& impl) noexcept {
+Heap::Unlock::Unlock() : heap_(detail::tls.heap), was_released_(detail::released_by_unlock) {
+  if (heap_ == nullptr) return;
+  detail::HeapImpl& impl = heap_->impl();
   impl.suspended_holds.fetch_add(1);
   impl.owner.store(std::thread::id{});
   impl.mutex.unlock();
-}
-
-void resume_hold(HeapImpl& impl) {
-  impl.mutex.lock();
-  impl.owner.store(std::this_thread::get_id());
-  impl.suspended_holds.fetch_sub(1);
-}
-
-}  // namespace detail
-
-Heap::Unlock::Unlock() : heap_(detail::tls.heap), was_released_(detail::released_by_unlock) {
-  if (heap_ == nullptr) return;
-  detail::suspend_hold(heap_->impl());
   detail::tls.heap = nullptr;
   detail::released_by_unlock = true;
 }
@@ -492,7 +479,10 @@ Heap::Unlock::Unlock() : heap_(detail::tls.heap), was_released_(detail::released
 Heap::Unlock::~Unlock() {
   detail::released_by_unlock = was_released_;  // a nested Unlock leaves the outer one's mark
   if (heap_ == nullptr) return;
-  detail::resume_hold(heap_->impl());
+  detail::HeapImpl& impl = heap_->impl();
+  impl.mutex.lock();
+  impl.owner.store(std::this_thread::get_id());
+  impl.suspended_holds.fetch_sub(1);
   detail::tls.heap = heap_;
 }
 

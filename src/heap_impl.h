@@ -29,13 +29,6 @@ namespace refgc::detail {
 class Collector;
 class WeakRefObject;
 
-// A hold of `heap` by this thread released for a while (Heap::Unlock, and
-// TtlCache's stop_sweeper for a heap held further out than the current one)
-// and taken back: the heap's mutex and holder only (the thread's current
-// heap is the caller's business).
-void suspend_hold(HeapImpl& heap) noexcept;
-void resume_hold(HeapImpl& heap);
-
 // How many destroyed heaps are kept for their orphans (src/orphans.cc:
 // orphan_heap adds one, the last orphan's death takes it away);
 // orphans_exist() is one relaxed load.

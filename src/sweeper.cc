@@ -205,21 +205,22 @@ void Sweeper::stop() {
     t.thread.detach();  // stop() from on_sweep: the loop ends after this sweep
     return;
   }
-  // A sweep waiting for the heap must be able to finish: the heap is
-  // released while joining if this thread holds it, current or held further
-  // out (an outer Heap::Lock; review 2026-11-23, session 15: the join waited
-  // for a sweep that waited for the heap).
-  HeapImpl& impl = c->heap->impl();
-  if (impl.owner.load() != std::this_thread::get_id()) {
+  // A sweep waiting for the heap must be able to finish. If the heap is
+  // this thread's current one, it is released while joining (Thread.join
+  // releasing the GIL). If this thread holds it further out (an outer
+  // Heap::Lock; review 2026-11-23, session 15: the join waited for a sweep
+  // that waited for the heap), a thread waiting for it is detached instead,
+  // as abandon() does: it leaves without sweeping once it gets the heap.
+  // (Releasing a heap held further out and taking it back under the
+  // current one would take the two heaps in the opposite order.)
+  if (tls.heap == c->heap) {
+    Heap::Unlock unlock;
     t.thread.join();
-    return;
+  } else if (t.busy && c->heap->impl().owner.load() == std::this_thread::get_id()) {
+    t.thread.detach();
+  } else {
+    t.thread.join();
   }
-  struct Suspend {
-    HeapImpl& impl;
-    explicit Suspend(HeapImpl& i) noexcept : impl(i) { suspend_hold(impl); }
-    ~Suspend() { resume_hold(impl); }
-  } released(impl);
-  t.thread.join();
 }
 
 void Sweeper::abandon() noexcept {

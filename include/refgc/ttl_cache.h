@@ -311,9 +311,12 @@ class TtlCache : public Object {
         this, detail::positive_nanoseconds(interval), [this] { return expire(); },
         std::move(on_sweep));
   }
-  // Stops the sweeper and waits for its thread to end. If the calling thread
-  // holds the cache's heap it releases it while waiting (like Python's
-  // Thread.join releasing the GIL). Do not call from finalize() or a
+  // Stops the sweeper and waits for its thread to end. If the cache's heap
+  // is the calling thread's current heap, it is released while waiting
+  // (like Python's Thread.join releasing the GIL); if the calling thread
+  // holds it further out (a Heap::Lock of another heap inside), a thread
+  // waiting for the heap is not waited for: it leaves, without sweeping,
+  // once it gets the heap. Do not call from finalize() or a
   // destructor; the cache's own destruction stops the sweeper without
   // waiting. No effect if none runs.
   void stop_sweeper() { sweeper_.stop(); }

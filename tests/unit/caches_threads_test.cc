@@ -317,9 +317,11 @@ TEST(CachesThreads, AnAbandonedSweeperNeverBecomesTheHeapsHolder) {
 // Review 2026-11-23 (session 15): stop_sweeper() released the cache's heap
 // while joining only when it was the current heap. With the cache's heap held
 // further out (a Heap::Lock of another heap inside), the join waited for a
-// sweep that waited for the heap: a deadlock. It now releases the cache's
-// heap whenever this thread holds it. (A watchdog ends the process if the
-// deadlock comes back.)
+// sweep that waited for the heap: a deadlock. A thread waiting for a heap
+// held further out is now detached (it leaves, without sweeping, once it
+// gets the heap); releasing that heap and taking it back inside the other
+// would take the two in the opposite order (ThreadSanitizer reported the
+// inversion). (A watchdog ends the process if the deadlock comes back.)
 TEST(CachesThreads, StoppingASweeperWhileAnotherHeapIsCurrentReleasesTheCachesHeap) {
   std::atomic<bool> done{false};
   std::thread watchdog([&] {
@@ -342,7 +344,8 @@ TEST(CachesThreads, StoppingASweeperWhileAnotherHeapIsCurrentReleasesTheCachesHe
       cache->stop_sweeper();
     }
     EXPECT_FALSE(cache->sweeper_running());
-  }
+    EXPECT_EQ(sweeps.load(), 0);  // it got `home` only after the stop
+  }                               // ~Heap(home) waits for the detached thread
   done = true;
   watchdog.join();
   EXPECT_EQ(refgc::detail::live_sweeper_threads(), 0u);

@@ -142,9 +142,11 @@ class Sweeper {
   // std::invalid_argument if interval <= 0.
   void start(Object* owner, std::chrono::nanoseconds interval, std::function<std::size_t()> sweep,
              std::function<void(std::size_t)> on_sweep);
-  // Stops the thread and waits for it to finish. If the calling thread holds
-  // the sweeper's heap (current, or held further out), it releases it while
-  // waiting, so that a sweep waiting for the heap can finish. Called from the sweeper thread
+  // Stops the thread and waits for it to finish. If the sweeper's heap is
+  // the calling thread's current heap, it is released while waiting, so that
+  // a sweep waiting for the heap can finish; if the calling thread holds it
+  // further out, a thread waiting for it is detached instead (it leaves
+  // without sweeping once it gets the heap). Called from the sweeper thread
   // itself (inside on_sweep), it stops the thread without waiting.
   void stop();
   // Stops the thread without releasing the heap: waits for it only when it
