@@ -10,7 +10,10 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
+#include <stdexcept>
 #include <string>
+#include <type_traits>
 
 #include "refgc/ref.h"
 
@@ -22,6 +25,11 @@ class Int final : public Object {
   static constexpr const char* refgc_type_name = "Int";
 
   explicit Int(std::int64_t value) noexcept : value_(value) {}
+  // An unsigned 64-bit value above INT64_MAX does not fit: std::overflow_error
+  // (it used to wrap to a negative number; review 2026-11-23, session 15).
+  template <class U>
+  requires std::is_unsigned_v<U> &&(sizeof(U) >= sizeof(std::int64_t)) explicit Int(U value)
+      : value_(checked(value)) {}
   std::int64_t value() const noexcept { return value_; }
 
   std::string repr() const override { return std::to_string(value_); }
@@ -33,6 +41,13 @@ class Int final : public Object {
   friend auto operator<=>(const Int& a, const Int& b) noexcept { return a.value_ <=> b.value_; }
 
  private:
+  template <class U>
+  static std::int64_t checked(U value) {
+    if (value > static_cast<U>(std::numeric_limits<std::int64_t>::max()))
+      throw std::overflow_error("refgc::Int: " + std::to_string(value) +
+                                " does not fit in a 64-bit signed integer");
+    return static_cast<std::int64_t>(value);
+  }
   const std::int64_t value_;
 };
 

@@ -288,9 +288,10 @@ class Object {
   virtual std::string repr() const;
 
   // Value equality (Python's __eq__). The default is identity; List, Dict,
-  // Int and Str compare their contents. `*a == *b` on the built-in types calls
-  // this.
+  // Int and Str compare their contents. `*a == *b` calls it (the built-in
+  // types' own == for two of the same type); Ref == Ref is identity (`is`).
   virtual bool equals(const Object& other) const;
+  friend bool operator==(const Object& a, const Object& b) { return a.equals(b); }
 
   // Extra bytes the object owns outside itself (a List's element array), for
   // getsizeof(). Default 0.
@@ -306,6 +307,9 @@ class Object {
   // make<T>() may allocate (operator new is protected).
   static void* operator new(std::size_t size);
   static void* operator new(std::size_t, void* where) noexcept { return where; }
+  // Arrays of managed objects cannot exist (each is its own allocation).
+  static void* operator new[](std::size_t) = delete;
+  static void operator delete[](void*) = delete;
   // The deleting destructor's last step. Objects are deleted only by the
   // deallocation path (ObjectAccess::destroy), which already holds the heap
   // and gives the slot back to its pool itself: here the slot is only marked

@@ -76,13 +76,24 @@ constexpr const char* declared_type_name() {
 }
 std::size_t registered_size(const Object& obj) noexcept;
 
+// Object's trace() and finalize() are public: one make<T>() cannot name
+// (private or protected in T or a base) is an override (review 2026-11-23,
+// session 15: private overrides did not compile).
 template <class T>
 constexpr bool overrides_trace() {
-  return !std::is_same_v<decltype(&T::trace), void (Object::*)(Tracer&)>;
+  if constexpr (requires { &T::trace; }) {
+    return !std::is_same_v<decltype(&T::trace), void (Object::*)(Tracer&)>;
+  } else {
+    return true;
+  }
 }
 template <class T>
 constexpr bool overrides_finalize() {
-  return !std::is_same_v<decltype(&T::finalize), void (Object::*)()>;
+  if constexpr (requires { &T::finalize; }) {
+    return !std::is_same_v<decltype(&T::finalize), void (Object::*)()>;
+  } else {
+    return true;
+  }
 }
 
 struct RefAccess;
@@ -123,7 +134,7 @@ class Ref {
     detail::require_managed<T>();
     if (T* const p = p_) {
       p_ = nullptr;
-      detail::decref(static_cast<Object*>(p));
+      detail::decref(as_object(p));
     }
   }
 
@@ -156,7 +167,7 @@ class Ref {
   void reset() noexcept {
     T* old = p_;
     p_ = nullptr;
-    if (old) detail::decref(static_cast<Object*>(old));
+    if (old) detail::decref(as_object(old));
   }
 
   void swap(Ref& other) noexcept { std::swap(p_, other.p_); }
@@ -182,7 +193,12 @@ class Ref {
 
  private:
   friend struct detail::RefAccess;
-  Object* obj() const noexcept { return static_cast<Object*>(p_); }
+  Object* obj() const noexcept { return as_object(p_); }
+  // The object as the count sees it: a Ref<const T> counts, as a
+  // shared_ptr<const T> does, without making the object mutable to its user.
+  static Object* as_object(T* p) noexcept {
+    return static_cast<Object*>(const_cast<std::remove_cv_t<T>*>(p));
+  }
   T* p_ = nullptr;
 };
 
@@ -315,6 +331,11 @@ std::uintptr_t id(const Ref<T>& r) noexcept {
 template <class T, class U>
 bool is(const Ref<T>& a, const Ref<U>& b) noexcept {
   return a == b;
+}
+// Python's `x is None`.
+template <class T>
+bool is(const Ref<T>& a, std::nullptr_t) noexcept {
+  return !a;
 }
 
 // Python's sys.getsizeof: the shallow size in bytes, header included, plus

@@ -20,6 +20,7 @@ class Str final : public Object {
 
   explicit Str(std::string value) : value_(std::move(value)) {}
   explicit Str(const char* value) : value_(value) {}
+  explicit Str(std::string_view value) : value_(value) {}
 
   const std::string& value() const noexcept { return value_; }
   std::string_view view() const noexcept { return value_; }

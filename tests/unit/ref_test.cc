@@ -4,6 +4,9 @@
 #include <gtest/gtest.h>
 #include <refgc/refgc.h>
 
+#include <cstdint>
+#include <stdexcept>
+#include <string_view>
 #include <type_traits>
 #include <unordered_set>
 #include <vector>
@@ -176,6 +179,95 @@ TEST_F(RefTest, SubtleReleaseAndAdoptRoundTripWithoutCounting) {
   EXPECT_EQ(x->refcount(), 3u);
   refgc::subtle::decref(*x);
   EXPECT_EQ(x->refcount(), 2u);
+}
+
+// ---------------------------------------------------------------------------
+// Review 2026-11-23 (session 15): the core API as a C++ user meets it.
+// ---------------------------------------------------------------------------
+
+// Private overrides of trace() and finalize() (the non-virtual-interface
+// style) did not compile: make<T>() took &T::trace from outside T. A member
+// make<T>() cannot name is an override (Object's are public): the object is
+// tracked and finalized like any other.
+class PrivatelyTraced : public refgc::Object {
+ public:
+  Ref<PrivatelyTraced> next;
+  static inline int finalized = 0;
+
+ private:
+  void trace(refgc::Tracer& t) override { t(next); }
+  void finalize() override { ++finalized; }
+};
+
+TEST_F(RefTest, PrivateTraceAndFinalizeOverridesAreHonoured) {
+  PrivatelyTraced::finalized = 0;
+  {
+    auto a = make<PrivatelyTraced>();
+    a->next = make<PrivatelyTraced>();
+    a->next->next = a;
+    EXPECT_TRUE(refgc::gc::is_tracked(*a));
+  }
+  EXPECT_EQ(refgc::gc::collect(), 2u);
+  EXPECT_EQ(PrivatelyTraced::finalized, 2);
+}
+
+// Ref<const T> did not compile (static_cast of a const T* to Object*).
+TEST_F(RefTest, ARefToConstSharesTheObjectAndReadsIt) {
+  auto d = make<Derived>();
+  {
+    Ref<const Derived> c = d;
+    EXPECT_EQ(d->refcount(), 2u);
+    EXPECT_EQ(c.get(), d.get());
+    Ref<const Derived> moved = std::move(c);
+    EXPECT_FALSE(c);
+    moved.reset();
+  }
+  EXPECT_EQ(d->refcount(), 1u);
+}
+
+// *a == *b on user types and on Ref<Object> did not compile, where
+// docs/guide/python-to-refgc.md promises it calls equals() (Python's ==).
+struct Point : refgc::Object {
+  explicit Point(int v) : x(v) {}
+  int x;
+  bool equals(const refgc::Object& o) const override {
+    const auto* p = dynamic_cast<const Point*>(&o);
+    return p != nullptr && p->x == x;
+  }
+};
+
+TEST_F(RefTest, ValueEqualityOfObjectsCallsEquals) {
+  auto a = make<Point>(1), b = make<Point>(1), c = make<Point>(2);
+  EXPECT_TRUE(*a == *b);
+  EXPECT_FALSE(*a == *c);
+  EXPECT_TRUE(*a != *c);
+  Ref<refgc::Object> i = make<refgc::Int>(1), j = make<refgc::Int>(1);
+  EXPECT_TRUE(*i == *j);
+  EXPECT_FALSE(*i == *a);  // an Int and a Point
+  EXPECT_FALSE(a == b);    // Refs compare identity (`is`)
+}
+
+// make<Int>(an unsigned value above INT64_MAX) silently became negative
+// (2**64 - 1 printed -1); it now throws std::overflow_error, as Int holds a
+// 64-bit signed value.
+TEST_F(RefTest, AnIntFromAnUnsignedValueThatDoesNotFitThrows) {
+  EXPECT_THROW((void)make<refgc::Int>(18446744073709551615ull), std::overflow_error);
+  EXPECT_EQ(make<refgc::Int>(std::uint64_t{9223372036854775807ull})->repr(), "9223372036854775807");
+  EXPECT_EQ(make<refgc::Int>(std::size_t{7})->value(), 7);
+  EXPECT_EQ(make<refgc::Int>(-3)->value(), -3);
+  EXPECT_EQ(make<refgc::Int>(4u)->value(), 4);
+}
+
+// A Str could not be made from a std::string_view (another Str's view()),
+// and is(x, nullptr) (Python's `x is None`) did not compile.
+TEST_F(RefTest, AStrFromAStringViewAndIsNullCompile) {
+  std::string_view sv = "abc";
+  auto s = make<refgc::Str>(sv);
+  auto t = make<refgc::Str>(s->view());
+  EXPECT_EQ(t->repr(), "'abc'");
+  Ref<refgc::Str> none;
+  EXPECT_TRUE(refgc::is(none, nullptr));
+  EXPECT_FALSE(refgc::is(s, nullptr));
 }
 
 class RefDeathTest : public refgc_test::GcTest {
