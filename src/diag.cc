@@ -152,8 +152,8 @@ class HeapGraph {
   // The object's refcount, without the graph's own hold (pin(), hold()).
   std::size_t refcount(const Object* o) const {
     const std::uint32_t rc = ObjectAccess::rc(o);
-    const std::uint32_t i = pinned_.empty() ? kNone : id(o);
-    const bool held = (i != kNone && pinned_[i]) || held_.count(o) != 0;
+    const std::uint32_t i = pinning_ ? id(o) : kNone;
+    const bool held = (i < pinned_.size() && pinned_[i]) || held_.count(o) != 0;
     return rc - (held ? 1u : 0u);
   }
   // Refcount minus references from tracked objects.
@@ -168,6 +168,7 @@ class HeapGraph {
   // collections held off (HoldCollections): a collection would also move
   // objects between generations, which the ids rely on.
   void pin() {
+    pinning_ = true;
     pinned_.assign(nodes_.size(), 0);
     pins_.reserve(nodes_.size());
     for (std::uint32_t i = 0; i < nodes_.size(); ++i) {
@@ -179,11 +180,14 @@ class HeapGraph {
   }
   // Holds an object met while user code may run that pin() did not hold:
   // one the graph does not list (in a collection running now, or made by
-  // the user code) but a picture reaches by tracing.
+  // the user code) but a picture reaches by tracing. Nothing before pin():
+  // the walks that run no user code hold nothing. (pinned_ is empty after
+  // pin() too when the graph has no nodes: a picture drawn from a finalizer
+  // while the collection's working set is the whole heap.)
   void hold(const Object* o) {
-    if (pinned_.empty() || ObjectAccess::rc(o) == 0) return;
+    if (!pinning_ || ObjectAccess::rc(o) == 0) return;
     const std::uint32_t i = id(o);
-    if (i != kNone && pinned_[i]) return;
+    if (i < pinned_.size() && pinned_[i]) return;
     if (!held_.insert(o).second) return;
     pins_.emplace_back(const_cast<Object*>(o));
   }
@@ -228,6 +232,7 @@ class HeapGraph {
   mutable bool by_address_built_ = false;
   std::vector<std::uint32_t> start_;
   std::vector<std::uint32_t> referrers_;
+  bool pinning_ = false;                    // pin() was called
   std::vector<char> pinned_;                // by id: held in pins_ (pin())
   std::unordered_set<const Object*> held_;  // held in pins_ by hold()
   std::vector<Ref<Object>> pins_;           // released last, when the graph dies

@@ -502,6 +502,54 @@ TEST_F(DiagTest, APictureDrawnDuringACollectionHoldsTheGarbageItReaches) {
   Dropper::drawn.clear();
 }
 
+// Review 2026-11-23 (session 15): HeapGraph::hold() took an empty pin table
+// for "pin() not called", but pin() leaves it empty when the graph has no
+// nodes -- a picture drawn from a finalizer while every object of the heap is
+// in the collection's working set. Then nothing was held, and a repr() that
+// dropped a sibling freed it before it was described (segfault).
+struct LoneDropper : Object {
+  static constexpr const char* refgc_type_name = "LoneDropper";
+  Ref<LoneDropper> next, other;
+  LoneDropper* victim_owner = nullptr;
+  bool root = false;
+  mutable bool was_described = false;
+  static inline bool drawing = false;
+  static inline int described = 0;
+  static inline int freed_before_described = 0;
+  static inline std::string drawn;
+  ~LoneDropper() override {
+    if (drawing && !was_described) ++freed_before_described;
+  }
+  void trace(refgc::Tracer& t) override { t(next, other); }
+  std::string repr() const override {
+    ++described;
+    was_described = true;
+    if (victim_owner != nullptr) victim_owner->other.reset();
+    return "d";
+  }
+  void finalize() override {
+    if (!root) return;
+    drawing = true;
+    drawn = diag::ascii_diagram({diag::Root("self", *this)}, 3);
+    drawing = false;
+  }
+};
+
+TEST_F(DiagTest, APictureDrawnDuringACollectionOfAnOtherwiseEmptyHeapHoldsWhatItReaches) {
+  {
+    auto a = make<LoneDropper>();
+    a->root = true;
+    a->next = make<LoneDropper>();
+    a->other = make<LoneDropper>();
+    a->next->next = a;
+    a->next->victim_owner = a.get();
+  }  // nothing else in the heap: the graph the picture builds is empty
+  EXPECT_GE(gc::collect(), 2u);
+  EXPECT_EQ(LoneDropper::freed_before_described, 0) << LoneDropper::drawn;
+  EXPECT_EQ(LoneDropper::described, 3) << LoneDropper::drawn;
+  LoneDropper::drawn.clear();
+}
+
 TEST_F(DiagTest, RenderSvgDrawsTheGraphWithGraphviz) {
   ASSERT_TRUE(diag::graphviz_available())
       << "Graphviz's dot is needed by this test: scripts/deps.sh installs it";
