@@ -710,6 +710,29 @@ std::string ascii_diagram(const std::vector<Root>& roots, std::size_t max_depth,
   HeapGraph graph(heap, false);
   graph.pin();
   for (const Root& r : roots) graph.hold(r.object);
+  // Each object's distance from the roots (breadth-first, max_depth steps,
+  // the first too_many references of each object, as drawn). The tree below
+  // is depth-first, so an object may first be met on a longer path than its
+  // shortest; it is expanded there by its distance, not by where it is
+  // drawn, so that every object within max_depth of a root is drawn.
+  std::unordered_map<const Object*, std::size_t> distance;
+  {
+    std::vector<const Object*> frontier;
+    for (const Root& r : roots)
+      if (distance.try_emplace(r.object, 0).second) frontier.push_back(r.object);
+    for (std::size_t depth = 0; depth < max_depth && !frontier.empty(); ++depth) {
+      std::vector<const Object*> next;
+      for (const Object* o : frontier) {
+        std::size_t seen = 0;
+        for_each_reference(const_cast<Object*>(o), [&](Object* t) {
+          if (too_many != 0 && seen++ >= too_many) return;
+          graph.hold(t);  // `distance` is keyed by address: none may die meanwhile
+          if (distance.try_emplace(t, depth + 1).second) next.push_back(t);
+        });
+      }
+      frontier = std::move(next);
+    }
+  }
   std::unordered_map<const Object*, std::size_t> number;  // #n, in order of first mention
   std::unordered_set<const Object*> described;            // drawn with type and value
   std::string out;
@@ -719,7 +742,8 @@ std::string ascii_diagram(const std::vector<Root>& roots, std::size_t max_depth,
     if (!v.empty()) s += " " + v;
     return s + "  (" + refcount_text(graph, o) + ")";
   };
-  // Depth-first, each object described once; `prefix` draws the tree lines.
+  // Depth-first, each object described once, and expanded there if it is
+  // less than max_depth from a root (`depth`); `prefix` draws the tree lines.
   auto draw = [&](auto& self, const Object* o, const std::string& prefix,
                   std::size_t depth) -> void {
     std::vector<Object*> children;
@@ -743,7 +767,11 @@ std::string ascii_diagram(const std::vector<Root>& roots, std::size_t max_depth,
         continue;
       }
       out += "#" + std::to_string(it->second) + " " + describe(c) + "\n";
-      self(self, c, prefix + (last ? "      " : " │    "), depth + 1);
+      // c has no distance if a repr() made the reference after the
+      // breadth-first pass: it is one step further than o.
+      const auto d = distance.find(c);
+      self(self, c, prefix + (last ? "      " : " │    "),
+           d == distance.end() ? depth + 1 : std::min(depth + 1, d->second));
     }
     if (hidden != 0) out += prefix + " └──> ... " + std::to_string(hidden) + " more\n";
   };

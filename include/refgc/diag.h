@@ -211,9 +211,11 @@ void render_png(const std::filesystem::path& file, const std::vector<Root>& root
 void render_dot(std::string_view dot, const std::filesystem::path& file, std::string_view format);
 
 // The seeds' box-and-label drawing of a small graph, for the terminal: each
-// named root ("label ──> #1"), then every object reached (up to max_depth)
-// once, with its type, short value, refcount and outside holders; an object
-// met again is shown as "#n (see above)", which is how cycles appear.
+// named root ("label ──> #1"), then every object within max_depth steps of a
+// root (by its shortest path) once, with its type, short value, refcount and
+// outside holders; an object met again is shown as "#n (see above)", which is
+// how cycles appear. An object's references are drawn where it is first
+// shown, even when the tree meets it there on a longer path.
 //
 //   a ──> #1
 //   b ──> #1

@@ -646,6 +646,31 @@ TEST_F(DiagTest, AsciiDiagramStopsAtMaxDepth) {
   EXPECT_EQ(text.find("#3"), std::string::npos) << text;
 }
 
+// Review 2026-11-23 (session 15): depth-first drawing met c first at the
+// depth limit (r -> x -> c), described it there without its references, and
+// printed "(see above)" where it is one step from the root (r -> c), so d,
+// two steps from the root, was never drawn. Every object within max_depth of
+// a root (by its shortest path) is drawn, as objgraph's breadth-first
+// show_refs draws it.
+TEST_F(DiagTest, AsciiDiagramDrawsEveryObjectWithinMaxDepthOfARootByItsShortestPath) {
+  auto r = make<Node>();
+  auto x = make<Node>();
+  auto c = make<Node>();
+  r->a = x;  // r -> x -> c: c two steps away
+  r->b = c;  // r -> c: one step away
+  x->a = c;
+  c->a = make<Registry>();  // r -> c -> Registry: two steps away
+  EXPECT_EQ(diag::ascii_diagram({{"r", r}}, 2),
+            "r ──> #1\n"
+            "#1 Node  (refcount 1, 1 from outside)\n"
+            " ├──> #2 Node  (refcount 2, 1 from outside)\n"
+            " │     └──> #3 Node  (refcount 3, 1 from outside)\n"
+            " │           └──> #4 Registry  (refcount 1)\n"
+            " └──> #3 (see above)\n");
+  // One step less: c is at the limit, and the Registry is not drawn.
+  EXPECT_EQ(diag::ascii_diagram({{"r", r}}, 1).find("Registry"), std::string::npos);
+}
+
 TEST_F(DiagTest, AsciiDiagramSummarisesReferencesBeyondTooMany) {
   auto list = make<List<Int>>();
   for (int i = 0; i < 5; ++i) list->append(make<Int>(i));
