@@ -354,16 +354,24 @@ std::string with_thousands(std::size_t n) {
 }
 
 // A DOT string's text: quote and backslash escaped, a newline as DOT's line
-// break; other control characters and bytes that are not UTF-8 (which dot
-// garbles and SVG readers reject) shown as the text \xNN.
+// break, '&' as "&amp;" (dot decodes entities in a label and writes the
+// result to the SVG as it stands: "&#1;" became a raw 0x01, "&lt;b&gt;" was
+// drawn as "<b>"; "&amp;" is drawn as '&'); other control characters, bytes
+// that are not UTF-8 (which dot garbles and SVG readers reject) and the code
+// points XML 1.0 forbids among valid UTF-8 (U+FFFE, U+FFFF) shown as the
+// text \xNN.
 std::string dot_escape(std::string_view s) {
   std::string out;
   for (std::size_t i = 0; i < s.size();) {
     const char c = s[i];
     const auto u = static_cast<unsigned char>(c);
-    const std::size_t n = detail::utf8_length_at(s, i);
+    std::size_t n = detail::utf8_length_at(s, i);
+    if (n == 3 && s.compare(i, 2, "\xEF\xBF") == 0 && (s[i + 2] == '\xBE' || s[i + 2] == '\xBF'))
+      n = 0;  // U+FFFE, U+FFFF: each byte shown as \xNN
     if (c == '\n') {
       out += "\\n";
+    } else if (c == '&') {
+      out += "&amp;";
     } else if (n == 0 || u < 0x20 || u == 0x7F) {
       static constexpr char kHex[] = "0123456789abcdef";
       out += "\\\\x";

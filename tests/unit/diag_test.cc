@@ -381,6 +381,38 @@ TEST_F(DiagTest, DotShowsControlCharactersAndBrokenUtf8AsEscapesAndCutsLabelsBet
   EXPECT_NE(dot.find(cut + "..."), std::string::npos) << dot;
 }
 
+// Review 2026-11-23 (session 15): Graphviz decodes entity-like text in a
+// label and writes it to the SVG as it stands: "&#1;" became a raw 0x01 (an
+// SVG XML readers reject), "&T;" an undefined entity, and "&lt;b&gt;" was
+// drawn as "<b>". Labels escape '&' as "&amp;", which dot draws as "&".
+TEST_F(DiagTest, SvgShowsAReprThatLooksLikeAnXmlEntityAsWritten) {
+  ASSERT_TRUE(diag::graphviz_available());
+  auto o = make<RawRepr>("&#1; AT&T; &lt;b&gt;");
+  const std::string dot = diag::to_dot({o});
+  EXPECT_NE(dot.find("&amp;#1; AT&amp;T; &amp;lt;b&amp;gt;"), std::string::npos) << dot;
+  const auto file = std::filesystem::temp_directory_path() / "refgc_diag_test_entities.svg";
+  diag::render_svg(file, {o});
+  const std::string svg = read_file(file);
+  std::filesystem::remove(file);
+  // The text as XML writes "&#1; AT&T; &lt;b&gt;".
+  EXPECT_NE(svg.find(">&amp;#1; AT&amp;T; &amp;lt;b&amp;gt;</text>"), std::string::npos) << svg;
+}
+
+// Review 2026-11-23 (session 15): U+FFFE and U+FFFF are valid UTF-8 but not
+// characters XML 1.0 allows, so an SVG with one is rejected by XML readers;
+// they are shown as \xNN like the other bytes a label cannot carry.
+TEST_F(DiagTest, DotShowsTheNonCharactersXmlForbidsAsEscapes) {
+  auto o = make<RawRepr>(
+      "bad \xef\xbf\xbe and \xef\xbf\xbf, fine \xef\xbf\xbd"
+      " \xee\x80\x80");  // U+FFFE, U+FFFF; U+FFFD and U+E000 are allowed
+  const std::string dot = diag::to_dot({o});
+  EXPECT_TRUE(valid_utf8_without_controls(dot)) << dot;
+  EXPECT_NE(dot.find("bad \\\\xef\\\\xbf\\\\xbe and \\\\xef\\\\xbf\\\\xbf, fine \xef\xbf\xbd"
+                     " \xee\x80\x80"),
+            std::string::npos)
+      << dot;
+}
+
 // diag.h: "User code they run ... may allocate, drop references or call
 // gc::collect(): meanwhile every object of the heap is held and no collection
 // runs". A picture of what refers to `root`, with an extra_info callback that
