@@ -543,8 +543,14 @@ Picture explore(HeapGraph& graph, const std::vector<Root>& roots, const GraphOpt
         next.push_back(t);
       });
     } else {
-      graph.for_each_referrer(graph.id(node.object),
-                              [&](std::uint32_t r) { next.push_back(graph.object(r)); });
+      // Each referrer once, as gc.get_referrers lists it (objgraph's
+      // show_backrefs): the graph lists one that holds the object several
+      // times once per reference, one after another.
+      std::uint32_t previous = kNone;
+      graph.for_each_referrer(graph.id(node.object), [&](std::uint32_t r) {
+        if (r != previous) next.push_back(graph.object(r));
+        previous = r;
+      });
     }
     std::size_t drawn = 0;
     std::size_t skipped = 0;

@@ -310,6 +310,24 @@ TEST_F(DiagTest, DotInReferrersDirectionDrawsWhatHoldsTheRoot) {
   EXPECT_NE(dot.find("o1 [label=\"Registry"), std::string::npos) << dot;
 }
 
+// Review 2026-11-23 (session 15): the referrers were listed once per
+// reference, so a list holding the root 11 times drew 11 edges, one past
+// too_many, and a "1 more referrers" node for a referrer that does not exist.
+// Each referrer is drawn once, as objgraph.show_backrefs (gc.get_referrers
+// lists a referrer once).
+TEST_F(DiagTest, DotInReferrersDirectionDrawsAReferrerThatHoldsTheRootSeveralTimesOnce) {
+  auto n = make<Node>();
+  auto holder = make<List<Node>>();
+  for (int i = 0; i < 11; ++i) holder->append(n);
+  const std::string dot =
+      diag::to_dot({n}, {.direction = diag::Direction::referrers, .max_depth = 1});
+  const std::regex edge("o1 -> o0;");
+  EXPECT_EQ(std::distance(std::sregex_iterator(dot.begin(), dot.end(), edge), {}), 1) << dot;
+  EXPECT_EQ(dot.find("o2 ["), std::string::npos) << dot;
+  EXPECT_EQ(dot.find("more referrers"), std::string::npos) << dot;
+  EXPECT_EQ(gc::get_referrers({n.get()}).size(), 1u);
+}
+
 TEST_F(DiagTest, DotStopsAtMaxDepthAndSkipsFilteredObjects) {
   auto a = make<Node>();
   auto b = make<Node>();
