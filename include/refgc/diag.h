@@ -64,6 +64,9 @@ namespace refgc::diag {
 // The readable name of an object's type: the name the type gave itself
 // (`static constexpr const char* refgc_type_name = "Node";`), else the
 // demangled C++ name without the `refgc::` prefix ("List<Node>", "Int").
+// The name is inherited: a subclass that should be counted apart declares its
+// own (without one it is counted under its base's name by the census;
+// live_count() goes by the exact type).
 std::string type_name(const Object& obj);
 
 struct TypeCount {

@@ -65,7 +65,8 @@ constexpr bool declared_weakrefable() {
 
 // A type may name itself for diagnostics and gc debug output:
 //   struct Node : refgc::Object { static constexpr const char* refgc_type_name = "Node"; };
-// Otherwise the demangled C++ name is used.
+// Otherwise the demangled C++ name is used. The name is inherited (a static
+// member): a subclass that should be counted apart declares its own.
 template <class T>
 constexpr const char* declared_type_name() {
   if constexpr (requires { T::refgc_type_name; }) {

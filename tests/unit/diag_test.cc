@@ -100,6 +100,21 @@ TEST_F(DiagTest, LiveCountCountsTheExactDynamicTypeNotItsSubclasses) {
   EXPECT_EQ(diag::live_count<SpecialNode>(), 0u);
 }
 
+// Review 2026-11-23 (session 15): refgc_type_name is a static member, so a
+// subclass that does not declare its own inherits its base's name and is
+// counted under it (documented in ref.h and diag.h; objgraph would count the
+// subclass apart, by its own class name). live_count() goes by the exact
+// dynamic type and tells them apart.
+struct UnnamedSubNode : Node {};
+TEST_F(DiagTest, ASubclassWithoutItsOwnNameIsCountedUnderItsBasesName) {
+  auto n = make<Node>();
+  auto s = make<UnnamedSubNode>();
+  EXPECT_EQ(diag::type_name(*s), "Node");
+  EXPECT_EQ(diag::count("Node"), 2u);
+  EXPECT_EQ(diag::live_count<Node>(), 1u);
+  EXPECT_EQ(diag::live_count<UnnamedSubNode>(), 1u);
+}
+
 TEST_F(DiagTest, ATypeWithoutANameIsShownByItsDemangledName) {
   auto u = make<Unnamed>();
   EXPECT_EQ(diag::type_name(*u), "(anonymous namespace)::Unnamed");
