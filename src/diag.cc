@@ -7,7 +7,7 @@
 // heap's order, then every untracked object they refer to), each object's
 // count of references from tracked objects, and, when asked for, the
 // referrers of each object in compressed rows. Nothing here allocates managed
-// objects or triggers a collection, except LeakCheck::check().
+// objects or triggers a collection, except growth() and LeakCheck::check().
 #include "refgc/diag.h"
 
 #include <spawn.h>
@@ -425,6 +425,8 @@ std::size_t live_count(const std::type_info& type) {
 
 std::vector<TypeGrowth> growth(std::size_t limit) {
   HeapImpl& heap = heap_for("calls diag::growth");
+  // objgraph.growth() collects first: cyclic garbage is not growth.
+  gc::collect(2);
   std::vector<TypeGrowth> rows;
   for (auto& [name, n] : census(heap)) {
     std::size_t& peak = heap.growth_peaks[name];

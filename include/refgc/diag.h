@@ -23,7 +23,9 @@
 // Cost: each call walks the whole heap once (tracing every tracked object);
 // see bench/ for figures against CPython's gc.get_referrers and a census over
 // gc.get_objects(). None of these functions allocates managed objects or runs
-// a collection, except LeakCheck::check() (which runs one, on purpose).
+// a collection, except growth() and print_growth() (which collect first, as
+// objgraph's growth() does) and LeakCheck::check() (which runs one, on
+// purpose).
 //
 // User code they run -- repr(), the GraphOptions callbacks (filter, highlight,
 // extra_info), a find_backref_chain predicate -- may allocate, drop
@@ -106,7 +108,10 @@ struct TypeGrowth {
 // objgraph.show_growth: the types whose count is above the highest count seen
 // by any earlier call on this heap (on the first call, above zero), with the
 // delta, largest delta first (ties by name), at most `limit` rows (0: all).
-// Each call raises the peaks it reports.
+// Each call raises the peaks it reports. Like objgraph's growth(), it runs a
+// full collection first (gc::collect(2)), so cyclic garbage is not counted as
+// growth; its finalizers run then. (Called during a collection, the collect
+// does nothing and returns 0, as gc::collect() does there.)
 std::vector<TypeGrowth> growth(std::size_t limit = 10);
 // The same, printed as objgraph does: "Node       50      +50".
 void print_growth(std::ostream& out, std::size_t limit = 10);

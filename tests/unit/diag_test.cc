@@ -157,6 +157,21 @@ TEST_F(DiagTest, PrintGrowthUsesObjgraphsColumns) {
             "Registry        1        +1\n");
 }
 
+// Review 2026-11-23 (session 15): growth() counted cyclic garbage.
+// objgraph.growth() (and so show_growth()) runs gc.collect() first, so 50
+// unreachable cycles are not reported.
+TEST_F(DiagTest, GrowthCollectsFirstSoCyclicGarbageIsNotGrowth) {
+  (void)diag::growth();
+  for (int i = 0; i < 50; ++i) {
+    auto n = make<Node>();
+    n->a = n;  // garbage once the handle goes
+  }
+  std::ostringstream out;
+  diag::print_growth(out);
+  EXPECT_EQ(out.str(), "");
+  EXPECT_EQ(diag::count("Node"), 0u);
+}
+
 // --- why is it alive --------------------------------------------------------
 
 TEST_F(DiagTest, ExternalRefcountCountsOnlyReferencesFromOutsideTheHeap) {
