@@ -68,6 +68,14 @@ void for_each_tracked(HeapImpl& heap, F&& f) {
   heap.for_each_tracked(/*with_permanent=*/true, f);
 }
 
+// The same without the permanent generation: what gc::get_objects() lists,
+// as CPython's gc.get_objects(), which objgraph's census counts over, leaves
+// frozen objects out.
+template <class F>
+void for_each_listed(HeapImpl& heap, F&& f) {
+  heap.for_each_tracked(/*with_permanent=*/false, f);
+}
+
 // A tracer that hands every reference to a callable.
 template <class F>
 class CallTracer final : public Tracer {
@@ -312,12 +320,13 @@ std::string hex_address(const Object* o) {
   return buf;
 }
 
-// The census: counts per dynamic type, then merged by readable name.
+// The census: counts per dynamic type, then merged by readable name, over
+// what gc::get_objects() lists.
 std::map<std::string, std::size_t> census(HeapImpl& heap) {
   std::unordered_map<const std::type_info*, std::pair<const Object*, std::size_t>> by_type;
   const std::type_info* last = nullptr;
   std::pair<const Object*, std::size_t>* last_slot = nullptr;
-  for_each_tracked(heap, [&](Object* o) {
+  for_each_listed(heap, [&](Object* o) {
     const std::type_info* t = &typeid(*o);
     if (t != last) {
       auto [it, inserted] = by_type.try_emplace(t, o, 0);

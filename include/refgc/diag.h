@@ -12,7 +12,11 @@
 // Every function works on the heap the calling thread holds and sees what the
 // collector sees: tracked objects (containers, and every type that overrides
 // trace()). Untracked atoms (Int, Str) appear as the targets of references,
-// never as referrers or in a census, as in Python's gc.get_objects().
+// never as referrers or in a census, as in Python's gc.get_objects(). The
+// census (most_common_types, count, growth) counts what gc::get_objects()
+// lists, as objgraph counts over gc.get_objects(): objects moved to the
+// permanent generation by gc::freeze() are left out. The other functions see
+// frozen objects too (they hold references, and may leak).
 //
 // "Held from outside": an object's refcount minus the references that tracked
 // objects hold to it (what the collector computes in its first phase). A
@@ -92,6 +96,8 @@ std::size_t count(std::string_view type_name);
 
 // Tracked objects whose dynamic type is exactly `type` (a subclass counts
 // for itself, not for its base: the seeds' per-class TrackedObject registry).
+// Frozen objects (gc::freeze()) count too: the registry, a weak set, counts
+// every live instance; the census leaves them out.
 std::size_t live_count(const std::type_info& type);
 template <class T>
 std::size_t live_count() {

@@ -172,6 +172,29 @@ TEST_F(DiagTest, GrowthCollectsFirstSoCyclicGarbageIsNotGrowth) {
   EXPECT_EQ(diag::count("Node"), 0u);
 }
 
+// Review 2026-11-23 (session 15): the census counted the permanent
+// generation, which CPython's gc.get_objects() -- what objgraph counts over
+// -- leaves out: after gc.freeze(), objgraph.count('Node') is 0.
+// live_count() is the seeds' weak-set registry, which counts every live
+// instance, frozen or not.
+TEST_F(DiagTest, TheCensusLeavesOutFrozenObjectsAsGcGetObjectsDoes) {
+  std::vector<Ref<Node>> nodes;
+  for (int i = 0; i < 5; ++i) nodes.push_back(make<Node>());
+  (void)diag::growth();
+  gc::freeze();
+  EXPECT_TRUE(gc::get_objects().empty());
+  EXPECT_EQ(diag::count("Node"), 0u);
+  EXPECT_TRUE(diag::most_common_types().empty());
+  EXPECT_EQ(diag::live_count<Node>(), 5u);
+  gc::unfreeze();
+  EXPECT_TRUE(diag::growth().empty());  // back to the peak, not above it
+  gc::freeze();
+  diag::reset_growth();
+  nodes.push_back(make<Node>());
+  EXPECT_EQ(diag::growth(), (std::vector<diag::TypeGrowth>{{"Node", 1, 1}}));
+  gc::unfreeze();
+}
+
 // --- why is it alive --------------------------------------------------------
 
 TEST_F(DiagTest, ExternalRefcountCountsOnlyReferencesFromOutsideTheHeap) {
