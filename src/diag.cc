@@ -694,9 +694,14 @@ void render_dot(std::string_view dot, const std::filesystem::path& file, std::st
     f << dot;
     if (!f) throw std::runtime_error("refgc::diag: cannot write " + input.string());
   }
+  // A relative path is given as "./path", so that one starting with '-'
+  // ("-leak.svg") is not taken for an option.
+  auto operand = [](const std::filesystem::path& p) {
+    return p.is_relative() ? "./" + p.string() : p.string();
+  };
   std::string fmt = "-T" + std::string(format);
-  std::string out = "-o" + file.string();
-  std::string in = input.string();
+  std::string out = "-o" + operand(file);
+  std::string in = operand(input);
   char* argv[] = {const_cast<char*>("dot"), fmt.data(), out.data(), in.data(), nullptr};
   pid_t pid = 0;
   const int err = ::posix_spawn(&pid, program.c_str(), nullptr, nullptr, argv, environ);
@@ -711,6 +716,10 @@ void render_dot(std::string_view dot, const std::filesystem::path& file, std::st
   std::filesystem::remove(input, ignored);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
     throw std::runtime_error("refgc::diag: `dot " + fmt + "` failed writing " + file.string());
+  // dot can exit 0 having written nothing (it did when it took the input
+  // path for an option): success is the file being there.
+  if (!std::filesystem::exists(file, ignored))
+    throw std::runtime_error("refgc::diag: `dot " + fmt + "` wrote no " + file.string());
 }
 
 void render_svg(const std::filesystem::path& file, const std::vector<Root>& roots,

@@ -711,6 +711,51 @@ TEST_F(DiagTest, RenderDotReportsAFailingDotWithAClearError) {
   std::filesystem::remove(file);
 }
 
+// Review 2026-11-23 (session 15): a relative path starting with '-' reached
+// dot as an option (the temporary input "-leak.svg.dot.tmp"): nothing was
+// written, yet render_svg reported success. Relative paths are passed as
+// "./-leak.svg".
+TEST_F(DiagTest, RenderSvgToARelativePathStartingWithADashWritesThatFile) {
+  ASSERT_TRUE(diag::graphviz_available());
+  auto n = make<Node>();
+  const auto dir = std::filesystem::temp_directory_path() / "refgc_diag_test_dash";
+  std::filesystem::create_directories(dir);
+  const auto saved = std::filesystem::current_path();
+  std::filesystem::current_path(dir);
+  std::filesystem::remove("-leak.svg");
+  std::string error;
+  try {
+    diag::render_svg("-leak.svg", {n});
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  const std::string svg = read_file("-leak.svg");
+  std::filesystem::current_path(saved);
+  std::filesystem::remove_all(dir);
+  EXPECT_EQ(error, "");
+  EXPECT_NE(svg.find(">Node</text>"), std::string::npos) << svg;
+}
+
+// Review 2026-11-23 (session 15): a dot that exits 0 without writing the
+// file (here a stand-in script on PATH) is a failure, not a success.
+TEST_F(DiagTest, RenderDotReportsADotThatWritesNothingAsAFailure) {
+  const auto dir = std::filesystem::temp_directory_path() / "refgc_diag_test_fake_dot";
+  std::filesystem::create_directories(dir);
+  {
+    std::ofstream script(dir / "dot");
+    script << "#!/bin/sh\nexit 0\n";
+  }
+  std::filesystem::permissions(dir / "dot", std::filesystem::perms::owner_all);
+  const auto file = dir / "out.svg";
+  const char* old = ::getenv("PATH");
+  const std::string saved = old != nullptr ? old : "";
+  ::setenv("PATH", dir.c_str(), 1);
+  EXPECT_THROW(diag::render_dot("digraph g {}", file, "svg"), std::runtime_error);
+  ::setenv("PATH", saved.c_str(), 1);
+  EXPECT_FALSE(std::filesystem::exists(dir / "out.svg.dot.tmp"));
+  std::filesystem::remove_all(dir);
+}
+
 TEST_F(DiagTest, ALeakCheckRefusesToCheckFromAnotherHeap) {
   diag::LeakCheck scope;  // on this test's heap
   refgc::Heap other;
