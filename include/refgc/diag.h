@@ -119,7 +119,7 @@ struct TypeGrowth {
 // growth; its finalizers run then. (Called during a collection, the collect
 // does nothing and returns 0, as gc::collect() does there.)
 std::vector<TypeGrowth> growth(std::size_t limit = 10);
-// The same, printed as objgraph does: "Node       50      +50".
+// The same, printed as objgraph does: "Node       50       +50".
 void print_growth(std::ostream& out, std::size_t limit = 10);
 // Forgets the peaks: the next growth() reports every type from zero.
 void reset_growth();
@@ -233,9 +233,10 @@ void render_dot(std::string_view dot, const std::filesystem::path& file, std::st
 //
 //   a ──> #1
 //   b ──> #1
-//   #1 List [1, 2, 3, 4]  refcount 2, 2 from outside
-//    ├──> #2 Int 1  refcount 1
-//    ...
+//   #1 List [1, 2, 3, 4]  (refcount 2, 2 from outside)
+//    ├──> #2 Int 4  (refcount 1)
+//    ...                          (a List traces its elements last to first,
+//    └──> #5 Int 1  (refcount 1)   as CPython's list does)
 // At most `too_many` references are drawn out of one object (0: all); the rest
 // are summarised as "... N more".
 std::string ascii_diagram(const std::vector<Root>& roots, std::size_t max_depth = 4,

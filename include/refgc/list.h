@@ -2,9 +2,9 @@
 //
 //   auto row = refgc::make<refgc::List<refgc::Int>>();
 //   row->append(refgc::make<refgc::Int>(0));
-//   auto grid = row->repeat(3);            // [[0]] * 3: three references to...
+//   auto grid = row->repeat(3);            // row * 3: [0, 0, 0], one Int thrice
 //   auto matrix = refgc::make<refgc::List<refgc::List<refgc::Int>>>();
-//   for (int i = 0; i < 3; ++i) matrix->append(row);   // ...one shared row
+//   for (int i = 0; i < 3; ++i) matrix->append(row);   // [[0]] * 3: one shared row
 //   auto tail = grid->slice(1, 3);         // a NEW list sharing the elements
 //   refgc::Ref<refgc::Int> x = row->pop(); // pop hands the reference over
 //
