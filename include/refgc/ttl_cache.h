@@ -121,7 +121,9 @@ class TtlCache : public Object {
                                             std::chrono::duration<Rep, Period> ttl, Expiry expiry,
                                             F clock)
       : maxsize_(maxsize),
-        ttl_(saturating_ttl(ttl)),
+        // A ttl too long for nanoseconds (over 292 years) is the longest
+        // they hold: entries then never expire.
+        ttl_(detail::positive_nanoseconds(ttl, "TtlCache: ttl must be positive")),
         expiry_(expiry),
         clock_(detail::make_ttl_clock(std::move(clock))) {}
 
@@ -305,11 +307,9 @@ class TtlCache : public Object {
   template <class Rep, class Period>
   void start_sweeper(std::chrono::duration<Rep, Period> interval,
                      std::function<void(std::size_t)> on_sweep = {}) {
-    if (!(interval > std::chrono::duration<Rep, Period>::zero()))
-      throw std::invalid_argument("the sweep interval must be positive");
     sweeper_.start(
-        this, detail::positive_nanoseconds(interval), [this] { return expire(); },
-        std::move(on_sweep));
+        this, detail::positive_nanoseconds(interval, "the sweep interval must be positive"),
+        [this] { return expire(); }, std::move(on_sweep));
   }
   // Stops the sweeper and waits for its thread to end. If the cache's heap
   // is the calling thread's current heap, it is released while waiting
@@ -352,14 +352,6 @@ class TtlCache : public Object {
   }
 
  private:
-  // A ttl in nanoseconds; one too long for them (over 292 years) is the
-  // longest they hold: entries then never expire.
-  template <class Rep, class Period>
-  static Duration saturating_ttl(std::chrono::duration<Rep, Period> ttl) {
-    if (!(ttl > std::chrono::duration<Rep, Period>::zero()))
-      throw std::invalid_argument("TtlCache: ttl must be positive");
-    return detail::positive_nanoseconds(ttl);
-  }
   // now + ttl, saturated (a deadline past the clock's range never passes).
   Duration deadline_after(Duration now) const noexcept {
     return now > Duration::max() - ttl_ ? Duration::max() : now + ttl_;

@@ -9,6 +9,7 @@
 #include <memory>
 #include <new>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -46,9 +47,12 @@ namespace detail {
 
 // A positive duration in nanoseconds: saturated at nanoseconds::max() when
 // too long for them (instead of overflowing), at least 1 ns when shorter.
+// Throws std::invalid_argument(what) unless d > 0.
 template <class Rep, class Period>
-std::chrono::nanoseconds positive_nanoseconds(std::chrono::duration<Rep, Period> d) {
+std::chrono::nanoseconds positive_nanoseconds(std::chrono::duration<Rep, Period> d,
+                                              const char* what) {
   using std::chrono::nanoseconds;
+  if (!(d > std::chrono::duration<Rep, Period>::zero())) throw std::invalid_argument(what);
   using Wide = std::chrono::duration<long double, std::nano>;
   if (std::chrono::duration_cast<Wide>(d) >=
       Wide(static_cast<long double>(nanoseconds::max().count())))
@@ -138,8 +142,8 @@ class Sweeper {
   Sweeper(const Sweeper&) = delete;
   Sweeper& operator=(const Sweeper&) = delete;
 
-  // Starts the thread. Throws std::logic_error if it already runs,
-  // std::invalid_argument if interval <= 0.
+  // Starts the thread. interval is positive (positive_nanoseconds). Throws
+  // std::logic_error if it already runs.
   void start(Object* owner, std::chrono::nanoseconds interval, std::function<std::size_t()> sweep,
              std::function<void(std::size_t)> on_sweep);
   // Stops the thread and waits for it to finish. If the sweeper's heap is
