@@ -286,18 +286,31 @@ TEST_F(SeedCaches, B59_AnAcyclicInstanceLeavesTheRegistryAtDelWithoutACollect) {
 //   TrackedObject.live_count() = 0 (skeleton expects 2) ; Node.live_count() = 2
 //   after del, before gc: Node.live_count() = 1 (skeleton says 'may still report 2'; ...)
 //   after gc.collect(): Node.live_count() = 0
+//
+// The test's own registry above reports 0 for the base class by construction
+// (nothing ever adds to instances<TrackedObject>()), so the counts printed
+// here come from the library: diag::live_count<T>() counts the live instances
+// whose dynamic type is exactly T (diag.h: "the seeds' per-class TrackedObject
+// registry"), and each one is checked against the WeakSet registry.
 TEST_F(SeedCaches, B59_EachSubclassHasItsOwnRegistryAndTheSelfLoopScenarioGoes2Then1Then0) {
+  auto registry_agrees = [] {
+    EXPECT_EQ(refgc::diag::live_count<Node>(), Node::live_count());
+    EXPECT_EQ(refgc::diag::live_count<TrackedObject>(), TrackedObject::live_count());
+  };
   auto n1 = make<Node>(1);
   auto n2 = make<Node>(2);
   n1->next = n2;
-  print("TrackedObject.live_count() = " + str(TrackedObject::live_count()) +
-        " (skeleton expects 2) ; Node.live_count() = " + str(Node::live_count()));
+  registry_agrees();
+  print("TrackedObject.live_count() = " + str(refgc::diag::live_count<TrackedObject>()) +
+        " (skeleton expects 2) ; Node.live_count() = " + str(refgc::diag::live_count<Node>()));
   n1->next = n1;  // rebinding drops n1's reference to n2
   n1.reset();
   n2.reset();  // n2 dies here by refcounting
-  print("after del, before gc: Node.live_count() = " + str(Node::live_count()));
+  registry_agrees();
+  print("after del, before gc: Node.live_count() = " + str(refgc::diag::live_count<Node>()));
   gc::collect();
-  print("after gc.collect(): Node.live_count() = " + str(Node::live_count()));
+  registry_agrees();
+  print("after gc.collect(): Node.live_count() = " + str(refgc::diag::live_count<Node>()));
   EXPECT_EQ(out(), (Lines{"TrackedObject.live_count() = 0 (skeleton expects 2) ; "
                           "Node.live_count() = 2",
                           "after del, before gc: Node.live_count() = 1",
