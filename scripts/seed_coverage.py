@@ -31,10 +31,14 @@ def behaviour_titles():
         return {}
     out = {}
     for line in spec.read_text().splitlines():
-        m = re.match(r"^(\d+)\. \*\*((?:\[[^\]]+\])+)\*\*(?: \(opt[^)]*\))? (.*)$", line)
+        # "**[core]**", "**[core] (opt)**", "**[core][container]** (opt, ...)"
+        m = re.match(
+            r"^(\d+)\. \*\*((?:\[[^\]]+\])+)(?: (\([^)]*\)))?\*\*(?: \(opt[^)]*\))? (.*)$", line)
         if m:
-            text = re.sub(r"\s*\(`.*$", "", m.group(3)).strip()
+            text = re.sub(r"\s*\(`.*$", "", m.group(4)).strip()
             tag = m.group(2).replace("][", ", ").strip("[]")
+            if m.group(3):
+                tag += " " + m.group(3)
             out[int(m.group(1))] = (tag, text[:110])
     return out
 
