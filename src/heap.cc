@@ -48,11 +48,18 @@ pthread_key_t implicit_hold_key() {
 }
 thread_local bool released_by_unlock = false;
 
+// Set once the default heap exists (the late exit collection must not make
+// it).
+std::atomic<bool> default_heap_made{false};
+
 // At process exit: finalize the default heap's pending cyclic garbage, even
 // with automatic collection disabled (CPython's shutdown collection). By now
 // the main thread's implicit hold may already have been released (thread
 // locals die before atexit handlers run), so take the heap if nobody has it.
-void exit_collection() {
+// `first`: the collection registered when the default heap was made, which
+// also runs weakref.finalize's atexit hook; the late one (LateExitCollection)
+// only collects.
+void exit_collection(bool first) noexcept {
   Heap& h = Heap::default_heap();
   HeapImpl& impl = h.impl();
   const std::thread::id me = std::this_thread::get_id();
@@ -64,15 +71,43 @@ void exit_collection() {
   }
   Heap* saved = tls.heap;
   tls.heap = &h;
-  run_atexit_finalizers(h);  // weakref.finalize's atexit hook runs first, as in CPython
-  drop_finalizers(h);        // and the others never run (finalize._shutdown)
-  impl.collect_marked(2);
+  if (first) {
+    run_atexit_finalizers(h);  // weakref.finalize's atexit hook runs first, as in CPython
+    drop_finalizers(h);        // and the others never run (finalize._shutdown)
+  }
+  impl.collect_marked(2, /*run_callbacks=*/false);  // as CPython's _PyGC_CollectNoFail
   tls.heap = saved;
   if (locked_here) {
     impl.owner.store(std::thread::id{});
     impl.mutex.unlock();
   }
 }
+void exit_collection_atexit() { exit_collection(true); }
+
+// The collection above runs when the default heap's atexit handler does:
+// before the destructors of the namespace-scope objects constructed before
+// that heap was made (C++ runs exit handlers and static destructors in the
+// reverse order of their registration), which are a program's "module
+// globals". A cycle such a global held until exit became garbage after it,
+// and was never finalized; CPython collects again after module teardown
+// drops the globals (finalize_modules). This object is constructed before
+// any object of default priority (init_priority), so its destructor runs
+// after all of theirs: a last collection, with no user code left to run but
+// finalizers (which must not use objects of static storage duration that
+// are already destroyed, as a Python __del__ at shutdown sees None).
+// docs/design/memory-model.md, "The default heap at exit".
+struct LateExitCollection {
+  constexpr LateExitCollection() noexcept = default;
+  LateExitCollection(const LateExitCollection&) = delete;
+  LateExitCollection& operator=(const LateExitCollection&) = delete;
+  ~LateExitCollection() {
+    if (default_heap_made.load()) exit_collection(false);
+  }
+};
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((init_priority(101)))
+#endif
+LateExitCollection late_exit_collection;
 
 // `what` (may be null) names the operation in the debug message.
 Heap& acquire_default(const char* what = nullptr) {
@@ -292,12 +327,13 @@ void HeapImpl::collect_generations() {
   }
 }
 
-std::size_t HeapImpl::collect_with_callbacks(int generation) noexcept {
+std::size_t HeapImpl::collect_with_callbacks(int generation, bool run_callbacks) noexcept {
   // As CPython's invoke_gc_callback: the live list, by index, re-reading its
   // size after each call (a callback appended during the phase runs in it;
   // one that removes itself makes the next one skip this phase), each
   // callback held (copied) through its call so that removing it is safe.
   auto invoke = [&](std::string_view phase, const gc::CollectInfo& info) {
+    if (!run_callbacks) return;
     for (std::size_t i = 0; i < callbacks.size(); ++i) {
       try {
         const gc::Callback cb = callbacks[i];
@@ -424,7 +460,8 @@ Heap::~Heap() {
 Heap& Heap::default_heap() {
   static Heap* heap = [] {
     Heap* h = new Heap();  // never destroyed: objects may outlive main()
-    std::atexit(detail::exit_collection);
+    std::atexit(detail::exit_collection_atexit);
+    detail::default_heap_made.store(true);
     return h;
   }();
   return *heap;

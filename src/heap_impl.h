@@ -144,14 +144,17 @@ struct HeapImpl : HeapFast {
   // --- scheduling (CPython's gc_collect_generations) ---
   void collect_now();
   void collect_generations();
-  std::size_t collect_with_callbacks(int generation) noexcept;
+  // `run_callbacks` false: the collections at process exit, which call no
+  // gc::callbacks() (CPython's _PyGC_CollectNoFail at shutdown) but print
+  // the debug output.
+  std::size_t collect_with_callbacks(int generation, bool run_callbacks = true) noexcept;
   // collect_with_callbacks marked as running (`collecting`), as CPython's
   // gc.collect(): 0 without collecting if one already runs (a finalizer's
   // or callback's gc::collect(), an automatic collection inside it).
-  std::size_t collect_marked(int generation) noexcept {
+  std::size_t collect_marked(int generation, bool run_callbacks = true) noexcept {
     if (collecting) return 0;
     collecting = true;
-    const std::size_t n = collect_with_callbacks(generation);
+    const std::size_t n = collect_with_callbacks(generation, run_callbacks);
     collecting = false;
     return n;
   }

@@ -122,9 +122,9 @@ using Callback = std::function<void(std::string_view phase, const CollectInfo& i
 // may change the vector: as in CPython, each phase walks it by index to its
 // current end, so a callback appended during a phase runs in it, and one that
 // removes itself (or an earlier one) makes the next one miss that phase.
-// They also run in the collection at process exit (the default heap's, after
-// main returns: refgc/heap.h), so a callback that captures main's locals by
-// reference must be removed before main returns.
+// The collections at process exit (the default heap's, after main returns:
+// refgc/heap.h) call none of them, as CPython's shutdown collections call no
+// gc.callbacks; they do print the DEBUG_* output.
 std::vector<Callback>& callbacks();
 
 void set_debug(int flags);

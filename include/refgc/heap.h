@@ -69,7 +69,9 @@ class Heap {
 
   // The process-wide heap. Never destroyed: at process exit it runs a final
   // collection so that pending cyclic garbage is finalized (CPython does the
-  // same at interpreter shutdown).
+  // same at interpreter shutdown), and one more after the destructors of
+  // namespace-scope objects, for the cycles such globals held until then
+  // (their finalizers must not use globals that are already destroyed).
   static Heap& default_heap();
 
   // The heap this thread holds (acquiring the default heap implicitly if it

@@ -821,6 +821,34 @@ TEST_F(SeedBehaviour,
       "end of script\natexit handler runs\nDeleting Carol\nDeleting Dave");
 }
 
+// Namespace-scope handles, as a Python script's module globals: constructed before refgc's first
+// use, so destroyed after the exit collection that the default heap registers when it is made.
+Ref<LoudNode> g_exit_alice;
+Ref<LoudNode> g_exit_solo;
+
+// Audit 2026-11-23 (session 16), behaviour 17 "finalizes objects that are still alive": python3
+// 3.11.7 on `alice.partner = Node("Bob"); alice.partner.partner = alice; solo = Node("Solo")` at
+// module level, with an atexit handler, prints "end of script / atexit handler runs / Deleting
+// Alice / Deleting Bob / Deleting Solo" (module teardown drops the globals, and the collection
+// that follows finalizes the cycle). refgc printed "Deleting Solo" only: the globals died after
+// the last collection. The order between Solo and the cycle follows C++'s static destruction
+// (the later global first), not Python's module teardown.
+TEST_F(SeedBehaviour, B17_ShutdownFinalizesACycleThatAGlobalHandleHeldUntilExit) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        g_exit_alice = make<LoudNode>("Alice");
+        g_exit_alice->partner = make<LoudNode>("Bob");
+        g_exit_alice->partner->partner = g_exit_alice;
+        g_exit_solo = make<LoudNode>("Solo");
+        std::atexit([] { std::fputs("atexit handler runs\n", stderr); });
+        std::fputs("end of script\n", stderr);
+        std::exit(0);
+      },
+      ::testing::ExitedWithCode(0),
+      "end of script\natexit handler runs\nDeleting Solo\nDeleting Alice\nDeleting Bob\n$");
+}
+
 // The same for a heap that is not the process-wide one: destroying a refgc::Heap finalizes
 // its pending cyclic garbage even though its automatic collection is disabled.
 TEST_F(SeedBehaviour, B17_DestroyingAHeapFinalizesItsPendingCyclicGarbage) {

@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 #include <refgc/refgc.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <deque>
 #include <stdexcept>
 #include <string>
@@ -109,6 +111,39 @@ TEST_F(GcApiTest, TheDefaultSinkReturnedBySetDebugSinkWritesToStderr) {
   ASSERT_EQ(seen.size(), 4u);
   EXPECT_EQ(err.rfind("gc: collecting generation 0...\n", 0), 0u) << err;
   EXPECT_NE(err.find("gc: done, 0 unreachable, 0 uncollectable, "), std::string::npos) << err;
+}
+
+// Audit 2026-11-23 (session 16): CPython's shutdown collections
+// (_PyGC_CollectNoFail) call no gc.callbacks but still print DEBUG_STATS.
+// python3 3.11.7, gc disabled, a self-cycle with __del__ dropped, a callback
+// printing "cb" appended, then the script ends: "end / del", no "cb" line.
+// refgc ran the callbacks in its exit collection (after main returned, so a
+// callback capturing main's locals by reference used dead objects).
+struct LoudAtExit : refgc::Object {
+  Ref<refgc::Object> self;
+  void trace(refgc::Tracer& t) override { t(self); }
+  void finalize() override { std::fputs("del\n", stderr); }
+};
+TEST_F(GcApiTest, TheCollectionAtProcessExitCallsNoGcCallbacksButPrintsDebugStats) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        refgc::gc::disable();
+        auto a = make<LoudAtExit>();
+        a->self = a;
+        a.reset();
+        refgc::gc::callbacks().push_back([](std::string_view phase, const refgc::gc::CollectInfo&) {
+          std::fprintf(stderr, "cb %.*s\n", static_cast<int>(phase.size()), phase.data());
+        });
+        refgc::gc::set_debug(refgc::gc::DEBUG_STATS);
+        std::fputs("end\n", stderr);
+        std::exit(0);
+      },
+      ::testing::ExitedWithCode(0),
+      // Every line after "end" is the debug output or the finalizer's (the
+      // late exit collection prints its own, empty, statistics).
+      "^end\ngc: collecting generation 2\\.\\.\\.\n(gc: [^\n]*\n)*del\n"
+      "gc: done, 1 unreachable, 0 uncollectable, [0-9.]+s elapsed\n(gc: [^\n]*\n)*$");
 }
 
 TEST_F(GcApiTest, ADebugSinkThatThrowsGoesToTheUnraisableHookAndTheCollectionFinishes) {
