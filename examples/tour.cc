@@ -735,7 +735,12 @@ struct Big : refgc::Object {
   static constexpr const char* refgc_type_name = "Big";
 };
 
-using BigList = List<Int>;
+// A list subclass, as the probe's `class BigList(list)`: only so that a weak
+// reference can watch it (List itself refuses weak references, as list does).
+struct BigList : List<Int> {
+  static constexpr const char* refgc_type_name = "BigList";
+  using List<Int>::List;
+};
 using Adder = refgc::Function<std::int64_t(std::int64_t)>;
 
 std::int64_t sum(const BigList& xs) {

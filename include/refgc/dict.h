@@ -362,4 +362,9 @@ class Dict : public detail::DictBase<K> {
   std::size_t version_ = 0;  // bumped when a key is added or removed (iterators check it)
 };
 
+// Python's dict refuses weak references ("cannot create weak reference to
+// 'dict' object"); a subclass of Dict accepts them (seed behaviour 52).
+template <class K, class V>
+struct detail::refuses_weakrefs_exactly<Dict<K, V>> : std::true_type {};
+
 }  // namespace refgc

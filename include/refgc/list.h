@@ -397,4 +397,9 @@ class List : public detail::ListBase {
   std::size_t size_ = 0;  // | kHeapBit when slot_.data is the element array
 };
 
+// Python's list refuses weak references ("cannot create weak reference to
+// 'list' object"); a subclass of List accepts them (seed behaviour 52).
+template <class T>
+struct detail::refuses_weakrefs_exactly<List<T>> : std::true_type {};
+
 }  // namespace refgc

@@ -52,11 +52,21 @@ struct TypeInfo {
 void register_type(const std::type_info& type, std::size_t size, const char* name,
                    bool weakrefable);
 
+// Specialized true for List<T> and Dict<K, V> themselves (list.h, dict.h):
+// they refuse weak references as Python's list and dict do, while their
+// subclasses accept them, as Python's do (a static `weakrefable = false`
+// would be inherited).
+template <class T>
+struct refuses_weakrefs_exactly : std::false_type {};
+
 // A type opts out of weak references with `static constexpr bool weakrefable
-// = false;` (Int and Str do, like Python's int and str).
+// = false;` (Int and Str do, like Python's int and str; a subclass inherits
+// the choice, as Python's int subclasses do).
 template <class T>
 constexpr bool declared_weakrefable() {
-  if constexpr (requires { T::weakrefable; }) {
+  if constexpr (refuses_weakrefs_exactly<T>::value) {
+    return false;
+  } else if constexpr (requires { T::weakrefable; }) {
     return T::weakrefable;
   } else {
     return true;

@@ -23,8 +23,9 @@
 //     that are not garbage themselves run before any finalize(), and they stay
 //     dead even if the object is resurrected.
 //   * A type opts out with `static constexpr bool weakrefable = false;` (Int and
-//     Str do): WeakRef to it does not compile, and a WeakRef<Base> to such an
-//     object throws std::invalid_argument at run time.
+//     Str do; List and Dict refuse too, their subclasses accept, as in Python):
+//     WeakRef to it does not compile, and a WeakRef<Base> to such an object
+//     throws std::invalid_argument at run time.
 #pragma once
 
 #include <cstddef>

@@ -304,16 +304,26 @@ static_assert(!refgc::detail::declared_weakrefable<Slotted>());
 static_assert(refgc::detail::declared_weakrefable<Plain>());
 static_assert(refgc::detail::declared_weakrefable<SlottedWR>());
 static_assert(refgc::detail::declared_weakrefable<L>());
+static_assert(refgc::detail::declared_weakrefable<D>());
+// Audit 2026-11-23 (session 16): the probe's list and dict rows. List and Dict
+// themselves refuse, their subclasses accept (tests/compile_fail/weakref_to_list.cc).
+static_assert(!refgc::detail::declared_weakrefable<List<Object>>());
+static_assert(!refgc::detail::declared_weakrefable<List<Int>>());
+static_assert(!refgc::detail::declared_weakrefable<Dict<std::string, Object>>());
+static_assert(!refgc::detail::declared_weakrefable<Dict<int, Str>>());
 
 // s002_24_weakref_limits__patched.out: "Can't weakref int / Can't weakref str";
 // s002_24_weakref_limits__probe.out (the rows refgc has an equivalent for):
 //   int 42 -> TypeError: cannot create weak reference to 'int' object
 //   str -> TypeError: cannot create weak reference to 'str' object
+//   list -> TypeError: cannot create weak reference to 'list' object
+//   dict -> TypeError: cannot create weak reference to 'dict' object
 //   function / user class instance / __slots__ with __weakref__ /
 //   list subclass / dict subclass -> weakref OK
 //   __slots__ without __weakref__ -> TypeError: cannot create weak reference to 'Slotted' object
-// refgc names its built-ins Int and Str.
-TEST_F(SeedBehaviourWeak, B52_WeakReferenceabilityIsChosenPerTypeIntAndStrRefuseUserTypesAccept) {
+// refgc names its built-ins Int, Str, List and Dict.
+TEST_F(SeedBehaviourWeak,
+       B52_WeakReferenceabilityIsChosenPerTypeIntStrListAndDictRefuseUserTypesAccept) {
   auto try_ref = [](const char* label, Ref<Object> obj) {
     std::string result;
     try {
@@ -337,6 +347,8 @@ TEST_F(SeedBehaviourWeak, B52_WeakReferenceabilityIsChosenPerTypeIntAndStrRefuse
   refgc::Function<void()> f([] {});
   try_ref("int 42", make<Int>(42));
   try_ref("str", make<Str>("hello"));
+  try_ref("list", make<List<Int>>());
+  try_ref("dict", make<Dict<std::string, Object>>());
   try_ref("function", f.object());
   try_ref("user class instance", make<Plain>());
   try_ref("__slots__ without __weakref__", make<Slotted>());
@@ -347,6 +359,8 @@ TEST_F(SeedBehaviourWeak, B52_WeakReferenceabilityIsChosenPerTypeIntAndStrRefuse
             (Lines{"Can't weakref int", "Can't weakref str",
                    "int 42 TypeError: cannot create weak reference to 'Int' object",
                    "str TypeError: cannot create weak reference to 'Str' object",
+                   "list TypeError: cannot create weak reference to 'List' object",
+                   "dict TypeError: cannot create weak reference to 'Dict' object",
                    "function weakref OK", "user class instance weakref OK",
                    "__slots__ without __weakref__ TypeError: cannot create weak reference to "
                    "'Slotted' object",

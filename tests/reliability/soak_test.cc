@@ -141,7 +141,8 @@ class World {
   Ref<refgc::Object> pick() { return slots_[rng_.below(kSlots)]; }
   Ref<refgc::Object> pick_weakrefable() {
     Ref<refgc::Object> o = pick();
-    if (!o || dynamic_cast<refgc::Int*>(o.get()) != nullptr) return nullptr;
+    // Int, List and Dict refuse weak references (as int, list and dict do).
+    if (!o || !refgc::detail::is_weakrefable(*o)) return nullptr;
     return o;
   }
 
