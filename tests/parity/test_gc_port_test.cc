@@ -753,6 +753,65 @@ TEST_F(TestGcPort, AutomaticFullCollectionRunsWhenLongLivedTotalIsSmall) {
   EXPECT_EQ(gc::get_count(), (std::array<std::size_t, 3>{4, 0, 0}));
 }
 
+// Mutation testing (2026-11-23): a full collection that finds its
+// generations empty (collect_nothing, src/heap_impl.h) must still set the
+// long-lived total to 0, as CPython's gc_list_size(young) of an empty young
+// list does; keeping the old total failed no test. Python run with python3
+// (CPython 3.11.7):
+//
+//   import gc
+//   class C: pass
+//   gc.disable(); gc.collect(); gc.collect()
+//   gens, at = [], []
+//   i = 0
+//   def cb(phase, info):
+//       if phase == "start":
+//           gens.append(info["generation"]); at.append(i)
+//   gc.set_threshold(10, 3, 2)
+//   keep = []
+//   gc.freeze()
+//   ballast = [C() for _ in range(1000)]
+//   gc.collect()                           # long_lived_total becomes ~1000
+//   del ballast                            # they die by refcount: the generations are empty
+//   gc.collect()                           # nothing to examine: long_lived_total becomes 0
+//   gc.callbacks.append(cb)
+//   gc.enable()
+//   for i in range(1, 181):
+//       keep.append(C())
+//   gc.disable()
+//   gc.callbacks.remove(cb)
+//   print(gens); print(at)
+//
+// python3 printed:
+//   [0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 2]
+//   [11, 22, 33, 44, 55, 66, 77, 88, 99, 110, 121, 132, 143, 154, 165, 176]
+// (Without the second gc.collect() the last entry is 0: the total is still ~1000.)
+TEST_F(TestGcPort, AFullCollectionOfEmptyGenerationsResetsTheLongLivedTotal) {
+  gc::set_threshold(10, 3, 2);
+  std::vector<Ref<Node>> keep;
+  gc::freeze();
+  {
+    std::vector<Ref<Node>> ballast;
+    for (int k = 0; k < 1000; ++k) ballast.push_back(make<Node>());
+    gc::collect();  // the long-lived total becomes 1000
+  }                 // they die by refcount: the generations are empty
+  gc::collect();    // nothing to examine: the long-lived total becomes 0
+  std::vector<int> gens, at;
+  int i = 0;
+  gc::callbacks().push_back([&](std::string_view phase, const gc::CollectInfo& info) {
+    if (phase == "start") {
+      gens.push_back(info.generation);
+      at.push_back(i);
+    }
+  });
+  gc::enable();
+  for (i = 1; i <= 180; ++i) keep.push_back(make<Node>());
+  gc::disable();
+  EXPECT_EQ(gens, (std::vector<int>{0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 2}));
+  EXPECT_EQ(at, (std::vector<int>{11, 22, 33, 44, 55, 66, 77, 88, 99, 110, 121, 132, 143, 154, 165,
+                                  176}));
+}
+
 // cpython-semantics §1.5: frees decrement count0 (floored at 0), and the
 // object whose allocation triggers a collection takes no part in it.
 // Python run with python3 (CPython 3.11.7):

@@ -87,6 +87,39 @@ TEST_F(GcApiTest, DebugLinesGoToTheSink) {
   EXPECT_EQ(lines[4].substr(lines[4].size() - 9), "s elapsed");
 }
 
+// Mutation testing (2026-11-23): with DEBUG_COLLECTABLE's "the debug sink
+// is user code" mark taken out of Collector::run (src/collect.cc), the
+// resurrection check was skipped after the sink ran, and no test failed. A
+// sink is user code (CPython writes these lines to sys.stderr) and may take
+// a strong reference to a collectable object it can reach. python3 3.11.7:
+//   class Sink:                           # installed as sys.stderr
+//       def write(self, s):
+//           m = re.search(r'collectable <Node (0x[0-9a-f]+)>', s)
+//           if m: saved.append(ctypes.cast(int(m.group(1), 16), ctypes.py_object).value)
+//   a = Node(); a.me = a; del a
+//   gc.set_debug(gc.DEBUG_COLLECTABLE); n = gc.collect(); gc.set_debug(0)
+//   print(n, len(saved), saved[0].me is saved[0])   -> 0 1 True
+//   del saved[:]; print(gc.collect())                -> 1
+TEST_F(GcApiTest, ADebugSinkThatResurrectsACollectableObjectLeavesItIntact) {
+  auto n = make<Node>();
+  n->ref = n;
+  Node* raw = n.get();
+  n.reset();
+  Ref<refgc::Object> saved;
+  auto old = refgc::gc::set_debug_sink([&](std::string_view l) {
+    if (l.rfind("gc: collectable <Node ", 0) == 0) saved = Ref<refgc::Object>(raw);
+  });
+  refgc::gc::set_debug(refgc::gc::DEBUG_COLLECTABLE);
+  const std::size_t found = refgc::gc::collect();
+  refgc::gc::set_debug(0);
+  refgc::gc::set_debug_sink(std::move(old));
+  EXPECT_EQ(found, 0u);
+  ASSERT_TRUE(saved);
+  EXPECT_EQ(raw->ref.get(), raw);  // not cleared
+  saved.reset();
+  EXPECT_EQ(refgc::gc::collect(), 1u);
+}
+
 // Review 2026-11-23 (session 14): gc.h says set_debug_sink "returns the
 // previous sink", but the default came back as an empty std::function, so a
 // sink that passed lines on to it threw std::bad_function_call for each line

@@ -6,6 +6,8 @@
 #include <refgc/refgc.h>
 
 #include <functional>
+#include <string>
+#include <vector>
 
 namespace {
 
@@ -131,6 +133,68 @@ TEST(Trashcan, AChainWithAFinalizerOnEveryNodeFinalizesEachOnce) {
   });
   EXPECT_EQ(finalized_links, 1'000'000);
   EXPECT_EQ(live_after, 0u);
+}
+
+// Mutation testing (2026-11-23): draining the deferred deallocations oldest
+// first, or deferring one level deeper (`>` for `>=` in dealloc_untracked),
+// failed no test. CPython's trashcan defers at nesting 50 and frees the
+// newest deposit first (_PyTrash_thread_destroy_chain). python3 3.11.7:
+//   class Deep:  __slots__ = ('next',)
+//   class Leaf:  __slots__ = ('name',)
+//       def __del__(self): log.append(self.name)
+//   class Fork:  __slots__ = ('a', 'b')          # a is released first
+//   for length in range(40, 61):
+//       log.clear(); f = Fork(); f.a = Leaf(); f.a.name = 'a'; f.b = Leaf(); f.b.name = 'b'
+//       d = f
+//       for i in range(length): n = Deep(); n.next = d; d = n
+//       del f, n; del d; out.append(''.join(log))
+//   print(out)
+// printed ['ab', 'ab', 'ab', 'ab', 'ab', 'ab', 'ab', 'ab', 'ab', 'ba', 'ab', ... 'ab']
+// (21 entries; at 49 both leaves wait in the trashcan, and b went in last).
+struct NamedLeaf : refgc::Object {
+  char name = '?';
+  std::string* log = nullptr;
+  void finalize() override { *log += name; }
+};
+struct Fork : refgc::Object {
+  Ref<NamedLeaf> b;
+  Ref<NamedLeaf> a;  // released first (members die in reverse order), as Python's slot a
+  void trace(refgc::Tracer& t) override {
+    t(a);
+    t(b);
+  }
+};
+struct AnyLink : refgc::Object {
+  Ref<refgc::Object> next;
+  void trace(refgc::Tracer& t) override { t(next); }
+};
+
+TEST(Trashcan, DeallocationsDeferredTogetherRunNewestFirstFromCPythonsDepth) {
+  std::vector<std::string> orders;
+  run_on_small_stack(kSmallStack, [&] {
+    refgc::gc::disable();
+    for (int length = 40; length <= 60; ++length) {
+      std::string log;
+      auto fork = make<Fork>();
+      fork->a = make<NamedLeaf>();
+      fork->a->name = 'a';
+      fork->a->log = &log;
+      fork->b = make<NamedLeaf>();
+      fork->b->name = 'b';
+      fork->b->log = &log;
+      Ref<refgc::Object> chain = std::move(fork);
+      for (int i = 0; i < length; ++i) {
+        auto n = make<AnyLink>();
+        n->next = std::move(chain);
+        chain = std::move(n);
+      }
+      chain.reset();
+      orders.push_back(log);
+    }
+  });
+  std::vector<std::string> expected(21, "ab");
+  expected[49 - 40] = "ba";
+  EXPECT_EQ(orders, expected);
 }
 
 TEST(Trashcan, ARingOfAMillionIsCollectedWithConstantStack) {

@@ -319,6 +319,106 @@ TEST_F(WeakRefTest, AWeakRefWaitingInTheTrashcanIsNeitherCountedNorListed) {
   }
 }
 
+// Mutation testing (2026-11-23): with the `rc > 0` tests taken out of
+// clear_weakref_list and new_weakref (src/weak_core.cc), a weak reference
+// waiting in the trashcan still got its callback when its referent died
+// (then died twice), and ref(o) gave the waiting one back; no test saw it.
+// python3 3.11.7, both scenarios at every chain length 30..70:
+//   class Deep: pass                      # top.chain: d.next -> ... -> bottom
+//   class Dropper:                        # top.dropper, set after top.chain
+//       def __del__(self): log.append(weakref.getweakrefcount(self.target))
+//   class Maker:                          # top.maker, set after top.chain
+//       def __del__(self): made.append(weakref.ref(self.target))
+//   (1) outside = ref(target, cb); bottom.watch = ref(target, cb);
+//       top.dropper.target = target; del target, top
+//       -> callbacks run == the count logged: at every length
+//   (2) bottom.watch = ref(target); top.maker.target = target; del top
+//       -> made[0]() is target and getweakrefcount(target) == 1: at every length
+// (CPython's weak references are not deferred by the trashcan: unlinked at once.)
+struct Dropper : Object {
+  static constexpr const char* refgc_type_name = "Dropper";
+  Ref<Node> target;  // its only strong reference: it dies right after the destructor
+  std::size_t* count = nullptr;
+  ~Dropper() override { *count = refgc::getweakrefcount(target); }
+};
+struct DropperTop : Object {
+  static constexpr const char* refgc_type_name = "DropperTop";
+  Ref<Dropper> dropper;  // destroyed second
+  Ref<Deep> chain;       // destroyed first: its bottom's weak reference may be deferred
+};
+
+TEST_F(WeakRefTest, AReferentDyingWhileOneOfItsWeakRefsWaitsInTheTrashcanCallsBackOnlyTheLiveOnes) {
+  bool waited = false;  // some length had the bottom's weak reference waiting
+  for (int length = 30; length <= 70; ++length) {
+    SCOPED_TRACE(length);
+    int calls = 0;
+    std::size_t count = 99;
+    {
+      auto target = make<Node>("target");
+      WeakRef<Node> outside(target, [&calls](const WeakRef<Node>&) { ++calls; });
+      {
+        auto top = make<DropperTop>();
+        Ref<Deep> chain;
+        for (int i = 0; i < length; ++i) {
+          auto d = make<Deep>();
+          d->next = std::move(chain);
+          chain = std::move(d);
+        }
+        Deep* bottom = chain.get();
+        while (bottom->next) bottom = bottom->next.get();
+        bottom->watch = WeakRef<Node>(target, [&calls](const WeakRef<Node>&) { ++calls; });
+        top->chain = std::move(chain);
+        top->dropper = make<Dropper>();
+        top->dropper->target = std::move(target);
+        top->dropper->count = &count;
+      }  // the cascade: the chain, then the dropper and the target
+      EXPECT_FALSE(outside.alive());
+    }
+    EXPECT_EQ(static_cast<std::size_t>(calls), count);  // one callback per live weak reference
+    if (count == 1) waited = true;
+  }
+  EXPECT_TRUE(waited);
+}
+
+struct RefMaker : Object {
+  static constexpr const char* refgc_type_name = "RefMaker";
+  Ref<Node> target;
+  WeakRef<Node>* made = nullptr;
+  ~RefMaker() override { *made = WeakRef<Node>(target); }
+};
+struct RefMakerTop : Object {
+  static constexpr const char* refgc_type_name = "RefMakerTop";
+  Ref<RefMaker> maker;  // destroyed second
+  Ref<Deep> chain;      // destroyed first
+};
+
+TEST_F(WeakRefTest, ACallbackLessWeakRefMadeWhileTheSharedOneWaitsInTheTrashcanIsANewLiveOne) {
+  auto target = make<Node>("target");
+  for (int length = 30; length <= 70; ++length) {
+    SCOPED_TRACE(length);
+    WeakRef<Node> made;
+    {
+      auto top = make<RefMakerTop>();
+      Ref<Deep> chain;
+      for (int i = 0; i < length; ++i) {
+        auto d = make<Deep>();
+        d->next = std::move(chain);
+        chain = std::move(d);
+      }
+      Deep* bottom = chain.get();
+      while (bottom->next) bottom = bottom->next.get();
+      bottom->watch = WeakRef<Node>(target);  // the shared callback-less one
+      top->chain = std::move(chain);
+      top->maker = make<RefMaker>();
+      top->maker->target = target;
+      top->maker->made = &made;
+    }
+    ASSERT_TRUE(made.alive());
+    EXPECT_EQ(made().get(), target.get());
+    EXPECT_EQ(refgc::getweakrefcount(target), 1u);
+  }
+}
+
 // Review 2026-11-23 (helper): a bound method did not hold its receiver
 // while it ran; a method that dropped the BoundMethod (its receiver's last
 // reference) then used a freed object. Python's bound method holds
@@ -799,6 +899,39 @@ TEST_F(WeakRefTest, AWeakRefThatIsItselfGarbageNeverCallsBack) {
   }
   o.reset();
   EXPECT_EQ(gc::collect(), 3u);  // object, weak reference, function object
+  EXPECT_EQ(calls, 0);
+}
+
+// Mutation testing (2026-11-23): with the "garbage itself" test taken out of
+// handle_weakrefs (src/weak_core.cc), no test failed: every garbage weak
+// reference in the tests came after its referent in the unreachable list,
+// and the list is walked last to first, so it was unlinked before its
+// referent's list was read. Here the referent is younger than its weak
+// reference: its finalizer resurrected it on refcount death, which re-tracks
+// it at the tail of generation 0. python3 3.11.7:
+//   class R:
+//       def __del__(self): self.me = self
+//   r = R(); r.wr = weakref.ref(r, lambda w: calls.append('cb'))
+//   del r; print(calls); print(gc.collect(), calls)
+// printed "[]" and "3 []" (r, r.wr and the lambda; refgc's callback is no object).
+struct ResurrectsIntoASelfCycle : Object {
+  static constexpr const char* refgc_type_name = "ResurrectsIntoASelfCycle";
+  Ref<Object> me;
+  WeakRef<Object> wr;
+  void trace(Tracer& t) override {
+    t(me);
+    t(wr.object());
+  }
+  void finalize() override { me = Ref<Object>(this); }
+};
+
+TEST_F(WeakRefTest, AGarbageWeakRefOlderThanItsGarbageReferentNeverCallsBack) {
+  int calls = 0;
+  auto r = make<ResurrectsIntoASelfCycle>();
+  r->wr = WeakRef<Object>(Ref<Object>(r), [&calls](const WeakRef<Object>&) { ++calls; });
+  r.reset();  // refcount death: finalize() resurrects it, re-tracked after its weak reference
+  EXPECT_EQ(calls, 0);
+  EXPECT_EQ(gc::collect(), 2u);  // the object and its weak-reference object
   EXPECT_EQ(calls, 0);
 }
 
