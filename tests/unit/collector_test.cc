@@ -768,6 +768,63 @@ TEST_F(CollectorTest, UnfreezeRenumbersGenerationTwoOrRefusesObjectsPastTheHeade
   for (std::size_t i = 0; i < 60; ++i) EXPECT_EQ(tail[i], frozen[i].get()) << i;
 }
 
+// gc::unfreeze() may run inside a collection, from a finalizer or a weak
+// reference's callback; CPython's just appends the permanent generation's
+// list to generation 2's. Here the collection has already reserved room
+// below the header index for what it may still move to generation 2 after
+// that user code (the objects its finalizers resurrect, those the clearing
+// leaves alive, DEBUG_SAVEALL's: Collector::reserve_scratch, and
+// begin_rejoin for the weak references it moves), and the unfreeze must not
+// take that room. python3 (60 frozen, 20 live, 30 self-cycles whose
+// __del__ resurrects each, the first calling gc.unfreeze()): gc.collect()
+// returns 0 and generation 2 lists all 110. With the index lowered to 100 the
+// unfreeze took slots 20..79 and the 30 resurrected objects 80..109; at the
+// real limit (2^25 - 11 frozen objects, the same finalizers) the slots past
+// 2^25 - 1 wrap around in the header and the next gc::get_objects(2) stops
+// the program ("corrupt generation (virtual slot out of range or taken
+// twice)"). Refusing the unfreeze (std::length_error, nothing changed, as
+// when it does not fit outside a collection) keeps every object listed once.
+struct ResurrectingUnfreezer : refgc::Object {
+  Ref<refgc::Object> ref;
+  static inline std::vector<Ref<refgc::Object>> saved;
+  static inline bool unfreeze_next = false;
+  void trace(refgc::Tracer& t) override { t(ref); }
+  void finalize() override {
+    if (unfreeze_next) {
+      unfreeze_next = false;
+      try {
+        refgc::gc::unfreeze();
+      } catch (const std::length_error&) {
+        event_log().push_back("unfreeze refused");
+      }
+    }
+    saved.push_back(Ref<refgc::Object>(this));
+  }
+};
+
+TEST_F(CollectorTest, AnUnfreezeInsideACollectionLeavesTheRoomTheCollectionStillNeedsInTheIndex) {
+  refgc::Heap heap;
+  refgc::Heap::Lock lock(heap);
+  refgc::gc::disable();
+  SlotLimit limit(100);
+  std::vector<Ref<Named>> frozen, live;
+  for (int i = 0; i < 60; ++i) frozen.push_back(make<Named>("frozen"));
+  refgc::gc::freeze();
+  for (int i = 0; i < 20; ++i) live.push_back(make<Named>("live"));
+  for (int i = 0; i < 30; ++i) {
+    auto r = make<ResurrectingUnfreezer>();
+    r->ref = r;
+  }
+  ResurrectingUnfreezer::unfreeze_next = true;
+  EXPECT_EQ(refgc::gc::collect(), 0u);  // all 30 resurrected
+  EXPECT_EQ(ResurrectingUnfreezer::saved.size(), 30u);
+  EXPECT_LE(refgc::detail::testing::generation_entries(heap, 2), 100u);
+  // Every object is listed once: in generation 2, or still frozen.
+  EXPECT_EQ(refgc::gc::get_objects(2).size() + refgc::gc::get_freeze_count(), 110u);
+  ResurrectingUnfreezer::saved.clear();
+  event_log().clear();
+}
+
 // The heap walk visits only pool chunks marked as holding old objects; a
 // walk that finds none there unmarks the chunk. Objects that later reach
 // generation 2 in such a chunk (its freed slots reused) mark it again, so
