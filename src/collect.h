@@ -29,6 +29,16 @@ class Collector {
   std::size_t collected() const noexcept { return collected_; }
   std::size_t uncollectable() const noexcept { return uncollectable_; }
 
+  // Slots of the generation in `state` (an unlisted one) that this
+  // collection may still give after user code ran: the unreachable objects
+  // its later phases may move to the generation its survivors join
+  // (resurrected, left alive by the clearing, DEBUG_SAVEALL), plus one, the
+  // bound Rejoin::end keeps too. 0 for any other generation. gc::unfreeze()
+  // from a finalizer or a weak-reference callback leaves them free.
+  std::size_t slots_still_needed_in(std::uint32_t state) const noexcept {
+    return old_unlisted_ && old_state_ == state ? 1 + unreachable_.size() : 0;
+  }
+
   // An object in the unreachable list died (or was untracked) while user code
   // ran during the collection: leave a tombstone in its place. (The dealloc
   // path does this inline through HeapFast::unreachable_list; this is the

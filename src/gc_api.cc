@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "collect.h"
 #include "heap_impl.h"
 #include "refgc/gc.h"
 #include "refgc/tracer.h"
@@ -233,8 +234,17 @@ void unfreeze() {
     return;
   }
   // CPython appends the permanent generation's list to generation 2's.
-  if (g2.next_slot + p.unlisted > heap.slot_limit) heap.renumber_unlisted(detail::kGen2);
-  if (g2.next_slot + p.unlisted > heap.slot_limit)
+  // Called by a finalizer or a weak-reference callback during a collection
+  // whose survivors join generation 2, it leaves the slots that collection
+  // may still give (Collector::slots_still_needed_in), and does not renumber
+  // the generation under it (the collection holds slot numbers). Review
+  // 2026-11-23 (session 16): the unfreeze took those slots, and the objects
+  // the collection moved there later wrapped around the 25-bit index.
+  const std::size_t needed =
+      heap.active != nullptr ? heap.active->slots_still_needed_in(detail::kGen2) : 0;
+  if (needed == 0 && g2.next_slot + p.unlisted > heap.slot_limit)
+    heap.renumber_unlisted(detail::kGen2);
+  if (g2.next_slot + p.unlisted + needed > heap.slot_limit)
     throw std::length_error("refgc: gc::unfreeze: more than 2^25 objects in generation 2");
   std::vector<Object*> list;
   heap.gather_unlisted(detail::kPermanent, list);

@@ -103,7 +103,9 @@ std::array<GenerationStats, 3> get_stats();
 void freeze();
 // Moves the permanent generation back into generation 2. Throws
 // std::length_error, changing nothing, if generation 2 would pass 2^25
-// objects.
+// objects (counting, when a finalizer or weak-reference callback calls it
+// during a collection whose survivors join generation 2, the objects that
+// collection may still move there).
 void unfreeze();
 std::size_t get_freeze_count();
 
