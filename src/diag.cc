@@ -423,10 +423,18 @@ std::size_t count(std::string_view type_name) {
   return it == rows.end() ? 0 : it->second;
 }
 
+// Every live instance, tracked or not (a type with no trace() is not
+// tracked, and the seeds' per-class registry counts all instances): a walk
+// of the pool's slots, not of the generations. A freed slot says so in its
+// header (its first word, where the vtable pointer was, is a free-list link);
+// an object whose count reached 0 is being destroyed (or waits in the
+// trashcan) and is not counted.
 std::size_t live_count(const std::type_info& type) {
   HeapImpl& heap = heap_for("calls diag::live_count");
   std::size_t n = 0;
-  for_each_tracked(heap, [&](Object* o) {
+  heap.pool.for_each_slot([&](void* slot) {
+    auto* o = static_cast<Object*>(slot);
+    if (ObjectAccess::state(o) == detail::kFreed || ObjectAccess::rc(o) == 0) return;
     if (typeid(*o) == type) ++n;
   });
   return n;

@@ -69,7 +69,8 @@ namespace refgc::diag {
 
 // The readable name of an object's type: the name the type gave itself
 // (`static constexpr const char* refgc_type_name = "Node";`), else the
-// demangled C++ name without the `refgc::` prefix ("List<Node>", "Int").
+// demangled C++ name without the `refgc::` prefix ("Outer::Inner"). The
+// built-in types name themselves "List", "Dict", "Int", "Str", ...
 // The name is inherited: a subclass that should be counted apart declares its
 // own (without one it is counted under its base's name by the census;
 // live_count() goes by the exact type).
@@ -94,10 +95,12 @@ void print_most_common_types(std::ostream& out, std::size_t limit = 10);
 // Tracked objects whose type name is `type_name` (objgraph.count).
 std::size_t count(std::string_view type_name);
 
-// Tracked objects whose dynamic type is exactly `type` (a subclass counts
-// for itself, not for its base: the seeds' per-class TrackedObject registry).
-// Frozen objects (gc::freeze()) count too: the registry, a weak set, counts
-// every live instance; the census leaves them out.
+// Live objects whose dynamic type is exactly `type` (a subclass counts for
+// itself, not for its base: the seeds' per-class TrackedObject registry),
+// tracked or not: instances of a type with no trace() count too, and so do
+// frozen objects (gc::freeze()). The registry, a weak set, counts every live
+// instance; the census above counts tracked objects only. It walks every slot
+// of the heap's pool: its cost follows the heap, not the type.
 std::size_t live_count(const std::type_info& type);
 template <class T>
 std::size_t live_count() {
@@ -156,7 +159,7 @@ std::vector<Ref<Object>> find_backref_chain(const Ref<T>& obj, const Predicate& 
   return find_backref_chain(detail::checked_object(obj), predicate, max_depth);
 }
 
-// "Node@0x55d0... -> List<Node>@0x... -> Node@0x...": a chain as one line.
+// "Node@0x55d0... -> List@0x... -> Node@0x...": a chain as one line.
 std::string describe_chain(const std::vector<Ref<Object>>& chain);
 
 // ---------------------------------------------------------------------------

@@ -100,6 +100,31 @@ TEST_F(DiagTest, LiveCountCountsTheExactDynamicTypeNotItsSubclasses) {
   EXPECT_EQ(diag::live_count<SpecialNode>(), 0u);
 }
 
+// Usability review 2026-11-23 (session 16): a type with no trace() is not
+// tracked, and live_count<Record>() answered 0 while 100 Records were alive
+// (the python guide maps it to the seeds' per-class live_count(), a WeakSet of
+// every instance, seed behaviour 59, s000_pc_06). It now
+// counts every live instance, tracked or not, frozen ones included.
+struct Record : Object {
+  static constexpr const char* refgc_type_name = "Record";
+  int value = 0;
+};
+TEST_F(DiagTest, LiveCountCountsInstancesOfTypesThatAreNotTrackedToo) {
+  std::vector<Ref<Record>> keep;
+  for (int i = 0; i < 100; ++i) keep.push_back(make<Record>());
+  auto holder = make<Node>();
+  holder->a = keep[0];
+  EXPECT_FALSE(gc::is_tracked(keep[0]));
+  EXPECT_EQ(diag::live_count<Record>(), 100u);
+  EXPECT_EQ(diag::live_count<Node>(), 1u);
+  keep.erase(keep.begin() + 1, keep.end());
+  EXPECT_EQ(diag::live_count<Record>(), 1u);  // the one the Node holds
+  holder.reset();
+  keep.clear();
+  EXPECT_EQ(diag::live_count<Record>(), 0u);
+  EXPECT_EQ(diag::count("Record"), 0u);  // the census: tracked objects only
+}
+
 // Review 2026-11-23 (session 15): refgc_type_name is a static member, so a
 // subclass that does not declare its own inherits its base's name and is
 // counted under it (documented in ref.h and diag.h; objgraph would count the
