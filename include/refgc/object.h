@@ -28,7 +28,10 @@
 //     refgc::Object before any other class that has virtual functions
 //     (`struct Button : refgc::Object, Widget`). The heap walk that finds the
 //     oldest objects reads each header at the start of the object's memory;
-//     make<T>() stops the program, naming T, when it is not there.
+//     make<T>() stops the program, naming T, when it is not there. ~Object()
+//     is noexcept(false) (see above), so when Widget's virtual destructor is
+//     noexcept, declare `~Button() noexcept override = default;` ("looser
+//     exception specification" otherwise).
 #pragma once
 
 #include <cstddef>
@@ -140,10 +143,19 @@ inline thread_local ThreadState tls;
 #endif
 
 #if REFGC_DEBUG
+// The debug library's own entry points live in a namespace whose name is the
+// diagnosis of the link error a user gets when code compiled with
+// REFGC_DEBUG=1 (no NDEBUG) is linked to a library built with REFGC_DEBUG=0:
+// "undefined reference to refgc::detail::
+// REFGC_DEBUG_is_1_here_but_0_in_the_library::acquire_heap_for(...)"
+// (tests/compile_fail/refgc_debug_mismatch.cc).
+namespace REFGC_DEBUG_is_1_here_but_0_in_the_library {
 // Debug builds: `what` is done by a thread that holds no heap. Like any other
 // use of refgc it takes the default heap implicitly, and stops the program
 // with a message naming `what` if another thread holds it (src/heap.cc).
 void acquire_heap_for(const char* what) noexcept;
+}  // namespace REFGC_DEBUG_is_1_here_but_0_in_the_library
+using REFGC_DEBUG_is_1_here_but_0_in_the_library::acquire_heap_for;
 #endif
 // Debug builds: the cheap thread check of refcount operations, weak
 // references and weak containers (one thread-local load). Nothing in release.

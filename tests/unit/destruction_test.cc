@@ -5,6 +5,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "support/gc_fixture.h"
@@ -142,6 +143,29 @@ TEST_F(DestructionTest, AnExceptionFromADestructorGoesToTheUnraisableHook) {
   ASSERT_EQ(capture.messages.size(), 1u);
   EXPECT_EQ(capture.messages[0], "from a destructor");
   EXPECT_EQ(refgc::Heap::current().live_objects(), before);  // memory still freed
+}
+
+// Usability review 2026-11-23 (session 16): the documented pattern
+// `struct Button : refgc::Object, Widget` did not compile when Widget had a
+// virtual destructor ("looser exception specification": ~Object() is
+// noexcept(false)). The documented remedy (object.h, writing-trace.md rule
+// 7) is a noexcept destructor in Button; this test compiles it and checks
+// that destruction through either base runs both destructors.
+struct Widget {
+  virtual ~Widget() { event_log().push_back("~Widget"); }
+  virtual std::string draw() const { return "widget"; }
+};
+struct Button : refgc::Object, Widget {
+  ~Button() noexcept override { event_log().push_back("~Button"); }
+  std::string draw() const override { return "button"; }
+};
+TEST_F(DestructionTest, AnObjectWithASecondPolymorphicBaseDeclaresItsDestructorNoexcept) {
+  static_assert(std::is_nothrow_destructible_v<Button>);
+  auto b = make<Button>();
+  const Widget& w = *b;
+  EXPECT_EQ(w.draw(), "button");
+  b.reset();
+  EXPECT_EQ(event_log(), (std::vector<std::string>{"~Button", "~Widget"}));
 }
 
 TEST_F(DestructionTest, TheDefaultHookPrintsLikeCPython) {
