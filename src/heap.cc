@@ -157,7 +157,7 @@ bool held_by_this_thread(Heap& heap) noexcept {
 HeapImpl& acquire_current_slow() { return acquire_default().impl(); }
 HeapFast& acquire_fast_slow() { return acquire_default().fast(); }
 #if REFGC_DEBUG
-void acquire_heap_for(const char* what) noexcept {
+void REFGC_DEBUG_is_1_here_but_0_in_the_library::acquire_heap_for(const char* what) noexcept {
   if (tls.heap == nullptr) acquire_default(what);
 }
 #endif
@@ -219,8 +219,12 @@ void HeapImpl::untrack(Object* o) noexcept {
     case kGen0:
     case kGen1: {
       Generation& g = generation_of_state(state);
+      // The usual cause is a misuse, not a refgc bug: an object of another
+      // heap dying while this thread holds a different one (debug builds
+      // name it at the drop: refgc/heap.h).
       REFGC_CHECK(index < g.objs.size() && g.objs[index] == o, o,
-                  "corrupt generation list (object not at its index)");
+                  "corrupt generation list (object not at its index; did an object of another "
+                  "heap die while this thread held a different heap? a debug build says so)");
       if (index + 1 == g.objs.size()) {
         // The newest of its generation (a chain dying from its newest end):
         // shrink the list, and any tombstones now at its end with it, so

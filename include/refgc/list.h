@@ -16,7 +16,20 @@
 //
 // Iterators are plain pointers (random access): appending or removing while
 // iterating invalidates them, as for std::vector (Python raises nothing and
-// gives odd results).
+// gives odd results), and a range-for over a list that the loop body changes
+// reads freed memory (undefined behaviour, usually a crash). The observer
+// pattern -- a listener that removes itself from the list being dispatched,
+// dropping the list's only reference to itself -- is the usual way to get
+// there. Dispatch by index with a strong reference held for the call, as
+// Python's `for l in listeners: l.fire()` does:
+//
+//   for (std::size_t i = 0; i < listeners->size(); ++i) {
+//     refgc::Ref<Listener> l = (*listeners)[i];  // held through the call
+//     l->fire();                                  // may erase itself
+//   }
+//
+// or iterate over a copy, kept in a variable for the loop
+// (`auto copy = listeners->slice(0, listeners->size()); for (auto& l : *copy)`).
 //
 // Layout: 32 bytes, the object header plus two words. A list of at most one
 // element keeps it in the first word (a Ref is one pointer), with no further

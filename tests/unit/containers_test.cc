@@ -941,3 +941,46 @@ TEST_F(ContainersTest, ADyingOrClearedListReleasesItsElementsLastToFirstLikeCPyt
 }
 
 }  // namespace
+
+namespace {
+// Usability review 2026-11-23 (session 16): the observer pattern. A range-for
+// over a List whose body removes the current listener (dropping the list's
+// only reference to it) read freed memory; list.h now shows the safe
+// dispatch, by index with a strong reference held for the call, and this test
+// checks that it gives python3 3.11.7's output for
+//   for l in bus: l.fire()   # listener 1 removes itself in fire()
+// "fire 0 / fire 1 / fire 3 / left 3" (the removal shifts 2 into the slot
+// already visited), with listener 1 alive until its call returns.
+struct Listener : refgc::Object {
+  int id = 0;
+  refgc::Ref<refgc::List<Listener>> bus;
+  std::vector<std::string>* log = nullptr;
+  void trace(refgc::Tracer& t) override { t(bus); }
+  void fire() {
+    log->push_back("fire " + std::to_string(id));
+    if (id == 1) bus->erase(static_cast<std::ptrdiff_t>(bus->index(refgc::Ref<Listener>(this))));
+    log->push_back("  after unsubscribe, my id is " + std::to_string(id));
+  }
+};
+}  // namespace
+
+TEST_F(ContainersTest, DispatchingByIndexWithTheListenerHeldSurvivesAListenerRemovingItself) {
+  std::vector<std::string> log;
+  auto bus = make<refgc::List<Listener>>();
+  for (int i = 0; i < 4; ++i) {
+    auto l = make<Listener>();
+    l->id = i;
+    l->bus = bus;
+    l->log = &log;
+    bus->append(l);
+  }
+  for (std::size_t i = 0; i < bus->size(); ++i) {  // list.h's dispatch loop
+    refgc::Ref<Listener> l = (*bus)[static_cast<std::ptrdiff_t>(i)];
+    l->fire();
+  }
+  log.push_back("left " + std::to_string(bus->size()));
+  EXPECT_EQ(log, (std::vector<std::string>{"fire 0", "  after unsubscribe, my id is 0", "fire 1",
+                                           "  after unsubscribe, my id is 1", "fire 3",
+                                           "  after unsubscribe, my id is 3", "left 3"}));
+  for (std::size_t i = 0; i < bus->size(); ++i) (*bus)[static_cast<std::ptrdiff_t>(i)]->bus.reset();
+}

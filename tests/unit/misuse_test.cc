@@ -381,3 +381,39 @@ TEST_F(MisuseDeathTest, InvalidGenerationsAndThresholdsThrow) {
 }
 
 }  // namespace
+
+#if !REFGC_DEBUG
+namespace {
+struct Tracked : refgc::Object {
+  static constexpr const char* refgc_type_name = "Tracked";
+  Ref<refgc::Object> x;
+  void trace(refgc::Tracer& t) override { t(x); }
+};
+}  // namespace
+
+// Usability review 2026-11-23 (session 16): in a release build, a tracked
+// object of one heap dropped while the thread holds another (debug builds stop
+// at the drop, naming the misuse: tests/reliability/thread_misuse_test.cc) was
+// reported as "corrupt generation list (object not at its index)", which reads
+// as a refgc bug. The message now names the likely misuse. (Release builds
+// catch it only when the other heap's list disagrees, as here.)
+TEST_F(MisuseDeathTest, InAReleaseBuildDroppingAnObjectOfAnotherHeapNamesTheLikelyMisuse) {
+  EXPECT_DEATH(
+      {
+        refgc::Heap first;
+        refgc::Heap second;
+        Ref<Tracked> mine;
+        {
+          refgc::Heap::Lock lock(first);
+          mine = make<Tracked>();
+        }
+        refgc::Heap::Lock lock(second);
+        auto a = make<Tracked>();
+        auto b = make<Tracked>();
+        auto c = make<Tracked>();
+        mine.reset();
+      },
+      "corrupt generation list \\(object not at its index; did an object of another heap die "
+      "while this thread held a different heap\\? a debug build says so\\): <Tracked at 0x");
+}
+#endif
