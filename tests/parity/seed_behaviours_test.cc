@@ -960,11 +960,18 @@ TEST_F(SeedBehaviour, B22_NoneIsTheUniqueEmptyHandleAndSingletonsCompareByIdenti
   x = make<IntList>();
   EXPECT_FALSE(x == nullptr);
 
-  EXPECT_TRUE(refgc::is(true_singleton(), true_singleton()));
+  // A singleton reached by two paths is one object; an equal value made
+  // anew is another (audit 2026-11-23: the test compared the singleton with
+  // itself, which could not fail).
   const std::uint32_t before = true_singleton()->refcount();
   Ref<Int> y = true_singleton();
-  EXPECT_TRUE(refgc::is(y, true_singleton()));
   EXPECT_EQ(y->refcount(), before + 1);
+  auto holder = make<List<Int>>();
+  holder->append(true_singleton());
+  EXPECT_TRUE(refgc::is((*holder)[0], y));
+  const auto fresh = make<Int>(1);
+  EXPECT_TRUE(*fresh == *y);
+  EXPECT_FALSE(refgc::is(fresh, y));
 }
 
 // s000_p04_02_is_vs_eq__probe: "int('1000') is int('1000') -> False", "separately compiled:
