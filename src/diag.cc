@@ -846,12 +846,20 @@ std::string LeakReport::str() const {
       << " created in the LeakCheck scope still alive after a full collection:\n";
   for (const TypeCount& t : by_type)
     out << ' ' << std::setw(8) << with_thousands(t.count) << ' ' << t.type << '\n';
+  bool any_chain = false;
   for (const Leak& l : leaks) {
     if (l.chain.empty()) continue;
+    any_chain = true;
     out << "  " << l.type << '@' << static_cast<const void*>(l.address);
     if (!l.value.empty()) out << ' ' << l.value;
     out << "\n    kept alive by: " << l.chain << '\n';
   }
+  // A chain of one object (the leak itself) left users asking what holds it
+  // (usability review 2026-11-23): say where every chain starts.
+  if (any_chain)
+    out << "  (each chain starts at an object held from outside the heap: a Ref that no tracked "
+           "object holds -- a local or global, a std::function capture, a member trace() does "
+           "not report)\n";
   return out.str();
 }
 

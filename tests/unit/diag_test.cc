@@ -919,6 +919,10 @@ TEST_F(DiagTest, LeakCheckReportsObjectsCreatedInTheScopeThatStayAlive) {
   const std::string text = report.str();
   EXPECT_NE(text.find("2 objects created in the LeakCheck scope still alive"), std::string::npos);
   EXPECT_NE(text.find("kept alive by: Registry@"), std::string::npos) << text;
+  // Usability review 2026-11-23 (session 16): where every chain starts.
+  EXPECT_NE(text.find("(each chain starts at an object held from outside the heap"),
+            std::string::npos)
+      << text;
   registry->items.clear();
   EXPECT_TRUE(scope.check().empty());
 }
