@@ -718,7 +718,10 @@ TEST_F(SeedBehaviour, B14_ReleaseCascadesSoAcyclicStructuresAreFreedWithoutTheCo
   g_log.clear();
   auto big = big_list(1'000'000);
   auto adder = make_adder(big);
-  EXPECT_EQ(adder->freevars, std::vector<std::string>{"total"});  // co_freevars = ('total',)
+  // co_freevars = ('total',): what the closure holds, read through the
+  // collector's view of it (audit 2026-11-23: this compared the test's own
+  // label `freevars`, which could not fail).
+  EXPECT_EQ(captured_type_names(*adder), std::vector<std::string>{"Int"});
   EXPECT_EQ(refgc::getrefcount(big), 2u);  // "name + arg only: closure holds nothing"
   big.reset();
   EXPECT_EQ(g_log, lines({"BigList freed"}));
