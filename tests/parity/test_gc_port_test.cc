@@ -700,6 +700,33 @@ TEST_F(TestGcPort, AutomaticCollectionsWithThresholds10_3_2MatchPython) {
   EXPECT_EQ(c, (std::array<std::size_t, 3>{2, 3, 3}));
 }
 
+// The collections started while `n` Nodes are allocated with automatic
+// collection on: each one's generation, and the allocation that started it
+// (the two lists the python3 scripts below print).
+struct StartedCollections {
+  std::vector<int> gens, at;
+};
+StartedCollections collections_while_allocating(int n, std::vector<Ref<Node>>& keep) {
+  StartedCollections r;
+  int i = 0;
+  gc::callbacks().push_back([&](std::string_view phase, const gc::CollectInfo& info) {
+    if (phase == "start") {
+      r.gens.push_back(info.generation);
+      r.at.push_back(i);
+    }
+  });
+  gc::enable();
+  for (i = 1; i <= n; ++i) keep.push_back(make<Node>());
+  gc::disable();
+  gc::callbacks().pop_back();
+  return r;
+}
+// What python3 printed for 180 allocations at thresholds (10, 3, 2), starting
+// with a long-lived total of 0 or nearly.
+const std::vector<int> kGensOf180 = {0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 2};
+const std::vector<int> kAtOf180 = {11, 22,  33,  44,  55,  66,  77,  88,
+                                   99, 110, 121, 132, 143, 154, 165, 176};
+
 // cpython-semantics §1.5 and §3 B27 (E68): after freeze() + collect() the
 // long-lived total is tiny, so generation 2 runs as soon as count2 > 2.
 // Python run with python3 (CPython 3.11.7):
@@ -736,20 +763,9 @@ TEST_F(TestGcPort, AutomaticFullCollectionRunsWhenLongLivedTotalIsSmall) {
   std::vector<Ref<Node>> keep;
   gc::freeze();
   gc::collect();
-  std::vector<int> gens, at;
-  int i = 0;
-  gc::callbacks().push_back([&](std::string_view phase, const gc::CollectInfo& info) {
-    if (phase == "start") {
-      gens.push_back(info.generation);
-      at.push_back(i);
-    }
-  });
-  gc::enable();
-  for (i = 1; i <= 180; ++i) keep.push_back(make<Node>());
-  gc::disable();
-  EXPECT_EQ(gens, (std::vector<int>{0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 2}));
-  EXPECT_EQ(at, (std::vector<int>{11, 22, 33, 44, 55, 66, 77, 88, 99, 110, 121, 132, 143, 154, 165,
-                                  176}));
+  const StartedCollections c = collections_while_allocating(180, keep);
+  EXPECT_EQ(c.gens, kGensOf180);
+  EXPECT_EQ(c.at, kAtOf180);
   EXPECT_EQ(gc::get_count(), (std::array<std::size_t, 3>{4, 0, 0}));
 }
 
@@ -796,20 +812,9 @@ TEST_F(TestGcPort, AFullCollectionOfEmptyGenerationsResetsTheLongLivedTotal) {
     gc::collect();  // the long-lived total becomes 1000
   }                 // they die by refcount: the generations are empty
   gc::collect();    // nothing to examine: the long-lived total becomes 0
-  std::vector<int> gens, at;
-  int i = 0;
-  gc::callbacks().push_back([&](std::string_view phase, const gc::CollectInfo& info) {
-    if (phase == "start") {
-      gens.push_back(info.generation);
-      at.push_back(i);
-    }
-  });
-  gc::enable();
-  for (i = 1; i <= 180; ++i) keep.push_back(make<Node>());
-  gc::disable();
-  EXPECT_EQ(gens, (std::vector<int>{0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 2}));
-  EXPECT_EQ(at, (std::vector<int>{11, 22, 33, 44, 55, 66, 77, 88, 99, 110, 121, 132, 143, 154, 165,
-                                  176}));
+  const StartedCollections c = collections_while_allocating(180, keep);
+  EXPECT_EQ(c.gens, kGensOf180);
+  EXPECT_EQ(c.at, kAtOf180);
 }
 
 // cpython-semantics §1.5: frees decrement count0 (floored at 0), and the

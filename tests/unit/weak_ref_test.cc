@@ -273,6 +273,21 @@ struct Deep : Object {
   WeakRef<Node> watch;  // the bottom one's
   void trace(Tracer& t) override { t(next); }
 };
+// A chain of `length` Deeps (d.next -> ... -> bottom) whose bottom holds
+// `watch`: dropped from its top, its bottom dies deep in the cascade, where
+// the trashcan defers deallocations.
+Ref<Deep> deep_chain(int length, WeakRef<Node> watch) {
+  Ref<Deep> chain;
+  for (int i = 0; i < length; ++i) {
+    auto d = make<Deep>();
+    d->next = std::move(chain);
+    chain = std::move(d);
+  }
+  Deep* bottom = chain.get();
+  while (bottom->next) bottom = bottom->next.get();
+  bottom->watch = std::move(watch);
+  return chain;
+}
 struct Probe : Object {
   static constexpr const char* refgc_type_name = "Probe";
   Ref<Node> target;
@@ -303,16 +318,7 @@ TEST_F(WeakRefTest, AWeakRefWaitingInTheTrashcanIsNeitherCountedNorListed) {
       top->probe->target = target;
       top->probe->count = &count;
       top->probe->listed = &listed;
-      Ref<Deep> chain;
-      for (int i = 0; i < length; ++i) {
-        auto d = make<Deep>();
-        d->next = std::move(chain);
-        chain = std::move(d);
-      }
-      Deep* bottom = chain.get();
-      while (bottom->next) bottom = bottom->next.get();
-      bottom->watch = WeakRef<Node>(target, [](const WeakRef<Node>&) {});
-      top->chain = std::move(chain);
+      top->chain = deep_chain(length, WeakRef<Node>(target, [](const WeakRef<Node>&) {}));
     }
     EXPECT_EQ(count, listed);
     EXPECT_EQ(refgc::getweakrefcount(target), 0u);  // gone once the cascade ended
@@ -358,16 +364,8 @@ TEST_F(WeakRefTest, AReferentDyingWhileOneOfItsWeakRefsWaitsInTheTrashcanCallsBa
       WeakRef<Node> outside(target, [&calls](const WeakRef<Node>&) { ++calls; });
       {
         auto top = make<DropperTop>();
-        Ref<Deep> chain;
-        for (int i = 0; i < length; ++i) {
-          auto d = make<Deep>();
-          d->next = std::move(chain);
-          chain = std::move(d);
-        }
-        Deep* bottom = chain.get();
-        while (bottom->next) bottom = bottom->next.get();
-        bottom->watch = WeakRef<Node>(target, [&calls](const WeakRef<Node>&) { ++calls; });
-        top->chain = std::move(chain);
+        top->chain =
+            deep_chain(length, WeakRef<Node>(target, [&calls](const WeakRef<Node>&) { ++calls; }));
         top->dropper = make<Dropper>();
         top->dropper->target = std::move(target);
         top->dropper->count = &count;
@@ -399,16 +397,7 @@ TEST_F(WeakRefTest, ACallbackLessWeakRefMadeWhileTheSharedOneWaitsInTheTrashcanI
     WeakRef<Node> made;
     {
       auto top = make<RefMakerTop>();
-      Ref<Deep> chain;
-      for (int i = 0; i < length; ++i) {
-        auto d = make<Deep>();
-        d->next = std::move(chain);
-        chain = std::move(d);
-      }
-      Deep* bottom = chain.get();
-      while (bottom->next) bottom = bottom->next.get();
-      bottom->watch = WeakRef<Node>(target);  // the shared callback-less one
-      top->chain = std::move(chain);
+      top->chain = deep_chain(length, WeakRef<Node>(target));  // the shared callback-less one
       top->maker = make<RefMaker>();
       top->maker->target = target;
       top->maker->made = &made;
