@@ -24,6 +24,7 @@
 #include <new>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <typeinfo>
 #include <unordered_map>
 #include <vector>
@@ -337,7 +338,36 @@ std::string type_name(const Object& obj) {
 }
 
 namespace {
-thread_local std::vector<const Object*> repr_stack;
+// The objects whose repr() is in progress on this thread (CPython's
+// Py_ReprEnter list). Trivially destructible, its array freed when the
+// outermost repr() ends: glibc destroys the main thread's thread_locals
+// before the atexit handlers and static destructors, and the exit
+// collections' finalizers may call repr() (a std::vector here was written
+// after its destructor had freed it: review 2026-11-23).
+struct ReprStack {
+  const Object** data;
+  std::size_t size;
+  std::size_t capacity;
+  void push(const Object* o) {
+    if (size == capacity) {
+      const std::size_t n = capacity == 0 ? 16 : 2 * capacity;
+      void* p = std::realloc(static_cast<void*>(data), n * sizeof(const Object*));
+      if (p == nullptr) throw std::bad_alloc();
+      data = static_cast<const Object**>(p);
+      capacity = n;
+    }
+    data[size++] = o;
+  }
+  void pop() noexcept {
+    if (--size == 0) {
+      std::free(static_cast<void*>(data));
+      data = nullptr;
+      capacity = 0;
+    }
+  }
+};
+static_assert(std::is_trivially_destructible_v<ReprStack>);
+thread_local ReprStack repr_stack{nullptr, 0, 0};
 thread_local std::size_t repr_limit = static_cast<std::size_t>(-1);
 }  // namespace
 
@@ -348,12 +378,12 @@ std::size_t ReprLimit::current() noexcept { return repr_limit; }
 ReprGuard::ReprGuard(const Object* o) : object_(o), entered_(false) {
   // Python's recursion limit (1000 by default) stops a repr() nested this
   // deep with RecursionError; here, before the stack runs out.
-  if (repr_stack.size() >= kMaxReprDepth)
+  if (repr_stack.size >= kMaxReprDepth)
     throw std::runtime_error(
         "maximum recursion depth exceeded while getting the repr of an object");
-  for (const Object* x : repr_stack)
-    if (x == o) return;
-  repr_stack.push_back(o);
+  for (std::size_t i = 0; i < repr_stack.size; ++i)
+    if (repr_stack.data[i] == o) return;
+  repr_stack.push(o);
   entered_ = true;
 }
 
@@ -369,7 +399,8 @@ CompareGuard::CompareGuard() {
 CompareGuard::~CompareGuard() { --compare_depth; }
 
 ReprGuard::~ReprGuard() {
-  if (entered_ && !repr_stack.empty() && repr_stack.back() == object_) repr_stack.pop_back();
+  if (entered_ && repr_stack.size != 0 && repr_stack.data[repr_stack.size - 1] == object_)
+    repr_stack.pop();
 }
 
 namespace {

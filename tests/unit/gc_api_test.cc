@@ -146,18 +146,76 @@ TEST_F(GcApiTest, TheDefaultSinkReturnedBySetDebugSinkWritesToStderr) {
   EXPECT_NE(err.find("gc: done, 0 unreachable, 0 uncollectable, "), std::string::npos) << err;
 }
 
-// Audit 2026-11-23 (session 16): CPython's shutdown collections
-// (_PyGC_CollectNoFail) call no gc.callbacks but still print DEBUG_STATS.
-// python3 3.11.7, gc disabled, a self-cycle with __del__ dropped, a callback
-// printing "cb" appended, then the script ends: "end / del", no "cb" line.
-// refgc ran the callbacks in its exit collection (after main returned, so a
-// callback capturing main's locals by reference used dead objects).
+// Audit and diff review 2026-11-23 (session 16): CPython 3.11 runs, after the
+// atexit handlers, one generation-2 collection with gc.callbacks when
+// automatic collection is enabled (Py_FinalizeEx's _PyGC_CollectIfEnabled);
+// the collections after module teardown (_PyGC_CollectNoFail) call none, and
+// with gc disabled only those run. Both print DEBUG_STATS. python3 3.11.7, a
+// self-cycle with __del__ dropped, a callback printing its phase, an atexit
+// handler: enabled "end / atexit / cb start gen=2 collected=0 / del A / cb stop
+// gen=2 collected=1"; disabled "end / atexit / del A". refgc ran the callbacks
+// in every exit collection (a callback capturing main's locals by reference
+// used dead objects when gc was disabled), then, first fixed, in none.
 struct LoudAtExit : refgc::Object {
   Ref<refgc::Object> self;
   void trace(refgc::Tracer& t) override { t(self); }
-  void finalize() override { std::fputs("del\n", stderr); }
+  void finalize() override { std::fputs("del A\n", stderr); }
 };
-TEST_F(GcApiTest, TheCollectionAtProcessExitCallsNoGcCallbacksButPrintsDebugStats) {
+void exit_with_pending_cycle_and_callback(bool enabled) {
+  refgc::gc::disable();
+  auto a = make<LoudAtExit>();
+  a->self = a;
+  a.reset();
+  refgc::gc::callbacks().push_back([](std::string_view phase, const refgc::gc::CollectInfo& i) {
+    std::fprintf(stderr, "cb %.*s gen=%d collected=%zu\n", static_cast<int>(phase.size()),
+                 phase.data(), i.generation, i.collected);
+  });
+  std::atexit([] { std::fputs("atexit\n", stderr); });
+  if (enabled) refgc::gc::enable();
+  std::fputs("end\n", stderr);
+  std::exit(0);
+}
+TEST_F(GcApiTest, AtProcessExitGcCallbacksRunOnceWhenAutomaticCollectionIsEnabled) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(exit_with_pending_cycle_and_callback(true), ::testing::ExitedWithCode(0),
+              "^end\natexit\ncb start gen=2 collected=0\ndel A\ncb stop gen=2 collected=1\n$");
+}
+TEST_F(GcApiTest, AtProcessExitWithAutomaticCollectionDisabledNoGcCallbackRuns) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(exit_with_pending_cycle_and_callback(false), ::testing::ExitedWithCode(0),
+              "^end\natexit\ndel A\n$");
+}
+// Diff review 2026-11-23 (session 16), under ASan: repr() kept its stack of
+// objects in progress in a thread_local std::vector, which glibc destroys
+// for the main thread before the atexit handlers run; a finalizer calling
+// repr() in an exit collection then wrote into freed memory
+// (heap-use-after-free in ReprGuard). The stack is now trivially
+// destructible. (A release build may not notice; the asan-ubsan preset does.)
+struct ReprAtExit : refgc::Object {
+  Ref<refgc::Object> self;
+  Ref<refgc::List<refgc::Int>> items;
+  void trace(refgc::Tracer& t) override { t(self, items); }
+  void finalize() override { std::fprintf(stderr, "del %s\n", items->repr().c_str()); }
+};
+TEST_F(GcApiTest, AFinalizerCanCallReprInTheCollectionsAtProcessExit) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        refgc::gc::disable();
+        auto a = make<ReprAtExit>();
+        a->self = a;
+        a->items = make<refgc::List<refgc::Int>>();
+        a->items->append(make<refgc::Int>(1));
+        a->items->append(make<refgc::Int>(2));
+        std::fprintf(stderr, "before %s\n", a->items->repr().c_str());  // the stack exists
+        a.reset();
+        std::fputs("end\n", stderr);
+        std::exit(0);
+      },
+      ::testing::ExitedWithCode(0), "^before \\[1, 2\\]\nend\ndel \\[1, 2\\]\n$");
+}
+
+TEST_F(GcApiTest, TheCollectionsAtProcessExitPrintDebugStats) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   EXPECT_EXIT(
       {
@@ -165,9 +223,6 @@ TEST_F(GcApiTest, TheCollectionAtProcessExitCallsNoGcCallbacksButPrintsDebugStat
         auto a = make<LoudAtExit>();
         a->self = a;
         a.reset();
-        refgc::gc::callbacks().push_back([](std::string_view phase, const refgc::gc::CollectInfo&) {
-          std::fprintf(stderr, "cb %.*s\n", static_cast<int>(phase.size()), phase.data());
-        });
         refgc::gc::set_debug(refgc::gc::DEBUG_STATS);
         std::fputs("end\n", stderr);
         std::exit(0);
@@ -175,7 +230,7 @@ TEST_F(GcApiTest, TheCollectionAtProcessExitCallsNoGcCallbacksButPrintsDebugStat
       ::testing::ExitedWithCode(0),
       // Every line after "end" is the debug output or the finalizer's (the
       // late exit collection prints its own, empty, statistics).
-      "^end\ngc: collecting generation 2\\.\\.\\.\n(gc: [^\n]*\n)*del\n"
+      "^end\ngc: collecting generation 2\\.\\.\\.\n(gc: [^\n]*\n)*del A\n"
       "gc: done, 1 unreachable, 0 uncollectable, [0-9.]+s elapsed\n(gc: [^\n]*\n)*$");
 }
 
