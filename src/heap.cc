@@ -75,7 +75,11 @@ void exit_collection(bool first) noexcept {
     run_atexit_finalizers(h);  // weakref.finalize's atexit hook runs first, as in CPython
     drop_finalizers(h);        // and the others never run (finalize._shutdown)
   }
-  impl.collect_marked(2, /*run_callbacks=*/false);  // as CPython's _PyGC_CollectNoFail
+  // gc::callbacks() run in the first one only, and only with automatic
+  // collection enabled: CPython's Py_FinalizeEx collects with callbacks
+  // after the atexit handlers if gc is enabled (_PyGC_CollectIfEnabled), and
+  // its collections after module teardown (_PyGC_CollectNoFail) call none.
+  impl.collect_marked(2, /*run_callbacks=*/first && impl.enabled);
   tls.heap = saved;
   if (locked_here) {
     impl.owner.store(std::thread::id{});

@@ -144,9 +144,9 @@ struct HeapImpl : HeapFast {
   // --- scheduling (CPython's gc_collect_generations) ---
   void collect_now();
   void collect_generations();
-  // `run_callbacks` false: the collections at process exit, which call no
-  // gc::callbacks() (CPython's _PyGC_CollectNoFail at shutdown) but print
-  // the debug output.
+  // `run_callbacks` false: the collections at process exit that CPython runs
+  // without gc.callbacks (_PyGC_CollectNoFail at shutdown: src/heap.cc,
+  // exit_collection); they still print the debug output.
   std::size_t collect_with_callbacks(int generation, bool run_callbacks = true) noexcept;
   // collect_with_callbacks marked as running (`collecting`), as CPython's
   // gc.collect(): 0 without collecting if one already runs (a finalizer's

@@ -105,7 +105,8 @@ void freeze();
 // std::length_error, changing nothing, if generation 2 would pass 2^25
 // objects (counting, when a finalizer or weak-reference callback calls it
 // during a collection whose survivors join generation 2, the objects that
-// collection may still move there).
+// collection may still move there and, as it cannot renumber then, the
+// slots of members that died since generation 2 was last renumbered).
 void unfreeze();
 std::size_t get_freeze_count();
 
@@ -124,9 +125,12 @@ using Callback = std::function<void(std::string_view phase, const CollectInfo& i
 // may change the vector: as in CPython, each phase walks it by index to its
 // current end, so a callback appended during a phase runs in it, and one that
 // removes itself (or an earlier one) makes the next one miss that phase.
-// The collections at process exit (the default heap's, after main returns:
-// refgc/heap.h) call none of them, as CPython's shutdown collections call no
-// gc.callbacks; they do print the DEBUG_* output.
+// At process exit (the default heap's collections after main returns:
+// refgc/heap.h) they run in the first collection only, and only if automatic
+// collection is enabled, as CPython's shutdown runs one collection with
+// gc.callbacks when gc is enabled and its later ones without; so a callback
+// that captures main's locals by reference must be removed before main
+// returns. The DEBUG_* output is printed by every exit collection.
 std::vector<Callback>& callbacks();
 
 void set_debug(int flags);
