@@ -14,22 +14,24 @@
 // traces its elements last to first, like CPython; a dying or cleared list
 // releases them last to first too (CPython's list_dealloc, _list_clear).
 //
-// Iterators are plain pointers (random access): appending or removing while
-// iterating invalidates them, as for std::vector (Python raises nothing and
-// gives odd results), and a range-for over a list that the loop body changes
-// reads freed memory (undefined behaviour, usually a crash). The observer
-// pattern -- a listener that removes itself from the list being dispatched,
-// dropping the list's only reference to itself -- is the usual way to get
-// there. Dispatch by index with a strong reference held for the call, as
-// Python's `for l in listeners: l.fire()` does:
+// Iteration follows Python's list iterator: an iterator is the list and an
+// index, and reads the list's current size and storage at every step, so a
+// loop whose body appends, removes or clears sees what Python's `for x in
+// lst` sees (removing the current element skips the next one; appended
+// elements are visited; clear() ends the loop) and never reads freed slots.
+// An iterator made by begin() (not end()) holds the list, as Python's does:
+// a body that drops the last other reference to the list finishes the loop.
+// Dereferencing at or past the current end throws std::out_of_range. What an
+// iterator yields is the list's own slot (Ref<T>&, so std::sort and
+// assignment through it work): when the body may change the list, take the
+// element by value, which holds it through the body as Python's loop
+// variable does:
 //
-//   for (std::size_t i = 0; i < listeners->size(); ++i) {
-//     refgc::Ref<Listener> l = (*listeners)[i];  // held through the call
-//     l->fire();                                  // may erase itself
-//   }
+//   for (refgc::Ref<Listener> l : *listeners) l->fire();  // may unsubscribe
 //
-// or iterate over a copy, kept in a variable for the loop
-// (`auto copy = listeners->slice(0, listeners->size()); for (auto& l : *copy)`).
+// (with `auto& l`, the slot may hold another element, or be freed by a
+// growing append, once the body changed the list). Iterators compare by
+// position; end() stands for the size at the time of the comparison.
 //
 // Layout: 32 bytes, the object header plus two words. A list of at most one
 // element keeps it in the first word (a Ref is one pointer), with no further
@@ -46,13 +48,16 @@
 // RecursionError). A List is never equal to an object that is not a List.
 #pragma once
 
+#include <compare>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
+#include <iterator>
 #include <new>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -94,8 +99,10 @@ class List : public detail::ListBase {
  public:
   static constexpr const char* refgc_type_name = "List";
   using value_type = Ref<T>;
-  using iterator = Ref<T>*;
-  using const_iterator = const Ref<T>*;
+  template <bool kConst>
+  class basic_iterator;
+  using iterator = basic_iterator<false>;
+  using const_iterator = basic_iterator<true>;
 
   List() noexcept {}
   List(std::initializer_list<Ref<T>> items) {
@@ -215,11 +222,11 @@ class List : public detail::ListBase {
   Ref<List> slice(std::ptrdiff_t i, std::ptrdiff_t j) const {
     const std::size_t b = clamp(i), e = clamp(j);
     std::vector<Ref<T>> part;
-    if (b < e) part.assign(begin() + b, begin() + e);
+    if (b < e) part.assign(data() + b, data() + e);
     return make<List>(std::move(part));
   }
   // lst[:]
-  Ref<List> copy() const { return make<List>(std::vector<Ref<T>>(begin(), end())); }
+  Ref<List> copy() const { return make<List>(std::vector<Ref<T>>(data(), data() + size())); }
   // lst * n: a new list with n references to each element, in order; n of
   // any integer type, and n <= 0 gives an empty list, as in Python
   // ([1, 2] * -1 == []). Throws std::length_error when the result could not
@@ -232,14 +239,14 @@ class List : public detail::ListBase {
     const auto n = static_cast<std::size_t>(count);  // positive, and no wider than std::size_t
     if (n > out.max_size() / size()) throw std::length_error("List: too many elements");
     out.reserve(size() * n);
-    for (std::size_t k = 0; k < n; ++k) out.insert(out.end(), begin(), end());
+    for (std::size_t k = 0; k < n; ++k) out.insert(out.end(), data(), data() + size());
     return make<List>(std::move(out));
   }
 
-  iterator begin() noexcept { return data(); }
-  iterator end() noexcept { return data() + size(); }
-  const_iterator begin() const noexcept { return data(); }
-  const_iterator end() const noexcept { return data() + size(); }
+  iterator begin() noexcept { return iterator(this, 0, false); }
+  iterator end() noexcept { return iterator(this, 0, true); }
+  const_iterator begin() const noexcept { return const_iterator(this, 0, false); }
+  const_iterator end() const noexcept { return const_iterator(this, 0, true); }
 
   void trace(Tracer& t) override {
     Ref<T>* d = data();
@@ -300,6 +307,104 @@ class List : public detail::ListBase {
     return o->equality_size() == size();
   }
   friend bool operator==(const List& a, const List& b) { return a.equals(b); }
+
+  // Python's list iterator (see the top of this file): the list, an index,
+  // and, for one made by begin() of a live list, a reference holding the
+  // list. Random access; end() is a position that follows the size.
+  template <bool kConst>
+  class basic_iterator {
+    using ListPtr = std::conditional_t<kConst, const List*, List*>;
+    using Slot = std::conditional_t<kConst, const Ref<T>, Ref<T>>;
+
+   public:
+    using iterator_category = std::random_access_iterator_tag;
+    using iterator_concept = std::random_access_iterator_tag;
+    using value_type = Ref<T>;
+    using difference_type = std::ptrdiff_t;
+    using pointer = Slot*;
+    using reference = Slot&;
+
+    basic_iterator() noexcept = default;
+    template <bool kOther>
+    requires(kConst && !kOther) basic_iterator(const basic_iterator<kOther>& o) noexcept  // NOLINT
+        : list_(o.list_), hold_(o.hold_), i_(o.i_), end_(o.end_) {}
+
+    // The element at this position; throws std::out_of_range when the
+    // position is at or past the list's current end.
+    reference operator*() const { return list_->data()[element()]; }
+    pointer operator->() const { return &**this; }
+    reference operator[](difference_type n) const { return *(*this + n); }
+
+    basic_iterator& operator++() noexcept {
+      settle();
+      ++i_;
+      return *this;
+    }
+    basic_iterator operator++(int) noexcept {
+      basic_iterator was = *this;
+      ++*this;
+      return was;
+    }
+    basic_iterator& operator--() noexcept {
+      settle();
+      --i_;
+      return *this;
+    }
+    basic_iterator operator--(int) noexcept {
+      basic_iterator was = *this;
+      --*this;
+      return was;
+    }
+    basic_iterator& operator+=(difference_type n) noexcept {
+      settle();
+      i_ += static_cast<std::size_t>(n);  // modulo 2^64: a negative n moves back
+      return *this;
+    }
+    basic_iterator& operator-=(difference_type n) noexcept { return *this += -n; }
+    friend basic_iterator operator+(basic_iterator it, difference_type n) noexcept { return it += n; }
+    friend basic_iterator operator+(difference_type n, basic_iterator it) noexcept { return it += n; }
+    friend basic_iterator operator-(basic_iterator it, difference_type n) noexcept { return it -= n; }
+    friend difference_type operator-(const basic_iterator& a, const basic_iterator& b) noexcept {
+      return static_cast<difference_type>(a.position()) - static_cast<difference_type>(b.position());
+    }
+    friend bool operator==(const basic_iterator& a, const basic_iterator& b) noexcept {
+      return a.position() == b.position();
+    }
+    friend std::strong_ordering operator<=>(const basic_iterator& a,
+                                            const basic_iterator& b) noexcept {
+      return a.position() <=> b.position();
+    }
+
+   private:
+    friend class List;
+    template <bool>
+    friend class basic_iterator;
+    basic_iterator(ListPtr list, std::size_t i, bool end) noexcept : list_(list), i_(i), end_(end) {
+      // (Not while the list is being destroyed: its count is 0 then.)
+      if (!end && detail::ObjectAccess::rc(list) != 0) hold_ = Ref<const List>(list);
+    }
+    // end() stands for the current size; an index past a list that shrank
+    // is at its end.
+    std::size_t position() const noexcept {
+      if (list_ == nullptr) return 0;
+      const std::size_t n = list_->size();
+      return end_ || i_ > n ? n : i_;
+    }
+    void settle() noexcept {
+      if (list_ != nullptr) i_ = position();
+      end_ = false;
+    }
+    std::size_t element() const {
+      if (list_ == nullptr || end_ || i_ >= list_->size())
+        throw std::out_of_range("List iterator: no element at this position (past the end)");
+      return i_;
+    }
+
+    ListPtr list_ = nullptr;
+    Ref<const List> hold_;
+    std::size_t i_ = 0;
+    bool end_ = false;
+  };
 
  private:
   static_assert(sizeof(Ref<T>) == sizeof(Ref<T>*) && alignof(Ref<T>) <= alignof(std::size_t),

@@ -945,9 +945,10 @@ TEST_F(ContainersTest, ADyingOrClearedListReleasesItsElementsLastToFirstLikeCPyt
 namespace {
 // Usability review 2026-11-23 (session 16): the observer pattern. A range-for
 // over a List whose body removes the current listener (dropping the list's
-// only reference to it) read freed memory; list.h now shows the safe
-// dispatch, by index with a strong reference held for the call, and this test
-// checks that it gives python3 3.11.7's output for
+// only reference to it) read freed memory. Dispatching by index with a
+// strong reference held for the call was the safe loop then (the range-for
+// test below is the loop since session 17); this test checks that it gives
+// python3 3.11.7's output for
 //   for l in bus: l.fire()   # listener 1 removes itself in fire()
 // "fire 0 / fire 1 / fire 3 / left 3" (the removal shifts 2 into the slot
 // already visited), with listener 1 alive until its call returns.
@@ -984,3 +985,133 @@ TEST_F(ContainersTest, DispatchingByIndexWithTheListenerHeldSurvivesAListenerRem
                                            "  after unsubscribe, my id is 3", "left 3"}));
   for (std::size_t i = 0; i < bus->size(); ++i) (*bus)[static_cast<std::ptrdiff_t>(i)]->bus.reset();
 }
+
+namespace {
+// Session 17: a range-for over a List follows Python's list iterator, which
+// walks by index and checks the length at every step, and holds the list.
+// Before, iterators were plain pointers fixed at begin()/end(): a body that
+// removed, cleared or appended read freed or moved-from slots (the usability
+// review of 2026-11-23 crashed the observer pattern this way).
+
+// python3 3.11.7: l = [0, 1, 2, 3, 4]; for x in l: seen.append(x); l.remove(x)
+// -> seen [0, 2, 4], l [1, 3] (each removal shifts the next element into the
+// slot already visited).
+TEST_F(ContainersTest, ARangeForWhoseBodyRemovesTheCurrentElementSkipsTheNextOneAsPythonDoes) {
+  auto l = ints({0, 1, 2, 3, 4});
+  std::vector<int> seen;
+  for (Ref<Int> x : *l) {
+    seen.push_back(static_cast<int>(x->value()));
+    l->erase(static_cast<std::ptrdiff_t>(l->index(x)));
+  }
+  EXPECT_EQ(seen, (std::vector<int>{0, 2, 4}));
+  EXPECT_EQ(values_of(*l), (std::vector<int>{1, 3}));
+}
+
+// python3: l = [0, 1, 2]; for x in l: seen.append(x); l.clear() -> seen [0].
+TEST_F(ContainersTest, ARangeForWhoseBodyClearsTheListStopsAfterTheCurrentElement) {
+  auto l = ints({0, 1, 2});
+  std::vector<int> seen;
+  for (const auto& x : *l) {
+    seen.push_back(static_cast<int>(x->value()));
+    l->clear();  // x is the list's slot: it is not read after this
+  }
+  EXPECT_EQ(seen, (std::vector<int>{0}));
+  EXPECT_TRUE(l->empty());
+}
+
+// python3: l = [0, 1, 2]; for x in l: seen.append(x); if x < 3:
+// l.append(x + 10) -> seen [0, 1, 2, 10, 11, 12]. The appends move the
+// elements to a larger array (4 -> 8 slots) while the loop runs.
+TEST_F(ContainersTest, ARangeForWhoseBodyAppendsVisitsTheAppendedElements) {
+  auto l = ints({0, 1, 2, 3});
+  l->pop();  // a 4-slot array holding 3: the second append grows it
+  std::vector<int> seen;
+  for (Ref<Int> x : *l) {
+    seen.push_back(static_cast<int>(x->value()));
+    if (x->value() < 3) l->append(make<Int>(x->value() + 10));
+  }
+  EXPECT_EQ(seen, (std::vector<int>{0, 1, 2, 10, 11, 12}));
+}
+
+struct Noted : refgc::Object {
+  int n = 0;
+  std::vector<std::string>* log = nullptr;
+  ~Noted() override { log->push_back("del " + std::to_string(n)); }
+};
+struct ListHolder : refgc::Object {
+  Ref<List<Noted>> items = make<List<Noted>>();
+  void trace(refgc::Tracer& t) override { t(items); }
+};
+
+// python3: h.l = [E(0), E(1), E(2)]; for x in h.l: print("visit", x.n);
+// if x.n == 0: del h -> visit 0, visit 1, visit 2, then the list dies when
+// the loop ends (its elements last first), then "loop done". The iterator
+// holds the list, as Python's does.
+TEST_F(ContainersTest, ARangeForKeepsTheListAliveWhenItsBodyDropsTheLastReferenceToIt) {
+  std::vector<std::string> log;
+  auto h = make<ListHolder>();
+  for (int i = 0; i < 3; ++i) {
+    auto e = make<Noted>();
+    e->n = i;
+    e->log = &log;
+    h->items->append(e);
+  }
+  for (Ref<Noted> x : *h->items) {
+    log.push_back("visit " + std::to_string(x->n));
+    if (x->n == 0) h.reset();  // the holder, and its reference to the list, die
+  }
+  log.push_back("loop done");
+  EXPECT_EQ(log, (std::vector<std::string>{"visit 0", "visit 1", "visit 2", "del 2", "del 1",
+                                           "del 0", "loop done"}));
+}
+
+// The observer pattern of the dispatch test above, written as the range-for
+// a C++ programmer writes first: python3's output, no crash.
+TEST_F(ContainersTest, ARangeForOverListenersSurvivesAListenerRemovingItself) {
+  std::vector<std::string> log;
+  auto bus = make<refgc::List<Listener>>();
+  for (int i = 0; i < 4; ++i) {
+    auto l = make<Listener>();
+    l->id = i;
+    l->bus = bus;
+    l->log = &log;
+    bus->append(l);
+  }
+  for (Ref<Listener> l : *bus) l->fire();
+  log.push_back("left " + std::to_string(bus->size()));
+  EXPECT_EQ(log, (std::vector<std::string>{"fire 0", "  after unsubscribe, my id is 0", "fire 1",
+                                           "  after unsubscribe, my id is 1", "fire 3",
+                                           "  after unsubscribe, my id is 3", "left 3"}));
+  for (std::size_t i = 0; i < bus->size(); ++i) (*bus)[static_cast<std::ptrdiff_t>(i)]->bus.reset();
+}
+
+// An iterator left past the end by a shrinking list is not dereferenced
+// silently: it throws, naming the list.
+TEST_F(ContainersTest, DereferencingAListIteratorPastTheEndThrowsOutOfRange) {
+  auto l = ints({0, 1, 2});
+  auto it = l->begin() + 2;
+  EXPECT_EQ((*it)->value(), 2);
+  l->pop();
+  EXPECT_TRUE(it == l->end());
+  EXPECT_THROW((void)*it, std::out_of_range);
+  EXPECT_THROW((void)l->begin()[5], std::out_of_range);
+  const List<Int>& c = *l;
+  EXPECT_THROW((void)*c.end(), std::out_of_range);
+}
+
+// The iterators still serve the standard algorithms and views.
+TEST_F(ContainersTest, ListIteratorsServeStandardAlgorithms) {
+  static_assert(std::ranges::random_access_range<List<Int>>);
+  auto l = ints({5, 3, 4});
+  std::vector<Ref<Int>> copy(l->begin(), l->end());
+  EXPECT_EQ(copy.size(), 3u);
+  EXPECT_EQ(std::find(l->begin(), l->end(), copy[2]) - l->begin(), 2);
+  std::reverse(l->begin(), l->end());
+  EXPECT_EQ(values_of(*l), (std::vector<int>{4, 3, 5}));
+  EXPECT_EQ(std::distance(l->begin(), l->end()), 3);
+  auto it = l->end();
+  --it;
+  EXPECT_EQ((*it)->value(), 5);
+  EXPECT_TRUE(l->begin() < l->end());
+}
+}  // namespace
