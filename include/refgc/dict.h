@@ -11,7 +11,9 @@
 // K is any hashable, equality-comparable C++ type. When K is a Ref, the key
 // is a strong reference too (hashed by identity) and is traced.
 // Iteration order is insertion order; setting an existing key keeps its place.
-// Like Python, changing the dict's keys while iterating it is not allowed:
+// An iterator made by begin() holds the dict, as Python's does (a loop body
+// may drop the last other reference to it). Like Python, changing the dict's
+// keys while iterating it is not allowed:
 // after a key is added or removed (set of a new key, erase, pop, clear), the
 // next step or dereference of an iterator made before throws
 // std::runtime_error ("Dict changed size during iteration", Python's
@@ -144,7 +146,11 @@ class Dict : public detail::DictBase<K> {
   class basic_iterator {
    public:
     using value_type = std::pair<const K&, Ref<V>&>;
-    basic_iterator(const Dict* d, E* p, E* end) : d_(d), p_(p), end_(end), version_(d->version_) {
+    basic_iterator(const Dict* d, E* p, E* end, bool hold = false)
+        : d_(d), p_(p), end_(end), version_(d->version_) {
+      // begin() of a live dictionary holds it, as Python's dict iterator
+      // does (its count is 0 while it is being destroyed).
+      if (hold && detail::ObjectAccess::rc(d) != 0) hold_ = Ref<const Dict>(d);
       skip();
     }
     // Throw std::runtime_error if a key was added or removed since the
@@ -169,13 +175,14 @@ class Dict : public detail::DictBase<K> {
       while (p_ != end_ && !p_->live) ++p_;
     }
     const Dict* d_;
+    Ref<const Dict> hold_;
     E* p_;
     E* end_;
     std::size_t version_;
   };
   using const_iterator = basic_iterator<const Entry>;
   const_iterator begin() const noexcept {
-    return const_iterator(this, entries_.data(), entries_.data() + entries_.size());
+    return const_iterator(this, entries_.data(), entries_.data() + entries_.size(), true);
   }
   const_iterator end() const noexcept {
     return const_iterator(this, entries_.data() + entries_.size(),

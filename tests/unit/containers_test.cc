@@ -1115,3 +1115,34 @@ TEST_F(ContainersTest, ListIteratorsServeStandardAlgorithms) {
   EXPECT_TRUE(l->begin() < l->end());
 }
 }  // namespace
+
+namespace {
+struct DictHolder : refgc::Object {
+  Ref<Dict<int, Noted>> items = make<Dict<int, Noted>>();
+  void trace(refgc::Tracer& t) override { t(items); }
+};
+
+// Session 17, as for List: python3 3.11.7's dict iterator holds the dict.
+//   h.d = {0: E(0), 1: E(1), 2: E(2)}
+//   for k, v in h.d.items(): print("visit", k); if k == 0: del h
+// -> visit 0, visit 1, visit 2, then the dict dies when the loop ends (del 0,
+// del 1, del 2: insertion order), then "loop done". Before, the iterator read
+// the freed dictionary at its next step.
+TEST_F(ContainersTest, ARangeForKeepsTheDictAliveWhenItsBodyDropsTheLastReferenceToIt) {
+  std::vector<std::string> log;
+  auto h = make<DictHolder>();
+  for (int i = 0; i < 3; ++i) {
+    auto e = make<Noted>();
+    e->n = i;
+    e->log = &log;
+    h->items->set(i, e);
+  }
+  for (const auto& [key, value] : *h->items) {
+    log.push_back("visit " + std::to_string(key));
+    if (key == 0) h.reset();  // the holder, and its reference to the dict, die
+  }
+  log.push_back("loop done");
+  EXPECT_EQ(log, (std::vector<std::string>{"visit 0", "visit 1", "visit 2", "del 0", "del 1",
+                                           "del 2", "loop done"}));
+}
+}  // namespace
