@@ -341,21 +341,31 @@ class Dict : public detail::DictBase<K> {
     return it == index_.end() ? kMissing : it->second;
   }
   // Squeezes out dead entries. Rebuilding the index reuses its nodes' memory
-  // only partly, so it may throw; the dict is unchanged if it does.
+  // only partly, so it may throw; the dict is unchanged if it does. So are
+  // the entries: moved down in place only when their move assignment cannot
+  // throw, else moved (or copied, if a move may throw) into a new vector.
   void compact() {
     Index fresh;
     fresh.reserve(index_.size());
     std::size_t out = 0;
     for (std::size_t i = 0; i < entries_.size(); ++i)
       if (entries_[i].live) fresh.emplace(hash_(entries_[i].key), out++);
-    out = 0;
-    for (std::size_t i = 0; i < entries_.size(); ++i) {
-      if (!entries_[i].live) continue;
-      if (out != i) entries_[out] = std::move(entries_[i]);
-      ++out;
+    if constexpr (std::is_nothrow_move_assignable_v<Entry>) {
+      out = 0;
+      for (std::size_t i = 0; i < entries_.size(); ++i) {
+        if (!entries_[i].live) continue;
+        if (out != i) entries_[out] = std::move(entries_[i]);
+        ++out;
+      }
+      // (erase, not resize: a key type needs no default constructor)
+      entries_.erase(entries_.begin() + static_cast<std::ptrdiff_t>(out), entries_.end());
+    } else {
+      std::vector<Entry> kept;
+      kept.reserve(out);
+      for (Entry& e : entries_)
+        if (e.live) kept.push_back(std::move_if_noexcept(e));
+      entries_.swap(kept);  // the old entries (moved from or copied) die with `kept`
     }
-    // (erase, not resize: a key type needs no default constructor)
-    entries_.erase(entries_.begin() + static_cast<std::ptrdiff_t>(out), entries_.end());
     index_.swap(fresh);
     dead_ = 0;
   }

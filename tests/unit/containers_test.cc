@@ -48,6 +48,27 @@ struct std::hash<ThrowingMoveKey> {
   }
 };
 
+// A key whose copy assignment (also its move assignment: it declares none)
+// throws once `assignments_left` assignments have been made; -1: never.
+struct ThrowingAssignKey {
+  static inline int assignments_left = -1;
+  explicit ThrowingAssignKey(int v) : value(v) {}
+  ThrowingAssignKey(const ThrowingAssignKey&) = default;
+  ThrowingAssignKey& operator=(const ThrowingAssignKey& other) {
+    if (assignments_left >= 0 && assignments_left-- == 0) throw std::runtime_error("key assignment");
+    value = other.value;
+    return *this;
+  }
+  int value;
+  bool operator==(const ThrowingAssignKey&) const = default;
+};
+template <>
+struct std::hash<ThrowingAssignKey> {
+  std::size_t operator()(const ThrowingAssignKey& k) const noexcept {
+    return static_cast<std::size_t>(k.value);
+  }
+};
+
 namespace {
 
 using refgc::Dict;
@@ -287,6 +308,36 @@ TEST_F(ContainersTest, PopWithAKeyWhoseMoveMayThrowKeepsTheDictConsistent) {
   EXPECT_EQ(d->size(), 2u);
   EXPECT_EQ(d->at(ThrowingMoveKey(0))->value(), 0);
   EXPECT_EQ(d->at(ThrowingMoveKey(2))->value(), 20);
+}
+
+// Review 2026-11-24 (session 17, static analysis): Dict::compact() moved
+// the live entries down in place and claimed the dict unchanged if it
+// threw, but only the index rebuild was covered: a key assignment that threw
+// halfway left the entries already moved with their values moved out (the
+// index still filed them at their old positions), and take() swallowed the
+// exception: get() of a live key returned an empty Ref and keys() listed
+// keys twice.
+TEST_F(ContainersTest, AnEraseWhoseCompactionFailsOnAKeyAssignmentLosesNoValue) {
+  using K = ThrowingAssignKey;
+  auto d = make<Dict<K, Int>>();
+  for (int i = 0; i < 40; ++i) d->set(K(i), make<Int>(i));
+  for (int i = 0; i < 20; ++i) d->erase(K(i));  // 20 dead of 40: no compaction yet
+  K::assignments_left = 2;
+  EXPECT_NO_THROW(d->erase(K(20)));  // 21 of 40: compacts, and the third assignment throws
+  K::assignments_left = -1;
+  EXPECT_EQ(d->size(), 19u);
+  std::vector<int> expected;
+  for (int i = 21; i < 40; ++i) {
+    expected.push_back(i);
+    const Ref<Int> v = d->get(K(i));
+    ASSERT_TRUE(v) << "key " << i;
+    EXPECT_EQ(v->value(), i);
+  }
+  std::vector<int> keys;
+  for (const K& k : d->keys()) keys.push_back(k.value);
+  EXPECT_EQ(keys, expected);
+  for (int i = 0; i < 19; ++i) d->erase(K(21 + i));  // compacts again, without faults
+  EXPECT_TRUE(d->empty());
 }
 
 // list.h, repeat (Review 2026-11-23, noted then): python3 prints [] for
