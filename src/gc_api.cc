@@ -213,9 +213,16 @@ void freeze() {
   if (p.next_slot + total > heap.slot_limit) heap.renumber_unlisted(detail::kPermanent);
   if (p.next_slot + total > heap.slot_limit)
     throw std::length_error("refgc: gc::freeze: more than 2^25 objects to freeze");
-  heap.for_each_tracked(/*with_permanent=*/false, [&](Object* o) {
-    heap.join_unlisted(o, detail::kPermanent, p.next_slot++);
-  });
+  // Generation 2's list first: its allocation may throw, and nothing has
+  // changed yet then (review 2026-11-24: generations 0 and 1 had already
+  // joined the permanent generation, still in their lists).
+  std::vector<Object*> old;
+  if (heap.gens[2].unlisted != 0) heap.gather_unlisted(detail::kGen2, old);
+  for (int g = 0; g < 2; ++g)
+    for (Object* o : heap.gens[g].objs)
+      if (o != nullptr) heap.join_unlisted(o, detail::kPermanent, p.next_slot++);
+  for (Object* o : old)
+    if (o != nullptr) heap.join_unlisted(o, detail::kPermanent, p.next_slot++);
   p.unlisted += total;
   for (auto& g : heap.gens) {
     g.clear_list();

@@ -935,3 +935,45 @@ TEST(FaultInjection, ClearingAMovedFromWeakContainerAllocatesNothing) {
   EXPECT_EQ(set.size() + keys.size() + values.size(), 0u);
   EXPECT_EQ(set2.size() + keys2.size() + values2.size(), 3u);
 }
+
+// Review 2026-11-24 (session 17, static analysis): gc::freeze() moved
+// generations 0 and 1 to the permanent generation (their headers) before it
+// gathered generation 2's list, the one allocation; when that failed the
+// exception left the moved objects in generations 0 and 1's lists with
+// permanent headers and the counts unchanged (a corrupt heap: the next
+// collection or death read the lists against headers that disagreed). A
+// failed freeze now changes nothing.
+TEST(FaultInjection, AFailedAllocationInFreezeLeavesEveryGenerationAsItWas) {
+  refgc::Heap heap;
+  refgc::Heap::Lock lock(heap);
+  refgc::gc::disable();
+  int threw = 0;
+  for (long k = 0; k < 4; ++k) {
+    NoFaults restore;
+    Ref<Node> old = build(0, 50);
+    refgc::gc::collect();  // generation 2: 50 objects
+    Ref<Node> young = build(0, 20);  // generation 0: 20 objects
+    g_failed = false;
+    g_fail_after = k;
+    try {
+      refgc::gc::freeze();
+    } catch (const std::bad_alloc&) {
+      ++threw;
+    }
+    g_fail_after = -1;
+    if (g_failed) {
+      EXPECT_EQ(refgc::gc::get_freeze_count(), 0u) << "fault at allocation " << k;
+      EXPECT_EQ(refgc::gc::get_objects(0).size(), 20u) << "fault at allocation " << k;
+      EXPECT_EQ(refgc::gc::get_objects(2).size(), 50u) << "fault at allocation " << k;
+    } else {
+      EXPECT_EQ(refgc::gc::get_freeze_count(), 70u) << "fault at allocation " << k;
+      refgc::gc::unfreeze();
+    }
+    young.reset();  // dies from generation 0 (or 2, after unfreeze)
+    EXPECT_EQ(refgc::gc::collect(), 0u);
+    old.reset();
+    EXPECT_EQ(heap.live_objects(), 0u) << "fault at allocation " << k;
+    EXPECT_EQ(refgc::gc::get_freeze_count(), 0u);
+  }
+  EXPECT_GT(threw, 0);
+}
