@@ -35,14 +35,14 @@ void append_live(std::vector<Ref<Object>>& out, const Generation& g) {
 
 class CollectTracer final : public Tracer {
  public:
-  explicit CollectTracer(std::vector<Ref<Object>>& out) : out_(out) {}
+  explicit CollectTracer(std::vector<Ref<Object>>& referents) : referents_(referents) {}
 
  private:
   bool visit(Object* r) override {
-    out_.push_back(Ref<Object>(r));
+    referents_.push_back(Ref<Object>(r));
     return false;
   }
-  std::vector<Ref<Object>>& out_;
+  std::vector<Ref<Object>>& referents_;  // (not Tracer's out_, the collector's room)
 };
 
 }  // namespace
