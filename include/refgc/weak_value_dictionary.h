@@ -10,7 +10,13 @@
 // An entry disappears as soon as its value dies (if the value sits in a
 // garbage cycle: when the collector frees the cycle). get() gives null for a
 // missing or dead key, at() throws std::out_of_range (KeyError), size() counts
-// live entries, erase() throws std::out_of_range for a missing key. Storing a
+// the entries, erase() throws std::out_of_range for a missing key. An entry
+// whose value died stays until its removal callback runs, right after the
+// value's weak references are all cleared: a callback of the value that runs
+// first sees it counted by size(), erased by erase(), and missing for get(),
+// at(), contains() and pop() (which also removes it), as in CPython; so does
+// a finalizer of a dictionary's owner that the collector found garbage with
+// it (its entries' callbacks never run). Storing a
 // value that cannot be weakly referenced throws std::invalid_argument.
 //
 // An object that owns a dictionary traces it, `t(cache)` (tracer.h, trace()
@@ -107,24 +113,27 @@ class WeakValueDictionary {
     const std::size_t at = st().data.find(key);
     return at != st().data.npos && st().data[at].second.alive();
   }
-  std::size_t size() const noexcept {
-    std::size_t n = 0;
-    st().data.for_each([&n](const auto& e) { n += e.second.alive() ? 1 : 0; });
-    return n;
-  }
-  bool empty() const noexcept { return size() == 0; }
+  // len(d): the entries, those whose value has died and whose removal
+  // callback has not run yet included (see the top of this file), as
+  // CPython counts them (review 2026-11-24, session 17).
+  std::size_t size() const noexcept { return st().data.size(); }
+  bool empty() const noexcept { return st().data.empty(); }
+  // del d[key]: an entry whose value has died and whose removal callback has
+  // not run yet is removed too (CPython's `del self.data[key]`).
   void erase(const K& key) {
     const std::size_t at = mut().data.find(key);
-    if (at == mut().data.npos || !mut().data[at].second.alive())
-      throw std::out_of_range("WeakValueDictionary::erase: key not found");
+    if (at == mut().data.npos) throw std::out_of_range("WeakValueDictionary::erase: key not found");
     mut().data.erase(at);
   }
-  // d.pop(key): removes the entry and returns its value (strong).
+  // d.pop(key): removes the entry and returns its value (strong). An entry
+  // whose value has died is removed, then std::out_of_range thrown, as
+  // CPython's `self.data.pop(key)()` does.
   Ref<T> pop(const K& key) {
     const std::size_t at = mut().data.find(key);
-    Ref<T> v = at == mut().data.npos ? Ref<T>() : mut().data[at].second();
-    if (!v) throw std::out_of_range("WeakValueDictionary::pop: key not found");
+    if (at == mut().data.npos) throw std::out_of_range("WeakValueDictionary::pop: key not found");
+    Ref<T> v = mut().data[at].second();
     mut().data.erase(at);
+    if (!v) throw std::out_of_range("WeakValueDictionary::pop: key not found");
     return v;
   }
   // A moved-from dictionary is empty already: nothing to allocate.

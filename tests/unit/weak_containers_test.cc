@@ -1458,4 +1458,51 @@ TEST_F(WeakContainersTest, WeakDictionariesIterateKeysAndValuesWithoutDefaultCon
   EXPECT_EQ(seen, (std::vector<std::string>{"a=x", "first=a"}));
 }
 
+
+// ===========================================================================
+// Review 2026-11-24 (session 17): differential runs against python3
+// (tests/differential/weak_containers.py)
+// ===========================================================================
+
+// Review 2026-11-24 (session 17). A value's weak references are all cleared
+// before any callback runs, so a callback that runs before the entry's own
+// removal callback sees the entry still there, its value dead. CPython's
+// len() counts it, `del d[k]` removes it, and d.pop(k) removes it and raises
+// KeyError; refgc's size() skipped it and erase() threw. python3 3.11.7,
+// `d[1] = x; d[2] = x; r = ref(x, cb); del x`, cb printing len(d), 1 in d,
+// 2 in d, then d.pop(1), del d[2], del d[2] again:
+//   cb: len 2 has False False
+//   pop KeyError, len 1
+//   del ok, len 0
+//   del again KeyError
+//   after: len 0
+TEST_F(WeakContainersTest, AValueDictsEntryWhoseValueDiedIsCountedAndErasableUntilItsCallbackRuns) {
+  WeakValueDictionary<int, Item> d;
+  auto x = make<Item>("x");
+  d.set(1, x);
+  d.set(2, x);
+  Log seen;
+  WeakRef<Item> r(x, [&](const WeakRef<Item>&) {
+    seen.push_back("cb: len " + std::to_string(d.size()) + " has " +
+                   std::to_string(d.contains(1)) + " " + std::to_string(d.contains(2)) +
+                   " empty " + std::to_string(d.empty()));
+    try {
+      (void)d.pop(1);
+    } catch (const std::out_of_range&) {
+      seen.push_back("pop KeyError, len " + std::to_string(d.size()));
+    }
+    d.erase(2);
+    seen.push_back("del ok, len " + std::to_string(d.size()));
+    try {
+      d.erase(2);
+    } catch (const std::out_of_range&) {
+      seen.push_back("del again KeyError");
+    }
+  });
+  x.reset();
+  EXPECT_EQ(seen, (Log{"cb: len 2 has 0 0 empty 0", "pop KeyError, len 1", "del ok, len 0",
+                       "del again KeyError"}));
+  EXPECT_EQ(d.size(), 0u);
+}
+
 }  // namespace
