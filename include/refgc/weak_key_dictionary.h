@@ -70,17 +70,20 @@ class WeakKeyDictionary {
     REFGC_DEBUG_REQUIRE_HEAP("uses a weak container");
     const Ref<T> key = key_arg;
     const Object* id = static_cast<const Object*>(key.get());
-    std::size_t at = st().data.find(id);
+    std::size_t at = find_live(id);
     if (at == st().data.npos) {
-      WeakRef<T> w(key, [weak = state_.weak(), id](const WeakRef<T>&) noexcept {
+      // The callback removes its own entry: one whose weak reference a
+      // collection cleared may stay at the same address (find_live()).
+      WeakRef<T> w(key, [weak = state_.weak(), id](const WeakRef<T>& dead) noexcept {
         if (auto s = weak.lock()) {
-          s->data.erase_if(Map::hash(id), [id](const auto& e) noexcept { return e.first == id; });
+          s->data.erase_if(Map::hash(id),
+                           [&dead](const auto& e) noexcept { return is(e.second.key, dead); });
         }
       });
       // Creating `w` may have collected, and a finalizer set `key` meanwhile:
       // look again (in Python too the finalizer's assignment comes first and
       // this one replaces its value).
-      at = st().data.find(id);
+      at = find_live(id);
       if (at == st().data.npos) {
         st().data.emplace_new(id, Map::hash(id), Entry{std::move(w), std::move(value)});
         return;
@@ -106,9 +109,8 @@ class WeakKeyDictionary {
   std::size_t size() const noexcept { return st().data.size(); }
   bool empty() const noexcept { return st().data.empty(); }
   void erase(const Ref<T>& key) {
-    const std::size_t at =
-        key ? mut().data.find(static_cast<const Object*>(key.get())) : mut().data.npos;
-    if (at == mut().data.npos) throw std::out_of_range("WeakKeyDictionary::erase: key not found");
+    const std::size_t at = key ? find_live(static_cast<const Object*>(key.get())) : st().data.npos;
+    if (at == st().data.npos) throw std::out_of_range("WeakKeyDictionary::erase: key not found");
     st().data.erase(at);  // the entry dies after the map is consistent
   }
   // Entries die after the map is empty. A moved-from one is empty already.
@@ -166,8 +168,20 @@ class WeakKeyDictionary {
  private:
   const Entry* find(const Ref<T>& key) const {
     if (!key) return nullptr;
-    const std::size_t at = st().data.find(static_cast<const Object*>(key.get()));
+    const std::size_t at = find_live(static_cast<const Object*>(key.get()));
     return at == st().data.npos ? nullptr : &st().data[at].second;
+  }
+  // The entry of the live object at `id`. An entry whose weak reference is
+  // dead never matches, as a dead weak reference in CPython compares equal
+  // only to itself: a collection that frees nothing (a finalizer resurrected
+  // the garbage) clears the weak references of objects that live on, and an
+  // owner's container then keeps their entries (their callbacks, garbage too,
+  // never run); a new object may also take a dead key's address. Review
+  // 2026-11-24 (session 17).
+  std::size_t find_live(const Object* key) const {
+    return st().data.find_if(Map::hash(key), [key](const auto& e) noexcept {
+      return e.first == key && e.second.key.alive();
+    });
   }
   detail::WeakContainerState<State> state_;
   const State& st() const noexcept { return state_.st(); }

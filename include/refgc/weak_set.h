@@ -52,19 +52,22 @@ class WeakSet {
     REFGC_DEBUG_REQUIRE_HEAP("uses a weak container");
     const Ref<T> obj = obj_arg;
     const Object* id = static_cast<const Object*>(obj.get());
-    if (st().data.find(id) != st().data.npos) return;
-    WeakRef<T> w(obj, [weak = state_.weak(), id](const WeakRef<T>&) noexcept {
+    if (find_live(id) != st().data.npos) return;
+    // The callback removes its own entry: one whose weak reference a
+    // collection cleared may stay at the same address (find_live()).
+    WeakRef<T> w(obj, [weak = state_.weak(), id](const WeakRef<T>& dead) noexcept {
       if (auto s = weak.lock()) {
-        s->data.erase_if(Map::hash(id), [id](const auto& e) noexcept { return e.first == id; });
+        s->data.erase_if(Map::hash(id),
+                         [&dead](const auto& e) noexcept { return is(e.second, dead); });
       }
     });
     // Creating `w` may have collected, and a finalizer added `obj`: look again
     // (Python's add() is then a no-op). `w` dies unused, its callback unrun.
-    if (st().data.find(id) != st().data.npos) return;
+    if (find_live(id) != st().data.npos) return;
     st().data.emplace_new(id, Map::hash(id), std::move(w));
   }
   bool contains(const Ref<T>& obj) const {
-    return obj && st().data.find(static_cast<const Object*>(obj.get())) != st().data.npos;
+    return obj && find_live(static_cast<const Object*>(obj.get())) != st().data.npos;
   }
   // remove(): throws std::out_of_range (KeyError) if absent; discard() does not.
   void remove(const Ref<T>& obj) {
@@ -73,7 +76,7 @@ class WeakSet {
   }
   void discard(const Ref<T>& obj) {
     if (!obj) return;
-    const std::size_t at = st().data.find(static_cast<const Object*>(obj.get()));
+    const std::size_t at = find_live(static_cast<const Object*>(obj.get()));
     if (at == st().data.npos) return;
     st().data.erase(at);  // the entry dies after the set is consistent
   }
@@ -120,6 +123,15 @@ class WeakSet {
   iterator end() const { return iterator::end(); }
 
  private:
+  // The entry of the live member at `id`: an entry whose weak reference is
+  // dead never matches, as a dead weak reference in CPython compares equal
+  // only to itself (see WeakKeyDictionary::find_live; review 2026-11-24,
+  // session 17).
+  std::size_t find_live(const Object* key) const {
+    return st().data.find_if(Map::hash(key), [key](const auto& e) noexcept {
+      return e.first == key && e.second.alive();
+    });
+  }
   detail::WeakContainerState<State> state_;
   const State& st() const noexcept { return state_.st(); }
   State& st() { return state_.mut(); }

@@ -212,6 +212,18 @@ class FlatMap {
     }
   }
   std::size_t find(const K& key) const { return find(key, hash(key)); }
+  // The position of the first entry whose stored hash is `h` and for which
+  // `pred(entry)` is true, or npos. Calls neither Hash nor Eq.
+  template <class Pred>
+  std::size_t find_if(std::size_t h, Pred&& pred) const {
+    if (index_.empty()) return npos;
+    for (Probe p(h, index_.size() - 1);; p.next()) {
+      const std::uint32_t at = index_[p.i];
+      if (at == kEmpty) return npos;
+      if (at != kTombstone && entries_[at].hash == h && pred(std::as_const(*entries_[at].entry)))
+        return at;
+    }
+  }
   Entry& operator[](std::size_t pos) noexcept { return *entries_[pos].entry; }
   const Entry& operator[](std::size_t pos) const noexcept { return *entries_[pos].entry; }
 
