@@ -113,9 +113,14 @@ class WeakKeyDictionary {
     if (at == st().data.npos) throw std::out_of_range("WeakKeyDictionary::erase: key not found");
     st().data.erase(at);  // the entry dies after the map is consistent
   }
-  // Entries die after the map is empty. A moved-from one is empty already.
+  // d.clear(), which is MutableMapping.clear() in Python: popitem() until
+  // empty. The last entry is taken out first and its value dies (after its
+  // weak reference, as popitem's `key` goes before the returned value) before
+  // the next is taken: values die last to first, each seeing the entries
+  // before it. A moved-from dictionary is empty already.
   void clear() noexcept {
-    if (State* s = state_.existing()) s->data.clear();
+    if (State* s = state_.existing())
+      s->data.clear_last_first([](auto& e) noexcept { e.second.key = WeakRef<T>(); });
   }
 
   // What the dictionary holds strongly, for its owner's trace(): `t(dict)`

@@ -136,9 +136,12 @@ class WeakValueDictionary {
     if (!v) throw std::out_of_range("WeakValueDictionary::pop: key not found");
     return v;
   }
-  // A moved-from dictionary is empty already: nothing to allocate.
+  // d.clear(), which is MutableMapping.clear() in Python: popitem() until
+  // empty, the last entry first, each entry (its weak reference, then its
+  // key) dying before the next is taken. A moved-from dictionary is empty
+  // already: nothing to allocate.
   void clear() noexcept {
-    if (State* s = state_.existing()) s->data.clear();
+    if (State* s = state_.existing()) s->data.clear_last_first([](auto&) noexcept {});
   }
 
   // What the dictionary holds strongly, for its owner's trace(): `t(dict)`

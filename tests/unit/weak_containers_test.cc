@@ -1582,4 +1582,58 @@ TEST_F(WeakContainersTest,
   o->self.reset();
 }
 
+// Review 2026-11-24 (session 17). Python's WeakKeyDictionary and
+// WeakValueDictionary have no clear() of their own: MutableMapping.clear()
+// calls popitem() until the mapping is empty, and a dict pops its last entry
+// first. So the values (WeakKeyDictionary) or keys (WeakValueDictionary) die
+// last to first, each while the entries before it are still there. refgc
+// moved every entry out, then destroyed them first to last with the map
+// already empty. python3 3.11.7, values or keys whose __del__ prints len(D):
+//   D = WeakKeyDictionary(); D[k1] = F('v1'); D[k2] = F('v2'); D[k3] = F('v3'); D.clear()
+//   -> del v3 len 2 / del v2 len 1 / del v1 len 0
+//   D = WeakValueDictionary(); D[F('q1')] = v; D[F('q2')] = v; D[F('q3')] = v; D.clear()
+//   -> del q3 len 2 / del q2 len 1 / del q1 len 0
+struct SizeReporter : Object {
+  static constexpr const char* refgc_type_name = "SizeReporter";
+  SizeReporter(std::string n, std::function<std::size_t()> f)
+      : name(std::move(n)), size(std::move(f)) {}
+  std::string name;
+  std::function<std::size_t()> size;
+  void finalize() override {
+    event_log().push_back("del " + name + " len " + std::to_string(size()));
+  }
+};
+}  // namespace
+
+template <>
+struct std::hash<Ref<SizeReporter>> {
+  std::size_t operator()(const Ref<SizeReporter>& r) const noexcept {
+    return std::hash<const void*>{}(r.get());
+  }
+};
+
+namespace {
+TEST_F(WeakContainersTest, ClearingAWeakDictionaryReleasesItsEntriesLastToFirstAsPopitemDoes) {
+  auto k1 = make<Item>("k1");
+  auto k2 = make<Item>("k2");
+  auto k3 = make<Item>("k3");
+  WeakKeyDictionary<Item, Ref<SizeReporter>> wkd;
+  auto wkd_size = [&wkd] { return wkd.size(); };
+  wkd.set(k1, make<SizeReporter>("v1", wkd_size));
+  wkd.set(k2, make<SizeReporter>("v2", wkd_size));
+  wkd.set(k3, make<SizeReporter>("v3", wkd_size));
+  wkd.clear();
+  EXPECT_EQ(event_log(), (Log{"del v3 len 2", "del v2 len 1", "del v1 len 0"}));
+  event_log().clear();
+
+  auto v = make<Item>("v");
+  WeakValueDictionary<Ref<SizeReporter>, Item> wvd;
+  auto wvd_size = [&wvd] { return wvd.size(); };
+  wvd.set(make<SizeReporter>("q1", wvd_size), v);
+  wvd.set(make<SizeReporter>("q2", wvd_size), v);
+  wvd.set(make<SizeReporter>("q3", wvd_size), v);
+  wvd.clear();
+  EXPECT_EQ(event_log(), (Log{"del q3 len 2", "del q2 len 1", "del q1 len 0"}));
+}
+
 }  // namespace

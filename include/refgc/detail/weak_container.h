@@ -288,6 +288,33 @@ class FlatMap {
       size_ = 0;
     }  // `dead` is destroyed here, the map empty and consistent
   }
+  // Empties the map as CPython's MutableMapping.clear() empties a dict
+  // (popitem() until it raises): the last entry is taken out and dies, then
+  // the one before it, so each entry's destructor finds the entries before it
+  // still there, and entries a destructor adds are taken next.
+  // `before(entry)` runs on each entry taken out, before it dies. Used by the
+  // weak dictionaries' clear() (review 2026-11-24, session 17).
+  template <class Before>
+  void clear_last_first(Before&& before) noexcept {
+    std::size_t pos = entries_.size();
+    const Slot* seen_data = entries_.data();
+    std::size_t seen_size = pos;
+    while (size_ != 0) {
+      // A destructor that added entries (or rebuilt the map) moved them.
+      if (entries_.data() != seen_data || entries_.size() != seen_size) pos = entries_.size();
+      while (pos > 0 && !entries_[pos - 1].entry) --pos;
+      if (pos == 0) {  // cannot happen while size_ != 0; rescan to be safe
+        pos = entries_.size();
+        continue;
+      }
+      --pos;
+      Entry dead = take(pos);
+      seen_data = entries_.data();
+      seen_size = entries_.size();
+      before(dead);
+    }         // each `dead` dies at the end of its iteration, the map consistent
+    clear();  // only holes are left
+  }
   // f(entry) for each entry, in insertion order. f must not change the map.
   template <class F>
   void for_each(F&& f) const {
@@ -318,6 +345,19 @@ class FlatMap {
     std::size_t hash;
     std::optional<Entry> entry;
   };
+  // Moves the entry at `pos` out of the map.
+  Entry take(std::size_t pos) noexcept {
+    for (Probe p(entries_[pos].hash, index_.size() - 1);; p.next()) {
+      if (index_[p.i] == pos) {
+        index_[p.i] = kTombstone;
+        break;
+      }
+    }
+    Entry dead(std::move(*entries_[pos].entry));
+    entries_[pos].entry.reset();
+    --size_;
+    return dead;
+  }
   // Removes the entry at `pos`, whose index slot is `slot`.
   void remove(std::size_t slot, std::size_t pos) noexcept {
     index_[slot] = kTombstone;
