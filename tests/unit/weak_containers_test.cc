@@ -1636,4 +1636,29 @@ TEST_F(WeakContainersTest, ClearingAWeakDictionaryReleasesItsEntriesLastToFirstA
   EXPECT_EQ(event_log(), (Log{"del q3 len 2", "del q2 len 1", "del q1 len 0"}));
 }
 
+// Review 2026-11-24 (session 17). Python's items() is a generator whose
+// `v = wr()` takes the next value before the previous one is let go: a value
+// whose last reference the loop body drops lives until the next entry's value
+// is held, so a second entry with the same value is still visited. refgc
+// released the current value first, and skipped it. python3 3.11.7:
+//   d[4] = H[0]; d[2] = H[0]; m = N('m'); d[3] = m
+//   for k, v in d.items(): out.append((k, v.name)); del k, v; H[0] = None
+//   -> [(4, 'n'), (2, 'n'), (3, 'm')]
+TEST_F(WeakContainersTest, IterationTakesTheNextValueBeforeLettingTheCurrentOneGo) {
+  WeakValueDictionary<int, Item> d;
+  auto n = make<Item>("n");
+  auto m = make<Item>("m");
+  d.set(4, n);
+  d.set(2, n);
+  d.set(3, m);
+  std::vector<std::string> seen;
+  for (const auto& [k, v] : d) {
+    seen.push_back(std::to_string(k) + "=" + v->name);
+    n.reset();
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{"4=n", "2=n", "3=m"}));
+  EXPECT_EQ(event_log(), (Log{"free n"}));
+  EXPECT_EQ(d.size(), 1u);
+}
+
 }  // namespace

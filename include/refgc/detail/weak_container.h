@@ -418,11 +418,21 @@ class SnapshotIterator {
 
  private:
   static constexpr std::size_t kEnd = static_cast<std::size_t>(-1);
+  // Each element examined replaces the current one only once its own
+  // referent is held (or found dead), as Python's items() generator rebinds
+  // `v = wr()`: a value the loop body dropped lives until then, so another
+  // entry with the same value is still visited (review 2026-11-24, session
+  // 17).
   void settle() {
+    if (snap_) {
+      for (; i_ < snap_->size(); ++i_) {
+        std::optional<Value> next;
+        const bool live = Live{}((*snap_)[i_], next);
+        current_.swap(next);  // the previous one goes now, with `next`
+        if (live) return;
+      }
+    }
     current_.reset();
-    if (!snap_) return;
-    for (; i_ < snap_->size(); ++i_)
-      if (Live{}((*snap_)[i_], current_)) return;
     i_ = kEnd;
   }
   std::shared_ptr<Snapshot> snap_;
