@@ -215,8 +215,10 @@ class Dict : public detail::DictBase<K> {
     std::string s = "{";
     bool first = true;
     const std::size_t limit = detail::ReprLimit::current();
-    // By position, the value held: a value's repr() is user code that may
-    // change this dict (CPython's dict_repr holds and re-reads the same way).
+    // By position, the key and the value held before either repr() runs:
+    // a repr() is user code that may change this dict (CPython's dict_repr
+    // holds both and re-reads the same way; review 2026-11-24: a Ref key
+    // whose repr() cleared the dict made the value read past the entries).
     for (std::size_t i = 0; i < entries_.size(); ++i) {
       if (!entries_[i].live) continue;
       if (!first) s += ", ";
@@ -225,9 +227,10 @@ class Dict : public detail::DictBase<K> {
         s += "...";
         break;
       }
-      s += key_repr(entries_[i].key);
-      s += ": ";
+      const K key = entries_[i].key;
       const Ref<V> value = entries_[i].value;
+      s += key_repr(key);
+      s += ": ";
       if (value) {
         s += detail::repr_or_type(static_cast<const Object&>(*value));
       } else {

@@ -777,6 +777,40 @@ TEST_F(ContainersTest, AValueWhoseReprChangesItsDictDoesNotBreakTheDictsRepr) {
   g->dict = nullptr;
 }
 
+// Review 2026-11-24 (session 17): repr() held the value but not the key, and
+// read the entry again after the key's repr(): a Ref key whose repr() cleared
+// the dict read past the emptied entries (UBSan: reference binding to null
+// pointer), and the key, held only by the dict, died inside its own repr().
+// CPython's dict_repr holds key and value before the key's repr. python3
+// 3.11.7:
+//   class K:
+//       def __repr__(self): d.clear(); return "K"
+//   class V:
+//       def __repr__(self): return "V"
+//   d = {K(): V()}; print(repr(d)); print(d)        # {K: V} then {}
+struct ClearsItsDictKey : refgc::Object {
+  refgc::Dict<Ref<ClearsItsDictKey>, refgc::Object>* dict = nullptr;
+  std::string repr() const override {
+    if (dict != nullptr) dict->clear();
+    return "K";
+  }
+};
+struct NamedV : refgc::Object {
+  std::string repr() const override { return "V"; }
+};
+
+TEST_F(ContainersTest, AKeyWhoseReprClearsItsDictDoesNotBreakTheDictsRepr) {
+  auto d = make<Dict<Ref<ClearsItsDictKey>, refgc::Object>>();
+  auto k = make<ClearsItsDictKey>();
+  k->dict = d.get();
+  d->set(k, make<NamedV>());
+  refgc::WeakRef<ClearsItsDictKey> alive(k);
+  k.reset();  // the dict holds the only reference
+  EXPECT_EQ(d->repr(), "{K: V}");
+  EXPECT_EQ(d->repr(), "{}");
+  EXPECT_FALSE(alive.alive());
+}
+
 TEST_F(ContainersTest, DictTracesValueThenKey) {
   // cpython-semantics §3 H78: get_referents({3: 4}) -> [4, 3].
   auto key = make<Int>(3), value = make<Int>(4);
