@@ -90,6 +90,9 @@ class LruCache : public Object {
   // one miss. If compute throws, nothing is cached. An empty result is
   // returned but not cached. If compute itself cached `key` (recursion), that
   // entry is kept and the computed value returned, as CPython's lru_cache does.
+  // The cache is held through compute, as Python holds the lru_cache wrapper
+  // it calls: compute may drop the cache's last reference (then the value is
+  // cached in it all the same, and it dies when this returns).
   template <class F>
   requires std::is_invocable_v<F&, const K&> Ref<V> get_or_compute(const K& key, F&& compute) {
     auto it = map_.find(key);
@@ -99,6 +102,8 @@ class LruCache : public Object {
       return it->second.value;
     }
     ++misses_;
+    // (Not from the cache's own destructor, where its count is already 0.)
+    const Ref<LruCache> self(refcount() != 0 ? this : nullptr);
     Ref<V> result = std::invoke(compute, key);
     if (!result || map_.find(key) != map_.end()) return result;
     put(key, result);

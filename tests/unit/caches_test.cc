@@ -509,6 +509,37 @@ TEST_F(Caches, LruARecursiveComputeKeepsTheEntryItCachedFirst) {
   EXPECT_EQ(cache->misses(), 2u);
 }
 
+// Review 2026-11-24 (session 17): get_or_compute() went on using the cache
+// after compute() returned, and compute() had dropped the cache's last
+// reference (UBSan: member call on an address which does not point to an
+// LruCache; ASan heap-use-after-free). Python holds the lru_cache wrapper
+// for the call. python3 3.11.7:
+//   class Owner: pass
+//   o = Owner()
+//   def compute(k):
+//       del o.cache
+//       return "v%d" % k
+//   o.cache = functools.lru_cache(maxsize=4)(compute)
+//   print(o.cache(1), hasattr(o, "cache"))           # v1 False
+struct LruHolder : Object {
+  Ref<Lru> cache;
+  void trace(refgc::Tracer& t) override { t(cache); }
+};
+
+TEST_F(Caches, LruAComputeThatDropsTheCachesLastReferenceGetsItsValueBack) {
+  auto owner = make<LruHolder>();
+  owner->cache = make<Lru>(4);
+  refgc::WeakRef<Lru> alive(owner->cache);
+  Ref<Value> r = owner->cache->get_or_compute(1, [&](int k) {
+    owner->cache.reset();
+    return value("v" + std::to_string(k));
+  });
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->name, "v1");
+  EXPECT_FALSE(alive.alive());  // released once the call returned
+  EXPECT_TRUE(event_log().empty());
+}
+
 TEST_F(Caches, LruSetMaxsizeEvictsDownToTheNewBoundLeastRecentFirst) {
   auto cache = make<Lru>(5);
   for (int k = 1; k <= 5; ++k) cache->put(k, value(std::to_string(k)));
