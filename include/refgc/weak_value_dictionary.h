@@ -81,12 +81,17 @@ class WeakValueDictionary {
   WeakValueDictionary& operator=(WeakValueDictionary&&) noexcept = default;
 
   // d[key] = value
-  void set(const K& key, const Ref<T>& value_arg) {
+  void set(const K& key_arg, const Ref<T>& value_arg) {
     // Held for the call: creating the weak reference may collect, and a
     // finalizer may drop the caller's reference (then the value dies when
     // this returns, and its callback removes the entry).
     REFGC_DEBUG_REQUIRE_HEAP("uses a weak container");
     const Ref<T> value = value_arg;
+    // The key too, as Python holds both arguments: a finalizer of that
+    // collection may free or move what key_arg refers to (an element of a
+    // std::vector it grows; review 2026-11-24, session 17: ASan
+    // heap-use-after-free). A new entry takes it by move.
+    K key = key_arg;
     const std::size_t h = Map::hash(key);  // may throw: nothing changed
     // The removal callback finds its entry by the stored hash and by its weak
     // reference, calling no user code: it runs where nothing can throw.
@@ -98,7 +103,7 @@ class WeakValueDictionary {
     });
     // Creating `w` may have collected, and a finalizer set or erased `key`:
     // insert_or_assign looks it up now.
-    st().data.insert_or_assign(key, h, std::move(w));
+    st().data.insert_or_assign(std::move(key), h, std::move(w));
   }
   Ref<T> get(const K& key) const {
     const std::size_t at = st().data.find(key);

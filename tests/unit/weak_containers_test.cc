@@ -1084,6 +1084,35 @@ TEST_F(WeakContainersTest, KeyDictSetWhileAFinalizerSetsTheSameKeyKeepsOneEntryW
   EXPECT_TRUE(d.empty());
 }
 
+// Review 2026-11-24 (session 17): set() held its value through the weak
+// reference's allocation but not its key: a finalizer of the collection that
+// allocation ran grew the std::vector the key was an element of, and the
+// entry was made from the freed string (ASan heap-use-after-free). Python
+// holds both arguments. python3 3.11.7:
+//   names = ["first key, long enough to be allocated"]
+//   (garbage whose __del__ appends 64 names; gc.set_threshold(1))
+//   wvd[names[0]] = v; print(len(wvd), names[0] in wvd)    # 1 True
+TEST_F(WeakContainersTest, ValueDictSetWhoseKeyAFinalizerMovesStoresTheKeyItWasGiven) {
+  WeakValueDictionary<std::string, Item> d;
+  std::vector<std::string> names{"first key, long enough to be allocated"};
+  names.shrink_to_fit();
+  auto v = make<Item>("v");
+  bool finalized = false;
+  make_finalizing_garbage([&] {
+    finalized = true;
+    for (int i = 0; i < 64; ++i)
+      names.push_back("a name long enough to be allocated " + std::to_string(i));
+  });
+  gc::enable();
+  gc::set_threshold(1);  // the next allocation collects
+  d.set(names[0], v);
+  gc::disable();
+  ASSERT_TRUE(finalized);
+  EXPECT_EQ(d.size(), 1u);
+  EXPECT_TRUE(d.contains("first key, long enough to be allocated"));
+  EXPECT_TRUE(refgc::is(d.get("first key, long enough to be allocated"), v));
+}
+
 // The same for a set (python3 dup.py: `ws.add(key)` while Cyc.__del__ runs
 // `ws.add(key)` -> `1 1`; after `del key`: 0).
 TEST_F(WeakContainersTest, WeakSetAddWhileAFinalizerAddsTheSameMemberKeepsOneMember) {

@@ -230,20 +230,24 @@ class FlatMap {
   // d[key] = value; `h` is hash(key). Strong guarantee: on an exception (from
   // Eq, from copying the key, from allocation) the map is unchanged. A
   // replaced value is moved out and dies last, the map consistent.
-  template <class M>
-  void insert_or_assign(const K& key, std::size_t h, M&& value) {
+  // A key given as an rvalue is moved into a new entry.
+  template <class KK, class M>
+  requires std::is_same_v<std::remove_cvref_t<KK>, K>
+  void insert_or_assign(KK&& key, std::size_t h, M&& value) {
     if (const std::size_t at = find(key, h); at != npos) {
       [[maybe_unused]] V old = std::exchange(entries_[at].entry->second, std::forward<M>(value));
       return;
     }
-    emplace_new(key, h, std::forward<M>(value));
+    emplace_new(std::forward<KK>(key), h, std::forward<M>(value));
   }
   // Inserts a key known to be absent; `h` is hash(key). Strong guarantee.
-  template <class... A>
-  void emplace_new(const K& key, std::size_t h, A&&... value) {
+  template <class KK, class... A>
+  requires std::is_same_v<std::remove_cvref_t<KK>, K>
+  void emplace_new(KK&& key, std::size_t h, A&&... value) {
     if ((entries_.size() + 1) * 2 > index_.size()) rebuild();
     if (entries_.size() >= kTombstone) throw std::length_error("refgc weak container too large");
-    entries_.emplace_back(h, key, std::forward<A>(value)...);  // may throw: no change
+    // may throw: no change
+    entries_.emplace_back(h, std::forward<KK>(key), std::forward<A>(value)...);
     std::size_t slot = 0;
     for (Probe p(h, index_.size() - 1);; p.next()) {
       const std::uint32_t at = index_[p.i];
