@@ -90,9 +90,12 @@ class LruCache : public Object {
   // one miss. If compute throws, nothing is cached. An empty result is
   // returned but not cached. If compute itself cached `key` (recursion), that
   // entry is kept and the computed value returned, as CPython's lru_cache does.
-  // The cache is held through compute, as Python holds the lru_cache wrapper
-  // it calls: compute may drop the cache's last reference (then the value is
-  // cached in it all the same, and it dies when this returns).
+  // The cache and a copy of the key are held through compute, as Python
+  // holds the lru_cache wrapper it calls and the call's arguments: compute
+  // may drop the cache's last reference (then the value is cached in it all
+  // the same, and it dies when this returns), or free or move what `key`
+  // refers to (an element of a std::vector it grows). compute is given the
+  // copy.
   template <class F>
   requires std::is_invocable_v<F&, const K&> Ref<V> get_or_compute(const K& key, F&& compute) {
     auto it = map_.find(key);
@@ -104,9 +107,10 @@ class LruCache : public Object {
     ++misses_;
     // (Not from the cache's own destructor, where its count is already 0.)
     const Ref<LruCache> self(refcount() != 0 ? this : nullptr);
-    Ref<V> result = std::invoke(compute, key);
-    if (!result || map_.find(key) != map_.end()) return result;
-    put(key, result);
+    const K held = key;
+    Ref<V> result = std::invoke(compute, held);
+    if (!result || map_.find(held) != map_.end()) return result;
+    put(held, result);
     return result;
   }
 

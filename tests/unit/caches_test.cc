@@ -540,6 +540,29 @@ TEST_F(Caches, LruAComputeThatDropsTheCachesLastReferenceGetsItsValueBack) {
   EXPECT_TRUE(event_log().empty());
 }
 
+// Review 2026-11-24 (session 17): get_or_compute() looked its key up again
+// and cached the result under it after compute() returned, and compute() had
+// grown the std::vector the key was an element of (ASan
+// heap-use-after-free). Python holds the call's arguments. python3 3.11.7:
+//   names = ["a key long enough to be allocated"]
+//   @functools.lru_cache(maxsize=4)
+//   def f(k):
+//       names.extend("name %d" % i for i in range(64)); return "v"
+//   f(names[0]); print(f.cache_info().currsize, f(names[0]))   # 1 v
+TEST_F(Caches, LruAComputeThatMovesItsKeyCachesTheValueUnderTheKeyItWasGiven) {
+  auto cache = make<LruCache<std::string, Value>>(4);
+  std::vector<std::string> names{"a key long enough to be allocated"};
+  names.shrink_to_fit();
+  Ref<Value> r = cache->get_or_compute(names[0], [&](const std::string& k) {
+    EXPECT_EQ(k, "a key long enough to be allocated");
+    for (int i = 0; i < 64; ++i)
+      names.push_back("a name long enough to be allocated " + std::to_string(i));
+    return value("v");
+  });
+  EXPECT_EQ(cache->size(), 1u);
+  EXPECT_TRUE(refgc::is(cache->peek("a key long enough to be allocated"), r));
+}
+
 TEST_F(Caches, LruSetMaxsizeEvictsDownToTheNewBoundLeastRecentFirst) {
   auto cache = make<Lru>(5);
   for (int k = 1; k <= 5; ++k) cache->put(k, value(std::to_string(k)));
