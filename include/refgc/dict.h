@@ -8,8 +8,11 @@
 //   d->erase("a");                  // del d["a"]      (-1 on node)
 //   for (const auto& [key, value] : *d) { ... }   // insertion order
 //
-// K is any hashable, equality-comparable C++ type. When K is a Ref, the key
-// is a strong reference too (hashed by identity) and is traced.
+// K is any hashable, equality-comparable C++ type whose hash and == do not
+// use the dictionary (a lookup reads its entries after calling them: one
+// that cleared the dictionary left it reading freed memory, review
+// 2026-11-24). When K is a Ref, the key is a strong reference too (hashed by
+// identity) and is traced.
 // Iteration order is insertion order; setting an existing key keeps its place.
 // An iterator made by begin() holds the dict, as Python's does (a loop body
 // may drop the last other reference to it). Like Python, changing the dict's
@@ -148,9 +151,8 @@ class Dict : public detail::DictBase<K> {
     using value_type = std::pair<const K&, Ref<V>&>;
     basic_iterator(const Dict* d, E* p, E* end, bool hold = false)
         : d_(d), p_(p), end_(end), version_(d->version_) {
-      // begin() of a live dictionary holds it, as Python's dict iterator
-      // does (its count is 0 while it is being destroyed).
-      if (hold && detail::ObjectAccess::rc(d) != 0) hold_ = Ref<const Dict>(d);
+      // begin() holds the dictionary, as Python's dict iterator does.
+      if (hold) hold_ = detail::hold_unless_dying(d);
       skip();
     }
     // Throw std::runtime_error if a key was added or removed since the
@@ -212,6 +214,7 @@ class Dict : public detail::DictBase<K> {
   std::string repr() const override {
     detail::ReprGuard guard(this);
     if (!guard) return "{...}";
+    const auto self = detail::hold_unless_dying(this);  // a repr() may drop it
     std::string s = "{";
     bool first = true;
     const std::size_t limit = detail::ReprLimit::current();
@@ -245,6 +248,9 @@ class Dict : public detail::DictBase<K> {
   }
   // Python's dict == (see the top of this file), with any Dict<K, U>.
   bool equals(const Object& other) const override {
+    // Both held: an element's equals() may drop either's last other reference.
+    const auto self = detail::hold_unless_dying(this);
+    const auto peer = detail::hold_unless_dying(&other);
     if (const auto* o = dynamic_cast<const Dict*>(&other)) {  // the same V: no virtual calls
       return equal_entries([o] { return o->size(); },
                            [o](const K& key) -> std::optional<Ref<V>> {

@@ -193,25 +193,30 @@ class List : public detail::ListBase {
   // Position of the first element that is, or equals, x. Throws
   // std::out_of_range when there is none (Python's ValueError).
   std::size_t index(const Ref<T>& x) const {
-    const Ref<T> held = x;  // x may be one of this list's slots (see below)
+    const Ref<T> held = x;
+    const auto self = detail::hold_unless_dying(this);  // x may be one of this list's slots (see below)
     for (std::size_t i = 0; i < size(); ++i)
       if (same_or_equal(data()[i], held)) return i;
     throw std::out_of_range("List::index: value is not in list");
   }
   // These compare with equals(), user code that may throw or change the
   // list: each element is held through its comparison and the size read
-  // again after it (CPython's list_contains, listindex, listcount). The
+  // again after it (CPython's list_contains, listindex, listcount), and the
+  // list is held through the call (an equals() may drop its last other
+  // reference: review 2026-11-24). The
   // argument is held once on entry: it may be one of this list's own slots
   // (l->count(l->at(1))), which an equals() that grows the list frees
   // (review 2026-11-23: AddressSanitizer heap-use-after-free).
   bool contains(const Ref<T>& x) const {
     const Ref<T> held = x;
+    const auto self = detail::hold_unless_dying(this);
     for (std::size_t i = 0; i < size(); ++i)
       if (same_or_equal(data()[i], held)) return true;
     return false;
   }
   std::size_t count(const Ref<T>& x) const {
     const Ref<T> held = x;
+    const auto self = detail::hold_unless_dying(this);
     std::size_t n = 0;
     for (std::size_t i = 0; i < size(); ++i) n += same_or_equal(data()[i], held) ? 1 : 0;
     return n;
@@ -268,6 +273,7 @@ class List : public detail::ListBase {
   std::string repr() const override {
     detail::ReprGuard guard(this);
     if (!guard) return "[...]";
+    const auto self = detail::hold_unless_dying(this);  // a repr() may drop it
     std::string s = "[";
     const std::size_t limit = detail::ReprLimit::current();
     for (std::size_t i = 0; i < size(); ++i) {
@@ -292,6 +298,9 @@ class List : public detail::ListBase {
   // of overflowing the stack. The sizes are read again after each
   // comparison, which may change either list (CPython's list_richcompare).
   bool equals(const Object& other) const override {
+    // Both held: an element's equals() may drop either's last other reference.
+    const auto self = detail::hold_unless_dying(this);
+    const auto peer = detail::hold_unless_dying(&other);
     if (const auto* o = dynamic_cast<const List*>(&other)) {  // the same T: no virtual calls
       if (o->size() != size()) return false;
       const detail::CompareGuard guard;
@@ -381,7 +390,7 @@ class List : public detail::ListBase {
     friend class basic_iterator;
     basic_iterator(ListPtr list, std::size_t i, bool end) noexcept : list_(list), i_(i), end_(end) {
       // (Not while the list is being destroyed: its count is 0 then.)
-      if (!end && detail::ObjectAccess::rc(list) != 0) hold_ = Ref<const List>(list);
+      if (!end) hold_ = detail::hold_unless_dying(static_cast<const List*>(list));
     }
     // end() stands for the current size; an index past a list that shrank
     // is at its end.

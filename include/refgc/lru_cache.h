@@ -105,8 +105,7 @@ class LruCache : public Object {
       return it->second.value;
     }
     ++misses_;
-    // (Not from the cache's own destructor, where its count is already 0.)
-    const Ref<LruCache> self(refcount() != 0 ? this : nullptr);
+    const auto self = detail::hold_unless_dying(this);
     const K held = key;
     Ref<V> result = std::invoke(compute, held);
     if (!result || map_.find(held) != map_.end()) return result;

@@ -243,7 +243,12 @@ std::strong_ordering operator<=>(const Ref<T>& a, const Ref<U>& b) noexcept {
 // Allocates and constructs a T in the current heap; refcount 1. If T traces
 // references it is tracked in generation 0. Like CPython, allocating a tracked
 // object may first run an automatic collection (which the new object takes no
-// part in).
+// part in). That collection runs before T's constructor reads `args`, and
+// its finalizers and weak-reference callbacks are user code: an argument that
+// refers into something they may change (`make<Node>(vec[0])`, with a
+// finalizer that grows `vec`) is read after the change. Python's call holds
+// its arguments; pass a copy when that can happen
+// (`make<Node>(Ref<Node>(vec[0]))`, or a local variable). Review 2026-11-24.
 //
 // Declared inline although it is a template: that is the hint GCC reads to
 // give a function the inlining budget of one written inline, and the fast
@@ -348,6 +353,17 @@ template <class T>
 bool is(const Ref<T>& a, std::nullptr_t) noexcept {
   return !a;
 }
+
+namespace detail {
+// A reference holding `self` through a member function that runs user code
+// (equals(), repr(), a callback, a loop body) able to drop the last other
+// reference to it, as Python holds `self` for a call. Empty while `self` is
+// being destroyed (its count is 0 then): a destructor may call the function.
+template <class T>
+Ref<const T> hold_unless_dying(const T* self) noexcept {
+  return ObjectAccess::rc(self) != 0 ? Ref<const T>(self) : Ref<const T>();
+}
+}  // namespace detail
 
 // Python's sys.getsizeof: the shallow size in bytes, header included, plus
 // the storage the object owns directly (a List's element array). Referenced

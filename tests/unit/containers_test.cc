@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <iterator>
 #include <limits>
 #include <stdexcept>
@@ -1229,5 +1230,74 @@ TEST_F(ContainersTest, ARangeForKeepsTheDictAliveWhenItsBodyDropsTheLastReferenc
   log.push_back("loop done");
   EXPECT_EQ(log, (std::vector<std::string>{"visit 0", "visit 1", "visit 2", "del 0", "del 1",
                                            "del 2", "loop done"}));
+}
+}  // namespace
+
+namespace {
+// Review 2026-11-24 (session 17, re-entrancy): List's contains(), count(),
+// index() and repr(), and Dict's repr(), run user code (equals(), repr())
+// between reads of the container; an element whose equals() or repr()
+// dropped the last reference to the container left them reading a freed one
+// (UBSan: invalid vptr). Python holds the list for the call. python3 3.11.7:
+//   class E: __eq__ prints "eq n", sets g = None, returns False;
+//            __repr__ sets g = None, returns "E<n>"
+//   g = [E(0), E(1), E(2)]; probe in g   -> eq 0, eq 1, eq 2, False
+//   g = [E(0), E(1), E(2)]; g.count(probe) -> eq 0, eq 1, eq 2, 0
+//   g = [E(0), E(1), E(2)]; repr(g)      -> [E0, E1, E2]
+//   g = {0: E(0), 1: E(1)}; repr(g)      -> {0: E0, 1: E1}
+struct Dropper : refgc::Object {
+  int n = 0;
+  std::vector<std::string>* log = nullptr;
+  std::function<void()> drop_container;
+  bool equals(const refgc::Object&) const override {
+    log->push_back("eq " + std::to_string(n));
+    drop_container();
+    return false;
+  }
+  std::string repr() const override {
+    drop_container();
+    return "E" + std::to_string(n);
+  }
+};
+
+TEST_F(ContainersTest, AnElementWhoseEqualsOrReprDropsTheLastReferenceToItsContainerEndsTheCallSafely) {
+  std::vector<std::string> log;
+  Ref<List<Dropper>> g;
+  auto fill = [&] {
+    g = make<List<Dropper>>();
+    for (int i = 0; i < 3; ++i) {
+      auto e = make<Dropper>();
+      e->n = i;
+      e->log = &log;
+      e->drop_container = [&g] { g.reset(); };
+      g->append(e);
+    }
+  };
+  auto probe = make<Dropper>();
+  probe->n = 9;
+  probe->log = &log;
+  probe->drop_container = [] {};
+  fill();
+  EXPECT_FALSE(g->contains(probe));
+  fill();
+  EXPECT_EQ(g->count(probe), 0u);
+  fill();
+  EXPECT_THROW((void)g->index(probe), std::out_of_range);
+  EXPECT_EQ(log, (std::vector<std::string>{"eq 0", "eq 1", "eq 2", "eq 0", "eq 1", "eq 2", "eq 0",
+                                           "eq 1", "eq 2"}));
+  fill();
+  EXPECT_EQ(g->repr(), "[E0, E1, E2]");
+  EXPECT_FALSE(g);
+
+  Ref<Dict<int, Dropper>> d = make<Dict<int, Dropper>>();
+  for (int i = 0; i < 2; ++i) {
+    auto e = make<Dropper>();
+    e->n = i;
+    e->log = &log;
+    e->drop_container = [&d] { d.reset(); };
+    d->set(i, e);
+  }
+  EXPECT_EQ(d->repr(), "{0: E0, 1: E1}");
+  EXPECT_FALSE(d);
 }
 }  // namespace
