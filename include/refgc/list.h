@@ -193,8 +193,8 @@ class List : public detail::ListBase {
   // Position of the first element that is, or equals, x. Throws
   // std::out_of_range when there is none (Python's ValueError).
   std::size_t index(const Ref<T>& x) const {
-    const Ref<T> held = x;
-    const auto self = detail::hold_unless_dying(this);  // x may be one of this list's slots (see below)
+    const Ref<T> held = x;  // x may be one of this list's slots (see below)
+    const auto self = detail::hold_unless_dying(this);
     for (std::size_t i = 0; i < size(); ++i)
       if (same_or_equal(data()[i], held)) return i;
     throw std::out_of_range("List::index: value is not in list");
@@ -334,9 +334,10 @@ class List : public detail::ListBase {
     using reference = Slot&;
 
     basic_iterator() noexcept = default;
+    // iterator -> const_iterator (implicit, as for pointers)
     template <bool kOther>
-    requires(kConst && !kOther) basic_iterator(const basic_iterator<kOther>& o) noexcept  // NOLINT
-        : list_(o.list_), hold_(o.hold_), i_(o.i_), end_(o.end_) {}
+    requires(kConst && !kOther) basic_iterator(const basic_iterator<kOther>& o)
+    noexcept : list_(o.list_), hold_(o.hold_), i_(o.i_), end_(o.end_) {}
 
     // The element at this position; throws std::out_of_range when the
     // position is at or past the list's current end.
@@ -370,11 +371,18 @@ class List : public detail::ListBase {
       return *this;
     }
     basic_iterator& operator-=(difference_type n) noexcept { return *this += -n; }
-    friend basic_iterator operator+(basic_iterator it, difference_type n) noexcept { return it += n; }
-    friend basic_iterator operator+(difference_type n, basic_iterator it) noexcept { return it += n; }
-    friend basic_iterator operator-(basic_iterator it, difference_type n) noexcept { return it -= n; }
+    friend basic_iterator operator+(basic_iterator it, difference_type n) noexcept {
+      return it += n;
+    }
+    friend basic_iterator operator+(difference_type n, basic_iterator it) noexcept {
+      return it += n;
+    }
+    friend basic_iterator operator-(basic_iterator it, difference_type n) noexcept {
+      return it -= n;
+    }
     friend difference_type operator-(const basic_iterator& a, const basic_iterator& b) noexcept {
-      return static_cast<difference_type>(a.position()) - static_cast<difference_type>(b.position());
+      return static_cast<difference_type>(a.position()) -
+             static_cast<difference_type>(b.position());
     }
     friend bool operator==(const basic_iterator& a, const basic_iterator& b) noexcept {
       return a.position() == b.position();

@@ -106,7 +106,8 @@ struct State {
     for (auto& [k, v] : *d.v) out += (out.empty() ? "" : " ") + std::to_string(k) + "=" + vid(v);
     log("vit " + std::to_string(c) + ": " + out);
     out.clear();
-    for (auto& [k, v] : *d.k) out += (out.empty() ? "" : " ") + std::to_string(k->id) + "=" + vid(v);
+    for (auto& [k, v] : *d.k)
+      out += (out.empty() ? "" : " ") + std::to_string(k->id) + "=" + vid(v);
     log("kit " + std::to_string(c) + ": " + out);
     log("sit " + std::to_string(c) + ": " + members(*d.s));
   }

@@ -56,7 +56,8 @@ struct ThrowingAssignKey {
   explicit ThrowingAssignKey(int v) : value(v) {}
   ThrowingAssignKey(const ThrowingAssignKey&) = default;
   ThrowingAssignKey& operator=(const ThrowingAssignKey& other) {
-    if (assignments_left >= 0 && assignments_left-- == 0) throw std::runtime_error("key assignment");
+    if (assignments_left >= 0 && assignments_left-- == 0)
+      throw std::runtime_error("key assignment");
     value = other.value;
     return *this;
   }
@@ -1260,7 +1261,8 @@ struct Dropper : refgc::Object {
   }
 };
 
-TEST_F(ContainersTest, AnElementWhoseEqualsOrReprDropsTheLastReferenceToItsContainerEndsTheCallSafely) {
+TEST_F(ContainersTest,
+       AnElementWhoseEqualsOrReprDropsTheLastReferenceToItsContainerEndsTheCallSafely) {
   std::vector<std::string> log;
   Ref<List<Dropper>> g;
   auto fill = [&] {

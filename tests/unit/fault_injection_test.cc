@@ -951,7 +951,7 @@ TEST(FaultInjection, AFailedAllocationInFreezeLeavesEveryGenerationAsItWas) {
   for (long k = 0; k < 4; ++k) {
     NoFaults restore;
     Ref<Node> old = build(0, 50);
-    refgc::gc::collect();  // generation 2: 50 objects
+    refgc::gc::collect();            // generation 2: 50 objects
     Ref<Node> young = build(0, 20);  // generation 0: 20 objects
     g_failed = false;
     g_fail_after = k;
