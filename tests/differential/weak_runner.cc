@@ -12,13 +12,14 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <fstream>
 #include <functional>
+#include <optional>
 #include <set>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "scenario_files.h"
 
 namespace {
 
@@ -410,19 +411,8 @@ std::string run_one(const std::string& text) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  int status = 0;
-  for (int i = 1; i < argc; ++i) {
-    std::ifstream in(argv[i], std::ios::binary);
-    if (!in) {
-      std::fprintf(stderr, "%s: cannot read\n", argv[i]);
-      status = 2;
-      continue;
-    }
-    std::ostringstream text;
-    text << in.rdbuf();
-    std::string out = "=== " + std::string(argv[i]) + "\n" + run_one(text.str());
-    std::fwrite(out.data(), 1, out.size(), stdout);
-    std::fflush(stdout);
-  }
-  return status;
+  return refgc_diff::run_scenario_files(
+      argc, argv, [](const char*, const std::string& text) -> std::optional<std::string> {
+        return run_one(text);
+      });
 }

@@ -1125,6 +1125,12 @@ struct Noted : refgc::Object {
   std::vector<std::string>* log = nullptr;
   ~Noted() override { log->push_back("del " + std::to_string(n)); }
 };
+Ref<Noted> noted(int n, std::vector<std::string>& log) {
+  auto e = make<Noted>();
+  e->n = n;
+  e->log = &log;
+  return e;
+}
 struct ListHolder : refgc::Object {
   Ref<List<Noted>> items = make<List<Noted>>();
   void trace(refgc::Tracer& t) override { t(items); }
@@ -1137,12 +1143,7 @@ struct ListHolder : refgc::Object {
 TEST_F(ContainersTest, ARangeForKeepsTheListAliveWhenItsBodyDropsTheLastReferenceToIt) {
   std::vector<std::string> log;
   auto h = make<ListHolder>();
-  for (int i = 0; i < 3; ++i) {
-    auto e = make<Noted>();
-    e->n = i;
-    e->log = &log;
-    h->items->append(e);
-  }
+  for (int i = 0; i < 3; ++i) h->items->append(noted(i, log));
   for (Ref<Noted> x : *h->items) {
     log.push_back("visit " + std::to_string(x->n));
     if (x->n == 0) h.reset();  // the holder, and its reference to the list, die
@@ -1218,12 +1219,7 @@ struct DictHolder : refgc::Object {
 TEST_F(ContainersTest, ARangeForKeepsTheDictAliveWhenItsBodyDropsTheLastReferenceToIt) {
   std::vector<std::string> log;
   auto h = make<DictHolder>();
-  for (int i = 0; i < 3; ++i) {
-    auto e = make<Noted>();
-    e->n = i;
-    e->log = &log;
-    h->items->set(i, e);
-  }
+  for (int i = 0; i < 3; ++i) h->items->set(i, noted(i, log));
   for (const auto& [key, value] : *h->items) {
     log.push_back("visit " + std::to_string(key));
     if (key == 0) h.reset();  // the holder, and its reference to the dict, die
@@ -1260,6 +1256,13 @@ struct Dropper : refgc::Object {
     return "E" + std::to_string(n);
   }
 };
+Ref<Dropper> dropper(int n, std::vector<std::string>& log, std::function<void()> drop) {
+  auto e = make<Dropper>();
+  e->n = n;
+  e->log = &log;
+  e->drop_container = std::move(drop);
+  return e;
+}
 
 TEST_F(ContainersTest,
        AnElementWhoseEqualsOrReprDropsTheLastReferenceToItsContainerEndsTheCallSafely) {
@@ -1267,18 +1270,9 @@ TEST_F(ContainersTest,
   Ref<List<Dropper>> g;
   auto fill = [&] {
     g = make<List<Dropper>>();
-    for (int i = 0; i < 3; ++i) {
-      auto e = make<Dropper>();
-      e->n = i;
-      e->log = &log;
-      e->drop_container = [&g] { g.reset(); };
-      g->append(e);
-    }
+    for (int i = 0; i < 3; ++i) g->append(dropper(i, log, [&g] { g.reset(); }));
   };
-  auto probe = make<Dropper>();
-  probe->n = 9;
-  probe->log = &log;
-  probe->drop_container = [] {};
+  auto probe = dropper(9, log, [] {});
   fill();
   EXPECT_FALSE(g->contains(probe));
   fill();
@@ -1292,13 +1286,7 @@ TEST_F(ContainersTest,
   EXPECT_FALSE(g);
 
   Ref<Dict<int, Dropper>> d = make<Dict<int, Dropper>>();
-  for (int i = 0; i < 2; ++i) {
-    auto e = make<Dropper>();
-    e->n = i;
-    e->log = &log;
-    e->drop_container = [&d] { d.reset(); };
-    d->set(i, e);
-  }
+  for (int i = 0; i < 2; ++i) d->set(i, dropper(i, log, [&d] { d.reset(); }));
   EXPECT_EQ(d->repr(), "{0: E0, 1: E1}");
   EXPECT_FALSE(d);
 }
