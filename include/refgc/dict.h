@@ -15,7 +15,8 @@
 // identity) and is traced.
 // Iteration order is insertion order; setting an existing key keeps its place.
 // An iterator made by begin() holds the dict, as Python's does (a loop body
-// may drop the last other reference to it). Like Python, changing the dict's
+// may drop the last other reference to it; a managed object that keeps one
+// traces it, `t(it)`). Like Python, changing the dict's
 // keys while iterating it is not allowed:
 // after a key is added or removed (set of a new key, erase, pop, clear), the
 // next step or dereference of an iterator made before throws
@@ -152,7 +153,7 @@ class Dict : public detail::DictBase<K> {
     basic_iterator(const Dict* d, E* p, E* end, bool hold = false)
         : d_(d), p_(p), end_(end), version_(d->version_) {
       // begin() holds the dictionary, as Python's dict iterator does.
-      if (hold) hold_ = detail::hold_unless_dying(d);
+      if (hold) hold_ = detail::hold_unless_dying(const_cast<Dict*>(d));
       skip();
     }
     // Throw std::runtime_error if a key was added or removed since the
@@ -168,16 +169,24 @@ class Dict : public detail::DictBase<K> {
       return *this;
     }
     bool operator==(const basic_iterator& o) const { return p_ == o.p_; }
+    // A managed object that keeps an iterator traces it, `t(it)`: it holds
+    // the dict (see List's iterator; diff review 2026-11-24, session 17).
+    using refgc_self_tracing = void;
+    void trace(Tracer& t) {
+      t(hold_);
+      if (t.clearing()) d_ = nullptr;  // the dict may die: each step then throws
+    }
 
    private:
     void check() const {
-      if (d_->version_ != version_) throw std::runtime_error("Dict changed size during iteration");
+      if (d_ == nullptr || d_->version_ != version_)
+        throw std::runtime_error("Dict changed size during iteration");
     }
     void skip() {
       while (p_ != end_ && !p_->live) ++p_;
     }
     const Dict* d_;
-    Ref<const Dict> hold_;
+    Ref<Dict> hold_;  // non-const: a clearing tracer takes it
     E* p_;
     E* end_;
     std::size_t version_;

@@ -20,7 +20,8 @@
 // lst` sees (removing the current element skips the next one; appended
 // elements are visited; clear() ends the loop) and never reads freed slots.
 // An iterator made by begin() (not end()) holds the list, as Python's does:
-// a body that drops the last other reference to the list finishes the loop.
+// a body that drops the last other reference to the list finishes the loop
+// (a managed object that keeps such an iterator traces it, `t(it)`).
 // Dereferencing at or past the current end throws std::out_of_range. What an
 // iterator yields is the list's own slot (Ref<T>&, so std::sort and
 // assignment through it work): when the body may change the list, take the
@@ -334,6 +335,17 @@ class List : public detail::ListBase {
     using reference = Slot&;
 
     basic_iterator() noexcept = default;
+    // A managed object that keeps an iterator traces it, `t(it)`, as it
+    // traces a Ref: the iterator holds the list (Python's list iterator is
+    // tracked too), and an element that keeps an iterator of its own list
+    // is a cycle the collector must see. Diff review 2026-11-24 (session 17).
+    using refgc_self_tracing = void;
+    void trace(Tracer& t) {
+      t(hold_);
+      // Taken by the collector, the list may die: the iterator is then at
+      // the end of no list (dereferencing it throws), not a dangling one.
+      if (t.clearing()) list_ = nullptr;
+    }
     // iterator -> const_iterator (implicit, as for pointers)
     template <bool kOther>
     requires(kConst && !kOther) basic_iterator(const basic_iterator<kOther>& o)
@@ -398,7 +410,8 @@ class List : public detail::ListBase {
     friend class basic_iterator;
     basic_iterator(ListPtr list, std::size_t i, bool end) noexcept : list_(list), i_(i), end_(end) {
       // (Not while the list is being destroyed: its count is 0 then.)
-      if (!end) hold_ = detail::hold_unless_dying(static_cast<const List*>(list));
+      if (!end)
+        hold_ = detail::hold_unless_dying(const_cast<List*>(static_cast<const List*>(list)));
     }
     // end() stands for the current size; an index past a list that shrank
     // is at its end.
@@ -418,7 +431,7 @@ class List : public detail::ListBase {
     }
 
     ListPtr list_ = nullptr;
-    Ref<const List> hold_;
+    Ref<List> hold_;  // non-const: a clearing tracer takes it
     std::size_t i_ = 0;
     bool end_ = false;
   };

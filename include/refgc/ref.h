@@ -360,8 +360,8 @@ namespace detail {
 // reference to it, as Python holds `self` for a call. Empty while `self` is
 // being destroyed (its count is 0 then): a destructor may call the function.
 template <class T>
-Ref<const T> hold_unless_dying(const T* self) noexcept {
-  return ObjectAccess::rc(self) != 0 ? Ref<const T>(self) : Ref<const T>();
+Ref<T> hold_unless_dying(T* self) noexcept {
+  return ObjectAccess::rc(self) != 0 ? Ref<T>(self) : Ref<T>();
 }
 }  // namespace detail
 

@@ -81,6 +81,13 @@ struct is_ref_like<BoundMethod<X, S>> : std::true_type {};
 template <class X, class S>
 struct is_ref_like<WeakMethod<X, S>> : std::true_type {};
 
+// A value that reports its own references through a member trace(Tracer&)
+// (List's and Dict's iterators, which hold their container).
+template <class X>
+concept self_tracing = requires {
+  typename X::refgc_self_tracing;
+};
+
 template <class X>
 concept pair_like = requires(X& x) {
   x.first;
@@ -93,7 +100,7 @@ concept pair_like = requires(X& x) {
 template <class X>
 constexpr bool is_traceable() {
   using Y = std::remove_cvref_t<X>;
-  if constexpr (is_ref_like<Y>::value) {
+  if constexpr (is_ref_like<Y>::value || self_tracing<Y>) {
     return true;
   } else if constexpr (pair_like<Y>) {
     return is_traceable<decltype(std::declval<Y&>().first)>() ||
@@ -202,6 +209,12 @@ class Tracer {
   void operator()(WeakSet<T>& s) {
     s.trace(*this);
   }
+
+  // A List or Dict iterator holds its container, as Python's list and dict
+  // iterators do: a managed object that keeps one traces it, `t(it)`.
+  template <class X>
+  requires detail::self_tracing<X>
+  void operator()(X& x) { x.trace(*this); }
 
   template <class T>
   void operator()(std::optional<Ref<T>>& r) {
