@@ -119,7 +119,9 @@ class WeakKeyDictionary {
   // the next is taken: values die last to first, each seeing the entries
   // before it. A moved-from dictionary is empty already.
   void clear() noexcept {
-    if (State* s = state_.existing())
+    // The state is held through the loop: a value's destructor may destroy
+    // this dictionary (drop its owner's last reference).
+    if (const auto s = state_.pin())
       s->data.clear_last_first([](auto& e) noexcept { e.second.key = WeakRef<T>(); });
   }
 

@@ -146,7 +146,9 @@ class WeakValueDictionary {
   // key) dying before the next is taken. A moved-from dictionary is empty
   // already: nothing to allocate.
   void clear() noexcept {
-    if (State* s = state_.existing()) s->data.clear_last_first([](auto&) noexcept {});
+    // The state is held through the loop: a key's destructor may destroy
+    // this dictionary (drop its owner's last reference).
+    if (const auto s = state_.pin()) s->data.clear_last_first([](auto&) noexcept {});
   }
 
   // What the dictionary holds strongly, for its owner's trace(): `t(dict)`

@@ -1691,3 +1691,71 @@ TEST_F(WeakContainersTest, IterationTakesTheNextValueBeforeLettingTheCurrentOneG
 }
 
 }  // namespace
+
+namespace {
+// Diff review 2026-11-24 (session 17): clear() (now one entry at a time, last
+// first) ran each entry's destructor with nothing holding the container's
+// state: a destructor that dropped the last reference to the container's
+// owner destroyed the state, and clear() read it at its next step (ASan
+// heap-use-after-free). Python's d.clear() holds the dictionary (`self`)
+// through its popitem() loop. python3 3.11.7:
+//   class V:
+//       def __del__(s): global g; print("del v", s.n); g = None
+//   g = Owner(); g.d = weakref.WeakKeyDictionary()
+//   for i, k in enumerate(ks): g.d[k] = V(i)
+//   g.d.clear(); print("done")     # del v 2 / del v 1 / del v 0 / done
+// and the same for a WeakValueDictionary whose keys' __del__ drops g
+// (del k 2 / del k 1 / del k 0 / done), and a WeakSet.
+struct DropsOwner : Object {
+  static constexpr const char* refgc_type_name = "DropsOwner";
+  DropsOwner(std::string n, Ref<Object>* g) : name(std::move(n)), global(g) {}
+  ~DropsOwner() override {
+    event_log().push_back("del " + name);
+    global->reset();
+  }
+  std::string name;
+  Ref<Object>* global;
+};
+}  // namespace
+
+template <>
+struct std::hash<Ref<DropsOwner>> {
+  std::size_t operator()(const Ref<DropsOwner>& r) const noexcept {
+    return std::hash<const void*>()(r.get());
+  }
+};
+
+namespace {
+struct OwnsWeakKeyDict : Object {
+  WeakKeyDictionary<Item, Ref<DropsOwner>> d;
+  void trace(Tracer& t) override { t(d); }
+};
+struct OwnsWeakValueDict : Object {
+  WeakValueDictionary<Ref<DropsOwner>, Item> d;
+  void trace(Tracer& t) override { t(d); }
+};
+
+TEST_F(WeakContainersTest, ClearingAWeakDictionaryWhoseEntryDropsItsOwnersLastReferenceFinishes) {
+  std::vector<Ref<Item>> ks;
+  for (int i = 0; i < 3; ++i) ks.push_back(make<Item>("k" + std::to_string(i)));
+  Ref<Object> g = make<OwnsWeakKeyDict>();
+  auto* wkd = &refgc::static_ref_cast<OwnsWeakKeyDict>(g)->d;
+  for (int i = 0; i < 3; ++i)
+    wkd->set(ks[static_cast<std::size_t>(i)], make<DropsOwner>("v" + std::to_string(i), &g));
+  wkd->clear();
+  event_log().push_back("done");
+  EXPECT_FALSE(g);
+  EXPECT_EQ(event_log(), (Log{"del v2", "del v1", "del v0", "done"}));
+  event_log().clear();
+
+  auto v = make<Item>("v");
+  g = make<OwnsWeakValueDict>();
+  auto* wvd = &refgc::static_ref_cast<OwnsWeakValueDict>(g)->d;
+  for (int i = 0; i < 3; ++i) wvd->set(make<DropsOwner>("k" + std::to_string(i), &g), v);
+  wvd->clear();
+  event_log().push_back("done");
+  EXPECT_FALSE(g);
+  EXPECT_EQ(event_log(), (Log{"del k2", "del k1", "del k0", "done"}));
+  event_log().clear();
+}
+}  // namespace

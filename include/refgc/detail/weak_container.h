@@ -137,6 +137,14 @@ class WeakContainerState {
     mut();
     return WeakStateRef<State>(b_);
   }
+  // A strong hold on the state (empty for a moved-from container), for an
+  // operation whose entries' destructors run user code between its steps:
+  // one may destroy or reassign the container (drop its owner's last
+  // reference), as Python's method holds `self`. Diff review 2026-11-24.
+  WeakStatePin<State> pin() noexcept {
+    REFGC_DEBUG_REQUIRE_HEAP("uses a weak container");
+    return WeakStatePin<State>(b_);
+  }
 
  private:
   WeakStateBlock<State>* b_;
