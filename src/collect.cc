@@ -684,6 +684,9 @@ bool Collector::reserve_scratch(std::size_t n) noexcept {
   walk_ = false;
   in_walk_order_ = false;
   list_width_ = 0;
+  // A full collection numbers generation 2 anew (merge_walk); with no member
+  // left there is nothing to walk, and its dead members' slots go here.
+  if (generation_ == 2 && heap_.gens[2].unlisted == 0) heap_.gens[2].restart_slots();
   std::size_t appended = 0;  // live entries of the generations after it
   for (int k = 0; k <= generation_; ++k) {
     Generation& g = heap_.gens[k == 0 ? generation_ : k - 1];

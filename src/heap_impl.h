@@ -239,6 +239,7 @@ struct HeapImpl : HeapFast {
     if (generation == 2) {
       long_lived_pending = 0;
       long_lived_total = 0;
+      gens[2].restart_slots();  // empty: its dead members' slots go
     }
     ++stats[generation].collections;
   }

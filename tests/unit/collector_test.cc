@@ -582,6 +582,23 @@ TEST_F(CollectorTest, WeakRefsThatCalledBackKeepGenerationTwoInWalkOrderOnlyIfAl
 // difference from CPython's order, and only at the limit). Generation 2
 // (full collection: W, y survive, x is saved) and generation 1 (young
 // collection: W is in generation 2, the resurrected x is saved).
+// Session 17: generation 2 keeps its members' virtual slots, dead ones'
+// included, until a full collection numbers it anew; a full collection with
+// nothing to examine (generation 2 emptied by refcount deaths) skipped that,
+// so the gaps stayed and the next members were numbered after them (the test
+// below failed when run after a test whose resurrected object died in
+// generation 2: 4 entries for 3 members).
+TEST_F(CollectorTest, AFullCollectionOfAnEmptyHeapStartsGenerationTwosSlotsAnew) {
+  {
+    auto a = make<Named>("a");
+    auto b = make<Named>("b");
+    refgc::gc::collect();  // both in generation 2, slots 0 and 1
+    ASSERT_EQ(refgc::detail::testing::generation_entries(refgc::Heap::current(), 2), 2u);
+  }  // both die there: generation 2 is empty, its two slots are gaps
+  EXPECT_EQ(refgc::gc::collect(), 0u);
+  EXPECT_EQ(refgc::detail::testing::generation_entries(refgc::Heap::current(), 2), 0u);
+}
+
 TEST_F(CollectorTest, WeakRefsMovedAfterTheirCallbackLeaveTheSlotsTheLaterPhasesNeed) {
   using refgc_test::SelfCycling;  // resurrects into a self-cycle, young again
   {
