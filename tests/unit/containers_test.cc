@@ -1051,18 +1051,23 @@ struct Listener : refgc::Object {
     log->push_back("  after unsubscribe, my id is " + std::to_string(id));
   }
 };
-}  // namespace
-
-TEST_F(ContainersTest, DispatchingByIndexWithTheListenerHeldSurvivesAListenerRemovingItself) {
-  std::vector<std::string> log;
+// n listeners subscribed to one bus, each holding the bus (a cycle).
+Ref<List<Listener>> listeners_on_a_bus(int n, std::vector<std::string>& log) {
   auto bus = make<refgc::List<Listener>>();
-  for (int i = 0; i < 4; ++i) {
+  for (int i = 0; i < n; ++i) {
     auto l = make<Listener>();
     l->id = i;
     l->bus = bus;
     l->log = &log;
     bus->append(l);
   }
+  return bus;
+}
+}  // namespace
+
+TEST_F(ContainersTest, DispatchingByIndexWithTheListenerHeldSurvivesAListenerRemovingItself) {
+  std::vector<std::string> log;
+  auto bus = listeners_on_a_bus(4, log);
   for (std::size_t i = 0; i < bus->size(); ++i) {  // list.h's dispatch loop
     refgc::Ref<Listener> l = (*bus)[static_cast<std::ptrdiff_t>(i)];
     l->fire();
@@ -1158,14 +1163,7 @@ TEST_F(ContainersTest, ARangeForKeepsTheListAliveWhenItsBodyDropsTheLastReferenc
 // a C++ programmer writes first: python3's output, no crash.
 TEST_F(ContainersTest, ARangeForOverListenersSurvivesAListenerRemovingItself) {
   std::vector<std::string> log;
-  auto bus = make<refgc::List<Listener>>();
-  for (int i = 0; i < 4; ++i) {
-    auto l = make<Listener>();
-    l->id = i;
-    l->bus = bus;
-    l->log = &log;
-    bus->append(l);
-  }
+  auto bus = listeners_on_a_bus(4, log);
   for (Ref<Listener> l : *bus) l->fire();
   log.push_back("left " + std::to_string(bus->size()));
   EXPECT_EQ(log, (std::vector<std::string>{"fire 0", "  after unsubscribe, my id is 0", "fire 1",
