@@ -267,11 +267,7 @@ class FlatMap {
     index_[slot] = static_cast<std::uint32_t>(entries_.size() - 1);
     ++size_;
   }
-  void erase(std::size_t pos) noexcept {
-    for (Probe p(entries_[pos].hash, index_.size() - 1);; p.next()) {
-      if (index_[p.i] == pos) return remove(p.i, pos);
-    }
-  }
+  void erase(std::size_t pos) noexcept { (void)take(pos); }  // the entry dies here
   // Removes the first entry whose stored hash is `h` and for which
   // `pred(entry)` is true; returns whether it did. One probe, and no call to
   // Hash or Eq: what every removal callback of a weak container does.
@@ -359,12 +355,12 @@ class FlatMap {
   };
   // Moves the entry at `pos` out of the map.
   Entry take(std::size_t pos) noexcept {
-    for (Probe p(entries_[pos].hash, index_.size() - 1);; p.next()) {
-      if (index_[p.i] == pos) {
-        index_[p.i] = kTombstone;
-        break;
-      }
-    }
+    for (Probe p(entries_[pos].hash, index_.size() - 1);; p.next())
+      if (index_[p.i] == pos) return take(p.i, pos);
+  }
+  // Moves the entry at `pos`, whose index slot is `slot`, out of the map.
+  Entry take(std::size_t slot, std::size_t pos) noexcept {
+    index_[slot] = kTombstone;
     Entry dead(std::move(*entries_[pos].entry));
     entries_[pos].entry.reset();
     --size_;
@@ -372,11 +368,8 @@ class FlatMap {
   }
   // Removes the entry at `pos`, whose index slot is `slot`.
   void remove(std::size_t slot, std::size_t pos) noexcept {
-    index_[slot] = kTombstone;
-    Entry dead(std::move(*entries_[pos].entry));
-    entries_[pos].entry.reset();
-    --size_;
-  }  // `dead` is destroyed here, the map consistent
+    (void)take(slot, pos);
+  }  // the entry is destroyed here, the map consistent
   // Drops the holes and rebuilds the index, sized for live entries to fill
   // at most a quarter of it (room for as many insertions again). Uses the
   // stored hashes: may throw only std::bad_alloc (or from copying an entry
