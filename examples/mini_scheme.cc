@@ -30,7 +30,7 @@
 // (--stack-mb, default 1024, reserved lazily) and past it raises a Scheme error
 // rather than crashing.
 //
-// Usage: mini_scheme [--demo] [--demo-scale N] [--stats] [--stack-mb N]
+// Usage: mini_scheme [--demo] [--demo-scale N] [--stats] [--stack-mb N] [--heaps N]
 //                    [-e EXPR]... [--why EXPR]... [FILE|-]...
 //   --demo   runs the built-in demonstration (below) and checks what it
 //            prints: exit status 0 when every (check ...) passed. CTest runs it.
@@ -39,6 +39,7 @@
 //   FILE     a program; "-" or no program at all: standard input.
 //   --why    after the programs: evaluate EXPR and print who keeps its value alive.
 //   --stats  after the programs: the collector's per-generation statistics.
+//   --heaps  runs N interpreters at once, each on its own thread and refgc::Heap.
 #include <pthread.h>
 #include <refgc/refgc.h>
 
@@ -921,6 +922,48 @@ void Interp::install_primitives() {
         return in.false_;
       },
       0, 0);
+  // (draw x [depth]): the seeds' ASCII reference diagram of x.
+  define_primitive(
+      "draw",
+      [](Interp& in, Args& a) -> Ref<Object> {
+        const auto depth = a.size() > 1 ? integer(a[1], "draw") : 3;
+        std::fputs(diag::ascii_diagram({{"x", a[0]}}, static_cast<std::size_t>(depth), 4).c_str(),
+                   stdout);
+        return in.false_;
+      },
+      1, 2);
+  define_primitive(
+      "string->symbol",
+      [](Interp& in, Args& a) -> Ref<Object> {
+        auto* s = as<refgc::Str>(a[0]);
+        if (s == nullptr) throw SchemeError("string->symbol: not a string");
+        return in.intern(s->value());
+      },
+      1, 1);
+  // (gc-debug flags): gc.set_debug (1 stats, 2 collectable, 4 uncollectable,
+  // 32 saveall); returns len(gc.garbage), which saveall fills.
+  define_primitive(
+      "gc-debug",
+      [](Interp&, Args& a) {
+        gc::set_debug(static_cast<int>(integer(a[0], "gc-debug")));
+        return number(static_cast<std::int64_t>(gc::garbage().size()));
+      },
+      1, 1);
+  // gc.freeze() / gc.unfreeze(): e.g. the prelude's objects, never scanned again.
+  define_primitive(
+      "gc-freeze",
+      [](Interp&, Args&) {
+        gc::freeze();
+        return number(static_cast<std::int64_t>(gc::get_freeze_count()));
+      },
+      0, 0);
+  define_primitive(
+      "gc-unfreeze",
+      [](Interp& in, Args&) -> Ref<Object> {
+        gc::unfreeze();
+        return in.true_;
+      },
+      0, 0);
   // Every live object of the heap (tracked or not: Ints and Symbols too).
   define_primitive(
       "live",
@@ -1069,7 +1112,7 @@ constexpr const char* kDemo = R"scheme(
 
 ; --- 1. closure/environment cycles in loops
 ; The sizes: demo-scale is 1, or 10 in debug builds of refgc (their validators
-; walk the whole heap at every collection) and with --demo-scale N.
+; walk all of generation 2 at every collection), or --demo-scale N.
 (define n-closures (quotient 100000 demo-scale))
 (define n-calls (quotient 20000 demo-scale))
 (define n-big (quotient 1000000 demo-scale))
@@ -1171,13 +1214,13 @@ constexpr const char* kDemo = R"scheme(
 
 struct Options {
   bool demo = false, stats = false;
-  // Debug builds of refgc validate the whole heap at every collection, which
-  // makes a growing heap's collections quadratic: the demo runs 10 times smaller.
+  // Debug builds of refgc validate all of generation 2 at every collection,
+  // which makes a growing heap quadratic: the demo runs 10 times smaller.
   std::int64_t demo_scale = REFGC_DEBUG ? 10 : 1;
   std::size_t stack_mb = 1024;
   std::vector<std::pair<bool, std::string>> programs;  // (is a file, text or path)
   std::vector<std::string> why;
-  int status = 0;
+  int heaps = 1;  // --heaps N: N interpreters at once, each on its own thread and heap
 };
 
 bool read_file(const std::string& path, std::string& out) {
@@ -1195,10 +1238,8 @@ bool read_file(const std::string& path, std::string& out) {
   return true;
 }
 
-// The interpreter's thread: the first (and only) thread to use refgc, so it
-// holds the default heap; it gives it back when it ends.
-void* interpreter_main(void* arg) {
-  auto& opt = *static_cast<Options*>(arg);
+// One interpreter, on the heap its thread holds; returns the exit status.
+int run_interpreter(const Options& opt) {
   Interp in;
   in.stack_base = reinterpret_cast<std::uintptr_t>(__builtin_frame_address(0));
   in.stack_budget = (opt.stack_mb << 20) - (opt.stack_mb << 20) / 8;
@@ -1211,8 +1252,7 @@ void* interpreter_main(void* arg) {
     std::string source = text;
     if (is_file && !read_file(text, source)) {
       std::fprintf(stderr, "mini_scheme: cannot read %s\n", text.c_str());
-      opt.status = 2;
-      return nullptr;
+      return 2;
     }
     in.run(source);
   }
@@ -1240,7 +1280,27 @@ void* interpreter_main(void* arg) {
     if (f->atexit()) (*f)();
   in.finalizers.clear();
   if (opt.demo) std::printf("demo: %d checks, %d failed\n", in.checks, in.failures);
-  if (in.failures > 0) opt.status = 1;
+  return in.failures > 0 ? 1 : 0;
+}
+
+struct Thread {
+  const Options* opt;
+  int status = 0;
+};
+
+// An interpreter's thread. With one interpreter, it is the first (and only)
+// thread to use refgc, so it holds the default heap, and gives it back when
+// it ends; with --heaps N, each has a heap of its own, destroyed after its
+// interpreter (its cycles are collected then).
+void* interpreter_main(void* arg) {
+  auto& t = *static_cast<Thread*>(arg);
+  if (t.opt->heaps == 1) {
+    t.status = run_interpreter(*t.opt);
+  } else {
+    refgc::Heap heap;
+    refgc::Heap::Lock lock(heap);
+    t.status = run_interpreter(*t.opt);
+  }
   return nullptr;
 }
 
@@ -1254,8 +1314,10 @@ int main(int argc, char** argv) {
       opt.demo = true;
     } else if (a == "--stats") {
       opt.stats = true;
-    } else if ((a == "-e" || a == "--why" || a == "--stack-mb" || a == "--demo-scale") &&
+    } else if ((a == "-e" || a == "--why" || a == "--stack-mb" || a == "--demo-scale" ||
+                a == "--heaps") &&
                i + 1 < argc) {
+      if (a == "--heaps") opt.heaps = std::max(1, std::stoi(argv[++i]));
       if (a == "--demo-scale") opt.demo_scale = std::max(1L, std::stol(argv[++i]));
       if (a == "-e") opt.programs.emplace_back(false, argv[++i]);
       if (a == "--why") opt.why.emplace_back(argv[++i]);
@@ -1263,7 +1325,8 @@ int main(int argc, char** argv) {
     } else if (a.size() > 1 && a[0] == '-') {
       std::fprintf(
           stderr,
-          "usage: mini_scheme [--demo] [--demo-scale N] [--stats] [--stack-mb N] [-e EXPR]... "
+          "usage: mini_scheme [--demo] [--demo-scale N] [--stats] [--stack-mb N] [--heaps N] "
+          "[-e EXPR]... "
           "[--why EXPR]... [FILE|-]...\n");
       return 2;
     } else {
@@ -1278,12 +1341,19 @@ int main(int argc, char** argv) {
   pthread_attr_t attr;
   pthread_attr_init(&attr);
   pthread_attr_setstacksize(&attr, opt.stack_mb << 20);
-  pthread_t thread;
-  if (pthread_create(&thread, &attr, interpreter_main, &opt) != 0) {
-    std::fprintf(stderr, "mini_scheme: cannot start a thread with a %zu MiB stack\n", opt.stack_mb);
-    return 2;
+  std::vector<Thread> threads(static_cast<std::size_t>(opt.heaps), Thread{&opt});
+  std::vector<pthread_t> ids(threads.size());
+  for (std::size_t i = 0; i < threads.size(); ++i)
+    if (pthread_create(&ids[i], &attr, interpreter_main, &threads[i]) != 0) {
+      std::fprintf(stderr, "mini_scheme: cannot start a thread with a %zu MiB stack\n",
+                   opt.stack_mb);
+      return 2;
+    }
+  int status = 0;
+  for (std::size_t i = 0; i < threads.size(); ++i) {
+    pthread_join(ids[i], nullptr);
+    status = std::max(status, threads[i].status);
   }
-  pthread_join(thread, nullptr);
   pthread_attr_destroy(&attr);
-  return opt.status;
+  return status;
 }
