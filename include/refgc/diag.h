@@ -270,6 +270,11 @@ std::ostream& operator<<(std::ostream& out, const LeakReport& report);
 // backref chain that keeps each alive. Objects that existed before the scope
 // are never reported, even if one died and a new object took its address.
 //
+// Called during a collection (from a finalizer, a weak-reference callback or
+// a gc callback), check() cannot collect (gc::collect() returns 0 there):
+// cyclic garbage created in the scope is then reported as leaked too, with
+// no holder found.
+//
 // With a handler, the destructor runs check() (unless check() was called)
 // and calls the handler when something leaked; see refgc/diag_gtest.h for the
 // one-line GoogleTest form. Scopes nest. Use it on the thread holding the heap.
