@@ -786,23 +786,45 @@ std::string ascii_diagram(const std::vector<Root>& roots, std::size_t max_depth,
   };
   // Depth-first, each object described once, and expanded there if it is
   // less than max_depth from a root (`depth`); `prefix` draws the tree lines.
-  auto draw = [&](auto& self, const Object* o, const std::string& prefix,
-                  std::size_t depth) -> void {
+  // An explicit stack of the objects being expanded, not a recursive call
+  // per level: a chain max_depth long would take as many C++ frames, and
+  // overflowed a 1 MiB thread stack at about 3,000 levels.
+  struct Expansion {
     std::vector<Object*> children;
+    std::size_t next = 0;
+    std::size_t hidden = 0;
+    std::string prefix;
+    std::size_t depth = 0;
+  };
+  auto expand = [&](const Object* o, std::string prefix, std::size_t depth) {
+    Expansion e;
+    e.prefix = std::move(prefix);
+    e.depth = depth;
     if (depth < max_depth)
       for_each_reference(const_cast<Object*>(o), [&](Object* t) {
         graph.hold(t);  // before any of them is described (repr() is user code)
-        children.push_back(t);
+        e.children.push_back(t);
       });
-    std::size_t hidden = 0;
-    if (too_many != 0 && children.size() > too_many) {
-      hidden = children.size() - too_many;
-      children.resize(too_many);
+    if (too_many != 0 && e.children.size() > too_many) {
+      e.hidden = e.children.size() - too_many;
+      e.children.resize(too_many);
     }
-    for (std::size_t i = 0; i < children.size(); ++i) {
-      const bool last = i + 1 == children.size() && hidden == 0;
-      const Object* c = children[i];
-      out += prefix + (last ? " └──> " : " ├──> ");
+    return e;
+  };
+  auto draw = [&](const Object* root) {
+    std::vector<Expansion> stack;
+    stack.push_back(expand(root, "", 0));
+    while (!stack.empty()) {
+      Expansion& e = stack.back();
+      if (e.next == e.children.size()) {
+        if (e.hidden != 0) out += e.prefix + " └──> ... " + std::to_string(e.hidden) + " more\n";
+        stack.pop_back();
+        continue;
+      }
+      const std::size_t i = e.next++;
+      const bool last = i + 1 == e.children.size() && e.hidden == 0;
+      const Object* c = e.children[i];
+      out += e.prefix + (last ? " └──> " : " ├──> ");
       const auto it = number.try_emplace(c, number.size() + 1).first;
       if (!described.insert(c).second) {
         out += "#" + std::to_string(it->second) + " (see above)\n";
@@ -810,12 +832,13 @@ std::string ascii_diagram(const std::vector<Root>& roots, std::size_t max_depth,
       }
       out += "#" + std::to_string(it->second) + " " + describe(c) + "\n";
       // c has no distance if a repr() made the reference after the
-      // breadth-first pass: it is one step further than o.
+      // breadth-first pass: it is one step further than its referrer.
       const auto d = distance.find(c);
-      self(self, c, prefix + (last ? "      " : " │    "),
-           d == distance.end() ? depth + 1 : std::min(depth + 1, d->second));
+      const std::size_t depth =
+          d == distance.end() ? e.depth + 1 : std::min(e.depth + 1, d->second);
+      std::string prefix = e.prefix + (last ? "      " : " │    ");
+      stack.push_back(expand(c, std::move(prefix), depth));  // `e` is not used after this
     }
-    if (hidden != 0) out += prefix + " └──> ... " + std::to_string(hidden) + " more\n";
   };
   // The labels first: "a ──> #1".
   std::vector<const Object*> order;
@@ -828,7 +851,7 @@ std::string ascii_diagram(const std::vector<Root>& roots, std::size_t max_depth,
     // A root already drawn inside an earlier root's tree is not drawn twice.
     if (!described.insert(o).second) continue;
     out += "#" + std::to_string(number.at(o)) + " " + describe(o) + "\n";
-    draw(draw, o, "", 0);
+    draw(o);
   }
   return out;
 }

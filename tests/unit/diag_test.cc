@@ -3,10 +3,12 @@
 // sees exactly what the test made.
 #include <gtest/gtest-spi.h>
 #include <gtest/gtest.h>
+#include <pthread.h>
 #include <refgc/diag_gtest.h>
 #include <refgc/refgc.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -817,6 +819,40 @@ TEST_F(DiagTest, AsciiDiagramStopsAtMaxDepth) {
   const std::string text = diag::ascii_diagram({{"a", a}}, 1);
   EXPECT_NE(text.find("#2 Node"), std::string::npos);
   EXPECT_EQ(text.find("#3"), std::string::npos) << text;
+}
+
+// mini_scheme (2026-11-24): (draw big 3000) of a 5,000-cell list crashed
+// (SIGSEGV) on the interpreter's 1 MiB thread stack: the tree was drawn by
+// one recursive call per level. Here a 2,000-node chain drawn whole on a
+// 128 KiB stack, where that recursion overflowed.
+TEST_F(DiagTest, AsciiDiagramDrawsAChainDeeperThanTheStackCouldRecurse) {
+  constexpr std::size_t kNodes = 2000;
+  std::string text;
+  struct Ctx {
+    std::string* text;
+  } ctx{&text};
+  pthread_attr_t attr;
+  ASSERT_EQ(pthread_attr_init(&attr), 0);
+  ASSERT_EQ(pthread_attr_setstacksize(&attr, 128 * 1024), 0);
+  auto entry = [](void* p) -> void* {
+    refgc::Heap heap;
+    refgc::Heap::Lock lock(heap);
+    auto head = make<Node>();
+    Node* tail = head.get();
+    for (std::size_t i = 1; i < kNodes; ++i) {
+      auto next = make<Node>();
+      tail->a = next;
+      tail = next.get();
+    }
+    *static_cast<Ctx*>(p)->text = diag::ascii_diagram({{"head", head}}, kNodes, 0);
+    return nullptr;
+  };
+  pthread_t thread;
+  ASSERT_EQ(pthread_create(&thread, &attr, entry, &ctx), 0);
+  ASSERT_EQ(pthread_join(thread, nullptr), 0);
+  pthread_attr_destroy(&attr);
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), static_cast<std::ptrdiff_t>(kNodes + 1));
+  EXPECT_NE(text.find("└──> #2000 Node  (refcount 1)\n"), std::string::npos);
 }
 
 // Review 2026-11-23 (session 15): depth-first drawing met c first at the
