@@ -14,8 +14,11 @@
 // off meanwhile (as Python's atexit hook disables gc); the others never run (an
 // object that dies after that runs nothing, as after Python's finalize
 // shutdown hook). fn must not hold a strong
-// reference to the object (it would never die); exceptions from fn go to the
-// unraisable hook.
+// reference to the object (it would never die), directly or through what it
+// captures: the registry holds fn from outside the heap, so a captured
+// closure whose environment reaches the object keeps it alive for good, and
+// no collection can tell (examples/mini_scheme.cc: a thunk made in the frame
+// that held the object). Exceptions from fn go to the unraisable hook.
 #pragma once
 
 #include <functional>
