@@ -3,10 +3,10 @@
 // What refgc is for: the memory model of an interpreter. Every value of this
 // language -- integers, symbols, pairs, closures, environment frames -- is a
 // managed object. Nothing here frees anything by hand:
-//   * a value dies the moment its last reference goes (refcounting): the loop
-//     frames of a 1,000,000-iteration tail-recursive loop, a 200,000-cell list
-//     dropped with `(set! big '())` -- released with constant stack however
-//     long the chain (refgc's trashcan);
+//   * a value dies the moment its last reference goes (refcounting): the
+//     frames of a tail-recursive loop one by one, a 1,000,000-cell list
+//     dropped with `(set! big '())` at once -- with constant stack however
+//     long the chain (refgc's trashcan; try --stack-mb 1);
 //   * the cycles an interpreter makes all the time -- a frame that holds a
 //     closure that holds the frame (`define` inside `lambda`, `letrec`, named
 //     `let`) -- are found and freed by refgc's cycle collector, automatically
@@ -14,12 +14,18 @@
 //     `(gc-collect)`;
 //   * symbols are interned in a WeakValueDictionary: a symbol that no program
 //     text or value uses any more leaves the table by itself;
-//   * `(weak x)` / `(weak-get w)` are weak references at the language level;
+//   * `(weak x [proc])` / `(weak-get w)` are weak references at the language
+//     level, `(on-death x thunk)` is weakref.finalize and `(gc-callback proc)`
+//     gc.callbacks: Scheme code that refgc runs, during collections too;
 //   * introspection: `(gc-collect)` returns collect()'s count, `(live)` the
 //     heap's live objects, `(tracked)` gc::get_objects().size(), `(count
-//     'Closure)` the census, `(leak-check thunk)` runs a thunk in a
+//     'Closure)` the census, `(leftover thunk)` what a thunk leaves alive
+//     after a full collection, `(leak-check thunk)` runs a thunk in a
 //     diag::LeakCheck scope, `(why x)` prints the backref chain that keeps x
-//     alive, and `--why EXPR` does the same after the program has run.
+//     alive (each link with the field or variable that holds the next),
+//     `--why EXPR` does the same after the program has run, `(draw x)` prints
+//     diag::ascii_diagram; also (gc-disable), (gc-enable), (gc-freeze),
+//     (gc-unfreeze), (gc-debug flags), (interned), (gensym).
 //
 // Language: integers, #t/#f, strings (for display), symbols, quote ('x),
 // define, set!, lambda (fixed, rest and dotted parameters), if, cond, and, or,
@@ -48,7 +54,6 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
-#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <sstream>
