@@ -155,6 +155,11 @@ constexpr std::size_t kSettleBatch = 64;
 // memory to the system (~Collector).
 constexpr std::size_t kTrimBytes = std::size_t{1} << 20;
 
+// Debug builds: a young collection's validator walks the whole heap for the
+// unlisted generations while they hold at most this many objects, or eight
+// times the objects collected (Collector::validate_walks_).
+constexpr std::size_t kValidatorWalkFloor = 16384;
+
 }  // namespace
 
 // One more unreachable object (its collector word and type).
@@ -597,6 +602,8 @@ std::size_t Collector::run() noexcept {
   std::size_t n = 0;
   for (int i = 0; i <= generation_; ++i) n += heap_.gens[i].size();
   if (!reserve_scratch(n)) return 0;  // reported; nothing was changed
+  validate_walks_ = generation_ == 2 || heap_.gens[2].size() + heap_.permanent.size() <=
+                                            std::max(kValidatorWalkFloor, 8 * n);
 
   // 3. young_ = generation N, then the younger generations appended in order.
   merge_young();
@@ -1728,7 +1735,8 @@ void Collector::validate() const {
   // (Not while a walk of move_unreachable_unlisted is pending: it needs the
   // chunks' marks as merge_walk left them, and a gather unmarks the chunks
   // whose members are all in the set. Generation 2 is empty then.)
-  if (uncounted_ == 0 && !scan_walk_) {
+  if (uncounted_ == 0 && !scan_walk_ && validate_walks_) {
+    ++heap_.validator_walks;
     try {
       std::vector<Object*> list;
       heap_.gather_unlisted(kGen2, list);

@@ -562,6 +562,8 @@ std::size_t generation_entries(Heap& heap, int g) noexcept {
 
 bool walk_ordered(Heap& heap) noexcept { return heap.impl().gens[2].walk_ordered; }
 
+std::size_t validator_walks(Heap& heap) noexcept { return heap.impl().validator_walks; }
+
 LongLived long_lived(Heap& heap) noexcept {
   const detail::HeapImpl& impl = heap.impl();
   return {impl.long_lived_total, impl.long_lived_pending};

@@ -68,6 +68,9 @@ struct HeapImpl : HeapFast {
   // A full collection rebuilding generation 2's list uses 8-byte entries
   // even when 4-byte ones fit (collect.cc, EntryCodec). Only tests set it.
   bool force_wide_list = false;
+  // How many times the collector's validator (debug builds) walked the heap
+  // for generation 2 and the permanent generation. Read by tests.
+  std::size_t validator_walks = 0;
   std::vector<Ref<Object>> garbage;
   std::vector<gc::Callback> callbacks;
   // The collection in progress (or null).

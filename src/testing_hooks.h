@@ -46,6 +46,11 @@ std::size_t generation_entries(Heap& heap, int g) noexcept;
 // (Generation::walk_ordered): its full collections then rebuild no list.
 bool walk_ordered(Heap& heap) noexcept;
 
+// How many times the collector's validator walked `heap` to check
+// generation 2 and the permanent generation (debug builds; always 0 in
+// release builds, which do not validate).
+std::size_t validator_walks(Heap& heap) noexcept;
+
 // The state of the 25% long-lived rule (CPython's long_lived_total and
 // long_lived_pending), for the differential tests to compare with CPython's
 // after every operation.
