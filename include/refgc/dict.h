@@ -115,10 +115,18 @@ class Dict : public detail::DictBase<K> {
     }
   }
 
-  // d.get(key): a new reference, or null.
+  // d.get(key): a new reference, or null. Null also when the key maps to an
+  // empty Ref (Python's None): tell the two apart with get(key, fallback) or
+  // contains().
   Ref<V> get(const K& key) const {
     const std::size_t at = find(key, hash_(key));
     return at == kMissing ? Ref<V>() : entries_[at].value;
+  }
+  // d.get(key, default): the key's value (even an empty Ref), or `fallback`
+  // when the key is missing. One lookup.
+  Ref<V> get(const K& key, Ref<V> fallback) const {
+    const std::size_t at = find(key, hash_(key));
+    return at == kMissing ? fallback : entries_[at].value;
   }
   // d[key]: throws std::out_of_range (Python's KeyError) when missing.
   const Ref<V>& at(const K& key) const {

@@ -694,6 +694,23 @@ TEST_F(ContainersTest, DictSetGetEraseAndMissingKeys) {
   EXPECT_EQ(keys, std::vector<std::string>{"b"});
 }
 
+// Python's d.get(key, default) (api.md: dict get): a key that maps to None
+// gives None, a missing key the default -- one lookup tells them apart
+// (examples/mini_scheme's variable lookup needed contains() and at()).
+TEST_F(ContainersTest, DictGetWithFallbackTellsAKeyMappedToNullFromAMissingKey) {
+  auto d = make<Dict<std::string, Int>>();
+  d->set("none", Ref<Int>());
+  d->set("one", make<Int>(1));
+  const Ref<Int> fallback = make<Int>(-1);
+  EXPECT_FALSE(d->get("none", fallback));  // {'none': None}.get('none', -1) is None
+  EXPECT_EQ(d->get("one", fallback)->value(), 1);
+  EXPECT_TRUE(refgc::is(d->get("missing", fallback), fallback));
+  EXPECT_FALSE(d->get("missing", Ref<Int>()));
+  EXPECT_EQ(fallback->refcount(), 1u);  // the returned copies are gone
+  EXPECT_FALSE(d->get("none"));         // the one-argument get cannot tell
+  EXPECT_FALSE(d->get("missing"));
+}
+
 TEST_F(ContainersTest, DictKeepsInsertionOrderThroughManyErasures) {
   auto d = make<Dict<int, Int>>();
   for (int i = 0; i < 100; ++i) d->set(i, make<Int>(i));
