@@ -134,12 +134,15 @@ MAX_NODES = 45
 MAX_NODES_DEEP = 200
 
 
-def generate(seed):
-    """A random comparable scenario, a pure function of `seed`."""
+def generate(seed, scale=1):
+    """A random comparable scenario, a pure function of `seed` and `scale`.
+    `scale` (long runs by hand, run.py --scale) multiplies the handles, the
+    weak slots, the operations and the node budget; the random draws are the
+    same for every scale, so scale 1 is the scenario CI knows."""
     rnd = random.Random(seed)
-    handles = rnd.randint(3, 12)
-    weakrefs = rnd.randint(1, 6)
-    n_ops = rnd.choice([20, 40, 80, 120, 200])
+    handles = min(64, rnd.randint(3, 12) * scale)
+    weakrefs = min(64, rnd.randint(1, 6) * scale)
+    n_ops = rnd.choice([20, 40, 80, 120, 200]) * scale
     # Each scenario leans on a few operations more than the others.
     weights = dict(WEIGHTS)
     for name in rnd.sample(sorted(weights), 4):
@@ -156,7 +159,7 @@ def generate(seed):
         return ('thresh', t0, rnd.choice([0, 1, 1, 2, 2, 3, 5]), rnd.choice([0, 0, 1, 1, 2, 3]))
 
     deep = rnd.random() < 0.3
-    max_nodes = MAX_NODES_DEEP if deep else MAX_NODES
+    max_nodes = (MAX_NODES_DEEP if deep else MAX_NODES) * scale
     # Composite steps: 'ring' makes a small cycle of new nodes and drops it
     # (cyclic garbage is what makes count0 grow: most nodes die young);
     # 'burst' grows a long chain.
@@ -735,13 +738,15 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--seed', type=int, default=0)
+    ap.add_argument('--scale', type=int, default=1, help='larger scenarios (generate())')
     ap.add_argument('--python', metavar='SCN', help='print the CPython form of a .scn file')
     args = ap.parse_args()
     if args.python:
         with open(args.python) as f:
             sys.stdout.write(to_python(parse(f.read())))
     else:
-        sys.stdout.write(generate(args.seed).text('seed %d' % args.seed))
+        sys.stdout.write(generate(args.seed, args.scale).text(
+            'seed %d' % args.seed + (' scale %d' % args.scale if args.scale != 1 else '')))
 
 
 if __name__ == '__main__':

@@ -292,6 +292,8 @@ def main():
     ap.add_argument('--python', default='python3', help='CPython 3.11 (default: python3)')
     ap.add_argument('--count', type=int, default=300)
     ap.add_argument('--seed', type=int, default=1)
+    ap.add_argument('--scale', type=int, default=1,
+                    help='larger scenarios: K times the operations, handles and nodes')
     ap.add_argument('--replay', metavar='DIR', help='run every .scn file in DIR instead')
     ap.add_argument('--self-check', action='store_true')
     ap.add_argument('--jobs', type=int, default=2, help='parallel python3 processes')
@@ -318,8 +320,10 @@ def main():
     else:
         # Scenario i of seed S is gen.generate(S * 1000003 + i): any failing
         # one can be regenerated alone with gen.py --seed.
-        named = [('seed%d' % (args.seed * 1000003 + i), gen.generate(args.seed * 1000003 + i))
-                 for i in range(args.count)]
+        # With --scale K the name is seed<N>_scale<K> (gen.py --seed N --scale K).
+        suffix = '_scale%d' % args.scale if args.scale != 1 else ''
+        named = [('seed%d%s' % (args.seed * 1000003 + i, suffix),
+                  gen.generate(args.seed * 1000003 + i, args.scale)) for i in range(args.count)]
     for name, scenario in named:
         reason = gen.not_comparable(scenario)
         if reason:

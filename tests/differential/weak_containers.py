@@ -49,14 +49,17 @@ NKEYS = 5
 NACTIONS = 13
 
 
-def generate(seed, kitx=False):
+def generate(seed, kitx=False, scale=1):
+    """Scenario `seed`. `scale` (--scale, long runs by hand) multiplies the
+    handles, the weak slots, the operations and the node budget; the random
+    draws are the same for every scale, so scale 1 is the scenario CI knows."""
     r = random.Random(seed)
-    nh = r.randint(3, 8)
-    nw = r.randint(1, 4)
-    nops = r.randint(15, 110)
+    nh = r.randint(3, 8) * scale
+    nw = r.randint(1, 4) * scale
+    nops = r.randint(15, 110) * scale
     ops = [('handles', nh), ('weakrefs', nw)]
     made = 0
-    cap = 40
+    cap = 40 * scale
     weights = {
         'new': r.randint(2, 8), 'newf': r.randint(1, 8), 'set': r.randint(1, 6),
         'clr': r.randint(0, 2), 'drop': r.randint(2, 8), 'cp': r.randint(0, 3),
@@ -706,6 +709,8 @@ def main():
     ap.add_argument('--shrink-seconds', type=float, default=60)
     ap.add_argument('--kitx', action='store_true',
                     help='also kitx (WeakKeyDictionary loops that kill keys: see README)')
+    ap.add_argument('--scale', type=int, default=1,
+                    help='larger scenarios: K times the operations, handles and nodes')
     ap.add_argument('--gen', type=int, metavar='SEED', help='print scenario SEED and exit')
     ap.add_argument('--replay', nargs='*', metavar='SCN', help='compare these scenario files')
     ap.add_argument('--cpython', nargs='*', metavar='SCN', help=argparse.SUPPRESS)
@@ -713,7 +718,7 @@ def main():
     if args.cpython is not None:
         return cpython_main(args.cpython)
     if args.gen is not None:
-        sys.stdout.write(to_text(generate(args.gen, args.kitx)))
+        sys.stdout.write(to_text(generate(args.gen, args.kitx, args.scale)))
         return 0
     t0 = time.time()
     failures = skipped = compared = lines = relaxed = 0
@@ -727,7 +732,10 @@ def main():
             batches = [named]
         else:
             seeds = [args.seed * 1000003 + i for i in range(args.count)]
-            batches = [[('seed%d' % s, generate(s, args.kitx)) for s in seeds[i:i + args.batch]]
+            # With --scale K the name is seed<N>_scale<K> (--gen N --scale K).
+            suffix = '_scale%d' % args.scale if args.scale != 1 else ''
+            batches = [[('seed%d%s' % (s, suffix), generate(s, args.kitx, args.scale))
+                        for s in seeds[i:i + args.batch]]
                        for i in range(0, len(seeds), args.batch)]
         for batch in batches:
             cpp, py = run_both(args, batch, tmpdir)
