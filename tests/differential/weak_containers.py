@@ -624,14 +624,32 @@ def run_both(args, named, tmpdir):
         with open(p, 'w') as f:
             f.write(to_text(ops))
         paths.append(p)
-    cpp = subprocess.run([args.runner] + paths, capture_output=True, text=True, timeout=600)
-    if cpp.returncode != 0:
-        sys.exit('runner failed (%d): %s' % (cpp.returncode, cpp.stderr[-2000:]))
+    cpp = run_refgc(args, paths)
     py = subprocess.run([args.python, '-I', os.path.abspath(__file__), '--cpython'] + paths,
                         capture_output=True, text=True, timeout=600)
     if py.returncode != 0 or py.stderr:
         sys.exit('python failed (%d): %s' % (py.returncode, py.stderr[-4000:]))
-    return split_logs(cpp.stdout), split_logs(py.stdout)
+    return cpp, split_logs(py.stdout)
+
+
+def run_refgc(args, paths):
+    """refgc's logs. When the runner fails (a sanitizer report, an exception)
+    the batch is run again one scenario at a time, and the scenario that
+    fails gets a last line saying how, which no CPython log has: it is
+    reported and shrunk like any mismatch."""
+    p = subprocess.run([args.runner] + paths, capture_output=True, text=True, timeout=600)
+    if p.returncode == 0:
+        return split_logs(p.stdout)
+    if len(paths) > 1:
+        logs = {}
+        for path in paths:
+            logs.update(run_refgc(args, [path]))
+        return logs
+    key = os.path.basename(paths[0])
+    lines = p.stderr.strip().splitlines() or ['']
+    why = next((x for x in lines if x.startswith('SUMMARY:') or 'runtime error' in x), lines[-1])
+    return {key: split_logs(p.stdout).get(key, []) +
+            ['--- refgc runner failed (status %d): %s' % (p.returncode, why.strip())]}
 
 
 def same(cpp_log, py_log):
