@@ -23,7 +23,7 @@ OPS = {
     'cp': 'hh', 'drop': 'h', 'wref': 'wh', 'wrefcb': 'whCx', 'wdrop': 'w',
     'wchk': 'w', 'wset': 'hw', 'wclr': 'h', 'wget': 'hw', 'collect': 'g',
     'thresh': 'ttt', 'enable': '', 'disable': '', 'count': '', 'unsave': '',
-    'survivors': '', 'gcorder': 'g', 'freeze': '', 'unfreeze': '',
+    'survivors': '', 'gcorder': 'g', 'freeze': '', 'unfreeze': '', 'isfin': 'h',
 }
 FIELDS = 'abc'
 # Finalizer kinds the differential scenarios use (9, allocating in a
@@ -124,7 +124,7 @@ WEIGHTS = {
     'new': 9, 'newf': 9, 'set': 20, 'clr': 4, 'get': 6, 'cp': 4, 'drop': 12,
     'wref': 2, 'wrefcb': 8, 'wdrop': 2, 'wchk': 4, 'wset': 3, 'wclr': 1,
     'wget': 2, 'collect': 3, 'thresh': 2, 'enable': 3, 'disable': 1,
-    'count': 6, 'unsave': 2, 'gcorder': 2,
+    'count': 6, 'unsave': 2, 'gcorder': 2, 'isfin': 3,
 }
 # At most this many nodes are created by a scenario's operations; a quarter
 # of the scenarios ("deep") also build long chains in bursts, so that
@@ -224,7 +224,7 @@ def generate(seed, scale=1):
             op = ('clr', h(), rnd.randrange(3))
         elif name == 'cp':
             op = ('cp', h(), h())
-        elif name in ('drop', 'wclr'):
+        elif name in ('drop', 'wclr', 'isfin'):
             op = (name, h())
         elif name == 'wref':
             op = ('wref', w(), h())
@@ -499,6 +499,17 @@ def op_wchk(w):
             LOG.append('w%%d alive ' %% w + '%%d' %% o.i)
         o = None
     r = None
+
+
+def op_isfin(h):
+    o = H[h]
+    if o is None:
+        LOG.append('isfin %%d none' %% h)
+    elif gc.is_finalized(o):
+        LOG.append('isfin %%d 1' %% h)
+    else:
+        LOG.append('isfin %%d 0' %% h)
+    o = None
 
 
 def op_wset(h, w):

@@ -482,6 +482,14 @@ void State::step(const Op& op) {
     case OpCode::kUnfreeze:
       refgc::gc::unfreeze();
       break;
+    case OpCode::kIsFin: {
+      refgc::Ref<Node> o = H[ha];
+      std::string line = "isfin " + std::to_string(op.a);
+      line += !o ? " none" : refgc::gc::is_finalized(o) ? " 1" : " 0";
+      o.reset();
+      emit(std::move(line));
+      break;
+    }
   }
 }
 
@@ -517,6 +525,7 @@ constexpr Spec kSpecs[] = {
     {"gcorder", OpCode::kGcOrder, 1},
     {"freeze", OpCode::kFreeze, 0},
     {"unfreeze", OpCode::kUnfreeze, 0},
+    {"isfin", OpCode::kIsFin, 1},
 };
 
 const Spec& spec_of(OpCode code) {
@@ -538,6 +547,7 @@ Arg arg_kind(OpCode code, int i) {
     case OpCode::kDrop:
     case OpCode::kCp:
     case OpCode::kWClr:
+    case OpCode::kIsFin:
       return Arg::kHandle;
     case OpCode::kNewF:
       return i == 0 ? Arg::kHandle : i == 1 ? Arg::kFinKind : Arg::kAny;

@@ -34,6 +34,7 @@
 //   survivors          log the ids of the live nodes
 //   gcorder G          log the ids of the nodes in generation G, in order
 //   freeze / unfreeze  (fuzz only) gc.freeze() / gc.unfreeze()
+//   isfin 3            log gc.is_finalized(H[3]) (1, 0, or none)
 #pragma once
 
 #include <cstddef>
@@ -70,6 +71,7 @@ enum class OpCode {
   kGcOrder,
   kFreeze,
   kUnfreeze,
+  kIsFin,  // last: the fuzz corpus's opcode bytes keep their meaning
 };
 
 // What an FNode's finalizer does after logging "del <id>".

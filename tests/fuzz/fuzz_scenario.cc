@@ -39,7 +39,7 @@ struct Bytes {
   int next() { return pos < size ? data[pos++] : 0; }
 };
 
-constexpr int kOpCodes = static_cast<int>(OpCode::kUnfreeze) + 1;
+constexpr int kOpCodes = static_cast<int>(OpCode::kIsFin) + 1;
 constexpr std::size_t kMaxOps = 600;
 constexpr int kMaxNodes = 400;
 
@@ -59,6 +59,7 @@ refgc_diff::Scenario decode(const std::uint8_t* data, std::size_t size) {
       case OpCode::kNew:
       case OpCode::kDrop:
       case OpCode::kWClr:
+      case OpCode::kIsFin:
         op.a = h();
         break;
       case OpCode::kNewF:

@@ -17,7 +17,7 @@ import gen  # noqa: E402
 # The order of refgc_diff::OpCode (scenario.h).
 OPCODES = ['new', 'newf', 'set', 'clr', 'get', 'cp', 'drop', 'wref', 'wrefcb', 'wdrop',
            'wchk', 'wset', 'wclr', 'wget', 'collect', 'thresh', 'enable', 'disable',
-           'count', 'unsave', 'survivors', 'gcorder', 'freeze', 'unfreeze']
+           'count', 'unsave', 'survivors', 'gcorder', 'freeze', 'unfreeze', 'isfin']
 
 
 def encode(s):
