@@ -632,18 +632,19 @@ def run_both(args, named, tmpdir):
     return cpp, split_logs(py.stdout)
 
 
-def run_refgc(args, paths):
+def run_refgc(args, paths, env=None):
     """refgc's logs. When the runner fails (a sanitizer report, an exception)
     the batch is run again one scenario at a time, and the scenario that
     fails gets a last line saying how, which no CPython log has: it is
     reported and shrunk like any mismatch."""
-    p = subprocess.run([args.runner] + paths, capture_output=True, text=True, timeout=600)
+    p = subprocess.run([args.runner] + paths, capture_output=True, text=True, timeout=600,
+                       env=env)
     if p.returncode == 0:
         return split_logs(p.stdout)
     if len(paths) > 1:
         logs = {}
         for path in paths:
-            logs.update(run_refgc(args, [path]))
+            logs.update(run_refgc(args, [path], env))
         return logs
     key = os.path.basename(paths[0])
     lines = p.stderr.strip().splitlines() or ['']
@@ -715,6 +716,65 @@ def shrink(args, ops, tmpdir, seconds):
     return best
 
 
+def stress_failure(log):
+    """--auto-gc: what is wrong with a refgc log on its own, or None."""
+    if log and log[-1].startswith('--- refgc runner failed'):
+        return log[-1][4:]
+    if not log or not log[-1].startswith('--- leaked ') or log[-1] != '--- leaked 0':
+        return 'teardown: %s' % (log[-1] if log else 'no log')
+    return None
+
+
+def stress(args, batches, tmpdir):
+    """--auto-gc T0,T1,T2: refgc alone, automatic collection on with those
+    thresholds (REFGC_WEAK_AUTO_GC, weak_runner.cc), so collections and
+    their finalizers run inside the containers' operations. Nothing to
+    compare with (CPython's collections would happen elsewhere): a scenario
+    fails if the runner fails (the sanitizers, the debug build's checks) or
+    the teardown leaves nodes alive. A failure is shrunk by removing
+    operations one at a time."""
+    env = dict(os.environ, REFGC_WEAK_AUTO_GC=args.auto_gc.replace(',', ' '))
+
+    def failure(name, ops):
+        path = os.path.join(tmpdir, name + '.scn')
+        with open(path, 'w') as f:
+            f.write(to_text(ops))
+        return stress_failure(run_refgc(args, [path], env).get(name + '.scn', []))
+
+    t0 = time.time()
+    failures = total = 0
+    for batch in batches:
+        paths = []
+        for name, ops in batch:
+            paths.append(os.path.join(tmpdir, name + '.scn'))
+            with open(paths[-1], 'w') as f:
+                f.write(to_text(ops))
+        logs = run_refgc(args, paths, env)
+        for name, ops in batch:
+            total += 1
+            why = stress_failure(logs.get(name + '.scn', []))
+            if why is None:
+                continue
+            failures += 1
+            print('FAILURE %s (auto-gc %s): %s' % (name, args.auto_gc, why))
+            deadline = time.time() + args.shrink_seconds
+            best, i = ops, 2
+            while i < len(best) and time.time() < deadline:
+                cand = best[:i] + best[i + 1:]
+                if failure('shrink', cand) is not None:
+                    best = cand
+                else:
+                    i += 1
+            print('--- shrunk scenario (%s):\n%s' % (failure('shrink', best), to_text(best)))
+            if failures >= args.max_failures:
+                break
+        if failures >= args.max_failures:
+            break
+    print('%d scenarios run with automatic collection (thresholds %s), %d failures, %.1f s'
+          % (total, args.auto_gc, failures, time.time() - t0))
+    return 1 if failures else 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -729,6 +789,9 @@ def main():
                     help='also kitx (WeakKeyDictionary loops that kill keys: see README)')
     ap.add_argument('--scale', type=int, default=1,
                     help='larger scenarios: K times the operations, handles and nodes')
+    ap.add_argument('--auto-gc', metavar='T0,T1,T2',
+                    help='refgc alone with automatic collection at these thresholds: '
+                    'fails on a runner failure or a leak (see stress())')
     ap.add_argument('--gen', type=int, metavar='SEED', help='print scenario SEED and exit')
     ap.add_argument('--replay', nargs='*', metavar='SCN', help='compare these scenario files')
     ap.add_argument('--cpython', nargs='*', metavar='SCN', help=argparse.SUPPRESS)
@@ -755,6 +818,8 @@ def main():
             batches = [[('seed%d%s' % (s, suffix), generate(s, args.kitx, args.scale))
                         for s in seeds[i:i + args.batch]]
                        for i in range(0, len(seeds), args.batch)]
+        if args.auto_gc:
+            return stress(args, batches, tmpdir)
         for batch in batches:
             cpp, py = run_both(args, batch, tmpdir)
             for name, ops in batch:

@@ -6,15 +6,18 @@
 //
 // For each file: "=== <file>", the log, then "--- leaked <n>" (nodes the
 // teardown could not free). Each scenario runs on its own refgc::Heap with
-// automatic collection off. Every operation mirrors the CPython interpreter
-// in weak_containers.py (Scenario.step / Scenario.action) line for line.
+// automatic collection off (on with REFGC_WEAK_AUTO_GC, see configure_gc).
+// Every operation mirrors the CPython interpreter in weak_containers.py
+// (Scenario.step / Scenario.action) line for line.
 #include <refgc/refgc.h>
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <optional>
 #include <set>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -366,6 +369,24 @@ void State::step(const std::vector<std::string>& w) {
   }
 }
 
+// Automatic collection is off, as on the CPython side, unless
+// REFGC_WEAK_AUTO_GC="T0 T1 T2" sets thresholds to run with it on
+// (weak_containers.py --auto-gc: refgc alone, no comparison): collections
+// then run inside the containers' operations, where a weak reference or an
+// entry is allocated, and their finalizers change the containers there.
+void configure_gc() {
+  const char* env = std::getenv("REFGC_WEAK_AUTO_GC");
+  if (env == nullptr) {
+    refgc::gc::disable();
+    return;
+  }
+  int t[3] = {700, 10, 10};
+  std::istringstream in(env);
+  in >> t[0] >> t[1] >> t[2];
+  refgc::gc::set_threshold(t[0], t[1], t[2]);
+  refgc::gc::enable();
+}
+
 std::string run_one(const std::string& text) {
   std::vector<std::vector<std::string>> ops;
   std::istringstream in(text);
@@ -381,7 +402,7 @@ std::string run_one(const std::string& text) {
   refgc::Heap heap;
   {
     refgc::Heap::Lock lock(heap);
-    refgc::gc::disable();
+    configure_gc();
     std::size_t leaked = 0;
     {
       State st;
