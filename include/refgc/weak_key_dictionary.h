@@ -70,8 +70,14 @@ class WeakKeyDictionary {
     REFGC_DEBUG_REQUIRE_HEAP("uses a weak container");
     const Ref<T> key = key_arg;
     const Object* id = static_cast<const Object*>(key.get());
-    std::size_t at = find_live(id);
-    if (at == st().data.npos) {
+    // The dictionary's state too, as Python's __setitem__ holds `self`: a
+    // finalizer of that collection may drop the last reference to the
+    // dictionary's owner, which destroys the dictionary (the entry then goes
+    // into the state, which dies when this returns).
+    const auto held = state_.pin_for_call();
+    Map& data = held->data;
+    std::size_t at = find_live(data, id);
+    if (at == Map::npos) {
       // The callback removes its own entry: one whose weak reference a
       // collection cleared may stay at the same address (find_live()).
       WeakRef<T> w(key, [weak = state_.weak(), id](const WeakRef<T>& dead) noexcept {
@@ -83,14 +89,14 @@ class WeakKeyDictionary {
       // Creating `w` may have collected, and a finalizer set `key` meanwhile:
       // look again (in Python too the finalizer's assignment comes first and
       // this one replaces its value).
-      at = find_live(id);
-      if (at == st().data.npos) {
-        st().data.emplace_new(id, Map::hash(id), Entry{std::move(w), std::move(value)});
+      at = find_live(data, id);
+      if (at == Map::npos) {
+        data.emplace_new(id, Map::hash(id), Entry{std::move(w), std::move(value)});
         return;
       }
     }  // an unused `w` dies here, its callback unrun
-    [[maybe_unused]] V old = std::exchange(st().data[at].second.value, std::move(value));
-  }  // `old` dies here
+    [[maybe_unused]] V old = std::exchange(data[at].second.value, std::move(value));
+  }  // `old` dies here, then the hold on the state
   V get(const Ref<T>& key) const {
     const Entry* e = find(key);
     return e == nullptr ? V{} : e->value;
@@ -185,8 +191,9 @@ class WeakKeyDictionary {
   // owner's container then keeps their entries (their callbacks, garbage too,
   // never run); a new object may also take a dead key's address. Review
   // 2026-11-24 (session 17).
-  std::size_t find_live(const Object* key) const {
-    return st().data.find_if(Map::hash(key), [key](const auto& e) noexcept {
+  std::size_t find_live(const Object* key) const { return find_live(st().data, key); }
+  static std::size_t find_live(const Map& data, const Object* key) {
+    return data.find_if(Map::hash(key), [key](const auto& e) noexcept {
       return e.first == key && e.second.key.alive();
     });
   }

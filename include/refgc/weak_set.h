@@ -52,7 +52,13 @@ class WeakSet {
     REFGC_DEBUG_REQUIRE_HEAP("uses a weak container");
     const Ref<T> obj = obj_arg;
     const Object* id = static_cast<const Object*>(obj.get());
-    if (find_live(id) != st().data.npos) return;
+    // The set's state too, as Python's add() holds `self`: a finalizer of
+    // that collection may drop the last reference to the set's owner, which
+    // destroys the set (the entry then goes into the state, which dies when
+    // this returns).
+    const auto held = state_.pin_for_call();
+    Map& data = held->data;
+    if (find_live(data, id) != Map::npos) return;
     // The callback removes its own entry: one whose weak reference a
     // collection cleared may stay at the same address (find_live()).
     WeakRef<T> w(obj, [weak = state_.weak(), id](const WeakRef<T>& dead) noexcept {
@@ -63,8 +69,8 @@ class WeakSet {
     });
     // Creating `w` may have collected, and a finalizer added `obj`: look again
     // (Python's add() is then a no-op). `w` dies unused, its callback unrun.
-    if (find_live(id) != st().data.npos) return;
-    st().data.emplace_new(id, Map::hash(id), std::move(w));
+    if (find_live(data, id) != Map::npos) return;
+    data.emplace_new(id, Map::hash(id), std::move(w));
   }
   bool contains(const Ref<T>& obj) const {
     return obj && find_live(static_cast<const Object*>(obj.get())) != st().data.npos;
@@ -127,8 +133,9 @@ class WeakSet {
   // dead never matches, as a dead weak reference in CPython compares equal
   // only to itself (see WeakKeyDictionary::find_live; review 2026-11-24,
   // session 17).
-  std::size_t find_live(const Object* key) const {
-    return st().data.find_if(Map::hash(key), [key](const auto& e) noexcept {
+  std::size_t find_live(const Object* key) const { return find_live(st().data, key); }
+  static std::size_t find_live(const Map& data, const Object* key) {
+    return data.find_if(Map::hash(key), [key](const auto& e) noexcept {
       return e.first == key && e.second.alive();
     });
   }

@@ -93,6 +93,11 @@ class WeakValueDictionary {
     // heap-use-after-free). A new entry takes it by move.
     K key = key_arg;
     const std::size_t h = Map::hash(key);  // may throw: nothing changed
+    // The dictionary's state too, as Python's __setitem__ holds `self`: a
+    // finalizer of that collection may drop the last reference to the
+    // dictionary's owner, which destroys the dictionary (the entry then goes
+    // into the state, which dies when this returns).
+    const auto held = state_.pin_for_call();
     // The removal callback finds its entry by the stored hash and by its weak
     // reference, calling no user code: it runs where nothing can throw.
     WeakRef<T> w(value, [weak = state_.weak(), h](const WeakRef<T>& dead) noexcept {
@@ -103,7 +108,7 @@ class WeakValueDictionary {
     });
     // Creating `w` may have collected, and a finalizer set or erased `key`:
     // insert_or_assign looks it up now.
-    st().data.insert_or_assign(std::move(key), h, std::move(w));
+    held->data.insert_or_assign(std::move(key), h, std::move(w));
   }
   Ref<T> get(const K& key) const {
     const std::size_t at = st().data.find(key);

@@ -1759,3 +1759,53 @@ TEST_F(WeakContainersTest, ClearingAWeakDictionaryWhoseEntryDropsItsOwnersLastRe
   event_log().clear();
 }
 }  // namespace
+
+namespace {
+// Found by weak_containers.py --auto-gc (refgc alone with automatic
+// collection; seed 4040, thresholds 2,1,1): WeakSet::add, and likewise
+// WeakKeyDictionary::set and WeakValueDictionary::set, read the container
+// after allocating the entry's weak reference, which may collect; a
+// finalizer of that collection dropped the last reference to the container's
+// owner, which destroyed the container inside the call (ASan
+// heap-use-after-free in WeakSet::find_live). Python's method holds `self`,
+// the container, through the call. python3 3.11.7:
+//   class Cyc:
+//       def __del__(self): global g; print("del cyc"); g = None
+//   g = Owner()  # g.ws, g.wkd, g.wvd: a WeakSet, WeakKeyDictionary, WeakValueDictionary
+//   c = Cyc(); c.self = c; del c; gc.set_threshold(1)
+//   g.ws.add(item)   # (or g.wkd[item] = 1, g.wvd[1] = item)
+//   print(g, item.n) # del cyc / None item, for each of the three
+// Larger than the pool's small objects (Pool::kMaxSmall), so its memory goes
+// back to the C heap when it dies, where AddressSanitizer sees a later read.
+struct OwnsWeakContainers : Object {
+  WeakSet<Item> ws;
+  WeakKeyDictionary<Item, int> wkd;
+  WeakValueDictionary<int, Item> wvd;
+  char large[1024]{};
+  void trace(Tracer& t) override { t(ws, wkd, wvd); }
+};
+
+TEST_F(WeakContainersTest, AnAddOrSetWhoseCollectionDropsTheContainersOwnerFinishesTheCall) {
+  auto item = make<Item>("item");
+  for (int op = 0; op < 3; ++op) {
+    SCOPED_TRACE(op);
+    Ref<OwnsWeakContainers> g = make<OwnsWeakContainers>();
+    bool finalized = false;
+    make_finalizing_garbage([&] {
+      finalized = true;
+      g.reset();
+    });
+    OwnsWeakContainers* owner = g.get();
+    gc::enable();
+    gc::set_threshold(1);  // the weak reference's allocation collects
+    if (op == 0) owner->ws.add(item);
+    if (op == 1) owner->wkd.set(item, 1);
+    if (op == 2) owner->wvd.set(1, item);
+    gc::disable();
+    ASSERT_TRUE(finalized);
+    EXPECT_FALSE(g);
+    EXPECT_EQ(item->name, "item");
+    EXPECT_EQ(gc::collect(), 0u);
+  }
+}
+}  // namespace

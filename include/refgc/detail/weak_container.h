@@ -145,6 +145,15 @@ class WeakContainerState {
     REFGC_DEBUG_REQUIRE_HEAP("uses a weak container");
     return WeakStatePin<State>(b_);
   }
+  // pin(), making the state first if there is none: for add() and set(),
+  // whose weak reference's allocation may collect, and a finalizer may
+  // destroy the container there (drop its owner's last reference); they
+  // reach the state only through the pin after it (weak_containers.py
+  // --auto-gc, 2026-11-24).
+  WeakStatePin<State> pin_for_call() {
+    mut();
+    return pin();
+  }
 
  private:
   WeakStateBlock<State>* b_;
