@@ -37,7 +37,13 @@ Pool::~Pool() {
 }
 
 void Pool::release_all() noexcept {
-  for (const Chunk& c : chunks_) chunk_release(c.base);
+  for (const Chunk& c : chunks_) {
+#ifdef REFGC_POOL_POISON
+    // The chunk may be a test's own memory (testing::set_chunk_source).
+    ASAN_UNPOISON_MEMORY_REGION(c.base, kChunkBytes);
+#endif
+    chunk_release(c.base);
+  }
   chunks_.clear();
   free_map();
   last_marked_ = 0;
