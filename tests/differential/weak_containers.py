@@ -351,11 +351,19 @@ class Scenario:
             if me is not None and d is not None:
                 d.add(me)
         elif kind == 7:
+            # Each container looked up again: clearing one may drop the last
+            # reference to their owner (a value's finalizer), as weak_runner.cc
+            # checks (an AttributeError on None here, seed 4444).
             d = self.V(c)
             if d is not None:
                 d.clear()
-                self.K(c).clear()
-                self.S_(c).clear()
+                d = self.K(c)
+                if d is not None:
+                    d.clear()
+                    d = self.S_(c)
+                    if d is not None:
+                        d.clear()
+            d = None
         elif kind == 8:
             self.contents(c)
         elif kind == 9:
