@@ -338,7 +338,11 @@ class BufferView final : public Object {
                               std::to_string(end) + ") is out of bounds for size " +
                               std::to_string(size_));
     }
-    return make<BufferView>(base_, offset_ + begin, offset_ + end);
+    // The base is copied before make() allocates: that allocation may
+    // collect, and a finalizer may drop the caller's last reference to this
+    // view (Python holds `self` through the call).
+    Ref<BufferOf<T>> base = base_;
+    return make<BufferView>(std::move(base), offset_ + begin, offset_ + end);
   }
   // A new Buffer holding a copy of the elements (shares no memory).
   Ref<BufferOf<T>> copy() const {

@@ -297,4 +297,34 @@ TEST_F(Buffers, ABufferOfBytesCanBeBuiltFromAStringAndFilled) {
   EXPECT_EQ(seen, "yz");
 }
 
+// A view's view(): allocating the new view may collect, and a finalizer of
+// that collection may drop the caller's last reference to the view (a
+// member, a global). The new view takes the base from the old one, which
+// must be held through the allocation, as Python holds `self` (python3
+// 3.11.7: `sub = h.view[1:3]` while Cyc.__del__ runs `h.view = None` prints
+// `None b'bc'`). It read the freed view's base: AddressSanitizer
+// use-after-poison (audit of allocating calls, 2026-11-24).
+struct ClearsOnFinalize : Object {
+  Ref<Object> self;
+  Ref<BufferView<std::int64_t>>* slot = nullptr;
+  void trace(refgc::Tracer& t) override { t(self); }
+  void finalize() override { slot->reset(); }
+};
+
+TEST_F(Buffers, AViewOfAViewWhoseAllocationDropsTheOldViewStillSharesTheBase) {
+  Ref<BufferView<std::int64_t>> held = make<Ints>(Vec{1, 2, 3})->view();
+  auto cyc = make<ClearsOnFinalize>();
+  cyc->self = cyc;
+  cyc->slot = &held;
+  cyc.reset();
+  gc::enable();
+  gc::set_threshold(1);  // the next tracked allocation collects
+  Ref<BufferView<std::int64_t>> sub = held->view(1, 3);
+  gc::disable();
+  EXPECT_FALSE(held);  // the finalizer ran
+  ASSERT_TRUE(sub);
+  EXPECT_EQ(sub->to_vector(), (Vec{2, 3}));
+  EXPECT_EQ(sub->base()->exports(), 1u);
+}
+
 }  // namespace
