@@ -195,6 +195,13 @@ void drop_finalizers(Heap& heap) noexcept {
   }
 }
 
+namespace testing {
+std::size_t registered_finalizers() noexcept {
+  std::lock_guard<std::mutex> lock(registry_mutex);
+  return registry().size();
+}
+}  // namespace testing
+
 }  // namespace detail
 
 Finalizer Finalizer::create(const Ref<Object>& obj, std::function<void()> func) {
@@ -220,7 +227,9 @@ Finalizer Finalizer::create(const Ref<Object>& obj, std::function<void()> func) 
     // One that never runs is not registered: nothing would ever run or drop
     // it, and the registry would keep its weak reference and its function
     // (objects of a heap being destroyed) for good. Its handle owns it.
-    if (!state->never_runs) {
+    // Nor one that already ran: its object died while its weak reference
+    // was made (finalize() holds its argument, so only if that changes).
+    if (!state->never_runs && state->alive) {
       auto& r = detail::registry();
       r.push_back(state);  // may throw std::bad_alloc: nothing registered
       state->slot = r.size() - 1;

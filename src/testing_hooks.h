@@ -60,6 +60,10 @@ struct LongLived {
 };
 LongLived long_lived(Heap& heap) noexcept;
 
+// How many finalizers (refgc::finalize) the process-wide registry holds:
+// the ones that may still run.
+std::size_t registered_finalizers() noexcept;
+
 // How many destroyed heaps are kept for their orphans (objects still
 // referenced when their heap was destroyed; src/orphans.cc).
 std::size_t orphaned_heaps() noexcept;

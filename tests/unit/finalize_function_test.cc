@@ -26,6 +26,7 @@
 #include <utility>
 #include <vector>
 
+#include "../../src/testing_hooks.h"
 #include "support/gc_fixture.h"
 
 namespace {
@@ -80,6 +81,41 @@ class FinalizeTest : public refgc_test::GcTest {
 // ===========================================================================
 // finalize()
 // ===========================================================================
+
+// The weak reference's allocation inside finalize() may collect, and a
+// finalizer of that collection may drop the caller's last reference to the
+// object (the Ref passed was a member). finalize() holds its argument
+// through the call, as Python does, so the object dies just after the
+// finalizer is registered: the function runs once and the finalizer leaves
+// the registry (python3 3.11.7: `f = weakref.finalize(h.obj, fn)` while
+// Cyc.__del__ runs `h.obj = None` prints `['fn'] False`). Without that hold
+// the object would die while its weak reference is made, and the finalizer,
+// already dead, would be registered after it ran and stay there (audit of
+// allocating calls, 2026-11-24: held by finalize()'s Ref<Object> argument).
+struct DropsSlotOnFinalize : Object {
+  Ref<Object> self;
+  Ref<Thing>* slot = nullptr;
+  void trace(Tracer& t) override { t(self); }
+  void finalize() override { slot->reset(); }
+};
+
+TEST_F(FinalizeTest, AnObjectDyingWhileFinalizeRegistersRunsTheFunctionOnceAndLeavesNoEntry) {
+  const std::size_t registered = refgc::detail::testing::registered_finalizers();
+  Ref<Thing> held = make<Thing>("held");
+  auto cyc = make<DropsSlotOnFinalize>();
+  cyc->self = cyc;
+  cyc->slot = &held;
+  cyc.reset();
+  gc::enable();
+  gc::set_threshold(1);  // the weak reference's allocation collects
+  Finalizer f = refgc::finalize(held, log_fn("fn"));
+  gc::disable();
+  EXPECT_FALSE(held);
+  EXPECT_EQ(event_log(), Log{"fn"});
+  EXPECT_FALSE(f.alive());
+  EXPECT_FALSE(f());
+  EXPECT_EQ(refgc::detail::testing::registered_finalizers(), registered);
+}
 
 // Fact G71: `alive` and `atexit` are True at creation; peek() gives (obj, func)
 // without detaching; the finalizer does not keep the object alive.
