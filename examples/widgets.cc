@@ -187,8 +187,8 @@ struct Widget : refgc::Object {
   void remove(const Ref<Widget>& child) {
     if (!children || !children->contains(child)) throw std::invalid_argument("remove: not a child");
     const Ref<Widget> keep = child;  // the list held the last reference, maybe
-    children->erase(static_cast<std::ptrdiff_t>(children->index(child)));
-    child->parent = refgc::WeakRef<Widget>();
+    children->remove(keep);  // list.remove(child)
+    child->parent.reset();
   }
   void click(int n = 1) {
     const Ref<Widget> self(this);  // a handler may drop the last other reference

@@ -164,6 +164,21 @@ class List : public detail::ListBase {
     close_gap(at);
   }  // `dropped` dies here, after the list is consistent again
 
+  // lst.remove(x): removes the first element that is, or equals, x (as
+  // index() finds it) and drops its reference. Throws std::out_of_range
+  // when there is none (Python's ValueError: list.remove(x): x not in list).
+  void remove(const Ref<T>& x) {
+    const auto self = detail::hold_unless_dying(this);  // equals() may drop it
+    std::size_t at;
+    try {
+      at = index(x);
+    } catch (const std::out_of_range&) {
+      throw std::out_of_range("list.remove(x): x not in list");
+    }
+    Ref<T> dropped = std::move(data()[at]);
+    close_gap(at);
+  }  // `dropped` dies here, after the list is consistent again
+
   // Empties the list and drops every reference. Aliases see the empty list.
   void clear() noexcept {
     if (is_heap()) {

@@ -317,6 +317,10 @@ class WeakRef {
     return o != nullptr && o->refcount() > 0;
   }
   bool empty() const noexcept { return !object_; }
+  // Lets the weak-reference object go (Python's `del w`): this WeakRef is
+  // empty afterwards. A callback it carried never runs if that was the last
+  // handle to it (a weak reference that dies first never calls back).
+  void reset() noexcept { object_.reset(); }
 
   // hash(ref): the referent's hash (its identity), cached; a dead weak
   // reference never hashed while alive throws std::logic_error ("weak object

@@ -624,6 +624,26 @@ TEST_F(ContainersTest, ClearEmptiesTheSharedObjectForEveryAlias) {
   EXPECT_EQ(d->repr(), "[1, 2, 3]");
 }
 
+// list.remove(x) (python3 3.11.7: [10, 20, 10].remove(10) leaves [20, 10];
+// remove(99) raises ValueError "list.remove(x): x not in list"): the first
+// equal element goes and its reference is dropped.
+TEST_F(ContainersTest, ListRemoveDropsTheFirstEqualElementAndRefusesAMissingOne) {
+  auto l = ints({10, 20, 10});
+  const Ref<Int> first = l->at(0);
+  l->remove(make<Int>(10));
+  EXPECT_EQ(l->repr(), "[20, 10]");
+  EXPECT_EQ(first->refcount(), 1u);  // the list let it go
+  try {
+    l->remove(make<Int>(99));
+    ADD_FAILURE() << "remove of a missing element did not throw";
+  } catch (const std::out_of_range& e) {
+    EXPECT_STREQ(e.what(), "list.remove(x): x not in list");
+  }
+  EXPECT_EQ(l->repr(), "[20, 10]");
+  l->remove(l->at(1));  // an element of the list itself
+  EXPECT_EQ(l->repr(), "[20]");
+}
+
 TEST_F(ContainersTest, ListIndexingFollowsPythonAndIsChecked) {
   auto l = ints({10, 20, 30});
   EXPECT_EQ((*l)[-1]->value(), 30);

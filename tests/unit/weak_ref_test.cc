@@ -229,6 +229,23 @@ struct SelfWeak : Object {
   void trace(refgc::Tracer& t) override { t(self, weak); }
 };
 
+// del w (python3 3.11.7: a weak reference deleted before its referent dies
+// never calls back; getweakrefcount drops to 0): reset() empties the
+// handle and lets its weak-reference object go.
+TEST_F(WeakRefTest, ResetLetsTheWeakReferenceGoAndItsCallbackNeverRuns) {
+  auto o = make<Node>("o");
+  bool called = false;
+  WeakRef<Node> w(o, [&called](const WeakRef<Node>&) { called = true; });
+  ASSERT_EQ(refgc::getweakrefcount(o), 1u);
+  w.reset();
+  EXPECT_TRUE(w.empty());
+  EXPECT_FALSE(w.alive());
+  EXPECT_FALSE(w());
+  EXPECT_EQ(refgc::getweakrefcount(o), 0u);
+  o.reset();
+  EXPECT_FALSE(called);
+}
+
 TEST_F(WeakRefTest, CollectableWeakReferencesPrintWithCPythonsTypeName) {
   std::vector<std::string> lines;
   auto old = refgc::gc::set_debug_sink([&](std::string_view l) { lines.emplace_back(l); });
