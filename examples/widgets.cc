@@ -187,7 +187,7 @@ struct Widget : refgc::Object {
   void remove(const Ref<Widget>& child) {
     if (!children || !children->contains(child)) throw std::invalid_argument("remove: not a child");
     const Ref<Widget> keep = child;  // the list held the last reference, maybe
-    children->remove(keep);  // list.remove(child)
+    children->remove(keep);          // list.remove(child)
     child->parent.reset();
   }
   void click(int n = 1) {
@@ -581,17 +581,24 @@ void run_on_small_stack(std::size_t bytes, void (*body)()) {
 
 constexpr int kDepth = 100'000;
 
+// Nests `depth` widgets under `root`, each the only child of the one before;
+// returns the deepest.
+Ref<Widget> nest_under(const Ref<Widget>& root, int depth) {
+  Ref<Widget> cur = root;
+  for (int i = 0; i < depth; ++i) {
+    auto child = make<Widget>("w");
+    cur->add(child);
+    cur = std::move(child);
+  }
+  return cur;
+}
+
 void deep_trees() {
   const int base = g_widgets_alive;
   auto t0 = std::chrono::steady_clock::now();
   {
     auto root = make<Widget>("root");
-    Ref<Widget> cur = root;
-    for (int i = 0; i < kDepth; ++i) {
-      auto child = make<Widget>("w");
-      cur->add(child);
-      cur = std::move(child);
-    }
+    Ref<Widget> cur = nest_under(root, kDepth);
     cur.reset();
     CHECK_EQ(g_widgets_alive, base + kDepth + 1);
     root.reset();  // a 100,001-deep release cascade
@@ -603,12 +610,7 @@ void deep_trees() {
     // The same, with the deepest widget's handler capturing the root: a
     // cycle through the whole tree, which only the collector can free.
     auto root = make<Widget>("root");
-    Ref<Widget> cur = root;
-    for (int i = 0; i < kDepth; ++i) {
-      auto child = make<Widget>("w");
-      cur->add(child);
-      cur = std::move(child);
-    }
+    Ref<Widget> cur = nest_under(root, kDepth);
     cur->clicked.connect(Handler([](Widget& r, int) { r.name = "clicked"; }, root));
     cur->click();
     CHECK(root->name == "clicked");
