@@ -118,10 +118,7 @@ class Dict : public detail::DictBase<K> {
   // d.get(key): a new reference, or null. Null also when the key maps to an
   // empty Ref (Python's None): tell the two apart with get(key, fallback) or
   // contains().
-  Ref<V> get(const K& key) const {
-    const std::size_t at = find(key, hash_(key));
-    return at == kMissing ? Ref<V>() : entries_[at].value;
-  }
+  Ref<V> get(const K& key) const { return get(key, Ref<V>()); }
   // d.get(key, default): the key's value (even an empty Ref), or `fallback`
   // when the key is missing. One lookup.
   Ref<V> get(const K& key, Ref<V> fallback) const {

@@ -70,10 +70,7 @@ class WeakKeyDictionary {
     REFGC_DEBUG_REQUIRE_HEAP("uses a weak container");
     const Ref<T> key = key_arg;
     const Object* id = static_cast<const Object*>(key.get());
-    // The dictionary's state too, as Python's __setitem__ holds `self`: a
-    // finalizer of that collection may drop the last reference to the
-    // dictionary's owner, which destroys the dictionary (the entry then goes
-    // into the state, which dies when this returns).
+    // The dictionary's state too, as Python holds `self` (pin_for_call()).
     const auto held = state_.pin_for_call();
     Map& data = held->data;
     std::size_t at = find_live(data, id);

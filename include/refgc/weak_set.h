@@ -52,10 +52,7 @@ class WeakSet {
     REFGC_DEBUG_REQUIRE_HEAP("uses a weak container");
     const Ref<T> obj = obj_arg;
     const Object* id = static_cast<const Object*>(obj.get());
-    // The set's state too, as Python's add() holds `self`: a finalizer of
-    // that collection may drop the last reference to the set's owner, which
-    // destroys the set (the entry then goes into the state, which dies when
-    // this returns).
+    // The set's state too, as Python holds `self` (pin_for_call()).
     const auto held = state_.pin_for_call();
     Map& data = held->data;
     if (find_live(data, id) != Map::npos) return;

@@ -93,10 +93,7 @@ class WeakValueDictionary {
     // heap-use-after-free). A new entry takes it by move.
     K key = key_arg;
     const std::size_t h = Map::hash(key);  // may throw: nothing changed
-    // The dictionary's state too, as Python's __setitem__ holds `self`: a
-    // finalizer of that collection may drop the last reference to the
-    // dictionary's owner, which destroys the dictionary (the entry then goes
-    // into the state, which dies when this returns).
+    // The dictionary's state too, as Python holds `self` (pin_for_call()).
     const auto held = state_.pin_for_call();
     // The removal callback finds its entry by the stored hash and by its weak
     // reference, calling no user code: it runs where nothing can throw.

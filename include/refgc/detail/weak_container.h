@@ -148,8 +148,9 @@ class WeakContainerState {
   // pin(), making the state first if there is none: for add() and set(),
   // whose weak reference's allocation may collect, and a finalizer may
   // destroy the container there (drop its owner's last reference); they
-  // reach the state only through the pin after it (weak_containers.py
-  // --auto-gc, 2026-11-24).
+  // reach the state only through the pin after it (an entry made for a
+  // container destroyed meanwhile goes into the state, which dies with the
+  // pin; weak_containers.py --auto-gc, 2026-11-24).
   WeakStatePin<State> pin_for_call() {
     mut();
     return pin();
