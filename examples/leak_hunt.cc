@@ -46,17 +46,19 @@ struct Session : refgc::Object {
 struct Listener : refgc::Object {
   static constexpr const char* refgc_type_name = "Listener";
   Ref<Session> session;  // the session it updates
-  void trace(refgc::Tracer& t) override { t(session); }
+  void trace(refgc::Tracer& t) override { t.field("session", session); }
   void notify(const std::string& event) { session->events.push_back(event); }
 };
 
-void Session::trace(refgc::Tracer& t) { t(listener); }
+// t.field() names a reference for the diagnostics (the chain below reads
+// ".listeners [42] .session"); the collector sees the same as t(listener).
+void Session::trace(refgc::Tracer& t) { t.field("listener", listener); }
 
 // The leaky bus: a list of strong references that only ever grows.
 struct LeakyBus : refgc::Object {
   static constexpr const char* refgc_type_name = "EventBus";
   Ref<refgc::List<Listener>> listeners = make<refgc::List<Listener>>();
-  void trace(refgc::Tracer& t) override { t(listeners); }
+  void trace(refgc::Tracer& t) override { t.field("listeners", listeners); }
   void subscribe(const Ref<Listener>& l) { listeners->append(l); }
   void publish(const std::string& event) {
     for (const auto& l : *listeners) l->notify(event);
@@ -111,10 +113,15 @@ int main() {
     const auto chain = diag::find_backref_chain(survivor);
     std::printf("%s\n", diag::describe_chain(chain).c_str());
     found = found && chain.size() == 4 && diag::type_name(*chain[0]) == "EventBus";
+    // Each link says what holds the next: bus.listeners[k].session.
+    const std::string text = diag::describe_chain(chain);
+    found = found && text.find(" .listeners -> List@") != std::string::npos &&
+            text.find(" .session -> Session@") != std::string::npos;
   }
   std::printf(
-      "Read it from the left: the bus (held by a handle in main) holds its list, the list\n"
-      "holds the listener, the listener holds the session. The bus is the culprit.\n");
+      "Read it from the left: the bus (held by a handle in main) holds its list in the\n"
+      "field `listeners`, the list holds the listener at a position, the listener holds the\n"
+      "session in its field `session`. The bus is the culprit.\n");
 
   heading("3. The picture");
   std::cout << diag::ascii_diagram({{"bus", bus}}, 3, 3);

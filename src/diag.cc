@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
@@ -314,6 +315,40 @@ std::string short_value(const Object& o, std::size_t max = 40) {
   return v;
 }
 
+// from.reference_name(to) for a picture or a chain: cut like short_value,
+// and "" when it throws (user code) or `to` is null.
+std::string reference_label(const Object& from, const Object* to, std::size_t max = 40) {
+  if (to == nullptr) return {};
+  std::string v;
+  try {
+    detail::ReprLimit limit(max);  // a key's repr() stops early
+    v = from.reference_name(*to);
+  } catch (...) {
+    return {};
+  }
+  if (v.size() > max) {
+    std::size_t cut = max - 3;  // not inside a UTF-8 sequence
+    while (cut > 0 && (static_cast<unsigned char>(v[cut]) & 0xC0) == 0x80) --cut;
+    v.resize(cut);
+    v += "...";
+  }
+  return v;
+}
+
+// A reference's name as a step of a path, written after the object that
+// holds it: a field as ".parent" or ".children[2]", a position or a key as
+// "[2]" or "['a']", anything else in parentheses ("(key 'a')").
+std::string link_text(const std::string& name) {
+  if (name.empty()) return {};
+  if (name[0] == '[') return " " + name;
+  auto word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_'; };
+  std::size_t i = 0;
+  while (i < name.size() && word(name[i])) ++i;
+  const bool field = i != 0 && std::isdigit(static_cast<unsigned char>(name[0])) == 0 &&
+                     (i == name.size() || name[i] == '[');
+  return field ? " ." + name : " (" + name + ")";
+}
+
 std::string hex_address(const Object* o) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%p", static_cast<const void*>(o));
@@ -513,8 +548,14 @@ std::vector<Ref<Object>> find_backref_chain(const Object& obj, const Predicate& 
 
 std::string describe_chain(const std::vector<Ref<Object>>& chain) {
   std::string out;
-  for (const Ref<Object>& r : chain) {
-    if (!out.empty()) out += " -> ";
+  for (std::size_t i = 0; i < chain.size(); ++i) {
+    const Ref<Object>& r = chain[i];
+    if (i != 0) {
+      // How the link before holds this one, when it can say.
+      const std::string name = chain[i - 1] ? reference_label(*chain[i - 1], r.get()) : "";
+      out += link_text(name);
+      out += " -> ";
+    }
     if (!r) {
       out += "None";
       continue;
@@ -642,7 +683,14 @@ void write_dot(std::ostream& out, const std::vector<Root>& roots, const GraphOpt
         << "\"];\n  l" << i << " -> o" << pic.ordinal.at(roots[i].object)
         << " [style=dashed, arrowhead=open];\n";
   }
-  for (const auto& [from, to] : pic.edges) out << "  o" << from << " -> o" << to << ";\n";
+  for (const auto& [from, to] : pic.edges) {
+    out << "  o" << from << " -> o" << to;
+    // The field, position or key that holds the reference, when the holder
+    // names it (Object::reference_name), as objgraph labels its edges.
+    const std::string name = reference_label(*pic.nodes[from].object, pic.nodes[to].object);
+    if (!name.empty()) out << " [label=\"" << dot_escape(name) << "\", fontsize=9]";
+    out << ";\n";
+  }
   for (std::size_t i = 0; i < pic.more.size(); ++i) {
     const auto& [k, n] = pic.more[i];
     out << "  m" << i << " [shape=plaintext, style=\"\", label=\"" << n << " more "

@@ -47,6 +47,36 @@ std::string Object::repr() const { return {}; }
 bool Object::equals(const Object& other) const { return this == &other; }
 std::size_t Object::extra_size() const noexcept { return 0; }
 
+namespace {
+// Traces an object and keeps the name of the first reference to `target`
+// that trace() gave through Tracer::field().
+class NameTracer final : public Tracer {
+ public:
+  explicit NameTracer(const Object* target) : target_(target) {}
+  std::string name;
+
+ private:
+  bool visit(Object* referent) override {
+    if (found_ || referent != target_) return false;
+    found_ = true;
+    if (field_name_ == nullptr) return false;
+    name = field_name_;
+    if (field_index_ != kNoFieldIndex) name += "[" + std::to_string(field_index_) + "]";
+    return false;
+  }
+  const Object* target_;
+  bool found_ = false;
+};
+}  // namespace
+
+std::string Object::reference_name(const Object& target) const {
+  NameTracer t(&target);
+  // A kVisit tracer changes nothing (the diagnostics trace const objects
+  // the same way).
+  const_cast<Object*>(this)->trace(t);
+  return std::move(t.name);
+}
+
 // Reached only by misuse (`new Derived` inside a member of a managed type):
 // the Object constructor then stops the program, as for any object built
 // outside make<T>().

@@ -159,7 +159,15 @@ std::vector<Ref<Object>> find_backref_chain(const Ref<T>& obj, const Predicate& 
   return find_backref_chain(detail::checked_object(obj), predicate, max_depth);
 }
 
-// "Node@0x55d0... -> List@0x... -> Node@0x...": a chain as one line.
+// A chain as one line, each link with its type and address and, when the
+// link before names the reference (Object::reference_name: a field given to
+// Tracer::field(), a List's position, a Dict's key), what holds it:
+//   "EventBus@0x55d0... .listeners -> List@0x... [2] -> Listener@0x...
+//    .session -> Session@0x..."
+// A field prints as ".name", a position or key as "[2]" or "['a']", any
+// other name in parentheses; an unnamed reference is a bare " -> ". Names
+// come from user code (reference_name(), a key's repr()): one that throws is
+// left out, and each is cut to 40 characters.
 std::string describe_chain(const std::vector<Ref<Object>>& chain);
 
 // ---------------------------------------------------------------------------
@@ -209,6 +217,9 @@ struct GraphOptions {
 // characters), its refcount and, when held from outside the heap, how many
 // references come from outside (a thick red border). Named roots get a label
 // node pointing at them, like the seeds' "a -> [1, 2, 3]" pictures.
+// An edge is labelled with the field, position or key that holds the
+// reference when the holder names it (Object::reference_name), as objgraph
+// labels an edge with the attribute or dictionary key.
 void write_dot(std::ostream& out, const std::vector<Root>& roots, const GraphOptions& options = {});
 std::string to_dot(const std::vector<Root>& roots, const GraphOptions& options = {});
 

@@ -303,6 +303,13 @@ class List : public detail::ListBase {
     }
     return s + "]";
   }
+  // "[i]": the first position that holds `target` (diagnostics).
+  std::string reference_name(const Object& target) const override {
+    for (std::size_t i = 0; i < size(); ++i)
+      if (static_cast<const Object*>(data()[i].get()) == &target)
+        return "[" + std::to_string(i) + "]";
+    return {};
+  }
   // The element array (with its capacity word); nothing while the elements
   // fit in the list itself.
   std::size_t extra_size() const noexcept override {

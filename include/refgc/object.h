@@ -309,6 +309,17 @@ class Object {
   // getsizeof(). Default 0.
   virtual std::size_t extra_size() const noexcept;
 
+  // What holds `target` in this object, for the diagnostics
+  // (diag::describe_chain, the edges of diag::write_dot): a field's name
+  // ("parent", "children[2]"), a List's position ("[2]"), a Dict's key
+  // ("['a']", or "key 'a'" for the key itself). Empty when this object does
+  // not refer to `target` or nothing names the reference. The default
+  // answers with the names trace() gives through Tracer::field() (the first
+  // reference to `target` in trace()'s order); override it to name
+  // references in your own way. Diagnostics only: may run user code (a
+  // key's repr()).
+  virtual std::string reference_name(const Object& target) const;
+
   // The true reference count (Python's ob_refcnt).
   std::uint32_t refcount() const noexcept { return rc_; }
 

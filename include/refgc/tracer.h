@@ -248,6 +248,46 @@ class Tracer {
     ((*this)(rest), ...);
   }
 
+  // The same as (*this)(x), with a name the diagnostics show for the
+  // references x holds (the collector ignores it):
+  //
+  //   void trace(refgc::Tracer& t) override {
+  //     t.field("parent", parent);
+  //     t.field("children", children);
+  //   }
+  //
+  // Object::reference_name() then says "parent", or "children[2]" for the
+  // element at position 2 of a random-access range (vector, deque, array),
+  // and diag::describe_chain and diag::write_dot label the links with it,
+  // as objgraph labels an edge with the attribute or key that holds it.
+  // `name` is read during this call only.
+  template <class X>
+  void field(const char* name, X& x) {
+    if (mode_ != Mode::kVisit) {
+      (*this)(x);
+      return;
+    }
+    struct Restore {  // a visit() may throw
+      Tracer& t;
+      ~Restore() {
+        t.field_name_ = nullptr;
+        t.field_index_ = kNoFieldIndex;
+      }
+    } restore{*this};
+    field_name_ = name;
+    if constexpr (std::ranges::random_access_range<X> &&
+                  !detail::is_ref_like<std::remove_cv_t<X>>::value &&
+                  !detail::self_tracing<std::remove_cv_t<X>>) {
+      std::size_t i = 0;
+      for (auto& item : x) {
+        field_index_ = i++;
+        trace_item(item);
+      }
+    } else {
+      (*this)(x);
+    }
+  }
+
  protected:
   // The collector's counting passes (src/collect.cc) name their job so that
   // the common case of each reference is handled inline in the trace() body
@@ -286,6 +326,12 @@ class Tracer {
   std::size_t joined_ = 0;
   virtual void take(Object* referent) noexcept;
   virtual void visit_const(Object* referent) { (void)visit(referent); }
+  // While a kVisit tracer is inside field(): the name given there, and the
+  // element's position when the field is a random-access range (else
+  // kNoFieldIndex). Null outside field(). Read by visit() (reference_name).
+  static constexpr std::size_t kNoFieldIndex = static_cast<std::size_t>(-1);
+  const char* field_name_ = nullptr;
+  std::size_t field_index_ = kNoFieldIndex;
 
  private:
   // The inline part of the collector's passes; false: let visit() decide

@@ -325,6 +325,154 @@ TEST_F(DiagTest, DescribeChainNamesEachLinkWithTypeAndAddress) {
       << text;
 }
 
+// --- reference names (Tracer::field, Object::reference_name) ---------------
+
+// A type that names its references in trace(), as Python's attributes name
+// what an instance holds (objgraph labels its edges with them).
+struct Window : Object {
+  static constexpr const char* refgc_type_name = "Window";
+  Ref<Object> parent;
+  std::vector<Ref<Object>> children;
+  Ref<Object> unnamed;
+  void trace(refgc::Tracer& t) override {
+    t.field("parent", parent);
+    t.field("children", children);
+    t(unnamed);
+  }
+};
+
+TEST_F(DiagTest, TracerFieldNamesAReferenceAndAnElementOfARangeByItsPosition) {
+  auto w = make<Window>();
+  auto p = make<Node>();
+  auto c0 = make<Node>();
+  auto c1 = make<Node>();
+  auto u = make<Node>();
+  w->parent = p;
+  w->children = {c0, c1};
+  w->unnamed = u;
+  EXPECT_EQ(w->reference_name(*p), "parent");
+  EXPECT_EQ(w->reference_name(*c0), "children[0]");
+  EXPECT_EQ(w->reference_name(*c1), "children[1]");
+  EXPECT_EQ(w->reference_name(*u), "");  // traced without a name
+  auto stranger = make<Node>();
+  EXPECT_EQ(w->reference_name(*stranger), "");  // not referred to at all
+  // A reference traced twice: the first name in trace()'s order.
+  w->children.push_back(p);
+  EXPECT_EQ(w->reference_name(*p), "parent");
+}
+
+TEST_F(DiagTest, ACycleThroughNamedFieldsIsStillFoundAndBroken) {
+  // field() passes the collector's tracers through unchanged: the counting
+  // passes see the references and the clearing tracer takes them.
+  gc::disable();
+  auto a = make<Window>();
+  auto b = make<Window>();
+  a->parent = b;
+  b->children.push_back(a);
+  a.reset();
+  b.reset();
+  EXPECT_EQ(gc::collect(), 2u);
+  gc::enable();
+}
+
+TEST_F(DiagTest, AListNamesAnElementByItsPositionAndADictByItsKey) {
+  // Python: [x, y].index(y) == 1; {'a': x}['a'] is x.
+  auto x = make<Node>();
+  auto y = make<Node>();
+  auto list = make<List<Node>>();
+  list->append(x);
+  list->append(y);
+  list->append(y);
+  EXPECT_EQ(list->reference_name(*x), "[0]");
+  EXPECT_EQ(list->reference_name(*y), "[1]");  // the first position
+  auto by_name = make<refgc::Dict<std::string, Node>>();
+  by_name->set("a", x);
+  EXPECT_EQ(by_name->reference_name(*x), "['a']");
+  EXPECT_EQ(by_name->reference_name(*y), "");
+  auto by_int = make<refgc::Dict<int, Node>>();
+  by_int->set(7, y);
+  EXPECT_EQ(by_int->reference_name(*y), "[7]");
+  // A Ref key: the value by the key's repr, the key itself as "key ...".
+  auto k = make<Str>("k");
+  auto by_ref = make<refgc::Dict<Ref<Str>, Node>>();
+  by_ref->set(k, x);
+  EXPECT_EQ(by_ref->reference_name(*x), "['k']");
+  EXPECT_EQ(by_ref->reference_name(*k), "key 'k'");
+}
+
+TEST_F(DiagTest, DescribeChainSaysWhichFieldPositionOrKeyHoldsEachLink) {
+  auto w = make<Window>();
+  auto list = make<List<Object>>();
+  auto dict = make<refgc::Dict<std::string, Object>>();
+  auto leaf = make<Node>();
+  w->children.push_back(make<Node>());
+  w->children.push_back(list);
+  list->append(make<Int>(1));
+  list->append(dict);
+  dict->set("leaf", leaf);
+  Ref<Object> link = w;  // a chain of Ref<Object>, as find_backref_chain returns
+  const std::string text = diag::describe_chain({link, list, dict, leaf});
+  EXPECT_TRUE(std::regex_match(text, std::regex("Window@0x[0-9a-f]+ \\.children\\[1\\] -> "
+                                                "List@0x[0-9a-f]+ \\[1\\] -> "
+                                                "Dict@0x[0-9a-f]+ \\['leaf'\\] -> "
+                                                "Node@0x[0-9a-f]+")))
+      << text;
+  // The same chain, as find_backref_chain finds it from the leaf once only
+  // the window is held from outside.
+  link.reset();
+  list.reset();
+  dict.reset();
+  const auto chain = diag::find_backref_chain(leaf);
+  ASSERT_EQ(chain.size(), 4u);
+  EXPECT_EQ(diag::describe_chain(chain), text);
+}
+
+// A type that names its references itself, with any text.
+struct Labelled : Object {
+  static constexpr const char* refgc_type_name = "Labelled";
+  Ref<Object> x;
+  void trace(refgc::Tracer& t) override { t(x); }
+  std::string reference_name(const Object& target) const override {
+    return x.get() == &target ? "slot 1 of 2" : "";
+  }
+};
+struct ThrowingName : Node {
+  std::string reference_name(const Object&) const override { throw std::runtime_error("no"); }
+};
+
+TEST_F(DiagTest, AnOverriddenReferenceNameIsShownAndAThrowingOneIsLeftOut) {
+  auto l = make<Labelled>();
+  auto n = make<ThrowingName>();
+  auto end = make<Node>();
+  l->x = n;
+  n->a = end;
+  const std::string text = diag::describe_chain({Ref<Object>(l), Ref<Object>(n), end});
+  EXPECT_TRUE(std::regex_match(text, std::regex("Labelled@0x[0-9a-f]+ \\(slot 1 of 2\\) -> "
+                                                "Node@0x[0-9a-f]+ -> "
+                                                "Node@0x[0-9a-f]+")))
+      << text;
+}
+
+TEST_F(DiagTest, DotLabelsAnEdgeWithTheFieldOrKeyThatHoldsIt) {
+  auto w = make<Window>();
+  auto p = make<Node>();
+  auto dict = make<refgc::Dict<std::string, Object>>();
+  w->parent = p;
+  w->children.push_back(dict);
+  dict->set("x\"y", make<Int>(3));
+  const std::string dot = diag::to_dot({w});
+  EXPECT_TRUE(std::regex_search(dot, std::regex("o0 -> o[0-9]+ \\[label=\"parent\"")))
+      << dot;
+  EXPECT_TRUE(std::regex_search(dot, std::regex("o0 -> o[0-9]+ \\[label=\"children\\[0\\]\"")))
+      << dot;
+  // A key's quotes are escaped for DOT.
+  EXPECT_NE(dot.find("[label=\"['x\\\"y']\""), std::string::npos) << dot;
+  // Unnamed references have no label.
+  w->unnamed = p;
+  w->parent.reset();
+  EXPECT_TRUE(std::regex_search(diag::to_dot({w}), std::regex("o0 -> o[0-9]+;"))) << dot;
+}
+
 TEST_F(DiagTest, AnEmptyRefIsRefusedWithAClearError) {
   Ref<Node> empty;
   EXPECT_THROW(diag::find_backref_chain(empty), std::invalid_argument);
@@ -345,8 +493,9 @@ TEST_F(DiagTest, DotShowsTypeValueRefcountAndMarksObjectsHeldFromOutside) {
       << dot;
   EXPECT_NE(dot.find("o1 [label=\"Int\\n8\\n1 ref\""), std::string::npos) << dot;
   EXPECT_NE(dot.find("o2 [label=\"Int\\n7\\n1 ref\""), std::string::npos) << dot;
-  EXPECT_NE(dot.find("o0 -> o1;"), std::string::npos);
-  EXPECT_NE(dot.find("o0 -> o2;"), std::string::npos);
+  // Each edge says which position holds it (a List traces last to first).
+  EXPECT_NE(dot.find("o0 -> o1 [label=\"[1]\""), std::string::npos) << dot;
+  EXPECT_NE(dot.find("o0 -> o2 [label=\"[0]\""), std::string::npos) << dot;
   EXPECT_NE(dot.find("l0 [shape=plaintext, style=\"\", label=\"numbers\"]"), std::string::npos);
   EXPECT_NE(dot.find("l0 -> o0"), std::string::npos);
   // Only the list is held from outside; the ints are held by the list.
@@ -401,7 +550,7 @@ TEST_F(DiagTest, DotInReferrersDirectionDrawsAReferrerThatHoldsTheRootSeveralTim
   for (int i = 0; i < 11; ++i) holder->append(n);
   const std::string dot =
       diag::to_dot({n}, {.direction = diag::Direction::referrers, .max_depth = 1});
-  const std::regex edge("o1 -> o0;");
+  const std::regex edge("o1 -> o0[ ;]");
   EXPECT_EQ(std::distance(std::sregex_iterator(dot.begin(), dot.end(), edge), {}), 1) << dot;
   EXPECT_EQ(dot.find("o2 ["), std::string::npos) << dot;
   EXPECT_EQ(dot.find("more referrers"), std::string::npos) << dot;
