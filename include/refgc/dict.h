@@ -55,11 +55,6 @@ class Dict;
 
 namespace detail {
 
-template <class X>
-inline constexpr bool is_strong_ref_v = false;
-template <class X>
-inline constexpr bool is_strong_ref_v<Ref<X>> = true;
-
 // The base of every Dict<K, V> with this K, whatever V: what
 // Dict<K, V>::equals() needs to compare itself with a Dict<K, U> (Python
 // compares any two dicts).
@@ -329,21 +324,7 @@ class Dict : public detail::DictBase<K> {
     return other_size() == size();
   }
 
-  static std::string key_repr(const K& k) {
-    if constexpr (detail::is_strong_ref_v<K>) {
-      return k ? detail::repr_or_type(static_cast<const Object&>(*k)) : std::string("None");
-    } else if constexpr (std::is_constructible_v<std::string, const K&>) {
-      return detail::repr_text(std::string(k));
-    } else if constexpr (std::is_same_v<K, bool>) {
-      return k ? "True" : "False";
-    } else if constexpr (std::is_floating_point_v<K>) {
-      return detail::repr_float(k);
-    } else if constexpr (std::is_arithmetic_v<K>) {
-      return std::to_string(k);
-    } else {
-      return "<key>";
-    }
-  }
+  static std::string key_repr(const K& k) { return detail::key_repr(k); }
   static constexpr std::size_t kMissing = static_cast<std::size_t>(-1);
   using Index = std::unordered_multimap<std::size_t, std::size_t>;  // hash -> entry
 

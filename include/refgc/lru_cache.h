@@ -267,6 +267,22 @@ class LruCache : public Object {
       if constexpr (detail::is_traceable<K>()) t(item->first);
     }
   }
+  // "['a']" for the value cached under the key 'a', "key 'a'" for a Ref key
+  // itself (diagnostics: a chain through a cache names the call that keeps
+  // the object alive). The key is held while its repr() runs.
+  std::string reference_name(const Object& target) const override {
+    const auto self = detail::hold_unless_dying(this);
+    for (Item* item : order_) {
+      const bool is_value = static_cast<const Object*>(item->second.value.get()) == &target;
+      bool is_key = false;
+      if constexpr (detail::is_strong_ref_v<K>)
+        is_key = !is_value && static_cast<const Object*>(item->first.get()) == &target;
+      if (!is_value && !is_key) continue;
+      const K key = item->first;
+      return is_key ? "key " + detail::key_repr(key) : "[" + detail::key_repr(key) + "]";
+    }
+    return {};
+  }
   // "LruCache(maxsize=1000, currsize=3)"
   std::string repr() const override {
     return detail::cache_repr("LruCache", maxsize_, map_.size());

@@ -19,6 +19,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <type_traits>
 #include <typeinfo>
 #include <utility>
@@ -362,6 +363,31 @@ namespace detail {
 template <class T>
 Ref<T> hold_unless_dying(T* self) noexcept {
   return ObjectAccess::rc(self) != 0 ? Ref<T>(self) : Ref<T>();
+}
+
+template <class X>
+inline constexpr bool is_strong_ref_v = false;
+template <class X>
+inline constexpr bool is_strong_ref_v<Ref<X>> = true;
+
+// Python's repr() of a container's key (Dict's repr, the containers'
+// reference_name()): a Ref key's repr(), a string quoted, a number, bool as
+// True/False; "<key>" for any other type.
+template <class K>
+std::string key_repr(const K& k) {
+  if constexpr (is_strong_ref_v<K>) {
+    return k ? repr_or_type(static_cast<const Object&>(*k)) : std::string("None");
+  } else if constexpr (std::is_constructible_v<std::string, const K&>) {
+    return repr_text(std::string(k));
+  } else if constexpr (std::is_same_v<K, bool>) {
+    return k ? "True" : "False";
+  } else if constexpr (std::is_floating_point_v<K>) {
+    return repr_float(k);
+  } else if constexpr (std::is_arithmetic_v<K>) {
+    return std::to_string(k);
+  } else {
+    return "<key>";
+  }
 }
 }  // namespace detail
 

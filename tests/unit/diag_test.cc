@@ -9,10 +9,14 @@
 #include <stdlib.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
+#include <optional>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -361,6 +365,40 @@ TEST_F(DiagTest, TracerFieldNamesAReferenceAndAnElementOfARangeByItsPosition) {
   EXPECT_EQ(w->reference_name(*p), "parent");
 }
 
+// Ranges that are not random access (a map, a set) name every element with
+// the field's name alone; an optional Ref and a WeakRef member are fields too.
+struct Index : Object {
+  static constexpr const char* refgc_type_name = "Index";
+  std::map<std::string, Ref<Object>> by_name;
+  std::set<Ref<Object>> members;  // const elements: reported, never taken
+  std::optional<Ref<Object>> maybe;
+  refgc::WeakRef<Object> watcher;
+  void trace(refgc::Tracer& t) override {
+    t.field("by_name", by_name);
+    t.field("members", members);
+    t.field("maybe", maybe);
+    t.field("watcher", watcher);
+  }
+};
+
+TEST_F(DiagTest, AFieldThatIsAMapASetAnOptionalOrAWeakRefIsNamedByTheFieldAlone) {
+  auto i = make<Index>();
+  auto a = make<Node>();
+  auto b = make<Node>();
+  auto c = make<Node>();
+  i->by_name["a"] = a;
+  i->members.insert(b);
+  i->maybe = c;
+  i->watcher = refgc::WeakRef<Object>(a);
+  EXPECT_EQ(i->reference_name(*a), "by_name");
+  EXPECT_EQ(i->reference_name(*b), "members");
+  EXPECT_EQ(i->reference_name(*c), "maybe");
+  // The WeakRef member owns its weak-reference object (not the referent).
+  const auto refs = gc::get_referents({i.get()});
+  ASSERT_EQ(refs.size(), 4u);
+  EXPECT_EQ(i->reference_name(*refs[3]), "watcher");
+}
+
 TEST_F(DiagTest, ACycleThroughNamedFieldsIsStillFoundAndBroken) {
   // field() passes the collector's tracers through unchanged: the counting
   // passes see the references and the clearing tracer takes them.
@@ -398,6 +436,23 @@ TEST_F(DiagTest, AListNamesAnElementByItsPositionAndADictByItsKey) {
   by_ref->set(k, x);
   EXPECT_EQ(by_ref->reference_name(*x), "['k']");
   EXPECT_EQ(by_ref->reference_name(*k), "key 'k'");
+}
+
+TEST_F(DiagTest, ACacheNamesAValueByTheKeyItIsCachedUnder) {
+  // The seeds' lru_cache leak: the chain through the cache says which call's
+  // result keeps the object alive.
+  auto x = make<Node>();
+  auto y = make<Node>();
+  auto lru = make<refgc::LruCache<std::string, Node>>(std::optional<std::size_t>(8));
+  lru->put("report", x);
+  EXPECT_EQ(lru->reference_name(*x), "['report']");
+  EXPECT_EQ(lru->reference_name(*y), "");
+  auto k = make<Str>("k");
+  auto ttl = make<refgc::TtlCache<Ref<Str>, Node>>(std::optional<std::size_t>(8),
+                                                   std::chrono::seconds(60));
+  ttl->put(k, y);
+  EXPECT_EQ(ttl->reference_name(*y), "['k']");
+  EXPECT_EQ(ttl->reference_name(*k), "key 'k'");
 }
 
 TEST_F(DiagTest, DescribeChainSaysWhichFieldPositionOrKeyHoldsEachLink) {
@@ -461,8 +516,7 @@ TEST_F(DiagTest, DotLabelsAnEdgeWithTheFieldOrKeyThatHoldsIt) {
   w->children.push_back(dict);
   dict->set("x\"y", make<Int>(3));
   const std::string dot = diag::to_dot({w});
-  EXPECT_TRUE(std::regex_search(dot, std::regex("o0 -> o[0-9]+ \\[label=\"parent\"")))
-      << dot;
+  EXPECT_TRUE(std::regex_search(dot, std::regex("o0 -> o[0-9]+ \\[label=\"parent\""))) << dot;
   EXPECT_TRUE(std::regex_search(dot, std::regex("o0 -> o[0-9]+ \\[label=\"children\\[0\\]\"")))
       << dot;
   // A key's quotes are escaped for DOT.
