@@ -315,6 +315,11 @@ std::string short_value(const Object& o, std::size_t max = 40) {
   return v;
 }
 
+// Pictures name the references of an object that has at most this many
+// (a List's or Dict's reference_name() scans its elements: naming every
+// edge out of a large one drawn whole would be quadratic).
+constexpr std::size_t kMaxNamedReferences = 256;
+
 // from.reference_name(to) for a picture or a chain: cut like short_value,
 // and "" when it throws (user code) or `to` is null.
 std::string reference_label(const Object& from, const Object* to, std::size_t max = 40) {
@@ -683,11 +688,22 @@ void write_dot(std::ostream& out, const std::vector<Root>& roots, const GraphOpt
         << "\"];\n  l" << i << " -> o" << pic.ordinal.at(roots[i].object)
         << " [style=dashed, arrowhead=open];\n";
   }
+  // How many references each holder of a drawn edge has: its edges are named
+  // only when that is at most kMaxNamedReferences.
+  std::unordered_map<std::size_t, bool> named;
+  for (const auto& edge : pic.edges) {
+    const auto [it, fresh] = named.try_emplace(edge.first, false);
+    if (!fresh) continue;
+    std::size_t refs = 0;
+    for_each_reference(const_cast<Object*>(pic.nodes[edge.first].object), [&](Object*) { ++refs; });
+    it->second = refs <= kMaxNamedReferences;
+  }
   for (const auto& [from, to] : pic.edges) {
     out << "  o" << from << " -> o" << to;
     // The field, position or key that holds the reference, when the holder
     // names it (Object::reference_name), as objgraph labels its edges.
-    const std::string name = reference_label(*pic.nodes[from].object, pic.nodes[to].object);
+    const std::string name =
+        named.at(from) ? reference_label(*pic.nodes[from].object, pic.nodes[to].object) : "";
     if (!name.empty()) out << " [label=\"" << dot_escape(name) << "\", fontsize=9]";
     out << ";\n";
   }
@@ -838,14 +854,17 @@ std::string ascii_diagram(const std::vector<Root>& roots, std::size_t max_depth,
   // per level: a chain max_depth long would take as many C++ frames, and
   // overflowed a 1 MiB thread stack at about 3,000 levels.
   struct Expansion {
+    const Object* owner = nullptr;
     std::vector<Object*> children;
     std::size_t next = 0;
     std::size_t hidden = 0;
     std::string prefix;
     std::size_t depth = 0;
+    bool named = false;  // its references are labelled (reference_name)
   };
   auto expand = [&](const Object* o, std::string prefix, std::size_t depth) {
     Expansion e;
+    e.owner = o;
     e.prefix = std::move(prefix);
     e.depth = depth;
     if (depth < max_depth)
@@ -853,6 +872,7 @@ std::string ascii_diagram(const std::vector<Root>& roots, std::size_t max_depth,
         graph.hold(t);  // before any of them is described (repr() is user code)
         e.children.push_back(t);
       });
+    e.named = e.children.size() <= kMaxNamedReferences;
     if (too_many != 0 && e.children.size() > too_many) {
       e.hidden = e.children.size() - too_many;
       e.children.resize(too_many);
@@ -872,7 +892,10 @@ std::string ascii_diagram(const std::vector<Root>& roots, std::size_t max_depth,
       const std::size_t i = e.next++;
       const bool last = i + 1 == e.children.size() && e.hidden == 0;
       const Object* c = e.children[i];
-      out += e.prefix + (last ? " └──> " : " ├──> ");
+      // " ├──> #2", or with the reference's name " ├─.parent─> #2", " └─[3]─> #5".
+      const std::string name = e.named ? link_text(reference_label(*e.owner, c)) : std::string();
+      out +=
+          e.prefix + (last ? " └" : " ├") + (name.empty() ? "──> " : "─" + name.substr(1) + "─> ");
       const auto it = number.try_emplace(c, number.size() + 1).first;
       if (!described.insert(c).second) {
         out += "#" + std::to_string(it->second) + " (see above)\n";

@@ -219,7 +219,8 @@ struct GraphOptions {
 // node pointing at them, like the seeds' "a -> [1, 2, 3]" pictures.
 // An edge is labelled with the field, position or key that holds the
 // reference when the holder names it (Object::reference_name), as objgraph
-// labels an edge with the attribute or dictionary key.
+// labels an edge with the attribute or dictionary key (holders of at most
+// 256 references: naming is a scan of a container's elements).
 void write_dot(std::ostream& out, const std::vector<Root>& roots, const GraphOptions& options = {});
 std::string to_dot(const std::vector<Root>& roots, const GraphOptions& options = {});
 
@@ -248,9 +249,13 @@ void render_dot(std::string_view dot, const std::filesystem::path& file, std::st
 //   a ──> #1
 //   b ──> #1
 //   #1 List [1, 2, 3, 4]  (refcount 2, 2 from outside)
-//    ├──> #2 Int 4  (refcount 1)
+//    ├─[3]─> #2 Int 4  (refcount 1)
 //    ...                          (a List traces its elements last to first,
-//    └──> #5 Int 1  (refcount 1)   as CPython's list does)
+//    └─[0]─> #5 Int 1  (refcount 1)   as CPython's list does)
+// An arrow carries the reference's name when its holder gives one
+// (Object::reference_name: a field given to Tracer::field() as ".parent", a
+// position as "[3]", a key as "['a']"; see describe_chain), for holders of
+// at most 256 references; otherwise it is a bare "──>".
 // At most `too_many` references are drawn out of one object (0: all); the rest
 // are summarised as "... N more".
 std::string ascii_diagram(const std::vector<Root>& roots, std::size_t max_depth = 4,

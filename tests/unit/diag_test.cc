@@ -399,6 +399,36 @@ TEST_F(DiagTest, AFieldThatIsAMapASetAnOptionalOrAWeakRefIsNamedByTheFieldAlone)
   EXPECT_EQ(i->reference_name(*refs[3]), "watcher");
 }
 
+TEST_F(DiagTest, AsciiDiagramArrowsCarryTheReferencesNames) {
+  auto w = make<Window>();
+  auto list = make<List<Int>>();
+  list->append(make<Int>(1));
+  list->append(make<Int>(2));
+  w->parent = list;
+  list.reset();
+  w->unnamed = make<Int>(3);
+  EXPECT_EQ(diag::ascii_diagram({{"w", w}}),
+            "w ──> #1\n"
+            "#1 Window  (refcount 1, 1 from outside)\n"
+            " ├─.parent─> #2 List [1, 2]  (refcount 1)\n"
+            " │     ├─[1]─> #3 Int 2  (refcount 1)\n"
+            " │     └─[0]─> #4 Int 1  (refcount 1)\n"
+            " └──> #5 Int 3  (refcount 1)\n");
+}
+
+TEST_F(DiagTest, APictureOfAHolderOfManyReferencesDrawsItsEdgesUnnamed) {
+  // Naming is a scan of the holder's elements: past 256 references the
+  // edges are drawn bare, so a picture of a large list stays linear.
+  auto list = make<List<Node>>();
+  for (int i = 0; i < 257; ++i) list->append(make<Node>());
+  const std::string text = diag::ascii_diagram({{"l", list}}, 1, 0);
+  EXPECT_EQ(text.find("─["), std::string::npos);
+  EXPECT_EQ(diag::to_dot({list}, {.max_depth = 1, .too_many = 0}).find("label=\"["),
+            std::string::npos);
+  list->pop();
+  EXPECT_NE(diag::ascii_diagram({{"l", list}}, 1, 0).find(" └─[0]─> "), std::string::npos);
+}
+
 TEST_F(DiagTest, ACycleThroughNamedFieldsIsStillFoundAndBroken) {
   // field() passes the collector's tracers through unchanged: the counting
   // passes see the references and the clearing tracer takes them.
