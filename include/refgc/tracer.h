@@ -326,12 +326,6 @@ class Tracer {
   std::size_t joined_ = 0;
   virtual void take(Object* referent) noexcept;
   virtual void visit_const(Object* referent) { (void)visit(referent); }
-  // While a kVisit tracer is inside field(): the name given there, and the
-  // element's position when the field is a random-access range (else
-  // kNoFieldIndex). Null outside field(). Read by visit() (reference_name).
-  static constexpr std::size_t kNoFieldIndex = static_cast<std::size_t>(-1);
-  const char* field_name_ = nullptr;
-  std::size_t field_index_ = kNoFieldIndex;
 
  private:
   // The inline part of the collector's passes; false: let visit() decide
@@ -403,6 +397,15 @@ class Tracer {
       (*this)(item);
     }
   }
+
+ protected:
+  // (After the collector's members, whose offsets stay as they were.)
+  // While a kVisit tracer is inside field(): the name given there, and the
+  // element's position when the field is a random-access range (else
+  // kNoFieldIndex). Null outside field(). Read by visit() (reference_name).
+  static constexpr std::size_t kNoFieldIndex = static_cast<std::size_t>(-1);
+  const char* field_name_ = nullptr;
+  std::size_t field_index_ = kNoFieldIndex;
 };
 
 }  // namespace refgc
