@@ -148,6 +148,7 @@ def extract(root, md):
     with open(os.path.join(root, md), encoding='utf-8') as f:
         lines = f.read().split('\n')
     blocks = []
+    used = set()
     i = 0
     while i < len(lines):
         m = FENCE.match(lines[i])
@@ -167,7 +168,19 @@ def extract(root, md):
         i += 1
         if lang not in ('cpp', 'c++', 'cxx'):
             continue
-        blocks.append(Block(md, start + 1, body, find_annotation(lines, start)))
+        annotation = find_annotation(lines, start)
+        if annotation:
+            used.add(annotation[1])
+        blocks.append(Block(md, start + 1, body, annotation))
+    # A doc-test comment that is not right before a ```cpp fence says nothing:
+    # a mistake (a blank line in between, a typo in the language).
+    for n, l in enumerate(lines, start=1):
+        if '<!-- doc-test:' in l and n not in used:
+            orphan = Block(md, n, [], None)
+            orphan.kind = 'fragment'
+            orphan.error = 'this doc-test comment is not on the line right before a ```cpp fence'
+            blocks.append(orphan)
+    blocks.sort(key=lambda b: b.line)
     return blocks
 
 
