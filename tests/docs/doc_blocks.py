@@ -274,7 +274,8 @@ def file_unit(md, blocks):
     for b in blocks:
         where = '%s:%d' % (b.md, b.line)
         if b.error:
-            body.append('%s\n#error "%s: %s"' % (line_directive(b.line, md), where, b.error))
+            body.append('%s\n#error %s' % (line_directive(b.line, md),
+                                            c_string('%s: %s' % (where, b.error))))
             continue
         inc, code = split_includes(b.code)
         includes += [(b.line + 1 + n, i) for n, i in inc]
@@ -342,8 +343,8 @@ def file_unit(md, blocks):
 def program_unit(b):
     md = b.md
     if b.error:
-        return HEADER % md + '%s\n#error "%s:%d: %s"\n' % (line_directive(b.line, md), md, b.line,
-                                                           b.error)
+        return HEADER % md + '%s\n#error %s\n' % (line_directive(b.line, md),
+                                                  c_string('%s:%d: %s' % (md, b.line, b.error)))
     inc, code = split_includes(b.code)
     text = HEADER % md
     for n, i in inc:
