@@ -377,28 +377,33 @@ def generate(args):
             text, gtest = file_unit(rel, unit_blocks)
             path = os.path.join(args.out, name + '.cc')
             write_if_changed(path, text)
-            manifest.append('refgc_doc_test(%s %s %s %d "" "")' %
+            manifest.append('refgc_doc_test(%s %s %s %d "" "" "")' %
                             (name, cmake_quote(path), cmake_quote(rel), 1 if gtest else 0))
+        # Programs and compile-fail blocks are numbered in their file (test names
+        # that do not change when a line is added above them).
+        programs = compile_fails = 0
         for b in blocks:
             if b.kind == 'program':
-                pname = '%s_line_%d' % (name, b.line)
+                programs += 1
+                pname = '%s_program_%d' % (name, programs)
                 path = os.path.join(args.out, pname + '.cc')
                 write_if_changed(path, program_unit(b))
                 expect = ''
                 if b.expected_output() is not None:
                     expect = os.path.join(args.out, pname + '.expected')
                     write_if_changed(expect, '\n'.join(b.expected_output()) + '\n')
-                manifest.append('refgc_doc_test(%s %s %s 0 %s %d)' %
+                manifest.append('refgc_doc_test(%s %s %s 0 %s program_%d %d)' %
                                 (pname, cmake_quote(path), cmake_quote(rel), cmake_quote(expect),
-                                 b.line))
+                                 programs, b.line))
             elif b.kind == 'compile-fail' and not b.error:
-                cname = '%s_line_%d' % (name, b.line)
+                compile_fails += 1
+                cname = '%s_compile_fail_%d' % (name, compile_fails)
                 path = os.path.join(args.out, cname + '.cc')
                 # The blocks before it, then this one as a fragment.
                 text, _ = file_unit(rel, [x for x in unit_blocks if x.line < b.line] + [b])
                 write_if_changed(path, text)
-                manifest.append('refgc_doc_compile_fail(%s %s %s %d %d %s)' %
-                                (cname, cmake_quote(path), cmake_quote(rel), b.line,
+                manifest.append('refgc_doc_compile_fail(%s %s %s compile_fail_%d %d %d %s)' %
+                                (cname, cmake_quote(path), cmake_quote(rel), compile_fails, b.line,
                                  b.line + len(b.code), cmake_quote(b.reason)))
             elif b.kind == 'skip':
                 skipped.append('%s:%d (%s)' % (rel, b.line, b.reason))
