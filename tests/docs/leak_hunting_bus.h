@@ -2,6 +2,8 @@
 // every request subscribes a listener to an event bus, the listener and its
 // session are a cycle, and the bus holds its listeners, so nothing is freed.
 // The guide's blocks see it through their `context:` (tests/docs/README.md).
+// Its types name their references (Tracer::field), as the guide's section 0
+// recommends: the chains and diagrams print .listeners and .session.
 // The session type is named "Session" in diagnostics: the guide's first
 // block declares a Session of its own.
 #pragma once
@@ -25,16 +27,16 @@ struct UserSession : refgc::Object {
 struct Listener : refgc::Object {
   static constexpr const char* refgc_type_name = "Listener";
   refgc::Ref<UserSession> session;  // the session it updates
-  void trace(refgc::Tracer& t) override { t(session); }
+  void trace(refgc::Tracer& t) override { t.field("session", session); }
 };
 
-inline void UserSession::trace(refgc::Tracer& t) { t(listener); }
+inline void UserSession::trace(refgc::Tracer& t) { t.field("listener", listener); }
 
 // The leaky bus: a list of strong references that only grows.
 struct EventBus : refgc::Object {
   static constexpr const char* refgc_type_name = "EventBus";
   refgc::Ref<refgc::List<Listener>> listeners = refgc::make<refgc::List<Listener>>();
-  void trace(refgc::Tracer& t) override { t(listeners); }
+  void trace(refgc::Tracer& t) override { t.field("listeners", listeners); }
 };
 
 // The fixed bus: it observes its listeners.
