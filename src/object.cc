@@ -15,8 +15,10 @@
 // Exceptions from finalize() and destructors go to the unraisable hook.
 #include <cxxabi.h>
 
+#include <atomic>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -120,6 +122,13 @@ Registry& registry() {
   static Registry* r = new Registry;  // never destroyed: used at exit
   return *r;
 }
+
+// Bumped by every registration. A type can be registered again at an address
+// the registry knows (a plugin unloaded and loaded again, or another build of
+// it loaded at the same path, can put a type_info where the old one was):
+// the threads' caches of the last type asked about must not answer from the
+// old record.
+std::atomic<std::uint64_t> registry_generation{0};
 
 }  // namespace
 
@@ -328,15 +337,19 @@ void register_type(const std::type_info& type, std::size_t size, const char* nam
   rec.size = size;
   rec.name = name != nullptr ? std::string(name) : readable_name(type.name());
   rec.weakrefable = weakrefable;
+  registry_generation.fetch_add(1, std::memory_order_release);
 }
 
 bool is_weakrefable(const Object& o) {
   // One-entry cache per thread: creating many weak references to objects of
-  // one type costs a typeid, not a locked lookup.
+  // one type costs a typeid and a load, not a locked lookup. It holds while no
+  // type was registered since (registry_generation).
   thread_local const std::type_info* last_type = nullptr;
+  thread_local std::uint64_t last_generation = 0;
   thread_local bool last_answer = true;
   const std::type_info* type = &typeid(o);
-  if (type == last_type) return last_answer;
+  const std::uint64_t generation = registry_generation.load(std::memory_order_acquire);
+  if (type == last_type && generation == last_generation) return last_answer;
   bool answer = true;
   {
     Registry& r = registry();
@@ -345,6 +358,7 @@ bool is_weakrefable(const Object& o) {
     if (it != r.by_type.end()) answer = it->second.weakrefable;
   }
   last_type = type;
+  last_generation = generation;  // read before the lookup: a later registration misses the cache
   last_answer = answer;
   return answer;
 }

@@ -17,6 +17,7 @@
 #include <random>
 #include <stdexcept>
 #include <string>
+#include <typeinfo>
 #include <utility>
 #include <vector>
 
@@ -1267,6 +1268,37 @@ TEST_F(WeakRefTest, WeakRefToAnIntThroughObjectThrowsInvalidArgument) {
   }
 
   EXPECT_THROW((void)WeakRef<Node>(Ref<Node>()), std::invalid_argument);  // an empty Ref
+}
+
+// A plugin unloaded and loaded again, or a rebuilt plugin loaded at the same
+// path, can put its type's std::type_info at an address the type registry
+// already knows; that type's first make<T>() registers it again. Every
+// answer then follows the new record, on every thread: the thread's cache
+// of the last type asked about kept answering "weakrefable" for the address
+// (found writing examples/plugins/). python3 3.11.7: weakref.ref(1) raises
+// TypeError "cannot create weak reference to 'int' object".
+struct ReloadedType : Object {
+  int value = 0;
+};
+
+TEST_F(WeakRefTest, ATypeRegisteredAgainAtTheSameAddressAnswersWithItsNewRecord) {
+  auto before = make<ReloadedType>();
+  WeakRef<ReloadedType> w(before);  // this thread's cache: ReloadedType, weakrefable
+  // What the rebuilt plugin's first make<T>() does for a type whose
+  // type_info landed at the same address, named otherwise, opting out.
+  refgc::detail::register_type(typeid(ReloadedType), sizeof(ReloadedType), "ReloadedType2", false);
+  auto after = make<ReloadedType>();
+  EXPECT_EQ(refgc::diag::type_name(*after), "ReloadedType2");
+  try {
+    WeakRef<ReloadedType> refused(after);
+    ADD_FAILURE() << "the type's new record refuses weak references";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(), "cannot create weak reference to 'ReloadedType2' object");
+  }
+  refgc::detail::register_type(typeid(ReloadedType), sizeof(ReloadedType), nullptr, true);
+  WeakRef<ReloadedType> accepted(after);
+  EXPECT_TRUE(accepted.alive());
+  EXPECT_EQ(refgc::getweakrefcount(after), 1u);
 }
 
 // ---------------------------------------------------------------------------
