@@ -10,6 +10,13 @@
 // objects or triggers a collection, except growth() and LeakCheck::check().
 #include "refgc/diag.h"
 
+#if __has_include(<link.h>)
+#include <link.h>
+#define REFGC_HAS_DL_ITERATE_PHDR 1
+#else
+#define REFGC_HAS_DL_ITERATE_PHDR 0
+#endif
+
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -478,6 +485,69 @@ std::size_t live_count(const std::type_info& type) {
     if (typeid(*o) == type) ++n;
   });
   return n;
+}
+
+namespace {
+
+// The address ranges of a loaded object's PT_LOAD segments, found from an
+// address inside one of them (no allocation: dl_iterate_phdr's callback may
+// not throw).
+struct LoadedSegments {
+  static constexpr std::size_t kMax = 32;
+  std::uintptr_t address = 0;
+  std::uintptr_t lo[kMax] = {};
+  std::uintptr_t hi[kMax] = {};
+  std::size_t n = 0;
+  bool found = false;
+
+  bool contains(std::uintptr_t a) const noexcept {
+    for (std::size_t i = 0; i < n; ++i)
+      if (a >= lo[i] && a < hi[i]) return true;
+    return false;
+  }
+};
+
+#if REFGC_HAS_DL_ITERATE_PHDR
+int find_loaded_segments(dl_phdr_info* info, std::size_t, void* data) noexcept {
+  auto& s = *static_cast<LoadedSegments*>(data);
+  s.n = 0;
+  for (std::size_t i = 0; i < info->dlpi_phnum && s.n < LoadedSegments::kMax; ++i) {
+    const auto& ph = info->dlpi_phdr[i];
+    if (ph.p_type != PT_LOAD) continue;
+    s.lo[s.n] = info->dlpi_addr + ph.p_vaddr;
+    s.hi[s.n] = s.lo[s.n] + ph.p_memsz;
+    ++s.n;
+  }
+  s.found = s.contains(s.address);
+  return s.found ? 1 : 0;  // 1 stops the walk
+}
+#endif
+
+}  // namespace
+
+std::vector<Ref<Object>> objects_from_library(const void* address) {
+#if REFGC_HAS_DL_ITERATE_PHDR
+  HeapImpl& heap = heap_for("calls diag::objects_from_library");
+  LoadedSegments segments;
+  segments.address = reinterpret_cast<std::uintptr_t>(address);
+  dl_iterate_phdr(find_loaded_segments, &segments);
+  if (!segments.found)
+    throw std::invalid_argument(
+        "diag::objects_from_library: no loaded executable or shared object contains the "
+        "address");
+  std::vector<Ref<Object>> out;
+  heap.pool.for_each_slot([&](void* slot) {
+    auto* o = static_cast<Object*>(slot);
+    if (ObjectAccess::state(o) == detail::kFreed || ObjectAccess::rc(o) == 0) return;
+    std::uintptr_t vptr = 0;  // a live object's first word
+    std::memcpy(&vptr, slot, sizeof vptr);
+    if (segments.contains(vptr)) out.push_back(Ref<Object>(o));
+  });
+  return out;
+#else
+  (void)address;
+  throw std::logic_error("diag::objects_from_library: needs dl_iterate_phdr()");
+#endif
 }
 
 std::vector<TypeGrowth> growth(std::size_t limit) {

@@ -107,6 +107,23 @@ std::size_t live_count() {
   return live_count(typeid(T));
 }
 
+// Plugins (docs/guide/plugins.md): the live objects whose code comes from the
+// loaded executable or shared object (a dlopen()ed plugin) that contains
+// `address`, any address inside it (what dlsym() returned for it): those
+// whose vtable lies in its memory, as it does for the types it defines (and
+// for a refgc::Function made from one of its lambdas). Like live_count() it
+// walks every slot of the heap the thread holds, tracked or not; an object
+// whose count reached 0 is not listed. Cyclic garbage of the plugin's types
+// is listed until a collection frees it: a host calls gc::collect(), then
+// this, before dlclose(), and keeps the plugin loaded while the list is not
+// empty (unloaded, their destructors, trace() and finalize() would be gone).
+// Not seen: plugin code held by objects of the host's types otherwise (a
+// std::function, a WeakRef's callback), and gc::callbacks() or the
+// unraisable hook set by the plugin. std::invalid_argument when no loaded
+// object contains `address`; std::logic_error where the platform cannot say
+// (it needs dl_iterate_phdr()).
+std::vector<Ref<Object>> objects_from_library(const void* address);
+
 struct TypeGrowth {
   std::string type;
   std::size_t count = 0;  // tracked objects of this type now

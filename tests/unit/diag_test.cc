@@ -3,6 +3,7 @@
 // sees exactly what the test made.
 #include <gtest/gtest-spi.h>
 #include <gtest/gtest.h>
+#include <link.h>
 #include <pthread.h>
 #include <refgc/diag_gtest.h>
 #include <refgc/refgc.h>
@@ -129,6 +130,71 @@ TEST_F(DiagTest, LiveCountCountsInstancesOfTypesThatAreNotTrackedToo) {
   keep.clear();
   EXPECT_EQ(diag::live_count<Record>(), 0u);
   EXPECT_EQ(diag::count("Record"), 0u);  // the census: tracked objects only
+}
+
+// --- objects_from_library (docs/guide/plugins.md) ---------------------------
+
+int g_in_this_executable = 0;  // an address inside the test executable
+
+// The first loaded shared object after the executable that has a loadable
+// segment (libstdc++, libc, the vDSO...): an address inside it.
+const void* address_in_another_loaded_object() {
+  const void* found = nullptr;
+  dl_iterate_phdr(
+      [](dl_phdr_info* info, std::size_t, void* data) -> int {
+        if (info->dlpi_name == nullptr || info->dlpi_name[0] == '\0') return 0;  // the executable
+        for (std::size_t i = 0; i < info->dlpi_phnum; ++i) {
+          if (info->dlpi_phdr[i].p_type != PT_LOAD) continue;
+          *static_cast<const void**>(data) =
+              reinterpret_cast<const void*>(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr);
+          return 1;
+        }
+        return 0;
+      },
+      &found);
+  return found;
+}
+
+TEST_F(DiagTest, ObjectsFromLibraryListsTheLiveObjectsWhoseTypesTheLibraryDefines) {
+  // The test's types (and refgc's, linked statically) come from the
+  // executable; an untracked Record is listed as well as a tracked Node.
+  auto node = make<Node>();
+  auto record = make<Record>();
+  node->a = make<Unnamed>();
+  {
+    const auto listed = diag::objects_from_library(&g_in_this_executable);
+    ASSERT_EQ(listed.size(), 3u);
+    const auto has = [&](const Object* o) {
+      return std::any_of(listed.begin(), listed.end(),
+                         [&](const Ref<Object>& r) { return r.get() == o; });
+    };
+    EXPECT_TRUE(has(node.get()));
+    EXPECT_TRUE(has(record.get()));
+    EXPECT_TRUE(has(node->a.get()));
+  }  // the list holds them: dropped before they may die
+
+  const void* elsewhere = address_in_another_loaded_object();
+  ASSERT_NE(elsewhere, nullptr);
+  EXPECT_TRUE(diag::objects_from_library(elsewhere).empty());
+
+  // Cyclic garbage is listed until a collection frees it.
+  node->b = node;
+  node.reset();
+  record.reset();
+  EXPECT_EQ(diag::objects_from_library(&g_in_this_executable).size(), 2u);
+  EXPECT_EQ(gc::collect(), 2u);
+  EXPECT_TRUE(diag::objects_from_library(&g_in_this_executable).empty());
+}
+
+TEST_F(DiagTest, ObjectsFromLibraryRefusesAnAddressNoLoadedObjectContains) {
+  try {
+    (void)diag::objects_from_library(nullptr);
+    ADD_FAILURE() << "no loaded object contains address 0";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(),
+                 "diag::objects_from_library: no loaded executable or shared object contains "
+                 "the address");
+  }
 }
 
 // Review 2026-11-23 (session 15): refgc_type_name is a static member, so a
