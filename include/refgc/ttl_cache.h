@@ -32,7 +32,12 @@
 //     after the cache is consistent, as in LruCache.
 //   * The clock is a callable returning a std::chrono time point or duration;
 //     the default is std::chrono::steady_clock. It must not go backwards, and
-//     it is called under the heap lock (also by the sweeper thread).
+//     it is called under the heap lock (also by the sweeper thread). Every
+//     function that reads it does so first, before it looks anything up: the
+//     clock is user code, and a collection it causes (a clock that allocates)
+//     runs finalizers that may change the cache (review, API audit
+//     2026-11-24: a lookup that read it with an entry in hand went on with a
+//     freed entry).
 //   * A managed, traced object like LruCache; hits()/misses()/cache_info()
 //     count get() lookups (an expired hit counts as a miss).
 #pragma once
@@ -138,12 +143,12 @@ class TtlCache : public Object {
   // expired -- a hit, which makes it the most recently used and, in sliding
   // mode, restarts its ttl. An expired entry is removed and released: a miss.
   Ref<V> get(const K& key) {
+    const Duration now = clock_();
     auto it = map_.find(key);
     if (it == map_.end()) {
       ++misses_;
       return Ref<V>();
     }
-    const Duration now = clock_();
     if (!(now < it->second.deadline)) {
       ++misses_;
       typename Map::node_type expired = extract(it);
@@ -161,20 +166,22 @@ class TtlCache : public Object {
   // The value if present and not expired, without counting, reordering,
   // refreshing or removing anything.
   Ref<V> peek(const K& key) const {
+    const Duration now = clock_();
     auto it = map_.find(key);
-    if (it == map_.end() || !(clock_() < it->second.deadline)) return Ref<V>();
+    if (it == map_.end() || !(now < it->second.deadline)) return Ref<V>();
     return it->second.value;
   }
   // Whether `key` is present and not expired (`key in cache`). Changes nothing.
   bool contains(const K& key) const {
+    const Duration now = clock_();
     auto it = map_.find(key);
-    return it != map_.end() && clock_() < it->second.deadline;
+    return it != map_.end() && now < it->second.deadline;
   }
   // The time left before `key` expires; empty if absent or expired.
   std::optional<Duration> remaining_ttl(const K& key) const {
+    const Duration now = clock_();
     auto it = map_.find(key);
     if (it == map_.end()) return std::nullopt;
-    const Duration now = clock_();
     if (!(now < it->second.deadline)) return std::nullopt;
     return it->second.deadline - now;
   }
@@ -230,9 +237,10 @@ class TtlCache : public Object {
   // caller. Throws std::out_of_range (KeyError) when absent or expired (an
   // expired entry is removed all the same).
   Ref<V> pop(const K& key) {
+    const Duration now = clock_();
     auto it = map_.find(key);
     if (it == map_.end()) throw std::out_of_range("TtlCache::pop: key not found");
-    const bool valid = clock_() < it->second.deadline;
+    const bool valid = now < it->second.deadline;
     typename Map::node_type node = extract(it);
     if (!valid) throw std::out_of_range("TtlCache::pop: key expired");
     return std::move(node.mapped().value);
