@@ -172,7 +172,10 @@ class LruCache : public Object {
   // Removes every entry, then releases the values least recently used first
   // (the cache is already empty when their finalizers run). The statistics
   // are kept.
-  void clear() noexcept { detail::clear_cache_entries(order_, map_); }
+  void clear() noexcept {
+    ++version_;
+    detail::clear_cache_entries(order_, map_);
+  }
   // lru_cache's cache_clear(): clear() and the statistics reset to zero.
   void cache_clear() noexcept {
     clear();
@@ -216,30 +219,59 @@ class LruCache : public Object {
   }
 
   // Iteration visits (key, value) pairs, least recently used first, without
-  // reordering. Changing the cache invalidates iterators.
+  // reordering. As with Python's OrderedDict (an lru_cache's order), the
+  // loop must not change the cache: once an entry was added, removed or
+  // moved (put(), a get() hit, erase(), pop(), an eviction, clear(),
+  // set_maxsize()), the next step or dereference of an iterator made before
+  // throws std::runtime_error ("LruCache mutated during iteration") before
+  // it touches the entries (review, API audit 2026-11-24: it read a freed
+  // entry). peek(), contains() and the statistics change nothing. An
+  // iterator made by begin() holds the cache, as Python's iterator holds its
+  // dict: a loop body may drop the cache's last other reference (a managed
+  // object that keeps an iterator traces it, `t(it)`).
   class const_iterator {
    public:
     using value_type = std::pair<const K&, const Ref<V>&>;
     using difference_type = std::ptrdiff_t;
     const_iterator() = default;
-    explicit const_iterator(typename Order::const_iterator it) : it_(it) {}
-    value_type operator*() const { return {(*it_)->first, (*it_)->second.value}; }
+    value_type operator*() const {
+      check();
+      return {(*it_)->first, (*it_)->second.value};
+    }
     const_iterator& operator++() {
+      check();
       ++it_;
       return *this;
     }
     const_iterator operator++(int) {
       const_iterator old = *this;
-      ++it_;
+      ++*this;
       return old;
     }
     bool operator==(const const_iterator& o) const { return it_ == o.it_; }
+    using refgc_self_tracing = void;
+    void trace(Tracer& t) {
+      t(hold_);
+      if (t.clearing()) cache_ = nullptr;  // the cache may die: each step then throws
+    }
 
    private:
+    friend class LruCache;
+    const_iterator(const LruCache* cache, typename Order::const_iterator it, bool hold)
+        : cache_(cache), it_(it), version_(cache->version_) {
+      if (hold) hold_ = detail::hold_unless_dying(const_cast<LruCache*>(cache));
+    }
+    void check() const {
+      if (cache_ == nullptr || cache_->version_ != version_)
+        throw std::runtime_error("LruCache mutated during iteration");
+    }
+    const LruCache* cache_ = nullptr;
+    Ref<LruCache> hold_;  // non-const: a clearing tracer takes it
     typename Order::const_iterator it_;
+    std::size_t version_ = 0;
   };
-  const_iterator begin() const noexcept { return const_iterator(order_.begin()); }
-  const_iterator end() const noexcept { return const_iterator(order_.end()); }
+  const_iterator begin() const noexcept { return const_iterator(this, order_.begin(), true); }
+  const_iterator end() const noexcept { return const_iterator(this, order_.end(), false); }
 
   // Values (and Ref keys), least recently used first. The collector's
   // clearing tracer takes them all (the keys too: the cache is emptied right
@@ -258,6 +290,7 @@ class LruCache : public Object {
         t(item->second.value);
         if constexpr (detail::is_traceable<K>()) t(const_cast<K&>(item->first));
       }
+      ++version_;
       order_.clear();
       map_.clear();
       return;
@@ -293,9 +326,13 @@ class LruCache : public Object {
   }
 
  private:
-  void touch(Slot& slot) noexcept { order_.splice(order_.end(), order_, slot.pos); }
+  void touch(Slot& slot) noexcept {
+    ++version_;
+    order_.splice(order_.end(), order_, slot.pos);
+  }
 
   void insert_new(const K& key, Ref<V> value) {
+    ++version_;  // first: the insertion may fail after changing the table
     auto [it, inserted] = map_.try_emplace(key, Slot{std::move(value), {}});
     (void)inserted;
     try {
@@ -307,6 +344,7 @@ class LruCache : public Object {
     it->second.pos = std::prev(order_.end());
   }
   typename Map::node_type extract(typename Map::iterator it) {
+    ++version_;
     order_.erase(it->second.pos);
     return map_.extract(it);
   }
@@ -319,6 +357,7 @@ class LruCache : public Object {
   std::optional<std::size_t> maxsize_;
   std::size_t hits_ = 0;
   std::size_t misses_ = 0;
+  std::size_t version_ = 0;  // bumped by every change of the entries or their order
 };
 
 }  // namespace refgc

@@ -113,4 +113,76 @@ TEST_F(ApiAudit, TtlALookupWhoseClockRunsAFinalizerThatErasesTheKeyIsAMiss) {
   EXPECT_EQ(refgc::getrefcount(v), 2u);  // `v` and the argument: no entry holds it
 }
 
+// ===========================================================================
+// LruCache: iteration while the loop body changes the cache
+// ===========================================================================
+
+using Lru = LruCache<int, Value>;
+
+// Review (API audit, 2026-11-24): the iterator was a bare std::list iterator;
+// a body that erased the entry it was visiting (or cleared the cache) made
+// the next step read a freed node (AddressSanitizer heap-use-after-free), in
+// release builds silently. As Python's OrderedDict (an lru_cache's order),
+// a change of the entries or of their order during the loop now makes the
+// next step throw std::runtime_error, before it touches the entries.
+// python3 3.11.7:
+//   >>> d = OrderedDict((k, k) for k in range(3))
+//   >>> for k in d: del d[k]
+//   RuntimeError: OrderedDict mutated during iteration
+//   >>> for k in d: d.move_to_end(k)
+//   RuntimeError: OrderedDict mutated during iteration
+TEST_F(ApiAudit, LruErasingOrReorderingDuringIterationThrowsOnTheNextStep) {
+  auto cache = make<Lru>(8);
+  for (int k = 0; k < 3; ++k) cache->put(k, make<Value>(std::to_string(k)));
+  int visited = 0;
+  try {
+    for (auto [k, v] : *cache) {
+      ++visited;
+      cache->erase(k);
+    }
+    ADD_FAILURE() << "erasing during iteration did not throw";
+  } catch (const std::runtime_error& e) {
+    EXPECT_STREQ(e.what(), "LruCache mutated during iteration");
+  }
+  EXPECT_EQ(visited, 1);
+  EXPECT_EQ(cache->size(), 2u);
+
+  visited = 0;
+  EXPECT_THROW(
+      {
+        for (auto [k, v] : *cache) {
+          ++visited;
+          (void)cache->get(k);  // a hit moves the key to the most recent end
+        }
+      },
+      std::runtime_error);
+  EXPECT_EQ(visited, 1);
+
+  // Reading without reordering is allowed: peek, contains, statistics.
+  visited = 0;
+  for (auto [k, v] : *cache) {
+    ++visited;
+    EXPECT_TRUE(cache->contains(k));
+    EXPECT_EQ(cache->peek(k), v);
+  }
+  EXPECT_EQ(visited, 2);
+}
+
+// The iterator made by begin() holds the cache, as Python's iterator holds
+// its dict: a body that drops the cache's last other reference finishes the
+// loop (review API audit: it read the freed cache).
+TEST_F(ApiAudit, LruALoopBodyThatDropsTheLastReferenceToTheCacheFinishesTheLoop) {
+  auto cache = make<Lru>(8);
+  for (int k = 0; k < 3; ++k) cache->put(k, make<Value>(std::to_string(k)));
+  refgc::WeakRef<Lru> alive(cache);
+  std::string seen;
+  Lru& c = *cache;
+  for (auto [k, v] : c) {
+    seen += v->name;
+    cache.reset();
+  }
+  EXPECT_EQ(seen, "012");
+  EXPECT_FALSE(alive.alive());
+}
+
 }  // namespace
