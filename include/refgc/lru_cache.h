@@ -31,6 +31,7 @@
 //     its heap (docs/guide/caches.md, "Threads").
 #pragma once
 
+#include <concepts>
 #include <cstddef>
 #include <functional>
 #include <iterator>
@@ -69,6 +70,11 @@ class LruCache : public Object {
   LruCache() : LruCache(std::size_t{128}) {}
   // lru_cache(maxsize): `refgc::unbounded` (std::nullopt) for no bound.
   explicit LruCache(std::optional<std::size_t> maxsize) : maxsize_(maxsize) {}
+  // lru_cache(maxsize) with a signed integer (a literal such as 100): a
+  // negative one is 0, as functools makes it (converted to std::size_t it
+  // was an unbounded cache; review, API audit 2026-11-24).
+  template <std::signed_integral I>
+  explicit LruCache(I maxsize) : maxsize_(clamped(maxsize)) {}
   // Releases the values least recently used first.
   ~LruCache() override { clear(); }
 
@@ -196,6 +202,11 @@ class LruCache : public Object {
     }
     maxsize_ = maxsize;
   }  // evicted values are released here, least recently used first
+  // The same with a signed integer: below 0 is 0, as in the constructor.
+  template <std::signed_integral I>
+  void set_maxsize(I maxsize) {
+    set_maxsize(std::optional<std::size_t>(clamped(maxsize)));
+  }
 
   // Entries held now, and whether there are none.
   std::size_t size() const noexcept { return map_.size(); }
@@ -326,6 +337,10 @@ class LruCache : public Object {
   }
 
  private:
+  template <std::signed_integral I>
+  static std::size_t clamped(I maxsize) noexcept {
+    return maxsize < 0 ? 0 : static_cast<std::size_t>(maxsize);
+  }
   void touch(Slot& slot) noexcept {
     ++version_;
     order_.splice(order_.end(), order_, slot.pos);

@@ -43,6 +43,7 @@
 #pragma once
 
 #include <chrono>
+#include <concepts>
 #include <cstddef>
 #include <functional>
 #include <iterator>
@@ -131,6 +132,19 @@ class TtlCache : public Object {
         ttl_(detail::positive_nanoseconds(ttl, "TtlCache: ttl must be positive")),
         expiry_(expiry),
         clock_(detail::make_ttl_clock(std::move(clock))) {}
+
+  // The same two with maxsize a signed integer (a literal such as 100):
+  // a negative one throws std::invalid_argument ("TtlCache: maxsize must not
+  // be negative"; converted to std::size_t it was an unbounded cache).
+  template <std::signed_integral I, class Rep, class Period>
+  TtlCache(I maxsize, std::chrono::duration<Rep, Period> ttl, Expiry expiry = Expiry::fixed)
+      : TtlCache(detail::nonnegative_maxsize(maxsize, "TtlCache: maxsize must not be negative"),
+                 ttl, expiry) {}
+  template <std::signed_integral I, class Rep, class Period, class F>
+  requires std::is_invocable_v<F&> TtlCache(I maxsize, std::chrono::duration<Rep, Period> ttl,
+                                            Expiry expiry, F clock)
+      : TtlCache(detail::nonnegative_maxsize(maxsize, "TtlCache: maxsize must not be negative"),
+                 ttl, expiry, std::move(clock)) {}
 
   // Stops the sweeper (without waiting for a thread that waits for the heap),
   // then releases the values least recently used first.

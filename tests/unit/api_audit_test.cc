@@ -185,4 +185,55 @@ TEST_F(ApiAudit, LruALoopBodyThatDropsTheLastReferenceToTheCacheFinishesTheLoop)
   EXPECT_FALSE(alive.alive());
 }
 
+// ===========================================================================
+// Cache sizes: a negative maxsize
+// ===========================================================================
+
+// Review (API audit, 2026-11-24): make<LruCache<K, V>>(-1) converted -1 to
+// std::optional<std::size_t>, SIZE_MAX: an unbounded cache, silently.
+// functools clamps a negative maxsize to 0 (caches nothing); so does
+// LruCache now, in the constructor and in set_maxsize().
+// python3 3.11.7:
+//   >>> f = functools.lru_cache(maxsize=-1)(lambda x: x); f(1); f(1)
+//   >>> f.cache_info()
+//   CacheInfo(hits=0, misses=2, maxsize=0, currsize=0)
+TEST_F(ApiAudit, LruANegativeMaxsizeCachesNothingAsFunctoolsDoes) {
+  auto cache = make<Lru>(-1);
+  EXPECT_EQ(cache->maxsize(), std::optional<std::size_t>(0));
+  auto compute = [](int k) { return make<Value>(std::to_string(k)); };
+  (void)cache->get_or_compute(1, compute);
+  (void)cache->get_or_compute(1, compute);
+  EXPECT_EQ(cache->cache_info().repr(), "CacheInfo(hits=0, misses=2, maxsize=0, currsize=0)");
+
+  auto other = make<Lru>(4);
+  other->put(1, make<Value>("a"));
+  other->put(2, make<Value>("b"));
+  other->set_maxsize(-5);
+  EXPECT_EQ(other->maxsize(), std::optional<std::size_t>(0));
+  EXPECT_EQ(other->size(), 0u);
+  other->set_maxsize(refgc::unbounded);  // the other spellings still work
+  EXPECT_FALSE(other->maxsize().has_value());
+  other->set_maxsize(std::size_t{3});
+  EXPECT_EQ(other->maxsize(), std::optional<std::size_t>(3));
+}
+
+// A TtlCache given a negative maxsize refuses it at construction
+// (std::invalid_argument) instead of becoming unbounded: cachetools has no
+// clamp (its TTLCache(maxsize=-1) raises ValueError('value too large') at
+// every insertion), and refusing at the API edge is clearer.
+TEST_F(ApiAudit, TtlANegativeMaxsizeIsRefusedAtConstruction) {
+  try {
+    (void)make<Ttl>(-1, milliseconds(1000));
+    ADD_FAILURE() << "a negative maxsize was accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(), "TtlCache: maxsize must not be negative");
+  }
+  milliseconds now{0};
+  EXPECT_THROW((void)make<Ttl>(-7, milliseconds(1000), Expiry::sliding, [&] { return now; }),
+               std::invalid_argument);
+  EXPECT_EQ(make<Ttl>(5, milliseconds(1000))->maxsize(), std::optional<std::size_t>(5));
+  EXPECT_EQ(make<Ttl>(0, milliseconds(1000))->maxsize(), std::optional<std::size_t>(0));
+  EXPECT_FALSE(make<Ttl>(refgc::unbounded, milliseconds(1000))->maxsize().has_value());
+}
+
 }  // namespace

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <concepts>
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -59,6 +60,14 @@ std::chrono::nanoseconds positive_nanoseconds(std::chrono::duration<Rep, Period>
     return nanoseconds::max();
   const nanoseconds n = std::chrono::duration_cast<nanoseconds>(d);
   return n > nanoseconds::zero() ? n : nanoseconds(1);
+}
+
+// A maxsize given as a signed integer, as a std::size_t. Throws
+// std::invalid_argument(what) when negative (TtlCache).
+template <std::signed_integral I>
+std::size_t nonnegative_maxsize(I maxsize, const char* what) {
+  if (maxsize < 0) throw std::invalid_argument(what);
+  return static_cast<std::size_t>(maxsize);
 }
 
 // "LruCache(maxsize=1000, currsize=3)"; maxsize None when unbounded.
