@@ -236,4 +236,37 @@ TEST_F(ApiAudit, TtlANegativeMaxsizeIsRefusedAtConstruction) {
   EXPECT_FALSE(make<Ttl>(refgc::unbounded, milliseconds(1000))->maxsize().has_value());
 }
 
+// ===========================================================================
+// write_unraisable: public, documented, never called by a test
+// ===========================================================================
+
+// User code may hand its own caught exception to the hook, as refgc does
+// for finalizers: the hook receives the object text, the message (default
+// "Exception ignored in"), the exception's type name and what().
+TEST_F(ApiAudit, WriteUnraisableHandsTheCaughtExceptionToTheHookWithItsContext) {
+  std::vector<std::string> got;
+  auto old = refgc::set_unraisable_hook([&got](const refgc::Unraisable& u) {
+    got = {u.err_msg, u.object, u.type_name(), u.what()};
+  });
+  try {
+    throw std::length_error("too long");
+  } catch (...) {
+    refgc::write_unraisable("<my callback>");
+  }
+  EXPECT_EQ(got, (std::vector<std::string>{"Exception ignored in", "<my callback>",
+                                           "std::length_error", "too long"}));
+  try {
+    throw 42;
+  } catch (...) {
+    refgc::write_unraisable("<other>", "Exception ignored while closing");
+  }
+  EXPECT_EQ(got, (std::vector<std::string>{"Exception ignored while closing", "<other>", "int",
+                                           "(not a std::exception)"}));
+  // Outside a catch block there is no exception: the hook still hears of it.
+  refgc::write_unraisable("<nothing>");
+  EXPECT_EQ(got, (std::vector<std::string>{"Exception ignored in", "<nothing>", "unknown exception",
+                                           ""}));
+  refgc::set_unraisable_hook(std::move(old));
+}
+
 }  // namespace
