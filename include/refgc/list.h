@@ -167,11 +167,17 @@ class List : public detail::ListBase {
   // lst.remove(x): removes the first element that is, or equals, x (as
   // index() finds it) and drops its reference. Throws std::out_of_range
   // when there is none (Python's ValueError: list.remove(x): x not in list).
+  // x is held through the call, as Python holds the argument: it may be one
+  // of this list's slots, which an equals() may empty, and its death (user
+  // code) must wait until the element is out (review, API audit 2026-11-24:
+  // a finalizer of x run between index() and the removal emptied the list,
+  // and the removal then went past its end).
   void remove(const Ref<T>& x) {
+    const Ref<T> held = x;
     const auto self = detail::hold_unless_dying(this);  // equals() may drop it
     std::size_t at;
     try {
-      at = index(x);
+      at = index(held);
     } catch (const std::out_of_range&) {
       throw std::out_of_range("list.remove(x): x not in list");
     }

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <stdexcept>
@@ -234,6 +235,58 @@ TEST_F(ApiAudit, TtlANegativeMaxsizeIsRefusedAtConstruction) {
   EXPECT_EQ(make<Ttl>(5, milliseconds(1000))->maxsize(), std::optional<std::size_t>(5));
   EXPECT_EQ(make<Ttl>(0, milliseconds(1000))->maxsize(), std::optional<std::size_t>(0));
   EXPECT_FALSE(make<Ttl>(refgc::unbounded, milliseconds(1000))->maxsize().has_value());
+}
+
+// ===========================================================================
+// List::remove: equals() is user code, and so is the argument's death
+// ===========================================================================
+
+// An element whose equals() compares `v`; the one marked `remover` takes the
+// list's last element out when compared (user code changing the list in the
+// middle of a search), and the one marked `clearer` empties the list in its
+// finalizer.
+struct Elem : Object {
+  explicit Elem(int value) : v(value) {}
+  int v;
+  refgc::List<Elem>* list = nullptr;
+  bool remover = false;
+  bool clearer = false;
+  bool equals(const Object& other) const override {
+    if (remover && list != nullptr && list->size() == 3) (void)list->pop(2);
+    const auto* o = dynamic_cast<const Elem*>(&other);
+    return o != nullptr && o->v == v;
+  }
+  void finalize() override {
+    if (clearer && list != nullptr) list->clear();
+  }
+};
+
+// Review (API audit, 2026-11-24): remove(x) held x only inside index(); an
+// equals() that took x's own slot out of the list left that copy x's last
+// reference, and x died as index() returned, before remove() took the
+// element out: a finalizer that emptied the list made remove() move and
+// destroy a slot past the end (the list's size wrapped around). x is now
+// held through the whole call, as Python holds the argument of
+// list.remove(): it dies after the list is consistent again.
+TEST_F(ApiAudit, ListRemoveHoldsItsArgumentUntilTheElementIsOut) {
+  auto l = make<refgc::List<Elem>>();
+  auto a = make<Elem>(0), b = make<Elem>(1), c = make<Elem>(1);
+  a->list = c->list = l.get();
+  a->remover = true;
+  c->clearer = true;
+  l->append(a);
+  l->append(b);
+  l->append(std::move(c));  // the list holds c's only reference
+  // c, by reference to its slot: a's equals() pops it (its last reference
+  // is then remove()'s copy); b equals it and goes; then c dies and its
+  // finalizer clears the list.
+  l->remove(l->at(2));
+  EXPECT_EQ(l->size(), 0u);
+  EXPECT_EQ(refgc::getrefcount(a), 2u);  // the list let go of a (cleared)
+  EXPECT_EQ(refgc::getrefcount(b), 2u);
+  l->append(a);
+  EXPECT_EQ(l->size(), 1u);
+  a->list = nullptr;
 }
 
 // ===========================================================================
