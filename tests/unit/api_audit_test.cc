@@ -290,6 +290,71 @@ TEST_F(ApiAudit, ListRemoveHoldsItsArgumentUntilTheElementIsOut) {
 }
 
 // ===========================================================================
+// WeakMethod, BoundMethod and BufferView refuse what they cannot use
+// ===========================================================================
+
+struct Receiver : Object {
+  int calls = 0;
+  int hit() { return ++calls; }
+};
+
+// python3 3.11.7:
+//   >>> weakref.WeakMethod(lambda: 0)
+//   TypeError: argument should be a bound method, not <class 'function'>
+//   >>> c = C(); wm = weakref.WeakMethod(c.m); del c; wm()
+//   None
+// Here: a null member function is std::invalid_argument (the callback of
+// the refused WeakMethod never runs), an empty receiver too (as for
+// WeakRef), and calling the empty BoundMethod a dead one gives is
+// std::logic_error.
+TEST_F(ApiAudit, AWeakMethodRefusesANullMethodOrAnEmptyReceiverAndItsDeadBoundMethodThrows) {
+  using WM = refgc::WeakMethod<Receiver, int()>;
+  auto r = make<Receiver>();
+  bool called_back = false;
+  try {
+    WM bad(r, nullptr, [&](const refgc::WeakRef<Receiver>&) { called_back = true; });
+    ADD_FAILURE() << "a null member function was accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(), "WeakMethod needs a member function");
+  }
+  EXPECT_THROW(WM(Ref<Receiver>(), &Receiver::hit), std::invalid_argument);
+  WM wm(r, &Receiver::hit);
+  EXPECT_EQ(wm()(), 1);
+  r.reset();
+  EXPECT_FALSE(called_back);  // the refused WeakMethod's weak reference died first
+  EXPECT_FALSE(wm.alive());
+  auto bound = wm();
+  EXPECT_FALSE(bound);
+  try {
+    (void)bound();
+    ADD_FAILURE() << "calling a dead WeakMethod's bound method did not throw";
+  } catch (const std::logic_error& e) {
+    EXPECT_STREQ(e.what(), "calling a dead WeakMethod's bound method");
+  }
+}
+
+// BufferView's constructor is public (make<BufferView<T>>(base, b, e) is
+// what base->view(b, e) does): an empty base is std::invalid_argument, a
+// bad range std::out_of_range, and neither leaves an export behind.
+TEST_F(ApiAudit, ABufferViewMadeDirectlyRefusesAnEmptyBaseOrABadRange) {
+  using View = refgc::BufferView<std::uint8_t>;
+  try {
+    (void)make<View>(Ref<refgc::Buffer>(), 0, 0);
+    ADD_FAILURE() << "an empty base was accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(), "BufferView: empty base");
+  }
+  auto base = make<refgc::Buffer>(std::string_view("abcd"));
+  EXPECT_THROW((void)make<View>(base, 3, 2), std::out_of_range);
+  EXPECT_THROW((void)make<View>(base, 0, 5), std::out_of_range);
+  EXPECT_EQ(base->exports(), 0u);
+  EXPECT_EQ(refgc::getrefcount(base), 2u);
+  auto v = make<View>(base, 1, 3);
+  EXPECT_EQ(v->to_vector(), (std::vector<std::uint8_t>{'b', 'c'}));
+  EXPECT_EQ(base->exports(), 1u);
+}
+
+// ===========================================================================
 // write_unraisable: public, documented, never called by a test
 // ===========================================================================
 
