@@ -22,7 +22,11 @@
 // next step or dereference of an iterator made before throws
 // std::runtime_error ("Dict changed size during iteration", Python's
 // RuntimeError), before it touches the entries. Setting an existing key's
-// value is allowed.
+// value is allowed. What a step yields, the key and the value, are
+// references into the dict's entries, which adding or removing a key may
+// move: a body that adds or removes keys and then still needs them copies
+// them first (`K key = k; Ref<V> value = v;`), as Python's loop variables
+// hold theirs.
 //
 // == (equals()) is Python's dict ==: two dictionaries with the same key type
 // K, whatever their value types (a Dict<K, List<Int>> and a Dict<K, Object>),
@@ -126,6 +130,7 @@ class Dict : public detail::DictBase<K> {
     if (at == kMissing) throw std::out_of_range("Dict::at: key not found");
     return entries_[at].value;
   }
+  // `key in d`, len(d), len(d) == 0.
   bool contains(const K& key) const { return find(key, hash_(key)) != kMissing; }
   std::size_t size() const noexcept { return index_.size(); }
   bool empty() const noexcept { return index_.empty(); }
@@ -200,6 +205,7 @@ class Dict : public detail::DictBase<K> {
                           entries_.data() + entries_.size());
   }
 
+  // list(d): a copy of the keys, in insertion order.
   std::vector<K> keys() const {
     std::vector<K> out;
     for (const Entry& e : entries_)

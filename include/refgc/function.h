@@ -90,6 +90,7 @@ class Function;
 template <class R, class... Args>
 class Function<R(Args...)> {
  public:
+  // Empty: calling it throws std::bad_function_call.
   Function() = default;
   Function(std::nullptr_t) {}  // NOLINT: like std::function
 
@@ -102,6 +103,9 @@ class Function<R(Args...)> {
                                                                      std::move(captures)...);
   }
 
+  // Calls the callable with the captures and args. Throws
+  // std::bad_function_call when empty, std::runtime_error when the
+  // collector cleared the captures (a Function that was garbage).
   // The call holds the function object (as Python holds a running closure):
   // a callable that replaces or clears this Function, or drops the last
   // reference to its owner, keeps its captures until it returns.
@@ -110,6 +114,7 @@ class Function<R(Args...)> {
     const Ref<detail::FunctionBase<R(Args...)>> running = object_;
     return running->call(std::forward<Args>(args)...);
   }
+  // Whether there is something to call.
   explicit operator bool() const noexcept { return static_cast<bool>(object_); }
 
   // The managed object holding the captures (what trace() reports).

@@ -37,6 +37,7 @@ inline constexpr int DEBUG_LEAK = DEBUG_COLLECTABLE | DEBUG_UNCOLLECTABLE | DEBU
 // ("invalid generation") unless 0 <= generation <= 2.
 std::size_t collect(int generation = 2);
 
+// Automatic collection on (the default) or off; collect() works either way.
 void enable();
 void disable();
 bool isenabled();
@@ -94,6 +95,8 @@ struct GenerationStats {
   std::size_t collected = 0;
   std::size_t uncollectable = 0;
 };
+// Per generation since the heap was made: collections run, objects
+// collected, uncollectable objects found (CPython's gc.get_stats()).
 std::array<GenerationStats, 3> get_stats();
 
 // Moves every tracked object into the permanent generation (never collected,
@@ -133,6 +136,9 @@ using Callback = std::function<void(std::string_view phase, const CollectInfo& i
 // returns. The DEBUG_* output is printed by every exit collection.
 std::vector<Callback>& callbacks();
 
+// gc.set_debug(flags) / gc.get_debug(): the DEBUG_* bits above. Output
+// goes to the debug sink (set_debug_sink below); DEBUG_SAVEALL keeps
+// collected objects in garbage() instead of freeing them.
 void set_debug(int flags);
 int get_debug();
 // Where DEBUG_* messages go, one line per call without the newline. The

@@ -105,6 +105,7 @@ class List : public detail::ListBase {
   using iterator = basic_iterator<false>;
   using const_iterator = basic_iterator<true>;
 
+  // An empty list; a list of the given elements, one new reference each.
   List() noexcept {}
   List(std::initializer_list<Ref<T>> items) {
     reserve(items.size());
@@ -116,10 +117,15 @@ class List : public detail::ListBase {
   }
   ~List() override { destroy_storage(data(), size(), is_heap()); }
 
+  // lst.append(x). Throws std::length_error past the largest size (never
+  // reached in practice) and std::bad_alloc, changing nothing.
   void append(Ref<T> x) {
     if (size() == capacity()) grow(size() + 1);
     push(std::move(x));
   }
+  // lst.insert(i, x): before position i, clamped like Python's (a negative
+  // i counts from the end; past either end inserts there). Never throws
+  // std::out_of_range.
   void insert(std::ptrdiff_t i, Ref<T> x) {
     const std::size_t at = clamp(i);
     if (size() == capacity()) grow(size() + 1);
@@ -134,6 +140,8 @@ class List : public detail::ListBase {
     for (std::size_t k = n - 1; k > at; --k) d[k] = std::move(d[k - 1]);
     d[at] = std::move(x);
   }
+  // lst.extend(other): a new reference to each of other's elements, in
+  // order; `other` may be this list (its elements are added once).
   void extend(const List& other) {
     const std::size_t n = other.size();  // other may be *this
     reserve(size() + n);
@@ -201,6 +209,7 @@ class List : public detail::ListBase {
     }
   }  // elements are released after the list is already empty
 
+  // len(lst), and len(lst) == 0.
   std::size_t size() const noexcept { return size_ & ~kHeapBit; }
   bool empty() const noexcept { return size() == 0; }
 
@@ -270,6 +279,7 @@ class List : public detail::ListBase {
     return make<List>(std::move(out));
   }
 
+  // Iteration (see the top of this file): begin() holds the list.
   iterator begin() noexcept { return iterator(this, 0, false); }
   iterator end() noexcept { return iterator(this, 0, true); }
   const_iterator begin() const noexcept { return const_iterator(this, 0, false); }

@@ -27,6 +27,10 @@
 //   * Values are never empty: put() of an empty Ref throws
 //     std::invalid_argument, so get() returning an empty Ref always means a
 //     miss.
+//   * Keys: hashed with Hash, compared with KeyEqual; both may throw (the
+//     operation then lets the exception out, the cache unchanged), and must
+//     not use the cache: a lookup reads the entries after calling them (as
+//     for Dict's keys).
 //   * Thread safety: like every object, use it only on the thread that holds
 //     its heap (docs/guide/caches.md, "Threads").
 #pragma once

@@ -118,6 +118,7 @@ class Ref {
  public:
   using element_type = T;
 
+  // An empty handle (Python's None).
   constexpr Ref() noexcept = default;
   constexpr Ref(std::nullptr_t) noexcept {}  // NOLINT: implicit, like nullptr
 
@@ -127,6 +128,9 @@ class Ref {
     if (p_) detail::incref(obj());
   }
 
+  // Copies add one reference, moves transfer it; a Ref<Derived> converts
+  // to a Ref<Base>. Copying a handle to a dead object stops the program,
+  // naming its type and address (always on).
   Ref(const Ref& other) noexcept : p_(other.p_) {
     if (p_) detail::incref(obj());
   }
@@ -182,9 +186,14 @@ class Ref {
     if (old) detail::decref(as_object(old));
   }
 
+  // Exchanges the two handles' objects; no count changes.
   void swap(Ref& other) noexcept { std::swap(p_, other.p_); }
 
+  // The object (borrowed: no count change), or nullptr.
   T* get() const noexcept { return p_; }
+  // The object. On an empty handle: stops with "dereferencing an empty
+  // refgc::Ref" in debug builds (REFGC_ASSERT); undefined (a null
+  // dereference) in release builds, as for any smart pointer.
   T& operator*() const noexcept {
     REFGC_ASSERT(p_ != nullptr, "dereferencing an empty refgc::Ref");
     return *p_;
@@ -193,6 +202,7 @@ class Ref {
     REFGC_ASSERT(p_ != nullptr, "dereferencing an empty refgc::Ref");
     return p_;
   }
+  // Whether the handle holds an object (`x is not None`).
   explicit operator bool() const noexcept { return p_ != nullptr; }
 
   // Internal: gives up the reference without dropping it. Prefer
@@ -402,6 +412,8 @@ std::size_t getsizeof(const Ref<T>& r) noexcept {
 
 }  // namespace refgc
 
+// Hashes a Ref by identity (the object's address), as == compares it, so
+// Refs can key std::unordered_map and Dict.
 template <class T>
 struct std::hash<refgc::Ref<T>> {
   std::size_t operator()(const refgc::Ref<T>& r) const noexcept {

@@ -119,6 +119,11 @@ class Tracer {
   Tracer(const Tracer&) = delete;
   Tracer& operator=(const Tracer&) = delete;
 
+  // t(ref): reports one strong reference the object owns (an empty Ref is
+  // skipped). The collector's clearing tracer takes it (the Ref is empty
+  // afterwards). A reference the object does not own, or an object of
+  // another live heap, stops the collector with the object's type and
+  // address (always on).
   template <class T>
   REFGC_ALWAYS_INLINE void operator()(Ref<T>& r) {
     if (T* p = r.get()) {

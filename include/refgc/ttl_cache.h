@@ -39,7 +39,8 @@
 //     2026-11-24: a lookup that read it with an entry in hand went on with a
 //     freed entry).
 //   * A managed, traced object like LruCache; hits()/misses()/cache_info()
-//     count get() lookups (an expired hit counts as a miss).
+//     count get() lookups (an expired hit counts as a miss). Keys as for
+//     LruCache: Hash and KeyEqual may throw, and must not use the cache.
 #pragma once
 
 #include <chrono>

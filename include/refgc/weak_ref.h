@@ -311,11 +311,15 @@ class WeakRef {
     Object* o = object_ ? object_->referent() : nullptr;
     return o != nullptr && o->refcount() > 0 ? Ref<T>(static_cast<T*>(o)) : Ref<T>();
   }
+  // Whether the referent lives (w() would return it), without making a
+  // strong reference. False for an empty WeakRef.
   bool alive() const noexcept {
     REFGC_DEBUG_REQUIRE_HEAP("reads a WeakRef");
     Object* o = object_ ? object_->referent() : nullptr;
     return o != nullptr && o->refcount() > 0;
   }
+  // Whether this handle is bound to no weak-reference object at all
+  // (default-constructed, moved from, or reset()); not the same as dead.
   bool empty() const noexcept { return !object_; }
   // Lets the weak-reference object go (Python's `del w`): this WeakRef is
   // empty afterwards. A callback it carried never runs if that was the last
@@ -422,9 +426,12 @@ template <class T, class R, class... Args>
 class BoundMethod<T, R(Args...)> {
  public:
   using Method = R (T::*)(Args...);
+  // Empty (what a dead WeakMethod gives), or `self` and its method.
   BoundMethod() = default;
   BoundMethod(Ref<T> self, Method method) : self_(std::move(self)), method_(method) {}
+  // Whether there is a receiver to call.
   explicit operator bool() const noexcept { return static_cast<bool>(self_); }
+  // Calls the method; throws std::logic_error when empty.
   // The receiver is held for the call: the method may drop this
   // BoundMethod, the receiver's last strong reference (Python's bound
   // method holds its __self__; review 2026-11-23).
@@ -433,6 +440,7 @@ class BoundMethod<T, R(Args...)> {
     const Ref<T> self = self_;
     return ((*self).*method_)(std::forward<Args>(args)...);
   }
+  // The receiver (__self__); equal when the same receiver and method.
   const Ref<T>& self() const noexcept { return self_; }
   friend bool operator==(const BoundMethod& a, const BoundMethod& b) noexcept {
     return a.self_ == b.self_ && a.method_ == b.method_;
@@ -463,6 +471,8 @@ template <class T, class R, class... Args>
 class WeakMethod<T, R(Args...)> {
  public:
   using Method = R (T::*)(Args...);
+  // weakref.WeakMethod(obj.method[, callback]). Throws
+  // std::invalid_argument for a null member function or an empty receiver.
   WeakMethod(const Ref<T>& self, Method method) : self_(self), method_(method) {
     if (method == nullptr) throw std::invalid_argument("WeakMethod needs a member function");
   }
@@ -476,6 +486,7 @@ class WeakMethod<T, R(Args...)> {
     return self ? BoundMethod<T, R(Args...)>(std::move(self), method_)
                 : BoundMethod<T, R(Args...)>();
   }
+  // Whether the receiver lives.
   bool alive() const noexcept { return self_.alive(); }
   friend bool operator==(const WeakMethod& a, const WeakMethod& b) {
     return a.method_ == b.method_ && a.self_ == b.self_;
