@@ -69,6 +69,7 @@ class WeakSet {
     if (find_live(data, id) != Map::npos) return;
     data.emplace_new(id, Map::hash(id), std::move(w));
   }
+  // `obj in s`: a live member with this identity.
   bool contains(const Ref<T>& obj) const {
     return obj && find_live(static_cast<const Object*>(obj.get())) != st().data.npos;
   }
@@ -83,6 +84,10 @@ class WeakSet {
     if (at == st().data.npos) return;
     st().data.erase(at);  // the entry dies after the set is consistent
   }
+  // erase(): remove() under the name the weak dictionaries use (the API
+  // contract's weak-container `erase`): std::out_of_range if absent.
+  void erase(const Ref<T>& obj) { remove(obj); }
+  // len(s), len(s) == 0.
   std::size_t size() const noexcept { return st().data.size(); }
   bool empty() const noexcept { return st().data.empty(); }
   // Members die after the set is empty. A moved-from set is empty already.

@@ -355,6 +355,28 @@ TEST_F(ApiAudit, ABufferViewMadeDirectlyRefusesAnEmptyBaseOrABadRange) {
 }
 
 // ===========================================================================
+// The API contract's names (spec/api.md)
+// ===========================================================================
+
+// spec/api.md lists `erase` among every weak container's operations; WeakSet
+// had Python's remove() and discard() only. erase(obj) is remove(obj):
+// std::out_of_range for an object that is not a member (an empty Ref, a dead
+// one), the member gone otherwise.
+TEST_F(ApiAudit, AWeakSetErasesAMemberAndRefusesANonMemberLikeTheWeakDictionaries) {
+  refgc::WeakSet<Receiver> set;
+  auto a = make<Receiver>(), b = make<Receiver>();
+  set.add(a);
+  set.add(b);
+  set.erase(a);
+  EXPECT_FALSE(set.contains(a));
+  EXPECT_TRUE(set.contains(b));
+  EXPECT_EQ(set.size(), 1u);
+  EXPECT_THROW(set.erase(a), std::out_of_range);
+  EXPECT_THROW(set.erase(Ref<Receiver>()), std::out_of_range);
+  EXPECT_EQ(refgc::getrefcount(a), 2u);  // the set never held it strongly
+}
+
+// ===========================================================================
 // write_unraisable: public, documented, never called by a test
 // ===========================================================================
 
