@@ -377,6 +377,43 @@ TEST_F(ApiAudit, AWeakSetErasesAMemberAndRefusesANonMemberLikeTheWeakDictionarie
 }
 
 // ===========================================================================
+// Weak containers' iterators at the end
+// ===========================================================================
+
+// Review (API audit, 2026-11-24): the weak containers' snapshot iterator
+// dereferenced at the end read an empty std::optional, and a step from the
+// end wrapped its position around to the snapshot's first element (the
+// walk restarted). Both now throw std::out_of_range, as List's iterator
+// does (Python's next() on an exhausted iterator raises StopIteration).
+TEST_F(ApiAudit, AWeakContainerIteratorAtTheEndRefusesToDereferenceOrStep) {
+  refgc::WeakSet<Receiver> set;
+  auto a = make<Receiver>();
+  set.add(a);
+  auto it = set.begin();
+  EXPECT_EQ(*it, a);
+  ++it;
+  EXPECT_TRUE(it == set.end());
+  EXPECT_THROW((void)*it, std::out_of_range);
+  EXPECT_THROW(++it, std::out_of_range);
+  EXPECT_TRUE(it == set.end());  // still at the end, not back at the start
+  EXPECT_THROW((void)*set.end(), std::out_of_range);
+
+  refgc::WeakValueDictionary<int, Receiver> values;
+  values.set(1, a);
+  auto v = values.begin();
+  EXPECT_EQ(v->first, 1);
+  ++v;
+  EXPECT_THROW((void)v->second, std::out_of_range);
+  refgc::WeakKeyDictionary<Receiver, int> keys;
+  keys.set(a, 7);
+  auto k = keys.begin();
+  EXPECT_EQ(k->second, 7);
+  ++k;
+  EXPECT_TRUE(k == keys.end());
+  EXPECT_THROW(++k, std::out_of_range);
+}
+
+// ===========================================================================
 // write_unraisable: public, documented, never called by a test
 // ===========================================================================
 

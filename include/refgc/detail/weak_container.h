@@ -421,9 +421,14 @@ class SnapshotIterator {
   SnapshotIterator(std::shared_ptr<Snapshot> snap, std::size_t i) : snap_(std::move(snap)), i_(i) {
     settle();
   }
-  const Value& operator*() const { return *current_; }
-  const Value* operator->() const { return &*current_; }
+  // At the end (nothing left to visit), dereferencing or stepping throws
+  // std::out_of_range, as List's iterator does (review, API audit
+  // 2026-11-24: it read an empty std::optional, and a step restarted the
+  // walk at the snapshot's first element).
+  const Value& operator*() const { return *element(); }
+  const Value* operator->() const { return element(); }
   SnapshotIterator& operator++() {
+    (void)element();
     ++i_;
     settle();
     return *this;
@@ -433,6 +438,12 @@ class SnapshotIterator {
 
  private:
   static constexpr std::size_t kEnd = static_cast<std::size_t>(-1);
+  const Value* element() const {
+    if (!current_)
+      throw std::out_of_range(
+          "weak container iterator: no element at this position (past the end)");
+    return &*current_;
+  }
   // Each element examined replaces the current one only once its own
   // referent is held (or found dead), as Python's items() generator rebinds
   // `v = wr()`: a value the loop body dropped lives until then, so another
