@@ -115,6 +115,8 @@ class Heap {
     bool was_released_;  // an outer Unlock's mark, restored at the end
   };
 
+  // Internal, not API: the library's access to the heap's state (public
+  // because the library's free functions and templates need it).
   detail::HeapImpl& impl() noexcept { return *impl_; }
   detail::HeapFast& fast() noexcept { return *fast_; }
 
