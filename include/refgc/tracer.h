@@ -266,31 +266,18 @@ class Tracer {
   // and diag::describe_chain and diag::write_dot label the links with it,
   // as objgraph labels an edge with the attribute or key that holds it.
   // `name` is read during this call only.
+  //
+  // The collector's tracers pay one mode test per field (this part is
+  // inlined in trace(); the naming is out of line). Inside a value that
+  // traces itself (a self_tracing member) a nested field() names its own
+  // references; the outer name is restored after it.
   template <class X>
-  void field(const char* name, X& x) {
-    if (mode_ != Mode::kVisit) {
+  REFGC_ALWAYS_INLINE void field(const char* name, X& x) {
+    if (REFGC_LIKELY(mode_ != Mode::kVisit)) {
       (*this)(x);
       return;
     }
-    struct Restore {  // a visit() may throw
-      Tracer& t;
-      ~Restore() {
-        t.field_name_ = nullptr;
-        t.field_index_ = kNoFieldIndex;
-      }
-    } restore{*this};
-    field_name_ = name;
-    if constexpr (std::ranges::random_access_range<X> &&
-                  !detail::is_ref_like<std::remove_cv_t<X>>::value &&
-                  !detail::self_tracing<std::remove_cv_t<X>>) {
-      std::size_t i = 0;
-      for (auto& item : x) {
-        field_index_ = i++;
-        trace_item(item);
-      }
-    } else {
-      (*this)(x);
-    }
+    named_field(name, x);
   }
 
  protected:
@@ -391,6 +378,32 @@ class Tracer {
 
   Mode mode_ = Mode::kVisit;
   unsigned char collected_ = 0;  // kSubtractNew: generations 0..collected_-1 are in the set
+
+  template <class X>
+  REFGC_NOINLINE void named_field(const char* name, X& x) {
+    struct Restore {  // a visit() may throw; a nested field() restores ours
+      Tracer& t;
+      const char* name;
+      std::size_t index;
+      ~Restore() {
+        t.field_name_ = name;
+        t.field_index_ = index;
+      }
+    } restore{*this, field_name_, field_index_};
+    field_name_ = name;
+    field_index_ = kNoFieldIndex;
+    if constexpr (std::ranges::random_access_range<X> &&
+                  !detail::is_ref_like<std::remove_cv_t<X>>::value &&
+                  !detail::self_tracing<std::remove_cv_t<X>>) {
+      std::size_t i = 0;
+      for (auto& item : x) {
+        field_index_ = i++;
+        trace_item(item);
+      }
+    } else {
+      (*this)(x);
+    }
+  }
 
   template <class X>
   void trace_item(X& item) {

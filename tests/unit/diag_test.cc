@@ -495,6 +495,38 @@ TEST_F(DiagTest, APictureOfAHolderOfManyReferencesDrawsItsEdgesUnnamed) {
   EXPECT_NE(diag::ascii_diagram({{"l", list}}, 1, 0).find(" └─[0]─> "), std::string::npos);
 }
 
+// A value that traces itself (as List's iterator does) and names its own
+// reference with a field() of its own.
+struct Handle {
+  using refgc_self_tracing = void;
+  Ref<Object> target;
+  void trace(refgc::Tracer& t) { t.field("target", target); }
+};
+struct HandleHolder : Object {
+  std::pair<Handle, Ref<Object>> slot;
+  std::vector<Handle> handles;
+  void trace(refgc::Tracer& t) override {
+    t.field("slot", slot);
+    t.field("handles", handles);
+  }
+};
+
+TEST_F(DiagTest, AFieldInsideAFieldNamesItsReferenceAndTheOuterNameComesBackAfterIt) {
+  // The nested field() used to end the outer one: slot.second went unnamed,
+  // and the inner name took the outer field's position ("target[1]").
+  auto h = make<HandleHolder>();
+  auto a = make<Node>();
+  auto b = make<Node>();
+  auto c = make<Node>();
+  h->slot.first.target = a;
+  h->slot.second = b;
+  h->handles.resize(2);
+  h->handles[1].target = c;
+  EXPECT_EQ(h->reference_name(*a), "target");
+  EXPECT_EQ(h->reference_name(*b), "slot");
+  EXPECT_EQ(h->reference_name(*c), "target");
+}
+
 TEST_F(DiagTest, ACycleThroughNamedFieldsIsStillFoundAndBroken) {
   // field() passes the collector's tracers through unchanged: the counting
   // passes see the references and the clearing tracer takes them.
