@@ -32,6 +32,7 @@
 #include <iomanip>
 #include <limits>
 #include <map>
+#include <optional>
 #include <ostream>
 #include <sstream>
 #include <string>
@@ -345,6 +346,23 @@ std::string reference_label(const Object& from, const Object* to, std::size_t ma
     v += "...";
   }
   return v;
+}
+
+// The objects `holder` refers to more than once, whose references a
+// picture draws unnamed: reference_name() gives one name per target (the
+// first), which would label each of those references alike (a List [a, b, a]
+// drew two arrows "[0]" and none "[2]"). Empty (no set) when `holder` has
+// more than kMaxNamedReferences references: none is named. Calls no user
+// code but trace().
+std::optional<std::unordered_set<const Object*>> unnamed_targets(const Object* holder) {
+  std::size_t refs = 0;
+  std::unordered_set<const Object*> seen;
+  std::unordered_set<const Object*> repeated;
+  for_each_reference(const_cast<Object*>(holder), [&](Object* t) {
+    if (++refs <= kMaxNamedReferences && !seen.insert(t).second) repeated.insert(t);
+  });
+  if (refs > kMaxNamedReferences) return std::nullopt;
+  return repeated;
 }
 
 // A reference's name as a step of a path, written after the object that
@@ -758,22 +776,22 @@ void write_dot(std::ostream& out, const std::vector<Root>& roots, const GraphOpt
         << "\"];\n  l" << i << " -> o" << pic.ordinal.at(roots[i].object)
         << " [style=dashed, arrowhead=open];\n";
   }
-  // How many references each holder of a drawn edge has: its edges are named
-  // only when that is at most kMaxNamedReferences.
-  std::unordered_map<std::size_t, bool> named;
+  // The edges of a holder are named only when it has at most
+  // kMaxNamedReferences references, and not those to an object it refers to
+  // several times (unnamed_targets()).
+  std::unordered_map<std::size_t, std::optional<std::unordered_set<const Object*>>> unnamed;
   for (const auto& edge : pic.edges) {
-    const auto [it, fresh] = named.try_emplace(edge.first, false);
-    if (!fresh) continue;
-    std::size_t refs = 0;
-    for_each_reference(const_cast<Object*>(pic.nodes[edge.first].object), [&](Object*) { ++refs; });
-    it->second = refs <= kMaxNamedReferences;
+    const auto [it, fresh] = unnamed.try_emplace(edge.first);
+    if (fresh) it->second = unnamed_targets(pic.nodes[edge.first].object);
   }
   for (const auto& [from, to] : pic.edges) {
     out << "  o" << from << " -> o" << to;
     // The field, position or key that holds the reference, when the holder
     // names it (Object::reference_name), as objgraph labels its edges.
-    const std::string name =
-        named.at(from) ? reference_label(*pic.nodes[from].object, pic.nodes[to].object) : "";
+    const auto& skip = unnamed.at(from);
+    const std::string name = skip && skip->count(pic.nodes[to].object) == 0
+                                 ? reference_label(*pic.nodes[from].object, pic.nodes[to].object)
+                                 : "";
     if (!name.empty()) out << " [label=\"" << dot_escape(name) << "\", fontsize=9]";
     out << ";\n";
   }
@@ -930,7 +948,8 @@ std::string ascii_diagram(const std::vector<Root>& roots, std::size_t max_depth,
     std::size_t hidden = 0;
     std::string prefix;
     std::size_t depth = 0;
-    bool named = false;  // its references are labelled (reference_name)
+    bool named = false;                          // its references are labelled (reference_name)
+    std::unordered_set<const Object*> repeated;  // ... but not those (unnamed_targets)
   };
   auto expand = [&](const Object* o, std::string prefix, std::size_t depth) {
     Expansion e;
@@ -943,6 +962,11 @@ std::string ascii_diagram(const std::vector<Root>& roots, std::size_t max_depth,
         e.children.push_back(t);
       });
     e.named = e.children.size() <= kMaxNamedReferences;
+    if (e.named) {
+      std::unordered_set<const Object*> seen;
+      for (const Object* c : e.children)
+        if (!seen.insert(c).second) e.repeated.insert(c);
+    }
     if (too_many != 0 && e.children.size() > too_many) {
       e.hidden = e.children.size() - too_many;
       e.children.resize(too_many);
@@ -963,7 +987,9 @@ std::string ascii_diagram(const std::vector<Root>& roots, std::size_t max_depth,
       const bool last = i + 1 == e.children.size() && e.hidden == 0;
       const Object* c = e.children[i];
       // " ├──> #2", or with the reference's name " ├─.parent─> #2", " └─[3]─> #5".
-      const std::string name = e.named ? link_text(reference_label(*e.owner, c)) : std::string();
+      const std::string name = e.named && e.repeated.count(c) == 0
+                                   ? link_text(reference_label(*e.owner, c))
+                                   : std::string();
       out +=
           e.prefix + (last ? " └" : " ├") + (name.empty() ? "──> " : "─" + name.substr(1) + "─> ");
       const auto it = number.try_emplace(c, number.size() + 1).first;

@@ -237,7 +237,9 @@ struct GraphOptions {
 // An edge is labelled with the field, position or key that holds the
 // reference when the holder names it (Object::reference_name), as objgraph
 // labels an edge with the attribute or dictionary key (holders of at most
-// 256 references: naming is a scan of a container's elements).
+// 256 references: naming is a scan of a container's elements). Edges to an
+// object the holder refers to several times (a List [a, b, a]) are left
+// unlabelled: reference_name() gives one name per object.
 void write_dot(std::ostream& out, const std::vector<Root>& roots, const GraphOptions& options = {});
 std::string to_dot(const std::vector<Root>& roots, const GraphOptions& options = {});
 
@@ -272,7 +274,9 @@ void render_dot(std::string_view dot, const std::filesystem::path& file, std::st
 // An arrow carries the reference's name when its holder gives one
 // (Object::reference_name: a field given to Tracer::field() as ".parent", a
 // position as "[3]", a key as "['a']"; see describe_chain), for holders of
-// at most 256 references; otherwise it is a bare "──>".
+// at most 256 references, except the arrows to an object its holder refers
+// to several times (one name per object would label them alike); otherwise
+// it is a bare "──>".
 // At most `too_many` references are drawn out of one object (0: all); the rest
 // are summarised as "... N more".
 std::string ascii_diagram(const std::vector<Root>& roots, std::size_t max_depth = 4,

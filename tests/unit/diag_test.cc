@@ -495,6 +495,31 @@ TEST_F(DiagTest, APictureOfAHolderOfManyReferencesDrawsItsEdgesUnnamed) {
   EXPECT_NE(diag::ascii_diagram({{"l", list}}, 1, 0).find(" └─[0]─> "), std::string::npos);
 }
 
+TEST_F(DiagTest, APictureDrawsTheReferencesOfAnObjectHeldSeveralTimesUnnamedNotAllUnderOneName) {
+  // python3 3.11.7: l = [x, y, x]; [i for i, e in enumerate(l) if e is x]
+  // == [0, 2]. reference_name() gives one name per object ("[0]"): the two
+  // references to x were both drawn "[0]" (the first one drawn, the last
+  // element traced first, is [2]), and none "[2]".
+  auto x = make<Int>(1);
+  auto y = make<Int>(2);
+  auto list = make<List<Int>>();
+  list->append(x);
+  list->append(y);
+  list->append(x);
+  x.reset();
+  y.reset();
+  EXPECT_EQ(diag::ascii_diagram({{"l", list}}),
+            "l ──> #1\n"
+            "#1 List [1, 2, 1]  (refcount 1, 1 from outside)\n"
+            " ├──> #2 Int 1  (refcount 2)\n"
+            " ├─[1]─> #3 Int 2  (refcount 1)\n"
+            " └──> #2 (see above)\n");
+  const std::string dot = diag::to_dot({list});
+  EXPECT_EQ(dot.find("label=\"[0]\""), std::string::npos) << dot;
+  EXPECT_EQ(dot.find("label=\"[2]\""), std::string::npos) << dot;
+  EXPECT_NE(dot.find("label=\"[1]\""), std::string::npos) << dot;
+}
+
 // A value that traces itself (as List's iterator does) and names its own
 // reference with a field() of its own.
 struct Handle {
