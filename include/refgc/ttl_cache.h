@@ -37,7 +37,9 @@
 //     clock is user code, and a collection it causes (a clock that allocates)
 //     runs finalizers that may change the cache (review, API audit
 //     2026-11-24: a lookup that read it with an entry in hand went on with a
-//     freed entry).
+//     freed entry). Those functions also hold the cache through the call, as
+//     Python holds `self`: a finalizer may drop its last reference (not
+//     expire(), which the sweeper thread calls).
 //   * A managed, traced object like LruCache; hits()/misses()/cache_info()
 //     count get() lookups (an expired hit counts as a miss). Keys as for
 //     LruCache: Hash and KeyEqual may throw, and must not use the cache.
@@ -158,6 +160,7 @@ class TtlCache : public Object {
   // expired -- a hit, which makes it the most recently used and, in sliding
   // mode, restarts its ttl. An expired entry is removed and released: a miss.
   Ref<V> get(const K& key) {
+    const auto self = detail::hold_unless_dying(this);  // the clock may drop the cache
     const Duration now = clock_();
     auto it = map_.find(key);
     if (it == map_.end()) {
@@ -181,6 +184,7 @@ class TtlCache : public Object {
   // The value if present and not expired, without counting, reordering,
   // refreshing or removing anything.
   Ref<V> peek(const K& key) const {
+    const auto self = detail::hold_unless_dying(this);  // the clock may drop the cache
     const Duration now = clock_();
     auto it = map_.find(key);
     if (it == map_.end() || !(now < it->second.deadline)) return Ref<V>();
@@ -188,12 +192,14 @@ class TtlCache : public Object {
   }
   // Whether `key` is present and not expired (`key in cache`). Changes nothing.
   bool contains(const K& key) const {
+    const auto self = detail::hold_unless_dying(this);  // the clock may drop the cache
     const Duration now = clock_();
     auto it = map_.find(key);
     return it != map_.end() && now < it->second.deadline;
   }
   // The time left before `key` expires; empty if absent or expired.
   std::optional<Duration> remaining_ttl(const K& key) const {
+    const auto self = detail::hold_unless_dying(this);  // the clock may drop the cache
     const Duration now = clock_();
     auto it = map_.find(key);
     if (it == map_.end()) return std::nullopt;
@@ -208,6 +214,7 @@ class TtlCache : public Object {
   // nothing is stored. Throws std::invalid_argument for an empty value.
   void put(const K& key, Ref<V> value) {
     if (!value) throw std::invalid_argument("TtlCache::put: empty Ref (a cache holds objects)");
+    const auto self = detail::hold_unless_dying(this);  // the clock may drop the cache
     const Duration now = clock_();
     std::vector<typename Map::node_type> removed = take_expired(now);
     auto it = map_.find(key);
@@ -252,6 +259,7 @@ class TtlCache : public Object {
   // caller. Throws std::out_of_range (KeyError) when absent or expired (an
   // expired entry is removed all the same).
   Ref<V> pop(const K& key) {
+    const auto self = detail::hold_unless_dying(this);  // the clock may drop the cache
     const Duration now = clock_();
     auto it = map_.find(key);
     if (it == map_.end()) throw std::out_of_range("TtlCache::pop: key not found");
@@ -283,6 +291,7 @@ class TtlCache : public Object {
   // Entries that have not expired at the clock's current time (cachetools'
   // len(cache), without removing anything). O(expired entries).
   std::size_t valid_size() const {
+    const auto self = detail::hold_unless_dying(this);  // the clock may drop the cache
     const Duration now = clock_();
     std::size_t expired = 0;
     for (const Item* item : exp_) {
@@ -296,7 +305,10 @@ class TtlCache : public Object {
   Duration ttl() const noexcept { return ttl_; }
   Expiry expiry() const noexcept { return expiry_; }
   // The clock's current reading (TTLCache.timer()).
-  Duration now() const { return clock_(); }
+  Duration now() const {
+    const auto self = detail::hold_unless_dying(this);  // the clock may drop the cache
+    return clock_();
+  }
   // get() lookups that found a valid entry / did not (an expired one counts
   // as a miss).
   std::size_t hits() const noexcept { return hits_; }
@@ -308,6 +320,7 @@ class TtlCache : public Object {
 
   // The keys of valid entries, least recently used first.
   std::vector<K> keys() const {
+    const auto self = detail::hold_unless_dying(this);  // the clock may drop the cache
     const Duration now = clock_();
     std::vector<K> out;
     for (const Item* item : lru_)

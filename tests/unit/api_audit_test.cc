@@ -114,6 +114,69 @@ TEST_F(ApiAudit, TtlALookupWhoseClockRunsAFinalizerThatErasesTheKeyIsAMiss) {
   EXPECT_EQ(refgc::getrefcount(v), 2u);  // `v` and the argument: no entry holds it
 }
 
+// A garbage cycle whose finalizer drops the Ref in `slot` (the cache's last
+// reference).
+struct Dropper : Object {
+  Ref<Dropper> self;
+  Ref<Ttl>* slot = nullptr;
+  void trace(refgc::Tracer& t) override { t(self); }
+  void finalize() override {
+    if (slot != nullptr) slot->reset();
+  }
+};
+
+// Review of 3e53663: the clock read first left the lookup safe from a
+// finalizer that changes the cache, not from one that drops it: the clock's
+// collection destroyed the cache (and the clock itself, a member) inside
+// get(), which then went on reading it. Each function that reads the clock
+// now holds the cache through the call, as Python holds `self` (python3
+// 3.11.7: a method whose body does `global c; del c` and then returns
+// self.d[k] returns it).
+TEST_F(ApiAudit, TtlALookupWhoseClockDropsTheCachesLastReferenceFinishesOnTheLiveCache) {
+  auto v = make<Value>("v");
+  for (int op = 0; op < 4; ++op) {
+    int armed = 0;
+    bool alive_after_collection = false;
+    refgc::WeakRef<Ttl> watch;
+    // Collects at its armed call, then says whether the cache still lives.
+    auto clock = [&] {
+      if (armed > 0 && --armed == 0) {
+        gc::collect();
+        alive_after_collection = watch.alive();
+      }
+      return milliseconds(0);
+    };
+    Ref<Ttl> cache = make<Ttl>(10, milliseconds(1000), Expiry::fixed, clock);
+    watch = refgc::WeakRef<Ttl>(cache);
+    cache->put("k", v);
+    auto d = make<Dropper>();
+    d->self = d;
+    d->slot = &cache;
+    d.reset();
+    Ttl* raw = cache.get();  // as `cache->get(...)` calls it
+    armed = 1;
+    switch (op) {
+      case 0:
+        EXPECT_EQ(raw->get("k"), v);
+        break;
+      case 1:
+        EXPECT_TRUE(raw->contains("k"));
+        break;
+      case 2:
+        EXPECT_EQ(raw->pop("k"), v);
+        break;
+      case 3:
+        EXPECT_EQ(raw->peek("k"), v);
+        break;
+    }
+    EXPECT_EQ(armed, 0) << "operation " << op << " did not call the clock";
+    EXPECT_TRUE(alive_after_collection) << "operation " << op << ": the cache died in the call";
+    EXPECT_FALSE(cache) << "operation " << op;
+    EXPECT_FALSE(watch.alive()) << "operation " << op << ": it dies when the call returns";
+    EXPECT_EQ(refgc::getrefcount(v), 2u) << "operation " << op;
+  }
+}
+
 // ===========================================================================
 // LruCache: iteration while the loop body changes the cache
 // ===========================================================================
