@@ -55,19 +55,37 @@ namespace {
 class NameTracer final : public Tracer {
  public:
   explicit NameTracer(const Object* target) : target_(target) {}
-  std::string name;
+  // The name found, once trace() has returned ("" if none).
+  std::string name() const {
+    if (!named_) return {};
+    std::string s(name_);
+    if (index_ != kNoFieldIndex) s += "[" + std::to_string(index_) + "]";
+    return s;
+  }
 
  private:
-  bool visit(Object* referent) override {
+  // Inside the user's trace(), which must not throw: no allocation here.
+  // The name is copied (it need live only through its field() call), cut to
+  // the diagnostics' 40 characters and more.
+  bool visit(Object* referent) noexcept override {
     if (found_ || referent != target_) return false;
     found_ = true;
     if (field_name_ == nullptr) return false;
-    name = field_name_;
-    if (field_index_ != kNoFieldIndex) name += "[" + std::to_string(field_index_) + "]";
+    named_ = true;
+    std::size_t n = 0;
+    while (n + 1 < sizeof name_ && field_name_[n] != '\0') {
+      name_[n] = field_name_[n];
+      ++n;
+    }
+    name_[n] = '\0';
+    index_ = field_index_;
     return false;
   }
   const Object* target_;
   bool found_ = false;
+  bool named_ = false;
+  char name_[64] = {};
+  std::size_t index_ = kNoFieldIndex;
 };
 }  // namespace
 
@@ -76,7 +94,7 @@ std::string Object::reference_name(const Object& target) const {
   // A kVisit tracer changes nothing (the diagnostics trace const objects
   // the same way).
   const_cast<Object*>(this)->trace(t);
-  return std::move(t.name);
+  return t.name();
 }
 
 // Reached only by misuse (`new Derived` inside a member of a managed type):
