@@ -41,29 +41,14 @@
 #include <utility>
 #include <vector>
 
+#include "example_checks.h"
+
 namespace {
 
 using refgc::make;
 using refgc::Ref;
 
-int g_failures = 0;
-
-#define CHECK(cond)                                               \
-  do {                                                            \
-    if (!(cond)) {                                                \
-      std::printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond); \
-      ++g_failures;                                               \
-    }                                                             \
-  } while (0)
-#define CHECK_EQ(a, b)                                                                            \
-  do {                                                                                            \
-    const long long va_ = static_cast<long long>(a);                                              \
-    const long long vb_ = static_cast<long long>(b);                                              \
-    if (va_ != vb_) {                                                                             \
-      std::printf("FAIL %s:%d: %s == %s (%lld vs %lld)\n", __FILE__, __LINE__, #a, #b, va_, vb_); \
-      ++g_failures;                                                                               \
-    }                                                                                             \
-  } while (0)
+using example::g_failures;
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

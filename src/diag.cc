@@ -305,6 +305,18 @@ std::vector<std::uint32_t> backref_ids(const HeapGraph& graph, std::uint32_t sta
   return {};
 }
 
+// `v` cut to `max` characters, ending in "..." when cut (never inside a
+// UTF-8 sequence).
+std::string cut_to(std::string v, std::size_t max) {
+  if (v.size() > max) {
+    std::size_t cut = max - 3;
+    while (cut > 0 && (static_cast<unsigned char>(v[cut]) & 0xC0) == 0x80) --cut;
+    v.resize(cut);
+    v += "...";
+  }
+  return v;
+}
+
 std::string short_value(const Object& o, std::size_t max = 40) {
   std::string v;
   try {
@@ -314,13 +326,7 @@ std::string short_value(const Object& o, std::size_t max = 40) {
   } catch (...) {
     v = "<repr failed>";
   }
-  if (v.size() > max) {
-    std::size_t cut = max - 3;  // not inside a UTF-8 sequence
-    while (cut > 0 && (static_cast<unsigned char>(v[cut]) & 0xC0) == 0x80) --cut;
-    v.resize(cut);
-    v += "...";
-  }
-  return v;
+  return cut_to(std::move(v), max);
 }
 
 // Pictures name the references of an object that has at most this many
@@ -339,13 +345,7 @@ std::string reference_label(const Object& from, const Object* to, std::size_t ma
   } catch (...) {
     return {};
   }
-  if (v.size() > max) {
-    std::size_t cut = max - 3;  // not inside a UTF-8 sequence
-    while (cut > 0 && (static_cast<unsigned char>(v[cut]) & 0xC0) == 0x80) --cut;
-    v.resize(cut);
-    v += "...";
-  }
-  return v;
+  return cut_to(std::move(v), max);
 }
 
 // The objects `holder` refers to more than once, whose references a

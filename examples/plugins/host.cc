@@ -35,6 +35,7 @@
 #include <utility>
 #include <vector>
 
+#include "../example_checks.h"
 #include "plugin_api.h"
 
 namespace {
@@ -45,34 +46,7 @@ using refgc::Ref;
 namespace diag = refgc::diag;
 namespace gc = refgc::gc;
 
-int g_failures = 0;
-
-#define CHECK(cond)                                               \
-  do {                                                            \
-    if (!(cond)) {                                                \
-      std::printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond); \
-      ++g_failures;                                               \
-    }                                                             \
-  } while (0)
-#define CHECK_EQ(a, b)                                                                            \
-  do {                                                                                            \
-    const long long va_ = static_cast<long long>(a);                                              \
-    const long long vb_ = static_cast<long long>(b);                                              \
-    if (va_ != vb_) {                                                                             \
-      std::printf("FAIL %s:%d: %s == %s (%lld vs %lld)\n", __FILE__, __LINE__, #a, #b, va_, vb_); \
-      ++g_failures;                                                                               \
-    }                                                                                             \
-  } while (0)
-#define CHECK_STR(a, b)                                                                    \
-  do {                                                                                     \
-    const std::string va_ = (a);                                                           \
-    const std::string vb_ = (b);                                                           \
-    if (va_ != vb_) {                                                                      \
-      std::printf("FAIL %s:%d: %s == %s (\"%s\" vs \"%s\")\n", __FILE__, __LINE__, #a, #b, \
-                  va_.c_str(), vb_.c_str());                                               \
-      ++g_failures;                                                                        \
-    }                                                                                      \
-  } while (0)
+using example::g_failures;
 
 // A registered factory, and which plugin it came from (its code is the
 // plugin's: the host drops it before unloading the plugin).

@@ -263,17 +263,9 @@ class Dict : public detail::DictBase<K> {
   // may change it).
   std::string reference_name(const Object& target) const override {
     const auto self = detail::hold_unless_dying(this);
-    for (std::size_t i = 0; i < entries_.size(); ++i) {
-      if (!entries_[i].live) continue;
-      // The value first, as trace() reports it.
-      const bool is_value = static_cast<const Object*>(entries_[i].value.get()) == &target;
-      bool is_key = false;
-      if constexpr (detail::is_strong_ref_v<K>)
-        is_key = !is_value && static_cast<const Object*>(entries_[i].key.get()) == &target;
-      if (!is_value && !is_key) continue;
-      const K key = entries_[i].key;
-      return is_key ? "key " + key_repr(key) : "[" + key_repr(key) + "]";
-    }
+    for (const Entry& e : entries_)
+      if (e.live)
+        if (auto name = detail::entry_reference_name(e.key, e.value.get(), target)) return *name;
     return {};
   }
   std::size_t extra_size() const noexcept override {

@@ -320,15 +320,9 @@ class LruCache : public Object {
   // the object alive). The key is held while its repr() runs.
   std::string reference_name(const Object& target) const override {
     const auto self = detail::hold_unless_dying(this);
-    for (Item* item : order_) {
-      const bool is_value = static_cast<const Object*>(item->second.value.get()) == &target;
-      bool is_key = false;
-      if constexpr (detail::is_strong_ref_v<K>)
-        is_key = !is_value && static_cast<const Object*>(item->first.get()) == &target;
-      if (!is_value && !is_key) continue;
-      const K key = item->first;
-      return is_key ? "key " + detail::key_repr(key) : "[" + detail::key_repr(key) + "]";
-    }
+    for (Item* item : order_)
+      if (auto name = detail::entry_reference_name(item->first, item->second.value.get(), target))
+        return *name;
     return {};
   }
   // "LruCache(maxsize=1000, currsize=3)"

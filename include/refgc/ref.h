@@ -19,6 +19,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <typeinfo>
@@ -398,6 +399,23 @@ std::string key_repr(const K& k) {
   } else {
     return "<key>";
   }
+}
+
+// A container's entry (key, value) as the holder of `target`, for
+// reference_name(): "[repr(key)]" when the value is `target`, "key
+// repr(key)" when a Ref key is; nothing otherwise. The key is copied (held)
+// before its repr(), user code that may change the container: the caller
+// holds the container and returns the name at once.
+template <class K>
+std::optional<std::string> entry_reference_name(const K& key, const Object* value,
+                                                const Object& target) {
+  const bool is_value = value == &target;  // first, as trace() reports it
+  bool is_key = false;
+  if constexpr (is_strong_ref_v<K>)
+    is_key = !is_value && static_cast<const Object*>(key.get()) == &target;
+  if (!is_value && !is_key) return std::nullopt;
+  const K held = key;
+  return is_key ? "key " + key_repr(held) : "[" + key_repr(held) + "]";
 }
 }  // namespace detail
 
