@@ -348,21 +348,27 @@ std::string reference_label(const Object& from, const Object* to, std::size_t ma
   return cut_to(std::move(v), max);
 }
 
-// The objects `holder` refers to more than once, whose references a
-// picture draws unnamed: reference_name() gives one name per target (the
-// first), which would label each of those references alike (a List [a, b, a]
-// drew two arrows "[0]" and none "[2]"). Empty (no set) when `holder` has
-// more than kMaxNamedReferences references: none is named. Calls no user
-// code but trace().
-std::optional<std::unordered_set<const Object*>> unnamed_targets(const Object* holder) {
-  std::size_t refs = 0;
+// Among the references `refs` of one holder, the objects it refers to more
+// than once, whose references a picture draws unnamed: reference_name()
+// gives one name per target (the first), which would label each of those
+// references alike (a List [a, b, a] drew two arrows "[0]" and none "[2]").
+// Empty (no set) when there are more than kMaxNamedReferences: none is
+// named.
+std::optional<std::unordered_set<const Object*>> unnamed_among(const std::vector<Object*>& refs) {
+  if (refs.size() > kMaxNamedReferences) return std::nullopt;
   std::unordered_set<const Object*> seen;
   std::unordered_set<const Object*> repeated;
-  for_each_reference(const_cast<Object*>(holder), [&](Object* t) {
-    if (++refs <= kMaxNamedReferences && !seen.insert(t).second) repeated.insert(t);
-  });
-  if (refs > kMaxNamedReferences) return std::nullopt;
+  for (const Object* t : refs)
+    if (!seen.insert(t).second) repeated.insert(t);
   return repeated;
+}
+
+// unnamed_among() of what `holder` refers to (its trace(); no other user
+// code).
+std::optional<std::unordered_set<const Object*>> unnamed_targets(const Object* holder) {
+  std::vector<Object*> refs;
+  for_each_reference(const_cast<Object*>(holder), [&](Object* t) { refs.push_back(t); });
+  return unnamed_among(refs);
 }
 
 // A reference's name as a step of a path, written after the object that
@@ -948,8 +954,8 @@ std::string ascii_diagram(const std::vector<Root>& roots, std::size_t max_depth,
     std::size_t hidden = 0;
     std::string prefix;
     std::size_t depth = 0;
-    bool named = false;                          // its references are labelled (reference_name)
-    std::unordered_set<const Object*> repeated;  // ... but not those (unnamed_targets)
+    // Its references drawn unnamed (unnamed_among); none named if empty.
+    std::optional<std::unordered_set<const Object*>> unnamed;
   };
   auto expand = [&](const Object* o, std::string prefix, std::size_t depth) {
     Expansion e;
@@ -961,12 +967,7 @@ std::string ascii_diagram(const std::vector<Root>& roots, std::size_t max_depth,
         graph.hold(t);  // before any of them is described (repr() is user code)
         e.children.push_back(t);
       });
-    e.named = e.children.size() <= kMaxNamedReferences;
-    if (e.named) {
-      std::unordered_set<const Object*> seen;
-      for (const Object* c : e.children)
-        if (!seen.insert(c).second) e.repeated.insert(c);
-    }
+    e.unnamed = unnamed_among(e.children);
     if (too_many != 0 && e.children.size() > too_many) {
       e.hidden = e.children.size() - too_many;
       e.children.resize(too_many);
@@ -987,7 +988,7 @@ std::string ascii_diagram(const std::vector<Root>& roots, std::size_t max_depth,
       const bool last = i + 1 == e.children.size() && e.hidden == 0;
       const Object* c = e.children[i];
       // " ├──> #2", or with the reference's name " ├─.parent─> #2", " └─[3]─> #5".
-      const std::string name = e.named && e.repeated.count(c) == 0
+      const std::string name = e.unnamed && e.unnamed->count(c) == 0
                                    ? link_text(reference_label(*e.owner, c))
                                    : std::string();
       out +=

@@ -189,9 +189,8 @@ class List : public detail::ListBase {
     } catch (const std::out_of_range&) {
       throw std::out_of_range("list.remove(x): x not in list");
     }
-    Ref<T> dropped = std::move(data()[at]);
-    close_gap(at);
-  }  // `dropped` dies here, after the list is consistent again
+    erase(static_cast<std::ptrdiff_t>(at));
+  }
 
   // Empties the list and drops every reference. Aliases see the empty list.
   void clear() noexcept {
