@@ -59,7 +59,13 @@ class NameTracer final : public Tracer {
   std::string name() const {
     if (!named_) return {};
     std::string s(name_);
-    if (index_ != kNoFieldIndex) s += "[" + std::to_string(index_) + "]";
+    if (index_ != kNoFieldIndex) {
+      s += "[" + std::to_string(index_) + "]";
+    } else if (key_[0] != '\0') {
+      s += "[";
+      s += key_;
+      s += "]";
+    }
     return s;
   }
 
@@ -79,12 +85,17 @@ class NameTracer final : public Tracer {
     }
     name_[n] = '\0';
     index_ = field_index_;
+    if (field_key_writer_ != nullptr) {
+      const std::size_t k = field_key_writer_(field_key_, key_, sizeof key_);
+      key_[k] = '\0';
+    }
     return false;
   }
   const Object* target_;
   bool found_ = false;
   bool named_ = false;
   char name_[64] = {};
+  char key_[64] = {};  // a map element's key, repr()'d ("" if none)
   std::size_t index_ = kNoFieldIndex;
 };
 }  // namespace
@@ -593,6 +604,58 @@ std::string repr_text(std::string_view text) {
   }
   out += quote;
   return out;
+}
+
+namespace {
+
+// Copies `text` to out[0, n), cut with "..." if it does not fit (n >= 4).
+std::size_t copy_key_text(std::string_view text, char* out, std::size_t n) noexcept {
+  if (n == 0) return 0;
+  if (text.size() < n) {
+    text.copy(out, text.size());
+    return text.size();
+  }
+  if (n < 4) return 0;
+  std::size_t cut = n - 4;  // room for "..." and the terminator the caller writes
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  text.copy(out, cut);
+  std::string_view("...").copy(out + cut, 3);
+  return cut + 3;
+}
+
+}  // namespace
+
+// The repr()s allocate: a failure names the element by its field alone.
+std::size_t write_key_repr(std::string_view text, char* out, std::size_t n) noexcept {
+  try {
+    return copy_key_text(repr_text(text), out, n);
+  } catch (...) {
+    return 0;
+  }
+}
+
+std::size_t write_key_repr(double x, char* out, std::size_t n) noexcept {
+  try {
+    return copy_key_text(repr_floating(x), out, n);
+  } catch (...) {
+    return 0;
+  }
+}
+
+std::size_t write_key_repr(long long x, char* out, std::size_t n) noexcept {
+  char buf[24];
+  const std::to_chars_result r = std::to_chars(buf, buf + sizeof buf, x);
+  return copy_key_text(std::string_view(buf, static_cast<std::size_t>(r.ptr - buf)), out, n);
+}
+
+std::size_t write_key_repr(unsigned long long x, char* out, std::size_t n) noexcept {
+  char buf[24];
+  const std::to_chars_result r = std::to_chars(buf, buf + sizeof buf, x);
+  return copy_key_text(std::string_view(buf, static_cast<std::size_t>(r.ptr - buf)), out, n);
+}
+
+std::size_t write_key_repr(bool x, char* out, std::size_t n) noexcept {
+  return copy_key_text(x ? "True" : "False", out, n);
 }
 
 std::string repr_or_type(const Object& obj) {

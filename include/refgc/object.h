@@ -311,7 +311,8 @@ class Object {
 
   // What holds `target` in this object, for the diagnostics
   // (diag::describe_chain, the edges of diag::write_dot): a field's name
-  // ("parent", "children[2]"), a List's position ("[2]"), a Dict's key
+  // ("parent", "children[2]", "sessions['alice']" for a std::map field's
+  // value), a List's position ("[2]"), a Dict's key
   // ("['a']", or "key 'a'" for the key itself). Empty when this object does
   // not refer to `target` or nothing names the reference. The default
   // answers with the names trace() gives through Tracer::field() (the first

@@ -29,6 +29,7 @@
 #include <cstddef>
 #include <optional>
 #include <ranges>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 
@@ -93,6 +94,54 @@ concept pair_like = requires(X& x) {
   x.first;
   x.second;
 };
+
+// Python's repr() of a map key, written to out[0, n) for the diagnostics'
+// names (Tracer::field on a map: "sessions['alice']"). Returns the length
+// written, 0 if it cannot be written (an allocation failed); a longer repr
+// is cut and ends with "...". Never throws: called inside trace().
+// (src/object.cc; the same text as a Dict key's name.)
+std::size_t write_key_repr(std::string_view text, char* out, std::size_t n) noexcept;
+std::size_t write_key_repr(double x, char* out, std::size_t n) noexcept;
+std::size_t write_key_repr(long long x, char* out, std::size_t n) noexcept;
+std::size_t write_key_repr(unsigned long long x, char* out, std::size_t n) noexcept;
+std::size_t write_key_repr(bool x, char* out, std::size_t n) noexcept;
+
+// A map key the diagnostics name an element by: a number, a bool or a string.
+template <class K>
+concept nameable_key = std::is_arithmetic_v<K> || std::is_convertible_v<const K&, std::string_view>;
+
+template <class K>
+std::size_t write_key(const void* key, char* out, std::size_t n) noexcept {
+  const K& k = *static_cast<const K*>(key);
+  if constexpr (std::is_same_v<K, bool>) {
+    return write_key_repr(k, out, n);
+  } else if constexpr (std::is_floating_point_v<K>) {
+    return write_key_repr(static_cast<double>(k), out, n);
+  } else if constexpr (std::is_integral_v<K> && std::is_signed_v<K>) {
+    return write_key_repr(static_cast<long long>(k), out, n);
+  } else if constexpr (std::is_integral_v<K>) {
+    return write_key_repr(static_cast<unsigned long long>(k), out, n);
+  } else {
+    return write_key_repr(std::string_view(k), out, n);
+  }
+}
+
+// The key type of a range whose elements are (key, value) pairs with a
+// nameable key (std::map, std::unordered_map, their multi- forms); void
+// for any other range.
+template <class R>
+struct map_key {
+  using type = void;
+};
+template <class R>
+requires pair_like<std::ranges::range_value_t<R>>
+struct map_key<R> {
+  using type = std::remove_cv_t<decltype(std::declval<std::ranges::range_value_t<R>&>().first)>;
+};
+template <class R>
+concept keyed_range = std::ranges::range<R> && !is_ref_like<std::remove_cv_t<R>>::value &&
+                      !self_tracing<std::remove_cv_t<R>> && !std::ranges::random_access_range<R> &&
+                      nameable_key<typename map_key<R>::type>;
 
 // Whether a value of type X holds Refs a Tracer can reach: a Ref, an optional
 // Ref, a Function, a WeakRef, a BoundMethod or WeakMethod, a weak container, a range of traceables,
@@ -263,7 +312,10 @@ class Tracer {
   //
   // Object::reference_name() then says "parent", or "children[2]" for the
   // element at position 2 of a random-access range (vector, deque, array),
-  // and diag::describe_chain and diag::write_dot label the links with it,
+  // or "sessions['alice']" for the value of a map (std::map,
+  // std::unordered_map) keyed by a string, a number or a bool (the key's
+  // Python repr(), as a Dict names its entries; other keys: the field's name
+  // alone), and diag::describe_chain and diag::write_dot label the links with it,
   // as objgraph labels an edge with the attribute or key that holds it.
   // `name` is read during this call only.
   //
@@ -385,19 +437,32 @@ class Tracer {
       Tracer& t;
       const char* name;
       std::size_t index;
+      const void* key;
+      KeyWriter writer;
       ~Restore() {
         t.field_name_ = name;
         t.field_index_ = index;
+        t.field_key_ = key;
+        t.field_key_writer_ = writer;
       }
-    } restore{*this, field_name_, field_index_};
+    } restore{*this, field_name_, field_index_, field_key_, field_key_writer_};
     field_name_ = name;
     field_index_ = kNoFieldIndex;
+    field_key_ = nullptr;
+    field_key_writer_ = nullptr;
     if constexpr (std::ranges::random_access_range<X> &&
                   !detail::is_ref_like<std::remove_cv_t<X>>::value &&
                   !detail::self_tracing<std::remove_cv_t<X>>) {
       std::size_t i = 0;
       for (auto& item : x) {
         field_index_ = i++;
+        trace_item(item);
+      }
+    } else if constexpr (detail::keyed_range<X>) {
+      using Key = typename detail::map_key<X>::type;
+      field_key_writer_ = &detail::write_key<Key>;
+      for (auto& item : x) {
+        field_key_ = &item.first;
         trace_item(item);
       }
     } else {
@@ -421,9 +486,14 @@ class Tracer {
   // While a kVisit tracer is inside field(): the name given there, and the
   // element's position when the field is a random-access range (else
   // kNoFieldIndex). Null outside field(). Read by visit() (reference_name).
+  // When the field is a map with nameable keys (detail::keyed_range): the
+  // key of the element being traced, and what writes its repr() (else null).
   static constexpr std::size_t kNoFieldIndex = static_cast<std::size_t>(-1);
+  using KeyWriter = std::size_t (*)(const void*, char*, std::size_t) noexcept;
   const char* field_name_ = nullptr;
   std::size_t field_index_ = kNoFieldIndex;
+  const void* field_key_ = nullptr;
+  KeyWriter field_key_writer_ = nullptr;
 };
 
 }  // namespace refgc

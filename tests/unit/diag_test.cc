@@ -431,8 +431,9 @@ TEST_F(DiagTest, TracerFieldNamesAReferenceAndAnElementOfARangeByItsPosition) {
   EXPECT_EQ(w->reference_name(*p), "parent");
 }
 
-// Ranges that are not random access (a map, a set) name every element with
-// the field's name alone; an optional Ref and a WeakRef member are fields too.
+// A set (a range that is not random access, of Refs) names every element
+// with the field's name alone; an optional Ref and a WeakRef member are
+// fields too. (A map is named by its keys: the next test.)
 struct Index : Object {
   static constexpr const char* refgc_type_name = "Index";
   std::map<std::string, Ref<Object>> by_name;
@@ -447,7 +448,7 @@ struct Index : Object {
   }
 };
 
-TEST_F(DiagTest, AFieldThatIsAMapASetAnOptionalOrAWeakRefIsNamedByTheFieldAlone) {
+TEST_F(DiagTest, AFieldThatIsASetAnOptionalOrAWeakRefIsNamedByTheFieldAlone) {
   auto i = make<Index>();
   auto a = make<Node>();
   auto b = make<Node>();
@@ -456,13 +457,77 @@ TEST_F(DiagTest, AFieldThatIsAMapASetAnOptionalOrAWeakRefIsNamedByTheFieldAlone)
   i->members.insert(b);
   i->maybe = c;
   i->watcher = refgc::WeakRef<Object>(a);
-  EXPECT_EQ(i->reference_name(*a), "by_name");
+  EXPECT_EQ(i->reference_name(*a), "by_name['a']");
   EXPECT_EQ(i->reference_name(*b), "members");
   EXPECT_EQ(i->reference_name(*c), "maybe");
   // The WeakRef member owns its weak-reference object (not the referent).
   const auto refs = gc::get_referents({i.get()});
   ASSERT_EQ(refs.size(), 4u);
   EXPECT_EQ(i->reference_name(*refs[3]), "watcher");
+}
+
+// Maps keyed by strings, numbers and bools, as a C++ type holds its
+// registries (a Python object would hold a dict: objgraph labels the edge
+// with the key, and refgc's Dict names it "['key']").
+struct Directory : Object {
+  static constexpr const char* refgc_type_name = "Directory";
+  std::unordered_map<std::string, Ref<Object>> sessions;
+  std::map<int, Ref<Object>> by_id;
+  std::map<double, Ref<Object>> timeline;
+  std::map<bool, Ref<Object>> flags;
+  std::map<std::string, std::vector<Ref<Object>>> groups;
+  std::map<Ref<Object>, Ref<Object>> by_owner;               // a Ref key: not named by it
+  std::vector<std::pair<std::string, Ref<Object>>> ordered;  // by position
+  void trace(refgc::Tracer& t) override {
+    t.field("sessions", sessions);
+    t.field("by_id", by_id);
+    t.field("timeline", timeline);
+    t.field("flags", flags);
+    t.field("groups", groups);
+    t.field("by_owner", by_owner);
+    t.field("ordered", ordered);
+  }
+};
+
+TEST_F(DiagTest, AMapFieldNamesEachValueByItsKeysReprAsADictNamesItsEntries) {
+  auto r = make<Directory>();
+  std::vector<Ref<Node>> n;
+  for (int i = 0; i < 10; ++i) n.push_back(make<Node>());
+  r->sessions["alice"] = n[0];
+  r->sessions["it's"] = n[1];  // python3 3.11.7: print(repr("it's")) prints "it's"
+  r->by_id[-42] = n[2];
+  r->timeline[0.5] = n[3];
+  r->timeline[2.0] = n[4];
+  r->flags[true] = n[5];
+  r->groups["admins"] = {n[6], n[7]};
+  r->by_owner[n[0]] = n[8];
+  r->ordered.emplace_back("first", n[9]);
+  EXPECT_EQ(r->reference_name(*n[0]), "sessions['alice']");
+  EXPECT_EQ(r->reference_name(*n[1]), "sessions[\"it's\"]");
+  EXPECT_EQ(r->reference_name(*n[2]), "by_id[-42]");
+  EXPECT_EQ(r->reference_name(*n[3]), "timeline[0.5]");
+  EXPECT_EQ(r->reference_name(*n[4]), "timeline[2.0]");  // python3: repr(2.0) == '2.0'
+  EXPECT_EQ(r->reference_name(*n[5]), "flags[True]");
+  EXPECT_EQ(r->reference_name(*n[7]), "groups['admins']");
+  EXPECT_EQ(r->reference_name(*n[8]), "by_owner");
+  EXPECT_EQ(r->reference_name(*n[9]), "ordered[0]");
+  // A long key is cut, ending with "...", before the diagnostics cut the
+  // whole name to 40 characters.
+  const std::string long_key(100, 'k');
+  auto long_held = make<Node>();
+  r->sessions[long_key] = long_held;
+  const std::string name = r->reference_name(*long_held);
+  EXPECT_EQ(name.rfind("sessions['kkkk", 0), 0u) << name;
+  EXPECT_EQ(name.substr(name.size() - 4), "...]") << name;
+  EXPECT_LT(name.size(), 80u) << name;
+  // The chain of a leak hunt reads as a path.
+  auto root = make<List<Directory>>();
+  root->append(r);
+  const Ref<Node> target = n[2];
+  n.clear();
+  r.reset();
+  const std::string chain = diag::describe_chain(diag::find_backref_chain(target));
+  EXPECT_NE(chain.find(" .by_id[-42] -> Node@"), std::string::npos) << chain;
 }
 
 TEST_F(DiagTest, AsciiDiagramArrowsCarryTheReferencesNames) {
