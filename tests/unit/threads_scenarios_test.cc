@@ -480,6 +480,62 @@ TEST(ThreadScenarios, OrphansOfADestroyedHeapAreUsedAndDroppedUnderAnotherThread
   EXPECT_EQ(refgc::detail::testing::orphaned_heaps(), orphaned_before);
 }
 
+// The orphans of one destroyed heap, split between two consumer threads
+// that each watch theirs with weak references of their own heap. The
+// consumers take turns on the orphans (a mutex of the program's: the
+// orphans of one dead heap are used by one thread at a time), but then one
+// consumer only drops its own heap's weak references (a weak dictionary
+// emptied, a cache rebuilt) while the other drops its orphans. Both touch
+// the dead heap's weak table, where the weak references to orphans are
+// linked: the first thread through its own weak references' deaths, which
+// use no orphan. That table must be guarded (ThreadSanitizer saw the two
+// threads remove entries from it at once: WeakHeadTable::remove, from
+// unlink and from the orphans' deaths). Every callback of the second
+// consumer runs once, none of the first's (they died first), and the dead
+// heap goes when its last orphan does.
+TEST(ThreadScenarios, ConsumersOfOneDeadHeapsOrphansDropTheirWeakReferencesConcurrently) {
+  constexpr int kEach = 4000;
+  std::vector<Ref<Leaf>> halves[2];
+  const std::size_t orphaned_before = refgc::detail::testing::orphaned_heaps();
+  {
+    Heap producer;
+    Heap::Lock lock(producer);
+    for (auto& half : halves)
+      for (int i = 0; i < kEach; ++i) half.push_back(make<Leaf>());
+  }                         // orphans now
+  std::mutex orphans_turn;  // the program's: one thread at a time on the orphans
+  std::atomic<int> ready{0};
+  int callbacks[2] = {0, 0};
+  auto consumer = [&](int side) {
+    Heap mine;
+    Heap::Lock lock(mine);
+    std::vector<WeakRef<Leaf>> watching;
+    {
+      std::lock_guard<std::mutex> turn(orphans_turn);
+      for (auto& o : halves[side])
+        watching.emplace_back(o, [&callbacks, side](const WeakRef<Leaf>&) { ++callbacks[side]; });
+    }
+    ++ready;
+    while (ready.load() < 2) {
+    }
+    if (side == 0) {
+      watching.clear();  // this heap's weak references only: no orphan is used
+      std::lock_guard<std::mutex> turn(orphans_turn);
+      halves[side].clear();
+    } else {
+      std::lock_guard<std::mutex> turn(orphans_turn);
+      halves[side].clear();  // the orphans die: their weak references' callbacks run
+      watching.clear();
+    }
+  };
+  std::thread a(consumer, 0), b(consumer, 1);
+  a.join();
+  b.join();
+  EXPECT_EQ(callbacks[0], 0);  // its weak references died first
+  EXPECT_EQ(callbacks[1], kEach);
+  EXPECT_EQ(refgc::detail::testing::orphaned_heaps(), orphaned_before);
+}
+
 // --- process-wide state ---
 
 template <int I>
