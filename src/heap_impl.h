@@ -125,6 +125,14 @@ struct HeapImpl : HeapFast {
   // was destroyed and is kept for its orphans.
   std::uint32_t number = 0;
   bool orphaned = false;
+  // Guards `weaklists` once the heap is orphaned: the weak references to its
+  // orphans are linked there, and several threads may reach it at once --
+  // the one using the orphans (their deaths, new weak references) and any
+  // thread dropping the weak references that its own live heap holds to
+  // them (a weak container emptied, its heap's collection or destruction),
+  // which uses no orphan. Held around table and list updates only, never
+  // while user code runs.
+  std::mutex orphan_weak_mutex;
 
   // --- threads ---
   std::mutex mutex;
@@ -311,6 +319,24 @@ inline HeapImpl& weak_table_heap(HeapImpl& current, const Object* referent) noex
   if (REFGC_UNLIKELY(is_orphan(ObjectAccess::gc(referent)))) return orphan_owner(referent);
   return current;
 }
+// Holds a dead heap's weak table (HeapImpl::orphan_weak_mutex) for a scope
+// when `table` is not the thread's own heap `current` (weak_table_heap gave
+// an orphan's dead heap); nothing for the live heap the thread holds.
+class WeakTableGuard {
+ public:
+  WeakTableGuard(HeapImpl& table, const HeapImpl& current) noexcept
+      : mutex_(&table != &current ? &table.orphan_weak_mutex : nullptr) {
+    if (REFGC_UNLIKELY(mutex_ != nullptr)) mutex_->lock();
+  }
+  ~WeakTableGuard() {
+    if (REFGC_UNLIKELY(mutex_ != nullptr)) mutex_->unlock();
+  }
+  WeakTableGuard(const WeakTableGuard&) = delete;
+  WeakTableGuard& operator=(const WeakTableGuard&) = delete;
+
+ private:
+  std::mutex* mutex_;
+};
 // Refcount death of an orphan (the dealloc slow paths send it here, whatever
 // heap the thread holds): finalize() once, untracked (it may resurrect the
 // orphan), its weak references in its own heap's table, the destructor, the

@@ -117,7 +117,7 @@ void dealloc_orphan(Object* o) noexcept {
   // collector may take it. Resurrected, it is still an orphan.
   if (finalizer_pending(ObjectAccess::gc(o)) && call_finalizer(nullptr, o)) return;
   const std::uint32_t flags = ObjectAccess::gc(o);
-  if (owner.weaklists.find(o) != nullptr) clear_weakrefs_on_dealloc(owner, o);
+  clear_orphan_weakrefs(owner, o);  // under the dead heap's table lock
   // Its own pool's count and free list; the objects its destructor releases
   // go wherever they belong (this path again for other orphans).
   destroy(owner, o, flags);

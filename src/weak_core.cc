@@ -11,6 +11,7 @@
 // get their callback.
 #include <algorithm>
 #include <cstdio>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 
@@ -85,6 +86,7 @@ constexpr const char* kWeakRefElsewhere =
 void unlink(HeapImpl& current, WeakRefObject* w) noexcept {
   Object* r = w->referent();
   HeapImpl& heap = weak_table_heap(current, r);
+  const WeakTableGuard guard(heap, current);
   WeakRefObject* prev = WeakAccess::prev(*w);
   WeakRefObject* next = WeakAccess::next(*w);
   if (prev != nullptr) {
@@ -230,10 +232,14 @@ Ref<WeakRefObject> new_weakref(Object* referent, WeakCallback&& callback, bool t
   }
   // The referent's table (its own dead heap's for an orphan); the weak
   // reference itself is made in the heap the thread holds.
-  HeapImpl& heap = weak_table_heap(current_impl(), referent);
+  HeapImpl& current = current_impl();
+  HeapImpl& heap = weak_table_heap(current, referent);
   const bool basic = callback.empty();
-  WeakRefObject* head =
-      (ObjectAccess::gc(referent) & kHasWeakrefs) ? heap.weaklists.find(referent) : nullptr;
+  WeakRefObject* head;
+  {
+    const WeakTableGuard guard(heap, current);
+    head = (ObjectAccess::gc(referent) & kHasWeakrefs) ? heap.weaklists.find(referent) : nullptr;
+  }
   if (REFGC_UNLIKELY(head == nullptr && (ObjectAccess::gc(referent) & kHasWeakrefs) &&
                      !is_orphan(ObjectAccess::gc(referent))))
     refuse_weakref_elsewhere(referent);
@@ -251,10 +257,16 @@ Ref<WeakRefObject> new_weakref(Object* referent, WeakCallback&& callback, bool t
   // make() may have run a collection that freed weak references to this
   // referent (the old head among them), or whose finalizers made one: read
   // the list again. A shared callback-less one made meanwhile is the answer
-  // (ref(o) is ref(o)); `w` dies unused.
+  // (ref(o) is ref(o)); `w` dies unused (after the guard: its death unlinks
+  // nothing, but it is not run under the table's lock).
+  std::unique_lock<std::mutex> guard;
+  if (&heap != &current) guard = std::unique_lock<std::mutex>(heap.orphan_weak_mutex);
   head = (ObjectAccess::gc(referent) & kHasWeakrefs) ? heap.weaklists.find(referent) : nullptr;
-  if (basic && head != nullptr && head->is_basic() && ObjectAccess::rc(head) > 0)
-    return Ref<WeakRefObject>(head);
+  if (basic && head != nullptr && head->is_basic() && ObjectAccess::rc(head) > 0) {
+    Ref<WeakRefObject> shared(head);
+    guard = {};
+    return shared;
+  }
   if (!basic && head != nullptr && head->is_basic()) {
     // after the shared callback-less one: newest first among the others
     WeakRefObject* after = WeakAccess::next(*head);
@@ -285,8 +297,10 @@ std::size_t weakref_count(const Object& o) noexcept {
   std::size_t n = 0;
   // As getweakrefs: not the ones whose count reached 0 while their
   // destruction waits in the trashcan (CPython unlinks them at once).
-  for (WeakRefObject* w = weak_table_heap(current_impl(), &o).weaklists.find(&o); w != nullptr;
-       w = WeakAccess::next(*w))
+  HeapImpl& current = current_impl();
+  HeapImpl& heap = weak_table_heap(current, &o);
+  const WeakTableGuard guard(heap, current);
+  for (WeakRefObject* w = heap.weaklists.find(&o); w != nullptr; w = WeakAccess::next(*w))
     if (ObjectAccess::rc(w) > 0) ++n;
   return n;
 }
@@ -295,8 +309,10 @@ std::vector<Ref<WeakRefObject>> weakrefs_of(const Object& o) {
   REFGC_DEBUG_REQUIRE_HEAP("calls getweakrefs");
   std::vector<Ref<WeakRefObject>> out;
   if (!(ObjectAccess::gc(&o) & kHasWeakrefs)) return out;
-  for (WeakRefObject* w = weak_table_heap(current_impl(), &o).weaklists.find(&o); w != nullptr;
-       w = WeakAccess::next(*w))
+  HeapImpl& current = current_impl();
+  HeapImpl& heap = weak_table_heap(current, &o);
+  const WeakTableGuard guard(heap, current);
+  for (WeakRefObject* w = heap.weaklists.find(&o); w != nullptr; w = WeakAccess::next(*w))
     if (ObjectAccess::rc(w) > 0) out.push_back(Ref<WeakRefObject>(w));
   return out;
 }
@@ -332,6 +348,17 @@ REFGC_ALWAYS_INLINE void clear_weakrefs_inline(HeapImpl& heap, Object* o) noexce
 
 void clear_weakrefs_on_dealloc(HeapImpl& heap, Object* o) noexcept {
   clear_weakrefs_inline(heap, o);
+}
+
+void clear_orphan_weakrefs(HeapImpl& owner, Object* o) noexcept {
+  WeakRefObject* head;
+  {
+    const std::lock_guard<std::mutex> guard(owner.orphan_weak_mutex);
+    head = owner.weaklists.take(o);
+  }
+  // Out of the table: no other thread reaches the list now. The callbacks
+  // run without the lock.
+  if (head != nullptr) clear_weakref_list(head);
 }
 
 void clear_weakrefs_of_failed_construction(Object* o) noexcept {

@@ -24,6 +24,10 @@ inline bool is_weakref_object(const Object* o) noexcept {
 // Refcount death (CPython's PyObject_ClearWeakRefs): clears every weak
 // reference to `o`, then runs the callbacks of those still alive, newest first.
 void clear_weakrefs_on_dealloc(HeapImpl& heap, Object* o) noexcept;
+// The same for an orphan dying: its weak references are taken out of its
+// dead heap's table under that table's lock (HeapImpl::orphan_weak_mutex),
+// then cleared and their callbacks run without it.
+void clear_orphan_weakrefs(HeapImpl& owner, Object* o) noexcept;
 
 // Collector phase handle_weakrefs: clears every weak reference to the objects
 // in `unreachable` and runs the callbacks of weak references that are not
