@@ -308,7 +308,6 @@ TEST(ThreadScenarios, ALongRunningThreadReleasesTheSharedHeapAroundBlockingWork)
   });
   blocked.wait();
   std::vector<std::thread> others;
-  std::mutex turn_m;
   for (int w = 0; w < 2; ++w) {
     others.emplace_back([&] {
       for (int round = 0; round < 20; ++round) {
