@@ -42,7 +42,9 @@ class Finalizer {
 
   Finalizer() = default;
 
-  // True until fn has run or the finalizer was detached.
+  // True until fn has run or the finalizer was detached. Like every other
+  // member, call it on the thread that holds the object's heap (refgc/heap.h):
+  // the state it reads is not synchronized.
   bool alive() const noexcept;
   // f(): if alive, mark dead and run fn now (returns true); otherwise false.
   bool operator()();

@@ -41,7 +41,11 @@
 // collection. Objects still referenced then become orphans: they stay valid
 // and untracked (never collected again), and may be used and dropped under
 // any heap (the heap of whatever their death releases: their referents,
-// weak references to them made under a live heap), one thread at a time;
+// weak references to them made under a live heap), one thread at a time
+// (dropping or reading a weak reference to an orphan counts as using the
+// orphan: its target is read before any lock; the orphans' dead heap's weak
+// table itself is locked, so threads using different orphans of one dead
+// heap may each drop their weak references to them);
 // each gives its memory back to its own destroyed heap, which returns its
 // chunks to the system when its last orphan dies
 // (docs/design/memory-model.md, "Orphans"). Heap() throws std::length_error
