@@ -1038,13 +1038,25 @@ std::string LeakReport::str() const {
   for (const TypeCount& t : by_type)
     out << ' ' << std::setw(8) << with_thousands(t.count) << ' ' << t.type << '\n';
   bool any_chain = false;
+  std::size_t without_chain = 0;
   for (const Leak& l : leaks) {
-    if (l.chain.empty()) continue;
+    if (l.chain.empty()) {
+      ++without_chain;
+      continue;
+    }
     any_chain = true;
     out << "  " << l.type << '@' << static_cast<const void*>(l.address);
     if (!l.value.empty()) out << ' ' << l.value;
     out << "\n    kept alive by: " << l.chain << '\n';
   }
+  // The leaks past check()'s max_chains have no chain and are not listed
+  // one by one (a large leak would print a line per object); the count says
+  // they exist (examples/document.cc: a report counting 2 listeners showed 1).
+  if (without_chain != 0)
+    out << "  ... " << (any_chain ? "and " : "") << with_thousands(without_chain)
+        << (any_chain ? " more" : "") << (without_chain == 1 ? " object" : " objects")
+        << " without a chain (check(max_chains) computes one for each of the first max_chains "
+           "leaks)\n";
   // A chain of one object (the leak itself) left users asking what holds it
   // (usability review 2026-11-23): say where every chain starts.
   if (any_chain)

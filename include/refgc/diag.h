@@ -297,7 +297,9 @@ struct LeakReport {
   std::vector<TypeCount> by_type;  // leaked objects per type, most common first
   bool empty() const noexcept { return leaks.empty(); }
   std::size_t size() const noexcept { return leaks.size(); }
-  std::string str() const;  // a readable multi-line report
+  // A readable multi-line report: the count by type, each leak that has a
+  // chain with it, and how many more have none (past check()'s max_chains).
+  std::string str() const;
 };
 std::ostream& operator<<(std::ostream& out, const LeakReport& report);
 
