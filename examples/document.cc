@@ -816,10 +816,11 @@ struct ImageElement : Element {
   // __del__ runs before the weak references are cleared; no in a collection,
   // where the weak-reference callbacks run first).
   void finalize() override {
-    // And whether it still has a parent: at refcount death only if it dies
-    // in place, never once the parent began to die (its weak references are
-    // cleared first); in a collection never when the parent is garbage too
-    // (CPython's handle_weakrefs clears them all before any __del__).
+    // And whether it still sees its parent: never. removeChild() forgets
+    // the parent first; a parent dying by refcount has its weak references
+    // cleared before its children are released (CPython's subtype_dealloc);
+    // a collection clears every weak reference to garbage before any
+    // finalize() (CPython's handle_weakrefs before finalize_garbage).
     const Ref<Document> doc = owner.lock();
     const bool indexed = doc && doc->ids.contains(getAttribute("id"));
     g_image_log.push_back("finalize " + getAttribute("src") +
