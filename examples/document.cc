@@ -1095,7 +1095,7 @@ void detached_subtree_leak() {
     std::printf("backref chain: %s\n", text.c_str());
     CHECK_STR(without_addresses(text),
               "Document@.. .listeners -> List@.. [3] -> EventListener@.. .callback -> "
-              "function@.. -> Element@.. .children -> List@.. [1] -> Element@..");
+              "function@.. .captures[0] -> Element@.. .children -> List@.. [1] -> Element@..");
     CHECK(chain.size() == 7 && chain.front().get() == doc.get());
     // The fix for the running page: unregister the listener the chain names
     // (chain[2], the registration). The fix for the code is fixed_close().

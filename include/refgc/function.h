@@ -30,6 +30,7 @@
 
 #include <functional>
 #include <stdexcept>
+#include <string>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -75,6 +76,20 @@ class FunctionImpl<R(Args...), F, Captures...> final : public FunctionBase<R(Arg
   }
   void trace(Tracer& t) override {
     std::apply([&](Ref<Captures>&... c) { (t(c), ...); }, captures_);
+  }
+  // "captures[i]": the position of `target` among the captures (the
+  // diagnostics' name for the link, as objgraph follows a closure's cells).
+  std::string reference_name(const Object& target) const override {
+    constexpr std::size_t kNone = sizeof...(Captures);
+    std::size_t i = 0;
+    std::size_t found = kNone;
+    std::apply(
+        [&](const Ref<Captures>&... c) {
+          ((found == kNone && static_cast<const Object*>(c.get()) == & target ? found = i : 0, ++i),
+           ...);
+        },
+        captures_);
+    return found == kNone ? std::string() : "captures[" + std::to_string(found) + "]";
   }
 
  private:

@@ -530,6 +530,34 @@ TEST_F(DiagTest, AMapFieldNamesEachValueByItsKeysReprAsADictNamesItsEntries) {
   EXPECT_NE(chain.find(" .by_id[-42] -> Node@"), std::string::npos) << chain;
 }
 
+// A closure's captures: objgraph follows a Python closure through its
+// __closure__ cells; a Function's managed object names the link by the
+// capture's position, so a leak through a listener reads as a path.
+struct Clickable : Object {
+  static constexpr const char* refgc_type_name = "Clickable";
+  refgc::Function<void()> on_click;
+  void trace(refgc::Tracer& t) override { t.field("on_click", on_click); }
+};
+
+TEST_F(DiagTest, AFunctionNamesEachCaptureByItsPosition) {
+  auto button = make<Clickable>();
+  auto label = make<Node>();
+  auto extra = make<Node>();
+  button->on_click = refgc::Function<void()>([](Clickable&, Node&, Node&) {}, button, label, label);
+  const auto& fn = button->on_click.object();
+  EXPECT_EQ(fn->reference_name(*button), "captures[0]");
+  EXPECT_EQ(fn->reference_name(*label), "captures[1]");  // the first of two
+  EXPECT_EQ(fn->reference_name(*extra), "");
+  const Ref<Node> held = label;
+  label.reset();
+  extra.reset();
+  const std::string chain = diag::describe_chain(diag::find_backref_chain(held));
+  EXPECT_NE(chain.find("Clickable@"), std::string::npos) << chain;
+  EXPECT_NE(chain.find(" .on_click -> function@"), std::string::npos) << chain;
+  EXPECT_NE(chain.find(" .captures[1] -> Node@"), std::string::npos) << chain;
+  button->on_click = nullptr;
+}
+
 TEST_F(DiagTest, AsciiDiagramArrowsCarryTheReferencesNames) {
   auto w = make<Window>();
   auto list = make<List<Int>>();
