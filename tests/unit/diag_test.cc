@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <list>
 #include <map>
 #include <optional>
 #include <regex>
@@ -556,6 +557,29 @@ TEST_F(DiagTest, AFunctionNamesEachCaptureByItsPosition) {
   EXPECT_NE(chain.find(" .on_click -> function@"), std::string::npos) << chain;
   EXPECT_NE(chain.find(" .captures[1] -> Node@"), std::string::npos) << chain;
   button->on_click = nullptr;
+}
+
+// Ranges of pairs that are not maps -- a set of (name, object) pairs, a
+// list of them -- are named by the field alone, as the guide says of a set's
+// elements: their first members are not keys that find an entry.
+struct Pairs : Object {
+  static constexpr const char* refgc_type_name = "Pairs";
+  std::set<std::pair<std::string, Ref<Object>>> tagged;
+  std::list<std::pair<std::string, Ref<Object>>> history;
+  void trace(refgc::Tracer& t) override {
+    t.field("tagged", tagged);
+    t.field("history", history);
+  }
+};
+
+TEST_F(DiagTest, ASetOrAListOfPairsIsNamedByTheFieldAloneNotByTheFirstMembers) {
+  auto p = make<Pairs>();
+  auto a = make<Node>();
+  auto b = make<Node>();
+  p->tagged.emplace("alice", a);
+  p->history.emplace_back("bob", b);
+  EXPECT_EQ(p->reference_name(*a), "tagged");
+  EXPECT_EQ(p->reference_name(*b), "history");
 }
 
 TEST_F(DiagTest, AsciiDiagramArrowsCarryTheReferencesNames) {
