@@ -126,17 +126,20 @@ std::size_t write_key(const void* key, char* out, std::size_t n) noexcept {
   }
 }
 
-// The key type of a range whose elements are (key, value) pairs with a
-// nameable key (std::map, std::unordered_map, their multi- forms); void
-// for any other range.
+// The key type of a map: a range that says it maps (a mapped_type, as
+// std::map, std::unordered_map and their multi- forms do) whose elements are
+// (key, value) pairs; void for any other range -- a set or a list of pairs
+// is not keyed by their first members.
 template <class R>
 struct map_key {
   using type = void;
 };
 template <class R>
-requires pair_like<std::ranges::range_value_t<R>>
+requires pair_like<std::ranges::range_value_t<R>> && requires {
+  typename std::remove_cvref_t<R>::mapped_type;
+}
 struct map_key<R> {
-  using type = std::remove_cv_t<decltype(std::declval<std::ranges::range_value_t<R>&>().first)>;
+  using type = std::remove_cvref_t<decltype(std::declval<std::ranges::range_value_t<R>&>().first)>;
 };
 template <class R>
 concept keyed_range = std::ranges::range<R> && !is_ref_like<std::remove_cv_t<R>>::value &&
