@@ -582,6 +582,22 @@ TEST_F(DiagTest, ASetOrAListOfPairsIsNamedByTheFieldAloneNotByTheFirstMembers) {
   EXPECT_EQ(p->reference_name(*b), "history");
 }
 
+// A map keyed by pointers (const char*) compares the addresses, not the
+// text: its keys may be null or point to text long gone, and naming must not
+// read them. Its values are named by the field alone.
+struct ByPointer : Object {
+  static constexpr const char* refgc_type_name = "ByPointer";
+  std::map<const char*, Ref<Object>> handlers;
+  void trace(refgc::Tracer& t) override { t.field("handlers", handlers); }
+};
+
+TEST_F(DiagTest, AMapKeyedByPointersNamesItsValuesByTheFieldAloneWithoutReadingTheKeys) {
+  auto m = make<ByPointer>();
+  auto a = make<Node>();
+  m->handlers[nullptr] = a;
+  EXPECT_EQ(m->reference_name(*a), "handlers");
+}
+
 TEST_F(DiagTest, AsciiDiagramArrowsCarryTheReferencesNames) {
   auto w = make<Window>();
   auto list = make<List<Int>>();
