@@ -106,9 +106,13 @@ std::size_t write_key_repr(long long x, char* out, std::size_t n) noexcept;
 std::size_t write_key_repr(unsigned long long x, char* out, std::size_t n) noexcept;
 std::size_t write_key_repr(bool x, char* out, std::size_t n) noexcept;
 
-// A map key the diagnostics name an element by: a number, a bool or a string.
+// A map key the diagnostics name an element by: a number, a bool or a string
+// (a class that converts to std::string_view). Not a pointer (const char*):
+// such a map compares addresses, and its keys may be null or point to text
+// long gone.
 template <class K>
-concept nameable_key = std::is_arithmetic_v<K> || std::is_convertible_v<const K&, std::string_view>;
+concept nameable_key = std::is_arithmetic_v<K> ||
+    (std::is_class_v<K>&& std::is_convertible_v<const K&, std::string_view>);
 
 template <class K>
 std::size_t write_key(const void* key, char* out, std::size_t n) noexcept {
