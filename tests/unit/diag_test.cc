@@ -20,6 +20,7 @@
 #include <regex>
 #include <set>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -596,6 +597,34 @@ TEST_F(DiagTest, AMapKeyedByPointersNamesItsValuesByTheFieldAloneWithoutReadingT
   auto a = make<Node>();
   m->handlers[nullptr] = a;
   EXPECT_EQ(m->reference_name(*a), "handlers");
+}
+
+// A key class whose conversion to text may throw (it is not noexcept):
+// naming runs inside trace(), which must not throw, so a conversion that
+// throws names the value by the field alone.
+struct Label {
+  std::string text;
+  bool fails = false;
+  operator std::string_view() const {  // NOLINT(google-explicit-constructor)
+    if (fails) throw std::runtime_error("no text");
+    return text;
+  }
+  bool operator<(const Label& other) const { return text < other.text; }
+};
+struct ByLabel : Object {
+  static constexpr const char* refgc_type_name = "ByLabel";
+  std::map<Label, Ref<Object>> entries;
+  void trace(refgc::Tracer& t) override { t.field("entries", entries); }
+};
+
+TEST_F(DiagTest, AMapKeyWhoseConversionToTextThrowsNamesItsValueByTheFieldAlone) {
+  auto m = make<ByLabel>();
+  auto a = make<Node>();
+  auto b = make<Node>();
+  m->entries[Label{"ok", false}] = a;
+  m->entries[Label{"bad", true}] = b;
+  EXPECT_EQ(m->reference_name(*a), "entries['ok']");
+  EXPECT_EQ(m->reference_name(*b), "entries");
 }
 
 TEST_F(DiagTest, AsciiDiagramArrowsCarryTheReferencesNames) {
