@@ -125,8 +125,14 @@ std::size_t write_key(const void* key, char* out, std::size_t n) noexcept {
     return write_key_repr(static_cast<long long>(k), out, n);
   } else if constexpr (std::is_integral_v<K>) {
     return write_key_repr(static_cast<unsigned long long>(k), out, n);
-  } else {
+  } else if constexpr (std::is_nothrow_convertible_v<const K&, std::string_view>) {
     return write_key_repr(std::string_view(k), out, n);
+  } else {
+    try {  // a user's conversion: if it throws, the field's name alone
+      return write_key_repr(std::string_view(k), out, n);
+    } catch (...) {
+      return 0;
+    }
   }
 }
 
