@@ -489,9 +489,14 @@ TEST(ThreadScenarios, OrphansOfADestroyedHeapAreUsedAndDroppedUnderAnotherThread
 // linked: the first thread through its own weak references' deaths, which
 // use no orphan. That table must be guarded (ThreadSanitizer saw the two
 // threads remove entries from it at once: WeakHeadTable::remove, from
-// unlink and from the orphans' deaths). Every callback of the second
-// consumer runs once, none of the first's (they died first), and the dead
-// heap goes when its last orphan does.
+// unlink and from the orphans' deaths). The first consumer starts dropping
+// once the second holds the orphans' turn: nothing of the program's orders
+// the two threads' table updates then, so without the table's lock
+// ThreadSanitizer reports them whatever the scheduling (if the first
+// consumer took the turn first, the turn would order them and hide the
+// race). Every callback of the second consumer runs once, none of the
+// first's (they died first), and the dead heap goes when its last orphan
+// does.
 TEST(ThreadScenarios, ConsumersOfOneDeadHeapsOrphansDropTheirWeakReferencesConcurrently) {
   constexpr int kEach = 4000;
   std::vector<Ref<Leaf>> halves[2];
@@ -503,7 +508,8 @@ TEST(ThreadScenarios, ConsumersOfOneDeadHeapsOrphansDropTheirWeakReferencesConcu
       for (int i = 0; i < kEach; ++i) half.push_back(make<Leaf>());
   }                         // orphans now
   std::mutex orphans_turn;  // the program's: one thread at a time on the orphans
-  std::atomic<int> ready{0};
+  Signal watching_both, second_has_turn;
+  std::atomic<int> watchers{0};
   int callbacks[2] = {0, 0};
   auto consumer = [&](int side) {
     Heap mine;
@@ -514,15 +520,16 @@ TEST(ThreadScenarios, ConsumersOfOneDeadHeapsOrphansDropTheirWeakReferencesConcu
       for (auto& o : halves[side])
         watching.emplace_back(o, [&callbacks, side](const WeakRef<Leaf>&) { ++callbacks[side]; });
     }
-    ++ready;
-    while (ready.load() < 2) {
-    }
+    if (++watchers == 2) watching_both.set();
+    watching_both.wait();
     if (side == 0) {
+      second_has_turn.wait();
       watching.clear();  // this heap's weak references only: no orphan is used
       std::lock_guard<std::mutex> turn(orphans_turn);
       halves[side].clear();
     } else {
       std::lock_guard<std::mutex> turn(orphans_turn);
+      second_has_turn.set();
       halves[side].clear();  // the orphans die: their weak references' callbacks run
       watching.clear();
     }
