@@ -257,16 +257,13 @@ Ref<WeakRefObject> new_weakref(Object* referent, WeakCallback&& callback, bool t
   // make() may have run a collection that freed weak references to this
   // referent (the old head among them), or whose finalizers made one: read
   // the list again. A shared callback-less one made meanwhile is the answer
-  // (ref(o) is ref(o)); `w` dies unused (after the guard: its death unlinks
-  // nothing, but it is not run under the table's lock).
-  std::unique_lock<std::mutex> guard;
-  if (&heap != &current) guard = std::unique_lock<std::mutex>(heap.orphan_weak_mutex);
+  // (ref(o) is ref(o)); `w` dies unused, after the guard (declared after
+  // `w` and `hold`, so released before they die: their deaths may run user
+  // code, never under the table's lock).
+  const WeakTableGuard guard(heap, current);
   head = (ObjectAccess::gc(referent) & kHasWeakrefs) ? heap.weaklists.find(referent) : nullptr;
-  if (basic && head != nullptr && head->is_basic() && ObjectAccess::rc(head) > 0) {
-    Ref<WeakRefObject> shared(head);
-    guard = {};
-    return shared;
-  }
+  if (basic && head != nullptr && head->is_basic() && ObjectAccess::rc(head) > 0)
+    return Ref<WeakRefObject>(head);
   if (!basic && head != nullptr && head->is_basic()) {
     // after the shared callback-less one: newest first among the others
     WeakRefObject* after = WeakAccess::next(*head);
