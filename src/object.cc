@@ -625,6 +625,8 @@ std::size_t copy_key_text(std::string_view text, char* out, std::size_t n) noexc
 
 }  // namespace
 
+std::string capture_reference_name(std::size_t i) { return "captures[" + std::to_string(i) + "]"; }
+
 // The repr()s allocate: a failure names the element by its field alone.
 std::size_t write_key_repr(std::string_view text, char* out, std::size_t n) noexcept {
   try {

@@ -50,6 +50,9 @@ namespace detail {
       "NameError for a closure whose cell was cleared)");
 }
 
+// "captures[i]", a Function's name for its i-th capture (src/object.cc).
+std::string capture_reference_name(std::size_t i);
+
 template <class Sig>
 class FunctionBase;
 template <class R, class... Args>
@@ -79,17 +82,15 @@ class FunctionImpl<R(Args...), F, Captures...> final : public FunctionBase<R(Arg
   }
   // "captures[i]": the position of `target` among the captures (the
   // diagnostics' name for the link, as objgraph follows a closure's cells).
+  // The text is built out of line: a Function type adds only the search.
   std::string reference_name(const Object& target) const override {
-    constexpr std::size_t kNone = sizeof...(Captures);
     std::size_t i = 0;
-    std::size_t found = kNone;
-    std::apply(
+    const bool found = std::apply(
         [&](const Ref<Captures>&... c) {
-          ((found == kNone && static_cast<const Object*>(c.get()) == & target ? found = i : 0, ++i),
-           ...);
+          return ((static_cast<const Object*>(c.get()) == &target || (++i, false)) || ...);
         },
         captures_);
-    return found == kNone ? std::string() : "captures[" + std::to_string(found) + "]";
+    return found ? capture_reference_name(i) : std::string();
   }
 
  private:
