@@ -1099,10 +1099,9 @@ void detached_subtree_leak() {
     CHECK(chain.size() == 7 && chain.front().get() == doc.get());
     // The fix for the running page: unregister the listener the chain names
     // (chain[2], the registration). The fix for the code is fixed_close().
-    if (chain.size() == 7) {
-      const Ref<EventListener> registration(static_cast<EventListener*>(chain[2].get()));
-      CHECK(doc->removeEventListener(registration));
-    }
+    auto* listener = chain.size() == 7 ? dynamic_cast<EventListener*>(chain[2].get()) : nullptr;
+    CHECK(listener != nullptr);
+    if (listener != nullptr) CHECK(doc->removeEventListener(Ref<EventListener>(listener)));
   }
   // What is left is the modal and its OK button's listener, a cycle.
   refgc::gc::collect();
@@ -1160,8 +1159,9 @@ void run_on_small_stack(std::size_t bytes, void (*body)()) {
     }
     return nullptr;
   };
-  CHECK(pthread_create(&thread, &attr, entry, reinterpret_cast<void*>(body)) == 0);
-  pthread_join(thread, nullptr);
+  const int created = pthread_create(&thread, &attr, entry, reinterpret_cast<void*>(body));
+  CHECK(created == 0);
+  if (created == 0) pthread_join(thread, nullptr);  // no thread to join otherwise
   pthread_attr_destroy(&attr);
 }
 
