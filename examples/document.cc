@@ -37,7 +37,6 @@
 //   8. a 1,000,000-deep document (250,000 in sanitizer builds), and the same
 //      with a cycle through a listener, freed on a thread whose stack is
 //      256 KiB with an <img> at the bottom; and a 100,000-wide one.
-#include <pthread.h>
 #include <refgc/refgc.h>
 
 #include <chrono>
@@ -1146,25 +1145,6 @@ void picture() {
 // ---------------------------------------------------------------------------
 // 8. Deep and wide documents.
 
-void run_on_small_stack(std::size_t bytes, void (*body)()) {
-  pthread_attr_t attr;
-  pthread_attr_init(&attr);
-  pthread_attr_setstacksize(&attr, bytes);
-  pthread_t thread;
-  auto entry = [](void* p) -> void* {
-    refgc::Heap heap;
-    {
-      refgc::Heap::Lock lock(heap);
-      reinterpret_cast<void (*)()>(p)();
-    }
-    return nullptr;
-  };
-  const int created = pthread_create(&thread, &attr, entry, reinterpret_cast<void*>(body));
-  CHECK(created == 0);
-  if (created == 0) pthread_join(thread, nullptr);  // no thread to join otherwise
-  pthread_attr_destroy(&attr);
-}
-
 // Sanitizer builds run about twenty times slower here: they nest 250,000
 // <div>s, which already overflows a 256 KiB stack if released recursively.
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
@@ -1274,7 +1254,7 @@ int main() {
   layout_side_table();
   detached_subtree_leak();
   picture();
-  run_on_small_stack(256 * 1024, deep_documents);
+  example::run_on_small_stack(256 * 1024, deep_documents);
   refgc::gc::collect();
   CHECK_EQ(g_elements_alive, 0);
   std::printf("total %.3f s, %s\n", seconds_since(t0), g_failures ? "FAILED" : "all checks passed");

@@ -1,11 +1,17 @@
 // examples/example_checks.h: the self-checks of the example programs that are
-// CTests (widgets.cc, plugins/host.cc). A failed check prints FAIL with its
-// place and counts in g_failures; the program exits non-zero when any failed.
-// Header-only, one per program (each includes it once, in its main file).
+// CTests (widgets.cc, document.cc, plugins/host.cc). A failed check prints
+// FAIL with its place and counts in g_failures; the program exits non-zero
+// when any failed. Header-only, one per program (each includes it once, in
+// its main file). Also run_on_small_stack(), for the deep-structure checks.
 #pragma once
 
+#include <pthread.h>
+
+#include <cstddef>
 #include <cstdio>
 #include <string>
+
+#include "refgc/heap.h"
 
 namespace example {
 inline int g_failures = 0;
@@ -37,3 +43,27 @@ inline int g_failures = 0;
       ++example::g_failures;                                                               \
     }                                                                                      \
   } while (0)
+
+namespace example {
+// Runs body() on a new thread with a stack of `bytes` (256 KiB: a deep
+// structure released recursively would overflow it) and a heap of its own,
+// and waits for it.
+inline void run_on_small_stack(std::size_t bytes, void (*body)()) {
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setstacksize(&attr, bytes);
+  pthread_t thread;
+  auto entry = [](void* p) -> void* {
+    refgc::Heap heap;
+    {
+      refgc::Heap::Lock lock(heap);
+      reinterpret_cast<void (*)()>(p)();
+    }
+    return nullptr;
+  };
+  const int created = pthread_create(&thread, &attr, entry, reinterpret_cast<void*>(body));
+  CHECK(created == 0);
+  if (created == 0) pthread_join(thread, nullptr);  // no thread to join otherwise
+  pthread_attr_destroy(&attr);
+}
+}  // namespace example

@@ -28,7 +28,6 @@
 //     docs/guide/leak-hunting.md teaches;
 //   * the same dialog/handler cycle with std::shared_ptr + std::function,
 //     which keeps every dialog alive.
-#include <pthread.h>
 #include <refgc/refgc.h>
 
 #include <chrono>
@@ -546,24 +545,6 @@ void styles(App& app) {
 // ---------------------------------------------------------------------------
 // 7. Deep trees on a small stack.
 
-void run_on_small_stack(std::size_t bytes, void (*body)()) {
-  pthread_attr_t attr;
-  pthread_attr_init(&attr);
-  pthread_attr_setstacksize(&attr, bytes);
-  pthread_t thread;
-  auto entry = [](void* p) -> void* {
-    refgc::Heap heap;
-    {
-      refgc::Heap::Lock lock(heap);
-      reinterpret_cast<void (*)()>(p)();
-    }
-    return nullptr;
-  };
-  CHECK(pthread_create(&thread, &attr, entry, reinterpret_cast<void*>(body)) == 0);
-  pthread_join(thread, nullptr);
-  pthread_attr_destroy(&attr);
-}
-
 constexpr int kDepth = 100'000;
 
 // Nests `depth` widgets under `root`, each the only child of the one before;
@@ -706,7 +687,7 @@ int main() {
     leak_hunt(*app);
     CHECK_EQ(app->desktop->child_count(), 0);
   }
-  run_on_small_stack(256 * 1024, deep_trees);
+  example::run_on_small_stack(256 * 1024, deep_trees);
   shared_ptr_comparison(10'000);
   refgc::gc::collect();
   CHECK_EQ(g_widgets_alive, 0);
