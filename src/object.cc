@@ -623,6 +623,14 @@ std::size_t copy_key_text(std::string_view text, char* out, std::size_t n) noexc
   return cut + 3;
 }
 
+// An integer's decimal text (Python's repr of an int), copied as above.
+template <class Int>
+std::size_t copy_integer_text(Int x, char* out, std::size_t n) noexcept {
+  char buf[24];  // 20 digits and a sign
+  const std::to_chars_result r = std::to_chars(buf, buf + sizeof buf, x);
+  return copy_key_text(std::string_view(buf, static_cast<std::size_t>(r.ptr - buf)), out, n);
+}
+
 }  // namespace
 
 std::string capture_reference_name(std::size_t i) { return "captures[" + std::to_string(i) + "]"; }
@@ -645,15 +653,11 @@ std::size_t write_key_repr(double x, char* out, std::size_t n) noexcept {
 }
 
 std::size_t write_key_repr(long long x, char* out, std::size_t n) noexcept {
-  char buf[24];
-  const std::to_chars_result r = std::to_chars(buf, buf + sizeof buf, x);
-  return copy_key_text(std::string_view(buf, static_cast<std::size_t>(r.ptr - buf)), out, n);
+  return copy_integer_text(x, out, n);
 }
 
 std::size_t write_key_repr(unsigned long long x, char* out, std::size_t n) noexcept {
-  char buf[24];
-  const std::to_chars_result r = std::to_chars(buf, buf + sizeof buf, x);
-  return copy_key_text(std::string_view(buf, static_cast<std::size_t>(r.ptr - buf)), out, n);
+  return copy_integer_text(x, out, n);
 }
 
 std::size_t write_key_repr(bool x, char* out, std::size_t n) noexcept {

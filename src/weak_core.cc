@@ -288,29 +288,35 @@ Ref<WeakRefObject> new_weakref(Object* referent, WeakCallback&& callback, bool t
   return w;
 }
 
-std::size_t weakref_count(const Object& o) noexcept {
-  REFGC_DEBUG_REQUIRE_HEAP("calls getweakrefcount");
-  if (!(ObjectAccess::gc(&o) & kHasWeakrefs)) return 0;
-  std::size_t n = 0;
-  // As getweakrefs: not the ones whose count reached 0 while their
-  // destruction waits in the trashcan (CPython unlinks them at once).
+namespace {
+
+// Calls f(w) for each weak reference to `o` in its list, in order, except
+// those whose count reached 0 while their destruction waits in the trashcan
+// (CPython unlinks them at once): getweakrefcount and getweakrefs. A dead
+// heap's table (an orphan's) is held meanwhile; f runs no user code.
+template <class F>
+void for_each_counted_weakref(const Object& o, F f) {
+  if (!(ObjectAccess::gc(&o) & kHasWeakrefs)) return;
   HeapImpl& current = current_impl();
   HeapImpl& heap = weak_table_heap(current, &o);
   const WeakTableGuard guard(heap, current);
   for (WeakRefObject* w = heap.weaklists.find(&o); w != nullptr; w = WeakAccess::next(*w))
-    if (ObjectAccess::rc(w) > 0) ++n;
+    if (ObjectAccess::rc(w) > 0) f(w);
+}
+
+}  // namespace
+
+std::size_t weakref_count(const Object& o) noexcept {
+  REFGC_DEBUG_REQUIRE_HEAP("calls getweakrefcount");
+  std::size_t n = 0;
+  for_each_counted_weakref(o, [&](WeakRefObject*) noexcept { ++n; });
   return n;
 }
 
 std::vector<Ref<WeakRefObject>> weakrefs_of(const Object& o) {
   REFGC_DEBUG_REQUIRE_HEAP("calls getweakrefs");
   std::vector<Ref<WeakRefObject>> out;
-  if (!(ObjectAccess::gc(&o) & kHasWeakrefs)) return out;
-  HeapImpl& current = current_impl();
-  HeapImpl& heap = weak_table_heap(current, &o);
-  const WeakTableGuard guard(heap, current);
-  for (WeakRefObject* w = heap.weaklists.find(&o); w != nullptr; w = WeakAccess::next(*w))
-    if (ObjectAccess::rc(w) > 0) out.push_back(Ref<WeakRefObject>(w));
+  for_each_counted_weakref(o, [&](WeakRefObject* w) { out.push_back(Ref<WeakRefObject>(w)); });
   return out;
 }
 
