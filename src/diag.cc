@@ -36,6 +36,7 @@
 #include <ostream>
 #include <sstream>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <typeinfo>
 #include <unordered_map>
@@ -873,7 +874,9 @@ void render_dot(std::string_view dot, const std::filesystem::path& file, std::st
   const int err = ::posix_spawn(&pid, program.c_str(), nullptr, nullptr, argv, environ);
   if (err != 0) {
     std::filesystem::remove(input);
-    throw std::runtime_error("refgc::diag: cannot run " + program + ": " + std::strerror(err));
+    // std::system_error (a std::runtime_error): its message is strerror's
+    // text, made thread-safely (std::strerror may share one buffer).
+    throw std::system_error(err, std::generic_category(), "refgc::diag: cannot run " + program);
   }
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {

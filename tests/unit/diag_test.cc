@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -22,6 +23,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <system_error>
 #include <vector>
 
 namespace {
@@ -1297,6 +1299,39 @@ TEST_F(DiagTest, RenderDotReportsADotThatWritesNothingAsAFailure) {
   ::setenv("PATH", dir.c_str(), 1);
   EXPECT_THROW(diag::render_dot("digraph g {}", file, "svg"), std::runtime_error);
   ::setenv("PATH", saved.c_str(), 1);
+  EXPECT_FALSE(std::filesystem::exists(dir / "out.svg.dot.tmp"));
+  std::filesystem::remove_all(dir);
+}
+
+// clang-tidy (concurrency-mt-unsafe, 2026-11-24): the error for a dot that
+// cannot be started took its text from std::strerror, which may share one
+// buffer between threads. It is a std::system_error now (a
+// std::runtime_error, as before) carrying the errno: a `dot` on PATH that is
+// executable but no program (no #! line) fails posix_spawn with ENOEXEC.
+TEST_F(DiagTest, RenderDotReportsADotThatCannotBeStartedWithItsErrno) {
+  const auto dir = std::filesystem::temp_directory_path() / "refgc_diag_test_bad_dot";
+  std::filesystem::create_directories(dir);
+  {
+    std::ofstream not_a_program(dir / "dot", std::ios::binary);
+    not_a_program << "this is not an executable\n";
+  }
+  std::filesystem::permissions(dir / "dot", std::filesystem::perms::owner_all);
+  const char* old = ::getenv("PATH");
+  const std::string saved = old != nullptr ? old : "";
+  ::setenv("PATH", dir.c_str(), 1);
+  std::string what;
+  int code = 0;
+  try {
+    diag::render_dot("digraph g {}", dir / "out.svg", "svg");
+  } catch (const std::system_error& e) {
+    what = e.what();
+    code = e.code().value();
+  }
+  ::setenv("PATH", saved.c_str(), 1);
+  EXPECT_EQ(code, ENOEXEC);
+  EXPECT_NE(what.find("refgc::diag: cannot run " + (dir / "dot").string()), std::string::npos)
+      << what;
+  EXPECT_NE(what.find(std::generic_category().message(ENOEXEC)), std::string::npos) << what;
   EXPECT_FALSE(std::filesystem::exists(dir / "out.svg.dot.tmp"));
   std::filesystem::remove_all(dir);
 }
