@@ -7,11 +7,12 @@ tour steps that show it.
   scripts/seed_coverage.py --check   fail if a behaviour has neither a test
                                      nor a documented reason (CTest runs this)
 """
-import pathlib
 import re
 import sys
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
+sys.dont_write_bytecode = True  # CTest runs this: write nothing into the source tree
+from coverage_common import ROOT, gtest_cases, main_guard, run, spec_copy
+
 DOC = ROOT / "docs" / "seed-coverage.md"
 
 # Behaviours without a test yet, and why. Everything else must have a test.
@@ -26,7 +27,7 @@ TITLES = {}
 
 
 def behaviour_titles():
-    spec = ROOT / "tests" / "data" / "seed-behaviours.md"  # a copy of shared/spec/
+    spec = spec_copy("seed-behaviours.md")  # a copy of shared/spec/
     if not spec.exists():
         return {}
     out = {}
@@ -45,11 +46,10 @@ def behaviour_titles():
 
 def tests_by_behaviour():
     found = {}
-    for path in sorted((ROOT / "tests").rglob("*_test.cc")):
-        text = path.read_text()
-        for m in re.finditer(r"TEST(?:_F)?\(\s*(\w+)\s*,\s*((?:DISABLED_)?B(\d\d)_\w+)\)", text):
-            n = int(m.group(3))
-            found.setdefault(n, []).append((path.relative_to(ROOT).as_posix(), m.group(1), m.group(2)))
+    for case in gtest_cases():
+        m = re.fullmatch(r"(?:DISABLED_)?B(\d\d)_\w+", case.name)
+        if m:
+            found.setdefault(int(m.group(1)), []).append((case.path, case.suite, case.name))
     return found
 
 
@@ -99,24 +99,14 @@ def build_doc():
     return "\n".join(lines)
 
 
-def main():
+def main(argv):
     doc = build_doc()
-    if "--write" in sys.argv:
-        DOC.write_text(doc)
-        print(f"wrote {DOC.relative_to(ROOT)}")
-        return 0
-    missing = [line for line in doc.splitlines() if line.endswith("| MISSING |")]
-    stale = DOC.exists() and DOC.read_text() != doc
-    for line in missing:
-        print("behaviour without a test or a reason:", line.split("|")[1].strip())
-    if stale:
-        print("docs/seed-coverage.md is out of date: run scripts/seed_coverage.py --write")
-    if missing or stale or not DOC.exists():
-        print("FAILED")
-        return 1
-    print("seed coverage: every behaviour 1-74 has a test or a documented reason")
-    return 0
+    problems = ["behaviour without a test or a reason: " + line.split("|")[1].strip()
+                for line in doc.splitlines() if line.endswith("| MISSING |")]
+    return run(argv, DOC, doc, problems,
+               "seed coverage: every behaviour 1-74 has a test or a documented reason",
+               spec_name="seed-behaviours.md")
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main_guard(main)
