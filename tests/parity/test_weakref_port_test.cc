@@ -319,7 +319,7 @@ TEST_F(WeakrefPort, AllWeakRefsAreClearedBeforeAnyCallbackRuns) {
 }
 
 // Ports ReferencesTestCase.test_ref_reuse and test_shared_ref_without_callback
-// (spec F73: ref(o) is ref(o), ref(o, cb) is not, ref(o, None) is ref(o)).
+// (spec G73: ref(o) is ref(o), ref(o, cb) is not, ref(o, None) is ref(o)).
 TEST_F(WeakrefPort, CallbackLessWeakRefsAreSharedAndCallbackOnesAreNot) {
   auto o = make<Plain>("o");
   WeakRef<Plain> ref1(o);
@@ -343,7 +343,7 @@ TEST_F(WeakrefPort, CallbackLessWeakRefsAreSharedAndCallbackOnesAreNot) {
 }
 
 // Ports ReferencesTestCase.test_getweakrefcount (without proxies) and the
-// "not weakrefable" case (spec F75: an int gives 0).
+// "not weakrefable" case (spec G75: an int gives 0).
 TEST_F(WeakrefPort, GetWeakRefCountCountsLiveWeakRefObjectsOnly) {
   auto o = make<Plain>("o");
   EXPECT_EQ(refgc::getweakrefcount(o), 0u);
@@ -362,7 +362,7 @@ TEST_F(WeakrefPort, GetWeakRefCountCountsLiveWeakRefObjectsOnly) {
   EXPECT_THROW(WeakRef<Object>(Ref<Object>(i)), std::invalid_argument);
 }
 
-// Ports ReferencesTestCase.test_getweakrefs, plus the list order of spec F75
+// Ports ReferencesTestCase.test_getweakrefs, plus the list order of spec G75
 // (the shared callback-less reference first, then the others newest first).
 TEST_F(WeakrefPort, GetWeakRefsListsTheRemainingWeakRefsInCPythonOrder) {
   auto cb = [](const WeakRef<Plain>&) {};
@@ -800,7 +800,7 @@ TEST_F(WeakrefPort, WeakRefsHaveNoOrdering) {
   EXPECT_TRUE(std::equality_comparable<WeakRef<Plain>>);
 }
 
-// Ports ReferencesTestCase.test_hashing (spec F74): hash(ref) is the
+// Ports ReferencesTestCase.test_hashing (spec G74): hash(ref) is the
 // referent's hash (its identity here); a dead reference keeps the hash it had
 // while alive and otherwise cannot be hashed ("weak object has gone away").
 TEST_F(WeakrefPort, DeadWeakRefKeepsTheHashItHadWhileAliveAndOtherwiseCannotHash) {
@@ -1611,7 +1611,7 @@ print(platform.python_implementation(), sys.version_info[:2])
   EXPECT_EQ(out, (std::vector<std::string>{"CPython (3, 11)"}));
 }
 
-// O1. Refcount death (spec §1.9, E51-E55): finalize() first with the weak
+// O1. Refcount death (spec §1.9, E51-E53, E55): finalize() first with the weak
 // references still alive inside it, then the callbacks newest first, each
 // seeing every weak reference already dead.
 TEST_F(WeakrefOrderingVsPython, RefcountDeathRunsFinalizeThenCallbacksNewestFirst) {

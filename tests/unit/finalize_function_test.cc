@@ -167,7 +167,7 @@ TEST_F(FinalizeTest, DroppingTheHandleDoesNotCancelTheFinalizer) {
   refgc::finalize(o, log_fn("second"));
   EXPECT_TRUE(event_log().empty());
   o.reset();
-  // Weak-reference callbacks run newest first (fact 51).
+  // Weak-reference callbacks run newest first (fact E51).
   EXPECT_EQ(event_log(), (Log{"second", "first"}));
 }
 
@@ -228,7 +228,7 @@ TEST_F(FinalizeTest, DetachReturnsTheObjectAndFunctionAndTheDeathThenRunsNothing
   EXPECT_EQ(calls, 1);
 }
 
-// Facts 55 and 60 applied to finalize(): on refcount death the object's own
+// Facts E55 and F60 applied to finalize(): on refcount death the object's own
 // finalize() runs first, then fn; in the collector fn runs first (python3:
 // "__del__ / finalize fn", then "finalize fn (gc) / __del__").
 TEST_F(FinalizeTest, FunctionRunsAfterFinalizeOnRefcountDeathAndBeforeItInTheCollector) {

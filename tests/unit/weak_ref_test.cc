@@ -43,7 +43,7 @@ std::vector<Ref<Object>>& saved() {
   static std::vector<Ref<Object>> s;
   return s;
 }
-// A weak reference created inside a finalizer (facts 56 and 61).
+// A weak reference created inside a finalizer (facts E56 and F61).
 WeakRef<Object> g_late;
 // A handle that a callback drops (fact A12).
 WeakRef<Object> g_dropped_by_callback;
@@ -598,7 +598,7 @@ TEST_F(WeakRefTest, HoldingCopyingMovingAndDroppingAWeakRefNeverChangesTheStrong
 // Callbacks on refcount death
 // ---------------------------------------------------------------------------
 
-// Fact 53, seed behaviour 50 (s002_22 probe: "weakref callback called once with
+// Fact E53, seed behaviour 50 (s002_22 probe: "weakref callback called once with
 // the dead ref: 1 True ; r() -> None").
 TEST_F(WeakRefTest, CallbackRunsOnceAndReceivesItsOwnDeadWeakReference) {
   auto o = make<Node>();
@@ -618,7 +618,7 @@ TEST_F(WeakRefTest, CallbackRunsOnceAndReceivesItsOwnDeadWeakReference) {
   EXPECT_EQ(calls, 1);
 }
 
-// Fact 54: deleting the weak reference before the referent: its callback never runs.
+// Fact E54: deleting the weak reference before the referent: its callback never runs.
 TEST_F(WeakRefTest, CallbackOfAWeakRefDroppedBeforeTheReferentNeverRuns) {
   auto o = make<Node>();
   int calls = 0;
@@ -642,7 +642,7 @@ TEST_F(WeakRefTest, CallbackOfAWeakRefDroppedBeforeTheReferentNeverRuns) {
   EXPECT_EQ(calls, 0);
 }
 
-// Fact 52 (and §1.9 PyObject_ClearWeakRefs): every weak reference to the object
+// Fact E52 (and §1.9 PyObject_ClearWeakRefs): every weak reference to the object
 // is dead before the first callback runs, so inside each callback all of them
 // already return null.
 TEST_F(WeakRefTest, EveryWeakRefIsClearedBeforeAnyCallbackRuns) {
@@ -664,7 +664,7 @@ TEST_F(WeakRefTest, EveryWeakRefIsClearedBeforeAnyCallbackRuns) {
   EXPECT_EQ(seen, (Log{"w3 all-dead", "w2 all-dead", "w1 all-dead"}));
 }
 
-// Fact 51: w1, w2, w3 created in that order call back w3, w2, w1, on refcount
+// Fact E51: w1, w2, w3 created in that order call back w3, w2, w1, on refcount
 // death and in the collector alike.
 TEST_F(WeakRefTest, CallbacksRunNewestFirstInBothDeathPaths) {
   auto o = make<Node>();
@@ -702,7 +702,7 @@ TEST_F(WeakRefTest, ACallbackThatDropsTheOtherWeakRefsDoesNotCancelTheirCallback
   EXPECT_EQ(event_log(), (Log{"w3 dead", "w2 dead", "w1 dead"}));
 }
 
-// Fact 55 (s002_22 probe: "refcount-driven death: in __del__: own weakref already
+// Fact E55 (s002_22 probe: "refcount-driven death: in __del__: own weakref already
 // cleared? False"): finalize() runs first with the weak references still alive,
 // then the callbacks (python3: ['__del__', 'callback']).
 TEST_F(WeakRefTest, RefcountDeathRunsFinalizeFirstWithWeakRefsAliveThenCallbacks) {
@@ -714,7 +714,7 @@ TEST_F(WeakRefTest, RefcountDeathRunsFinalizeFirstWithWeakRefsAliveThenCallbacks
   EXPECT_FALSE(ext());
 }
 
-// Fact 58: a finalizer that resurrects the object on refcount death keeps its
+// Fact E58: a finalizer that resurrects the object on refcount death keeps its
 // weak references alive and skips the callbacks; they run at the second death
 // (python3: [('del', me alive)] then [..., 'cb'], w() is None).
 TEST_F(WeakRefTest, ResurrectingFinalizerKeepsWeakRefsAndDefersCallbacksToTheSecondDeath) {
@@ -735,7 +735,7 @@ TEST_F(WeakRefTest, ResurrectingFinalizerKeepsWeakRefsAndDefersCallbacksToTheSec
   EXPECT_FALSE(w());
 }
 
-// Fact 56: a weak reference with a callback created inside finalize() on the
+// Fact E56: a weak reference with a callback created inside finalize() on the
 // refcount path is cleared with the others, so its callback runs.
 TEST_F(WeakRefTest, AWeakRefCreatedInsideFinalizeOnRefcountDeathCallsBack) {
   auto o = make<LateWatcher>();
@@ -745,7 +745,7 @@ TEST_F(WeakRefTest, AWeakRefCreatedInsideFinalizeOnRefcountDeathCallsBack) {
   EXPECT_FALSE(g_late.alive());
 }
 
-// Fact 57: a weak reference stored on its own referent is still alive when the
+// Fact E57: a weak reference stored on its own referent is still alive when the
 // weak references are cleared (before the members are destroyed): its callback
 // runs on refcount death.
 TEST_F(WeakRefTest, AWeakRefStoredOnItsOwnReferentCallsBackOnRefcountDeath) {
@@ -755,7 +755,7 @@ TEST_F(WeakRefTest, AWeakRefStoredOnItsOwnReferentCallsBackOnRefcountDeath) {
   EXPECT_EQ(event_log(), (Log{"own dead"}));
 }
 
-// Fact 59: an exception in one callback goes to the unraisable hook and the
+// Fact E59: an exception in one callback goes to the unraisable hook and the
 // other callbacks still run; an exception propagating in the caller survives.
 TEST_F(WeakRefTest, AnExceptionInACallbackGoesToTheUnraisableHookAndTheOthersStillRun) {
   refgc_test::UnraisableCapture capture;
@@ -839,7 +839,7 @@ TEST_F(WeakRefTest, ACallbackThatDropsTheLastOtherHandleToItsWeakRefStillGetsAUs
 // Callbacks in the collector
 // ---------------------------------------------------------------------------
 
-// Fact 60 (s002_22 probe: "gc-driven death (cycle): in __del__: own weakref already
+// Fact F60 (s002_22 probe: "gc-driven death (cycle): in __del__: own weakref already
 // cleared? True"): callbacks of external weak references run before finalize(),
 // and inside finalize() the weak references are already dead (python3 F60:
 // collect() == 2, ['callback', ('__del__', True)]).
@@ -855,7 +855,7 @@ TEST_F(WeakRefTest, CollectorDeathRunsCallbacksBeforeFinalizeWithWeakRefsAlready
   EXPECT_FALSE(ext());
 }
 
-// Fact 62 (python3: collect() -> 0, wr() None inside __del__ and after): an
+// Fact F62 (python3: collect() -> 0, wr() None inside __del__ and after): an
 // object resurrected during a collection keeps its weak references dead; its
 // finalizer never runs again.
 TEST_F(WeakRefTest, ResurrectionInTheCollectorLeavesWeakRefsDead) {
@@ -878,7 +878,7 @@ TEST_F(WeakRefTest, ResurrectionInTheCollectorLeavesWeakRefsDead) {
   EXPECT_EQ(event_log(), (Log{"callback dead", "finalize me=dead"}));
 }
 
-// Fact 63 and §3 A13 (python3: a self-loop holding ref(self, lambda) -> collect()
+// Fact F63 and §3 A13 (python3: a self-loop holding ref(self, lambda) -> collect()
 // 3, callback not called; `c1.wr = ref(c2, cb)` with both trash: no callback).
 // A weak reference that is garbage itself never calls back.
 TEST_F(WeakRefTest, AWeakRefThatIsItselfGarbageNeverCallsBack) {
@@ -942,7 +942,7 @@ TEST_F(WeakRefTest, AGarbageWeakRefOlderThanItsGarbageReferentNeverCallsBack) {
   EXPECT_EQ(calls, 0);
 }
 
-// Fact 61 (python3: collect() -> 1, ['del', 'cb'], the ref is dead): a weak
+// Fact F61 (python3: collect() -> 1, ['del', 'cb'], the ref is dead): a weak
 // reference created inside finalize() during a collection is not part of it;
 // its callback runs later, when the object is freed.
 TEST_F(WeakRefTest, AWeakRefCreatedInsideFinalizeDuringACollectionCallsBackLater) {
@@ -1041,7 +1041,7 @@ TEST_F(WeakRefTest, EveryLinkOfALongChainCallsBackWhenTheTrashcanFreesIt) {
 // Identity, listing, hashing, equality
 // ---------------------------------------------------------------------------
 
-// Fact 73 and seed behaviour 51 (s002_22 probe: "weakref.ref(x) twice (no
+// Fact G73 and seed behaviour 51 (s002_22 probe: "weakref.ref(x) twice (no
 // callback) returns the same ref object: True ; weakref.getweakrefcount(x) = 1"):
 // callback-less weak references are one shared object; those with callbacks are not.
 TEST_F(WeakRefTest, CallbackLessWeakRefsToOneObjectAreOneSharedObject) {
@@ -1121,7 +1121,7 @@ TEST_F(WeakRefTest, EveryLiveObjectKeepsItsOwnWeakRefsThroughHeavyChurn) {
   for (const auto& e : dead) ASSERT_EQ(e->calls, 1);
 }
 
-// Fact 75 (python3: r2 cb, r3 cb, then r1 basic -> getweakrefs == [r1, r3, r2],
+// Fact G75 (python3: r2 cb, r3 cb, then r1 basic -> getweakrefs == [r1, r3, r2],
 // count 3): the shared callback-less one first, then the others newest first.
 TEST_F(WeakRefTest, GetweakrefsListsTheSharedRefFirstThenTheOthersNewestFirst) {
   auto o = make<Node>();
@@ -1142,7 +1142,7 @@ TEST_F(WeakRefTest, GetweakrefsListsTheSharedRefFirstThenTheOthersNewestFirst) {
   EXPECT_TRUE(is(refs[0], r1));
   EXPECT_TRUE(is(refs[1], r2));
 
-  // Fact 75: an object that cannot be weakly referenced: 0 and [].
+  // Fact G75: an object that cannot be weakly referenced: 0 and [].
   Ref<Object> i = make<refgc::Int>(5);
   EXPECT_EQ(refgc::getweakrefcount(i), 0u);
   EXPECT_TRUE(refgc::getweakrefs(i).empty());
@@ -1176,7 +1176,7 @@ TEST_F(WeakRefTest, APlainWeakRefIsNeverTheLowLevelOneThatHoldsATracedObject) {
   EXPECT_TRUE(plain.alive());
 }
 
-// Fact 74: hash(ref(o)) == hash(o), stable and cached; a dead weak reference
+// Fact G74: hash(ref(o)) == hash(o), stable and cached; a dead weak reference
 // keeps the hash it had; one never hashed while alive throws "weak object has
 // gone away" (TypeError in Python, std::logic_error here).
 TEST_F(WeakRefTest, HashIsTheReferentsHashCachedAndADeadNeverHashedRefThrows) {
@@ -1233,7 +1233,7 @@ TEST_F(WeakRefTest, TheWeakReferenceObjectsReprNamesItsReferentThenSaysDead) {
 // What cannot be weakly referenced
 // ---------------------------------------------------------------------------
 
-// §2.2 / fact 70 / seed behaviour 52: Int and Str opt out (like int and str);
+// §2.2 / fact G70 / seed behaviour 52: Int and Str opt out (like int and str);
 // reaching one through WeakRef<Object> throws at run time with CPython's message.
 TEST_F(WeakRefTest, WeakRefToAnIntThroughObjectThrowsInvalidArgument) {
   Ref<Object> i = make<refgc::Int>(42);
@@ -1305,7 +1305,7 @@ TEST_F(WeakRefTest, ATypeRegisteredAgainAtTheSameAddressAnswersWithItsNewRecord)
 // WeakMethod and temporaries
 // ---------------------------------------------------------------------------
 
-// Fact 69 (python3: WeakMethod(o.m)() == o.m True, `is` False; None after o dies):
+// Fact G69 (python3: WeakMethod(o.m)() == o.m True, `is` False; None after o dies):
 // a live WeakMethod gives a callable bound method equal to another binding of
 // the same object and method; once the receiver dies it gives an empty one.
 TEST_F(WeakRefTest, WeakMethodGivesAnEqualCallableBoundMethodWhileTheReceiverLives) {
@@ -1369,7 +1369,7 @@ TEST_F(WeakRefTest, WeakMethodsCompareByReceiverAndMemberFunction) {
   EXPECT_FALSE(a == with_callback);  // dead: different weak references
 }
 
-// Seed behaviour 54 / fact 69 (s002_23 probe: "pitfall: weakref to a bound method
+// Seed behaviour 54 / fact G69 (s002_23 probe: "pitfall: weakref to a bound method
 // dies immediately: True"): a weak reference to a temporary dies at the end of
 // the statement (its callback runs then), while WeakMethod on a named receiver
 // keeps working.
