@@ -5,7 +5,8 @@
 // 3.11.7); where a scenario had to be adapted (refgc has no class objects,
 // frames, materialised __dict__s, tuples or free lists) the comment says how.
 //
-// Scenarios that need weak references are not here: refgc has none yet.
+// Scenarios that need weak references are in test_weakref_port_test.cc and
+// tests/unit/weak_ref_test.cc.
 #include <gtest/gtest.h>
 #include <refgc/refgc.h>
 
@@ -270,6 +271,51 @@ TEST_F(TestGcPort, CollectReturnsTwoForATwoInstanceCycle) {
   a.reset();
   b.reset();
   EXPECT_EQ(gc::collect(), 2u);
+}
+
+// An instance that keeps its attributes in a dict object of its own (a
+// Python instance after `a.__dict__` materialised its dict).
+struct WithAttributeDict : Object {
+  static constexpr const char* refgc_type_name = "WithAttributeDict";
+  Ref<PyDict> attributes;
+  void trace(Tracer& t) override { t(attributes); }
+};
+
+// cpython-semantics §3 A2: two instances in a cycle, after reading both
+// instances' __dict__, count their two dicts too. python3 3.11.7:
+//   a = A(); b = A(); a.o = b; b.o = a; a.__dict__; b.__dict__; del a, b
+//   gc.collect() -> 4
+// refgc's fields live inside the object (the plain cycle above gives 2); an
+// object whose attributes are a Dict of its own is the materialised case.
+TEST_F(TestGcPort, CollectReturnsFourForATwoInstanceCycleThroughTheirAttributeDicts) {
+  auto a = make<WithAttributeDict>();
+  auto b = make<WithAttributeDict>();
+  a->attributes = make<PyDict>();
+  b->attributes = make<PyDict>();
+  a->attributes->set("o", b);
+  b->attributes->set("o", a);
+  a.reset();
+  b.reset();
+  EXPECT_EQ(gc::collect(), 4u);
+  EXPECT_EQ(gc::collect(), 0u);
+}
+
+// cpython-semantics §3 A10, its second case: a function and the globals dict
+// that holds it. python3 3.11.7:
+//   d = {}; exec("def f(): pass", d); del d; gc.collect() -> 2
+// refgc: a Function capturing its globals Dict, which holds the Function.
+// (A10's first case, `f.me = f` -> 2, has no refgc form: a Function's
+// captures are fixed when it is made, before it exists to capture itself.)
+TEST_F(TestGcPort, CollectReturnsTwoForAFunctionAndTheGlobalsDictThatHoldsIt) {
+  {
+    auto globals = make<PyDict>();
+    refgc::Function<int()> f([](PyDict& g) { return static_cast<int>(g.size()); }, globals);
+    globals->set("f", f.object());
+    EXPECT_EQ(f(), 1);
+    EXPECT_TRUE(gc::is_tracked(f.object()));
+  }
+  EXPECT_EQ(gc::collect(), 2u);
+  EXPECT_EQ(gc::collect(), 0u);
 }
 
 // cpython-semantics §3 A5
@@ -944,6 +990,89 @@ TEST_F(TestGcPort, IsTrackedOnlyForTypesThatTrace) {
   EXPECT_TRUE(gc::is_tracked(make<PyList>()));
   EXPECT_TRUE(gc::is_tracked(make<PyDict>()));
   EXPECT_TRUE(gc::is_tracked(make<Node>()));
+}
+
+// cpython-semantics §3 C34, which refgc does not follow on purpose
+// (docs/design/collector.md, "No lazy untracking"). python3 3.11.7:
+//   gc.is_tracked({}) False; gc.is_tracked({'a': 1}) False; gc.is_tracked({'a': []}) True
+//   a = A(); a.me = a; a.d = {'a': 1}; del a; gc.collect() -> 1 (an untracked dict)
+//   a = A(); a.me = a; a.d = {'a': []}; del a; gc.collect() -> 3
+// A refgc Dict is tracked from creation whatever it holds, so the first
+// self-loop counts its dict too: 2 where CPython gives 1.
+TEST_F(TestGcPort, ADictIsTrackedFromCreationEvenEmptyOrHoldingOnlyAtoms) {
+  auto empty = make<PyDict>();
+  auto atoms = make<PyDict>();
+  atoms->set("a", make<Int>(1));
+  auto holds_a_list = make<PyDict>();
+  holds_a_list->set("a", make<PyList>());
+  EXPECT_TRUE(gc::is_tracked(empty));         // CPython: False
+  EXPECT_TRUE(gc::is_tracked(atoms));         // CPython: False
+  EXPECT_TRUE(gc::is_tracked(holds_a_list));  // CPython: True
+
+  auto a = make<Node>();
+  a->next = a;
+  a->child = atoms;
+  atoms.reset();
+  a.reset();
+  EXPECT_EQ(gc::collect(), 2u);  // CPython: 1
+
+  auto b = make<Node>();
+  b->next = b;
+  b->child = holds_a_list;
+  holds_a_list.reset();
+  b.reset();
+  EXPECT_EQ(gc::collect(), 3u);  // CPython: 3
+}
+
+// cpython-semantics §3 C37; refgc differs in the last step on purpose
+// (docs/design/collector.md, "No lazy untracking"). python3 3.11.7:
+//   d = {'a': []}; d['a'] = 1
+//   gc.collect(0); gc.is_tracked(d) True; gc.collect(1); True; gc.collect(2); False
+// refgc never untracks a Dict: it is still tracked after collect(2).
+TEST_F(TestGcPort, ADictWhoseListValueIsReplacedByAnIntStaysTrackedThroughEveryCollection) {
+  auto d = make<PyDict>();
+  d->set("a", make<PyList>());
+  d->set("a", make<Int>(1));
+  EXPECT_EQ(gc::collect(0), 0u);
+  EXPECT_TRUE(gc::is_tracked(d));
+  EXPECT_TRUE(where(d.get())[1]);
+  EXPECT_EQ(gc::collect(1), 0u);
+  EXPECT_TRUE(gc::is_tracked(d));
+  EXPECT_TRUE(where(d.get())[2]);
+  EXPECT_EQ(gc::collect(2), 0u);
+  EXPECT_TRUE(gc::is_tracked(d));  // CPython: False
+  EXPECT_TRUE(where(d.get())[2]);
+}
+
+// cpython-semantics §3 C39. python3 3.11.7:
+//   d = {'a': {}}; gc.collect(); gc.is_tracked(d) True; gc.is_tracked(d['a']) False
+// refgc: the outer Dict stays tracked, as in CPython; the inner, empty one is
+// tracked too (refgc tracks a Dict from creation).
+TEST_F(TestGcPort, ADictHoldingAnEmptyDictStaysTrackedAfterAFullCollection) {
+  auto d = make<PyDict>();
+  d->set("a", make<PyDict>());
+  EXPECT_EQ(gc::collect(), 0u);
+  EXPECT_TRUE(gc::is_tracked(d));
+  EXPECT_TRUE(gc::is_tracked(d->get("a")));  // CPython: False
+}
+
+// cpython-semantics §3 C40. python3 3.11.7:
+//   l = [1, 2, 3]; s = {1, 2}; gc.collect(); gc.collect()
+//   gc.is_tracked(l) True; gc.is_tracked(s) True
+//   a = A(); a.x = 1; dd = a.__dict__; gc.collect(); gc.is_tracked(dd) False
+// refgc: a List of Ints stays tracked through full collections, as in
+// CPython (refgc has no set type). A Dict of Ints standing for the
+// materialised __dict__ stays tracked too (no lazy untracking).
+TEST_F(TestGcPort, AListOfIntsStaysTrackedThroughFullCollections) {
+  auto l = make<List<Int>>();
+  for (int k = 1; k <= 3; ++k) l->append(make<Int>(k));
+  auto attributes = make<PyDict>();
+  attributes->set("x", make<Int>(1));
+  EXPECT_EQ(gc::collect(), 0u);
+  EXPECT_EQ(gc::collect(), 0u);
+  EXPECT_TRUE(gc::is_tracked(l));
+  EXPECT_TRUE(where(l.get())[2]);
+  EXPECT_TRUE(gc::is_tracked(attributes));  // CPython: False
 }
 
 // test_gc.py::test_is_finalized; cpython-semantics §3 A15/D44
