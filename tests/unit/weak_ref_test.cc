@@ -996,6 +996,45 @@ TEST_F(WeakRefTest, CollectCountsWeakRefObjectsFreedRightAfterTheirCallback) {
   EXPECT_EQ(calls, 2);
 }
 
+// `class D: def __del__(self): log.append('__del__')` with a self-loop.
+struct LoggedSelfLoop : Object {
+  static constexpr const char* refgc_type_name = "LoggedSelfLoop";
+  Ref<Object> me;
+  void trace(Tracer& t) override { t(me); }
+  void finalize() override { event_log().push_back("finalize"); }
+};
+
+// Fact A19 (and F60 under DEBUG_SAVEALL). python3 3.11.7:
+//   gc.set_debug(gc.DEBUG_SAVEALL)
+//   o = D(); o.me = o; w = weakref.ref(o, lambda r: log.append('callback')); del o
+//   gc.collect() -> 1; log == ['callback', '__del__']; w() is None;
+//   len(gc.garbage) == 1; gc.garbage[0].me is gc.garbage[0]; gc.is_finalized(gc.garbage[0])
+//   gc.set_debug(0); gc.garbage.clear(); gc.collect() -> 1
+TEST_F(WeakRefTest, SaveAllRunsTheCallbackThenTheFinalizerAndKeepsTheObjectIntactInGarbage) {
+  gc::garbage().clear();
+  gc::set_debug(gc::DEBUG_SAVEALL);
+  auto o = make<LoggedSelfLoop>();
+  o->me = o;
+  const Object* addr = o.get();
+  WeakRef<LoggedSelfLoop> w(o, [](const WeakRef<LoggedSelfLoop>& dead) {
+    event_log().push_back(std::string("callback dead=") + (dead() ? "no" : "yes"));
+  });
+  o.reset();
+  EXPECT_EQ(gc::collect(), 1u);
+  EXPECT_EQ(event_log(), (Log{"callback dead=yes", "finalize"}));
+  EXPECT_FALSE(w.alive());
+  ASSERT_EQ(gc::garbage().size(), 1u);
+  const Ref<Object>& kept = gc::garbage()[0];
+  EXPECT_EQ(kept.get(), addr);
+  EXPECT_EQ(static_cast<LoggedSelfLoop&>(*kept).me.get(), addr);  // intact: nothing cleared
+  EXPECT_TRUE(gc::is_finalized(kept));
+
+  gc::set_debug(0);
+  gc::garbage().clear();
+  EXPECT_EQ(gc::collect(), 1u);
+  EXPECT_EQ(event_log(), (Log{"callback dead=yes", "finalize"}));  // neither runs again
+}
+
 // gc.h: collect() called from a weak-reference callback during a collection
 // returns 0 at once (CPython's `collecting` guard); the outer collection is
 // unaffected.
