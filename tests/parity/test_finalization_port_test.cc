@@ -7,7 +7,8 @@
 // Not ported: everything that needs weak references (refgc has none yet),
 // the legacy tp_del tests (refgc has no tp_del), and test_non_gc* (CPython
 // runs __del__ on every death of a *non-GC* type; refgc's finalize() runs at
-// most once for every type, by design).
+// most once for every type, by design: see
+// AnUntrackedTypeThatResurrectsIsFinalizedOnlyAtItsFirstDeath).
 #include <gtest/gtest.h>
 #include <refgc/refgc.h>
 
@@ -235,6 +236,46 @@ TEST_F(TestFinalizationPort, RefcountResurrectionRunsTheFinalizerOnlyOnce) {
   g_survivors.clear();  // dies again: no second finalize()
   EXPECT_EQ(g_log, Names{"s"});
   EXPECT_EQ(g_live, 0);
+}
+
+// Python's non-GC type (`_testcapi.without_gc`): no trace(), so untracked.
+// Its finalizer resurrects it.
+struct UntrackedPhoenix : Object {
+  static constexpr const char* refgc_type_name = "UntrackedPhoenix";
+  static inline int calls = 0;
+  static inline int live = 0;
+  UntrackedPhoenix() { ++live; }
+  ~UntrackedPhoenix() override { --live; }
+  void finalize() override {
+    ++calls;
+    g_survivors.push_back(self_ref(this));
+  }
+};
+
+// cpython-semantics §3 D45, which refgc does not follow on purpose (see the
+// top of this file). python3 3.11.7:
+//   @_testcapi.without_gc
+//   class R:
+//       def __del__(self): calls += 1; saved.append(self)
+//   r = R(); gc.is_tracked(r) False; del r; saved.clear(); saved.clear()
+//   -> __del__ ran at each of the 3 deaths (calls 3), and
+//      gc.is_finalized(saved[0]) was False after each (no GC head for the flag)
+// refgc keeps the flag in every object's header: finalize() runs at the
+// first death only, is_finalized() is true, and the second death frees it.
+TEST_F(TestFinalizationPort, AnUntrackedTypeThatResurrectsIsFinalizedOnlyAtItsFirstDeath) {
+  UntrackedPhoenix::calls = 0;
+  auto r = make<UntrackedPhoenix>();
+  EXPECT_FALSE(gc::is_tracked(r));  // CPython: False
+  EXPECT_FALSE(gc::is_finalized(r));
+  r.reset();
+  EXPECT_EQ(UntrackedPhoenix::calls, 1);
+  ASSERT_EQ(g_survivors.size(), 1u);
+  EXPECT_TRUE(gc::is_finalized(g_survivors[0]));  // CPython: False
+  EXPECT_FALSE(gc::is_tracked(g_survivors[0]));
+  g_survivors.clear();                    // the second death
+  EXPECT_EQ(UntrackedPhoenix::calls, 1);  // CPython: 2, and 3 at a third death
+  EXPECT_TRUE(g_survivors.empty());
+  EXPECT_EQ(UntrackedPhoenix::live, 0);
 }
 
 // cpython-semantics §3 D42: an exception thrown by a finalizer on refcount
@@ -601,6 +642,34 @@ TEST_F(TestFinalizationPort, ObjectFreedByAFinalizerIsNotCounted) {
   }
   EXPECT_EQ(gc::collect(), 2u);
   EXPECT_EQ(g_log, (Names{"x", "child"}));
+  EXPECT_EQ(g_live, 0);
+}
+
+// Python's `class H: pass`: a plain instance holding two references.
+struct Plain : Object {
+  Ref<Object> me, held;
+  void trace(Tracer& t) override { t(me, held); }
+};
+
+// cpython-semantics §3 D48, with the generator's `finally` as the held
+// object's finalize(). python3 3.11.7:
+//   def g():
+//       try: yield 1
+//       finally: log.append('finally')
+//   h = H(); h.me = h; h.gen = g(); next(h.gen); del h
+//   gc.collect() -> 2 (holder + generator); log == ['finally']
+// The cleanup of an object held by (not part of) a cycle runs during the
+// collection that frees the cycle, and the object is counted.
+TEST_F(TestFinalizationPort, TheFinalizerOfAnObjectHeldByCyclicTrashRunsDuringTheCollection) {
+  {
+    auto h = make<Plain>();
+    h->me = h;
+    h->held = make<Obj>("gen");
+  }
+  EXPECT_TRUE(g_log.empty());
+  EXPECT_EQ(g_live, 1);
+  EXPECT_EQ(gc::collect(), 2u);
+  EXPECT_EQ(g_log, Names{"gen"});
   EXPECT_EQ(g_live, 0);
 }
 
