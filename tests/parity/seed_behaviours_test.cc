@@ -910,6 +910,7 @@ TEST_F(SeedBehaviour, B19_AliasesAreIdenticalAndReportEqualIds) {
 
 // s000_p04_02_is_vs_eq: "True / False / True" (a == b; a is b; a is c).
 // s002_03_id_proof: "<other id> / False / True" (a is c; a == c). ERR-27.
+// cpython-semantics §3 I88 (python3 3.11.7: [] is [] -> False; a is a -> True).
 TEST_F(SeedBehaviour, B20_EqualityIsSeparateFromIdentity) {
   auto a = int_list({1, 2, 3});
   auto b = int_list({1, 2, 3});
@@ -919,6 +920,8 @@ TEST_F(SeedBehaviour, B20_EqualityIsSeparateFromIdentity) {
   EXPECT_NE(refgc::id(a), refgc::id(b));
   Ref<IntList> c = a;
   EXPECT_TRUE(refgc::is(a, c));
+  EXPECT_TRUE(refgc::is(a, a));                               // a is a
+  EXPECT_FALSE(refgc::is(make<IntList>(), make<IntList>()));  // [] is []
   EXPECT_FALSE(*a == *int_list({1, 2}));
   EXPECT_FALSE(*a == *int_list({1, 2, 4}));
 }

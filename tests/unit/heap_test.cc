@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -151,6 +152,63 @@ TEST_F(HeapTest, PoolsReuseFreedSlots) {
   EXPECT_GT(reserved, 0u);
   for (int i = 0; i < 100000; ++i) make<Node>();
   EXPECT_EQ(heap.reserved_bytes(), reserved);  // nothing new reserved for churn
+}
+
+// cpython-semantics §3 I87. python3 3.11.7:
+//   id(A()) == id(A())                                    -> True
+//   ids = set(); for i in range(5): ids.add(id(A()))      -> len(ids) == 1
+//   x = A(); i = id(x); del x; y = A(); id(y) == i        -> True
+// In C++ a temporary lives to the end of its full expression, so the first
+// case is two statements here (Python frees the first A() before making the
+// second). The pool hands out the slot freed last first, as CPython's does.
+TEST_F(HeapTest, ANewObjectTakesTheIdOfTheObjectOfItsSizeFreedJustBefore) {
+  const std::uintptr_t first = refgc::id(make<Node>());
+  const std::uintptr_t second = refgc::id(make<Node>());
+  EXPECT_EQ(first, second);
+
+  std::set<std::uintptr_t> ids;
+  for (int i = 0; i < 5; ++i) ids.insert(refgc::id(make<Node>()));
+  EXPECT_EQ(ids.size(), 1u);
+
+  auto x = make<Node>();
+  const std::uintptr_t freed = refgc::id(x);
+  x.reset();
+  auto y = make<Node>();
+  EXPECT_EQ(refgc::id(y), freed);
+  auto z = make<Node>();  // while y lives, a new object gets another id
+  EXPECT_NE(refgc::id(z), refgc::id(y));
+}
+
+// A Python `__slots__` instance: tracked, with 0 or 2 fields.
+struct NoSlots : refgc::Object {
+  void trace(refgc::Tracer&) override {}
+};
+struct TwoSlots : refgc::Object {
+  Ref<refgc::Object> p, q;
+  void trace(refgc::Tracer& t) override { t(p, q); }
+};
+struct PlainAtom : refgc::Object {};
+
+// cpython-semantics §3 I89. python3 3.11.7: getsizeof(object()) 16;
+// a `__slots__ = ()` instance 32; a 2-slot instance 48; a weakref 80
+// (its __sizeof__ 64); 1 -> 28; [] -> 56 (its __sizeof__ 40).
+// CPython's getsizeof adds the 16-byte GC head to a GC object's __sizeof__;
+// refgc keeps the collector's state in the 16-byte header
+// (docs/design/memory-model.md), so a tracked object's size is its fields',
+// 16 less than CPython's for the same fields.
+TEST_F(HeapTest, GetsizeofIsTheHeaderAndTheFieldsWithNoGcHead) {
+  EXPECT_EQ(refgc::getsizeof(make<PlainAtom>()), 16u);  // object(): 16
+  EXPECT_EQ(refgc::getsizeof(make<NoSlots>()), 16u);    // __slots__ = (): 32 = 16 + GC head
+  EXPECT_EQ(refgc::getsizeof(make<TwoSlots>()), 32u);   // 2 slots: 48 = 32 + GC head
+  auto target = make<Node>();
+  refgc::WeakRef<Node> w(target);
+  EXPECT_EQ(refgc::getsizeof(w.object()), 64u);  // a weakref: 80 = 64 + GC head
+  // Different layouts: refgc's Int is the header and an int64_t (CPython's 1:
+  // a 24-byte header with its size and one 4-byte digit, 28); an empty List
+  // is the header, one inline element slot and the size word (CPython's []:
+  // header, size, item pointer and capacity, 40, plus the GC head).
+  EXPECT_EQ(refgc::getsizeof(make<refgc::Int>(1)), 24u);
+  EXPECT_EQ(refgc::getsizeof(make<refgc::List<refgc::Int>>()), 32u);
 }
 
 TEST_F(HeapTest, ObjectsLargerThanThePoolClassesWork) {
