@@ -321,7 +321,8 @@ static_assert(!refgc::detail::declared_weakrefable<Dict<int, Str>>());
 //   function / user class instance / __slots__ with __weakref__ /
 //   list subclass / dict subclass -> weakref OK
 //   __slots__ without __weakref__ -> TypeError: cannot create weak reference to 'Slotted' object
-// refgc names its built-ins Int, Str, List and Dict.
+// refgc names its built-ins Int, Str, List and Dict. The same rows as
+// cpython-semantics §3 G70 (the table of §2.4).
 TEST_F(SeedBehaviourWeak,
        B52_WeakReferenceabilityIsChosenPerTypeIntStrListAndDictRefuseUserTypesAccept) {
   auto try_ref = [](const char* label, Ref<Object> obj) {
