@@ -21,7 +21,7 @@ from coverage_common import ROOT, gtest_cases, main_guard, md_cell, run, spec_co
 DOC = ROOT / "docs" / "cpython-facts-coverage.md"
 SPEC = "cpython-semantics.md"
 
-NO_LAZY_UNTRACKING = "docs/design/collector.md, \"No lazy untracking\""
+NO_LAZY_UNTRACKING = "docs/design/collector.md, \"Dicts are never untracked\""
 
 # Facts about Python objects that nothing in refgc's API corresponds to, and
 # why (naming refgc's nearest analogue). Every other fact must be cited by a
@@ -32,8 +32,8 @@ NOT_APPLICABLE = {
     17: "refgc has no legacy `tp_del` finalizers, so no collection leaves uncollectable objects "
         "(the stats' and `CollectInfo`'s `uncollectable` stay 0: A6); the PEP 442 case, a cycle "
         "with finalizers, is A6",
-    35: "refgc has no tuple type (and no lazy untracking: " + NO_LAZY_UNTRACKING + "); "
-        "the dict counterpart is C37",
+    35: "refgc has no tuple type (and no untracking by the collector: " + NO_LAZY_UNTRACKING +
+        "); the dict counterpart is C37",
     36: "refgc has no tuple type, nested or not (" + NO_LAZY_UNTRACKING + ")",
     38: "refgc has no tuple type, and a `Dict` is never untracked (C37)",
     50: "refgc has no legacy `tp_del` finalizers, so nothing is uncollectable at exit, and it "
@@ -55,14 +55,12 @@ NOTES = {
        "attributes are a `Dict` of its own",
     10: "the globals-dict case only: a `Function`'s captures are fixed when it is made, so it "
         "cannot capture itself (`f.me = f`)",
-    34: "refgc differs on purpose: a `Dict` is tracked from creation, empty or holding only "
-        "atoms, so a self-loop holding `{'a': 1}` counts 2, not 1 (" + NO_LAZY_UNTRACKING + ")",
-    37: "refgc differs on purpose: a `Dict` is never untracked, also not by `collect(2)` "
-        "(" + NO_LAZY_UNTRACKING + ")",
-    39: "the outer dict stays tracked as in CPython; refgc's inner empty `Dict` is tracked too "
-        "(C34)",
+    34: "a new `Dict` is untracked and `set()` tracks it when given a value of a GC type "
+        "(CPython's MAINTAIN_TRACKING); a `Dict` whose keys are `Ref`s is tracked from creation",
+    37: "refgc differs on purpose: a `Dict` is never untracked once tracked, also not by "
+        "`collect(2)` (" + NO_LAZY_UNTRACKING + ")",
     40: "a `List` of `Int`s stays tracked as in CPython (refgc has no set); a `Dict` of `Int`s "
-        "standing for the materialised `__dict__` stays tracked (C34)",
+        "stands for the materialised `__dict__` (untracked: it never held a container)",
     45: "refgc differs on purpose: `finalize()` runs at most once for every type, tracked or "
         "not (api.md), and `is_finalized()` is true after it; CPython's non-GC types have no "
         "GC head for the flag and run `__del__` at every death",

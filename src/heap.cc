@@ -194,6 +194,11 @@ Generation& HeapImpl::generation_of_state(std::uint32_t state) noexcept {
   return gens[state - kGen0];
 }
 
+void track_lazily(Object* o) {
+  REFGC_DEBUG_REQUIRE_HEAP("tracks a dictionary (Dict::set of a GC object)");
+  current_impl().track(o);
+}
+
 void HeapImpl::track(Object* o) {
   Generation& g = gens[0];
   if (g.objs.size() == g.objs.capacity() && compaction_blocked == 0 && g.wants_room_compaction())

@@ -13,6 +13,13 @@
 // that cleared the dictionary left it reading freed memory, review
 // 2026-11-24). When K is a Ref, the key is a strong reference too (hashed by
 // identity) and is traced.
+// Tracking follows CPython's dict: a new Dict is untracked (gc::is_tracked
+// false, not in gc::get_objects(), though counted in generation 0's
+// allocation count) until set() gives it a value of a GC type -- a
+// container or any type that overrides trace(), tracked or not -- and then
+// stays tracked (CPython's full collections may untrack it again, refgc's
+// do not: docs/design/collector.md). A Dict whose keys are Refs, and a
+// subclass of Dict, are tracked from creation.
 // Iteration order is insertion order; setting an existing key keeps its place.
 // An iterator made by begin() holds the dict, as Python's does (a loop body
 // may drop the last other reference to it; a managed object that keeps one
@@ -82,6 +89,18 @@ class DictBase : public Object {
 
 }  // namespace detail
 
+namespace detail {
+
+// A new Dict is untracked, as CPython's dict_new leaves a new dict, unless
+// its keys are references (traced: the dictionary is then tracked from
+// creation); Dict::set tracks it when it is first given a value of a GC
+// type (CPython's MAINTAIN_TRACKING). Exactly Dict<K, V>: a subclass is
+// tracked from creation, as CPython's dict subclasses are.
+template <class K, class V>
+struct born_untracked<Dict<K, V>> : std::bool_constant<!is_traceable<K>()> {};
+
+}  // namespace detail
+
 template <class K, class V = Object>
 class Dict : public detail::DictBase<K> {
   struct Entry {
@@ -97,6 +116,7 @@ class Dict : public detail::DictBase<K> {
 
   // d[key] = value
   void set(const K& key, Ref<V> value) {
+    maintain_tracking(value);
     const std::size_t h = hash_(key);
     const std::size_t at = find(key, h);
     if (at != kMissing) {
@@ -323,6 +343,23 @@ class Dict : public detail::DictBase<K> {
   }
 
   static std::string key_repr(const K& k) { return detail::key_repr(k); }
+  // CPython's MAINTAIN_TRACKING: a Dict is made untracked (born_untracked,
+  // below) and tracked, in generation 0, the first time it is given a value
+  // of a GC type (one that overrides trace(): a List, a Dict, a user type
+  // with references; tracked or not). First, so that a failure to track
+  // leaves the dictionary unchanged. A value type that is final and traces
+  // nothing (Int, Str) can never be one: such a Dict is never tracked.
+  void maintain_tracking(const Ref<V>& value) {
+    if constexpr (detail::born_untracked<Dict>::value &&
+                  !(std::is_final_v<V> && !detail::overrides_trace<V>())) {
+      if (REFGC_UNLIKELY(value &&
+                         (detail::ObjectAccess::gc(this) &
+                          (detail::kStateMask | detail::kOrphanBit)) == detail::kUntracked &&
+                         (detail::ObjectAccess::gc(static_cast<const Object*>(value.get())) &
+                          detail::kIsGc) != 0))
+        detail::track_lazily(this);
+    }
+  }
   static constexpr std::size_t kMissing = static_cast<std::size_t>(-1);
   using Index = std::unordered_multimap<std::size_t, std::size_t>;  // hash -> entry
 

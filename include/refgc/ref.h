@@ -109,6 +109,20 @@ constexpr bool overrides_finalize() {
   }
 }
 
+// Types that make<T>() leaves untracked, although they are GC types (counted
+// in generation 0's allocation count, traced by gc::get_referents), until
+// they may hold a tracked object: CPython's dicts (dict_new untracks a new
+// dict; insertdict's MAINTAIN_TRACKING tracks it when a key or value is a GC
+// object). Specialized for the exact Dict types (refgc/dict.h); a subclass
+// is tracked from creation, as CPython's dict subclasses are.
+template <class T>
+struct born_untracked : std::false_type {};
+// Tracks `o`, an object of a born_untracked type made on the current heap,
+// in its generation 0 (may throw std::bad_alloc or std::length_error: `o`
+// is then still untracked). Call only while it is untracked and not an
+// orphan.
+void track_lazily(Object* o);
+
 struct RefAccess;
 
 }  // namespace detail
@@ -322,7 +336,8 @@ inline Ref<T> make(Args&&... args) {
   if (REFGC_UNLIKELY(static_cast<void*>(static_cast<Object*>(p)) != mem))
     detail::object_not_first_base(typeid(T).name());
   Ref<T> result = detail::RefAccess::adopt(p);
-  if constexpr (is_gc) heap.track_gen0(p);  // if this throws, `result` frees it
+  // if this throws, `result` frees it
+  if constexpr (is_gc && !detail::born_untracked<T>::value) heap.track_gen0(p);
   return result;
 }
 

@@ -1713,8 +1713,8 @@ TEST_F(SeedBehaviour, B42_ControlApiEnablesDisablesAndConfiguresAutomaticCollect
 
 // s000_p11_01_find_referrers__probe: "gc.is_tracked: dict with a list -> True ; {'a': 1} -> False ;
 // 42 -> False ; 'str' -> False"; s000_qa_01 / s000_p11_02 probes: "gc.get_objects() contains any
-// int? False". ERR-13. The optional untracking of atom-only dicts ({'a': 1} -> False) is a
-// CPython optimization refgc does not promise; it is not asserted either way.
+// int? False". ERR-13: get_objects() lists "no untracked dicts like {'a': 1}". A Dict is
+// untracked until it is given a value of a GC type, as CPython's dict (fact C34).
 TEST_F(SeedBehaviour, B43_OnlyContainersAreTrackedAtomsNeverAre) {
   auto i = make<Int>(42);
   auto s = make<Str>("str");
@@ -1728,8 +1728,13 @@ TEST_F(SeedBehaviour, B43_OnlyContainersAreTrackedAtomsNeverAre) {
   EXPECT_TRUE(gc::is_tracked(large_dict));
   EXPECT_TRUE(gc::is_tracked(make<IntList>()));
 
+  auto small_dict = make<Record>();
+  small_dict->set("a", make<Int>(1));
+  EXPECT_FALSE(gc::is_tracked(small_dict));
+
   const auto objs = gc::get_objects();
   EXPECT_TRUE(contains_object(objs, large_dict.get()));
+  EXPECT_FALSE(contains_object(objs, small_dict.get()));
   EXPECT_FALSE(contains_object(objs, i.get()));
   EXPECT_FALSE(contains_object(objs, s.get()));
   for (const auto& obj : objs) {

@@ -867,11 +867,16 @@ TEST_F(ContainersTest, DictTracesValueThenKey) {
 }
 
 TEST_F(ContainersTest, AtomsAreNeverTrackedAndContainersAre) {
-  // Seed behaviour 43: only containers are tracked.
+  // Seed behaviour 43: only containers are tracked, and a dict only once it
+  // holds one ({} and {'a': 1} untracked; fact C34).
   EXPECT_FALSE(refgc::gc::is_tracked(make<Int>(1)));
   EXPECT_FALSE(refgc::gc::is_tracked(make<Str>("a")));
   EXPECT_TRUE(refgc::gc::is_tracked(make<List<Int>>()));
-  EXPECT_TRUE(refgc::gc::is_tracked(make<Dict<int, Int>>()));
+  EXPECT_FALSE(refgc::gc::is_tracked(make<Dict<int, Int>>()));
+  auto d = make<Dict<int>>();
+  EXPECT_FALSE(refgc::gc::is_tracked(d));
+  d->set(1, make<List<Int>>());
+  EXPECT_TRUE(refgc::gc::is_tracked(d));
 }
 
 // `depth` lists, each but the innermost (empty) holding the next one: a = [],
