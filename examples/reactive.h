@@ -436,6 +436,9 @@ struct Effect final : Node {
     return false;
   }
   void dispose() override {
+    // Held: unsubscribing may drop the last reference (a source's, with
+    // strong edges, when the caller disposes through that reference).
+    const Ref<Node> self(this);
     Node::dispose();
     fn = nullptr;  // its captures go too (a call in progress keeps them)
   }
