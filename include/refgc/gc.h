@@ -31,7 +31,13 @@ inline constexpr int DEBUG_SAVEALL = 32;
 inline constexpr int DEBUG_LEAK = DEBUG_COLLECTABLE | DEBUG_UNCOLLECTABLE | DEBUG_SAVEALL;
 
 // Collects generations 0..generation and returns the number of unreachable
-// objects found (CPython's n + m). Runs even when automatic collection is
+// objects found (CPython's n + m), which counts, as CPython 3.11's
+// handle_weakrefs does, the weak references that were not garbage but died
+// right after their callback ran: a weak container of a live owner that
+// loses a garbage member frees that member's weak reference, so the result
+// is one more than DEBUG_COLLECTABLE lists
+// (WeakRefTest.CollectCountsWeakRefObjectsFreedRightAfterTheirCallback).
+// Runs even when automatic collection is
 // disabled; returns 0 at once when called while a collection is running (from
 // a finalizer, weak callback or gc callback). Throws std::invalid_argument
 // ("invalid generation") unless 0 <= generation <= 2.
