@@ -21,7 +21,7 @@ from coverage_common import ROOT, gtest_cases, main_guard, md_cell, run, spec_co
 DOC = ROOT / "docs" / "cpython-facts-coverage.md"
 SPEC = "cpython-semantics.md"
 
-NO_LAZY_UNTRACKING = "docs/design/collector.md, \"Dicts are never untracked\""
+DICT_TRACKING = "docs/design/collector.md, \"Dicts are tracked as CPython tracks dicts\""
 
 # Facts about Python objects that nothing in refgc's API corresponds to, and
 # why (naming refgc's nearest analogue). Every other fact must be cited by a
@@ -32,10 +32,11 @@ NOT_APPLICABLE = {
     17: "refgc has no legacy `tp_del` finalizers, so no collection leaves uncollectable objects "
         "(the stats' and `CollectInfo`'s `uncollectable` stay 0: A6); the PEP 442 case, a cycle "
         "with finalizers, is A6",
-    35: "refgc has no tuple type (and no untracking by the collector: " + NO_LAZY_UNTRACKING +
-        "); the dict counterpart is C37",
-    36: "refgc has no tuple type, nested or not (" + NO_LAZY_UNTRACKING + ")",
-    38: "refgc has no tuple type, and a `Dict` is never untracked (C37)",
+    35: "refgc has no tuple type; the dict counterpart, untracked by a full collection, is C37 "
+        "(" + DICT_TRACKING + ")",
+    36: "refgc has no tuple type, nested or not (" + DICT_TRACKING + ")",
+    38: "refgc has no tuple type; a `Dict` holding only atoms is untracked by a full "
+        "collection (C37)",
     50: "refgc has no legacy `tp_del` finalizers, so nothing is uncollectable at exit, and it "
         "has no warnings channel for the ResourceWarning; the exit collection itself is D49",
     72: "`weakref.proxy` is optional in api.md and refgc has none (test_weakref's proxy tests "
@@ -57,8 +58,8 @@ NOTES = {
         "cannot capture itself (`f.me = f`)",
     34: "a new `Dict` is untracked and `set()` tracks it when given a value of a GC type "
         "(CPython's MAINTAIN_TRACKING); a `Dict` whose keys are `Ref`s is tracked from creation",
-    37: "refgc differs on purpose: a `Dict` is never untracked once tracked, also not by "
-        "`collect(2)` (" + NO_LAZY_UNTRACKING + ")",
+    37: "found another way: refgc's full collection looks only at the Dicts that `set()` "
+        "tracked, not at every survivor (" + DICT_TRACKING + ")",
     40: "a `List` of `Int`s stays tracked as in CPython (refgc has no set); a `Dict` of `Int`s "
         "stands for the materialised `__dict__` (untracked: it never held a container)",
     45: "refgc differs on purpose: `finalize()` runs at most once for every type, tracked or "

@@ -617,8 +617,10 @@ std::size_t Collector::run() noexcept {
   uncounted_ = old_unlisted_ ? survivors_ : 0;
   REFGC_VALIDATE(validate());
 
-  // 5. Survivors move to the next generation (generation 2 stays).
+  // 5. Survivors move to the next generation (generation 2 stays). A full
+  //    collection then untracks the Dicts that hold no container.
   promote(reachable_);
+  if (generation_ == 2 && !heap_.lazily_tracked.empty()) untrack_dicts();
   if (heap_.debug & gc::DEBUG_COLLECTABLE) {
     debug_print_objects("collectable", unreachable_);
     user_code_ran_ = true;  // the debug sink is user code
@@ -1459,6 +1461,30 @@ void Collector::promote(std::vector<Object*>& survivors) {
     heap_.long_lived_total = survivors.size();
   }
   survivors.clear();
+}
+
+// CPython 3.11 untracks dicts only in full collections (bpo-14775: quadratic
+// dict build-up otherwise), among the survivors, before the finalizers run
+// and before long_lived_total is taken. refgc looks only at the Dicts that
+// Dict::set tracked (HeapImpl::lazily_tracked), not at every survivor: the
+// others were tracked from creation and stay so. No user code runs here
+// (may_hold_tracked reads headers), and every survivor has its kIsGc bit
+// back (merge_walk's window is over).
+void Collector::untrack_dicts() noexcept {
+  auto& list = heap_.lazily_tracked;
+  std::size_t untracked = 0;
+  for (std::size_t i = list.size(); i-- > 0;) {
+    Object* o = list[i].object;
+    if (ObjectAccess::state(o) != kGen2 || list[i].may_hold_tracked(o)) continue;
+    heap_.untrack(o);  // its virtual slot stays a gap, as when a member dies
+    ++untracked;
+    std::size_t* const listed = list[i].listed;
+    list[i] = list.back();  // (itself when it is the last)
+    *list[i].listed = i + 1;
+    list.pop_back();
+    *listed = 0;
+  }
+  heap_.long_lived_total -= untracked;
 }
 
 // The survivors of deduce_unreachable join the older generation's tail, where

@@ -104,6 +104,10 @@ class Collector {
   template <class Entry>
   void take_unreachable(std::size_t u, std::vector<Object*>& unreachable) noexcept;
   void settle(std::size_t taken) noexcept;
+  // A full collection, after promote(): the surviving lazily tracked Dicts
+  // that hold no object of a GC type are untracked (CPython's
+  // untrack_dicts), and leave the long-lived count.
+  void untrack_dicts() noexcept;
   void promote(std::vector<Object*>& survivors);
   void move_to_old(Object* o);
   void note_rejoined() noexcept;

@@ -3,6 +3,7 @@
 // The collection itself is in collect.cc.
 #include <pthread.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -194,9 +195,36 @@ Generation& HeapImpl::generation_of_state(std::uint32_t state) noexcept {
   return gens[state - kGen0];
 }
 
-void track_lazily(Object* o) {
+void track_lazily(Object* o, std::size_t* listed, MayHoldTracked may_hold_tracked) {
   REFGC_DEBUG_REQUIRE_HEAP("tracks a dictionary (Dict::set of a GC object)");
-  current_impl().track(o);
+  HeapImpl& heap = current_impl();
+  auto& list = heap.lazily_tracked;
+  if (list.size() == list.capacity())  // may throw: nothing changed
+    list.reserve(std::max<std::size_t>(16, 2 * list.capacity()));
+  heap.track(o);  // may throw: nothing changed
+  list.push_back({o, listed, may_hold_tracked});
+  *listed = list.size();
+}
+
+void forget_lazily_tracked(std::size_t* listed) noexcept {
+  auto& list = current_impl().lazily_tracked;
+  const std::size_t i = *listed - 1;
+  if (i >= list.size() || list[i].listed != listed)
+    fatal(
+        "a Dict died while this thread held another heap than its own (docs/design/"
+        "memory-model.md: objects die under their own heap)");
+  list[i] = list.back();
+  *list[i].listed = i + 1;
+  list.pop_back();
+  *listed = 0;
+  // A million Dicts that died leave no 24 MB behind: below a quarter, the
+  // room shrinks to what is used (amortized: growth doubles it again).
+  if (list.capacity() > 4096 && list.size() < list.capacity() / 4) {
+    try {
+      list.shrink_to_fit();
+    } catch (...) {  // no memory to move it: it keeps its room
+    }
+  }
 }
 
 void HeapImpl::track(Object* o) {
@@ -466,7 +494,10 @@ Heap::~Heap() {
   while (impl.sweeper_threads.load() != 0)
     std::this_thread::sleep_for(std::chrono::microseconds(100));
   // Objects still referenced from outside become orphans, and the heap's
-  // pool and weak table stay for them until the last one dies.
+  // pool and weak table stay for them until the last one dies. An orphan
+  // is never tracked again: its Dicts leave the lazily tracked list.
+  for (const auto& e : impl.lazily_tracked) *e.listed = 0;
+  impl.lazily_tracked.clear();
   if (impl.pool.live() != 0) detail::orphan_heap(std::move(impl_));
 }
 

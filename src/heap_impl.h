@@ -113,6 +113,17 @@ struct HeapImpl : HeapFast {
   // references (this heap's among them) are in its dead heap's table.
   bool any_weakrefs() const noexcept { return weaklists.size() != 0 || orphans_exist(); }
 
+  // Objects of born_untracked types (Dict) that Dict::set tracked: a full
+  // collection untracks the survivors among them that hold no object of a
+  // GC type (Collector::untrack_dicts, CPython's untrack_dicts). Each entry
+  // knows where its object records its place (index + 1).
+  struct LazilyTracked {
+    Object* object;
+    std::size_t* listed;
+    MayHoldTracked may_hold_tracked;
+  };
+  std::vector<LazilyTracked> lazily_tracked;
+
   // --- diagnostics (src/diag.cc) ---
   // The open diag::LeakCheck scopes: told when a tracked object dies.
   std::vector<diag::LeakCheck*> leak_checks;

@@ -16,10 +16,10 @@
 // Tracking follows CPython's dict: a new Dict is untracked (gc::is_tracked
 // false, not in gc::get_objects(), though counted in generation 0's
 // allocation count) until set() gives it a value of a GC type -- a
-// container or any type that overrides trace(), tracked or not -- and then
-// stays tracked (CPython's full collections may untrack it again, refgc's
-// do not: docs/design/collector.md). A Dict whose keys are Refs, and a
-// subclass of Dict, are tracked from creation.
+// container or any type that overrides trace(), tracked or not -- and a
+// full collection untracks it again when it survives holding no such value
+// (docs/design/collector.md). A Dict whose keys are Refs, and a subclass of
+// Dict, are tracked from creation and stay tracked.
 // Iteration order is insertion order; setting an existing key keeps its place.
 // An iterator made by begin() holds the dict, as Python's does (a loop body
 // may drop the last other reference to it; a managed object that keeps one
@@ -94,7 +94,8 @@ namespace detail {
 // A new Dict is untracked, as CPython's dict_new leaves a new dict, unless
 // its keys are references (traced: the dictionary is then tracked from
 // creation); Dict::set tracks it when it is first given a value of a GC
-// type (CPython's MAINTAIN_TRACKING). Exactly Dict<K, V>: a subclass is
+// type (CPython's MAINTAIN_TRACKING), and a full collection may untrack it
+// again (src/collect.cc, untrack_dicts). Exactly Dict<K, V>: a subclass is
 // tracked from creation, as CPython's dict subclasses are.
 template <class K, class V>
 struct born_untracked<Dict<K, V>> : std::bool_constant<!is_traceable<K>()> {};
@@ -113,6 +114,9 @@ class Dict : public detail::DictBase<K> {
   static constexpr const char* refgc_type_name = "Dict";
 
   Dict() = default;
+  ~Dict() override {
+    if (listed_ != 0) detail::forget_lazily_tracked(&listed_);
+  }
 
   // d[key] = value
   void set(const K& key, Ref<V> value) {
@@ -344,11 +348,21 @@ class Dict : public detail::DictBase<K> {
 
   static std::string key_repr(const K& k) { return detail::key_repr(k); }
   // CPython's MAINTAIN_TRACKING: a Dict is made untracked (born_untracked,
-  // below) and tracked, in generation 0, the first time it is given a value
+  // above) and tracked, in generation 0, the first time it is given a value
   // of a GC type (one that overrides trace(): a List, a Dict, a user type
   // with references; tracked or not). First, so that a failure to track
   // leaves the dictionary unchanged. A value type that is final and traces
   // nothing (Int, Str) can never be one: such a Dict is never tracked.
+  // CPython's _PyDict_MaybeUntrack, for a full collection (src/collect.cc,
+  // untrack_dicts): whether some value is of a GC type.
+  static bool may_hold_tracked(const Object* o) noexcept {
+    for (const Entry& e : static_cast<const Dict*>(o)->entries_)
+      if (e.live && e.value &&
+          (detail::ObjectAccess::gc(static_cast<const Object*>(e.value.get())) & detail::kIsGc) !=
+              0)
+        return true;
+    return false;
+  }
   void maintain_tracking(const Ref<V>& value) {
     if constexpr (detail::born_untracked<Dict>::value &&
                   !(std::is_final_v<V> && !detail::overrides_trace<V>())) {
@@ -357,7 +371,7 @@ class Dict : public detail::DictBase<K> {
                           (detail::kStateMask | detail::kOrphanBit)) == detail::kUntracked &&
                          (detail::ObjectAccess::gc(static_cast<const Object*>(value.get())) &
                           detail::kIsGc) != 0))
-        detail::track_lazily(this);
+        detail::track_lazily(this, &listed_, &may_hold_tracked);
     }
   }
   static constexpr std::size_t kMissing = static_cast<std::size_t>(-1);
@@ -435,6 +449,9 @@ class Dict : public detail::DictBase<K> {
   [[no_unique_address]] std::hash<K> hash_;
   std::size_t dead_ = 0;
   std::size_t version_ = 0;  // bumped when a key is added or removed (iterators check it)
+  // Its place (+ 1) in the heap's list of Dicts that set() tracked, which a
+  // full collection may untrack again (maintain_tracking); 0 when not listed.
+  std::size_t listed_ = 0;
 };
 
 // Python's dict refuses weak references ("cannot create weak reference to

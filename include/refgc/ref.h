@@ -118,10 +118,17 @@ constexpr bool overrides_finalize() {
 template <class T>
 struct born_untracked : std::false_type {};
 // Tracks `o`, an object of a born_untracked type made on the current heap,
-// in its generation 0 (may throw std::bad_alloc or std::length_error: `o`
-// is then still untracked). Call only while it is untracked and not an
-// orphan.
-void track_lazily(Object* o);
+// in its generation 0, and lists it with the heap's lazily tracked objects:
+// a full collection untracks a survivor for which `may_hold_tracked` is
+// false (CPython's untrack_dicts). `*listed` is the object's own record of
+// its place in that list (0: not listed), which ~Heap also zeroes. May throw
+// std::bad_alloc or std::length_error: nothing changed then. Call only while
+// `o` is untracked and not an orphan.
+using MayHoldTracked = bool (*)(const Object*) noexcept;
+void track_lazily(Object* o, std::size_t* listed, MayHoldTracked may_hold_tracked);
+// `*listed` is nonzero: takes the object off the list of the heap this
+// thread holds (its own: a dying Dict).
+void forget_lazily_tracked(std::size_t* listed) noexcept;
 
 struct RefAccess;
 

@@ -879,6 +879,50 @@ TEST_F(ContainersTest, AtomsAreNeverTrackedAndContainersAre) {
   EXPECT_TRUE(refgc::gc::is_tracked(d));
 }
 
+// The heap lists the Dicts that set() tracked, for full collections to
+// untrack (fact C37); a Dict leaves the list when it dies -- by refcount, as
+// cyclic garbage, in any order -- or when its heap is destroyed (it becomes
+// an orphan, never tracked again). Under AddressSanitizer a Dict left on the
+// list would be a use after free in the next full collection.
+TEST_F(ContainersTest, DictsTrackedBySetLeaveTheHeapsListWhenTheyDie) {
+  using AnyDict = Dict<int, refgc::Object>;
+  std::vector<Ref<AnyDict>> dicts;
+  for (int i = 0; i < 64; ++i) {
+    dicts.push_back(make<AnyDict>());
+    dicts.back()->set(0, make<List<Int>>());
+    ASSERT_TRUE(refgc::gc::is_tracked(dicts.back()));
+  }
+  for (std::size_t i = 0; i < dicts.size(); i += 3) dicts[i].reset();  // from the middle
+  for (std::size_t i = 1; i < dicts.size(); i += 3) {                  // cyclic garbage
+    dicts[i]->set(1, dicts[i]);
+    dicts[i].reset();
+  }
+  EXPECT_EQ(refgc::gc::collect(), 21u * 2);  // each Dict and its List
+  for (std::size_t i = 2; i < dicts.size(); i += 3) {
+    dicts[i]->set(0, make<Int>(i));  // an atom-only Dict again
+    if (i % 2 == 0) dicts[i]->set(0, make<List<Int>>());
+  }
+  EXPECT_EQ(refgc::gc::collect(), 0u);
+  for (std::size_t i = 2; i < dicts.size(); i += 3)
+    EXPECT_EQ(refgc::gc::is_tracked(dicts[i]), i % 2 == 0) << i;
+  dicts.clear();
+  EXPECT_EQ(refgc::gc::collect(), 0u);
+
+  Ref<AnyDict> orphan;
+  {
+    refgc::Heap dying;
+    refgc::Heap::Lock lock(dying);
+    orphan = make<AnyDict>();
+    orphan->set(0, make<List<Int>>());
+    EXPECT_TRUE(refgc::gc::is_tracked(orphan));
+  }
+  EXPECT_FALSE(refgc::gc::is_tracked(orphan));
+  orphan->set(0, make<Int>(1));
+  EXPECT_EQ(refgc::gc::collect(), 0u);
+  orphan.reset();  // dies under the default heap: off no list
+  EXPECT_EQ(refgc::gc::collect(), 0u);
+}
+
 // `depth` lists, each but the innermost (empty) holding the next one: a = [],
 // then depth - 1 times a = [a].
 Ref<List<refgc::Object>> nested_lists(int depth) {
