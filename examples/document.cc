@@ -59,32 +59,11 @@ using refgc::make;
 using refgc::Ref;
 using refgc::WeakRef;
 
+using example::contains;
 using example::g_failures;
-
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
-bool contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
-
-// A chain's text with its addresses blanked ("Element@0x55d0c1a2e010" ->
-// "Element@.."), so that a check can compare it whole.
-std::string without_addresses(const std::string& s) {
-  static const std::regex address("@0x[0-9a-f]+");
-  return std::regex_replace(s, address, "@..");
-}
-
-// Stops automatic collection for a scope, where a check says "still alive
-// until the next collection": otherwise the 700th allocation could run that
-// collection earlier, as it could in Python.
-struct NoAutomaticCollection {
-  NoAutomaticCollection() { refgc::gc::disable(); }
-  ~NoAutomaticCollection() { refgc::gc::enable(); }
-  NoAutomaticCollection(const NoAutomaticCollection&) = delete;
-  NoAutomaticCollection& operator=(const NoAutomaticCollection&) = delete;
-};
+using example::NoAutomaticCollection;
+using example::seconds_since;
+using example::without_addresses;
 
 // ---------------------------------------------------------------------------
 // The DOM.

@@ -2,15 +2,19 @@
 // CTests (widgets.cc, document.cc, plugins/host.cc). A failed check prints
 // FAIL with its place and counts in g_failures; the program exits non-zero
 // when any failed. Header-only, one per program (each includes it once, in
-// its main file). Also run_on_small_stack(), for the deep-structure checks.
+// its main file). Also run_on_small_stack(), for the deep-structure checks,
+// and the small helpers the programs' checks share.
 #pragma once
 
 #include <pthread.h>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdio>
+#include <regex>
 #include <string>
 
+#include "refgc/gc.h"
 #include "refgc/heap.h"
 
 namespace example {
@@ -66,4 +70,30 @@ inline void run_on_small_stack(std::size_t bytes, void (*body)()) {
   if (created == 0) pthread_join(thread, nullptr);  // no thread to join otherwise
   pthread_attr_destroy(&attr);
 }
+
+inline double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+inline bool contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+// A chain's text with its addresses blanked ("Element@0x55d0c1a2e010" ->
+// "Element@.."), so that a check can compare it whole.
+inline std::string without_addresses(const std::string& s) {
+  static const std::regex address("@0x[0-9a-f]+");
+  return std::regex_replace(s, address, "@..");
+}
+
+// Stops automatic collection for a scope, where a check says "still alive
+// until the next collection" or "freed by refcount, no collection":
+// otherwise the 700th allocation could run that collection earlier, as it
+// could in Python.
+struct NoAutomaticCollection {
+  NoAutomaticCollection() { refgc::gc::disable(); }
+  ~NoAutomaticCollection() { refgc::gc::enable(); }
+  NoAutomaticCollection(const NoAutomaticCollection&) = delete;
+  NoAutomaticCollection& operator=(const NoAutomaticCollection&) = delete;
+};
 }  // namespace example

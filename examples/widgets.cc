@@ -48,10 +48,7 @@ using refgc::make;
 using refgc::Ref;
 
 using example::g_failures;
-
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
+using example::seconds_since;
 
 // ---------------------------------------------------------------------------
 // The fake native layer: a window-system handle per top-level window.
