@@ -110,7 +110,9 @@ class Function<R(Args...)> {
   Function() = default;
   Function(std::nullptr_t) {}  // NOLINT: like std::function
 
-  // `f` is called as f(*capture..., args...). The captures must be non-empty.
+  // `f` is called as f(*capture..., args...). There may be any number of
+  // captures, none included (the Function is still a tracked object); each
+  // one must be a non-empty Ref (an empty one throws std::invalid_argument).
   template <class F, class... Captures>
   requires std::is_invocable_r_v<R, F&, Captures&..., Args...>
   explicit Function(F f, Ref<Captures>... captures) {
