@@ -1080,6 +1080,14 @@ LeakCheck::LeakCheck(Handler on_leak, std::size_t max_chains)
   HeapImpl& heap = heap_for("opens a diag::LeakCheck");
   heap_ = &heap.self;
   for_each_tracked(heap, [&](Object* o) { before_.insert(o); });
+  // And the untracked objects of a GC type: a Dict is born untracked, and
+  // Dict::set may track it inside the scope (refgc/dict.h). A walk of the
+  // pool's slots (a freed one says so in its state).
+  heap.pool.for_each_slot([&](void* slot) {
+    const auto* o = static_cast<const Object*>(slot);
+    if (ObjectAccess::state(o) == detail::kUntracked && (ObjectAccess::gc(o) & detail::kIsGc) != 0)
+      before_.insert(o);
+  });
   heap.leak_checks.push_back(this);
 }
 

@@ -304,7 +304,8 @@ struct LeakReport {
 };
 std::ostream& operator<<(std::ostream& out, const LeakReport& report);
 
-// A scope that remembers which tracked objects exist when it starts. check()
+// A scope that remembers which tracked objects exist when it starts (and the
+// untracked Dicts, which Dict::set may track later). check()
 // runs a full collection and reports the tracked objects created since then
 // that are still alive, with their types and (for the first `max_chains`) the
 // backref chain that keeps each alive. Objects that existed before the scope

@@ -1516,6 +1516,24 @@ TEST_F(DiagTest, LeakCheckReportsObjectsCreatedInTheScopeThatStayAlive) {
   EXPECT_TRUE(scope.check().empty());
 }
 
+// diag.h: "Objects that existed before the scope are never reported". A
+// Dict is born untracked (ad34bbf, CPython's dict_new) and set() tracks it
+// when it gets its first container: a registry Dict made before the scope,
+// still empty when it opened, was reported as a leak of the scope (the
+// scope's snapshot held tracked objects only). Review 2026-11-24.
+TEST_F(DiagTest, ALeakCheckNeverReportsADictMadeBeforeItsScopeThatSetTrackedInsideIt) {
+  auto registry = make<refgc::Dict<int, Object>>();  // existed before: never reported
+  ASSERT_FALSE(gc::is_tracked(*registry));
+  diag::LeakCheck scope;
+  registry->set(1, make<Node>());
+  ASSERT_TRUE(gc::is_tracked(*registry));
+  const diag::LeakReport report = scope.check();
+  ASSERT_EQ(report.size(), 1u) << report;
+  EXPECT_EQ(report.by_type, (std::vector<diag::TypeCount>{{"Node", 1}}));
+  registry->clear();
+  EXPECT_TRUE(scope.check().empty());
+}
+
 // Review 2026-11-23 (helper): a repr() that moved the objects (gc::freeze())
 // made LeakCheck::check() look up a holder with no id: a read far outside the
 // graph's table (AddressSanitizer: SEGV in HeapGraph::object).
