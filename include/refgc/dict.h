@@ -120,9 +120,9 @@ class Dict : public detail::DictBase<K> {
 
   // d[key] = value
   void set(const K& key, Ref<V> value) {
-    maintain_tracking(value);
     const std::size_t h = hash_(key);
     const std::size_t at = find(key, h);
+    maintain_tracking(value);  // after the lookup, as CPython's insertdict
     if (at != kMissing) {
       Ref<V> old = std::move(entries_[at].value);
       entries_[at].value = std::move(value);
@@ -350,9 +350,11 @@ class Dict : public detail::DictBase<K> {
   // CPython's MAINTAIN_TRACKING: a Dict is made untracked (born_untracked,
   // above) and tracked, in generation 0, the first time it is given a value
   // of a GC type (one that overrides trace(): a List, a Dict, a user type
-  // with references; tracked or not). First, so that a failure to track
-  // leaves the dictionary unchanged. A value type that is final and traces
-  // nothing (Int, Str) can never be one: such a Dict is never tracked.
+  // with references; tracked or not). After the key's lookup (a hash or ==
+  // that throws leaves it untracked, as CPython's insertdict) and before any
+  // change, so that a failure to track leaves the dictionary unchanged. A
+  // value type that is final and traces nothing (Int, Str) can never be
+  // one: such a Dict is never tracked.
   // CPython's _PyDict_MaybeUntrack, for a full collection (src/collect.cc,
   // untrack_dicts): whether some value is of a GC type.
   static bool may_hold_tracked(const Object* o) noexcept {

@@ -72,6 +72,21 @@ struct std::hash<ThrowingAssignKey> {
   }
 };
 
+// A key whose == throws while `armed` (Python's __eq__ raising), and whose
+// hash is always 1: a lookup compares it with every key.
+struct ThrowingEqKey {
+  static inline bool armed = false;
+  int value;
+  bool operator==(const ThrowingEqKey& other) const {
+    if (armed) throw std::runtime_error("key ==");
+    return value == other.value;
+  }
+};
+template <>
+struct std::hash<ThrowingEqKey> {
+  std::size_t operator()(const ThrowingEqKey&) const noexcept { return 1; }
+};
+
 namespace {
 
 using refgc::Dict;
@@ -921,6 +936,23 @@ TEST_F(ContainersTest, DictsTrackedBySetLeaveTheHeapsListWhenTheyDie) {
   EXPECT_EQ(refgc::gc::collect(), 0u);
   orphan.reset();  // dies under the default heap: off no list
   EXPECT_EQ(refgc::gc::collect(), 0u);
+}
+
+// CPython's insertdict looks the key up before MAINTAIN_TRACKING: a set()
+// whose key comparison throws leaves the dictionary untracked. python3
+// 3.11.7: class E: __hash__ = lambda s: 1; def __eq__(s, o): raise
+// ValueError; d = {1: 1}; d[E()] = [] raises, and gc.is_tracked(d) is False
+// (d == {1: 1}). refgc tracked it before the lookup. Review 2026-11-24.
+TEST_F(ContainersTest, ASetWhoseKeyComparisonThrowsLeavesTheDictUntracked) {
+  auto d = make<Dict<ThrowingEqKey, refgc::Object>>();
+  d->set(ThrowingEqKey{1}, make<Int>(1));
+  ThrowingEqKey::armed = true;
+  EXPECT_THROW(d->set(ThrowingEqKey{2}, make<List<Int>>()), std::runtime_error);
+  ThrowingEqKey::armed = false;
+  EXPECT_FALSE(refgc::gc::is_tracked(d));
+  EXPECT_EQ(d->size(), 1u);
+  d->set(ThrowingEqKey{2}, make<List<Int>>());
+  EXPECT_TRUE(refgc::gc::is_tracked(d));
 }
 
 // `depth` lists, each but the innermost (empty) holding the next one: a = [],
