@@ -1137,22 +1137,11 @@ TEST_F(TestGcPort, DictsUntrackedByAFullCollectionLeaveTheLongLivedCount) {
   gc::set_threshold(10, 3, 2);
   std::vector<Ref<Node>> keep;
   gc::collect();
-  std::vector<int> gens, at;
-  int i = 0;
-  gc::callbacks().push_back([&](std::string_view phase, const gc::CollectInfo& info) {
-    if (phase == "start") {
-      gens.push_back(info.generation);
-      at.push_back(i);
-    }
-  });
-  gc::enable();
-  for (i = 1; i <= 200; ++i) keep.push_back(make<Node>());
-  const auto c = gc::get_count();
-  gc::disable();
-  EXPECT_EQ(gens, (std::vector<int>{0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 2, 0, 0}));
-  EXPECT_EQ(at, (std::vector<int>{11, 22, 33, 44, 55, 66, 77, 88, 99, 110, 121, 132, 143, 154, 165,
-                                  176, 187, 198}));
-  EXPECT_EQ(c, (std::array<std::size_t, 3>{2, 2, 0}));
+  const StartedCollections r = collections_while_allocating(200, keep);
+  EXPECT_EQ(r.gens, (std::vector<int>{0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 2, 0, 0}));
+  EXPECT_EQ(r.at, (std::vector<int>{11, 22, 33, 44, 55, 66, 77, 88, 99, 110, 121, 132, 143, 154,
+                                    165, 176, 187, 198}));
+  EXPECT_EQ(gc::get_count(), (std::array<std::size_t, 3>{2, 2, 0}));
   EXPECT_EQ(std::count_if(ballast.begin(), ballast.end(),
                           [](const Ref<PyDict>& d) { return gc::is_tracked(d); }),
             0);
