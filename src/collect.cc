@@ -1478,11 +1478,7 @@ void Collector::untrack_dicts() noexcept {
     if (ObjectAccess::state(o) != kGen2 || list[i].may_hold_tracked(o)) continue;
     heap_.untrack(o);  // its virtual slot stays a gap, as when a member dies
     ++untracked;
-    std::size_t* const listed = list[i].listed;
-    list[i] = list.back();  // (itself when it is the last)
-    *list[i].listed = i + 1;
-    list.pop_back();
-    *listed = 0;
+    heap_.unlist_lazily_tracked(i);  // the entries after i were looked at
   }
   heap_.long_lived_total -= untracked;
 }

@@ -207,13 +207,19 @@ void track_lazily(Object* o, std::size_t* listed, MayHoldTracked may_hold_tracke
 }
 
 void forget_lazily_tracked(std::size_t* listed) noexcept {
-  auto& list = current_impl().lazily_tracked;
+  HeapImpl& heap = current_impl();
   const std::size_t i = *listed - 1;
-  if (i >= list.size() || list[i].listed != listed)
+  if (i >= heap.lazily_tracked.size() || heap.lazily_tracked[i].listed != listed)
     fatal(
         "a Dict died while this thread held another heap than its own (docs/design/"
         "memory-model.md: objects die under their own heap)");
-  list[i] = list.back();
+  heap.unlist_lazily_tracked(i);
+}
+
+void HeapImpl::unlist_lazily_tracked(std::size_t i) noexcept {
+  auto& list = lazily_tracked;
+  std::size_t* const listed = list[i].listed;
+  list[i] = list.back();  // (itself when it is the last)
   *list[i].listed = i + 1;
   list.pop_back();
   *listed = 0;

@@ -123,6 +123,9 @@ struct HeapImpl : HeapFast {
     MayHoldTracked may_hold_tracked;
   };
   std::vector<LazilyTracked> lazily_tracked;
+  // Takes entry i off the list (the last entry takes its place) and zeroes
+  // its object's record (src/heap.cc).
+  void unlist_lazily_tracked(std::size_t i) noexcept;
 
   // --- diagnostics (src/diag.cc) ---
   // The open diag::LeakCheck scopes: told when a tracked object dies.

@@ -359,20 +359,21 @@ class Dict : public detail::DictBase<K> {
   // untrack_dicts): whether some value is of a GC type.
   static bool may_hold_tracked(const Object* o) noexcept {
     for (const Entry& e : static_cast<const Dict*>(o)->entries_)
-      if (e.live && e.value &&
-          (detail::ObjectAccess::gc(static_cast<const Object*>(e.value.get())) & detail::kIsGc) !=
-              0)
-        return true;
+      if (e.live && of_gc_type(e.value)) return true;
     return false;
+  }
+  // CPython's _PyObject_GC_MAY_BE_TRACKED for a value: an object of a GC
+  // type (one that overrides trace()), tracked or not.
+  static bool of_gc_type(const Ref<V>& value) noexcept {
+    return value &&
+           (detail::ObjectAccess::gc(static_cast<const Object*>(value.get())) & detail::kIsGc) != 0;
   }
   void maintain_tracking(const Ref<V>& value) {
     if constexpr (detail::born_untracked<Dict>::value &&
                   !(std::is_final_v<V> && !detail::overrides_trace<V>())) {
-      if (REFGC_UNLIKELY(value &&
-                         (detail::ObjectAccess::gc(this) &
+      if (REFGC_UNLIKELY((detail::ObjectAccess::gc(this) &
                           (detail::kStateMask | detail::kOrphanBit)) == detail::kUntracked &&
-                         (detail::ObjectAccess::gc(static_cast<const Object*>(value.get())) &
-                          detail::kIsGc) != 0))
+                         of_gc_type(value)))
         detail::track_lazily(this, &listed_, &may_hold_tracked);
     }
   }
