@@ -118,25 +118,12 @@ class Dict : public detail::DictBase<K> {
     if (listed_ != 0) detail::forget_lazily_tracked(&listed_);
   }
 
-  // d[key] = value
-  void set(const K& key, Ref<V> value) {
-    const std::size_t h = hash_(key);
-    const std::size_t at = find(key, h);
-    maintain_tracking(value);  // after the lookup, as CPython's insertdict
-    if (at != kMissing) {
-      Ref<V> old = std::move(entries_[at].value);
-      entries_[at].value = std::move(value);
-      return;  // `old` is released after the dict is consistent
-    }
-    ++version_;  // first: push_back may reallocate even if the insertion then fails
-    entries_.push_back(Entry{key, std::move(value), true});
-    try {
-      index_.emplace(h, entries_.size() - 1);
-    } catch (...) {
-      entries_.pop_back();
-      throw;
-    }
-  }
+  // d[key] = value. A new entry holds a copy of `key`, or takes it by move
+  // when it is an rvalue; a key already present keeps the key it has (as
+  // Python's d[k2] = v with k2 == k1 keeps k1), and an rvalue `key` is then
+  // left as it was.
+  void set(const K& key, Ref<V> value) { set_entry(key, std::move(value)); }
+  void set(K&& key, Ref<V> value) { set_entry(std::move(key), std::move(value)); }
 
   // d.get(key): a new reference, or null. Null also when the key maps to an
   // empty Ref (Python's None): tell the two apart with get(key, fallback) or
@@ -317,6 +304,26 @@ class Dict : public detail::DictBase<K> {
   friend bool operator==(const Dict& a, const Dict& b) { return a.equals(b); }
 
  private:
+  // set(): KeyArg is const K& or K.
+  template <class KeyArg>
+  void set_entry(KeyArg&& key, Ref<V> value) {
+    const std::size_t h = hash_(key);
+    const std::size_t at = find(key, h);
+    maintain_tracking(value);  // after the lookup, as CPython's insertdict
+    if (at != kMissing) {
+      Ref<V> old = std::move(entries_[at].value);
+      entries_[at].value = std::move(value);
+      return;  // `old` is released after the dict is consistent
+    }
+    ++version_;  // first: push_back may reallocate even if the insertion then fails
+    entries_.push_back(Entry{std::forward<KeyArg>(key), std::move(value), true});
+    try {
+      index_.emplace(h, entries_.size() - 1);
+    } catch (...) {
+      entries_.pop_back();
+      throw;
+    }
+  }
   // DictBase, for a Dict<K, U> comparing itself with this dictionary.
   std::size_t equality_size() const noexcept override { return size(); }
   std::optional<Ref<Object>> equality_value(const K& key) const override {

@@ -80,33 +80,12 @@ class WeakValueDictionary {
   WeakValueDictionary(WeakValueDictionary&&) noexcept = default;
   WeakValueDictionary& operator=(WeakValueDictionary&&) noexcept = default;
 
-  // d[key] = value
-  void set(const K& key_arg, const Ref<T>& value_arg) {
-    // Held for the call: creating the weak reference may collect, and a
-    // finalizer may drop the caller's reference (then the value dies when
-    // this returns, and its callback removes the entry).
-    REFGC_DEBUG_REQUIRE_HEAP("uses a weak container");
-    const Ref<T> value = value_arg;
-    // The key too, as Python holds both arguments: a finalizer of that
-    // collection may free or move what key_arg refers to (an element of a
-    // std::vector it grows; review 2026-11-24, session 17: ASan
-    // heap-use-after-free). A new entry takes it by move.
-    K key = key_arg;
-    const std::size_t h = Map::hash(key);  // may throw: nothing changed
-    // The dictionary's state too, as Python holds `self` (pin_for_call()).
-    const auto held = state_.pin_for_call();
-    // The removal callback finds its entry by the stored hash and by its weak
-    // reference, calling no user code: it runs where nothing can throw.
-    WeakRef<T> w(value, [weak = state_.weak(), h](const WeakRef<T>& dead) noexcept {
-      auto s = weak.lock();
-      if (!s) return;  // the dictionary is gone
-      // remove only if the entry is still this one
-      s->data.erase_if(h, [&dead](const auto& e) noexcept { return is(e.second, dead); });
-    });
-    // Creating `w` may have collected, and a finalizer set or erased `key`:
-    // insert_or_assign looks it up now.
-    held->data.insert_or_assign(std::move(key), h, std::move(w));
-  }
+  // d[key] = value. The dictionary holds its own key for the call: a copy
+  // of `key`, or `key` itself, moved, when it is an rvalue (left moved-from
+  // even if the key was present). A new entry takes it.
+  void set(const K& key, const Ref<T>& value) { set_entry(K(key), value); }
+  void set(K&& key, const Ref<T>& value) { set_entry(std::move(key), value); }
+
   Ref<T> get(const K& key) const {
     const std::size_t at = st().data.find(key);
     return at == st().data.npos ? Ref<T>() : st().data[at].second();
@@ -201,6 +180,31 @@ class WeakValueDictionary {
   iterator end() const { return iterator::end(); }
 
  private:
+  // set(). `key` is the call's own, as Python holds both arguments: a
+  // finalizer of a collection that creating the weak reference runs may free
+  // or move what the caller's key referred to (an element of a std::vector it
+  // grows; review 2026-11-24, session 17: ASan heap-use-after-free).
+  void set_entry(K key, const Ref<T>& value_arg) {
+    // Held for the call: creating the weak reference may collect, and a
+    // finalizer may drop the caller's reference (then the value dies when
+    // this returns, and its callback removes the entry).
+    REFGC_DEBUG_REQUIRE_HEAP("uses a weak container");
+    const Ref<T> value = value_arg;
+    const std::size_t h = Map::hash(key);  // may throw: nothing changed
+    // The dictionary's state too, as Python holds `self` (pin_for_call()).
+    const auto held = state_.pin_for_call();
+    // The removal callback finds its entry by the stored hash and by its weak
+    // reference, calling no user code: it runs where nothing can throw.
+    WeakRef<T> w(value, [weak = state_.weak(), h](const WeakRef<T>& dead) noexcept {
+      auto s = weak.lock();
+      if (!s) return;  // the dictionary is gone
+      // remove only if the entry is still this one
+      s->data.erase_if(h, [&dead](const auto& e) noexcept { return is(e.second, dead); });
+    });
+    // Creating `w` may have collected, and a finalizer set or erased `key`:
+    // insert_or_assign looks it up now.
+    held->data.insert_or_assign(std::move(key), h, std::move(w));
+  }
   detail::WeakContainerState<State> state_;
   const State& st() const noexcept { return state_.st(); }
   State& st() { return state_.mut(); }

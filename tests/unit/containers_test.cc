@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "support/copy_counting_key.h"
 #include "support/gc_fixture.h"
 
 // A key type without a default constructor (DictKeysThatAreRefs...).
@@ -153,6 +154,33 @@ struct Grower : refgc::Object {
     return false;
   }
 };
+
+// Python has no key copies to count; a C++ user expects what std::map and
+// std::unordered_map do: d->set(std::move(key), v) moves the key into a new
+// entry, an lvalue key is copied once, and a present key keeps the key it
+// has (CPython: d[k2] = v with k2 == k1 keeps k1), so the rvalue is left as
+// it was.
+TEST_F(ContainersTest, ASetWithAnRvalueKeyMovesItIntoANewEntryAndCopiesNoKey) {
+  using refgc_test::CopyCountingKey;
+  auto d = make<Dict<CopyCountingKey, Int>>();
+  CopyCountingKey::copies = 0;
+  d->set(CopyCountingKey(1), make<Int>(10));
+  EXPECT_EQ(CopyCountingKey::copies, 0);
+  CopyCountingKey two(2);
+  d->set(std::move(two), make<Int>(20));
+  EXPECT_EQ(CopyCountingKey::copies, 0);
+  CopyCountingKey present(1);
+  d->set(std::move(present), make<Int>(11));  // replaces the value only
+  EXPECT_EQ(CopyCountingKey::copies, 0);
+  EXPECT_EQ(present.value, 1);
+  const CopyCountingKey three(3);
+  d->set(three, make<Int>(30));
+  EXPECT_EQ(CopyCountingKey::copies, 1);  // the new entry's own copy
+  EXPECT_EQ(d->size(), 3u);
+  EXPECT_EQ(d->at(CopyCountingKey(1))->value(), 11);
+  EXPECT_EQ(d->at(CopyCountingKey(2))->value(), 20);
+  EXPECT_EQ(d->at(CopyCountingKey(3))->value(), 30);
+}
 
 TEST_F(ContainersTest, CountingAnElementOfTheListItselfSurvivesAnEqualsThatGrowsTheList) {
   for (int which = 0; which < 3; ++which) {

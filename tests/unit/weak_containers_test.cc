@@ -24,6 +24,7 @@
 #include <utility>
 #include <vector>
 
+#include "support/copy_counting_key.h"
 #include "support/gc_fixture.h"
 
 // A key whose hash and equality can be made to throw (Python: a class whose
@@ -237,6 +238,28 @@ TEST_F(WeakContainersTest, AValueDictWhoseWeakReferenceAllocationCollectsTheValu
 // ===========================================================================
 // WeakValueDictionary
 // ===========================================================================
+
+// A key passed as an rvalue is moved into the entry (set() holds its own
+// key for the call, as Python holds its arguments: an lvalue is copied once
+// for that, an rvalue moved); the entry still vanishes when its value dies.
+TEST_F(WeakContainersTest, AValueDictSetWithAnRvalueKeyCopiesNoKey) {
+  using refgc_test::CopyCountingKey;
+  WeakValueDictionary<CopyCountingKey, Item> d;
+  auto a = make<Item>("a");
+  auto b = make<Item>("b");
+  CopyCountingKey::copies = 0;
+  d.set(CopyCountingKey(1), a);
+  CopyCountingKey two(2);
+  d.set(std::move(two), b);
+  EXPECT_EQ(CopyCountingKey::copies, 0);
+  const CopyCountingKey one(1);
+  d.set(one, b);  // replaces the value
+  EXPECT_EQ(CopyCountingKey::copies, 1);
+  EXPECT_EQ(d.get(CopyCountingKey(1)), b);
+  EXPECT_EQ(d.get(CopyCountingKey(2)), b);
+  b.reset();
+  EXPECT_EQ(d.size(), 0u);
+}
 
 // Seed behaviour 55, fact G66 (s002_22: "Alice / ... / False"; probe: "after last
 // strong ref gone: False ; len: 0"): the entry disappears at the value's
