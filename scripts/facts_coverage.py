@@ -56,8 +56,9 @@ NOTES = {
        "attributes are a `Dict` of its own",
     10: "the globals-dict case only: a `Function`'s captures are fixed when it is made, so it "
         "cannot capture itself (`f.me = f`)",
-    34: "a new `Dict` is untracked and `set()` tracks it when given a value of a GC type "
-        "(CPython's MAINTAIN_TRACKING); a `Dict` whose keys are `Ref`s is tracked from creation",
+    34: "a new `Dict` is untracked and `set()` tracks it when given a key or value of a GC type "
+        "(CPython's MAINTAIN_TRACKING); a `Dict` whose keys hold references in another form "
+        "than a plain `Ref` (an optional `Ref`, a pair) is tracked from creation",
     37: "found another way: refgc's full collection looks only at the Dicts that `set()` "
         "tracked, not at every survivor (" + DICT_TRACKING + ")",
     40: "a `List` of `Int`s stays tracked as in CPython (refgc has no set); a `Dict` of `Int`s "

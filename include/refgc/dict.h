@@ -15,11 +15,12 @@
 // identity) and is traced.
 // Tracking follows CPython's dict: a new Dict is untracked (gc::is_tracked
 // false, not in gc::get_objects(), though counted in generation 0's
-// allocation count) until set() gives it a value of a GC type -- a
+// allocation count) until set() gives it a key or value of a GC type -- a
 // container or any type that overrides trace(), tracked or not -- and a
-// full collection untracks it again when it survives holding no such value
-// (docs/design/collector.md). A Dict whose keys are Refs, and a subclass of
-// Dict, are tracked from creation and stay tracked.
+// full collection untracks it again when it survives holding no such key or
+// value (docs/design/collector.md). A Dict whose keys hold references in
+// another form than a plain Ref (an optional Ref, a pair), and a subclass
+// of Dict, are tracked from creation and stay tracked.
 // Iteration order is insertion order; setting an existing key keeps its place.
 // An iterator made by begin() holds the dict, as Python's does (a loop body
 // may drop the last other reference to it; a managed object that keeps one
@@ -91,14 +92,28 @@ class DictBase : public Object {
 
 namespace detail {
 
+// Whether K, a Dict's key type, is a plain Ref (Dict::set then tests each
+// key as it tests each value), and whether such a key can be of a GC type
+// at all (a Ref to a final type that traces nothing, Int or Str, cannot).
+template <class K>
+struct dict_ref_key : std::false_type {
+  static constexpr bool may_be_gc = false;
+};
+template <class X>
+struct dict_ref_key<Ref<X>> : std::true_type {
+  static constexpr bool may_be_gc = !(std::is_final_v<X> && !overrides_trace<X>());
+};
+
 // A new Dict is untracked, as CPython's dict_new leaves a new dict, unless
-// its keys are references (traced: the dictionary is then tracked from
-// creation); Dict::set tracks it when it is first given a value of a GC
-// type (CPython's MAINTAIN_TRACKING), and a full collection may untrack it
-// again (src/collect.cc, untrack_dicts). Exactly Dict<K, V>: a subclass is
+// its keys hold references in another form than a plain Ref (an optional
+// Ref, a pair: traced, and the dictionary is then tracked from creation);
+// Dict::set tracks it when it is first given a key or value of a GC type
+// (CPython's MAINTAIN_TRACKING), and a full collection may untrack it again
+// (src/collect.cc, untrack_dicts). Exactly Dict<K, V>: a subclass is
 // tracked from creation, as CPython's dict subclasses are.
 template <class K, class V>
-struct born_untracked<Dict<K, V>> : std::bool_constant<!is_traceable<K>()> {};
+struct born_untracked<Dict<K, V>>
+    : std::bool_constant<!is_traceable<K>() || dict_ref_key<K>::value> {};
 
 }  // namespace detail
 
@@ -309,7 +324,7 @@ class Dict : public detail::DictBase<K> {
   void set_entry(KeyArg&& key, Ref<V> value) {
     const std::size_t h = hash_(key);
     const std::size_t at = find(key, h);
-    maintain_tracking(value);  // after the lookup, as CPython's insertdict
+    maintain_tracking(key, value);  // after the lookup, as CPython's insertdict
     if (at != kMissing) {
       Ref<V> old = std::move(entries_[at].value);
       entries_[at].value = std::move(value);
@@ -355,32 +370,42 @@ class Dict : public detail::DictBase<K> {
 
   static std::string key_repr(const K& k) { return detail::key_repr(k); }
   // CPython's MAINTAIN_TRACKING: a Dict is made untracked (born_untracked,
-  // above) and tracked, in generation 0, the first time it is given a value
-  // of a GC type (one that overrides trace(): a List, a Dict, a user type
-  // with references; tracked or not). After the key's lookup (a hash or ==
+  // above) and tracked, in generation 0, the first time it is given a key
+  // or value of a GC type (one that overrides trace(): a List, a Dict, a
+  // user type with references; tracked or not). After the key's lookup (a hash or ==
   // that throws leaves it untracked, as CPython's insertdict) and before any
   // change, so that a failure to track leaves the dictionary unchanged. A
   // value type that is final and traces nothing (Int, Str) can never be
-  // one: such a Dict is never tracked.
+  // one: such a Dict is never tracked unless a key of a GC type tracks it.
   // CPython's _PyDict_MaybeUntrack, for a full collection (src/collect.cc,
-  // untrack_dicts): whether some value is of a GC type.
+  // untrack_dicts): whether some key or value is of a GC type.
   static bool may_hold_tracked(const Object* o) noexcept {
     for (const Entry& e : static_cast<const Dict*>(o)->entries_)
-      if (e.live && of_gc_type(e.value)) return true;
+      if (e.live && (of_gc_type(e.value) || key_of_gc_type(e.key))) return true;
     return false;
   }
-  // CPython's _PyObject_GC_MAY_BE_TRACKED for a value: an object of a GC
-  // type (one that overrides trace()), tracked or not.
-  static bool of_gc_type(const Ref<V>& value) noexcept {
-    return value &&
-           (detail::ObjectAccess::gc(static_cast<const Object*>(value.get())) & detail::kIsGc) != 0;
+  // CPython's _PyObject_GC_MAY_BE_TRACKED for a value or key: an object of
+  // a GC type (one that overrides trace()), tracked or not.
+  template <class X>
+  static bool of_gc_type(const Ref<X>& r) noexcept {
+    return r &&
+           (detail::ObjectAccess::gc(static_cast<const Object*>(r.get())) & detail::kIsGc) != 0;
   }
-  void maintain_tracking(const Ref<V>& value) {
+  static bool key_of_gc_type(const K& key) noexcept {
+    if constexpr (detail::dict_ref_key<K>::may_be_gc) {
+      return of_gc_type(key);
+    } else {
+      (void)key;
+      return false;
+    }
+  }
+  void maintain_tracking(const K& key, const Ref<V>& value) {
     if constexpr (detail::born_untracked<Dict>::value &&
-                  !(std::is_final_v<V> && !detail::overrides_trace<V>())) {
+                  (!(std::is_final_v<V> && !detail::overrides_trace<V>()) ||
+                   detail::dict_ref_key<K>::may_be_gc)) {
       if (REFGC_UNLIKELY((detail::ObjectAccess::gc(this) &
                           (detail::kStateMask | detail::kOrphanBit)) == detail::kUntracked &&
-                         of_gc_type(value)))
+                         (of_gc_type(value) || key_of_gc_type(key))))
         detail::track_lazily(this, &listed_, &may_hold_tracked);
     }
   }

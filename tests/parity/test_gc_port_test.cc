@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <functional>
+#include <optional>
 #include <ostream>
 #include <stdexcept>
 #include <string>
@@ -1060,14 +1061,15 @@ TEST_F(TestGcPort, AnUntrackedDictIsCountedInGenerationZeroButNotListedUntilItHo
 }
 
 // dict_new leaves only an exact dict untracked (python3 3.11.7:
-// `class D(dict): pass; gc.is_tracked(D())` True). A Dict whose keys are
-// Refs is tracked from creation (its keys are references; refgc's
-// counterpart of a key that may be tracked), and a Dict that is an orphan
-// stays untracked whatever it is given (an orphan is never tracked again).
+// `class D(dict): pass; gc.is_tracked(D())` True). A Dict whose keys hold
+// references in another form than a plain Ref (an optional Ref, say) is
+// tracked from creation, and a Dict that is an orphan stays untracked
+// whatever it is given (an orphan is never tracked again).
 struct DictSubclass : PyDict {};
-TEST_F(TestGcPort, OnlyAnExactDictWithoutReferenceKeysStartsUntracked) {
+TEST_F(TestGcPort, OnlyAnExactDictWhoseKeysArePlainValuesOrRefsStartsUntracked) {
   EXPECT_TRUE(gc::is_tracked(make<DictSubclass>()));
-  EXPECT_TRUE(gc::is_tracked(make<Dict<Ref<Node>, Int>>()));
+  EXPECT_TRUE(gc::is_tracked(make<Dict<std::optional<Ref<Node>>, Int>>()));
+  EXPECT_FALSE(gc::is_tracked(make<Dict<Ref<Node>, Int>>()));
   EXPECT_FALSE(gc::is_tracked(make<Dict<int, Int>>()));
 
   Ref<PyDict> orphan;
@@ -1080,6 +1082,54 @@ TEST_F(TestGcPort, OnlyAnExactDictWithoutReferenceKeysStartsUntracked) {
   EXPECT_FALSE(gc::is_tracked(orphan));
   EXPECT_FALSE(contains_object(gc::get_objects(), orphan.get()));
   orphan.reset();
+}
+
+// cpython-semantics §3 C34, C37 for keys: CPython's MAINTAIN_TRACKING and
+// _PyDict_MaybeUntrack look at the keys as at the values. python3 3.11.7:
+//   d = {}; d[1] = 1; gc.is_tracked(d) False; d[A()] = 1; gc.is_tracked(d) True
+//   k = A(); e = {k: 1}; gc.collect(); gc.is_tracked(e) True (the key is of a GC type)
+//   del e[k]; gc.is_tracked(e) True; gc.collect(); gc.is_tracked(e) False
+// A Dict whose keys are Refs starts untracked too; a key of a GC type
+// tracks it, and a full collection untracks it once no key or value is of
+// one. Keys that are Refs to atoms (Int, Str: final, trace nothing) can
+// never track it, as CPython's {1: 1} and {'s': 1} stay untracked.
+TEST_F(TestGcPort, ADictWithReferenceKeysIsTrackedOnlyOnceAKeyOrValueIsOfAGcType) {
+  auto d = make<Dict<Ref<Object>, Int>>();
+  EXPECT_FALSE(gc::is_tracked(d));
+  d->set(make<Int>(1), make<Int>(1));
+  EXPECT_FALSE(gc::is_tracked(d));
+  EXPECT_FALSE(contains_object(gc::get_objects(), d.get()));
+  d->set(make<Node>(), make<Int>(1));
+  EXPECT_TRUE(gc::is_tracked(d));
+  EXPECT_TRUE(contains_object(gc::get_objects(0), d.get()));
+
+  auto k = make<Node>();
+  auto e = make<Dict<Ref<Node>, Int>>();
+  e->set(k, make<Int>(1));
+  EXPECT_TRUE(gc::is_tracked(e));
+  EXPECT_EQ(gc::collect(), 0u);
+  EXPECT_TRUE(gc::is_tracked(e));  // the key is of a GC type
+  e->erase(k);
+  EXPECT_TRUE(gc::is_tracked(e));
+  EXPECT_EQ(gc::collect(), 0u);
+  EXPECT_FALSE(gc::is_tracked(e));
+  EXPECT_FALSE(contains_object(gc::get_objects(), e.get()));
+
+  auto atoms = make<Dict<Ref<Int>, Object>>();
+  atoms->set(make<Int>(1), make<Int>(2));
+  atoms->set(make<Int>(3), Ref<Object>());
+  EXPECT_FALSE(gc::is_tracked(atoms));
+  atoms->set(make<Int>(4), make<Node>());  // a value of a GC type still tracks it
+  EXPECT_TRUE(gc::is_tracked(atoms));
+
+  // A cycle through a key is found once the key tracked the Dict.
+  auto n = make<Node>();
+  auto cyc = make<Dict<Ref<Node>, Int>>();
+  cyc->set(n, make<Int>(0));
+  n->next = cyc;
+  n.reset();
+  cyc.reset();
+  EXPECT_EQ(gc::collect(), 2u);
 }
 
 // cpython-semantics §3 C37. python3 3.11.7:

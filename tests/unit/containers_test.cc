@@ -124,6 +124,12 @@ TEST_F(ContainersTest, ADictWhoseCycleTheCollectorBreaksIsLeftEmptyAndConsistent
   using KeyDict = Dict<Ref<KeyNode>, KeyNode>;
   {
     auto d = make<KeyDict>();
+    // The collector clears its garbage in list order; a Dict joins the list
+    // when it is first given a key or value of a GC type (as a dict is), so
+    // it is given one here, before k exists, to be cleared first.
+    d->set(Ref<KeyNode>(), make<KeyNode>());
+    d->erase(Ref<KeyNode>());
+    ASSERT_TRUE(refgc::gc::is_tracked(d));
     auto k = make<KeyNode>();
     d->set(k, k);
     k->owner = d;
