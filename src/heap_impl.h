@@ -87,7 +87,7 @@ struct HeapImpl : HeapFast {
     // of `unreachable`).
     std::vector<Object*> large;
     // Young's tail in move_unreachable: written through a raw cursor
-    // (Tracer::reach_tail_), so its room is left uninitialized (and
+    // (Tracer::out_ in kReach mode), so its room is left uninitialized (and
     // untouched, hence not resident, beyond what is written).
     struct Buffer {
       std::unique_ptr<Object*[]> data;
