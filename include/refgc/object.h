@@ -70,7 +70,8 @@ namespace detail {
 //  FN     finalize() has run (or is running); never cleared (PEP 442).
 //  HF     the type overrides finalize().
 //  WR     weak references to this object exist (weak_ref.h side table).
-//  GC     the type overrides trace(): instances are tracked by the collector.
+//  GC     the type overrides trace(): instances are tracked by the collector
+//         (a Dict only while it may hold a container: dict.h).
 //  index  position in the vector of the generation (or of the collector's
 //         working list) the state names; when untracked, 0, or for an
 //         orphan its top bit and its destroyed heap's number (below).

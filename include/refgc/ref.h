@@ -274,7 +274,8 @@ std::strong_ordering operator<=>(const Ref<T>& a, const Ref<U>& b) noexcept {
 }
 
 // Allocates and constructs a T in the current heap; refcount 1. If T traces
-// references it is tracked in generation 0. Like CPython, allocating a tracked
+// references it is tracked in generation 0 (an exact Dict only later:
+// born_untracked, above). Like CPython, allocating a tracked
 // object may first run an automatic collection (which the new object takes no
 // part in). That collection runs before T's constructor reads `args`, and
 // its finalizers and weak-reference callbacks are user code: an argument that
