@@ -15,8 +15,9 @@
 // A tracer accepts a Ref<T>, any range of Refs (vector, deque, list, set,
 // array), a pair whose first or second member is traceable, any range of
 // those pairs (map, unordered_map), std::optional<Ref<T>>, a Function, a
-// WeakRef, a weak container (what it holds strongly), and several of these
-// at once; const ones (set elements, map keys) are reported but never taken.
+// WeakRef, a BoundMethod or WeakMethod, a weak container (what it holds
+// strongly), a List, Dict or LruCache iterator, and several of these at
+// once; const ones (set elements, map keys) are reported but never taken.
 // Passing anything else does not compile. Refs inside other types (a tuple,
 // a struct of your own) are not reached: pass their members.
 //
@@ -183,9 +184,11 @@ class Tracer {
 
   // t(ref): reports one strong reference the object owns (an empty Ref is
   // skipped). The collector's clearing tracer takes it (the Ref is empty
-  // afterwards). A reference the object does not own, or an object of
-  // another live heap, stops the collector with the object's type and
-  // address (always on).
+  // afterwards). A reference reported more often than it is held (twice, or
+  // one the object does not own that pushes the count below zero), or an
+  // object of another live heap, stops the collector with the object's type
+  // and address (always on); a reference held elsewhere and reported once
+  // cannot be detected (docs/guide/writing-trace.md, rule 1).
   template <class T>
   REFGC_ALWAYS_INLINE void operator()(Ref<T>& r) {
     if (T* p = r.get()) {
@@ -277,8 +280,8 @@ class Tracer {
     s.trace(*this);
   }
 
-  // A List or Dict iterator holds its container, as Python's list and dict
-  // iterators do: a managed object that keeps one traces it, `t(it)`.
+  // A List, Dict or LruCache iterator holds its container, as Python's list
+  // and dict iterators do: a managed object that keeps one traces it, `t(it)`.
   template <class X>
   requires detail::self_tracing<X>
   void operator()(X& x) { x.trace(*this); }
