@@ -246,7 +246,9 @@ std::string to_dot(const std::vector<Root>& roots, const GraphOptions& options =
 // Graphviz's `dot`, when it is installed: renders the same picture to a file.
 // Throws GraphvizNotFound (naming the Debian package to install) when `dot`
 // is not on PATH, std::system_error (a std::runtime_error, with the errno)
-// if it cannot be started, std::runtime_error if dot fails or writes no file.
+// if it cannot be started, std::runtime_error if dot fails or writes no file,
+// or if the DOT text cannot be written to its temporary input, `file` +
+// ".dot.tmp" (next to `file`; removed afterwards).
 class GraphvizNotFound : public std::runtime_error {
  public:
   GraphvizNotFound();
