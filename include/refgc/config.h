@@ -3,8 +3,8 @@
 // Three tiers, named by cost (docs/design/memory-model.md, "Checks"):
 //
 //   REFGC_CHECK(cond, obj, what)  always on. Memory safety: refcount underflow,
-//                                 use of a dead object, a trace() that reports a
-//                                 reference its object does not hold. On failure
+//                                 use of a dead object, a trace() whose extra
+//                                 reports take a count below zero. On failure
 //                                 it prints the object's type and address and
 //                                 aborts. Never compiled out.
 //   REFGC_ASSERT(cond, msg)       debug builds (REFGC_DEBUG=1). API preconditions
