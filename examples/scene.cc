@@ -25,9 +25,12 @@
 //      iterated: despawned components are never updated again, whether their
 //      objects died at once (weak parents) or wait for the collector (strong);
 //   7. destruction hooks, finalize() and refgc::finalize(entity, fn), in
-//      CPython 3.11's order (checked against python3 3.11.7's output);
+//      CPython 3.11's order (checked against python3 3.11.7's output); a
+//      bullet pool that recycles by resurrection in finalize() (once per
+//      bullet, PEP 442; in a collection its GPU finalizer has run first);
 //   8. a level unload: a 200,000-entity scene with strong parents, a cycle
-//      through everything, freed by one collection;
+//      through everything, frozen (gc::freeze()) while 10,000 cyclic
+//      projectiles are collected, then unfrozen and freed by one collection;
 //   9. a 100,000-level hierarchy despawned by refcount, collected, and
 //      instanced as a prefab, on a thread whose stack is 256 KiB;
 //  10. the leak hunt: a minimap system that forgot to unsubscribe from the
