@@ -197,6 +197,43 @@ TEST(Trashcan, DeallocationsDeferredTogetherRunNewestFirstFromCPythonsDepth) {
   EXPECT_EQ(orders, expected);
 }
 
+// The same chains, longer: the deferrals that happen while the trashcan
+// drains. CPython's _PyTrash_thread_destroy_chain runs each deferred
+// deallocator with the nesting at 1, and that deallocator's own
+// Py_TRASHCAN_BEGIN counts itself (2 inside its body): the next deferral
+// comes 49 levels further, not 50. python3 3.11.7, the loop above over
+// range(40, 211), the lengths that print 'ba': [49, 98, 147, 196]. refgc
+// drained at nesting 1 (its body one level shallower than CPython's), which
+// gave [49, 99, 149, 199]: in a deep scene graph, siblings past the first
+// deferral ran their finalize() in an order python3 does not (the scene
+// example's 100-level tree with three children under the last node:
+// python3 finalizes them last to first, refgc first to last).
+TEST(Trashcan, DeallocationsDeferredWhileTheTrashcanDrainsComeAtCPythonsDepths) {
+  std::vector<int> swapped;
+  run_on_small_stack(kSmallStack, [&] {
+    refgc::gc::disable();
+    for (int length = 40; length <= 210; ++length) {
+      std::string log;
+      auto fork = make<Fork>();
+      fork->a = make<NamedLeaf>();
+      fork->a->name = 'a';
+      fork->a->log = &log;
+      fork->b = make<NamedLeaf>();
+      fork->b->name = 'b';
+      fork->b->log = &log;
+      Ref<refgc::Object> chain = std::move(fork);
+      for (int i = 0; i < length; ++i) {
+        auto n = make<AnyLink>();
+        n->next = std::move(chain);
+        chain = std::move(n);
+      }
+      chain.reset();
+      if (log == "ba") swapped.push_back(length);
+    }
+  });
+  EXPECT_EQ(swapped, (std::vector<int>{49, 98, 147, 196}));
+}
+
 TEST(Trashcan, ARingOfAMillionIsCollectedWithConstantStack) {
   // cpython-semantics §3 A22 / §4: a ring of 10^6 instances -> collect gives
   // the ring's size, no crash.
