@@ -237,9 +237,15 @@ void check_heap_of_dying(HeapImpl& heap, const Object* o) noexcept {
 #if REFGC_DEBUG
     check_heap_of_dying(heap, o);
 #endif
-    ++ts.trash_nesting;
+    // Two levels, as in CPython: _PyTrash_thread_destroy_chain raises the
+    // nesting to 1 (no nested drain), and the deferred deallocator's own
+    // Py_TRASHCAN_BEGIN counts itself, as dealloc_untracked does for an
+    // object it does not defer. So the object's references die at level 2,
+    // and the next deferral comes 49 levels further, not 50 (python3 3.11.7:
+    // Trashcan.DeallocationsDeferredWhileTheTrashcanDrainsComeAtCPythonsDepths).
+    ts.trash_nesting += 2;
     dealloc_body(heap, o);
-    --ts.trash_nesting;
+    ts.trash_nesting -= 2;
   }
   // Gone until the next deferral: a thread's list exists only while
   // deallocations wait in it (the collector's clearing loop tests just that).
