@@ -17,14 +17,18 @@ import sys
 
 # Operation name -> argument kinds ('h' handle, 'w' weak slot, 'f' field,
 # 'F' finalizer kind, 'C' callback kind, 'x' free index, 'g' generation,
-# 't' threshold).
+# 't' threshold, 'd' dict slot, 'k' dict key, 'v' int value).
 OPS = {
     'new': 'h', 'newf': 'hFx', 'set': 'hfh', 'clr': 'hf', 'get': 'hfh',
     'cp': 'hh', 'drop': 'h', 'wref': 'wh', 'wrefcb': 'whCx', 'wdrop': 'w',
     'wchk': 'w', 'wset': 'hw', 'wclr': 'h', 'wget': 'hw', 'collect': 'g',
     'thresh': 'ttt', 'enable': '', 'disable': '', 'count': '', 'unsave': '',
     'survivors': '', 'gcorder': 'g', 'freeze': '', 'unfreeze': '', 'isfin': 'h',
+    # Dicts (README.md, "Dicts"): a table D of dict slots, and a node field d.
+    'dnew': 'd', 'dset': 'dkh', 'dseti': 'dkv', 'ddel': 'dk', 'dclr': 'd',
+    'ddrop': 'd', 'dget': 'dkh', 'dput': 'hd', 'dtake': 'hd', 'dtrk': 'd',
 }
+DICT_OPS = {name for name in OPS if name.startswith('d') and name != 'drop'}
 FIELDS = 'abc'
 # Finalizer kinds the differential scenarios use (9, allocating in a
 # finalizer, is fuzz-only: see README.md).
@@ -58,21 +62,26 @@ def not_comparable(s):
 
 
 class Scenario:
-    def __init__(self, handles=8, weakrefs=4, multiweak=False, ops=None, longlived=False):
+    def __init__(self, handles=8, weakrefs=4, multiweak=False, ops=None, longlived=False,
+                 dicts=0):
         self.handles = handles
         self.weakrefs = weakrefs
+        self.dicts = dicts  # size of the dict table D (0: no dict operations)
         self.multiweak = multiweak
         self.longlived = longlived  # log 'll TOTAL PENDING' after every op
         self.ops = list(ops or [])  # each op: (name, arg, arg, ...)
 
     def with_ops(self, ops):
-        return Scenario(self.handles, self.weakrefs, self.multiweak, ops, self.longlived)
+        return Scenario(self.handles, self.weakrefs, self.multiweak, ops, self.longlived,
+                        self.dicts)
 
     def text(self, comment=None):
         lines = []
         if comment:
             lines += ['# ' + c for c in comment.splitlines()]
         lines += ['handles %d' % self.handles, 'weakrefs %d' % self.weakrefs]
+        if self.dicts:
+            lines.append('dicts %d' % self.dicts)
         if self.multiweak:
             lines.append('multiweak')
         if self.longlived:
@@ -97,7 +106,7 @@ def parse(text):
         if not words:
             continue
         head = words[0]
-        if head in ('handles', 'weakrefs'):
+        if head in ('handles', 'weakrefs', 'dicts'):
             setattr(s, head, int(words[1]))
         elif head == 'multiweak':
             s.multiweak = True
@@ -132,6 +141,15 @@ WEIGHTS = {
 # deferred deallocations' order is compared too.
 MAX_NODES = 45
 MAX_NODES_DEEP = 200
+# Dict operations, in the scenarios that have dicts (DICT_SHARE of them).
+DICT_WEIGHTS = {
+    'dnew': 8, 'dset': 12, 'dseti': 4, 'ddel': 3, 'dclr': 2, 'ddrop': 3,
+    'dget': 3, 'dput': 6, 'dtake': 3, 'dtrk': 6,
+}
+DICT_SHARE = 0.6
+MAX_DICTS = 30
+DICT_KEYS = 6  # keys 0..5
+DICT_ATOMS = 10  # int values 0..9 (CPython's cached small ints: no allocation)
 
 
 def generate(seed, scale=1):
@@ -145,6 +163,10 @@ def generate(seed, scale=1):
     n_ops = rnd.choice([20, 40, 80, 120, 200]) * scale
     # Each scenario leans on a few operations more than the others.
     weights = dict(WEIGHTS)
+    ndicts = 0
+    if rnd.random() < DICT_SHARE:
+        ndicts = min(64, rnd.randint(1, 4) * scale)
+        weights.update(DICT_WEIGHTS)
     for name in rnd.sample(sorted(weights), 4):
         weights[name] *= rnd.choice([2, 3])
     names = sorted(weights)
@@ -168,18 +190,49 @@ def generate(seed, scale=1):
     if deep:
         names.append('burst')
         cum.append(rnd.choice([4, 8]))
+    if ndicts:
+        # 'dring': a node holding a dict that holds the node (a cycle through
+        # a dict), then maybe dropped.
+        names.append('dring')
+        cum.append(rnd.choice([2, 5, 10]))
 
     ops = []
     ops.append(thresh())
     created = 0
+    dicts_made = 0
+    max_dicts = MAX_DICTS * scale
     h = lambda: rnd.randrange(handles)  # noqa: E731
     w = lambda: rnd.randrange(weakrefs)  # noqa: E731
+    d = lambda: rnd.randrange(ndicts)  # noqa: E731
+    k = lambda: rnd.randrange(DICT_KEYS)  # noqa: E731
     while len(ops) < n_ops:
         name = rnd.choices(names, cum)[0]
         if name in ('new', 'newf'):
             if created >= max_nodes:
                 continue
             created += 1
+        if name == 'dnew':
+            if dicts_made >= max_dicts:
+                continue
+            dicts_made += 1
+        if name == 'dring':
+            if created >= max_nodes or dicts_made >= max_dicts:
+                continue
+            node, slot = h(), d()
+            if rnd.random() < 0.5:
+                ops.append(('newf', node, rnd.choice(DIFF_FIN_KINDS), h()))
+            else:
+                ops.append(('new', node))
+            ops += [('dnew', slot), ('dset', slot, k(), node), ('dput', node, slot)]
+            if rnd.random() < 0.3:
+                ops.append(('wrefcb', w(), node, rnd.choice(CB_KINDS), h()))
+            if rnd.random() < 0.7:
+                ops.append(('drop', node))
+            if rnd.random() < 0.5:
+                ops.append(('ddrop', slot))
+            created += 1
+            dicts_made += 1
+            continue
         if name == 'burst':
             # A chain grows at H[top]: each new node points (by field f) to
             # the previous head.
@@ -241,6 +294,16 @@ def generate(seed, scale=1):
             op = ('gcorder', rnd.randrange(3))
         elif name == 'thresh':
             op = thresh()
+        elif name in ('dnew', 'dclr', 'ddrop', 'dtrk'):
+            op = (name, d())
+        elif name in ('dset', 'dget'):
+            op = (name, d(), k(), h())
+        elif name == 'dseti':
+            op = ('dseti', d(), k(), rnd.randrange(DICT_ATOMS))
+        elif name == 'ddel':
+            op = ('ddel', d(), k())
+        elif name in ('dput', 'dtake'):
+            op = (name, h(), d())
         else:
             op = (name,)
         ops.append(op)
@@ -248,7 +311,7 @@ def generate(seed, scale=1):
     # longlived: both sides also log the 25% rule's state after every op, so a
     # survivor only one side has shows where it appears, not at the first
     # collection it changes.
-    return Scenario(handles, weakrefs, False, ops, longlived=True)
+    return Scenario(handles, weakrefs, False, ops, longlived=True, dicts=ndicts)
 
 
 # ---------------------------------------------------------------------------
@@ -270,6 +333,11 @@ LOG = []
 SAVED = []
 H = [None] * %(handles)d
 W = [None] * %(weakrefs)d
+D = [None] * %(dicts)d
+DNEXT = 0
+# id() -> serial of the scenario's dicts, for gcorder (untracked: int keys
+# and values).
+DSERIAL = {}
 MULTIWEAK = %(multiweak)s
 NEXT = 0
 WNEXT = 0
@@ -286,7 +354,7 @@ QUIET = False
 
 
 class Node:
-    __slots__ = ('a', 'b', 'c', 'i', 'w', '__weakref__')
+    __slots__ = ('a', 'b', 'c', 'd', 'i', 'w', '__weakref__')
 
     def __init__(self):
         global NEXT
@@ -295,6 +363,7 @@ class Node:
         self.a = None
         self.b = None
         self.c = None
+        self.d = None
         self.w = None
 
 
@@ -308,6 +377,7 @@ class FNode(Node):
         self.a = None
         self.b = None
         self.c = None
+        self.d = None
         self.w = None
         self.k = CK
         self.x = CX
@@ -369,8 +439,16 @@ def cb(r):
         LOG.append('cbcollect %%d' %% n)
 
 
+# After every statement that may run a full collection (an allocation, or
+# gc.collect), before anything can die: refills the dict free list that the
+# collection emptied (defined below the probe when the scenario has dicts).
+def _df():
+    pass
+
+
 def op_new(h):
     v = Node()
+    _df()
     H[h] = v
     v = None
 
@@ -380,6 +458,7 @@ def op_newf(h, k, x):
     CK = k
     CX = x
     v = FNode()
+    _df()
     H[h] = v
     v = None
 
@@ -540,6 +619,7 @@ def op_wget(h, w):
 
 def op_collect(g):
     n = gc.collect(g)
+    _df()
     LOG.append('collect %%d ' %% g + '%%d' %% n)
 
 
@@ -599,12 +679,102 @@ def op_gcorder(g):
             s += ' w%%d' %% o.n
         elif t is ref:
             s += ' r'
+        elif t is dict:
+            s += ' d%%d' %% DSERIAL[id(o)]
     o = None
     t = None
     objs = None
     if enabled:
         gc.enable()
     LOG.append(s)
+
+
+# Dicts. dict() always allocates a counted object (dict_new through
+# tp_alloc), never one from the dict free list, as refgc's make<Dict> does.
+def op_dnew(i):
+    global DNEXT
+    v = dict()
+    _df()
+    DSERIAL[id(v)] = DNEXT
+    DNEXT += 1
+    D[i] = v
+    v = None
+
+
+def op_dset(i, k, h):
+    d = D[i]
+    if d is not None:
+        v = H[h]
+        d[k] = v
+        v = None
+    d = None
+
+
+def op_dseti(i, k, x):
+    d = D[i]
+    if d is not None:
+        d[k] = x
+    d = None
+
+
+def op_ddel(i, k):
+    d = D[i]
+    if d is not None and k in d:
+        del d[k]
+    d = None
+
+
+def op_dclr(i):
+    d = D[i]
+    if d is not None:
+        d.clear()
+    d = None
+
+
+def op_ddrop(i):
+    D[i] = None
+
+
+def op_dget(i, k, h):
+    d = D[i]
+    v = None
+    if d is not None:
+        v = d.get(k)
+        if type(v) is not Node and type(v) is not FNode:
+            v = None
+    d = None
+    H[h] = v
+    v = None
+
+
+def op_dput(h, i):
+    o = H[h]
+    if o is not None:
+        v = D[i]
+        o.d = v
+        v = None
+    o = None
+
+
+def op_dtake(h, i):
+    o = H[h]
+    v = None
+    if o is not None:
+        v = o.d
+    o = None
+    D[i] = v
+    v = None
+
+
+def op_dtrk(i):
+    d = D[i]
+    if d is None:
+        LOG.append('dtrk %%d none' %% i)
+    elif gc.is_tracked(d):
+        LOG.append('dtrk %%d 1' %% i)
+    else:
+        LOG.append('dtrk %%d 0' %% i)
+    d = None
 
 
 def op_freeze():
@@ -626,7 +796,7 @@ def audit():
     for o in gc.get_objects():
         t = type(o)
         if o is not names and t is not Node and t is not FNode and t is not WR \
-                and t is not ref:
+                and t is not ref and not (t is dict and id(o) in DSERIAL):
             names.append(t.__name__)
     o = None
     LOG.append(' '.join(['audit:'] + sorted(names)))
@@ -722,17 +892,61 @@ def _ll():
 '''
 
 
+# Dicts (README.md, "Dicts and CPython's dict free list"). dict_dealloc puts
+# a dead dict on a free list of up to 80 (PyDict_MAXFREELIST) instead of
+# freeing it, and then count0 does not go down; refgc, which has no free
+# lists, decrements it as for any object. So the free list is kept full
+# whenever a scenario dict may die: then dict_dealloc frees it (tp_free,
+# PyObject_GC_Del: count0 -= 1, floored at 0). Only a full collection empties
+# it (clear_freelists, at its very end); after every statement that may run
+# one (an allocation, gc.collect), _df() sees generation 2's collection count
+# move and releases 80 dicts of a pool made in the preamble (alive and
+# untracked: releasing them counts nothing). Scenario dicts are made with
+# dict(), which never takes one from the free list.
+DICT_FREE_LIST = r'''
+DPOOL = [dict() for _ in range(DPOOL_SIZE)]
+DF_SEEN = -1
+
+
+def _df():
+    global DF_SEEN
+    n = _STATS[6]
+    if n != DF_SEEN:
+        DF_SEEN = n
+        if len(DPOOL) < 80:
+            LOG.append('harness: the dict pool is exhausted')
+            return
+        i = 0
+        while i < 80:
+            DPOOL.pop()
+            i += 1
+'''
+
+
+def uses_dicts(s):
+    return any(op[0] in DICT_OPS for op in s.ops)
+
+
 def to_python(s, audit=False):
     spare_lists = 1 + sum(1 for op in s.ops if op[0] == 'gcorder')
-    prelude = PRELUDE % {'handles': s.handles, 'weakrefs': s.weakrefs,
+    prelude = PRELUDE % {'handles': s.handles, 'weakrefs': s.weakrefs, 'dicts': s.dicts,
                          'multiweak': 'True' if s.multiweak else 'False',
                          'spare_lists': spare_lists}
-    if s.longlived:
+    dicts = uses_dicts(s)
+    if s.longlived or dicts:
         # defined before the preamble's freeze, like everything else
         mark = '\ngc.collect()\ngc.freeze()\n'
         assert mark in prelude
-        prelude = prelude.replace(mark, LONGLIVED_PROBE + mark, 1)
+        extra = LONGLIVED_PROBE
+        if dicts:
+            # One refill per full collection: at most one per statement that
+            # may run one, and the first.
+            full = 2 + sum(1 for op in s.ops if op[0] in ('new', 'newf', 'dnew', 'collect'))
+            extra += DICT_FREE_LIST.replace('DPOOL_SIZE', '%d' % (80 * full))
+        prelude = prelude.replace(mark, extra + mark, 1)
     out = [prelude]
+    if dicts:
+        out.append('_df()')  # the preamble's last collection emptied the free list
     if s.longlived:
         out.append('_ll_base()')
     for op in s.ops:

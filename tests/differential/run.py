@@ -263,15 +263,85 @@ collect 0 0
 count 0 1 0'''.splitlines()
 
 
+# Dicts: dict() is counted, a dead dict is uncounted (CPython's dict free
+# list is kept full, gen.py's DICT_FREE_LIST), also after full collections;
+# tracking (set of a node) counts nothing; a full collection untracks a dict
+# that holds no node any more.
+SELF_CHECK_DICTS = '''
+handles 4
+weakrefs 2
+dicts 3
+thresh 0 10 10
+count
+dnew 0
+count
+dtrk 0
+new 1
+dset 0 1 1
+dtrk 0
+count
+gcorder 0
+dseti 0 2 5
+ddrop 0
+count
+collect 2
+dnew 1
+count
+ddrop 1
+count
+dnew 2
+dset 2 0 1
+collect 2
+dtrk 2
+dset 2 0 3
+collect 2
+dtrk 2
+gcorder 2
+count
+dput 1 2
+dset 2 1 1
+count
+drop 1
+ddrop 2
+count
+collect 2
+count
+'''
+SELF_CHECK_DICTS_EXPECTED = '''count 0 0 0
+count 1 0 0
+dtrk 0 0
+dtrk 0 1
+count 2 0 0
+gen 0: 0 d0
+count 1 0 0
+collect 2 0
+count 1 0 0
+count 0 0 0
+collect 2 0
+dtrk 2 1
+collect 2 0
+dtrk 2 0
+gen 2: 0
+count 0 0 0
+count 0 0 0
+count 0 0 0
+collect 2 2
+count 0 0 0'''.splitlines()
+
+
 def self_check(args):
     with tempfile.TemporaryDirectory(prefix='refgc-diff-') as tmpdir:
-        got = run_python(args.python, gen.parse(SELF_CHECK), tmpdir, 'self', audit=True)
-        expected = SELF_CHECK_EXPECTED + ['audit:']
-        if got != expected:
-            print('the CPython side allocates more than the scenario objects:')
-            print('\n'.join(difflib.unified_diff(expected, got, 'expected', 'cpython',
-                                                 lineterm='')))
-            return 1
+        lines = 0
+        for name, text, want in (('self', SELF_CHECK, SELF_CHECK_EXPECTED),
+                                 ('self_dicts', SELF_CHECK_DICTS, SELF_CHECK_DICTS_EXPECTED)):
+            got = run_python(args.python, gen.parse(text), tmpdir, name, audit=True)
+            expected = want + ['audit:']
+            if got != expected:
+                print('the CPython side allocates more than the scenario objects (%s):' % name)
+                print('\n'.join(difflib.unified_diff(expected, got, 'expected', 'cpython',
+                                                     lineterm='')))
+                return 1
+            lines += len(got)
         # Random scenarios: nothing but scenario objects is left tracked.
         for i in range(args.count):
             scenario = gen.generate(args.seed * 1000003 + i)
@@ -281,7 +351,7 @@ def self_check(args):
                       (args.seed * 1000003 + i, last))
                 return 1
     print('self-check passed: %d log lines as expected, %d random scenarios audited' %
-          (len(got), args.count))
+          (lines, args.count))
     return 0
 
 

@@ -24,17 +24,23 @@ namespace {
 
 struct State;
 
-// Python: class Node: __slots__ = ('a', 'b', 'c', 'i', 'w', '__weakref__').
-// CPython sorts slots by name, so traversal and clearing visit a, b, c, w.
+// Python's dict with int keys: untracked until it holds a node, like a
+// CPython dict (refgc/dict.h).
+using NodeDict = refgc::Dict<int, refgc::Object>;
+
+// Python: class Node: __slots__ = ('a', 'b', 'c', 'd', 'i', 'w',
+// '__weakref__'). CPython sorts slots by name, so traversal and clearing
+// visit a, b, c, d, w.
 struct Node : refgc::Object {
   static constexpr const char* refgc_type_name = "Node";
   explicit Node(State* s);
   ~Node() override;
-  void trace(refgc::Tracer& t) override { t(f[0], f[1], f[2], w); }
+  void trace(refgc::Tracer& t) override { t(f[0], f[1], f[2], d, w); }
 
   State* st;
   int id;
   std::array<refgc::Ref<Node>, 3> f;
+  refgc::Ref<NodeDict> d;
   refgc::WeakRef<Node> w;
 };
 
@@ -52,6 +58,10 @@ struct State final : Runner {
   const Scenario& sc;
   std::vector<refgc::Ref<Node>> H;
   std::vector<refgc::WeakRef<Node>> W;
+  std::vector<refgc::Ref<NodeDict>> D;
+  // The int values of dseti, made at the first one (CPython's small ints:
+  // refgc's Int is not counted by the collector either).
+  std::vector<refgc::Ref<refgc::Int>> atoms;
   std::vector<refgc::Ref<Node>> saved;
   std::set<int> live;
   std::vector<char> alive;  // by node id: constructed and not destroyed
@@ -62,12 +72,18 @@ struct State final : Runner {
   // or r for the shared callback-less one. Filled by op_wref; an entry of a
   // freed one is overwritten when its address is reused by the next.
   std::unordered_map<const refgc::Object*, int> weak_serial;
+  // gcorder names a dict dN by its serial (creations count from 0).
+  std::unordered_map<const refgc::Object*, int> dict_serial;
+  int next_dict = 0;
   bool quiet = false;                 // teardown: finalizers and callbacks only log
   bool pause_gc_for_weakrefs = true;  // RunOptions::pause_gc_for_weakrefs
   refgc::Heap* heap = nullptr;
 
   explicit State(const Scenario& s)
-      : sc(s), H(static_cast<std::size_t>(s.handles)), W(static_cast<std::size_t>(s.weakrefs)) {}
+      : sc(s),
+        H(static_cast<std::size_t>(s.handles)),
+        W(static_cast<std::size_t>(s.weakrefs)),
+        D(static_cast<std::size_t>(s.dicts)) {}
   State(const State&) = delete;
   State& operator=(const State&) = delete;
   // Nodes point back here: they must all be gone before the state is.
@@ -82,6 +98,8 @@ struct State final : Runner {
     unsave();
     for (auto& h : H) h = nullptr;
     for (auto& w : W) w = refgc::WeakRef<Node>();
+    for (auto& d : D) d = nullptr;
+    atoms.clear();
     refgc::gc::collect();
   }
 
@@ -128,6 +146,11 @@ struct State final : Runner {
   }
 
   void step(const Op& op);
+  const refgc::Ref<refgc::Int>& atom(int x) {
+    if (atoms.empty())
+      for (int i = 0; i < kDictAtoms; ++i) atoms.push_back(refgc::make<refgc::Int>(i));
+    return atoms[static_cast<std::size_t>(x)];
+  }
   void op_wref(int w, int h, bool with_callback, int kind, int x);
   void survivors();
 };
@@ -144,6 +167,7 @@ Node::~Node() {
   f[0] = nullptr;
   f[1] = nullptr;
   f[2] = nullptr;
+  d = nullptr;
   w = refgc::WeakRef<Node>();
 }
 
@@ -196,19 +220,30 @@ void FNode::finalize() {
   }
 }
 
+// Calls fn(node) for each node among d's values, in order.
+template <class Fn>
+void for_each_node_value(const NodeDict& d, Fn fn) {
+  for (const auto& [key, value] : d)
+    if (const auto* n = dynamic_cast<const Node*>(value.get())) fn(n);
+}
+
 std::set<int> State::reachable_ids() const {
   std::set<int> seen;
   std::vector<const Node*> todo;
+  auto push = [&todo](const Node* n) { todo.push_back(n); };
   for (const auto& r : H)
     if (r) todo.push_back(r.get());
   for (const auto& r : saved)
     if (r) todo.push_back(r.get());
+  for (const auto& d : D)
+    if (d) for_each_node_value(*d, push);
   while (!todo.empty()) {
     const Node* n = todo.back();
     todo.pop_back();
     if (!seen.insert(n->id).second) continue;
     for (const auto& r : n->f)
       if (r) todo.push_back(r.get());
+    if (n->d) for_each_node_value(*n->d, push);
   }
   return seen;
 }
@@ -219,10 +254,13 @@ std::string State::check_invariants() const {
   const std::size_t ids = alive.size();
   std::vector<char> seen(ids, 0);
   std::vector<const Node*> todo;
+  auto push = [&todo](const Node* n) { todo.push_back(n); };
   for (const auto& r : H)
     if (r) todo.push_back(r.get());
   for (const auto& r : saved)
     if (r) todo.push_back(r.get());
+  for (const auto& d : D)
+    if (d) for_each_node_value(*d, push);
   while (!todo.empty()) {
     const Node* n = todo.back();
     todo.pop_back();
@@ -232,6 +270,7 @@ std::string State::check_invariants() const {
     seen[id] = 1;
     for (const auto& r : n->f)
       if (r) todo.push_back(r.get());
+    if (n->d) for_each_node_value(*n->d, push);
   }
   for (std::size_t i = 0; i < W.size(); ++i) {
     if (refgc::Ref<Node> o = W[i]()) {
@@ -241,24 +280,45 @@ std::string State::check_invariants() const {
   }
   const std::size_t frozen = refgc::gc::get_freeze_count();
   const std::vector<refgc::Ref<refgc::Object>> all = refgc::gc::get_objects();
-  if (heap->live_objects() != all.size() + frozen) {
+  // The untracked Dicts: a live one is held by D or by a node (every live
+  // node is tracked), since holding no node it cannot be in a cycle.
+  std::vector<const NodeDict*> untracked;
+  auto note_untracked = [&untracked](const refgc::Ref<NodeDict>& d) {
+    if (d && !refgc::gc::is_tracked(d)) untracked.push_back(d.get());
+  };
+  for (const auto& d : D) note_untracked(d);
+  for (const auto& o : all)
+    if (const auto* n = dynamic_cast<const Node*>(o.get())) note_untracked(n->d);
+  std::sort(untracked.begin(), untracked.end());
+  untracked.erase(std::unique(untracked.begin(), untracked.end()), untracked.end());
+  for (const NodeDict* d : untracked) {
+    bool holds_node = false;
+    for_each_node_value(*d, [&holds_node](const Node*) { holds_node = true; });
+    if (holds_node) return "an untracked dict holds a node";
+  }
+  if (heap->live_objects() != all.size() + frozen + untracked.size() + atoms.size()) {
     return "heap has " + std::to_string(heap->live_objects()) + " live objects but " +
-           std::to_string(all.size()) + " tracked + " + std::to_string(frozen) + " frozen";
+           std::to_string(all.size()) + " tracked + " + std::to_string(frozen) + " frozen + " +
+           std::to_string(untracked.size()) + " untracked dicts + " + std::to_string(atoms.size()) +
+           " ints";
   }
   const std::size_t young = refgc::gc::get_objects(0).size();
   const std::size_t count0 = refgc::gc::get_count()[0];
-  if (count0 > young) {
+  if (count0 > young + untracked.size()) {
     return "count0 " + std::to_string(count0) + " exceeds generation 0's size " +
-           std::to_string(young);
+           std::to_string(young) + " plus " + std::to_string(untracked.size()) + " untracked dicts";
   }
   if (frozen != 0) return "";
-  // Exact refcounts: what the tables and the nodes' fields hold, plus the
-  // reference `all` holds.
+  // Exact refcounts: what the tables, the nodes' fields and the dicts hold,
+  // plus the reference `all` holds.
   std::vector<const Node*> nodes;
+  std::vector<const NodeDict*> dicts;      // the tracked ones
   std::vector<const refgc::Object*> weak;  // the other tracked objects
   for (const auto& o : all) {
     if (const auto* n = dynamic_cast<const Node*>(o.get())) {
       nodes.push_back(n);
+    } else if (const auto* d = dynamic_cast<const NodeDict*>(o.get())) {
+      dicts.push_back(d);
     } else {
       weak.push_back(o.get());
     }
@@ -270,28 +330,34 @@ std::string State::check_invariants() const {
   std::sort(weak.begin(), weak.end());
   std::vector<std::uint32_t> node_refs(ids, 0);
   std::vector<std::uint32_t> weak_refs(weak.size(), 0);
-  bool untracked = false;
+  std::unordered_map<const NodeDict*, std::uint32_t> dict_refs;
+  bool untracked_weak = false;
   auto count_weak = [&](const refgc::WeakRef<Node>& w) {
     if (w.empty()) return;
     const auto it = std::lower_bound(weak.begin(), weak.end(), w.object().get());
     if (it == weak.end() || *it != w.object().get()) {
-      untracked = true;
+      untracked_weak = true;
     } else {
       ++weak_refs[static_cast<std::size_t>(it - weak.begin())];
     }
   };
+  auto count_node = [&node_refs](const Node* n) { ++node_refs[static_cast<std::size_t>(n->id)]; };
   for (const auto& r : H)
-    if (r) ++node_refs[static_cast<std::size_t>(r->id)];
+    if (r) count_node(r.get());
   for (const auto& r : saved)
-    if (r) ++node_refs[static_cast<std::size_t>(r->id)];
+    if (r) count_node(r.get());
+  for (const auto& d : D)
+    if (d) ++dict_refs[d.get()];
   for (const auto& w : W) count_weak(w);
   for (const Node* n : nodes) {
     if (alive[static_cast<std::size_t>(n->id)] == 0) return "a freed node is tracked";
     for (const auto& r : n->f)
-      if (r) ++node_refs[static_cast<std::size_t>(r->id)];
+      if (r) count_node(r.get());
+    if (n->d) ++dict_refs[n->d.get()];
     count_weak(n->w);
   }
-  if (untracked) return "a weak reference object is not tracked";
+  for (const NodeDict* d : dicts) for_each_node_value(*d, count_node);
+  if (untracked_weak) return "a weak reference object is not tracked";
   for (const Node* n : nodes) {
     const std::uint32_t want = node_refs[static_cast<std::size_t>(n->id)] + 1;
     if (n->refcount() != want) {
@@ -303,6 +369,18 @@ std::string State::check_invariants() const {
     if (weak[i]->refcount() != weak_refs[i] + 1) {
       return "refcount of a weak reference is " + std::to_string(weak[i]->refcount()) +
              ", expected " + std::to_string(weak_refs[i] + 1);
+    }
+  }
+  for (const NodeDict* d : dicts) {
+    if (d->refcount() != dict_refs[d] + 1) {
+      return "refcount of a tracked dict is " + std::to_string(d->refcount()) + ", expected " +
+             std::to_string(dict_refs[d] + 1);
+    }
+  }
+  for (const NodeDict* d : untracked) {
+    if (d->refcount() != dict_refs[d]) {
+      return "refcount of an untracked dict is " + std::to_string(d->refcount()) + ", expected " +
+             std::to_string(dict_refs[d]);
     }
   }
   return "";
@@ -471,6 +549,9 @@ void State::step(const Op& op) {
           const auto it = weak_serial.find(o.get());
           line +=
               it == weak_serial.end() || it->second < 0 ? " r" : " w" + std::to_string(it->second);
+        } else if (dynamic_cast<const NodeDict*>(o.get()) != nullptr) {
+          const auto it = dict_serial.find(o.get());
+          line += " d" + (it == dict_serial.end() ? std::string("?") : std::to_string(it->second));
         }
       }
       emit(std::move(line));
@@ -487,6 +568,81 @@ void State::step(const Op& op) {
       std::string line = "isfin " + std::to_string(op.a);
       line += !o ? " none" : refgc::gc::is_finalized(o) ? " 1" : " 0";
       o.reset();
+      emit(std::move(line));
+      break;
+    }
+    // Dicts: the Python functions op_dnew ... op_dtrk.
+    case OpCode::kDNew: {
+      refgc::Ref<NodeDict> v = refgc::make<NodeDict>();
+      dict_serial[v.get()] = next_dict++;
+      D[ha] = v;
+      v.reset();
+      break;
+    }
+    case OpCode::kDSet: {
+      refgc::Ref<NodeDict> d = D[ha];
+      if (d) {
+        refgc::Ref<Node> v = H[static_cast<std::size_t>(op.c)];
+        d->set(op.b, v);
+        v.reset();
+      }
+      d.reset();
+      break;
+    }
+    case OpCode::kDSetI: {
+      refgc::Ref<NodeDict> d = D[ha];
+      if (d) d->set(op.b, atom(op.c));
+      d.reset();
+      break;
+    }
+    case OpCode::kDDel: {
+      refgc::Ref<NodeDict> d = D[ha];
+      if (d && d->contains(op.b)) d->erase(op.b);
+      d.reset();
+      break;
+    }
+    case OpCode::kDClr: {
+      refgc::Ref<NodeDict> d = D[ha];
+      if (d) d->clear();
+      d.reset();
+      break;
+    }
+    case OpCode::kDDrop:
+      D[ha] = nullptr;
+      break;
+    case OpCode::kDGet: {
+      refgc::Ref<NodeDict> d = D[ha];
+      refgc::Ref<Node> v;
+      if (d) v = refgc::ref_cast<Node>(d->get(op.b));
+      d.reset();
+      H[static_cast<std::size_t>(op.c)] = v;
+      v.reset();
+      break;
+    }
+    case OpCode::kDPut: {
+      refgc::Ref<Node> o = H[ha];
+      if (o) {
+        refgc::Ref<NodeDict> v = D[static_cast<std::size_t>(op.b)];
+        o->d = v;
+        v.reset();
+      }
+      o.reset();
+      break;
+    }
+    case OpCode::kDTake: {
+      refgc::Ref<Node> o = H[ha];
+      refgc::Ref<NodeDict> v;
+      if (o) v = o->d;
+      o.reset();
+      D[static_cast<std::size_t>(op.b)] = v;
+      v.reset();
+      break;
+    }
+    case OpCode::kDTrk: {
+      refgc::Ref<NodeDict> d = D[ha];
+      std::string line = "dtrk " + std::to_string(op.a);
+      line += !d ? " none" : refgc::gc::is_tracked(d) ? " 1" : " 0";
+      d.reset();
       emit(std::move(line));
       break;
     }
@@ -526,6 +682,16 @@ constexpr Spec kSpecs[] = {
     {"freeze", OpCode::kFreeze, 0},
     {"unfreeze", OpCode::kUnfreeze, 0},
     {"isfin", OpCode::kIsFin, 1},
+    {"dnew", OpCode::kDNew, 1},
+    {"dset", OpCode::kDSet, 3},
+    {"dseti", OpCode::kDSetI, 3},
+    {"ddel", OpCode::kDDel, 2},
+    {"dclr", OpCode::kDClr, 1},
+    {"ddrop", OpCode::kDDrop, 1},
+    {"dget", OpCode::kDGet, 3},
+    {"dput", OpCode::kDPut, 2},
+    {"dtake", OpCode::kDTake, 2},
+    {"dtrk", OpCode::kDTrk, 1},
 };
 
 const Spec& spec_of(OpCode code) {
@@ -540,7 +706,7 @@ bool is_field_arg(OpCode code, int index) {
 }
 
 // Range checks: kind of each argument.
-enum class Arg { kHandle, kWeak, kField, kFinKind, kCbKind, kAny, kGen, kThreshold };
+enum class Arg { kHandle, kWeak, kField, kFinKind, kCbKind, kAny, kGen, kThreshold, kDict, kAtom };
 Arg arg_kind(OpCode code, int i) {
   switch (code) {
     case OpCode::kNew:
@@ -570,6 +736,20 @@ Arg arg_kind(OpCode code, int i) {
       return Arg::kGen;
     case OpCode::kThresh:
       return Arg::kThreshold;
+    case OpCode::kDNew:
+    case OpCode::kDClr:
+    case OpCode::kDDrop:
+    case OpCode::kDTrk:
+    case OpCode::kDDel:  // (the key: any)
+      return i == 0 ? Arg::kDict : Arg::kAny;
+    case OpCode::kDSet:
+    case OpCode::kDGet:
+      return i == 0 ? Arg::kDict : i == 1 ? Arg::kAny : Arg::kHandle;
+    case OpCode::kDSetI:
+      return i == 0 ? Arg::kDict : i == 1 ? Arg::kAny : Arg::kAtom;
+    case OpCode::kDPut:
+    case OpCode::kDTake:
+      return i == 0 ? Arg::kHandle : Arg::kDict;
     default:
       return Arg::kAny;
   }
@@ -593,6 +773,10 @@ bool in_range(Arg kind, int v, const Scenario& s) {
       return v >= 0 && v <= 1000000;
     case Arg::kAny:
       return v >= 0 && v <= 1000000;
+    case Arg::kDict:
+      return v >= 0 && v < s.dicts;
+    case Arg::kAtom:
+      return v >= 0 && v < kDictAtoms;
   }
   return false;
 }
@@ -631,12 +815,13 @@ bool parse(std::string_view text, Scenario& out, std::string& error) {
     }
     if (words.empty()) continue;
     const std::string_view head = words[0];
-    if (head == "handles" || head == "weakrefs") {
+    if (head == "handles" || head == "weakrefs" || head == "dicts") {
       int v = 0;
-      if (words.size() != 2 || !to_int(words[1], v) || v < 1 || v > kMaxTable)
+      if (words.size() != 2 || !to_int(words[1], v) || v < (head == "dicts" ? 0 : 1) ||
+          v > kMaxTable)
         return fail("bad table size");
       if (!s.ops.empty()) return fail("table sizes must come before the operations");
-      (head == "handles" ? s.handles : s.weakrefs) = v;
+      (head == "handles" ? s.handles : head == "weakrefs" ? s.weakrefs : s.dicts) = v;
       continue;
     }
     if (head == "multiweak" || head == "longlived") {
@@ -688,6 +873,7 @@ std::string format_op(const Op& op) {
 std::string format(const Scenario& s) {
   std::string text =
       "handles " + std::to_string(s.handles) + "\nweakrefs " + std::to_string(s.weakrefs) + "\n";
+  if (s.dicts != 0) text += "dicts " + std::to_string(s.dicts) + "\n";
   if (s.multiweak) text += "multiweak\n";
   if (s.longlived) text += "longlived\n";
   for (const Op& op : s.ops) text += format_op(op) + "\n";

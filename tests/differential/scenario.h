@@ -35,6 +35,17 @@
 //   gcorder G          log the ids of the nodes in generation G, in order
 //   freeze / unfreeze  (fuzz only) gc.freeze() / gc.unfreeze()
 //   isfin 3            log gc.is_finalized(H[3]) (1, 0, or none)
+//   dicts 4            size of the dict table D (before the operations;
+//                      0, the default, allows no dict operation)
+//   dnew 1             D[1] = dict()           (refgc::Dict<int, Object>)
+//   dset 1 K 3         D[1][K] = H[3]          (None if H[3] is empty)
+//   dseti 1 K X        D[1][K] = X             (an int, refgc::Int)
+//   ddel 1 K           if K in D[1]: del D[1][K]
+//   dclr 1 / ddrop 1   D[1].clear() / D[1] = None
+//   dget 1 K 3         H[3] = D[1].get(K) if it is a node, else None
+//   dput 3 1           H[3].d = D[1]           (a node's dict field)
+//   dtake 3 1          D[1] = H[3].d
+//   dtrk 1             log gc.is_tracked(D[1]) (1, 0, or none)
 #pragma once
 
 #include <cstddef>
@@ -71,7 +82,17 @@ enum class OpCode {
   kGcOrder,
   kFreeze,
   kUnfreeze,
-  kIsFin,  // last: the fuzz corpus's opcode bytes keep their meaning
+  kIsFin,  // the fuzz target makes opcodes up to here: its corpus's bytes keep their meaning
+  kDNew,
+  kDSet,
+  kDSetI,
+  kDDel,
+  kDClr,
+  kDDrop,
+  kDGet,
+  kDPut,
+  kDTake,
+  kDTrk,
 };
 
 // What an FNode's finalizer does after logging "del <id>".
@@ -107,12 +128,15 @@ struct Op {
 struct Scenario {
   int handles = 8;
   int weakrefs = 4;
+  int dicts = 0;
   bool multiweak = false;
   bool longlived = false;
   std::vector<Op> ops;
 };
 
 constexpr int kMaxTable = 64;
+// dseti's values are 0 .. kDictAtoms - 1 (gen.py's DICT_ATOMS).
+constexpr int kDictAtoms = 10;
 
 // Parses the text format. Returns false with a message naming the line on
 // any error (unknown operation, wrong arity, index out of range).
@@ -171,12 +195,15 @@ class Runner {
   // Checks the heap against the runner's shadow bookkeeping between two
   // operations; returns "" or what is wrong:
   //   * every node reachable from a handle or SAVED is alive;
-  //   * every live object of the heap is tracked (in a generation or frozen);
+  //   * every live object of the heap is tracked (in a generation or frozen),
+  //     but for the Dicts that hold no node (untracked, like CPython's) and
+  //     the Int values;
+  //   * a Dict that holds a node is tracked;
   //   * (nothing frozen) the nodes in the generations are exactly the live
   //     ones, and every object's refcount is exactly the number of Refs the
   //     runner and the nodes hold to it;
-  //   * count0 <= the size of generation 0 (count0 counts allocations since
-  //     the last collection, minus frees);
+  //   * count0 <= the size of generation 0 plus the untracked Dicts (count0
+  //     counts allocations since the last collection, minus frees);
   //   * a live weak reference points to a live node.
   virtual std::string check_invariants() const = 0;
 };
