@@ -34,6 +34,11 @@ FIELDS = 'abc'
 # finalizer, is fuzz-only: see README.md).
 DIFF_FIN_KINDS = list(range(9))
 CB_KINDS = list(range(5))
+# Kinds that use the dict table, drawn in the scenarios that have one:
+# finalizers 10 D[x][0] = self, 11 D[x].clear(), 12 self.d[1] = self;
+# callback 5 D[x].clear().
+DICT_FIN_KINDS = [10, 11, 12]
+DICT_CB_KINDS = [5]
 
 # Ops that may only be followed by `collect` and `survivors`: computing the
 # survivors in Python allocates (lists, a comprehension), which moves the
@@ -164,9 +169,11 @@ def generate(seed, scale=1):
     # Each scenario leans on a few operations more than the others.
     weights = dict(WEIGHTS)
     ndicts = 0
+    fin_kinds, cb_kinds = DIFF_FIN_KINDS, CB_KINDS
     if rnd.random() < DICT_SHARE:
         ndicts = min(64, rnd.randint(1, 4) * scale)
         weights.update(DICT_WEIGHTS)
+        fin_kinds, cb_kinds = DIFF_FIN_KINDS + DICT_FIN_KINDS, CB_KINDS + DICT_CB_KINDS
     for name in rnd.sample(sorted(weights), 4):
         weights[name] *= rnd.choice([2, 3])
     names = sorted(weights)
@@ -220,12 +227,12 @@ def generate(seed, scale=1):
                 continue
             node, slot = h(), d()
             if rnd.random() < 0.5:
-                ops.append(('newf', node, rnd.choice(DIFF_FIN_KINDS), h()))
+                ops.append(('newf', node, rnd.choice(fin_kinds), h()))
             else:
                 ops.append(('new', node))
             ops += [('dnew', slot), ('dset', slot, k(), node), ('dput', node, slot)]
             if rnd.random() < 0.3:
-                ops.append(('wrefcb', w(), node, rnd.choice(CB_KINDS), h()))
+                ops.append(('wrefcb', w(), node, rnd.choice(cb_kinds), h()))
             if rnd.random() < 0.7:
                 ops.append(('drop', node))
             if rnd.random() < 0.5:
@@ -236,17 +243,26 @@ def generate(seed, scale=1):
         if name == 'burst':
             # A chain grows at H[top]: each new node points (by field f) to
             # the previous head.
+            # With dicts, half the chains go through a dict at every link
+            # (node.d = {key: previous head}): two deallocations per link.
             top, tmp, f = h(), h(), rnd.randrange(3)
             length = min(rnd.randint(10, 70), max_nodes - created)
             if tmp == top or length <= 0:
                 continue
+            slot = d() if ndicts and rnd.random() < 0.5 else None
             for _ in range(length):
                 if rnd.random() < 0.5:
-                    ops.append(('newf', tmp, rnd.choice(DIFF_FIN_KINDS), h()))
+                    ops.append(('newf', tmp, rnd.choice(fin_kinds), h()))
                 else:
                     ops.append(('new', tmp))
-                ops += [('set', tmp, f, top), ('cp', tmp, top)]
+                if slot is None:
+                    ops += [('set', tmp, f, top), ('cp', tmp, top)]
+                else:
+                    ops += [('dnew', slot), ('dset', slot, f, top), ('dput', tmp, slot),
+                            ('cp', tmp, top)]
             ops.append(('drop', tmp))
+            if slot is not None:
+                ops.append(('ddrop', slot))
             created += length
             continue
         if name == 'ring':
@@ -256,13 +272,13 @@ def generate(seed, scale=1):
             slots = rnd.sample(range(handles), size)
             for slot in slots:
                 if rnd.random() < 0.5:
-                    ops.append(('newf', slot, rnd.choice(DIFF_FIN_KINDS), h()))
+                    ops.append(('newf', slot, rnd.choice(fin_kinds), h()))
                 else:
                     ops.append(('new', slot))
             for i, slot in enumerate(slots):
                 ops.append(('set', slot, rnd.randrange(3), slots[(i + 1) % size]))
             if rnd.random() < 0.3:
-                ops.append(('wrefcb', w(), slots[0], rnd.choice(CB_KINDS), h()))
+                ops.append(('wrefcb', w(), slots[0], rnd.choice(cb_kinds), h()))
             for slot in slots:
                 ops.append(('drop', slot))
             created += size
@@ -270,7 +286,7 @@ def generate(seed, scale=1):
         if name == 'new':
             op = ('new', h())
         elif name == 'newf':
-            op = ('newf', h(), rnd.choice(DIFF_FIN_KINDS), h())
+            op = ('newf', h(), rnd.choice(fin_kinds), h())
         elif name in ('set', 'get'):
             op = (name, h(), rnd.randrange(3), h())
         elif name == 'clr':
@@ -282,7 +298,7 @@ def generate(seed, scale=1):
         elif name == 'wref':
             op = ('wref', w(), h())
         elif name == 'wrefcb':
-            kind = rnd.choice(CB_KINDS)
+            kind = rnd.choice(cb_kinds)
             op = ('wrefcb', w(), h(), kind, w() if kind == 3 else h())
         elif name in ('wdrop', 'wchk'):
             op = (name, w())
@@ -410,6 +426,23 @@ class FNode(Node):
             v = Node()
             H[self.x %% len(H)] = v
             v = None
+        elif k == 10:
+            if D:
+                v = D[self.x %% len(D)]
+                if v is not None:
+                    v[0] = self
+                v = None
+        elif k == 11:
+            if D:
+                v = D[self.x %% len(D)]
+                if v is not None:
+                    v.clear()
+                v = None
+        elif k == 12:
+            v = self.d
+            if v is not None:
+                v[1] = self
+            v = None
 
 
 class WR(ref):
@@ -437,6 +470,12 @@ def cb(r):
     elif k == 4:
         n = gc.collect(0)
         LOG.append('cbcollect %%d' %% n)
+    elif k == 5:
+        if D:
+            v = D[r.x %% len(D)]
+            if v is not None:
+                v.clear()
+            v = None
 
 
 # After every statement that may run a full collection (an allocation, or

@@ -140,6 +140,13 @@ struct State final : Runner {
       case kCbCollect:
         collect_and_log("cbcollect", 0);
         break;
+      case kCbDictClear:
+        if (!D.empty()) {
+          refgc::Ref<NodeDict> v = D[static_cast<std::size_t>(x) % D.size()];
+          if (v) v->clear();
+          v.reset();
+        }
+        break;
       default:
         break;
     }
@@ -212,6 +219,21 @@ void FNode::finalize() {
     case kFinAlloc: {
       refgc::Ref<Node> v = refgc::make<Node>(st);
       st->H[hx] = v;
+      v.reset();
+      break;
+    }
+    case kFinDictStore:
+    case kFinDictClear:
+      if (!st->D.empty()) {
+        refgc::Ref<NodeDict> v = st->D[static_cast<std::size_t>(arg) % st->D.size()];
+        if (v && kind == kFinDictStore) v->set(0, refgc::Ref<Node>(this));
+        if (v && kind == kFinDictClear) v->clear();
+        v.reset();
+      }
+      break;
+    case kFinDictSelf: {
+      refgc::Ref<NodeDict> v = d;
+      if (v) v->set(1, refgc::Ref<Node>(this));
       v.reset();
       break;
     }
@@ -764,9 +786,9 @@ bool in_range(Arg kind, int v, const Scenario& s) {
     case Arg::kField:
       return v >= 0 && v < 3;
     case Arg::kFinKind:
-      return v >= 0 && v < kFinKinds;
+      return v >= 0 && v < kFinKindsAll;
     case Arg::kCbKind:
-      return v >= 0 && v < kCbKinds;
+      return v >= 0 && v < kCbKindsAll;
     case Arg::kGen:
       return v >= 0 && v <= 2;
     case Arg::kThreshold:

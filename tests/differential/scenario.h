@@ -107,17 +107,24 @@ enum FinalizerKind : int {
   kFinSelfCycle = 7,  // self.b = self
   kFinCollect = 8,    // log gc.collect(0)
   kFinAlloc = 9,      // H[x] = Node()  (fuzz only: see README.md)
-  kFinKinds = 10,
+  kFinKinds = 10,     // the kinds the fuzz target draws (its corpus keeps its meaning)
+  // With a dict table (nothing when it is empty):
+  kFinDictStore = 10,  // D[x][0] = self
+  kFinDictClear = 11,  // D[x].clear()
+  kFinDictSelf = 12,   // self.d[1] = self, if self.d
+  kFinKindsAll = 13,
 };
 
 // What a weak-reference callback does after logging "cb <serial>".
 enum CallbackKind : int {
-  kCbLog = 0,      // nothing more
-  kCbDropX = 1,    // H[x] = None
-  kCbUnsave = 2,   // SAVED.clear()
-  kCbWDropX = 3,   // W[x] = None
-  kCbCollect = 4,  // log gc.collect(0)
-  kCbKinds = 5,
+  kCbLog = 0,        // nothing more
+  kCbDropX = 1,      // H[x] = None
+  kCbUnsave = 2,     // SAVED.clear()
+  kCbWDropX = 3,     // W[x] = None
+  kCbCollect = 4,    // log gc.collect(0)
+  kCbKinds = 5,      // the kinds the fuzz target draws
+  kCbDictClear = 5,  // D[x].clear()  (nothing when the dict table is empty)
+  kCbKindsAll = 6,
 };
 
 struct Op {
