@@ -27,6 +27,7 @@ OPS = {
     # Dicts (README.md, "Dicts"): a table D of dict slots, and a node field d.
     'dnew': 'd', 'dset': 'dkh', 'dseti': 'dkv', 'ddel': 'dk', 'dclr': 'd',
     'ddrop': 'd', 'dget': 'dkh', 'dput': 'hd', 'dtake': 'hd', 'dtrk': 'd',
+    'dsetd': 'dkd',
 }
 DICT_OPS = {name for name in OPS if name.startswith('d') and name != 'drop'}
 FIELDS = 'abc'
@@ -149,7 +150,7 @@ MAX_NODES_DEEP = 200
 # Dict operations, in the scenarios that have dicts (DICT_SHARE of them).
 DICT_WEIGHTS = {
     'dnew': 8, 'dset': 12, 'dseti': 4, 'ddel': 3, 'dclr': 2, 'ddrop': 3,
-    'dget': 3, 'dput': 6, 'dtake': 3, 'dtrk': 6,
+    'dget': 3, 'dput': 6, 'dtake': 3, 'dtrk': 6, 'dsetd': 3,
 }
 DICT_SHARE = 0.6
 MAX_DICTS = 30
@@ -318,6 +319,8 @@ def generate(seed, scale=1):
             op = ('dseti', d(), k(), rnd.randrange(DICT_ATOMS))
         elif name == 'ddel':
             op = ('ddel', d(), k())
+        elif name == 'dsetd':
+            op = ('dsetd', d(), k(), d())
         elif name in ('dput', 'dtake'):
             op = (name, h(), d())
         else:
@@ -744,6 +747,15 @@ def op_dset(i, k, h):
     d = D[i]
     if d is not None:
         v = H[h]
+        d[k] = v
+        v = None
+    d = None
+
+
+def op_dsetd(i, k, j):
+    d = D[i]
+    if d is not None:
+        v = D[j]
         d[k] = v
         v = None
     d = None

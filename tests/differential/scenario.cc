@@ -242,31 +242,57 @@ void FNode::finalize() {
   }
 }
 
-// Calls fn(node) for each node among d's values, in order.
-template <class Fn>
-void for_each_node_value(const NodeDict& d, Fn fn) {
-  for (const auto& [key, value] : d)
-    if (const auto* n = dynamic_cast<const Node*>(value.get())) fn(n);
+// Calls on_node(n) and on_dict(e) for the nodes and dicts among d's values,
+// in order.
+template <class NodeFn, class DictFn>
+void for_each_value(const NodeDict& d, NodeFn on_node, DictFn on_dict) {
+  for (const auto& [key, value] : d) {
+    if (const auto* n = dynamic_cast<const Node*>(value.get())) {
+      on_node(n);
+    } else if (const auto* e = dynamic_cast<const NodeDict*>(value.get())) {
+      on_dict(e);
+    }
+  }
+}
+
+// Everything reachable from H, SAVED and D through strong references (node
+// fields, node dicts, dict values): calls on_node(n) for every path to a
+// node (it returns whether to go on from n: false when already seen), each
+// dict once.
+template <class NodeFn>
+void walk_strong(const std::vector<refgc::Ref<Node>>& handles,
+                 const std::vector<refgc::Ref<Node>>& saved,
+                 const std::vector<refgc::Ref<NodeDict>>& dicts, NodeFn on_node) {
+  std::vector<const Node*> todo;
+  std::vector<const NodeDict*> dict_todo;
+  std::set<const NodeDict*> dicts_seen;  // empty without dicts (the fuzz target)
+  auto push = [&todo](const Node* n) { todo.push_back(n); };
+  auto push_dict = [&dict_todo](const NodeDict* d) { dict_todo.push_back(d); };
+  for (const auto& r : handles)
+    if (r) todo.push_back(r.get());
+  for (const auto& r : saved)
+    if (r) todo.push_back(r.get());
+  for (const auto& d : dicts)
+    if (d) dict_todo.push_back(d.get());
+  while (!todo.empty() || !dict_todo.empty()) {
+    if (!dict_todo.empty()) {
+      const NodeDict* d = dict_todo.back();
+      dict_todo.pop_back();
+      if (dicts_seen.insert(d).second) for_each_value(*d, push, push_dict);
+      continue;
+    }
+    const Node* n = todo.back();
+    todo.pop_back();
+    if (!on_node(n)) continue;
+    for (const auto& r : n->f)
+      if (r) todo.push_back(r.get());
+    if (n->d) dict_todo.push_back(n->d.get());
+  }
 }
 
 std::set<int> State::reachable_ids() const {
   std::set<int> seen;
-  std::vector<const Node*> todo;
-  auto push = [&todo](const Node* n) { todo.push_back(n); };
-  for (const auto& r : H)
-    if (r) todo.push_back(r.get());
-  for (const auto& r : saved)
-    if (r) todo.push_back(r.get());
-  for (const auto& d : D)
-    if (d) for_each_node_value(*d, push);
-  while (!todo.empty()) {
-    const Node* n = todo.back();
-    todo.pop_back();
-    if (!seen.insert(n->id).second) continue;
-    for (const auto& r : n->f)
-      if (r) todo.push_back(r.get());
-    if (n->d) for_each_node_value(*n->d, push);
-  }
+  walk_strong(H, saved, D, [&seen](const Node* n) { return seen.insert(n->id).second; });
   return seen;
 }
 
@@ -275,25 +301,18 @@ std::string State::check_invariants() const {
   // vector indexed by node id, or a sorted vector of weak-reference objects.
   const std::size_t ids = alive.size();
   std::vector<char> seen(ids, 0);
-  std::vector<const Node*> todo;
-  auto push = [&todo](const Node* n) { todo.push_back(n); };
-  for (const auto& r : H)
-    if (r) todo.push_back(r.get());
-  for (const auto& r : saved)
-    if (r) todo.push_back(r.get());
-  for (const auto& d : D)
-    if (d) for_each_node_value(*d, push);
-  while (!todo.empty()) {
-    const Node* n = todo.back();
-    todo.pop_back();
+  std::string freed;
+  walk_strong(H, saved, D, [&](const Node* n) {
     const auto id = static_cast<std::size_t>(n->id);
-    if (alive[id] == 0) return "node " + std::to_string(id) + " is reachable but was freed";
-    if (seen[id] != 0) continue;
+    if (alive[id] == 0) {
+      if (freed.empty()) freed = "node " + std::to_string(id) + " is reachable but was freed";
+      return false;
+    }
+    if (seen[id] != 0) return false;
     seen[id] = 1;
-    for (const auto& r : n->f)
-      if (r) todo.push_back(r.get());
-    if (n->d) for_each_node_value(*n->d, push);
-  }
+    return true;
+  });
+  if (!freed.empty()) return freed;
   for (std::size_t i = 0; i < W.size(); ++i) {
     if (refgc::Ref<Node> o = W[i]()) {
       if (alive[static_cast<std::size_t>(o->id)] == 0)
@@ -302,21 +321,29 @@ std::string State::check_invariants() const {
   }
   const std::size_t frozen = refgc::gc::get_freeze_count();
   const std::vector<refgc::Ref<refgc::Object>> all = refgc::gc::get_objects();
-  // The untracked Dicts: a live one is held by D or by a node (every live
-  // node is tracked), since holding no node it cannot be in a cycle.
+  // The untracked Dicts: a live one is held by D, by a node or by a tracked
+  // dict (every live node is tracked), since holding no node and no dict it
+  // cannot be in a cycle.
   std::vector<const NodeDict*> untracked;
-  auto note_untracked = [&untracked](const refgc::Ref<NodeDict>& d) {
-    if (d && !refgc::gc::is_tracked(d)) untracked.push_back(d.get());
+  auto note_untracked = [&untracked](const NodeDict* d) {
+    if (d != nullptr && !refgc::gc::is_tracked(*d)) untracked.push_back(d);
   };
-  for (const auto& d : D) note_untracked(d);
-  for (const auto& o : all)
-    if (const auto* n = dynamic_cast<const Node*>(o.get())) note_untracked(n->d);
+  for (const auto& d : D) note_untracked(d.get());
+  for (const auto& o : all) {
+    if (const auto* n = dynamic_cast<const Node*>(o.get())) {
+      note_untracked(n->d.get());
+    } else if (const auto* d = dynamic_cast<const NodeDict*>(o.get())) {
+      for_each_value(
+          *d, [](const Node*) {}, note_untracked);
+    }
+  }
   std::sort(untracked.begin(), untracked.end());
   untracked.erase(std::unique(untracked.begin(), untracked.end()), untracked.end());
   for (const NodeDict* d : untracked) {
-    bool holds_node = false;
-    for_each_node_value(*d, [&holds_node](const Node*) { holds_node = true; });
-    if (holds_node) return "an untracked dict holds a node";
+    bool holds_gc = false;
+    auto found = [&holds_gc](const auto*) { holds_gc = true; };
+    for_each_value(*d, found, found);
+    if (holds_gc) return "an untracked dict holds a node or a dict";
   }
   if (heap->live_objects() != all.size() + frozen + untracked.size() + atoms.size()) {
     return "heap has " + std::to_string(heap->live_objects()) + " live objects but " +
@@ -378,7 +405,8 @@ std::string State::check_invariants() const {
     if (n->d) ++dict_refs[n->d.get()];
     count_weak(n->w);
   }
-  for (const NodeDict* d : dicts) for_each_node_value(*d, count_node);
+  for (const NodeDict* d : dicts)
+    for_each_value(*d, count_node, [&dict_refs](const NodeDict* e) { ++dict_refs[e]; });
   if (untracked_weak) return "a weak reference object is not tracked";
   for (const Node* n : nodes) {
     const std::uint32_t want = node_refs[static_cast<std::size_t>(n->id)] + 1;
@@ -611,6 +639,16 @@ void State::step(const Op& op) {
       d.reset();
       break;
     }
+    case OpCode::kDSetD: {
+      refgc::Ref<NodeDict> d = D[ha];
+      if (d) {
+        refgc::Ref<NodeDict> v = D[static_cast<std::size_t>(op.c)];
+        d->set(op.b, v);
+        v.reset();
+      }
+      d.reset();
+      break;
+    }
     case OpCode::kDSetI: {
       refgc::Ref<NodeDict> d = D[ha];
       if (d) d->set(op.b, atom(op.c));
@@ -714,6 +752,7 @@ constexpr Spec kSpecs[] = {
     {"dput", OpCode::kDPut, 2},
     {"dtake", OpCode::kDTake, 2},
     {"dtrk", OpCode::kDTrk, 1},
+    {"dsetd", OpCode::kDSetD, 3},
 };
 
 const Spec& spec_of(OpCode code) {
@@ -769,6 +808,8 @@ Arg arg_kind(OpCode code, int i) {
       return i == 0 ? Arg::kDict : i == 1 ? Arg::kAny : Arg::kHandle;
     case OpCode::kDSetI:
       return i == 0 ? Arg::kDict : i == 1 ? Arg::kAny : Arg::kAtom;
+    case OpCode::kDSetD:
+      return i == 1 ? Arg::kAny : Arg::kDict;
     case OpCode::kDPut:
     case OpCode::kDTake:
       return i == 0 ? Arg::kHandle : Arg::kDict;

@@ -46,6 +46,7 @@
 //   dput 3 1           H[3].d = D[1]           (a node's dict field)
 //   dtake 3 1          D[1] = H[3].d
 //   dtrk 1             log gc.is_tracked(D[1]) (1, 0, or none)
+//   dsetd 1 K 2        D[1][K] = D[2]          (a dict in a dict; may be D[1])
 #pragma once
 
 #include <cstddef>
@@ -93,6 +94,7 @@ enum class OpCode {
   kDPut,
   kDTake,
   kDTrk,
+  kDSetD,
 };
 
 // What an FNode's finalizer does after logging "del <id>".
