@@ -939,6 +939,16 @@ void frame_update(Links links) {
 // ---------------------------------------------------------------------------
 // 7. Destruction hooks, in CPython 3.11's order.
 
+// Gives an entity a GPU handle that refgc::finalize returns to the pool
+// (and logs as "release <name>") when the entity dies.
+void attach_gpu_handle(const Ref<Entity>& e, std::string name) {
+  const int handle = g_gpu.acquire();
+  refgc::finalize(e, [handle, name = std::move(name)] {
+    g_gpu.release(handle);
+    note("release " + name);
+  });
+}
+
 // A tank (two wheels, a turret with a gun) whose entities return their GPU
 // handles through refgc::finalize and run their OnDestroy hook (finalize()).
 Ref<Entity> spawn_tank(const Ref<Scene>& scene) {
@@ -946,13 +956,7 @@ Ref<Entity> spawn_tank(const Ref<Scene>& scene) {
   auto turret = scene->spawn("turret", tank);
   auto gun = scene->spawn("gun", turret);
   auto wheels = scene->spawn("wheels", tank);
-  for (const Ref<Entity>& e : {tank, turret, gun, wheels}) {
-    const int handle = g_gpu.acquire();
-    refgc::finalize(e, [handle, name = e->name] {
-      g_gpu.release(handle);
-      note("release " + name);
-    });
-  }
+  for (const Ref<Entity>& e : {tank, turret, gun, wheels}) attach_gpu_handle(e, e->name);
   return tank;
 }
 
@@ -1055,11 +1059,7 @@ struct Bullet : Entity {
 Ref<Entity> fire_bullet(const Ref<Scene>& scene, const Ref<Entity>& from, const char* name) {
   auto b = make<Bullet>(name);
   from->add_child(b, scene->links);
-  const int handle = g_gpu.acquire();
-  refgc::finalize(b, [handle, n = std::string(name)] {
-    g_gpu.release(handle);
-    note("release " + n);
-  });
+  attach_gpu_handle(b, name);
   return b;
 }
 

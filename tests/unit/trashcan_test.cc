@@ -169,27 +169,34 @@ struct AnyLink : refgc::Object {
   void trace(refgc::Tracer& t) override { t(next); }
 };
 
+// The order in which the two leaves of a Fork at the end of a chain of
+// `length` links are finalized when the chain's head is dropped ("ab":
+// a first, as Python's slot a).
+std::string fork_order(int length) {
+  std::string log;
+  auto fork = make<Fork>();
+  fork->a = make<NamedLeaf>();
+  fork->a->name = 'a';
+  fork->a->log = &log;
+  fork->b = make<NamedLeaf>();
+  fork->b->name = 'b';
+  fork->b->log = &log;
+  Ref<refgc::Object> chain = std::move(fork);
+  for (int i = 0; i < length; ++i) {
+    auto n = make<AnyLink>();
+    n->next = std::move(chain);
+    chain = std::move(n);
+  }
+  chain.reset();
+  return log;
+}
+
 TEST(Trashcan, DeallocationsDeferredTogetherRunNewestFirstFromCPythonsDepth) {
   std::vector<std::string> orders;
   run_on_small_stack(kSmallStack, [&] {
     refgc::gc::disable();
     for (int length = 40; length <= 60; ++length) {
-      std::string log;
-      auto fork = make<Fork>();
-      fork->a = make<NamedLeaf>();
-      fork->a->name = 'a';
-      fork->a->log = &log;
-      fork->b = make<NamedLeaf>();
-      fork->b->name = 'b';
-      fork->b->log = &log;
-      Ref<refgc::Object> chain = std::move(fork);
-      for (int i = 0; i < length; ++i) {
-        auto n = make<AnyLink>();
-        n->next = std::move(chain);
-        chain = std::move(n);
-      }
-      chain.reset();
-      orders.push_back(log);
+      orders.push_back(fork_order(length));
     }
   });
   std::vector<std::string> expected(21, "ab");
@@ -213,22 +220,7 @@ TEST(Trashcan, DeallocationsDeferredWhileTheTrashcanDrainsComeAtCPythonsDepths) 
   run_on_small_stack(kSmallStack, [&] {
     refgc::gc::disable();
     for (int length = 40; length <= 210; ++length) {
-      std::string log;
-      auto fork = make<Fork>();
-      fork->a = make<NamedLeaf>();
-      fork->a->name = 'a';
-      fork->a->log = &log;
-      fork->b = make<NamedLeaf>();
-      fork->b->name = 'b';
-      fork->b->log = &log;
-      Ref<refgc::Object> chain = std::move(fork);
-      for (int i = 0; i < length; ++i) {
-        auto n = make<AnyLink>();
-        n->next = std::move(chain);
-        chain = std::move(n);
-      }
-      chain.reset();
-      if (log == "ba") swapped.push_back(length);
+      if (fork_order(length) == "ba") swapped.push_back(length);
     }
   });
   EXPECT_EQ(swapped, (std::vector<int>{49, 98, 147, 196}));
