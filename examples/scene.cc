@@ -168,8 +168,7 @@ struct Event {
   int damage = 0;
 };
 
-struct Component : refgc::Object {
-  static constexpr const char* refgc_type_name = "Component";
+struct Component : refgc::Object {  // abstract: each kind names itself
   WeakRef<Entity> entity;  // its owner (Python: self.entity = weakref.ref(e))
   int updates = 0;
 
