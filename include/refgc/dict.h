@@ -119,9 +119,12 @@ struct born_untracked<Dict<K, V>>
 
 template <class K, class V = Object>
 class Dict : public detail::DictBase<K> {
+  // The value is declared before the key so that an entry releases its key
+  // first (members die in reverse order), as CPython's free_keys_object does
+  // for each entry of a dying or cleared dict.
   struct Entry {
-    K key;
     Ref<V> value;
+    K key;
     bool live;
   };
 
@@ -240,17 +243,26 @@ class Dict : public detail::DictBase<K> {
   }
 
   // CPython's dict_traverse: for each entry, the value, then the key. The
-  // collector's clearing tracer takes both, and the dictionary then empties
-  // itself (CPython's dict_tp_clear leaves {}): entries whose keys were taken
-  // would be filed under their old keys' hashes (review 2026-11-23: a later
-  // set() of an empty key made a second entry with the same key).
+  // collector's clearing tracer takes both, the key first (the taken
+  // references die in that order, as dict_tp_clear's free_keys_object
+  // releases each entry's key before its value), and the dictionary then
+  // empties itself (CPython's dict_tp_clear leaves {}): entries whose keys
+  // were taken would be filed under their old keys' hashes (review
+  // 2026-11-23: a later set() of an empty key made a second entry with the
+  // same key).
   void trace(Tracer& t) override {
+    const bool clearing = t.clearing();
     for (Entry& e : entries_) {
       if (!e.live) continue;
+      if constexpr (detail::is_traceable<K>()) {
+        if (clearing) t(e.key);
+      }
       t(e.value);
-      if constexpr (detail::is_traceable<K>()) t(e.key);
+      if constexpr (detail::is_traceable<K>()) {
+        if (!clearing) t(e.key);
+      }
     }
-    if (t.clearing()) clear();  // everything it held is taken: nothing dies here
+    if (clearing) clear();  // everything it held is taken: nothing dies here
   }
   std::string repr() const override {
     detail::ReprGuard guard(this);
@@ -331,7 +343,7 @@ class Dict : public detail::DictBase<K> {
       return;  // `old` is released after the dict is consistent
     }
     ++version_;  // first: push_back may reallocate even if the insertion then fails
-    entries_.push_back(Entry{std::forward<KeyArg>(key), std::move(value), true});
+    entries_.push_back(Entry{std::move(value), std::forward<KeyArg>(key), true});
     try {
       index_.emplace(h, entries_.size() - 1);
     } catch (...) {

@@ -217,4 +217,52 @@ TEST_F(DestructionTest, FinalizersThatDropOtherObjectsCascadeSafely) {
   EXPECT_EQ(event_log(), (std::vector<std::string>{"finalize dropped", "destroy dropped"}));
 }
 
+// CPython's free_keys_object (a dict's deallocation and clear(), and so
+// dict_tp_clear in a collection) releases each entry's key, then its value,
+// entry by entry. python3 3.11.7:
+//   class A:
+//       def __init__(s, n): s.n = n
+//       def __del__(s): log.append(s.n)
+//   d = {A('k1'): A('v1'), A('k2'): A('v2')}; del d        # k1 v1 k2 v2
+//   d = {A('k1'): A('v1'), A('k2'): A('v2')}; d.clear()    # k1 v1 k2 v2
+// In a collection, python3's A instances are GC objects finalized before
+// anything is cleared (finalize_garbage); a refgc Mortal traces nothing, is
+// no GC object, and dies while the collector clears the dict, in
+// dict_tp_clear's order (PyDict_Clear, free_keys_object).
+TEST_F(DestructionTest, ADictReleasesEachEntrysKeyBeforeItsValueAsCPythonsDictDoes) {
+  using D = refgc::Dict<Ref<refgc::Object>, Mortal>;
+  auto fill = [](const Ref<D>& d) {
+    d->set(make<Mortal>("k1"), make<Mortal>("v1"));
+    d->set(make<Mortal>("k2"), make<Mortal>("v2"));
+  };
+  auto finalized = [] {
+    std::vector<std::string> out;
+    for (const std::string& e : event_log())
+      if (e.rfind("finalize ", 0) == 0) out.push_back(e.substr(9));
+    event_log().clear();
+    return out;
+  };
+  const std::vector<std::string> expected{"k1", "v1", "k2", "v2"};
+  {
+    auto d = make<D>();
+    fill(d);
+  }
+  EXPECT_EQ(finalized(), expected);
+  {
+    auto d = make<D>();
+    fill(d);
+    d->clear();
+    EXPECT_EQ(finalized(), expected);
+  }
+  {
+    auto d = make<D>();
+    fill(d);
+    auto h = make<Holder>("h");
+    h->child = d;
+    d->set(h, make<Mortal>("v3"));
+  }
+  EXPECT_EQ(refgc::gc::collect(), 2u);  // the Dict and the Holder (a Mortal traces nothing)
+  EXPECT_EQ(finalized(), (std::vector<std::string>{"k1", "v1", "k2", "v2", "v3"}));
+}
+
 }  // namespace
