@@ -53,6 +53,7 @@
 #include <stdexcept>
 #include <string>
 #include <type_traits>
+#include <typeinfo>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -415,9 +416,13 @@ class Dict : public detail::DictBase<K> {
     if constexpr (detail::born_untracked<Dict>::value &&
                   (!(std::is_final_v<V> && !detail::overrides_trace<V>()) ||
                    detail::dict_ref_key<K>::may_be_gc)) {
+      // Only an exact Dict: a subclass is untracked too while its
+      // constructor runs (make<T>() tracks it after), and one whose
+      // constructor sets entries was then tracked twice.
       if (REFGC_UNLIKELY((detail::ObjectAccess::gc(this) &
                           (detail::kStateMask | detail::kOrphanBit)) == detail::kUntracked &&
-                         (of_gc_type(value) || key_of_gc_type(key))))
+                         (of_gc_type(value) || key_of_gc_type(key))) &&
+          typeid(*this) == typeid(Dict))
         detail::track_lazily(this, &listed_, &may_hold_tracked);
     }
   }

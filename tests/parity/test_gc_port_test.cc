@@ -1084,6 +1084,39 @@ TEST_F(TestGcPort, OnlyAnExactDictWhoseKeysArePlainValuesOrRefsStartsUntracked) 
   orphan.reset();
 }
 
+// A dict subclass is tracked from creation, also when its __init__ stores a
+// key or value of a GC type (python3 3.11.7: `class D(dict): def
+// __init__(s): s[A()] = 1`, and one storing s[1] = A(): gc.is_tracked(D())
+// True, the dict listed once in gc.get_objects(), still tracked after
+// clear() and gc.collect()). While a Dict subclass's constructor runs,
+// make<T>() has not tracked it yet: set() must not track it as an exact
+// Dict's (it was then tracked twice, listed twice, and the collector
+// stopped the program: "trace() reported a reference its object does not
+// hold").
+struct SettingDictSubclass : Dict<Ref<Object>, Object> {
+  explicit SettingDictSubclass(bool by_key) {
+    if (by_key) {
+      set(make<Node>(), make<Int>(1));
+    } else {
+      set(make<Int>(1), make<Node>());
+    }
+  }
+};
+TEST_F(TestGcPort, ADictSubclassThatStoresAGcObjectInItsConstructorIsTrackedOnce) {
+  for (const bool by_key : {true, false}) {
+    auto d = make<SettingDictSubclass>(by_key);
+    EXPECT_TRUE(gc::is_tracked(d));
+    std::size_t listed = 0;
+    for (const Ref<Object>& o : gc::get_objects())
+      if (o.get() == d.get()) ++listed;
+    ASSERT_EQ(listed, 1u);
+    EXPECT_EQ(gc::collect(), 0u);
+    d->clear();
+    EXPECT_EQ(gc::collect(), 0u);
+    EXPECT_TRUE(gc::is_tracked(d));
+  }
+}
+
 // cpython-semantics §3 C34, C37 for keys: CPython's MAINTAIN_TRACKING and
 // _PyDict_MaybeUntrack look at the keys as at the values. python3 3.11.7:
 //   d = {}; d[1] = 1; gc.is_tracked(d) False; d[A()] = 1; gc.is_tracked(d) True
