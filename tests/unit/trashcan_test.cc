@@ -226,6 +226,46 @@ TEST(Trashcan, DeallocationsDeferredWhileTheTrashcanDrainsComeAtCPythonsDepths) 
   EXPECT_EQ(swapped, (std::vector<int>{49, 98, 147, 196}));
 }
 
+// A chain of dicts, each holding the next under a key with a finalizer
+// ({key_i: d_{i-1}}): each dict releases its key before the rest of the
+// chain (free_keys_object: the key, then the value), and the trashcan defers
+// some of them. python3 3.11.7:
+//   class K:
+//       __slots__ = ('n',)
+//       def __del__(s): log.append(s.n)
+//   d = None
+//   for i in range(100): d = {K(): d}; next(iter(d)).n = 'k%d' % i
+//   del d; print(' '.join(log))
+// printed k99 k98 ... k51 k49 k48 ... k2 k0 k1 k50 (the ends are the
+// trashcan's deferrals). refgc, which released each dict's value before its
+// key, printed k51 k52 ... k99 k50 k2 k3 ...
+struct NamedKey : refgc::Object {
+  std::string name;
+  std::vector<std::string>* log = nullptr;
+  void finalize() override { log->push_back(name); }
+};
+TEST(Trashcan, AChainOfDictsReleasesEachKeyBeforeTheRestOfTheChainAsCPythonDoes) {
+  std::vector<std::string> log;
+  run_on_small_stack(kSmallStack, [&] {
+    refgc::gc::disable();
+    Ref<refgc::Object> d;
+    for (int i = 0; i < 100; ++i) {
+      auto next = make<refgc::Dict<Ref<refgc::Object>, refgc::Object>>();
+      auto key = make<NamedKey>();
+      key->name = "k" + std::to_string(i);
+      key->log = &log;
+      next->set(std::move(key), std::move(d));
+      d = std::move(next);
+    }
+    d.reset();
+  });
+  std::vector<std::string> expected;
+  for (int i = 99; i >= 51; --i) expected.push_back("k" + std::to_string(i));
+  for (int i = 49; i >= 2; --i) expected.push_back("k" + std::to_string(i));
+  for (const char* name : {"k0", "k1", "k50"}) expected.emplace_back(name);
+  EXPECT_EQ(log, expected);
+}
+
 TEST(Trashcan, ARingOfAMillionIsCollectedWithConstantStack) {
   // cpython-semantics §3 A22 / §4: a ring of 10^6 instances -> collect gives
   // the ring's size, no crash.
