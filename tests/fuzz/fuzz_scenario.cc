@@ -17,7 +17,11 @@
 //
 // Byte format (README.md): [handles][weakrefs][flags] then per operation an
 // opcode byte (OpCode order, modulo its count) followed by one byte per
-// argument. Set REFGC_FUZZ_PRINT=1 to print the decoded scenario.
+// argument. Bits 1-3 of the flags byte give the size of the dict table: when
+// it is not 0 the opcodes include the Dict operations and the finalizer and
+// callback kinds those that change dicts (inputs with those bits clear, as
+// every input made before Dicts, decode as they always did). Set
+// REFGC_FUZZ_PRINT=1 to print the decoded scenario.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -39,22 +43,36 @@ struct Bytes {
   int next() { return pos < size ? data[pos++] : 0; }
 };
 
+// Without dicts, the operations up to isfin; with dicts, all of them.
 constexpr int kOpCodes = static_cast<int>(OpCode::kIsFin) + 1;
+constexpr int kOpCodesAll = static_cast<int>(OpCode::kDSetD) + 1;
 constexpr std::size_t kMaxOps = 600;
 constexpr int kMaxNodes = 400;
+constexpr int kMaxDicts = 400;
+// Dict keys are 0 .. kDictKeys - 1 (few, so that keys get replaced).
+constexpr int kDictKeys = 8;
 
 refgc_diff::Scenario decode(const std::uint8_t* data, std::size_t size) {
   Bytes in{data, size};
   refgc_diff::Scenario s;
   s.handles = 2 + in.next() % 11;
   s.weakrefs = 1 + in.next() % 6;
-  s.multiweak = (in.next() & 1) != 0;
+  const int flags = in.next();
+  s.multiweak = (flags & 1) != 0;
+  s.dicts = (flags >> 1) & 7;
+  const bool dicts = s.dicts != 0;
+  const int opcodes = dicts ? kOpCodesAll : kOpCodes;
+  const int fin_kinds = dicts ? refgc_diff::kFinKindsAll : refgc_diff::kFinKinds;
+  const int cb_kinds = dicts ? refgc_diff::kCbKindsAll : refgc_diff::kCbKinds;
   int nodes = 0;
+  int dicts_made = 0;
   while (!in.done() && s.ops.size() < kMaxOps) {
     Op op;
-    op.code = static_cast<OpCode>(in.next() % kOpCodes);
+    op.code = static_cast<OpCode>(in.next() % opcodes);
     auto h = [&] { return in.next() % s.handles; };
     auto w = [&] { return in.next() % s.weakrefs; };
+    auto d = [&] { return in.next() % s.dicts; };
+    auto k = [&] { return in.next() % kDictKeys; };
     switch (op.code) {
       case OpCode::kNew:
       case OpCode::kDrop:
@@ -64,7 +82,7 @@ refgc_diff::Scenario decode(const std::uint8_t* data, std::size_t size) {
         break;
       case OpCode::kNewF:
         op.a = h();
-        op.b = in.next() % refgc_diff::kFinKinds;
+        op.b = in.next() % fin_kinds;
         op.c = in.next() % 64;
         break;
       case OpCode::kSet:
@@ -88,7 +106,7 @@ refgc_diff::Scenario decode(const std::uint8_t* data, std::size_t size) {
       case OpCode::kWRefCb:
         op.a = w();
         op.b = h();
-        op.c = in.next() % refgc_diff::kCbKinds;
+        op.c = in.next() % cb_kinds;
         op.d = in.next() % 64;
         break;
       case OpCode::kWDrop:
@@ -109,12 +127,47 @@ refgc_diff::Scenario decode(const std::uint8_t* data, std::size_t size) {
         op.b = in.next() % 6;
         op.c = in.next() % 6;
         break;
+      case OpCode::kDNew:
+      case OpCode::kDClr:
+      case OpCode::kDDrop:
+      case OpCode::kDTrk:
+        op.a = d();
+        break;
+      case OpCode::kDSet:
+      case OpCode::kDGet:
+        op.a = d();
+        op.b = k();
+        op.c = h();
+        break;
+      case OpCode::kDSetI:
+        op.a = d();
+        op.b = k();
+        op.c = in.next() % refgc_diff::kDictAtoms;
+        break;
+      case OpCode::kDSetD:
+        op.a = d();
+        op.b = k();
+        op.c = d();
+        break;
+      case OpCode::kDDel:
+        op.a = d();
+        op.b = k();
+        break;
+      case OpCode::kDPut:
+      case OpCode::kDTake:
+        op.a = h();
+        op.b = d();
+        break;
       default:
         break;
     }
     if (op.code == OpCode::kNew || op.code == OpCode::kNewF) {
       if (nodes >= kMaxNodes) continue;
       ++nodes;
+    }
+    if (op.code == OpCode::kDNew) {
+      if (dicts_made >= kMaxDicts) continue;
+      ++dicts_made;
     }
     s.ops.push_back(op);
   }

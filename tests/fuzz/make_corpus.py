@@ -4,6 +4,11 @@ fuzz_scenario.cc decodes), to seed or extend tests/fuzz/corpus/.
 
   make_corpus.py OUTDIR --seeds 0-15           generated scenarios (gen.py)
   make_corpus.py OUTDIR --scn A.scn [B.scn ...]  given scenario files
+  make_corpus.py OUTDIR --seeds 0-40 --dicts-only --prefix dicts_seed
+                                 only the generated scenarios with dicts
+
+A scenario with dicts (1-7 slots) sets bits 1-3 of the flags byte; its
+opcodes then include the Dict operations (README.md, "Byte format").
 """
 
 import argparse
@@ -17,18 +22,33 @@ import gen  # noqa: E402
 # The order of refgc_diff::OpCode (scenario.h).
 OPCODES = ['new', 'newf', 'set', 'clr', 'get', 'cp', 'drop', 'wref', 'wrefcb', 'wdrop',
            'wchk', 'wset', 'wclr', 'wget', 'collect', 'thresh', 'enable', 'disable',
-           'count', 'unsave', 'survivors', 'gcorder', 'freeze', 'unfreeze', 'isfin']
+           'count', 'unsave', 'survivors', 'gcorder', 'freeze', 'unfreeze', 'isfin',
+           'dnew', 'dset', 'dseti', 'ddel', 'dclr', 'ddrop', 'dget', 'dput', 'dtake', 'dtrk',
+           'dsetd']
+NO_DICT_OPCODES = OPCODES.index('isfin') + 1
+# The decoder's key range (kDictKeys in fuzz_scenario.cc).
+DICT_KEYS = 8
+# The operations whose second argument is a dict key.
+KEYED = ('dset', 'dseti', 'ddel', 'dget', 'dsetd')
 
 
 def encode(s):
     if not (2 <= s.handles <= 12 and 1 <= s.weakrefs <= 6):
         raise ValueError('fuzz inputs have 2-12 handles and 1-6 weak slots')
-    out = [s.handles - 2, s.weakrefs - 1, 1 if s.multiweak else 0]
+    dicts = getattr(s, 'dicts', 0)
+    if not 0 <= dicts <= 7:
+        raise ValueError('fuzz inputs have 0-7 dict slots')
+    out = [s.handles - 2, s.weakrefs - 1, (1 if s.multiweak else 0) | dicts << 1]
     for op in s.ops:
         name, args = op[0], list(op[1:])
         if name == 'thresh':
             args = [args[0] % 32, args[1] % 6, args[2] % 6]
-        out.append(OPCODES.index(name))
+        code = OPCODES.index(name)
+        if code >= NO_DICT_OPCODES and not dicts:
+            raise ValueError('%s in a scenario without dicts' % name)
+        if name in KEYED and not 0 <= args[1] < DICT_KEYS:
+            raise ValueError('fuzz inputs have dict keys 0-%d' % (DICT_KEYS - 1))
+        out.append(code)
         out += [a % 256 for a in args]
     return bytes(out)
 
@@ -38,13 +58,19 @@ def main():
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--seeds', help='a range of gen.py seeds, e.g. 0-15')
     ap.add_argument('--scn', nargs='*', default=[])
+    ap.add_argument('--prefix', default='seed', help='file name of --seeds N: PREFIX + N')
+    ap.add_argument('--dicts-only', action='store_true',
+                    help='skip the generated scenarios without dicts')
     ap.add_argument('outdir')
     args = ap.parse_args()
     os.makedirs(args.outdir, exist_ok=True)
     named = []
     if args.seeds:
         lo, hi = (int(x) for x in args.seeds.split('-'))
-        named += [('seed%d' % i, gen.generate(i)) for i in range(lo, hi + 1)]
+        for i in range(lo, hi + 1):
+            s = gen.generate(i)
+            if s.dicts or not args.dicts_only:
+                named.append(('%s%d' % (args.prefix, i), s))
     for path in args.scn:
         with open(path) as f:
             named.append((os.path.basename(path)[:-4], gen.parse(f.read())))
