@@ -345,17 +345,26 @@ std::string State::check_invariants() const {
     for_each_value(*d, found, found);
     if (holds_gc) return "an untracked dict holds a node or a dict";
   }
-  if (heap->live_objects() != all.size() + frozen + untracked.size() + atoms.size()) {
-    return "heap has " + std::to_string(heap->live_objects()) + " live objects but " +
+  // With objects frozen (the fuzz target's freeze), an untracked dict that
+  // only frozen objects hold is not found above: gc::get_objects() leaves
+  // the permanent generation out, and nothing else lists it. The objects
+  // found are then a lower bound, and the dicts missed (`hidden`) may count
+  // in count0 as the found ones do.
+  const std::size_t live_objects = heap->live_objects();
+  const std::size_t found = all.size() + frozen + untracked.size() + atoms.size();
+  if (frozen == 0 ? live_objects != found : live_objects < found) {
+    return "heap has " + std::to_string(live_objects) + " live objects but " +
            std::to_string(all.size()) + " tracked + " + std::to_string(frozen) + " frozen + " +
            std::to_string(untracked.size()) + " untracked dicts + " + std::to_string(atoms.size()) +
            " ints";
   }
+  const std::size_t hidden = live_objects - found;
   const std::size_t young = refgc::gc::get_objects(0).size();
   const std::size_t count0 = refgc::gc::get_count()[0];
-  if (count0 > young + untracked.size()) {
+  if (count0 > young + untracked.size() + hidden) {
     return "count0 " + std::to_string(count0) + " exceeds generation 0's size " +
-           std::to_string(young) + " plus " + std::to_string(untracked.size()) + " untracked dicts";
+           std::to_string(young) + " plus " + std::to_string(untracked.size() + hidden) +
+           " untracked dicts";
   }
   if (frozen != 0) return "";
   // Exact refcounts: what the tables, the nodes' fields and the dicts hold,

@@ -213,6 +213,9 @@ class Runner {
   //     runner and the nodes hold to it;
   //   * count0 <= the size of generation 0 plus the untracked Dicts (count0
   //     counts allocations since the last collection, minus frees);
+  //   * the heap's live objects are exactly the tracked, frozen, untracked
+  //     Dicts and Int ones (at least, with objects frozen: nothing lists an
+  //     untracked Dict that only frozen objects hold);
   //   * a live weak reference points to a live node.
   virtual std::string check_invariants() const = 0;
 };
