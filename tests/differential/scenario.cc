@@ -265,7 +265,7 @@ void walk_strong(const std::vector<refgc::Ref<Node>>& handles,
                  const std::vector<refgc::Ref<NodeDict>>& dicts, NodeFn on_node) {
   std::vector<const Node*> todo;
   std::vector<const NodeDict*> dict_todo;
-  std::set<const NodeDict*> dicts_seen;  // empty without dicts (the fuzz target)
+  std::set<const NodeDict*> dicts_seen;  // empty without dicts
   auto push = [&todo](const Node* n) { todo.push_back(n); };
   auto push_dict = [&dict_todo](const NodeDict* d) { dict_todo.push_back(d); };
   for (const auto& r : handles)
