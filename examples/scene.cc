@@ -169,7 +169,7 @@ struct Event {
 };
 
 struct Component : refgc::Object {  // abstract: each kind names itself
-  WeakRef<Entity> entity;  // its owner (Python: self.entity = weakref.ref(e))
+  WeakRef<Entity> entity;           // its owner (Python: self.entity = weakref.ref(e))
   int updates = 0;
 
   Component() { ++g_components_alive; }

@@ -93,16 +93,21 @@ class DictBase : public Object {
 
 namespace detail {
 
+// Whether a Ref<X> can point at an object of a GC type: not when X is final
+// and traces nothing (Int, Str), so that a Dict's test of a value or key is
+// left out at compile time.
+template <class X>
+inline constexpr bool may_be_of_gc_type = !(std::is_final_v<X> && !overrides_trace<X>());
+
 // Whether K, a Dict's key type, is a plain Ref (Dict::set then tests each
-// key as it tests each value), and whether such a key can be of a GC type
-// at all (a Ref to a final type that traces nothing, Int or Str, cannot).
+// key as it tests each value), and whether such a key can be of a GC type.
 template <class K>
 struct dict_ref_key : std::false_type {
   static constexpr bool may_be_gc = false;
 };
 template <class X>
 struct dict_ref_key<Ref<X>> : std::true_type {
-  static constexpr bool may_be_gc = !(std::is_final_v<X> && !overrides_trace<X>());
+  static constexpr bool may_be_gc = may_be_of_gc_type<X>;
 };
 
 // A new Dict is untracked, as CPython's dict_new leaves a new dict, unless
@@ -382,14 +387,6 @@ class Dict : public detail::DictBase<K> {
   }
 
   static std::string key_repr(const K& k) { return detail::key_repr(k); }
-  // CPython's MAINTAIN_TRACKING: a Dict is made untracked (born_untracked,
-  // above) and tracked, in generation 0, the first time it is given a key
-  // or value of a GC type (one that overrides trace(): a List, a Dict, a
-  // user type with references; tracked or not). After the key's lookup (a hash or ==
-  // that throws leaves it untracked, as CPython's insertdict) and before any
-  // change, so that a failure to track leaves the dictionary unchanged. A
-  // value type that is final and traces nothing (Int, Str) can never be
-  // one: such a Dict is never tracked unless a key of a GC type tracks it.
   // CPython's _PyDict_MaybeUntrack, for a full collection (src/collect.cc,
   // untrack_dicts): whether some key or value is of a GC type.
   static bool may_hold_tracked(const Object* o) noexcept {
@@ -412,10 +409,17 @@ class Dict : public detail::DictBase<K> {
       return false;
     }
   }
+  // CPython's MAINTAIN_TRACKING: a Dict is made untracked (born_untracked,
+  // above) and tracked, in generation 0, the first time it is given a key
+  // or value of a GC type (one that overrides trace(): a List, a Dict, a
+  // user type with references; tracked or not). After the key's lookup (a
+  // hash or == that throws leaves it untracked, as CPython's insertdict) and
+  // before any change, so that a failure to track leaves the dictionary
+  // unchanged. With values and keys that cannot be of a GC type (Int, Str)
+  // a Dict is never tracked: the test is left out.
   void maintain_tracking(const K& key, const Ref<V>& value) {
     if constexpr (detail::born_untracked<Dict>::value &&
-                  (!(std::is_final_v<V> && !detail::overrides_trace<V>()) ||
-                   detail::dict_ref_key<K>::may_be_gc)) {
+                  (detail::may_be_of_gc_type<V> || detail::dict_ref_key<K>::may_be_gc)) {
       // Only an exact Dict: a subclass is untracked too while its
       // constructor runs (make<T>() tracks it after), and one whose
       // constructor sets entries was then tracked twice.
