@@ -187,14 +187,24 @@ class BufferOf : public Object {
   // Checked element access with Python's indices: a negative one counts from
   // the end (buf[-1] is the last element); out of range throws
   // std::out_of_range("Buffer index out of range").
-  T& operator[](std::ptrdiff_t i) {
+  // i of any integer type but bool; an unsigned one never counts from the
+  // end (a size_t that wrapped below zero throws).
+  template <detail::SequenceIndex I>
+  T& operator[](I i) {
     return data_[detail::python_index(i, data_.size(), "Buffer index out of range")];
   }
-  const T& operator[](std::ptrdiff_t i) const {
+  template <detail::SequenceIndex I>
+  const T& operator[](I i) const {
     return data_[detail::python_index(i, data_.size(), "Buffer index out of range")];
   }
-  T& at(std::ptrdiff_t i) { return (*this)[i]; }
-  const T& at(std::ptrdiff_t i) const { return (*this)[i]; }
+  template <detail::SequenceIndex I>
+  T& at(I i) {
+    return (*this)[i];
+  }
+  template <detail::SequenceIndex I>
+  const T& at(I i) const {
+    return (*this)[i];
+  }
 
   // A view of the elements [begin, end) sharing this buffer's memory; it
   // holds a strong reference to this buffer (+1). Throws std::out_of_range
@@ -324,8 +334,12 @@ class BufferView final : public Object {
   iterator begin() const { return data(); }
   iterator end() const { return data() + size_; }
   // Python's indices, as BufferOf's (a negative one counts from the end).
-  T& operator[](std::ptrdiff_t i) const { return at(i); }
-  T& at(std::ptrdiff_t i) const {
+  template <detail::SequenceIndex I>
+  T& operator[](I i) const {
+    return at(i);
+  }
+  template <detail::SequenceIndex I>
+  T& at(I i) const {
     checked_base();
     return data()[detail::python_index(i, size_, "BufferView index out of range")];
   }

@@ -126,8 +126,9 @@ class List : public detail::ListBase {
   // lst.insert(i, x): before position i, clamped like Python's (a negative
   // i counts from the end; past either end inserts there). Never throws
   // std::out_of_range.
-  void insert(std::ptrdiff_t i, Ref<T> x) {
-    const std::size_t at = clamp(i);
+  template <detail::SequenceIndex I>
+  void insert(I i, Ref<T> x) {
+    const std::size_t at = detail::python_clamp(i, size());
     if (size() == capacity()) grow(size() + 1);
     Ref<T>* d = data();
     const std::size_t n = size();
@@ -157,7 +158,8 @@ class List : public detail::ListBase {
     drop_last();
     return x;
   }
-  Ref<T> pop(std::ptrdiff_t i) {
+  template <detail::SequenceIndex I>
+  Ref<T> pop(I i) {
     if (empty()) throw std::out_of_range("pop from empty list");
     const std::size_t at = checked(i, "pop index out of range");
     Ref<T> x = std::move(data()[at]);
@@ -166,7 +168,8 @@ class List : public detail::ListBase {
   }
 
   // del lst[i]: removes the element and drops its reference.
-  void erase(std::ptrdiff_t i) {
+  template <detail::SequenceIndex I>
+  void erase(I i) {
     const std::size_t at = checked(i, "list assignment index out of range");
     Ref<T> dropped = std::move(data()[at]);
     close_gap(at);
@@ -189,7 +192,7 @@ class List : public detail::ListBase {
     } catch (const std::out_of_range&) {
       throw std::out_of_range("list.remove(x): x not in list");
     }
-    erase(static_cast<std::ptrdiff_t>(at));
+    erase(at);
   }
 
   // Empties the list and drops every reference. Aliases see the empty list.
@@ -212,13 +215,26 @@ class List : public detail::ListBase {
   std::size_t size() const noexcept { return size_ & ~kHeapBit; }
   bool empty() const noexcept { return size() == 0; }
 
-  // lst[i], Python indexing (negative from the end), checked.
-  Ref<T>& operator[](std::ptrdiff_t i) { return data()[checked(i, "list index out of range")]; }
-  const Ref<T>& operator[](std::ptrdiff_t i) const {
+  // lst[i], Python indexing, checked: a negative i counts from the end; i of
+  // any integer type but bool (an unsigned one never counts from the end, so
+  // a size_t that wrapped below zero throws instead of naming the last
+  // element).
+  template <detail::SequenceIndex I>
+  Ref<T>& operator[](I i) {
     return data()[checked(i, "list index out of range")];
   }
-  Ref<T>& at(std::ptrdiff_t i) { return (*this)[i]; }
-  const Ref<T>& at(std::ptrdiff_t i) const { return (*this)[i]; }
+  template <detail::SequenceIndex I>
+  const Ref<T>& operator[](I i) const {
+    return data()[checked(i, "list index out of range")];
+  }
+  template <detail::SequenceIndex I>
+  Ref<T>& at(I i) {
+    return (*this)[i];
+  }
+  template <detail::SequenceIndex I>
+  const Ref<T>& at(I i) const {
+    return (*this)[i];
+  }
 
   // Position of the first element that is, or equals, x. Throws
   // std::out_of_range when there is none (Python's ValueError).
@@ -254,8 +270,9 @@ class List : public detail::ListBase {
 
   // lst[i:j]: a new list holding new references to the same elements
   // (shallow). Bounds are clamped like Python's.
-  Ref<List> slice(std::ptrdiff_t i, std::ptrdiff_t j) const {
-    const std::size_t b = clamp(i), e = clamp(j);
+  template <detail::SequenceIndex I, detail::SequenceIndex J>
+  Ref<List> slice(I i, J j) const {
+    const std::size_t b = detail::python_clamp(i, size()), e = detail::python_clamp(j, size());
     std::vector<Ref<T>> part;
     if (b < e) part.assign(data() + b, data() + e);
     return make<List>(std::move(part));
@@ -560,15 +577,9 @@ class List : public detail::ListBase {
   static std::string element_repr(const T& x) {
     return detail::repr_or_type(static_cast<const Object&>(x));
   }
-  std::size_t checked(std::ptrdiff_t i, const char* what) const {
+  template <detail::SequenceIndex I>
+  std::size_t checked(I i, const char* what) const {
     return detail::python_index(i, size(), what);
-  }
-  std::size_t clamp(std::ptrdiff_t i) const noexcept {
-    const auto n = static_cast<std::ptrdiff_t>(size());
-    if (i < 0) i += n;
-    if (i < 0) i = 0;
-    if (i > n) i = n;
-    return static_cast<std::size_t>(i);
   }
 
   // The first word: the element itself while the capacity is 1 (constructed

@@ -34,6 +34,7 @@
 //     exception specification" otherwise).
 #pragma once
 
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -233,14 +234,46 @@ class ReprGuard {
   bool entered_;
 };
 
+// An index into a List or a Buffer: any integer type but bool, no wider than
+// a pointer.
+template <class I>
+concept SequenceIndex = std::integral<I> && !std::same_as<std::remove_cv_t<I>, bool> &&
+                        sizeof(I) <= sizeof(std::size_t);
+
 // Python's index rule for a sequence of `size` elements: i, or size + i for
 // a negative i; out of range throws std::out_of_range(message). List and
-// Buffer index with it.
-inline std::size_t python_index(std::ptrdiff_t i, std::size_t size, const char* message) {
-  const auto n = static_cast<std::ptrdiff_t>(size);
-  if (i < 0) i += n;
-  if (i < 0 || i >= n) throw std::out_of_range(message);
-  return static_cast<std::size_t>(i);
+// Buffer index with it. An unsigned i never counts from the end: a size_t
+// that wrapped below zero (`i - 1` at i == 0) is out of range, not the last
+// element, as it would be once converted to a signed index.
+template <SequenceIndex I>
+std::size_t python_index(I index, std::size_t size, const char* message) {
+  if constexpr (std::is_unsigned_v<I>) {
+    if (index >= size) throw std::out_of_range(message);
+    return static_cast<std::size_t>(index);
+  } else {
+    auto i = static_cast<std::ptrdiff_t>(index);
+    const auto n = static_cast<std::ptrdiff_t>(size);
+    if (i < 0) i += n;
+    if (i < 0 || i >= n) throw std::out_of_range(message);
+    return static_cast<std::size_t>(i);
+  }
+}
+
+// Python's clamping of a slice bound or an insert position into [0, size]:
+// a negative i counts from the end; past either end is that end. Unsigned:
+// from the start only, as python_index.
+template <SequenceIndex I>
+std::size_t python_clamp(I index, std::size_t size) noexcept {
+  if constexpr (std::is_unsigned_v<I>) {
+    return index > size ? size : static_cast<std::size_t>(index);
+  } else {
+    auto i = static_cast<std::ptrdiff_t>(index);
+    const auto n = static_cast<std::ptrdiff_t>(size);
+    if (i < 0) i += n;
+    if (i < 0) i = 0;
+    if (i > n) i = n;
+    return static_cast<std::size_t>(i);
+  }
 }
 
 // Python's recursion limit for comparisons: a container's equals() holds one

@@ -77,6 +77,21 @@ TEST_F(Buffers, IndicesCountFromTheEndLikePythonsAndInt8PrintsAsNumbers) {
   EXPECT_FALSE(*p == *r);
 }
 
+// As List's (ContainersTest.AnUnsignedIndexThatWrappedBelowZero...): a
+// size_t index that wrapped below zero is out of range, not the last byte.
+TEST_F(Buffers, AnUnsignedIndexThatWrappedBelowZeroIsOutOfRange) {
+  auto b = refgc::make<refgc::Buffer>(std::string_view("abc"));
+  const std::size_t wrapped = std::size_t{0} - 1;
+  EXPECT_THROW((void)(*b)[wrapped], std::out_of_range);
+  EXPECT_THROW((void)b->at(wrapped), std::out_of_range);
+  EXPECT_EQ((*b)[std::size_t{2}], 'c');
+  EXPECT_EQ((*b)[-1L], 'c');
+  auto v = b->view(1, 3);
+  EXPECT_THROW((void)(*v)[wrapped], std::out_of_range);
+  EXPECT_THROW((void)v->at(std::uint16_t{2}), std::out_of_range);
+  EXPECT_EQ((*v)[std::size_t{1}], 'c');
+}
+
 // The header's "the bytes of a string" for a char buffer: a literal was
 // ambiguous between the string and the span constructors (review
 // 2026-11-23); it is its bytes without the terminating NUL.

@@ -712,6 +712,34 @@ TEST_F(ContainersTest, ListIndexingFollowsPythonAndIsChecked) {
   EXPECT_EQ(l->size(), 8u);
 }
 
+// An unsigned index never counts from the end: `i - 1` at size_t i == 0
+// wraps to SIZE_MAX, which a signed parameter read as -1, the last element.
+// A C++ loop over a List with a size_t that underflowed got an element
+// instead of the IndexError that Python's lst[len(lst) + 2**64 - 1] gives.
+// Signed indices keep Python's rule (lst[-1] is the last).
+TEST_F(ContainersTest, AnUnsignedIndexThatWrappedBelowZeroIsOutOfRangeNotTheLastElement) {
+  auto l = ints({10, 20, 30});
+  const std::size_t zero = 0;
+  const std::size_t wrapped = zero - 1;
+  EXPECT_THROW((void)(*l)[wrapped], std::out_of_range);
+  EXPECT_THROW((void)l->at(wrapped), std::out_of_range);
+  EXPECT_THROW((void)l->pop(wrapped), std::out_of_range);
+  EXPECT_THROW(l->erase(wrapped), std::out_of_range);
+  EXPECT_THROW((void)(*l)[std::uint32_t{3}], std::out_of_range);
+  EXPECT_EQ(l->repr(), "[10, 20, 30]");  // nothing removed
+  EXPECT_EQ((*l)[std::size_t{2}]->value(), 30);
+  EXPECT_EQ((*l)[std::int8_t{-1}]->value(), 30);  // any signed type: from the end
+  EXPECT_EQ((*l)[-3LL]->value(), 10);
+  // insert and slice clamp: past the end is the end, from the start only.
+  l->insert(wrapped, make<Int>(40));
+  EXPECT_EQ(l->repr(), "[10, 20, 30, 40]");
+  EXPECT_EQ(l->slice(std::size_t{1}, wrapped)->repr(), "[20, 30, 40]");
+  EXPECT_EQ(l->slice(1u, -1)->repr(), "[20, 30]");  // mixed index types
+  EXPECT_EQ(l->pop(std::size_t{0})->value(), 10);
+  l->erase(2u);
+  EXPECT_EQ(l->repr(), "[20, 30]");
+}
+
 TEST_F(ContainersTest, ListTracesItsElementsLastFirst) {
   // cpython-semantics §3 H78: get_referents([1, 2]) -> [2, 1].
   auto a = make<Int>(1), b = make<Int>(2);
