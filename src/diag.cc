@@ -434,16 +434,27 @@ std::string with_thousands(std::size_t n) {
   return out;
 }
 
-// A DOT string's text: quote and backslash escaped, a newline as DOT's line
-// break, '&' as "&amp;" (dot decodes entities in a label and writes the
-// result to the SVG as it stands: "&#1;" became a raw 0x01, "&lt;b&gt;" was
-// drawn as "<b>"; "&amp;" is drawn as '&'); other control characters, bytes
-// that are not UTF-8 (which dot garbles and SVG readers reject) and the code
-// points XML 1.0 forbids among valid UTF-8 (U+FFFE, U+FFFF) shown as the
-// text \xNN.
-std::string dot_escape(std::string_view s) {
-  std::string out;
+// dot (2.43, Debian's and Ubuntu's) rejects a quoted string longer than
+// 16 KiB ("longer than 16384?"): a longer one is written as pieces of at
+// most this many bytes joined with '+', DOT's concatenation.
+constexpr std::size_t kMaxDotPiece = 8192;
+
+// `s` as a quoted DOT string: quote and backslash escaped, a newline as
+// DOT's line break, '&' as "&amp;" (dot decodes entities in a label and
+// writes the result to the SVG as it stands: "&#1;" became a raw 0x01,
+// "&lt;b&gt;" was drawn as "<b>"; "&amp;" is drawn as '&'); other control
+// characters, bytes that are not UTF-8 (which dot garbles and SVG readers
+// reject) and the code points XML 1.0 forbids among valid UTF-8 (U+FFFE,
+// U+FFFF) shown as the text \xNN. Cut into pieces of kMaxDotPiece bytes
+// ("..." + "..."), never inside a character or an escape.
+std::string dot_string(std::string_view s) {
+  std::string out = "\"";
+  std::size_t piece = out.size();  // where the current piece's text starts
   for (std::size_t i = 0; i < s.size();) {
+    if (out.size() - piece >= kMaxDotPiece) {
+      out += "\" + \"";
+      piece = out.size();
+    }
     const char c = s[i];
     const auto u = static_cast<unsigned char>(c);
     std::size_t n = detail::utf8_length_at(s, i);
@@ -466,7 +477,7 @@ std::string dot_escape(std::string_view s) {
     }
     ++i;
   }
-  return out;
+  return out + '"';
 }
 
 }  // namespace
@@ -767,7 +778,7 @@ void write_dot(std::ostream& out, const std::vector<Root>& roots, const GraphOpt
     const bool external = options.mark_external && ext != 0;
     if (external) label += "\nheld from outside: " + std::to_string(ext);
     if (options.extra_info) label += "\n" + options.extra_info(*o);
-    out << "  o" << k << " [label=\"" << dot_escape(label) << "\", tooltip=\"" << hex_address(o)
+    out << "  o" << k << " [label=" << dot_string(label) << ", tooltip=\"" << hex_address(o)
         << "\"";
     if (options.highlight && options.highlight(*o)) {
       out << ", fillcolor=\"#fff2a8\"";
@@ -779,8 +790,8 @@ void write_dot(std::ostream& out, const std::vector<Root>& roots, const GraphOpt
   }
   for (std::size_t i = 0; i < roots.size(); ++i) {
     if (roots[i].label.empty()) continue;
-    out << "  l" << i << " [shape=plaintext, style=\"\", label=\"" << dot_escape(roots[i].label)
-        << "\"];\n  l" << i << " -> o" << pic.ordinal.at(roots[i].object)
+    out << "  l" << i << " [shape=plaintext, style=\"\", label=" << dot_string(roots[i].label)
+        << "];\n  l" << i << " -> o" << pic.ordinal.at(roots[i].object)
         << " [style=dashed, arrowhead=open];\n";
   }
   // The edges of a holder are named only when it has at most
@@ -799,7 +810,7 @@ void write_dot(std::ostream& out, const std::vector<Root>& roots, const GraphOpt
     const std::string name = skip && skip->count(pic.nodes[to].object) == 0
                                  ? reference_label(*pic.nodes[from].object, pic.nodes[to].object)
                                  : "";
-    if (!name.empty()) out << " [label=\"" << dot_escape(name) << "\", fontsize=9]";
+    if (!name.empty()) out << " [label=" << dot_string(name) << ", fontsize=9]";
     out << ";\n";
   }
   for (std::size_t i = 0; i < pic.more.size(); ++i) {

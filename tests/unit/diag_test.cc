@@ -1031,6 +1031,44 @@ TEST_F(DiagTest, DotShowsTheNonCharactersXmlForbidsAsEscapes) {
       << dot;
 }
 
+// Graphviz's dot (2.43, Debian and Ubuntu's) refuses a quoted string longer
+// than 16 KiB ("syntax error ... scanning a quoted string (missing endquote?
+// longer than 16384?)"), and render_svg failed on a picture whose root
+// label or extra_info line was that long (a dump of an object's state): the
+// DOT text cuts its long strings into pieces joined with '+', as DOT allows.
+TEST_F(DiagTest, APictureWithALabelLongerThanDotsStringLimitIsStillRendered) {
+  ASSERT_TRUE(diag::graphviz_available());
+  auto n = make<Node>();
+  std::string state = "state:";
+  for (int i = 0; i < 5000; ++i) state += " k" + std::to_string(i) + "=\"v\\\"";
+  ASSERT_GT(state.size(), 3u * 16384u);
+  diag::GraphOptions options;
+  options.extra_info = [&](const Object&) { return state; };
+  const std::string dot = diag::to_dot({{std::string(20000, 'r') + "!", n}}, options);
+  // No quoted string of the DOT text is longer than dot's limit.
+  std::size_t longest = 0;
+  for (std::size_t i = 0; i < dot.size(); ++i) {
+    if (dot[i] != '"') continue;
+    std::size_t j = i + 1;
+    while (dot[j] != '"') j += dot[j] == '\\' ? 2 : 1;
+    longest = std::max(longest, j - i - 1);
+    i = j;
+  }
+  EXPECT_LT(longest, 16384u);
+  const auto file = std::filesystem::temp_directory_path() / "refgc_diag_test_long_label.svg";
+  std::string error;
+  try {
+    diag::render_dot(dot, file, "svg");
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  const std::string svg = read_file(file);
+  std::filesystem::remove(file);
+  EXPECT_EQ(error, "");
+  EXPECT_NE(svg.find(std::string(20000, 'r') + "!</text>"), std::string::npos);
+  EXPECT_NE(svg.find(" k4999=&quot;v\\&quot;</text>"), std::string::npos);
+}
+
 // diag.h: "User code they run ... may allocate, drop references or call
 // gc::collect(): meanwhile every object of the heap is held and no collection
 // runs". A picture of what refers to `root`, with an extra_info callback that
