@@ -16,6 +16,7 @@
 #include <cxxabi.h>
 
 #include <atomic>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -129,11 +130,19 @@ struct TrashOwner {
 thread_local TrashOwner trash_owner;
 
 // The library's own types read like Python's builtins: "List<Node>", "Int".
+// Only a name that starts with refgc:: loses it, not one in a namespace
+// whose name ends so (app_refgc::Session) or nested in another (x::refgc::).
 std::string readable_name(const char* mangled) {
   std::string name = demangle(mangled);
   const std::string prefix = "refgc::";
-  for (std::size_t pos; (pos = name.find(prefix)) != std::string::npos;)
-    name.erase(pos, prefix.size());
+  for (std::size_t pos = 0; (pos = name.find(prefix, pos)) != std::string::npos;) {
+    const char before = pos == 0 ? ' ' : name[pos - 1];
+    if (std::isalnum(static_cast<unsigned char>(before)) != 0 || before == '_' || before == ':') {
+      pos += prefix.size();
+    } else {
+      name.erase(pos, prefix.size());
+    }
+  }
   return name;
 }
 

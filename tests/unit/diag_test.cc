@@ -222,6 +222,28 @@ TEST_F(DiagTest, ATypeWithoutANameIsShownByItsDemangledName) {
   EXPECT_EQ(diag::count("(anonymous namespace)::Unnamed"), 1u);
 }
 
+// diag.h: a type's name is "the demangled C++ name without the `refgc::`
+// prefix". Every "refgc::" inside the name was erased, also the end of a
+// user's namespace: app_refgc::Session was counted as "app_Session", and
+// refgc::Int as a template argument rightly became "Int".
+namespace app_refgc {
+struct Session : Object {
+  void trace(refgc::Tracer&) override {}
+};
+}  // namespace app_refgc
+template <class T>
+struct Box : Object {
+  Ref<T> item;
+  void trace(refgc::Tracer& t) override { t(item); }
+};
+TEST_F(DiagTest, ATypeInANamespaceEndingInRefgcKeepsItsWholeName) {
+  auto s = make<app_refgc::Session>();
+  EXPECT_EQ(diag::type_name(*s), "(anonymous namespace)::app_refgc::Session");
+  EXPECT_EQ(diag::count("(anonymous namespace)::app_refgc::Session"), 1u);
+  auto b = make<Box<Int>>();
+  EXPECT_EQ(diag::type_name(*b), "(anonymous namespace)::Box<Int>");
+}
+
 TEST_F(DiagTest, GrowthReportsTypesAboveTheirPreviousPeakWithTheDelta) {
   std::vector<Ref<Object>> keep;
   for (int i = 0; i < 3; ++i) keep.push_back(make<Node>());
