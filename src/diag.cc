@@ -480,6 +480,33 @@ std::string dot_string(std::string_view s) {
   return out + '"';
 }
 
+// `s` on one line of a terminal drawing: a newline, tab or carriage return
+// as the text \n, \t, \r, the other control characters as \xNN, as
+// Python's repr() writes them (a repr() with a newline broke ascii_diagram's
+// tree; a carriage return or an escape sequence rewrote the terminal's line).
+std::string one_line(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (const char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u >= 0x20 && u != 0x7F) {
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else {
+      static constexpr char kHex[] = "0123456789abcdef";
+      out += "\\x";
+      out += kHex[u >> 4];
+      out += kHex[u & 0xF];
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------
@@ -951,8 +978,8 @@ std::string ascii_diagram(const std::vector<Root>& roots, std::size_t max_depth,
   std::unordered_set<const Object*> described;            // drawn with type and value
   std::string out;
   auto describe = [&](const Object* o) {
-    std::string s = detail::type_name(*o);
-    const std::string v = short_value(*o);
+    std::string s = one_line(detail::type_name(*o));
+    const std::string v = one_line(short_value(*o));
     if (!v.empty()) s += " " + v;
     return s + "  (" + refcount_text(graph, o) + ")";
   };
@@ -1003,7 +1030,7 @@ std::string ascii_diagram(const std::vector<Root>& roots, std::size_t max_depth,
       const Object* c = e.children[i];
       // " ├──> #2", or with the reference's name " ├─.parent─> #2", " └─[3]─> #5".
       const std::string name = e.unnamed && e.unnamed->count(c) == 0
-                                   ? link_text(reference_label(*e.owner, c))
+                                   ? link_text(one_line(reference_label(*e.owner, c)))
                                    : std::string();
       out +=
           e.prefix + (last ? " └" : " ├") + (name.empty() ? "──> " : "─" + name.substr(1) + "─> ");
@@ -1027,7 +1054,7 @@ std::string ascii_diagram(const std::vector<Root>& roots, std::size_t max_depth,
   for (const Root& r : roots) {
     auto [it, fresh] = number.try_emplace(r.object, number.size() + 1);
     if (fresh) order.push_back(r.object);
-    if (!r.label.empty()) out += r.label + " ──> #" + std::to_string(it->second) + "\n";
+    if (!r.label.empty()) out += one_line(r.label) + " ──> #" + std::to_string(it->second) + "\n";
   }
   for (const Object* o : order) {
     // A root already drawn inside an earlier root's tree is not drawn twice.

@@ -281,7 +281,9 @@ void render_dot(std::string_view dot, const std::filesystem::path& file, std::st
 // to several times (one name per object would label them alike); otherwise
 // it is a bare "──>".
 // At most `too_many` references are drawn out of one object (0: all); the rest
-// are summarised as "... N more".
+// are summarised as "... N more". Each object stays on one line: control
+// characters in a repr, a type name, a label or a reference's name are shown
+// as the text \n, \t, \r or \xNN, as Python's repr() shows them.
 std::string ascii_diagram(const std::vector<Root>& roots, std::size_t max_depth = 4,
                           std::size_t too_many = 10);
 

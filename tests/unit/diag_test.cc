@@ -1493,6 +1493,28 @@ TEST_F(DiagTest, AsciiDiagramDrawsEveryObjectWithinMaxDepthOfARootByItsShortestP
   EXPECT_EQ(diag::ascii_diagram({{"r", r}}, 1).find("Registry"), std::string::npos);
 }
 
+// ascii_diagram is one line per object, for the terminal. A repr() with a
+// newline (a matrix's rows) broke the tree: its second line came out without
+// the tree's lines and the refcount after it; a carriage return or an
+// escape sequence rewrote what the terminal showed. Control characters in a
+// repr, a type's name, a root's label or a reference's name are shown as
+// escapes, as Python's repr() and the DOT labels show them.
+struct Matrix : Object {
+  static constexpr const char* refgc_type_name = "Mat\trix";
+  Ref<Object> next;
+  void trace(refgc::Tracer& t) override { t.field("ne\nxt", next); }
+  std::string repr() const override { return "[[1, 2],\n [3, 4]]\r\x1b[2K"; }
+};
+
+TEST_F(DiagTest, AsciiDiagramShowsControlCharactersAsEscapesKeepingOneLinePerObject) {
+  auto m = make<Matrix>();
+  m->next = make<Matrix>();
+  EXPECT_EQ(diag::ascii_diagram({{"m\n", m}}),
+            "m\\n ──> #1\n"
+            "#1 Mat\\trix [[1, 2],\\n [3, 4]]\\r\\x1b[2K  (refcount 1, 1 from outside)\n"
+            " └─(ne\\nxt)─> #2 Mat\\trix [[1, 2],\\n [3, 4]]\\r\\x1b[2K  (refcount 1)\n");
+}
+
 TEST_F(DiagTest, AsciiDiagramSummarisesReferencesBeyondTooMany) {
   auto list = make<List<Int>>();
   for (int i = 0; i < 5; ++i) list->append(make<Int>(i));
