@@ -132,6 +132,9 @@ std::vector<Ref<Object>> get_objects() {
 }
 
 std::vector<Ref<Object>> get_objects(int generation) {
+  // CPython 3.11 stores gc.get_objects's default, None, as -1: an explicit
+  // -1 lists every generation too.
+  if (generation == -1) return get_objects();
   if (generation >= 3)
     throw std::invalid_argument(
         "generation parameter must be less than the number of available generations (3)");

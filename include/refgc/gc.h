@@ -62,8 +62,9 @@ void set_threshold(int threshold0, int threshold1, int threshold2);
 std::array<std::size_t, 3> get_count();
 
 // Tracked objects in generations 0-2 (frozen objects excluded), oldest
-// position first within a generation. Throws std::invalid_argument for a
-// generation outside 0..2.
+// position first within a generation. Generation -1 is every generation, as
+// CPython 3.11's gc.get_objects(-1) is gc.get_objects(None); any other
+// generation outside 0..2 throws std::invalid_argument.
 std::vector<Ref<Object>> get_objects();
 std::vector<Ref<Object>> get_objects(int generation);
 

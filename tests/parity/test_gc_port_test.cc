@@ -617,12 +617,34 @@ TEST_F(TestGcPort, GetObjectsExcludesUntrackedObjects) {
   EXPECT_TRUE(contains_object(all, l.get()));
 }
 
-// test_gc.py::test_get_objects_arguments; cpython-semantics §2.1
+// test_gc.py::test_get_objects_arguments (1000 and -1000); cpython-semantics
+// §2.1. -1 is not among them: it is the default (None), below.
 TEST_F(TestGcPort, GetObjectsRejectsAnInvalidGeneration) {
   EXPECT_THROW(gc::get_objects(3), std::invalid_argument);
   EXPECT_THROW(gc::get_objects(1000), std::invalid_argument);
-  EXPECT_THROW(gc::get_objects(-1), std::invalid_argument);
+  EXPECT_THROW(gc::get_objects(-2), std::invalid_argument);
   EXPECT_THROW(gc::get_objects(-1000), std::invalid_argument);
+}
+
+// CPython 3.11's gc.get_objects stores its default, None, as -1 (its
+// argument clinic's c_default), so an explicit -1 is not refused. python3
+// 3.11.7, after gc.freeze(), with lists a, b, c put in generations 2, 1, 0
+// as here: gc.get_objects(-1) holds all three, c first, and in a bare
+// interpreter len(gc.get_objects(-1)) == len(gc.get_objects()); -2 raises
+// "generation parameter cannot be negative". Review 2026-11-27: refgc threw
+// std::invalid_argument for -1.
+TEST_F(TestGcPort, GetObjectsOfGenerationMinusOneListsEveryGenerationAsNoneDoes) {
+  auto old_obj = make<PyList>();
+  gc::collect(1);
+  auto middle = make<PyList>();
+  gc::collect(0);
+  auto young = make<PyList>();
+  const auto all = gc::get_objects(-1);
+  EXPECT_EQ(all.size(), gc::get_objects().size());
+  EXPECT_TRUE(contains_object(all, old_obj.get()));
+  EXPECT_TRUE(contains_object(all, middle.get()));
+  EXPECT_TRUE(contains_object(all, young.get()));
+  EXPECT_EQ(all.front().get(), young.get());  // generation 0 first, as get_objects()
 }
 
 // cpython-semantics §3 B30: collect(3) and collect(-1) -> ValueError

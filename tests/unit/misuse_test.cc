@@ -374,7 +374,7 @@ TEST_F(MisuseDeathTest, InvalidGenerationsAndThresholdsThrow) {
   EXPECT_THROW(refgc::gc::collect(3), std::invalid_argument);
   EXPECT_THROW(refgc::gc::collect(-1), std::invalid_argument);
   EXPECT_THROW(refgc::gc::get_objects(3), std::invalid_argument);
-  EXPECT_THROW(refgc::gc::get_objects(-1), std::invalid_argument);
+  EXPECT_THROW(refgc::gc::get_objects(-2), std::invalid_argument);  // -1 is None: every one
   EXPECT_THROW(refgc::gc::set_threshold(-1), std::invalid_argument);
   EXPECT_THROW(refgc::gc::set_threshold(700, -1, 10), std::invalid_argument);
   EXPECT_EQ(refgc::gc::get_threshold()[0], 700);
