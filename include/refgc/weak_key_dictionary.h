@@ -9,7 +9,10 @@
 // no universal __eq__/__hash__). Values are held as given (a Ref value is a
 // strong reference, as in Python; a value that refers back to its key keeps it
 // alive for as long as the dictionary lives, also as in Python). get()
-// returns V{} for a missing key, at() throws std::out_of_range.
+// returns V{} for a missing key (or an empty Ref), at() and erase() throw
+// std::out_of_range. A key that cannot be weakly referenced is refused as
+// set() refuses it, std::invalid_argument (Python's TypeError), by get(),
+// at() and erase(); contains() is false for it (Python's `5 in d`).
 //
 // An object that owns a dictionary traces it, `t(labels)` (tracer.h, trace()
 // below): its values and its entries' weak-reference objects are reported,
@@ -108,12 +111,17 @@ class WeakKeyDictionary {
     if (e == nullptr) throw std::out_of_range("WeakKeyDictionary::at: key not found");
     return const_cast<Entry*>(e)->value;
   }
-  bool contains(const Ref<T>& key) const { return find(key) != nullptr; }
+  // `key in d`: false for a key that cannot be weakly referenced, which the
+  // other lookups refuse (std::invalid_argument: Python's TypeError).
+  bool contains(const Ref<T>& key) const { return find_entry(key) != nullptr; }
   std::size_t size() const noexcept { return st().data.size(); }
   bool empty() const noexcept { return st().data.empty(); }
   void erase(const Ref<T>& key) {
     const std::size_t at = key ? find_live(static_cast<const Object*>(key.get())) : st().data.npos;
-    if (at == st().data.npos) throw std::out_of_range("WeakKeyDictionary::erase: key not found");
+    if (at == st().data.npos) {
+      detail::refuse_unweakrefable_key<T>(key.get());  // del d[5]: TypeError
+      throw std::out_of_range("WeakKeyDictionary::erase: key not found");
+    }
     st().data.erase(at);  // the entry dies after the map is consistent
   }
   // d.clear(), which is MutableMapping.clear() in Python: popitem() until
@@ -176,7 +184,15 @@ class WeakKeyDictionary {
   iterator end() const { return iterator::end(); }
 
  private:
+  // The entry of `key`, or null. For get() and at(): a key that cannot be
+  // weakly referenced throws std::invalid_argument (d.get(5) and d[5] raise
+  // TypeError); contains() uses find_entry().
   const Entry* find(const Ref<T>& key) const {
+    const Entry* e = find_entry(key);
+    if (e == nullptr) detail::refuse_unweakrefable_key<T>(key.get());
+    return e;
+  }
+  const Entry* find_entry(const Ref<T>& key) const {
     if (!key) return nullptr;
     const std::size_t at = find_live(static_cast<const Object*>(key.get()));
     return at == st().data.npos ? nullptr : &st().data[at].second;

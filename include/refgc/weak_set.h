@@ -8,12 +8,13 @@
 //
 // Members are compared by identity. contains() of an empty Ref is false;
 // add() of an object that cannot be weakly referenced throws
-// std::invalid_argument. Iteration walks a snapshot that begin() takes of
-// the members' weak references, in insertion order (CPython's set order is
-// its hash order), and skips members that died meanwhile, giving a strong
-// Ref to each member while it is visited: members removed during the loop
-// are still visited while they live, members added are not, and the loop
-// never fails.
+// std::invalid_argument, and so do remove(), erase() and discard() (Python's
+// TypeError), where contains() is false. Iteration walks a snapshot that
+// begin() takes of the members' weak references, in insertion order
+// (CPython's set order is its hash order), and skips members that died
+// meanwhile, giving a strong Ref to each member while it is visited: members
+// removed during the loop are still visited while they live, members added
+// are not, and the loop never fails.
 //
 // An object that owns a set traces it, `t(live)` (tracer.h, trace() below):
 // only the members' weak-reference objects are reported, never a member;
@@ -73,17 +74,13 @@ class WeakSet {
   bool contains(const Ref<T>& obj) const {
     return obj && find_live(static_cast<const Object*>(obj.get())) != st().data.npos;
   }
-  // remove(): throws std::out_of_range (KeyError) if absent; discard() does not.
+  // remove(): throws std::out_of_range (KeyError) if absent; discard() does
+  // not. Both throw std::invalid_argument (Python's TypeError) for an object
+  // that cannot be weakly referenced, which contains() reports absent.
   void remove(const Ref<T>& obj) {
-    if (!contains(obj)) throw std::out_of_range("WeakSet::remove: not a member");
-    discard(obj);
+    if (!erase_member(obj)) throw std::out_of_range("WeakSet::remove: not a member");
   }
-  void discard(const Ref<T>& obj) {
-    if (!obj) return;
-    const std::size_t at = find_live(static_cast<const Object*>(obj.get()));
-    if (at == st().data.npos) return;
-    st().data.erase(at);  // the entry dies after the set is consistent
-  }
+  void discard(const Ref<T>& obj) { (void)erase_member(obj); }
   // erase(): remove() under the name the weak dictionaries use (the API
   // contract's weak-container `erase`): std::out_of_range if absent.
   void erase(const Ref<T>& obj) { remove(obj); }
@@ -131,6 +128,18 @@ class WeakSet {
   iterator end() const { return iterator::end(); }
 
  private:
+  // Removes the live member `obj`; false if it is not one (an empty Ref
+  // included). ws.remove(5) and ws.discard(5) raise TypeError.
+  bool erase_member(const Ref<T>& obj) {
+    if (!obj) return false;
+    const std::size_t at = find_live(static_cast<const Object*>(obj.get()));
+    if (at == st().data.npos) {
+      detail::refuse_unweakrefable_key<T>(obj.get());
+      return false;
+    }
+    st().data.erase(at);  // the entry dies after the set is consistent
+    return true;
+  }
   // The entry of the live member at `id`: an entry whose weak reference is
   // dead never matches, as a dead weak reference in CPython compares equal
   // only to itself (see WeakKeyDictionary::find_live; review 2026-11-24,

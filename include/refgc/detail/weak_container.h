@@ -10,12 +10,14 @@
 #include <new>
 #include <optional>
 #include <stdexcept>
+#include <string>
 #include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "refgc/detail/group_probe.h"
 #include "refgc/object.h"
+#include "refgc/weak_ref.h"
 
 namespace refgc::detail {
 
@@ -159,6 +161,25 @@ class WeakContainerState {
  private:
   WeakStateBlock<State>* b_;
 };
+
+// A lookup by an object that found no entry (WeakKeyDictionary's get, at,
+// erase; WeakSet's remove, discard): throws std::invalid_argument, as
+// WeakRef's constructor does, if the object cannot be weakly referenced.
+// CPython looks a key up as ref(key), which raises TypeError for such an
+// object, in every operation but `in` (spec §2.2; test_weakref.py's
+// test_weak_keyed_bad_delitem, test_weakset.py's test_remove and
+// test_discard); contains() stays false. Called on a miss only: an object
+// found in the container was weakly referenced, so a hit costs nothing. T
+// final: its type was checked at compile time (WeakRef<T>). An empty Ref is
+// refgc's "no object", missing for every lookup.
+template <class T>
+void refuse_unweakrefable_key(const Object* key) {
+  if constexpr (!std::is_final_v<T>) {
+    if (key != nullptr && !is_weakrefable(*key))
+      throw std::invalid_argument("cannot create weak reference to '" + type_name(*key) +
+                                  "' object");
+  }
+}
 
 // The entries of a weak container: a compact hash map (CPython's dict
 // layout). Entries sit in one vector in insertion order (iteration order, as
