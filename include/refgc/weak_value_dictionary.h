@@ -52,6 +52,20 @@
 // change while it is in the dictionary, K's move constructor must not throw,
 // and the hash, == and K's copy constructor must not use the dictionary.
 //
+// When a key dies differs from CPython, where the entry's weak reference (a
+// KeyedRef) holds a second reference to the key given to `d[k] = v`: there
+// a key given for an equal key already present lives on with the entry (the
+// dict keeps the first key), and when a value dies by refcount with two or
+// more weak references with callbacks, its entries' keys die only after all
+// of its callbacks ran (PyObject_ClearWeakRefs holds the weak references
+// until then; this includes a key erased by one of those callbacks). Here an
+// entry holds one key, the first, which dies with the entry: in erase(),
+// pop() or clear(), or inside its removal callback, before the value's later
+// callbacks. Visible only through a key that owns objects with finalizers or
+// destructors (python3 3.11.7, a user weak reference made before `d[K(1)] =
+// v`, then `del v`: "user callback" then "del key"; refgc logs them the
+// other way round).
+//
 // Not thread-safe by itself: like every refgc object it is used by the thread
 // holding the heap (the removal callbacks run on that thread too).
 #pragma once
