@@ -47,6 +47,16 @@ struct WeakAccess {
       cb.reset();
     }
   }
+  // The same, but the callable (and what it holds) stays in w, disarmed:
+  // released by release_callback(), or when w dies.
+  static void call_callback_keeping_it(WeakRefObject& w) noexcept {
+    WeakCallback& cb = w.callback_;
+    if (cb.callable()) {
+      cb.disarm();
+      cb.call_and_keep(w);
+    }
+  }
+  static void release_callback(WeakRefObject& w) noexcept { w.callback_.reset(); }
 };
 
 [[gnu::cold]] void report_weak_callback_exception(const WeakRefObject& w) noexcept {
@@ -144,6 +154,33 @@ class DueCallbacks {
     }
     tail_ = w;
   }
+  // Refcount death with two or more weak references (CPython's
+  // PyObject_ClearWeakRefs holds them and their callbacks in a tuple): every
+  // callback runs, in order, before any is released; then, last first, each
+  // callback is released and then its weak reference (the tuple's order of
+  // release). python3 3.11.7: "cb 2, cb 1, cap dies 1, cap dies 2".
+  void run_all_then_release() noexcept {
+    // The chain is left linked through the calls: dead weak references are
+    // never linked again, so user code cannot change it.
+    for (WeakRefObject* w = head_; w != nullptr; w = WeakAccess::next(*w)) {
+      if (WeakRefObject* n = WeakAccess::next(*w)) __builtin_prefetch(n, 1);
+      WeakAccess::call_callback_keeping_it(*w);
+    }
+    WeakRefObject* reversed = nullptr;
+    for (WeakRefObject* w = head_; w != nullptr;) {
+      WeakRefObject* next = WeakAccess::next(*w);
+      WeakAccess::next(*w) = reversed;
+      reversed = w;
+      w = next;
+    }
+    head_ = tail_ = nullptr;
+    while (WeakRefObject* w = reversed) {
+      reversed = WeakAccess::next(*w);
+      WeakAccess::next(*w) = nullptr;
+      WeakAccess::release_callback(*w);
+      decref(w);
+    }
+  }
   // Puts `first`'s callbacks, in their order, before these; `first` is left
   // empty.
   void prepend(DueCallbacks& first) noexcept {
@@ -154,13 +191,23 @@ class DueCallbacks {
     first.head_ = first.tail_ = nullptr;
   }
   // Runs them in order; returns how many weak references died right after
-  // their callback. In a collection (`collector` set), each one left alive
-  // moves to the generation the survivors joined.
+  // their callback. Each callback is released right after its call, as
+  // CPython's PyObject_ClearWeakRefs releases a lone callback.
+  //
+  // In a collection (`collector` set), each callable stays in its weak
+  // reference and dies with it, as gc's handle_weakrefs leaves wr_callback
+  // to the weak reference (python3 3.11.7: a callback's captures outlive the
+  // collection while its weak reference is held); each weak reference left
+  // alive moves to the generation the survivors joined.
   std::size_t run(Collector* collector = nullptr) noexcept {
     std::size_t freed = 0;
     while (WeakRefObject* w = pop()) {
       if (head_ != nullptr) __builtin_prefetch(head_, 1);
-      WeakAccess::call_callback(*w);
+      if (collector != nullptr) {
+        WeakAccess::call_callback_keeping_it(*w);
+      } else {
+        WeakAccess::call_callback(*w);
+      }
       if (w->refcount() == 1) {
         ++freed;
       } else if (collector != nullptr) {
@@ -324,14 +371,30 @@ namespace {
 
 // clear_weakrefs_on_dealloc with two or more weak references: clear all of
 // them first, holding the ones whose callback will run, then run those.
+// CPython counts the list without its leading callback-less references (at
+// most two: ref(o) and proxy(o)); with two or more left, every callback runs
+// before any is released (DueCallbacks::run_all_then_release), with one, it
+// is released right after its call.
 [[gnu::noinline]] void clear_weakref_list(WeakRefObject* head) noexcept {
   DueCallbacks due;
+  std::size_t count = 0, leading = 0;
+  bool at_head = true;
   for (WeakRefObject* w = head; w != nullptr;) {
+    if (at_head && !w->has_callback() && leading < 2) {
+      ++leading;
+    } else {
+      at_head = false;
+      ++count;
+    }
     WeakRefObject* next = clear_and_next(w);
     if (w->has_callback() && ObjectAccess::rc(w) > 0) due.push(w);
     w = next;
   }
-  due.run();
+  if (count >= 2) {
+    due.run_all_then_release();
+  } else {
+    due.run();
+  }
 }
 
 REFGC_ALWAYS_INLINE void clear_weakrefs_inline(HeapImpl& heap, Object* o) noexcept {

@@ -67,6 +67,9 @@ struct WeakCallbackOps {
   // `ops_field` (the callback's own ops_) to 0 and destroys the stored value:
   // one indirect call for the whole callback at death.
   void (*run)(void* storage, std::uintptr_t& ops_field, WeakRefObject& w) noexcept;
+  // Calls the callable (an exception goes to the unraisable hook) and keeps
+  // the stored value: released later by reset(), or with the weak reference.
+  void (*call)(void* storage, WeakRefObject& w) noexcept;
   void (*destroy)(void* storage) noexcept;
   void (*relocate)(void* to, void* from) noexcept;  // constructs at `to`, destroys `from`
   Ref<Object>* (*traced)(void* storage) noexcept;
@@ -113,13 +116,16 @@ struct WeakCallbackOpsFor {
     }
   }
   static void run(void* storage, std::uintptr_t& ops_field, WeakRefObject& w) noexcept {
+    call(storage, w);
+    ops_field = 0;  // empty before the value dies (its destructor may run user code)
+    destroy(storage);
+  }
+  static void call(void* storage, WeakRefObject& w) noexcept {
     try {
       get(storage).f(w);
     } catch (...) {
       report_weak_callback_exception(w);
     }
-    ops_field = 0;  // empty before the value dies (its destructor may run user code)
-    destroy(storage);
   }
   static void destroy(void* storage) noexcept {
     if constexpr (kInline) {
@@ -137,7 +143,7 @@ struct WeakCallbackOpsFor {
     }
   }
   static Ref<Object>* traced(void* storage) noexcept { return get(storage).traced(); }
-  static constexpr WeakCallbackOps ops{&run, &destroy, &relocate, &traced};
+  static constexpr WeakCallbackOps ops{&run, &call, &destroy, &relocate, &traced};
 };
 
 class WeakCallback {
@@ -174,6 +180,9 @@ class WeakCallback {
   // Calls the callable, then empties the callback (reset()); the callable
   // and its traced object stay in place through the call.
   void call_and_reset(WeakRefObject& w) noexcept { ops()->run(storage_, ops_, w); }
+  // Calls the callable; the stored value stays until reset() (or the weak
+  // reference's death): see src/weak_core.cc on when CPython releases it.
+  void call_and_keep(WeakRefObject& w) noexcept { ops()->call(storage_, w); }
   void reset() noexcept {
     if (ops_ == 0) return;
     const WeakCallbackOps* o = ops();

@@ -1522,4 +1522,64 @@ TEST_F(WeakRefTest, AWeakRefMadeByAConstructorThatThenThrowsIsClearedAndCallsBac
   EXPECT_EQ(calls, 2);
 }
 
+// ---------------------------------------------------------------------------
+// When a callback (and what it captured) is released. python3 3.11.7, with
+// callbacks `lambda w: print("cb", c.n)` capturing an object whose __del__
+// prints "cap dies":
+//  - refcount death, two weak references with callbacks: "cb 2, cb 1, cap
+//    dies 1, cap dies 2" (PyObject_ClearWeakRefs holds every callback in a
+//    tuple until all have run; the tuple releases them last first);
+//  - refcount death, one callback (a callback-less ref(o) besides it does
+//    not count): "cb b1, cap dies b1" (released right after its call);
+//  - a collection: "cb gc", then "cap dies gc" only when the weak reference
+//    dies (gc's handle_weakrefs leaves wr_callback to the weak reference).
+// refgc released every callback right after its call (weak-reference review,
+// session 23).
+// ---------------------------------------------------------------------------
+
+// Logs "cap dies <n>" when the last callback holding it lets it go.
+struct Captured {
+  explicit Captured(std::string n) : name(std::move(n)) {}
+  Captured(const Captured&) = delete;
+  Captured& operator=(const Captured&) = delete;
+  ~Captured() { event_log().push_back("cap dies " + name); }
+  std::string name;
+};
+auto logging_callback(const std::string& n) {
+  return [cap = std::make_shared<Captured>(n)](const WeakRef<Node>&) {
+    event_log().push_back("cb " + cap->name);
+  };
+}
+
+TEST_F(WeakRefTest, OnRefcountDeathEveryCallbackRunsBeforeAnyIsReleasedLastFirst) {
+  auto a = make<Node>("a");
+  WeakRef<Node> w1(a, logging_callback("1"));
+  WeakRef<Node> w2(a, logging_callback("2"));
+  a.reset();
+  event_log().push_back("end");
+  EXPECT_EQ(event_log(), (Log{"cb 2", "cb 1", "cap dies 1", "cap dies 2", "end"}));
+  EXPECT_FALSE(w1.object()->has_callback());  // __callback__ is None
+  EXPECT_FALSE(w2.object()->has_callback());
+}
+
+TEST_F(WeakRefTest, OnRefcountDeathALoneCallbackIsReleasedRightAfterItRuns) {
+  auto a = make<Node>("a");
+  WeakRef<Node> w0(a);  // the shared callback-less one: not counted
+  WeakRef<Node> w1(a, logging_callback("b1"));
+  a.reset();
+  event_log().push_back("end");
+  EXPECT_EQ(event_log(), (Log{"cb b1", "cap dies b1", "end"}));
+}
+
+TEST_F(WeakRefTest, AfterACollectionACallbackIsReleasedWithItsWeakReference) {
+  auto a = make<Node>("a");
+  a->other = a;  // a self-cycle: only the collector frees it
+  auto w = std::make_unique<WeakRef<Node>>(a, logging_callback("gc"));
+  a.reset();
+  gc::collect();
+  event_log().push_back("after gc");
+  w.reset();
+  EXPECT_EQ(event_log(), (Log{"cb gc", "after gc", "cap dies gc"}));
+}
+
 }  // namespace
