@@ -187,8 +187,9 @@ class BufferOf : public Object {
   // Checked element access with Python's indices: a negative one counts from
   // the end (buf[-1] is the last element); out of range throws
   // std::out_of_range("Buffer index out of range").
-  // i of any integer type but bool; an unsigned one never counts from the
-  // end (a size_t that wrapped below zero throws).
+  // i of any integer type but bool, an unscoped enumerator or a type
+  // convertible to an integer (detail::SequenceIndex); an unsigned one never
+  // counts from the end (a size_t that wrapped below zero throws).
   template <detail::SequenceIndex I>
   T& operator[](I i) {
     return data_[detail::python_index(i, data_.size(), "Buffer index out of range")];

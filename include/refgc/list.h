@@ -216,9 +216,10 @@ class List : public detail::ListBase {
   bool empty() const noexcept { return size() == 0; }
 
   // lst[i], Python indexing, checked: a negative i counts from the end; i of
-  // any integer type but bool (an unsigned one never counts from the end, so
-  // a size_t that wrapped below zero throws instead of naming the last
-  // element).
+  // any integer type but bool, an unscoped enumerator or a type convertible
+  // to an integer (detail::SequenceIndex; an unsigned one never counts from
+  // the end, so a size_t that wrapped below zero throws instead of naming the
+  // last element).
   template <detail::SequenceIndex I>
   Ref<T>& operator[](I i) {
     return data()[checked(i, "list index out of range")];

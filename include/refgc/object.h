@@ -234,11 +234,21 @@ class ReprGuard {
   bool entered_;
 };
 
-// An index into a List or a Buffer: any integer type but bool, no wider than
-// a pointer.
+// An integer that indexes a List or a Buffer: any integer type but bool, no
+// wider than a pointer.
 template <class I>
-concept SequenceIndex = std::integral<I> && !std::same_as<std::remove_cv_t<I>, bool> &&
-                        sizeof(I) <= sizeof(std::size_t);
+concept IndexInteger = std::integral<I> && !std::same_as<std::remove_cv_t<I>, bool> &&
+                       sizeof(I) <= sizeof(std::size_t);
+
+// An index into a List or a Buffer: an IndexInteger, or what stands for one
+// as Python's __index__ does: an unscoped enumerator or a type with an
+// implicit conversion to an integer (both indexed while the index was a
+// std::ptrdiff_t), by the integer that +i gives. Not bool, a floating-point
+// number or a scoped enum.
+template <class I>
+concept SequenceIndex = IndexInteger<I> || (!std::is_arithmetic_v<I> && requires(I i) {
+                                              { +i } -> IndexInteger;
+                                            });
 
 // Python's index rule for a sequence of `size` elements: i, or size + i for
 // a negative i; out of range throws std::out_of_range(message). List and
@@ -247,7 +257,9 @@ concept SequenceIndex = std::integral<I> && !std::same_as<std::remove_cv_t<I>, b
 // element, as it would be once converted to a signed index.
 template <SequenceIndex I>
 std::size_t python_index(I index, std::size_t size, const char* message) {
-  if constexpr (std::is_unsigned_v<I>) {
+  if constexpr (!IndexInteger<I>) {
+    return python_index(+index, size, message);
+  } else if constexpr (std::is_unsigned_v<I>) {
     if (index >= size) throw std::out_of_range(message);
     return static_cast<std::size_t>(index);
   } else {
@@ -263,8 +275,10 @@ std::size_t python_index(I index, std::size_t size, const char* message) {
 // a negative i counts from the end; past either end is that end. Unsigned:
 // from the start only, as python_index.
 template <SequenceIndex I>
-std::size_t python_clamp(I index, std::size_t size) noexcept {
-  if constexpr (std::is_unsigned_v<I>) {
+std::size_t python_clamp(I index, std::size_t size) noexcept(noexcept(+index)) {
+  if constexpr (!IndexInteger<I>) {
+    return python_clamp(+index, size);
+  } else if constexpr (std::is_unsigned_v<I>) {
     return index > size ? size : static_cast<std::size_t>(index);
   } else {
     auto i = static_cast<std::ptrdiff_t>(index);

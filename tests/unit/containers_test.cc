@@ -740,6 +740,39 @@ TEST_F(ContainersTest, AnUnsignedIndexThatWrappedBelowZeroIsOutOfRangeNotTheLast
   EXPECT_EQ(l->repr(), "[20, 30]");
 }
 
+// Python indexes with any object that has __index__ (an IntEnum member, a
+// position class); C++'s counterparts, an unscoped enumerator and a type
+// with an implicit conversion to an integer, indexed a List and a Buffer
+// while the index was a std::ptrdiff_t, and no longer compiled once the
+// index became a template over the integer types. They index again, by the
+// integer they convert to: signed counts from the end, unsigned does not.
+enum Column { kFirst, kSecond, kThird };
+struct Position {
+  std::size_t value;
+  operator std::size_t() const { return value; }  // NOLINT(google-explicit-constructor)
+};
+struct Offset {
+  std::ptrdiff_t value;
+  operator std::ptrdiff_t() const { return value; }  // NOLINT(google-explicit-constructor)
+};
+
+TEST_F(ContainersTest, AnEnumeratorOrATypeConvertibleToAnIntegerIndexesAsPythonsIndexDoes) {
+  auto l = ints({10, 20, 30});
+  EXPECT_EQ((*l)[kThird]->value(), 30);
+  EXPECT_EQ(l->at(kSecond)->value(), 20);
+  EXPECT_EQ((*l)[Offset{-1}]->value(), 30);  // signed: from the end
+  EXPECT_THROW((void)(*l)[Position{std::size_t{0} - 1}], std::out_of_range);  // unsigned
+  EXPECT_EQ(l->slice(kSecond, Position{99})->repr(), "[20, 30]");
+  l->insert(kFirst, make<Int>(5));
+  EXPECT_EQ(l->pop(Offset{-1})->value(), 30);
+  l->erase(kFirst);
+  EXPECT_EQ(l->repr(), "[10, 20]");
+  auto b = make<refgc::Buffer>(std::string_view("abc"));
+  EXPECT_EQ((*b)[kThird], 'c');
+  EXPECT_EQ(b->at(Offset{-3}), 'a');
+  EXPECT_EQ((*b->view(1, 3))[Position{0}], 'b');
+}
+
 TEST_F(ContainersTest, ListTracesItsElementsLastFirst) {
   // cpython-semantics §3 H78: get_referents([1, 2]) -> [2, 1].
   auto a = make<Int>(1), b = make<Int>(2);
