@@ -7,8 +7,6 @@
 #pragma once
 
 #include <cstdint>
-#include <string>
-#include <typeinfo>
 
 #include "heap_impl.h"
 
@@ -31,11 +29,7 @@ void drain_trash(HeapImpl& heap, ThreadState& ts) noexcept;
 // Too deep: parks the object on the thread's list; false if there is no
 // memory to do so (the caller frees it now, one level deeper).
 bool defer_dealloc(ThreadState& ts, Object* o) noexcept;
-// An exception from the destructor of o, of dynamic type `type`, to the
-// unraisable hook.
-void report_destructor_exception(const Object* o, const std::type_info& type) noexcept;
-// The readable name of a type (type_name(const Object&) by its type_info).
-std::string type_name(const std::type_info& type);
+void report_destructor_exception(const Object* o) noexcept;
 // An exception from o's `where` ("finalize") to the unraisable hook.
 void report_exception(const Object* o, const char* where) noexcept;
 // finalize() once (PEP 442): true if it resurrected the object. `heap`: the
@@ -53,20 +47,12 @@ inline bool needs_slow_path(std::uint32_t gc) noexcept {
   return finalizer_pending(gc) || (gc & kHasWeakrefs) != 0;
 }
 
-// typeid of a reference: unlike typeid(*pointer), no null check (and no
-// bad_typeid path) in the deallocation fast path.
-inline const std::type_info& dynamic_type(const Object& o) noexcept { return typeid(o); }
-
 // The destructor, then the slot back to its pool; count0 -= 1 for GC types.
 inline void destroy(HeapImpl& heap, Object* o, std::uint32_t gc) noexcept {
-  // The dynamic type, for the report: once a destructor has thrown, the
-  // object is gone (its bases were destroyed by the unwinding). One load
-  // from the vtable the destructor call reads anyway.
-  const std::type_info& type = dynamic_type(*o);
   try {
     ObjectAccess::destroy(o);
   } catch (...) {
-    report_destructor_exception(o, type);
+    report_destructor_exception(o);
   }
   // The slot is marked freed (Object::operator delete); the pool keeps small
   // slots mapped, so the mark stays readable.

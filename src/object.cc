@@ -208,17 +208,9 @@ bool call_finalizer(HeapImpl* heap, Object* o) noexcept {
   return false;
 }
 
-[[gnu::noinline, gnu::cold]] void report_destructor_exception(const Object* o,
-                                                              const std::type_info& type) noexcept {
+[[gnu::noinline, gnu::cold]] void report_destructor_exception(const Object* o) noexcept {
   char buf[160];
-  std::string name;
-  try {
-    name = type_name(type);
-  } catch (...) {
-    name = "object";  // no memory for the name
-  }
-  std::snprintf(buf, sizeof buf, "<destructor of %s at %p>", name.c_str(),
-                static_cast<const void*>(o));
+  std::snprintf(buf, sizeof buf, "<destructor of object at %p>", static_cast<const void*>(o));
   write_unraisable(buf);
 }
 
@@ -422,9 +414,8 @@ std::size_t registered_size(const Object& obj) noexcept {
   return it != r.by_type.end() ? it->second.size : sizeof(Object);
 }
 
-std::string type_name(const Object& obj) { return type_name(typeid(obj)); }
-
-std::string type_name(const std::type_info& type) {
+std::string type_name(const Object& obj) {
+  const std::type_info& type = typeid(obj);
   {
     Registry& r = registry();
     std::lock_guard<std::mutex> lock(r.mutex);

@@ -22,8 +22,7 @@ namespace refgc {
 struct Unraisable {
   std::exception_ptr exception;  // what was thrown
   std::string err_msg;           // "Exception ignored in" (CPython's default)
-  std::string object;            // where: e.g. "<finalize of Node at 0x...>",
-                                 // "<destructor of Node at 0x...>"
+  std::string object;            // where: e.g. "<finalize of Node at 0x...>"
   // The exception's type name and what() message, or "unknown exception".
   std::string type_name() const;
   std::string what() const;
