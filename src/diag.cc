@@ -434,6 +434,15 @@ std::string with_thousands(std::size_t n) {
   return out;
 }
 
+// `prefix` and the byte's two lowercase hex digits ("\\xNN" for one_line;
+// dot_string doubles the backslash, which DOT would take as an escape).
+void append_hex_byte(std::string& out, const char* prefix, unsigned char u) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += prefix;
+  out += kHex[u >> 4];
+  out += kHex[u & 0xF];
+}
+
 // dot (2.43, Debian's and Ubuntu's) rejects a quoted string longer than
 // 16 KiB ("longer than 16384?"): a longer one is written as pieces of at
 // most this many bytes joined with '+', DOT's concatenation.
@@ -465,10 +474,7 @@ std::string dot_string(std::string_view s) {
     } else if (c == '&') {
       out += "&amp;";
     } else if (n == 0 || u < 0x20 || u == 0x7F) {
-      static constexpr char kHex[] = "0123456789abcdef";
-      out += "\\\\x";
-      out += kHex[u >> 4];
-      out += kHex[u & 0xF];
+      append_hex_byte(out, "\\\\x", u);
     } else {
       if (c == '"' || c == '\\') out += '\\';
       out.append(s.substr(i, n));
@@ -498,10 +504,7 @@ std::string one_line(std::string_view s) {
     } else if (c == '\r') {
       out += "\\r";
     } else {
-      static constexpr char kHex[] = "0123456789abcdef";
-      out += "\\x";
-      out += kHex[u >> 4];
-      out += kHex[u & 0xF];
+      append_hex_byte(out, "\\x", u);
     }
   }
   return out;

@@ -246,9 +246,11 @@ concept IndexInteger = std::integral<I> && !std::same_as<std::remove_cv_t<I>, bo
 // std::ptrdiff_t), by the integer that +i gives. Not bool, a floating-point
 // number or a scoped enum.
 template <class I>
-concept SequenceIndex = IndexInteger<I> || (!std::is_arithmetic_v<I> && requires(I i) {
-                                              { +i } -> IndexInteger;
-                                            });
+concept ConvertsToIndexInteger = !std::is_arithmetic_v<I> && requires(I i) {
+  { +i } -> IndexInteger;
+};
+template <class I>
+concept SequenceIndex = IndexInteger<I> || ConvertsToIndexInteger<I>;
 
 // Python's index rule for a sequence of `size` elements: i, or size + i for
 // a negative i; out of range throws std::out_of_range(message). List and
