@@ -47,14 +47,18 @@ struct WeakAccess {
       cb.reset();
     }
   }
-  // The same, but the callable (and what it holds) stays in w, disarmed:
-  // released by release_callback(), or when w dies.
+  // The same, but the callable (and what it holds) stays in w, still
+  // reading as w's callback (has_callback()), until w dies: a collection's
+  // way (gc's handle_weakrefs calls wr_callback and leaves it in place).
   static void call_callback_keeping_it(WeakRefObject& w) noexcept {
     WeakCallback& cb = w.callback_;
-    if (cb.callable()) {
-      cb.disarm();
-      cb.call_and_keep(w);
-    }
+    if (cb.callable()) cb.call_and_keep(w);
+  }
+  // Refcount death with several callbacks: each is disarmed (reads None)
+  // before the first runs, then called, then released by release_callback().
+  static void disarm_callback(WeakRefObject& w) noexcept { w.callback_.disarm(); }
+  static void call_disarmed_callback(WeakRefObject& w) noexcept {
+    if (!w.callback_.empty()) w.callback_.call_and_keep(w);
   }
   static void release_callback(WeakRefObject& w) noexcept { w.callback_.reset(); }
 };
@@ -161,10 +165,15 @@ class DueCallbacks {
   // release). python3 3.11.7: "cb 2, cb 1, cap dies 1, cap dies 2".
   void run_all_then_release() noexcept {
     // The chain is left linked through the calls: dead weak references are
-    // never linked again, so user code cannot change it.
+    // never linked again, so user code cannot change it. Every callback
+    // reads None before the first runs, as CPython moves them all into its
+    // tuple first (python3 3.11.7: each callback sees the other's
+    // __callback__, and its own, as None).
+    for (WeakRefObject* w = head_; w != nullptr; w = WeakAccess::next(*w))
+      WeakAccess::disarm_callback(*w);
     for (WeakRefObject* w = head_; w != nullptr; w = WeakAccess::next(*w)) {
       if (WeakRefObject* n = WeakAccess::next(*w)) __builtin_prefetch(n, 1);
-      WeakAccess::call_callback_keeping_it(*w);
+      WeakAccess::call_disarmed_callback(*w);
     }
     WeakRefObject* reversed = nullptr;
     for (WeakRefObject* w = head_; w != nullptr;) {

@@ -58,7 +58,8 @@ class WeakRefObject;
 // than 16 bytes.
 //
 // `ops_` points to the stored type's operations, with flags in its low bits:
-// kCallable (the callable has not run: Python's __callback__ is not None) and
+// kCallable (Python's __callback__ is not None: the callable has not run, or
+// ran in a collection, whose handle_weakrefs leaves wr_callback in place) and
 // kTraced (the stored value holds a managed object, a Function's, that the
 // weak-reference object traces so that cycles through it are found). 0: no
 // callback.

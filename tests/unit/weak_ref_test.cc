@@ -1571,6 +1571,57 @@ TEST_F(WeakRefTest, OnRefcountDeathALoneCallbackIsReleasedRightAfterItRuns) {
   EXPECT_EQ(event_log(), (Log{"cb b1", "cap dies b1", "end"}));
 }
 
+// python3 3.11.7 (two weak references with callbacks to `a`, then `del a`):
+// each callback reads w1.__callback__ and w2.__callback__ as None, its own
+// included: PyObject_ClearWeakRefs moves every callback into its tuple
+// before the first call. After a lone callback, __callback__ is None too.
+TEST_F(WeakRefTest, OnRefcountDeathEveryDueCallbackReadsAsNoneBeforeTheFirstRuns) {
+  auto a = make<Node>("a");
+  std::optional<WeakRef<Node>> w1, w2;
+  std::vector<std::string> seen;
+  auto look = [&](const char* who) {
+    return [&, who](const WeakRef<Node>&) {
+      seen.push_back(std::string(who) + (w1->object()->has_callback() ? " w1:cb" : " w1:None") +
+                     (w2->object()->has_callback() ? " w2:cb" : " w2:None"));
+    };
+  };
+  w1.emplace(a, look("1"));
+  w2.emplace(a, look("2"));
+  a.reset();
+  EXPECT_EQ(seen, (std::vector<std::string>{"2 w1:None w2:None", "1 w1:None w2:None"}));
+}
+
+// python3 3.11.7, gc.disable(), two self-cycles each with a callback weak
+// reference, gc.collect(): each callback reads its own and the other's
+// __callback__ as the function, and so do both afterwards (handle_weakrefs
+// calls wr_callback without clearing it). refgc read None after the call.
+TEST_F(WeakRefTest, DuringAndAfterACollectionACalledCallbackStillReadsAsTheCallback) {
+  gc::disable();
+  auto a = make<Node>("a");
+  a->other = a;
+  auto b = make<Node>("b");
+  b->other = b;
+  std::optional<WeakRef<Node>> v1, v2;
+  std::vector<std::string> seen;
+  auto look = [&](const char* who) {
+    return [&, who](const WeakRef<Node>&) {
+      seen.push_back(std::string(who) + (v1->object()->has_callback() ? " v1:cb" : " v1:None") +
+                     (v2->object()->has_callback() ? " v2:cb" : " v2:None"));
+    };
+  };
+  v1.emplace(a, look("1"));
+  v2.emplace(b, look("2"));
+  a.reset();
+  b.reset();
+  EXPECT_EQ(gc::collect(), 2);
+  EXPECT_EQ(seen.size(), 2u);
+  for (const std::string& s : seen) EXPECT_NE(s.find("v1:cb v2:cb"), std::string::npos) << s;
+  EXPECT_TRUE(v1->object()->has_callback());
+  EXPECT_TRUE(v2->object()->has_callback());
+  EXPECT_FALSE(v1->alive());
+  gc::enable();
+}
+
 TEST_F(WeakRefTest, AfterACollectionACallbackIsReleasedWithItsWeakReference) {
   auto a = make<Node>("a");
   a->other = a;  // a self-cycle: only the collector frees it
