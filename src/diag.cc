@@ -907,8 +907,15 @@ void render_dot(std::string_view dot, const std::filesystem::path& file, std::st
   auto operand = [](const std::filesystem::path& p) {
     return p.is_relative() ? "./" + p.string() : p.string();
   };
+  // dot writes next to the file, which takes its place only once dot
+  // succeeded: a failed render leaves an older picture as it was, and an
+  // older picture cannot pass for this one (success is the new file there).
+  std::filesystem::path output = file;
+  output += ".out.tmp";
+  std::error_code ignored;
+  std::filesystem::remove(output, ignored);
   std::string fmt = "-T" + std::string(format);
-  std::string out = "-o" + operand(file);
+  std::string out = "-o" + operand(output);
   std::string in = operand(input);
   char* argv[] = {const_cast<char*>("dot"), fmt.data(), out.data(), in.data(), nullptr};
   pid_t pid = 0;
@@ -922,14 +929,20 @@ void render_dot(std::string_view dot, const std::filesystem::path& file, std::st
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
-  std::error_code ignored;
   std::filesystem::remove(input, ignored);
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    std::filesystem::remove(output, ignored);
     throw std::runtime_error("refgc::diag: `dot " + fmt + "` failed writing " + file.string());
+  }
   // dot can exit 0 having written nothing (it did when it took the input
-  // path for an option): success is the file being there.
-  if (!std::filesystem::exists(file, ignored))
+  // path for an option): success is its output being there.
+  if (!std::filesystem::exists(output, ignored))
     throw std::runtime_error("refgc::diag: `dot " + fmt + "` wrote no " + file.string());
+  std::filesystem::rename(output, file, ignored);
+  if (ignored) {
+    std::filesystem::remove(output, ignored);
+    throw std::runtime_error("refgc::diag: cannot write " + file.string());
+  }
 }
 
 void render_svg(const std::filesystem::path& file, const std::vector<Root>& roots,

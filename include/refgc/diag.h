@@ -248,7 +248,9 @@ std::string to_dot(const std::vector<Root>& roots, const GraphOptions& options =
 // is not on PATH, std::system_error (a std::runtime_error, with the errno)
 // if it cannot be started, std::runtime_error if dot fails or writes no file,
 // or if the DOT text cannot be written to its temporary input, `file` +
-// ".dot.tmp" (next to `file`; removed afterwards).
+// ".dot.tmp" (next to `file`; removed afterwards). dot writes `file` +
+// ".out.tmp", which replaces `file` only once dot succeeded: after a failure
+// a file already at the path is left as it was.
 class GraphvizNotFound : public std::runtime_error {
  public:
   GraphvizNotFound();

@@ -1363,6 +1363,51 @@ TEST_F(DiagTest, RenderDotReportsADotThatWritesNothingAsAFailure) {
   std::filesystem::remove_all(dir);
 }
 
+// Review 2026-11-24 (session 23): success was the output file existing, so
+// an older picture at that path made a dot that wrote nothing pass, and
+// showed the old picture as the new one. dot now writes beside the file,
+// which it replaces only on success: the old picture is left as it was.
+TEST_F(DiagTest, RenderDotDoesNotTakeAnOlderFileAtThePathForItsOutput) {
+  const auto dir = std::filesystem::temp_directory_path() / "refgc_diag_test_stale_dot";
+  std::filesystem::create_directories(dir);
+  {
+    std::ofstream script(dir / "dot");
+    script << "#!/bin/sh\nexit 0\n";
+  }
+  std::filesystem::permissions(dir / "dot", std::filesystem::perms::owner_all);
+  const auto file = dir / "out.svg";
+  {
+    std::ofstream old_picture(file);
+    old_picture << "old picture";
+  }
+  const char* old = ::getenv("PATH");
+  const std::string saved = old != nullptr ? old : "";
+  ::setenv("PATH", dir.c_str(), 1);
+  EXPECT_THROW(diag::render_dot("digraph g {}", file, "svg"), std::runtime_error);
+  ::setenv("PATH", saved.c_str(), 1);
+  EXPECT_EQ(read_file(file), "old picture");
+  EXPECT_FALSE(std::filesystem::exists(dir / "out.svg.out.tmp"));
+  EXPECT_FALSE(std::filesystem::exists(dir / "out.svg.dot.tmp"));
+  std::filesystem::remove_all(dir);
+}
+
+// A successful render replaces a file already at the path (real Graphviz).
+TEST_F(DiagTest, RenderSvgReplacesAnOlderFileAtThePath) {
+  ASSERT_TRUE(diag::graphviz_available());
+  const auto dir = std::filesystem::temp_directory_path() / "refgc_diag_test_replace";
+  std::filesystem::create_directories(dir);
+  const auto file = dir / "g.svg";
+  {
+    std::ofstream old_picture(file);
+    old_picture << "old picture";
+  }
+  diag::render_dot("digraph g { a -> b }", file, "svg");
+  const std::string svg = read_file(file);
+  EXPECT_NE(svg.find("<svg"), std::string::npos) << svg;
+  EXPECT_FALSE(std::filesystem::exists(dir / "g.svg.out.tmp"));
+  std::filesystem::remove_all(dir);
+}
+
 // clang-tidy (concurrency-mt-unsafe, 2026-11-24): the error for a dot that
 // cannot be started took its text from std::strerror, which may share one
 // buffer between threads. It is a std::system_error now (a
