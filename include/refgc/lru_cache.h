@@ -98,8 +98,10 @@ class LruCache : public Object {
   // The lru_cache-decorated call: on a hit returns the cached value; on a miss
   // calls compute(key), caches its result and returns it. Counts one hit or
   // one miss. If compute throws, nothing is cached. An empty result is
-  // returned but not cached. If compute itself cached `key` (recursion), that
-  // entry is kept and the computed value returned, as CPython's lru_cache does.
+  // returned but not cached. If compute itself cached `key` (recursion), a
+  // bounded cache keeps that entry and returns the computed value, and an
+  // unbounded one stores the computed value over it, as CPython's lru_cache
+  // does (its bounded and maxsize=None wrappers differ there).
   // The cache and a copy of the key are held through compute, as Python
   // holds the lru_cache wrapper it calls and the call's arguments: compute
   // may drop the cache's last reference (then the value is cached in it all
@@ -118,7 +120,7 @@ class LruCache : public Object {
     const auto self = detail::hold_unless_dying(this);
     const K held = key;
     Ref<V> result = std::invoke(compute, held);
-    if (!result || map_.find(held) != map_.end()) return result;
+    if (!result || (maxsize_ && map_.find(held) != map_.end())) return result;
     put(held, result);
     return result;
   }

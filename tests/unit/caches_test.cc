@@ -509,6 +509,32 @@ TEST_F(Caches, LruARecursiveComputeKeepsTheEntryItCachedFirst) {
   EXPECT_EQ(cache->misses(), 2u);
 }
 
+// Review 2026-11-25: an unbounded lru_cache (maxsize=None) stores the outer
+// result over the entry a recursive call cached (infinite_lru_cache_wrapper,
+// and the pure-Python wrapper's `cache[key] = result`); only the bounded one
+// keeps the inner entry. refgc kept it in both. python3 3.11.7:
+//   inner, A, B = [True], object(), object()
+//   @functools.lru_cache(maxsize=None)
+//   def f(x):
+//       if inner[0]:
+//           inner[0] = False; f(x); return B
+//       return A
+//   f(1); print(f(1) is B, f.cache_info())
+//   # True CacheInfo(hits=1, misses=2, maxsize=None, currsize=1)
+//   (with maxsize=128: False, and f(1) is A)
+TEST_F(Caches, LruAnUnboundedCacheStoresTheOuterResultOverARecursiveCallsEntry) {
+  auto cache = make<Lru>(refgc::unbounded);
+  Ref<Value> inner;
+  Ref<Value> outer = cache->get_or_compute(1, [&](int k) {
+    inner = cache->get_or_compute(k, [](int) { return value("inner"); });
+    return value("outer");
+  });
+  EXPECT_EQ(outer->name, "outer");
+  EXPECT_TRUE(refgc::is(cache->peek(1), outer));
+  EXPECT_EQ(cache->cache_info(), (CacheInfo{0, 2, std::nullopt, 1}));
+  EXPECT_TRUE(event_log().empty());  // `inner` still holds the replaced value
+}
+
 // Review 2026-11-24 (session 17): get_or_compute() went on using the cache
 // after compute() returned, and compute() had dropped the cache's last
 // reference (UBSan: member call on an address which does not point to an
