@@ -37,9 +37,9 @@
 //     clock is user code, and a collection it causes (a clock that allocates)
 //     runs finalizers that may change the cache (review, API audit
 //     2026-11-24: a lookup that read it with an entry in hand went on with a
-//     freed entry). Those functions also hold the cache through the call, as
-//     Python holds `self`: a finalizer may drop its last reference (not
-//     expire(), which the sweeper thread calls).
+//     freed entry). Those functions, expire() included, also hold the cache
+//     through the call, as Python holds `self`: a finalizer may drop its last
+//     reference.
 //   * A managed, traced object like LruCache; hits()/misses()/cache_info()
 //     count get() lookups (an expired hit counts as a miss). Keys as for
 //     LruCache: Hash and KeyEqual may throw, and must not use the cache.
@@ -243,6 +243,7 @@ class TtlCache : public Object {
   // cachetools' expire(): removes every entry whose deadline has passed and
   // releases the values (earliest deadline first). Returns how many.
   std::size_t expire() {
+    const auto self = detail::hold_unless_dying(this);  // the clock may drop the cache
     std::vector<typename Map::node_type> removed = take_expired(clock_());
     return removed.size();
   }  // the values are released here, after the cache is consistent

@@ -920,6 +920,57 @@ TEST_F(Caches, TtlAVeryLongTtlNeverExpiresInsteadOfOverflowing) {
             std::chrono::nanoseconds(1));  // positive, below 1 ns: the shortest ttl
 }
 
+// A garbage cycle whose finalizer drops the Ref in `slot` (a cache's last
+// reference).
+struct TtlDropper : Object {
+  Ref<TtlDropper> self;
+  Ref<Ttl>* slot = nullptr;
+  void trace(refgc::Tracer& t) override { t(self); }
+  void finalize() override {
+    if (slot != nullptr) slot->reset();
+  }
+};
+
+// Review 2026-11-25: expire() read the clock without holding the cache, the
+// one function that reads it to do so (ttl_cache.h: the others hold it, as
+// Python holds `self`). A clock whose collection dropped the cache's last
+// reference destroyed the cache, and the clock itself, inside expire(), which
+// then unlinked entries of the freed cache. python3 3.11.7:
+//   class C:
+//       def __init__(s): s.d = {'k': 1}
+//       def expire(s):
+//           global c; del c
+//           n = len(s.d); s.d.clear(); return n
+//   c = C(); print(c.expire(), 'c' in globals())      # 1 False
+TEST_F(Caches, TtlExpireWhoseClockDropsTheCachesLastReferenceFinishesOnTheLiveCache) {
+  int armed = 0;
+  bool alive_after_collection = false;
+  milliseconds now{0};
+  WeakRef<Ttl> watch;
+  auto clock = [&] {
+    if (armed > 0 && --armed == 0) {
+      gc::collect();
+      alive_after_collection = watch.alive();
+    }
+    return now;
+  };
+  Ref<Ttl> cache = make<Ttl>(10, milliseconds(1000), Expiry::fixed, clock);
+  watch = WeakRef<Ttl>(cache);
+  cache->put("k", value("k"));
+  auto d = make<TtlDropper>();
+  d->self = d;
+  d->slot = &cache;
+  d.reset();
+  Ttl* raw = cache.get();  // as `cache->expire()` calls it
+  now = milliseconds(5000);
+  armed = 1;
+  EXPECT_EQ(raw->expire(), 1u);
+  EXPECT_TRUE(alive_after_collection) << "the cache died inside expire()";
+  EXPECT_FALSE(cache);
+  EXPECT_FALSE(watch.alive()) << "it dies when the call returns";
+  EXPECT_EQ(event_log(), (Lines{"finalize k"}));
+}
+
 TEST_F(Caches, TtlACycleThroughTheCacheIsCollectable) {
   using Cache = TtlCache<int, Object>;
   auto cache = make<Cache>(4, std::chrono::hours(1));
