@@ -79,7 +79,7 @@ class LruCache : public Object {
   // was an unbounded cache; review, API audit 2026-11-24).
   template <std::signed_integral I>
   explicit LruCache(I maxsize) : maxsize_(clamped(maxsize)) {}
-  // Releases the values least recently used first.
+  // Releases the entries least recently used first, as clear().
   ~LruCache() override { clear(); }
 
   // A lookup: the value (a new reference) and a hit, or an empty Ref and a
@@ -135,7 +135,8 @@ class LruCache : public Object {
 
   // cache[key] = value: inserts or replaces, and makes `key` the most recently
   // used. A new key at capacity evicts the least recently used entry, whose
-  // value is released before put() returns. A replaced value is released too.
+  // key and then value are released before put() returns (lru_cache's
+  // order). A replaced value is released too.
   // With maxsize 0 nothing is stored. Throws std::invalid_argument for an
   // empty value. Strong guarantee if memory runs out.
   void put(const K& key, Ref<V> value) {
@@ -159,9 +160,11 @@ class LruCache : public Object {
       victim = map_.find(order_.front()->first);
     }
     insert_new(key, std::move(value));
-    typename Map::node_type evicted;
-    if (full) evicted = extract(victim);
-  }  // the evicted value is released here
+    if (full) {
+      typename Map::node_type evicted = extract(victim);
+      release(evicted);  // its key, then its value
+    }
+  }
 
   // del cache[key]: removes the entry and releases its value. Returns whether
   // there was one.
@@ -169,8 +172,9 @@ class LruCache : public Object {
     auto it = map_.find(key);
     if (it == map_.end()) return false;
     typename Map::node_type node = extract(it);
+    release(node);  // its key, then its value, as `del d[key]` does
     return true;
-  }  // the value is released here
+  }
 
   // cache.pop(key): removes the entry and hands its reference to the caller.
   // Throws std::out_of_range (KeyError) when absent.
@@ -181,12 +185,13 @@ class LruCache : public Object {
     return std::move(node.mapped().value);
   }
 
-  // Removes every entry, then releases the values least recently used first
+  // Removes every entry, then releases the entries least recently used
+  // first, each entry's key before its value, as lru_cache's cache_clear()
   // (the cache is already empty when their finalizers run). The statistics
   // are kept.
   void clear() noexcept {
     ++version_;
-    detail::clear_cache_entries(order_, map_);
+    detail::clear_cache_entries<detail::KeyOrValueFirst::key>(order_, map_);
   }
   // lru_cache's cache_clear(): clear() and the statistics reset to zero.
   void cache_clear() noexcept {
@@ -207,7 +212,8 @@ class LruCache : public Object {
       while (map_.size() > *maxsize) evicted.push_back(extract_front());
     }
     maxsize_ = maxsize;
-  }  // evicted values are released here, least recently used first
+    for (typename Map::node_type& node : evicted) release(node);  // least recently used first
+  }
   // The same with a signed integer: below 0 is 0, as in the constructor.
   template <std::signed_integral I>
   void set_maxsize(I maxsize) {
@@ -357,6 +363,15 @@ class LruCache : public Object {
       throw;
     }
     it->second.pos = std::prev(order_.end());
+  }
+  // Releases an entry taken out of the map: its key, then its value, as
+  // CPython's lru_cache releases an evicted link's old key before its old
+  // result. (A key whose move may throw is released after its value.)
+  static void release(typename Map::node_type& node) noexcept {
+    if (node.empty()) return;
+    if constexpr (!std::is_trivially_destructible_v<K> && std::is_nothrow_move_constructible_v<K>)
+      detail::release_moved(node.key());
+    node = typename Map::node_type();
   }
   typename Map::node_type extract(typename Map::iterator it) {
     ++version_;

@@ -150,7 +150,7 @@ class TtlCache : public Object {
                  ttl, expiry, std::move(clock)) {}
 
   // Stops the sweeper (without waiting for a thread that waits for the heap),
-  // then releases the values least recently used first.
+  // then releases the entries least recently used first, as clear().
   ~TtlCache() override {
     sweeper_.abandon();
     clear();
@@ -223,8 +223,9 @@ class TtlCache : public Object {
       it->second.deadline = deadline_after(now);
       lru_.splice(lru_.end(), lru_, it->second.lru);
       exp_.splice(exp_.end(), exp_, it->second.exp);
+      removed.clear();  // the expired values first, as cachetools expires before it stores
       return;
-    }
+    }  // then the replaced value
     if (maxsize_ && *maxsize_ == 0) return;
     // A full cache finds its victim first, as LruCache::put does: the lookup
     // may throw (the user's hash and ==) while nothing has changed, and the
@@ -270,11 +271,12 @@ class TtlCache : public Object {
     return std::move(node.mapped().value);
   }
 
-  // Removes every entry, then releases the values least recently used first.
+  // Removes every entry, then releases the entries least recently used
+  // first, each entry's value before its key, as cachetools' clear() does.
   // Statistics are kept.
   void clear() noexcept {
     exp_.clear();
-    detail::clear_cache_entries(lru_, map_);
+    detail::clear_cache_entries<detail::KeyOrValueFirst::value>(lru_, map_);
   }
   // clear() and the statistics reset to zero.
   void cache_clear() noexcept {

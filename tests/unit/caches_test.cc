@@ -442,6 +442,51 @@ TEST_F(Caches, LruDestroyingTheCacheReleasesItsValuesLeastRecentlyUsedFirst) {
   EXPECT_EQ(event_log(), (Lines{"finalize b", "finalize c", "finalize a"}));
 }
 
+// A key whose finalizer logs its name (a Ref key, hashed by identity).
+struct LoggedKey : Object {
+  explicit LoggedKey(std::string n) : name(std::move(n)) {}
+  std::string name;
+  void finalize() override { event_log().push_back("finalize key " + name); }
+};
+Ref<LoggedKey> key(std::string name) { return make<LoggedKey>(std::move(name)); }
+
+// Review 2026-11-25: lru_cache releases an entry's key before its value:
+// an evicted link's old key before its old result, and cache_clear() (and
+// the wrapper's death) each link's key then result, least recently used
+// first (lru_list_elem_dealloc). refgc released the value first, and clear()
+// every value before any key. python3 3.11.7, K and V logging in __del__
+// (the arguments K(n) held only by the cache's key):
+//   @functools.lru_cache(maxsize=2)
+//   def m(k): return V(k.n)
+//   m(K(1)); m(K(2)); m(K(1)); m.cache_clear()
+//       # key del 2, val del 2, key del 1, val del 1
+//   m(K(3)); m(K(4)); m(K(5))     # key del 3, val del 3
+//   del m                         # key del 4, val del 4, key del 5, val del 5
+TEST_F(Caches, LruReleasesEachEntrysKeyBeforeItsValueLeastRecentlyUsedFirst) {
+  auto cache = make<LruCache<Ref<LoggedKey>, Value>>(2);
+  auto k1 = key("1");
+  cache->put(k1, value("1"));
+  cache->put(key("2"), value("2"));
+  (void)cache->get(k1);
+  k1.reset();
+  cache->cache_clear();
+  EXPECT_EQ(event_log(), (Lines{"finalize key 2", "finalize 2", "finalize key 1", "finalize 1"}));
+  event_log().clear();
+  cache->put(key("3"), value("3"));
+  cache->put(key("4"), value("4"));
+  cache->put(key("5"), value("5"));
+  EXPECT_EQ(event_log(), (Lines{"finalize key 3", "finalize 3"}));
+  event_log().clear();
+  cache.reset();
+  EXPECT_EQ(event_log(), (Lines{"finalize key 4", "finalize 4", "finalize key 5", "finalize 5"}));
+  event_log().clear();
+  auto other = make<LruCache<Ref<LoggedKey>, Value>>(4);
+  other->put(key("6"), value("6"));
+  other->put(key("7"), value("7"));
+  other->set_maxsize(1);  // as evictions
+  EXPECT_EQ(event_log(), (Lines{"finalize key 6", "finalize 6"}));
+}
+
 TEST_F(Caches, LruMaxsizeZeroCachesNothingAndEveryLookupMisses) {
   auto cache = make<Lru>(0);
   int calls = 0;
@@ -983,6 +1028,41 @@ TEST_F(Caches, TtlACycleThroughTheCacheIsCollectable) {
   EXPECT_TRUE(w.alive());
   EXPECT_EQ(gc::collect(), 2u);
   EXPECT_FALSE(w.alive());
+}
+
+// Review 2026-11-25: cachetools releases an entry's value before its key,
+// entry by entry (TTLCache.clear() pops the least recently used first), and
+// a put() of an existing key expires the expired entries before it replaces
+// the value. refgc's clear() released every value before any key, and put()
+// the replaced value before the expired ones. python3 3.11.7, cachetools
+// 5.2.0 (Debian's python3-cachetools), K and V logging in __del__:
+//   c = TTLCache(5, 10, timer=lambda: now[0])
+//   c[K(6)] = V(6); c[K(7)] = V(7); c[K(6)]; c.clear()
+//       # val del 7, key del 7, val del 6, key del 6
+//   c['a'] = V('a'); now[0] = 5; c['b'] = V('b'); now[0] = 12
+//   c['b'] = V('b2')              # val del a, val del b
+TEST_F(Caches, TtlClearReleasesEachEntrysValueBeforeItsKeyLeastRecentlyUsedFirst) {
+  FakeClock clock;
+  auto cache =
+      make<TtlCache<Ref<LoggedKey>, Value>>(5, milliseconds(10), Expiry::fixed, clock.fn());
+  auto k6 = key("6");
+  cache->put(k6, value("6"));
+  cache->put(key("7"), value("7"));
+  (void)cache->get(k6);
+  k6.reset();
+  cache->clear();
+  EXPECT_EQ(event_log(), (Lines{"finalize 7", "finalize key 7", "finalize 6", "finalize key 6"}));
+}
+
+TEST_F(Caches, TtlPutOfAnExistingKeyReleasesTheExpiredValuesBeforeTheReplacedOne) {
+  FakeClock clock;
+  auto cache = make<Ttl>(4, milliseconds(10), Expiry::fixed, clock.fn());
+  cache->put("a", value("a"));
+  clock.now = milliseconds(5);
+  cache->put("b", value("b"));
+  clock.now = milliseconds(12);
+  cache->put("b", value("b2"));
+  EXPECT_EQ(event_log(), (Lines{"finalize a", "finalize b"}));
 }
 
 TEST_F(Caches, TtlClearReleasesEveryValueAndMaxsizeZeroStoresNothing) {

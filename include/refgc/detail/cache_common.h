@@ -77,10 +77,25 @@ inline std::string cache_repr(const char* type, const std::optional<std::size_t>
          ", currsize=" + std::to_string(currsize) + ")";
 }
 
+// Destroys what `x` holds now (moved out, so that a finalizer it runs sees
+// `x` already empty); `x` itself is destroyed later, moved from.
+template <class X>
+void release_moved(X& x) noexcept {
+  [[maybe_unused]] X taken = std::move(x);
+}
+
+// Which of an entry's key and value a cache releases first: functools'
+// lru_cache releases a link's key, then its result (lru_list_elem_dealloc,
+// and an evicted link's old key before its old result); cachetools' caches
+// the value, then the key (Cache.__delitem__ drops the value; the key dies
+// with the last of its links after).
+enum class KeyOrValueFirst { key, value };
+
 // A cache's clear(): empties `map` and `order` (the entries, least recently
-// used first), then releases the values in that order, then the keys: the
-// cache is empty when their finalizers run, as CPython's dict_clear empties
-// the dict before it releases anything. Nothing is hashed: values and keys
+// used first), then releases the entries in that order, each entry's key and
+// value in the order `kFirst` says: the cache is empty when their finalizers
+// run, as CPython's lru_cache clear unlinks its list and empties its dict
+// before it releases anything. Nothing is hashed: values and keys
 // are moved out in place and the map is emptied with clear(). (swap() or
 // extract() would hash a key again; when the cache dies because the
 // collector broke a cycle, a key it cleared first has empty members, and a
@@ -92,8 +107,8 @@ inline std::string cache_repr(const char* type, const std::optional<std::size_t>
 // Taking a key out of its node is formally a change of a const key; the map
 // is emptied before anything looks it up. Keys whose move may throw, or no
 // memory to hold them: the map is swapped out instead (which hashes its
-// first key).
-template <class Order, class Map>
+// first key), and the values are released first, then the keys.
+template <KeyOrValueFirst kFirst, class Order, class Map>
 void clear_cache_entries(Order& order, Map& map) noexcept {
   using Key = typename Map::key_type;
   using Value = decltype(std::declval<typename Map::mapped_type&>().value);
@@ -124,8 +139,11 @@ void clear_cache_entries(Order& order, Map& map) noexcept {
     }
     order.clear();
     map.clear();
-    values.clear();  // front to back: least recently used first
-    keys.clear();
+    for (std::size_t i = 0; i < values.size(); ++i) {  // least recently used first
+      if constexpr (kMoveKeys && kFirst == KeyOrValueFirst::key) release_moved(keys[i]);
+      values[i].reset();
+      if constexpr (kMoveKeys && kFirst == KeyOrValueFirst::value) release_moved(keys[i]);
+    }
   }
 }
 
