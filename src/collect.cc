@@ -654,8 +654,11 @@ std::size_t Collector::run() noexcept {
   m += unreachable_.size();
   delete_garbage();
 
-  // 10. Statistics, debug output, result.
-  if (stats) {
+  // 10. Statistics, debug output, result. DEBUG_STATS is read again, as
+  //     gc_collect_main does: a finalizer or weak-reference callback may have
+  //     changed it (set now and not at the start, t0 is the clock's origin,
+  //     as CPython's t1 is 0 then).
+  if (heap_.debug & gc::DEBUG_STATS) {
     const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
     char line[160];
     std::snprintf(line, sizeof line, "gc: done, %zu unreachable, %zu uncollectable, %.4fs elapsed",

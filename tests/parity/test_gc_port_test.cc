@@ -1648,6 +1648,45 @@ TEST_F(TestGcPort, DebugStatsAndCollectableLinesHaveCPythonsFormat) {
   EXPECT_TRUE(lines_.empty());
 }
 
+// gc_collect_main reads DEBUG_STATS again for the "done" line, after the
+// finalizers ran. python3 3.11.7:
+//   class T:
+//       def __del__(self): gc.set_debug(0)
+//   t = T(); t.me = t; del t
+//   gc.set_debug(gc.DEBUG_STATS); gc.collect()
+// printed the three "gc: collecting ..." lines and no "gc: done" line; with
+// `def __del__(self): gc.set_debug(gc.DEBUG_STATS)` and no flag set before,
+// only "gc: done, 1 unreachable, 0 uncollectable, 25071.9806s elapsed" (the
+// time since the perf counter's origin: t1 is 0 when the start saw no flag).
+// refgc took the flag once at the start: the opposite lines.
+struct SetsDebug : Object {
+  int flags = 0;
+  Ref<Object> me;
+  void trace(Tracer& t) override { t(me); }
+  void finalize() override { gc::set_debug(flags); }
+};
+
+TEST_F(TestGcPort, AFinalizerThatChangesDebugStatsDecidesWhetherTheDoneLineIsPrinted) {
+  capture_debug_lines();
+  auto off = make<SetsDebug>();
+  off->me = off;
+  off.reset();
+  gc::set_debug(gc::DEBUG_STATS);
+  EXPECT_EQ(gc::collect(), 1u);
+  ASSERT_EQ(lines_.size(), 3u);
+  EXPECT_EQ(lines_[0], "gc: collecting generation 2...");
+
+  lines_.clear();
+  auto on = make<SetsDebug>();
+  on->flags = gc::DEBUG_STATS;
+  on->me = on;
+  on.reset();
+  EXPECT_EQ(gc::collect(), 1u);
+  gc::set_debug(0);
+  ASSERT_EQ(lines_.size(), 1u);
+  EXPECT_EQ(lines_[0].rfind("gc: done, 1 unreachable, 0 uncollectable, ", 0), 0u) << lines_[0];
+}
+
 // cpython-semantics §1.10 and §3 H85: flag values; DEBUG_LEAK is 38.
 TEST_F(TestGcPort, DebugFlagValuesMatchCPython) {
   EXPECT_EQ(gc::DEBUG_STATS, 1);
