@@ -4,7 +4,9 @@
 #include <pthread.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <stdexcept>
@@ -374,21 +376,63 @@ void HeapImpl::collect_generations() {
   }
 }
 
+namespace {
+
+// What a gc callback's entry holds while that callback runs (run_callback).
+struct RunningCallback {
+  std::uint64_t id;
+  void operator()(std::string_view, const gc::CollectInfo&) const noexcept {}
+};
+std::atomic<std::uint64_t> next_running_id{0};
+
+// Calls callbacks[i] itself, not a copy, so that state it keeps (a mutable
+// lambda's captures) lasts to its next call, as gc.callbacks holds the
+// callables themselves. It may change the vector meanwhile (erase itself,
+// add entries, make it reallocate): for the call it is moved into a local
+// and its entry holds a marker; afterwards it goes back into the entry
+// holding the marker, wherever that is now (copied into each entry holding
+// it, if it copied its own entry), or is dropped if none does (it removed
+// or replaced itself).
+void run_callback(std::vector<gc::Callback>& callbacks, std::size_t i, std::string_view phase,
+                  const gc::CollectInfo& info) noexcept {
+  const std::uint64_t id = next_running_id.fetch_add(1, std::memory_order_relaxed);
+  gc::Callback cb;
+  try {
+    gc::Callback marker = RunningCallback{id};  // stored in place: no allocation
+    cb = std::move(callbacks[i]);
+    callbacks[i] = std::move(marker);
+    cb(phase, info);
+  } catch (...) {
+    write_unraisable("<gc callback>");
+  }
+  std::size_t last = callbacks.size();
+  for (std::size_t k = 0; k < callbacks.size(); ++k) {
+    const RunningCallback* r = callbacks[k].target<RunningCallback>();
+    if (r == nullptr || r->id != id) continue;
+    if (last != callbacks.size()) {
+      try {
+        callbacks[last] = cb;
+      } catch (...) {
+        write_unraisable("<gc callback>", "out of memory restoring a copy of");
+        callbacks[last] = nullptr;
+      }
+    }
+    last = k;
+  }
+  if (last != callbacks.size()) callbacks[last] = std::move(cb);
+}
+
+}  // namespace
+
 std::size_t HeapImpl::collect_with_callbacks(int generation, bool run_callbacks) noexcept {
   // As CPython's invoke_gc_callback: the live list, by index, re-reading its
   // size after each call (a callback appended during the phase runs in it;
   // one that removes itself makes the next one skip this phase), each
-  // callback held (copied) through its call so that removing it is safe.
+  // callback kept alive through its call (run_callback) so that removing it
+  // is safe.
   auto invoke = [&](std::string_view phase, const gc::CollectInfo& info) {
     if (!run_callbacks) return;
-    for (std::size_t i = 0; i < callbacks.size(); ++i) {
-      try {
-        const gc::Callback cb = callbacks[i];
-        cb(phase, info);
-      } catch (...) {
-        write_unraisable("<gc callback>");
-      }
-    }
+    for (std::size_t i = 0; i < callbacks.size(); ++i) run_callback(callbacks, i, phase, info);
   };
   if (can_skip_collection(generation)) {
     collect_nothing(generation);

@@ -135,6 +135,10 @@ using Callback = std::function<void(std::string_view phase, const CollectInfo& i
 // may change the vector: as in CPython, each phase walks it by index to its
 // current end, so a callback appended during a phase runs in it, and one that
 // removes itself (or an earlier one) makes the next one miss that phase.
+// Each callback is called itself, not a copy, so state it keeps (a mutable
+// lambda's captures) lasts from one call to the next; while it runs, its
+// entry holds a stand-in that does nothing, and a copy of that entry made
+// meanwhile is a copy of the callback once the call returns.
 // At process exit (the default heap's collections after main returns:
 // refgc/heap.h) they run in the first collection only, and only if automatic
 // collection is enabled, as CPython's shutdown runs one collection with

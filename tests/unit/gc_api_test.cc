@@ -326,6 +326,40 @@ TEST_F(GcApiTest, CallbacksAddedOrRemovedDuringAPhaseFollowCPythonsWalkByIndex) 
   callbacks.clear();
 }
 
+// gc.callbacks holds the callables themselves: state a callback keeps
+// persists from one call to the next. python3 3.11.7, with
+//   class Counter:
+//       def __call__(self, phase, info):
+//           if phase == "stop": self.n += 1; print(self.n)
+//   gc.callbacks.append(Counter()); gc.collect(); gc.collect(); gc.collect()
+// printed 1, 2, 3. refgc called a copy of each std::function per call, so a
+// mutable lambda's counter printed 1, 1, 1.
+TEST_F(GcApiTest, ACallbacksOwnStateLastsFromOneCallToTheNext) {
+  auto& callbacks = refgc::gc::callbacks();
+  std::vector<int> seen;
+  callbacks.push_back(
+      [&seen, n = 0](std::string_view phase, const refgc::gc::CollectInfo&) mutable {
+        if (phase == "stop") seen.push_back(++n);
+      });
+  refgc::gc::collect();
+  refgc::gc::collect(0);
+  refgc::gc::collect(1);
+  EXPECT_EQ(seen, (std::vector<int>{1, 2, 3}));
+  callbacks.clear();
+
+  // A copy of a callback taken while that callback runs is that callback
+  // (python3: gc.callbacks.append(gc.callbacks[0]) from a callback, and the
+  // entry appended runs in the same phase and the next).
+  std::vector<std::string> log;
+  callbacks.push_back([&](std::string_view phase, const refgc::gc::CollectInfo&) {
+    log.push_back("a:" + std::string(phase));
+    if (callbacks.size() == 1) callbacks.push_back(callbacks[0]);
+  });
+  refgc::gc::collect();
+  EXPECT_EQ(log, (std::vector<std::string>{"a:start", "a:start", "a:stop", "a:stop"}));
+  callbacks.clear();
+}
+
 TEST_F(GcApiTest, StatsCountOnlyTheCollectedGeneration) {
   // cpython-semantics §3 H84.
   auto before = refgc::gc::get_stats();
