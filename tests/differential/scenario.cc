@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <map>
 #include <memory>
 #include <sstream>
 #include <unordered_map>
@@ -24,9 +25,13 @@ namespace {
 
 struct State;
 
-// Python's dict with int keys: untracked until it holds a node, like a
-// CPython dict (refgc/dict.h).
-using NodeDict = refgc::Dict<int, refgc::Object>;
+// Python's dict, keyed by ints and nodes: untracked until it holds a node
+// (as a key or a value) or a dict, like a CPython dict (refgc/dict.h). A
+// Ref key compares by identity: an int key is the one refgc::Int of that
+// value (State::atom), so it behaves as Python's int key; a node key is a
+// Python object without __eq__ (hashed and compared by identity).
+using Key = refgc::Ref<refgc::Object>;
+using NodeDict = refgc::Dict<Key, refgc::Object>;
 
 // Python: class Node: __slots__ = ('a', 'b', 'c', 'd', 'i', 'w',
 // '__weakref__'). CPython sorts slots by name, so traversal and clearing
@@ -59,9 +64,10 @@ struct State final : Runner {
   std::vector<refgc::Ref<Node>> H;
   std::vector<refgc::WeakRef<Node>> W;
   std::vector<refgc::Ref<NodeDict>> D;
-  // The int values of dseti, made at the first one (CPython's small ints:
-  // refgc's Int is not counted by the collector either).
-  std::vector<refgc::Ref<refgc::Int>> atoms;
+  // The ints of the dicts' keys and of dseti's and dsetk's values, one
+  // object per value, made at its first use (CPython's small ints: refgc's
+  // Int is not counted by the collector either).
+  std::map<int, refgc::Ref<refgc::Int>> atoms;
   std::vector<refgc::Ref<Node>> saved;
   std::set<int> live;
   std::vector<char> alive;  // by node id: constructed and not destroyed
@@ -154,10 +160,12 @@ struct State final : Runner {
 
   void step(const Op& op);
   const refgc::Ref<refgc::Int>& atom(int x) {
-    if (atoms.empty())
-      for (int i = 0; i < kDictAtoms; ++i) atoms.push_back(refgc::make<refgc::Int>(i));
-    return atoms[static_cast<std::size_t>(x)];
+    refgc::Ref<refgc::Int>& a = atoms[x];
+    if (!a) a = refgc::make<refgc::Int>(x);
+    return a;
   }
+  // The dict key of the int x (the same object for the same x).
+  Key key(int x) { return Key(atom(x)); }
   void op_wref(int w, int h, bool with_callback, int kind, int x);
   void survivors();
 };
@@ -226,14 +234,27 @@ void FNode::finalize() {
     case kFinDictClear:
       if (!st->D.empty()) {
         refgc::Ref<NodeDict> v = st->D[static_cast<std::size_t>(arg) % st->D.size()];
-        if (v && kind == kFinDictStore) v->set(0, refgc::Ref<Node>(this));
+        if (v && kind == kFinDictStore) v->set(st->key(0), refgc::Ref<Node>(this));
         if (v && kind == kFinDictClear) v->clear();
         v.reset();
       }
       break;
     case kFinDictSelf: {
       refgc::Ref<NodeDict> v = d;
-      if (v) v->set(1, refgc::Ref<Node>(this));
+      if (v) v->set(st->key(1), refgc::Ref<Node>(this));
+      v.reset();
+      break;
+    }
+    case kFinDictStoreKey:
+      if (!st->D.empty()) {
+        refgc::Ref<NodeDict> v = st->D[static_cast<std::size_t>(arg) % st->D.size()];
+        if (v) v->set(Key(this), st->atom(0));
+        v.reset();
+      }
+      break;
+    case kFinDictSelfKey: {
+      refgc::Ref<NodeDict> v = d;
+      if (v) v->set(Key(this), st->atom(1));
       v.reset();
       break;
     }
@@ -242,21 +263,35 @@ void FNode::finalize() {
   }
 }
 
-// Calls on_node(n) and on_dict(e) for the nodes and dicts among d's values,
-// in order.
+// Calls on_node(n) and on_dict(e) for the nodes and dicts that d holds, in
+// dict_traverse's order: each entry's value, then its key (a key is a node
+// or an int: a dict is unhashable in Python).
 template <class NodeFn, class DictFn>
-void for_each_value(const NodeDict& d, NodeFn on_node, DictFn on_dict) {
-  for (const auto& [key, value] : d) {
-    if (const auto* n = dynamic_cast<const Node*>(value.get())) {
+void for_each_held(const NodeDict& d, NodeFn on_node, DictFn on_dict) {
+  auto visit = [&](const refgc::Object* o) {
+    if (const auto* n = dynamic_cast<const Node*>(o)) {
       on_node(n);
-    } else if (const auto* e = dynamic_cast<const NodeDict*>(value.get())) {
+    } else if (const auto* e = dynamic_cast<const NodeDict*>(o)) {
       on_dict(e);
     }
+  };
+  for (const auto& [key, value] : d) {
+    visit(value.get());
+    visit(key.get());
+  }
+}
+
+// Calls on_int(i) for every int key and int value of d.
+template <class IntFn>
+void for_each_int(const NodeDict& d, IntFn on_int) {
+  for (const auto& [key, value] : d) {
+    if (const auto* i = dynamic_cast<const refgc::Int*>(value.get())) on_int(i);
+    if (const auto* i = dynamic_cast<const refgc::Int*>(key.get())) on_int(i);
   }
 }
 
 // Everything reachable from H, SAVED and D through strong references (node
-// fields, node dicts, dict values): calls on_node(n) for every path to a
+// fields, node dicts, dict values and keys): calls on_node(n) for every path to a
 // node (it returns whether to go on from n: false when already seen), each
 // dict once.
 template <class NodeFn>
@@ -278,7 +313,7 @@ void walk_strong(const std::vector<refgc::Ref<Node>>& handles,
     if (!dict_todo.empty()) {
       const NodeDict* d = dict_todo.back();
       dict_todo.pop_back();
-      if (dicts_seen.insert(d).second) for_each_value(*d, push, push_dict);
+      if (dicts_seen.insert(d).second) for_each_held(*d, push, push_dict);
       continue;
     }
     const Node* n = todo.back();
@@ -322,8 +357,8 @@ std::string State::check_invariants() const {
   const std::size_t frozen = refgc::gc::get_freeze_count();
   const std::vector<refgc::Ref<refgc::Object>> all = refgc::gc::get_objects();
   // The untracked Dicts: a live one is held by D, by a node or by a tracked
-  // dict (every live node is tracked), since holding no node and no dict it
-  // cannot be in a cycle.
+  // dict (every live node is tracked), since holding no node and no dict
+  // (as a value or a key) it cannot be in a cycle.
   std::vector<const NodeDict*> untracked;
   auto note_untracked = [&untracked](const NodeDict* d) {
     if (d != nullptr && !refgc::gc::is_tracked(*d)) untracked.push_back(d);
@@ -333,7 +368,7 @@ std::string State::check_invariants() const {
     if (const auto* n = dynamic_cast<const Node*>(o.get())) {
       note_untracked(n->d.get());
     } else if (const auto* d = dynamic_cast<const NodeDict*>(o.get())) {
-      for_each_value(
+      for_each_held(
           *d, [](const Node*) {}, note_untracked);
     }
   }
@@ -342,8 +377,8 @@ std::string State::check_invariants() const {
   for (const NodeDict* d : untracked) {
     bool holds_gc = false;
     auto found = [&holds_gc](const auto*) { holds_gc = true; };
-    for_each_value(*d, found, found);
-    if (holds_gc) return "an untracked dict holds a node or a dict";
+    for_each_held(*d, found, found);
+    if (holds_gc) return "an untracked dict holds a node or a dict (a value or a key)";
   }
   // With objects frozen (the fuzz target's freeze), an untracked dict that
   // only frozen objects hold is not found above: gc::get_objects() leaves
@@ -415,7 +450,7 @@ std::string State::check_invariants() const {
     count_weak(n->w);
   }
   for (const NodeDict* d : dicts)
-    for_each_value(*d, count_node, [&dict_refs](const NodeDict* e) { ++dict_refs[e]; });
+    for_each_held(*d, count_node, [&dict_refs](const NodeDict* e) { ++dict_refs[e]; });
   if (untracked_weak) return "a weak reference object is not tracked";
   for (const Node* n : nodes) {
     const std::uint32_t want = node_refs[static_cast<std::size_t>(n->id)] + 1;
@@ -440,6 +475,18 @@ std::string State::check_invariants() const {
     if (d->refcount() != dict_refs[d]) {
       return "refcount of an untracked dict is " + std::to_string(d->refcount()) + ", expected " +
              std::to_string(dict_refs[d]);
+    }
+  }
+  // The ints: atoms holds each once, and every key or value of a dict
+  // (tracked or not) that is it once more.
+  std::unordered_map<const refgc::Int*, std::uint32_t> int_refs;
+  auto count_int = [&int_refs](const refgc::Int* i) { ++int_refs[i]; };
+  for (const NodeDict* d : dicts) for_each_int(*d, count_int);
+  for (const NodeDict* d : untracked) for_each_int(*d, count_int);
+  for (const auto& [value, i] : atoms) {
+    if (i->refcount() != int_refs[i.get()] + 1) {
+      return "refcount of the int " + std::to_string(value) + " is " +
+             std::to_string(i->refcount()) + ", expected " + std::to_string(int_refs[i.get()] + 1);
     }
   }
   return "";
@@ -642,7 +689,7 @@ void State::step(const Op& op) {
       refgc::Ref<NodeDict> d = D[ha];
       if (d) {
         refgc::Ref<Node> v = H[static_cast<std::size_t>(op.c)];
-        d->set(op.b, v);
+        d->set(key(op.b), v);
         v.reset();
       }
       d.reset();
@@ -652,7 +699,7 @@ void State::step(const Op& op) {
       refgc::Ref<NodeDict> d = D[ha];
       if (d) {
         refgc::Ref<NodeDict> v = D[static_cast<std::size_t>(op.c)];
-        d->set(op.b, v);
+        d->set(key(op.b), v);
         v.reset();
       }
       d.reset();
@@ -660,13 +707,13 @@ void State::step(const Op& op) {
     }
     case OpCode::kDSetI: {
       refgc::Ref<NodeDict> d = D[ha];
-      if (d) d->set(op.b, atom(op.c));
+      if (d) d->set(key(op.b), atom(op.c));
       d.reset();
       break;
     }
     case OpCode::kDDel: {
       refgc::Ref<NodeDict> d = D[ha];
-      if (d && d->contains(op.b)) d->erase(op.b);
+      if (d && d->contains(key(op.b))) d->erase(key(op.b));
       d.reset();
       break;
     }
@@ -682,7 +729,7 @@ void State::step(const Op& op) {
     case OpCode::kDGet: {
       refgc::Ref<NodeDict> d = D[ha];
       refgc::Ref<Node> v;
-      if (d) v = refgc::ref_cast<Node>(d->get(op.b));
+      if (d) v = refgc::ref_cast<Node>(d->get(key(op.b)));
       d.reset();
       H[static_cast<std::size_t>(op.c)] = v;
       v.reset();
@@ -713,6 +760,54 @@ void State::step(const Op& op) {
       line += !d ? " none" : refgc::gc::is_tracked(d) ? " 1" : " 0";
       d.reset();
       emit(std::move(line));
+      break;
+    }
+    // Node keys: the Python functions op_dsetk, op_dsetkh, op_ddelk, op_dgetk.
+    case OpCode::kDSetK: {
+      refgc::Ref<NodeDict> d = D[ha];
+      if (d) {
+        refgc::Ref<Node> k = H[static_cast<std::size_t>(op.b)];
+        if (k) d->set(Key(k), atom(op.c));
+        k.reset();
+      }
+      d.reset();
+      break;
+    }
+    case OpCode::kDSetKH: {
+      refgc::Ref<NodeDict> d = D[ha];
+      if (d) {
+        refgc::Ref<Node> k = H[static_cast<std::size_t>(op.b)];
+        if (k) {
+          refgc::Ref<Node> v = H[static_cast<std::size_t>(op.c)];
+          d->set(Key(k), v);
+          v.reset();
+        }
+        k.reset();
+      }
+      d.reset();
+      break;
+    }
+    case OpCode::kDDelK: {
+      refgc::Ref<NodeDict> d = D[ha];
+      if (d) {
+        refgc::Ref<Node> k = H[static_cast<std::size_t>(op.b)];
+        if (k && d->contains(Key(k))) d->erase(Key(k));
+        k.reset();
+      }
+      d.reset();
+      break;
+    }
+    case OpCode::kDGetK: {
+      refgc::Ref<NodeDict> d = D[ha];
+      refgc::Ref<Node> v;
+      if (d) {
+        refgc::Ref<Node> k = H[static_cast<std::size_t>(op.b)];
+        if (k) v = refgc::ref_cast<Node>(d->get(Key(k)));
+        k.reset();
+      }
+      d.reset();
+      H[static_cast<std::size_t>(op.c)] = v;
+      v.reset();
       break;
     }
   }
@@ -762,6 +857,10 @@ constexpr Spec kSpecs[] = {
     {"dtake", OpCode::kDTake, 2},
     {"dtrk", OpCode::kDTrk, 1},
     {"dsetd", OpCode::kDSetD, 3},
+    {"dsetk", OpCode::kDSetK, 3},
+    {"ddelk", OpCode::kDDelK, 2},
+    {"dgetk", OpCode::kDGetK, 3},
+    {"dsetkh", OpCode::kDSetKH, 3},
 };
 
 const Spec& spec_of(OpCode code) {
@@ -822,6 +921,12 @@ Arg arg_kind(OpCode code, int i) {
     case OpCode::kDPut:
     case OpCode::kDTake:
       return i == 0 ? Arg::kHandle : Arg::kDict;
+    case OpCode::kDSetK:
+      return i == 0 ? Arg::kDict : i == 1 ? Arg::kHandle : Arg::kAtom;
+    case OpCode::kDDelK:
+    case OpCode::kDGetK:
+    case OpCode::kDSetKH:
+      return i == 0 ? Arg::kDict : Arg::kHandle;
     default:
       return Arg::kAny;
   }

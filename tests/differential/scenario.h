@@ -37,8 +37,9 @@
 //   isfin 3            log gc.is_finalized(H[3]) (1, 0, or none)
 //   dicts 4            size of the dict table D (before the operations;
 //                      0, the default, allows no dict operation)
-//   dnew 1             D[1] = dict()           (refgc::Dict<int, Object>)
-//   dset 1 K 3         D[1][K] = H[3]          (None if H[3] is empty)
+//   dnew 1             D[1] = dict()  (refgc::Dict<Ref<Object>, Object>)
+//   dset 1 K 3         D[1][K] = H[3]          (None if H[3] is empty;
+//                      an int key K is refgc::Int, one object per value)
 //   dseti 1 K X        D[1][K] = X             (an int, refgc::Int)
 //   ddel 1 K           if K in D[1]: del D[1][K]
 //   dclr 1 / ddrop 1   D[1].clear() / D[1] = None
@@ -47,6 +48,12 @@
 //   dtake 3 1          D[1] = H[3].d
 //   dtrk 1             log gc.is_tracked(D[1]) (1, 0, or none)
 //   dsetd 1 K 2        D[1][K] = D[2]          (a dict in a dict; may be D[1])
+//   dsetk 1 3 X        D[1][H[3]] = X          (a node key, an int value;
+//                      skipped if H[3] is empty)
+//   dsetkh 1 3 5       D[1][H[3]] = H[5]       (a node key, a node value or
+//                      None; skipped if H[3] is empty)
+//   ddelk 1 3          if H[3] in D[1]: del D[1][H[3]]
+//   dgetk 1 3 5        H[5] = D[1].get(H[3]) if it is a node, else None
 #pragma once
 
 #include <cstddef>
@@ -94,7 +101,11 @@ enum class OpCode {
   kDPut,
   kDTake,
   kDTrk,
-  kDSetD,
+  kDSetD,  // the fuzz target's dict inputs make opcodes up to here (without node keys)
+  kDSetK,
+  kDDelK,
+  kDGetK,
+  kDSetKH,
 };
 
 // What an FNode's finalizer does after logging "del <id>".
@@ -114,7 +125,11 @@ enum FinalizerKind : int {
   kFinDictStore = 10,  // D[x][0] = self
   kFinDictClear = 11,  // D[x].clear()
   kFinDictSelf = 12,   // self.d[1] = self, if self.d
-  kFinKindsAll = 13,
+  kFinKindsDict = 13,  // the kinds the fuzz target draws with dicts but no node keys
+  // With a dict table and node keys:
+  kFinDictStoreKey = 13,  // D[x][self] = 0
+  kFinDictSelfKey = 14,   // self.d[self] = 1, if self.d
+  kFinKindsAll = 15,
 };
 
 // What a weak-reference callback does after logging "cb <serial>".
@@ -144,7 +159,7 @@ struct Scenario {
 };
 
 constexpr int kMaxTable = 64;
-// dseti's values are 0 .. kDictAtoms - 1 (gen.py's DICT_ATOMS).
+// dseti's and dsetk's values are 0 .. kDictAtoms - 1 (gen.py's DICT_ATOMS).
 constexpr int kDictAtoms = 10;
 
 // Parses the text format. Returns false with a message naming the line on
@@ -207,10 +222,12 @@ class Runner {
   //   * every live object of the heap is tracked (in a generation or frozen),
   //     but for the Dicts that hold no node (untracked, like CPython's) and
   //     the Int values;
-  //   * a Dict that holds a node is tracked;
+  //   * a Dict that holds a node (as a value or a key) or a dict is tracked;
   //   * (nothing frozen) the nodes in the generations are exactly the live
   //     ones, and every object's refcount is exactly the number of Refs the
-  //     runner and the nodes hold to it;
+  //     runner, the nodes and the dicts (values and keys) hold to it, and
+  //     an int key's or value's (refgc::Int) the number of dict entries
+  //     that hold it plus the runner's own;
   //   * count0 <= the size of generation 0 plus the untracked Dicts (count0
   //     counts allocations since the last collection, minus frees);
   //   * the heap's live objects are exactly the tracked, frozen, untracked

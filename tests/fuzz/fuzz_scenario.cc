@@ -20,7 +20,10 @@
 // argument. Bits 1-3 of the flags byte give the size of the dict table: when
 // it is not 0 the opcodes include the Dict operations and the finalizer and
 // callback kinds those that change dicts (inputs with those bits clear, as
-// every input made before Dicts, decode as they always did). Set
+// every input made before Dicts, decode as they always did). Bit 4, with a
+// dict table, adds the node-key operations (dsetk .. dsetkh) and the
+// finalizer kinds that store the dying node as a key (inputs with it clear,
+// as every input made before node keys, decode as they did). Set
 // REFGC_FUZZ_PRINT=1 to print the decoded scenario.
 #include <cstddef>
 #include <cstdint>
@@ -43,9 +46,11 @@ struct Bytes {
   int next() { return pos < size ? data[pos++] : 0; }
 };
 
-// Without dicts, the operations up to isfin; with dicts, all of them.
+// Without dicts, the operations up to isfin; with dicts, up to dsetd; with
+// dicts and node keys, all of them.
 constexpr int kOpCodes = static_cast<int>(OpCode::kIsFin) + 1;
-constexpr int kOpCodesAll = static_cast<int>(OpCode::kDSetD) + 1;
+constexpr int kOpCodesDict = static_cast<int>(OpCode::kDSetD) + 1;
+constexpr int kOpCodesAll = static_cast<int>(OpCode::kDSetKH) + 1;
 constexpr std::size_t kMaxOps = 600;
 constexpr int kMaxNodes = 400;
 constexpr int kMaxDicts = 400;
@@ -61,8 +66,11 @@ refgc_diff::Scenario decode(const std::uint8_t* data, std::size_t size) {
   s.multiweak = (flags & 1) != 0;
   s.dicts = (flags >> 1) & 7;
   const bool dicts = s.dicts != 0;
-  const int opcodes = dicts ? kOpCodesAll : kOpCodes;
-  const int fin_kinds = dicts ? refgc_diff::kFinKindsAll : refgc_diff::kFinKinds;
+  const bool keys = dicts && (flags & 16) != 0;  // node keys
+  const int opcodes = keys ? kOpCodesAll : dicts ? kOpCodesDict : kOpCodes;
+  const int fin_kinds = keys    ? refgc_diff::kFinKindsAll
+                        : dicts ? refgc_diff::kFinKindsDict
+                                : refgc_diff::kFinKinds;
   const int cb_kinds = dicts ? refgc_diff::kCbKindsAll : refgc_diff::kCbKinds;
   int nodes = 0;
   int dicts_made = 0;
@@ -157,6 +165,21 @@ refgc_diff::Scenario decode(const std::uint8_t* data, std::size_t size) {
       case OpCode::kDTake:
         op.a = h();
         op.b = d();
+        break;
+      case OpCode::kDSetK:
+        op.a = d();
+        op.b = h();
+        op.c = in.next() % refgc_diff::kDictAtoms;
+        break;
+      case OpCode::kDDelK:
+        op.a = d();
+        op.b = h();
+        break;
+      case OpCode::kDGetK:
+      case OpCode::kDSetKH:
+        op.a = d();
+        op.b = h();
+        op.c = h();
         break;
       default:
         break;

@@ -8,7 +8,9 @@ fuzz_scenario.cc decodes), to seed or extend tests/fuzz/corpus/.
                                  only the generated scenarios with dicts
 
 A scenario with dicts (1-7 slots) sets bits 1-3 of the flags byte; its
-opcodes then include the Dict operations (README.md, "Byte format").
+opcodes then include the Dict operations (README.md, "Byte format"). One
+that also uses node keys (dsetk, ddelk, dgetk, dsetkh, finalizer kinds 13
+and 14) sets bit 4 too.
 """
 
 import argparse
@@ -24,8 +26,11 @@ OPCODES = ['new', 'newf', 'set', 'clr', 'get', 'cp', 'drop', 'wref', 'wrefcb', '
            'wchk', 'wset', 'wclr', 'wget', 'collect', 'thresh', 'enable', 'disable',
            'count', 'unsave', 'survivors', 'gcorder', 'freeze', 'unfreeze', 'isfin',
            'dnew', 'dset', 'dseti', 'ddel', 'dclr', 'ddrop', 'dget', 'dput', 'dtake', 'dtrk',
-           'dsetd']
+           'dsetd', 'dsetk', 'ddelk', 'dgetk', 'dsetkh']
 NO_DICT_OPCODES = OPCODES.index('isfin') + 1
+NO_KEY_OPCODES = OPCODES.index('dsetd') + 1
+# Finalizer kinds 13 and 14 store the dying node as a key.
+KEY_FIN_KINDS = (13, 14)
 # The decoder's key range (kDictKeys in fuzz_scenario.cc).
 DICT_KEYS = 8
 # The operations whose second argument is a dict key.
@@ -38,7 +43,12 @@ def encode(s):
     dicts = getattr(s, 'dicts', 0)
     if not 0 <= dicts <= 7:
         raise ValueError('fuzz inputs have 0-7 dict slots')
-    out = [s.handles - 2, s.weakrefs - 1, (1 if s.multiweak else 0) | dicts << 1]
+    keys = any(OPCODES.index(op[0]) >= NO_KEY_OPCODES or
+               (op[0] == 'newf' and op[2] in KEY_FIN_KINDS) for op in s.ops)
+    if keys and not dicts:
+        raise ValueError('node keys in a scenario without dicts')
+    out = [s.handles - 2, s.weakrefs - 1,
+           (1 if s.multiweak else 0) | dicts << 1 | (16 if keys else 0)]
     for op in s.ops:
         name, args = op[0], list(op[1:])
         if name == 'thresh':
