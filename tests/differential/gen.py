@@ -17,7 +17,7 @@ import sys
 
 # Operation name -> argument kinds ('h' handle, 'w' weak slot, 'f' field,
 # 'F' finalizer kind, 'C' callback kind, 'x' free index, 'g' generation,
-# 't' threshold, 'd' dict slot, 'k' dict key, 'v' int value).
+# 't' threshold, 'd' dict slot, 'k' dict key (an int), 'v' int value).
 OPS = {
     'new': 'h', 'newf': 'hFx', 'set': 'hfh', 'clr': 'hf', 'get': 'hfh',
     'cp': 'hh', 'drop': 'h', 'wref': 'wh', 'wrefcb': 'whCx', 'wdrop': 'w',
@@ -28,6 +28,8 @@ OPS = {
     'dnew': 'd', 'dset': 'dkh', 'dseti': 'dkv', 'ddel': 'dk', 'dclr': 'd',
     'ddrop': 'd', 'dget': 'dkh', 'dput': 'hd', 'dtake': 'hd', 'dtrk': 'd',
     'dsetd': 'dkd',
+    # Node keys: D[d][H[h]] (README.md, "Dicts").
+    'dsetk': 'dhv', 'ddelk': 'dh', 'dgetk': 'dhh', 'dsetkh': 'dhh',
 }
 DICT_OPS = {name for name in OPS if name.startswith('d') and name != 'drop'}
 FIELDS = 'abc'
@@ -40,6 +42,9 @@ CB_KINDS = list(range(5))
 # callback 5 D[x].clear().
 DICT_FIN_KINDS = [10, 11, 12]
 DICT_CB_KINDS = [5]
+# And in the scenarios that also have node keys: finalizers 13
+# D[x][self] = 0, 14 self.d[self] = 1.
+KEY_FIN_KINDS = [13, 14]
 
 # Ops that may only be followed by `collect` and `survivors`: computing the
 # survivors in Python allocates (lists, a comprehension), which moves the
@@ -153,6 +158,9 @@ DICT_WEIGHTS = {
     'dget': 3, 'dput': 6, 'dtake': 3, 'dtrk': 6, 'dsetd': 3,
 }
 DICT_SHARE = 0.6
+# Node-key operations, in KEY_SHARE of the scenarios with dicts.
+KEY_WEIGHTS = {'dsetk': 8, 'ddelk': 3, 'dgetk': 2, 'dsetkh': 4}
+KEY_SHARE = 0.7
 MAX_DICTS = 30
 DICT_KEYS = 6  # keys 0..5
 DICT_ATOMS = 10  # int values 0..9 (CPython's cached small ints: no allocation)
@@ -170,11 +178,16 @@ def generate(seed, scale=1):
     # Each scenario leans on a few operations more than the others.
     weights = dict(WEIGHTS)
     ndicts = 0
+    keys = False  # node keys
     fin_kinds, cb_kinds = DIFF_FIN_KINDS, CB_KINDS
     if rnd.random() < DICT_SHARE:
         ndicts = min(64, rnd.randint(1, 4) * scale)
         weights.update(DICT_WEIGHTS)
         fin_kinds, cb_kinds = DIFF_FIN_KINDS + DICT_FIN_KINDS, CB_KINDS + DICT_CB_KINDS
+        keys = rnd.random() < KEY_SHARE
+        if keys:
+            weights.update(KEY_WEIGHTS)
+            fin_kinds = fin_kinds + KEY_FIN_KINDS
     for name in rnd.sample(sorted(weights), 4):
         weights[name] *= rnd.choice([2, 3])
     names = sorted(weights)
@@ -202,6 +215,11 @@ def generate(seed, scale=1):
         # 'dring': a node holding a dict that holds the node (a cycle through
         # a dict), then maybe dropped.
         names.append('dring')
+        cum.append(rnd.choice([2, 5, 10]))
+    if keys:
+        # 'kring': the same through a key: D[node] = x, node.d = D, or
+        # D[n1] = x, n1.f = n2, n2.d = D.
+        names.append('kring')
         cum.append(rnd.choice([2, 5, 10]))
 
     ops = []
@@ -241,16 +259,42 @@ def generate(seed, scale=1):
             created += 1
             dicts_made += 1
             continue
+        if name == 'kring':
+            size = rnd.randint(1, 2)
+            if created + size > max_nodes or dicts_made >= max_dicts or handles < size:
+                continue
+            nodes, slot = rnd.sample(range(handles), size), d()
+            for node in nodes:
+                if rnd.random() < 0.5:
+                    ops.append(('newf', node, rnd.choice(fin_kinds), h()))
+                else:
+                    ops.append(('new', node))
+            ops += [('dnew', slot), ('dsetk', slot, nodes[0], rnd.randrange(DICT_ATOMS))]
+            if size == 2:
+                ops.append(('set', nodes[0], rnd.randrange(3), nodes[1]))
+            ops.append(('dput', nodes[-1], slot))
+            if rnd.random() < 0.3:
+                ops.append(('wrefcb', w(), nodes[0], rnd.choice(cb_kinds), h()))
+            for node in nodes:
+                if rnd.random() < 0.7:
+                    ops.append(('drop', node))
+            if rnd.random() < 0.5:
+                ops.append(('ddrop', slot))
+            created += size
+            dicts_made += 1
+            continue
         if name == 'burst':
             # A chain grows at H[top]: each new node points (by field f) to
             # the previous head.
             # With dicts, half the chains go through a dict at every link
-            # (node.d = {key: previous head}): two deallocations per link.
+            # (node.d = {key: previous head}, or with node keys, half of
+            # those node.d = {previous head: f}): two deallocations per link.
             top, tmp, f = h(), h(), rnd.randrange(3)
             length = min(rnd.randint(10, 70), max_nodes - created)
             if tmp == top or length <= 0:
                 continue
             slot = d() if ndicts and rnd.random() < 0.5 else None
+            by_key = keys and slot is not None and rnd.random() < 0.5
             for _ in range(length):
                 if rnd.random() < 0.5:
                     ops.append(('newf', tmp, rnd.choice(fin_kinds), h()))
@@ -258,6 +302,9 @@ def generate(seed, scale=1):
                     ops.append(('new', tmp))
                 if slot is None:
                     ops += [('set', tmp, f, top), ('cp', tmp, top)]
+                elif by_key:
+                    ops += [('dnew', slot), ('dsetk', slot, top, f), ('dput', tmp, slot),
+                            ('cp', tmp, top)]
                 else:
                     ops += [('dnew', slot), ('dset', slot, f, top), ('dput', tmp, slot),
                             ('cp', tmp, top)]
@@ -323,6 +370,12 @@ def generate(seed, scale=1):
             op = ('dsetd', d(), k(), d())
         elif name in ('dput', 'dtake'):
             op = (name, h(), d())
+        elif name == 'dsetk':
+            op = ('dsetk', d(), h(), rnd.randrange(DICT_ATOMS))
+        elif name == 'ddelk':
+            op = ('ddelk', d(), h())
+        elif name in ('dgetk', 'dsetkh'):
+            op = (name, d(), h(), h())
         else:
             op = (name,)
         ops.append(op)
@@ -445,6 +498,17 @@ class FNode(Node):
             v = self.d
             if v is not None:
                 v[1] = self
+            v = None
+        elif k == 13:
+            if D:
+                v = D[self.x %% len(D)]
+                if v is not None:
+                    v[self] = 0
+                v = None
+        elif k == 14:
+            v = self.d
+            if v is not None:
+                v[self] = 1
             v = None
 
 
@@ -826,6 +890,55 @@ def op_dtrk(i):
     else:
         LOG.append('dtrk %%d 0' %% i)
     d = None
+
+
+# Node keys: a node hashes and compares by identity (no __eq__), as refgc's
+# Ref key; an int key is a cached small int, refgc's one Int of that value.
+def op_dsetk(i, h, x):
+    d = D[i]
+    if d is not None:
+        k = H[h]
+        if k is not None:
+            d[k] = x
+        k = None
+    d = None
+
+
+def op_dsetkh(i, h, h2):
+    d = D[i]
+    if d is not None:
+        k = H[h]
+        if k is not None:
+            v = H[h2]
+            d[k] = v
+            v = None
+        k = None
+    d = None
+
+
+def op_ddelk(i, h):
+    d = D[i]
+    if d is not None:
+        k = H[h]
+        if k is not None and k in d:
+            del d[k]
+        k = None
+    d = None
+
+
+def op_dgetk(i, h, h2):
+    d = D[i]
+    v = None
+    if d is not None:
+        k = H[h]
+        if k is not None:
+            v = d.get(k)
+            if type(v) is not Node and type(v) is not FNode:
+                v = None
+        k = None
+    d = None
+    H[h2] = v
+    v = None
 
 
 def op_freeze():

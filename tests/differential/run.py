@@ -329,11 +329,73 @@ collect 2 2
 count 0 0 0'''.splitlines()
 
 
+# Node keys: a dict that holds a node only as a key is tracked (counting
+# nothing), kept tracked by a full collection while a key or a value is a
+# node, untracked by one once neither is; a cycle through a key is garbage.
+SELF_CHECK_KEYS = '''
+handles 4
+weakrefs 2
+dicts 2
+thresh 0 10 10
+count
+dnew 0
+count
+dtrk 0
+new 1
+dsetk 0 1 3
+dtrk 0
+count
+gcorder 0
+dset 0 2 1
+ddelk 0 1
+collect 2
+dtrk 0
+dseti 0 2 4
+collect 2
+dtrk 0
+count
+dsetk 0 1 5
+dtrk 0
+dput 1 0
+dgetk 0 1 2
+isfin 2
+dsetkh 0 1 1
+dgetk 0 1 2
+isfin 2
+count
+drop 1
+drop 2
+ddrop 0
+count
+collect 2
+count
+'''
+SELF_CHECK_KEYS_EXPECTED = '''count 0 0 0
+count 1 0 0
+dtrk 0 0
+dtrk 0 1
+count 2 0 0
+gen 0: 0 d0
+collect 2 0
+dtrk 0 1
+collect 2 0
+dtrk 0 0
+count 0 0 0
+dtrk 0 1
+isfin 2 none
+isfin 2 0
+count 0 0 0
+count 0 0 0
+collect 2 2
+count 0 0 0'''.splitlines()
+
+
 def self_check(args):
     with tempfile.TemporaryDirectory(prefix='refgc-diff-') as tmpdir:
         lines = 0
         for name, text, want in (('self', SELF_CHECK, SELF_CHECK_EXPECTED),
-                                 ('self_dicts', SELF_CHECK_DICTS, SELF_CHECK_DICTS_EXPECTED)):
+                                 ('self_dicts', SELF_CHECK_DICTS, SELF_CHECK_DICTS_EXPECTED),
+                                 ('self_keys', SELF_CHECK_KEYS, SELF_CHECK_KEYS_EXPECTED)):
             got = run_python(args.python, gen.parse(text), tmpdir, name, audit=True)
             expected = want + ['audit:']
             if got != expected:
