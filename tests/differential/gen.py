@@ -218,7 +218,10 @@ def generate(seed, scale=1):
         cum.append(rnd.choice([2, 5, 10]))
     if keys:
         # 'kring': the same through a key: D[node] = x, node.d = D, or
-        # D[n1] = x, n1.f = n2, n2.d = D.
+        # D[n1] = x, n1.f = n2, n2.d = D, or D[n1] = n2, n1.d = D; the
+        # nodes' handles then usually dropped, sometimes a collection (which
+        # may find the nodes reachable only through the dict), the dict's
+        # slot maybe dropped.
         names.append('kring')
         cum.append(rnd.choice([2, 5, 10]))
 
@@ -269,15 +272,24 @@ def generate(seed, scale=1):
                     ops.append(('newf', node, rnd.choice(fin_kinds), h()))
                 else:
                     ops.append(('new', node))
-            ops += [('dnew', slot), ('dsetk', slot, nodes[0], rnd.randrange(DICT_ATOMS))]
-            if size == 2:
-                ops.append(('set', nodes[0], rnd.randrange(3), nodes[1]))
-            ops.append(('dput', nodes[-1], slot))
+            if size == 2 and rnd.random() < 0.5:
+                # both an entry's key and its value young nodes: a
+                # collection that finds them reachable through the dict
+                # moves them back in dict_traverse's order (value, key)
+                ops += [('dnew', slot), ('dsetkh', slot, nodes[0], nodes[1]),
+                        ('dput', nodes[0], slot)]
+            else:
+                ops += [('dnew', slot), ('dsetk', slot, nodes[0], rnd.randrange(DICT_ATOMS))]
+                if size == 2:
+                    ops.append(('set', nodes[0], rnd.randrange(3), nodes[1]))
+                ops.append(('dput', nodes[-1], slot))
             if rnd.random() < 0.3:
                 ops.append(('wrefcb', w(), nodes[0], rnd.choice(cb_kinds), h()))
             for node in nodes:
                 if rnd.random() < 0.7:
                     ops.append(('drop', node))
+            if rnd.random() < 0.3:
+                ops.append(('collect', rnd.choice([0, 0, 1, 2])))
             if rnd.random() < 0.5:
                 ops.append(('ddrop', slot))
             created += size
