@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdio>
 #include <mutex>
 #include <stdexcept>
 #include <vector>
@@ -65,6 +66,12 @@ void unregister(FinalizerState* s) {
   r.pop_back();
 }
 
+[[gnu::noinline, gnu::cold]] void report_exception(const FinalizerState* s) noexcept {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "<finalize object at %p; dead>", static_cast<const void*>(s));
+  write_unraisable(buf);
+}
+
 // Marks the finalizer dead, takes its function, drops the registry's hold.
 // The caller keeps `s` alive while it runs the function.
 std::function<void()> kill(const std::shared_ptr<FinalizerState>& s) {
@@ -77,12 +84,15 @@ std::function<void()> kill(const std::shared_ptr<FinalizerState>& s) {
   return f;
 }
 
-void run(std::function<void()>& f) {
+// Runs the function of `s` (dead now); an exception goes to the unraisable
+// hook, which names the finalize object as CPython's repr of a dead one does:
+// "Exception ignored in: <finalize object at 0x...; dead>" (python3 3.11.7).
+void run(std::function<void()>& f, const FinalizerState* s) {
   if (!f) return;
   try {
     f();
   } catch (...) {
-    write_unraisable("<finalize callback>");
+    report_exception(s);
   }
 }
 
@@ -123,7 +133,7 @@ void run_atexit_finalizers(Heap& heap) noexcept {
     std::shared_ptr<FinalizerState> newest = std::move(pending.back());
     pending.pop_back();
     std::function<void()> f = kill(newest);  // nothing if it died meanwhile
-    run(f);
+    run(f, newest.get());
   }
   impl.enabled = was_enabled;
 }
@@ -218,7 +228,7 @@ Finalizer Finalizer::create(const Ref<Object>& obj, std::function<void()> func) 
       // Dead already (run, detached, or dropped with its heap, which may be
       // gone: its object outlived it as an orphan): nothing to do.
       std::function<void()> f = detail::kill(s);
-      if (f && !s->never_runs && !s->heap->impl().finalizers_shut_down) detail::run(f);
+      if (f && !s->never_runs && !s->heap->impl().finalizers_shut_down) detail::run(f, s.get());
     }
   });
   {

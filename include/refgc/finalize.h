@@ -18,7 +18,12 @@
 // captures: the registry holds fn from outside the heap, so a captured
 // closure whose environment reaches the object keeps it alive for good, and
 // no collection can tell (examples/mini_scheme.cc: a thunk made in the frame
-// that held the object). Exceptions from fn go to the unraisable hook.
+// that held the object). Exceptions from fn go to the unraisable hook, in
+// "<finalize object at 0x...; dead>" as CPython reports them (the repr of a
+// finalize object, dead once its call began); at heap shutdown too, where
+// Python's finalize._exitfunc hands them to sys.excepthook (a traceback, no
+// "Exception ignored in"): refgc has no excepthook. A direct call f() lets
+// them propagate.
 #pragma once
 
 #include <functional>

@@ -20,6 +20,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <regex>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -205,6 +206,30 @@ TEST_F(FinalizeTest, AnExceptionFromTheFunctionAtDeathGoesToTheUnraisableHook) {
   o.reset();
   ASSERT_EQ(capture.messages.size(), 1u);
   EXPECT_EQ(capture.messages[0], "close failed");
+}
+
+// python3 3.11.7, sys.unraisablehook recording u.object: an exception from
+// weakref.finalize's function at its object's death, by refcount or in a
+// collection, is reported as "Exception ignored in: <finalize object at
+// 0x7f...; dead>" (the finalize object's repr: dead, as its registry entry is
+// popped before the call). refgc reported "<finalize callback>".
+TEST_F(FinalizeTest, AnExceptionAtDeathIsReportedInADeadFinalizeObjectAtItsAddress) {
+  refgc_test::UnraisableCapture capture;
+  auto o = make<Thing>();
+  Finalizer f = refgc::finalize(o, [] { throw std::runtime_error("close failed"); });
+  o.reset();
+  auto c = make<Thing>();
+  c->other = c;
+  Finalizer g = refgc::finalize(c, [] { throw std::runtime_error("close failed in gc"); });
+  c.reset();
+  gc::collect();
+  ASSERT_EQ(capture.objects.size(), 2u);
+  for (const std::string& object : capture.objects) {
+    EXPECT_TRUE(std::regex_match(object, std::regex("<finalize object at 0x[0-9a-f]+; dead>")))
+        << object;
+  }
+  EXPECT_NE(capture.objects[0], capture.objects[1]);  // two finalize objects (both held)
+  EXPECT_EQ(capture.messages, (Log{"close failed", "close failed in gc"}));
 }
 
 // Fact G71 ("detach() then object death: never called"): detach() gives
