@@ -222,6 +222,7 @@ Finalizer Finalizer::create(const Ref<Object>& obj, std::function<void()> func) 
   state->func = std::move(func);
   state->heap = &Heap::current();
   state->never_runs = state->heap->impl().finalizers_shut_down;
+  detail::register_finalize_exit_hook(*state->heap);
   std::weak_ptr<detail::FinalizerState> weak_state = state;
   state->ref = WeakRef<Object>(obj, [weak_state](const WeakRef<Object>&) {
     if (auto s = weak_state.lock()) {

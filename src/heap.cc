@@ -55,14 +55,13 @@ thread_local bool released_by_unlock = false;
 // it).
 std::atomic<bool> default_heap_made{false};
 
-// At process exit: finalize the default heap's pending cyclic garbage, even
-// with automatic collection disabled (CPython's shutdown collection). By now
-// the main thread's implicit hold may already have been released (thread
-// locals die before atexit handlers run), so take the heap if nobody has it.
-// `first`: the collection registered when the default heap was made, which
-// also runs weakref.finalize's atexit hook; the late one (LateExitCollection)
-// only collects.
-void exit_collection(bool first) noexcept {
+// At process exit, runs body(h) with the default heap h held by this thread
+// and current. By now the main thread's implicit hold may already have been
+// released (thread locals die before atexit handlers run), so the heap is
+// taken if nobody has it; if another thread holds it, it is left alone and
+// body does not run.
+template <class Body>
+void with_default_heap_at_exit(Body body) noexcept {
   Heap& h = Heap::default_heap();
   HeapImpl& impl = h.impl();
   const std::thread::id me = std::this_thread::get_id();
@@ -74,20 +73,47 @@ void exit_collection(bool first) noexcept {
   }
   Heap* saved = tls.heap;
   tls.heap = &h;
-  if (first) {
-    run_atexit_finalizers(h);  // weakref.finalize's atexit hook runs first, as in CPython
-    drop_finalizers(h);        // and the others never run (finalize._shutdown)
-  }
-  // gc::callbacks() run in the first one only, and only with automatic
-  // collection enabled: CPython's Py_FinalizeEx collects with callbacks
-  // after the atexit handlers if gc is enabled (_PyGC_CollectIfEnabled), and
-  // its collections after module teardown (_PyGC_CollectNoFail) call none.
-  impl.collect_marked(2, /*run_callbacks=*/first && impl.enabled);
+  body(h);
   tls.heap = saved;
   if (locked_here) {
     impl.owner.store(std::thread::id{});
     impl.mutex.unlock();
   }
+}
+
+// weakref.finalize's exit hook (finalize._exitfunc) for the default heap:
+// its live atexit finalizers run, newest first, and the others never run
+// (finalize._shutdown). Registered with std::atexit by the first finalize()
+// on the default heap, as CPython's first finalize object registers
+// _exitfunc with atexit: an exit handler registered before that runs after
+// the finalizers, one registered after it before them (python3 3.11.7).
+void finalize_exit_hook() noexcept {
+  with_default_heap_at_exit([](Heap& h) {
+    run_atexit_finalizers(h);
+    drop_finalizers(h);
+  });
+}
+
+// At process exit: finalize the default heap's pending cyclic garbage, even
+// with automatic collection disabled (CPython's shutdown collection).
+// `first`: the collection registered when the default heap was made, which
+// also runs weakref.finalize's exit hook if no finalize() registered it (or
+// its registration failed; otherwise nothing is left for it to run); the
+// late one (LateExitCollection) only collects.
+void exit_collection(bool first) noexcept {
+  with_default_heap_at_exit([first](Heap& h) {
+    HeapImpl& impl = h.impl();
+    if (first) {
+      run_atexit_finalizers(h);
+      drop_finalizers(h);
+    }
+    // gc::callbacks() run in the first one only, and only with automatic
+    // collection enabled: CPython's Py_FinalizeEx collects with callbacks
+    // after the atexit handlers if gc is enabled (_PyGC_CollectIfEnabled),
+    // and its collections after module teardown (_PyGC_CollectNoFail) call
+    // none.
+    impl.collect_marked(2, /*run_callbacks=*/first && impl.enabled);
+  });
 }
 void exit_collection_atexit() { exit_collection(true); }
 
@@ -152,6 +178,18 @@ Heap& acquire_default(const char* what = nullptr) {
 }
 
 }  // namespace
+
+void register_finalize_exit_hook(Heap& heap) noexcept {
+  // Once, for the default heap only: another heap's finalizers run when it
+  // is destroyed.
+  static std::atomic<bool> registered{false};
+  if (registered.load(std::memory_order_relaxed) || !default_heap_made.load() ||
+      &heap != &Heap::default_heap() || registered.exchange(true))
+    return;
+  // If it cannot be registered, the exit collection runs them (after the
+  // handlers registered since the default heap was made).
+  (void)std::atexit(finalize_exit_hook);
+}
 
 namespace testing {
 

@@ -303,6 +303,11 @@ class FindTracer final : public Tracer {
   std::size_t n_;
 };
 
+// Called by each finalize(): the first one on the default heap registers
+// weakref.finalize's exit hook with std::atexit (src/heap.cc), as CPython's
+// first finalize object registers finalize._exitfunc.
+void register_finalize_exit_hook(Heap& heap) noexcept;
+
 // The heap this thread holds; acquires the default heap on first use.
 HeapImpl& acquire_current_slow();
 inline HeapImpl& current_impl() {

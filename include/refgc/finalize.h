@@ -9,11 +9,15 @@
 // been detached, so dropping the returned handle does not cancel it. It runs
 // when the object dies by refcount or in the collector (from a weak-reference
 // callback, so before the object's own finalize() in a collection). At heap
-// shutdown (process exit for the default heap) the finalizers still alive with
-// atexit() true run in reverse order of creation, with automatic collection
-// off meanwhile (as Python's atexit hook disables gc); the others never run (an
-// object that dies after that runs nothing, as after Python's finalize
-// shutdown hook). fn must not hold a strong
+// shutdown the finalizers still alive with atexit() true run in reverse order
+// of creation, with automatic collection off meanwhile (as Python's atexit
+// hook disables gc); the others never run (an object that dies after that
+// runs nothing, as after Python's finalize shutdown hook). For the default
+// heap that is at process exit, from a std::atexit handler that its first
+// finalize() registers, as CPython's first finalize object registers
+// finalize._exitfunc with atexit: exit handlers registered before that run
+// after the finalizers (one they make never runs), those registered after it
+// run before them. fn must not hold a strong
 // reference to the object (it would never die), directly or through what it
 // captures: the registry holds fn from outside the heap, so a captured
 // closure whose environment reaches the object keeps it alive for good, and

@@ -55,9 +55,12 @@ class UnraisableCapture {
 };
 
 // A log shared by test objects: finalizers and destructors append to it.
+// Never destroyed: a death test's objects are finalized at process exit, by
+// exit handlers that may run after the static destructors of objects made
+// after the default heap (a static vector was appended to once destroyed).
 inline std::vector<std::string>& event_log() {
-  static std::vector<std::string> log;
-  return log;
+  static auto* log = new std::vector<std::string>();
+  return *log;
 }
 
 // Its finalizer resurrects it into a self-cycle. On refcount death the

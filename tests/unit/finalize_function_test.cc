@@ -537,6 +537,39 @@ TEST_F(FinalizeTest, AtProcessExitAFinalizerWithAtexitFalseNeverRuns) {
       ::testing::ExitedWithCode(0), "^end of main\n$");
 }
 
+// python3 3.11.7 registers weakref.finalize's exit hook (finalize._exitfunc)
+// with atexit when the first finalize object is made, so an atexit handler
+// registered before that runs after the finalizers, and one registered after
+// it runs before them:
+//   atexit.register(before)      # makes a finalizer: alive True, never runs
+//   weakref.finalize(o, print, "finalizer")
+//   atexit.register(after)
+// prints "handler registered after", "finalizer", "handler registered before
+// the first finalize", "  its alive: True". refgc ran the default heap's
+// finalizers from the handler registered when the heap was made: both
+// handlers first, and the one the early handler made ran too.
+TEST_F(FinalizeTest, AtProcessExitTheFinalizersRunWhereTheFirstFinalizeRegisteredTheirHook) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        (void)refgc::Heap::current();  // the default heap exists already
+        std::atexit(+[] {
+          std::fputs("handler registered before the first finalize\n", stderr);
+          static auto* late = new Ref<Thing>(make<Thing>());  // alive until the process ends
+          Finalizer f =
+              refgc::finalize(*late, [] { std::fputs("made by the early handler\n", stderr); });
+          std::fputs(f.alive() ? "  its alive: 1\n" : "  its alive: 0\n", stderr);
+        });
+        static auto* o = new Ref<Thing>(make<Thing>());  // alive until the process ends
+        refgc::finalize(*o, [] { std::fputs("finalizer\n", stderr); });
+        std::atexit(+[] { std::fputs("handler registered after\n", stderr); });
+        std::exit(0);
+      },
+      ::testing::ExitedWithCode(0),
+      "^handler registered after\nfinalizer\nhandler registered before the first finalize\n  its "
+      "alive: 1\n$");
+}
+
 // Python: after f() or f.detach(), f.atexit is False and setting it does
 // nothing (weakref.finalize keeps atexit in its registry entry, gone once
 // dead).
