@@ -56,11 +56,15 @@ class Finalizer {
   // the state it reads is not synchronized.
   bool alive() const noexcept;
   // f(): if alive, mark dead and run fn now (returns true); otherwise false.
+  // (Python's f() returns fn's result, or None.) After its heap's shutdown
+  // it marks the finalizer dead and runs nothing (false), as Python's.
   bool operator()();
   // f.detach(): if alive, mark dead without running fn and return what it
   // would have run; otherwise nothing.
   std::optional<Info> detach();
-  // f.peek(): the same, without detaching.
+  // f.peek(): the same, without detaching. Info::func is a copy of fn
+  // (Python gives the function object itself): calling it does not change
+  // what the registered one captured by value.
   std::optional<Info> peek() const;
   // Whether fn runs at heap shutdown if still alive (default true). As in
   // Python, a dead finalizer (run or detached) reports false and ignores the

@@ -1909,11 +1909,9 @@ print('inner dead', inner() is None)
 // CPython's collect() still counts the finalizer's weak reference, freed
 // right after its callback: the finalize object does not hold it (its
 // registry entry does, and the call pops the entry).
-//
-// DISABLED: refgc's Finalizer handle keeps the FinalizerState, which keeps
-// its WeakRef after the finalizer ran (src/finalize.cc kill() does not reset
-// `ref`), so the weak reference is not freed after its callback and collect()
-// returns 1 instead of 2.
+// refgc: the kept handle keeps the FinalizerState, whose WeakRef
+// src/finalize.cc kill() drops when the finalizer runs (it once kept it, and
+// collect() returned 1 instead of 2).
 TEST_F(WeakrefOrderingVsPython, KeptFinalizeHandleDoesNotChangeWhatTheCollectionCounts) {
   const char* py = R"py(
 import gc, weakref

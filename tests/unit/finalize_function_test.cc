@@ -287,10 +287,10 @@ TEST_F(FinalizeTest, OnCyclicTrashItRunsDuringCollectWhichCountsTheObjectAndTheW
   EXPECT_EQ(calls, 1);
 }
 
-// The same with the Finalizer handle still held (python3: 2, see above).
-// DISABLED: refgc returns 1. Finalizer's state keeps its WeakRef after the
-// finalizer has run (detail::kill() does not reset FinalizerState::ref), so the
-// weak-reference object is not freed after its callback and is not counted.
+// The same with the Finalizer handle still held (python3: 2, see above):
+// detail::kill() drops the state's WeakRef when the finalizer runs, so the
+// weak-reference object is freed after its callback and counted. (It once
+// kept it, and collect() returned 1.)
 TEST_F(FinalizeTest, OnCyclicTrashCollectCountsTheWeakRefEvenWhileTheHandleIsHeld) {
   auto a = make<Thing>("a");
   a->other = a;
