@@ -67,6 +67,35 @@ std::string read_file(const std::filesystem::path& p) {
   return std::string(std::istreambuf_iterator<char>(f), {});
 }
 
+// A fresh directory under the temporary one holding a stand-in `dot`
+// (owner-executable) with these contents.
+std::filesystem::path fake_dot_dir(const char* name, const std::string& contents) {
+  const auto dir = std::filesystem::temp_directory_path() / name;
+  std::filesystem::create_directories(dir);
+  {
+    std::ofstream script(dir / "dot", std::ios::binary);
+    script << contents;
+  }
+  std::filesystem::permissions(dir / "dot", std::filesystem::perms::owner_all);
+  return dir;
+}
+
+// PATH is `dir` alone for this object's lifetime.
+class PathIsOnly {
+ public:
+  explicit PathIsOnly(const std::string& dir) {
+    const char* old = ::getenv("PATH");
+    saved_ = old != nullptr ? old : "";
+    ::setenv("PATH", dir.c_str(), 1);
+  }
+  PathIsOnly(const PathIsOnly&) = delete;
+  PathIsOnly& operator=(const PathIsOnly&) = delete;
+  ~PathIsOnly() { ::setenv("PATH", saved_.c_str(), 1); }
+
+ private:
+  std::string saved_;
+};
+
 // --- the census ------------------------------------------------------------
 
 TEST_F(DiagTest, MostCommonTypesCountsTrackedObjectsByTypeMostCommonFirst) {
@@ -1294,19 +1323,18 @@ TEST_F(DiagTest, RenderPngWritesAPngFile) {
 }
 
 TEST_F(DiagTest, RenderSvgWithoutGraphvizNamesThePackageToInstall) {
-  const char* old = ::getenv("PATH");
-  const std::string saved = old != nullptr ? old : "";
-  ::setenv("PATH", "/nonexistent-refgc-test-dir", 1);
-  auto n = make<Node>();
   bool threw = false;
-  try {
-    diag::render_svg(std::filesystem::temp_directory_path() / "never.svg", {n});
-  } catch (const diag::GraphvizNotFound& e) {
-    threw = true;
-    EXPECT_NE(std::string(e.what()).find("apt-get install graphviz"), std::string::npos);
+  {
+    PathIsOnly path("/nonexistent-refgc-test-dir");
+    auto n = make<Node>();
+    try {
+      diag::render_svg(std::filesystem::temp_directory_path() / "never.svg", {n});
+    } catch (const diag::GraphvizNotFound& e) {
+      threw = true;
+      EXPECT_NE(std::string(e.what()).find("apt-get install graphviz"), std::string::npos);
+    }
+    EXPECT_FALSE(diag::graphviz_available());
   }
-  EXPECT_FALSE(diag::graphviz_available());
-  ::setenv("PATH", saved.c_str(), 1);
   EXPECT_TRUE(threw);
 }
 
@@ -1346,19 +1374,11 @@ TEST_F(DiagTest, RenderSvgToARelativePathStartingWithADashWritesThatFile) {
 // Review 2026-11-23 (session 15): a dot that exits 0 without writing the
 // file (here a stand-in script on PATH) is a failure, not a success.
 TEST_F(DiagTest, RenderDotReportsADotThatWritesNothingAsAFailure) {
-  const auto dir = std::filesystem::temp_directory_path() / "refgc_diag_test_fake_dot";
-  std::filesystem::create_directories(dir);
+  const auto dir = fake_dot_dir("refgc_diag_test_fake_dot", "#!/bin/sh\nexit 0\n");
   {
-    std::ofstream script(dir / "dot");
-    script << "#!/bin/sh\nexit 0\n";
+    PathIsOnly path(dir.string());
+    EXPECT_THROW(diag::render_dot("digraph g {}", dir / "out.svg", "svg"), std::runtime_error);
   }
-  std::filesystem::permissions(dir / "dot", std::filesystem::perms::owner_all);
-  const auto file = dir / "out.svg";
-  const char* old = ::getenv("PATH");
-  const std::string saved = old != nullptr ? old : "";
-  ::setenv("PATH", dir.c_str(), 1);
-  EXPECT_THROW(diag::render_dot("digraph g {}", file, "svg"), std::runtime_error);
-  ::setenv("PATH", saved.c_str(), 1);
   EXPECT_FALSE(std::filesystem::exists(dir / "out.svg.dot.tmp"));
   std::filesystem::remove_all(dir);
 }
@@ -1368,23 +1388,16 @@ TEST_F(DiagTest, RenderDotReportsADotThatWritesNothingAsAFailure) {
 // showed the old picture as the new one. dot now writes beside the file,
 // which it replaces only on success: the old picture is left as it was.
 TEST_F(DiagTest, RenderDotDoesNotTakeAnOlderFileAtThePathForItsOutput) {
-  const auto dir = std::filesystem::temp_directory_path() / "refgc_diag_test_stale_dot";
-  std::filesystem::create_directories(dir);
-  {
-    std::ofstream script(dir / "dot");
-    script << "#!/bin/sh\nexit 0\n";
-  }
-  std::filesystem::permissions(dir / "dot", std::filesystem::perms::owner_all);
+  const auto dir = fake_dot_dir("refgc_diag_test_stale_dot", "#!/bin/sh\nexit 0\n");
   const auto file = dir / "out.svg";
   {
     std::ofstream old_picture(file);
     old_picture << "old picture";
   }
-  const char* old = ::getenv("PATH");
-  const std::string saved = old != nullptr ? old : "";
-  ::setenv("PATH", dir.c_str(), 1);
-  EXPECT_THROW(diag::render_dot("digraph g {}", file, "svg"), std::runtime_error);
-  ::setenv("PATH", saved.c_str(), 1);
+  {
+    PathIsOnly path(dir.string());
+    EXPECT_THROW(diag::render_dot("digraph g {}", file, "svg"), std::runtime_error);
+  }
   EXPECT_EQ(read_file(file), "old picture");
   EXPECT_FALSE(std::filesystem::exists(dir / "out.svg.out.tmp"));
   EXPECT_FALSE(std::filesystem::exists(dir / "out.svg.dot.tmp"));
@@ -1414,25 +1427,16 @@ TEST_F(DiagTest, RenderSvgReplacesAnOlderFileAtThePath) {
 // std::runtime_error, as before) carrying the errno: a `dot` on PATH that is
 // executable but no program (no #! line) fails posix_spawn with ENOEXEC.
 TEST_F(DiagTest, RenderDotReportsADotThatCannotBeStartedWithItsErrno) {
-  const auto dir = std::filesystem::temp_directory_path() / "refgc_diag_test_bad_dot";
-  std::filesystem::create_directories(dir);
-  {
-    std::ofstream not_a_program(dir / "dot", std::ios::binary);
-    not_a_program << "this is not an executable\n";
-  }
-  std::filesystem::permissions(dir / "dot", std::filesystem::perms::owner_all);
-  const char* old = ::getenv("PATH");
-  const std::string saved = old != nullptr ? old : "";
-  ::setenv("PATH", dir.c_str(), 1);
+  const auto dir = fake_dot_dir("refgc_diag_test_bad_dot", "this is not an executable\n");
   std::string what;
   int code = 0;
   try {
+    PathIsOnly path(dir.string());
     diag::render_dot("digraph g {}", dir / "out.svg", "svg");
   } catch (const std::system_error& e) {
     what = e.what();
     code = e.code().value();
   }
-  ::setenv("PATH", saved.c_str(), 1);
   EXPECT_EQ(code, ENOEXEC);
   EXPECT_NE(what.find("refgc::diag: cannot run " + (dir / "dot").string()), std::string::npos)
       << what;
