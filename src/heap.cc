@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <stdexcept>
 #include <string>
 
@@ -416,48 +417,65 @@ void HeapImpl::collect_generations() {
 
 namespace {
 
-// What a gc callback's entry holds while that callback runs (run_callback).
+// What a gc callback's entry holds while that callback runs (run_callback):
+// a share of the callback, which it calls, so that the entry, and a copy of
+// it taken meanwhile (kept in the vector or anywhere else), is still that
+// callback, as a gc.callbacks item is the callable itself.
 struct RunningCallback {
-  std::uint64_t id;
-  void operator()(std::string_view, const gc::CollectInfo&) const noexcept {}
+  std::shared_ptr<gc::Callback> running;
+  void operator()(std::string_view phase, const gc::CollectInfo& info) const {
+    (*running)(phase, info);
+  }
 };
-std::atomic<std::uint64_t> next_running_id{0};
 
 // Calls callbacks[i] itself, not a copy, so that state it keeps (a mutable
 // lambda's captures) lasts to its next call, as gc.callbacks holds the
 // callables themselves. It may change the vector meanwhile (erase itself,
-// add entries, make it reallocate): for the call it is moved into a local
-// and its entry holds a marker; afterwards it goes back into the entry
-// holding the marker, wherever that is now (copied into each entry holding
-// it, if it copied its own entry), or is dropped if none does (it removed
-// or replaced itself).
+// add entries, make it reallocate): for the call it is moved into shared
+// storage and its entry holds a RunningCallback; afterwards it goes back
+// into each entry holding that, wherever it is now (moved into the last
+// one unless a copy outside the vector still shares it, copied into the
+// others), or stays with the copies outside, or is dropped (it removed or
+// replaced itself). Without the memory for that, it is not called
+// (unraisable), as CPython's invoke_gc_callback skips the callbacks when it
+// cannot build their info.
 void run_callback(std::vector<gc::Callback>& callbacks, std::size_t i, std::string_view phase,
                   const gc::CollectInfo& info) noexcept {
-  const std::uint64_t id = next_running_id.fetch_add(1, std::memory_order_relaxed);
-  gc::Callback cb;
+  std::shared_ptr<gc::Callback> running;
   try {
-    gc::Callback marker = RunningCallback{id};  // stored in place: no allocation
-    cb = std::move(callbacks[i]);
+    auto shared = std::make_shared<gc::Callback>();
+    gc::Callback marker = RunningCallback{shared};
+    *shared = std::move(callbacks[i]);  // nothing below throws until the call
     callbacks[i] = std::move(marker);
-    cb(phase, info);
+    running = std::move(shared);
+    (*running)(phase, info);
   } catch (...) {
     write_unraisable("<gc callback>");
   }
+  if (!running) return;
+  auto holds_it = [&](const gc::Callback& c) {
+    const RunningCallback* r = c.target<RunningCallback>();
+    return r != nullptr && r->running == running;
+  };
+  long in_vector = 0;
   std::size_t last = callbacks.size();
   for (std::size_t k = 0; k < callbacks.size(); ++k) {
-    const RunningCallback* r = callbacks[k].target<RunningCallback>();
-    if (r == nullptr || r->id != id) continue;
-    if (last != callbacks.size()) {
-      try {
-        callbacks[last] = cb;
-      } catch (...) {
-        write_unraisable("<gc callback>", "out of memory restoring a copy of");
-        callbacks[last] = nullptr;
-      }
+    if (holds_it(callbacks[k])) {
+      ++in_vector;
+      last = k;
     }
-    last = k;
   }
-  if (last != callbacks.size()) callbacks[last] = std::move(cb);
+  // Shared outside the vector (and this function): those copies keep it.
+  const bool movable = running.use_count() == in_vector + 1;
+  for (std::size_t k = 0; k < callbacks.size(); ++k) {
+    if (!holds_it(callbacks[k]) || (movable && k == last)) continue;
+    try {
+      callbacks[k] = *running;
+    } catch (...) {
+      // Left as it is: it still calls the callback.
+    }
+  }
+  if (movable && last != callbacks.size()) callbacks[last] = std::move(*running);
 }
 
 }  // namespace

@@ -136,9 +136,14 @@ using Callback = std::function<void(std::string_view phase, const CollectInfo& i
 // current end, so a callback appended during a phase runs in it, and one that
 // removes itself (or an earlier one) makes the next one miss that phase.
 // Each callback is called itself, not a copy, so state it keeps (a mutable
-// lambda's captures) lasts from one call to the next; while it runs, its
-// entry holds a stand-in that does nothing, and a copy of that entry made
-// meanwhile is a copy of the callback once the call returns.
+// lambda's captures) lasts from one call to the next. While it runs, its
+// entry holds a stand-in that calls it (so the entry's target<T>() is not
+// the callback's type then): calling the entry, or a copy of it taken
+// meanwhile, calls the running callback itself. Once the call returns, each
+// entry in the vector holding the stand-in holds the callback again (a copy
+// of it, if there are several); a copy kept elsewhere stays a stand-in that
+// shares the callback. Without the memory for the stand-in, the callback is
+// not called (an unraisable std::bad_alloc).
 // At process exit (the default heap's collections after main returns:
 // refgc/heap.h) they run in the first collection only, and only if automatic
 // collection is enabled, as CPython's shutdown runs one collection with

@@ -360,6 +360,54 @@ TEST_F(GcApiTest, ACallbacksOwnStateLastsFromOneCallToTheNext) {
   callbacks.clear();
 }
 
+// A running callback is still its entry: calling gc.callbacks[i] from inside
+// it calls it again. python3 3.11.7, a Counter-like callable whose 'start'
+// calls gc.callbacks[0]("nested", info) once, printed start, nested, stop.
+// refgc's entry held a do-nothing stand-in while the callback ran, so the
+// nested call did nothing: start, stop.
+TEST_F(GcApiTest, ACallbackThatCallsItsOwnEntryRunsItselfAgain) {
+  auto& callbacks = refgc::gc::callbacks();
+  std::vector<std::string> log;
+  callbacks.push_back(
+      [&, n = 0](std::string_view phase, const refgc::gc::CollectInfo& info) mutable {
+        log.push_back(std::string(phase) + " " + std::to_string(++n));
+        if (phase == "start" && n == 1) callbacks[0]("nested", info);
+      });
+  refgc::gc::collect();
+  EXPECT_EQ(log, (std::vector<std::string>{"start 1", "nested 2", "stop 3"}));
+  callbacks.clear();
+}
+
+// A callback that takes itself out of gc.callbacks, keeping it elsewhere,
+// and is put back later runs again. python3 3.11.7:
+//   saved = []
+//   def d(phase, info):
+//       print("d", phase)
+//       if phase == "start" and not saved:
+//           saved.append(gc.callbacks[0]); gc.callbacks.clear()
+//   gc.callbacks.append(d); gc.collect()
+//   gc.callbacks.append(saved[0]); gc.collect()
+// printed d start, then d start, d stop. refgc's copy taken while the
+// callback ran was its do-nothing stand-in, for good: only d start.
+TEST_F(GcApiTest, ACopyOfARunningCallbackKeptOutsideTheListStillRunsIt) {
+  auto& callbacks = refgc::gc::callbacks();
+  std::vector<std::string> log;
+  std::vector<refgc::gc::Callback> saved;
+  callbacks.push_back([&](std::string_view phase, const refgc::gc::CollectInfo&) {
+    log.push_back("d " + std::string(phase));
+    if (phase == "start" && saved.empty()) {
+      saved.push_back(callbacks[0]);
+      callbacks.clear();
+    }
+  });
+  refgc::gc::collect();
+  callbacks.push_back(saved[0]);
+  refgc::gc::collect();
+  EXPECT_EQ(log, (std::vector<std::string>{"d start", "d start", "d stop"}));
+  callbacks.clear();
+  saved.clear();
+}
+
 TEST_F(GcApiTest, StatsCountOnlyTheCollectedGeneration) {
   // cpython-semantics §3 H84.
   auto before = refgc::gc::get_stats();
