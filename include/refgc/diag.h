@@ -249,8 +249,10 @@ std::string to_dot(const std::vector<Root>& roots, const GraphOptions& options =
 // if it cannot be started, std::runtime_error if dot fails or writes no file,
 // or if the DOT text cannot be written to its temporary input, `file` +
 // ".dot.tmp" (next to `file`; removed afterwards). dot writes `file` +
-// ".out.tmp", which replaces `file` only once dot succeeded: after a failure
-// a file already at the path is left as it was.
+// ".out.tmp", which replaces `file` (renamed over it: a symbolic link there
+// is replaced, not written through, and the new file has the default
+// permissions) only once dot succeeded: after a failure a file already at
+// the path is left as it was.
 class GraphvizNotFound : public std::runtime_error {
  public:
   GraphvizNotFound();
