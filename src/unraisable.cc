@@ -59,9 +59,14 @@ UnraisableHook set_unraisable_hook(UnraisableHook hook) {
   return old;
 }
 
-void write_unraisable(std::string object, std::string err_msg) noexcept {
+namespace {
+
+// What both write_unraisable overloads do; `make` builds the report (it may
+// throw std::bad_alloc, reported as a fixed line).
+template <class Make>
+void report_unraisable(Make make) noexcept {
   try {
-    Unraisable u{std::current_exception(), std::move(err_msg), std::move(object)};
+    Unraisable u = make();
     UnraisableHook hook;
     {
       std::lock_guard<std::mutex> lock(hook_mutex);
@@ -81,6 +86,21 @@ void write_unraisable(std::string object, std::string err_msg) noexcept {
   } catch (...) {
     std::fputs("refgc: exception ignored (and out of memory reporting it)\n", stderr);
   }
+}
+
+}  // namespace
+
+void write_unraisable(std::string object, std::string err_msg) noexcept {
+  report_unraisable([&] {
+    return Unraisable{std::current_exception(), std::move(err_msg), std::move(object)};
+  });
+}
+
+void write_unraisable(const char* object, const char* err_msg) noexcept {
+  report_unraisable([&] {
+    return Unraisable{std::current_exception(), err_msg != nullptr ? err_msg : "",
+                      object != nullptr ? object : ""};
+  });
 }
 
 }  // namespace refgc

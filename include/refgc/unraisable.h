@@ -38,5 +38,9 @@ UnraisableHook set_unraisable_hook(UnraisableHook hook);
 // catch block. Used by refgc itself; available to user code that wants the
 // same treatment for its own callbacks.
 void write_unraisable(std::string object, std::string err_msg = "Exception ignored in") noexcept;
+// The same with C strings, copied inside: no allocation in the caller, so a
+// noexcept caller's catch block cannot throw std::bad_alloc making the
+// strings (out of memory, the report is a fixed line on stderr instead).
+void write_unraisable(const char* object, const char* err_msg = "Exception ignored in") noexcept;
 
 }  // namespace refgc

@@ -977,3 +977,28 @@ TEST(FaultInjection, AFailedAllocationInFreezeLeavesEveryGenerationAsItWas) {
   }
   EXPECT_GT(threw, 0);
 }
+
+// Review 2026-11-24 (session 24): write_unraisable took std::string
+// parameters, so a call with a C string made them in the caller: out of
+// memory there threw std::bad_alloc out of a noexcept caller's catch block
+// (std::terminate). With the C-string overload the report is made inside,
+// and a failure is the fixed line on stderr. The first allocation after the
+// exception fails; the process must go on.
+TEST(FaultInjectionDeathTest, AnUnraisableReportThatRunsOutOfMemoryIsALineOnStderrNotATermination) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  auto report_from_noexcept = []() noexcept {
+    try {
+      throw std::runtime_error("a finalizer failed");
+    } catch (...) {
+      g_fail_after = 0;  // the next allocation fails
+      refgc::write_unraisable("<a reporter whose name needs the heap to copy>");
+      g_fail_after = -1;
+    }
+  };
+  EXPECT_EXIT(
+      {
+        report_from_noexcept();
+        std::exit(g_failed ? 0 : 3);
+      },
+      ::testing::ExitedWithCode(0), "out of memory reporting it");
+}
