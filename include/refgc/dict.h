@@ -29,12 +29,13 @@
 // after a key is added or removed (set of a new key, erase, pop, clear), the
 // next step or dereference of an iterator made before throws
 // std::runtime_error ("Dict changed size during iteration", Python's
-// RuntimeError), before it touches the entries. Setting an existing key's
-// value is allowed. What a step yields, the key and the value, are
-// references into the dict's entries, which adding or removing a key may
-// move: a body that adds or removes keys and then still needs them copies
-// them first (`K key = k; Ref<V> value = v;`), as Python's loop variables
-// hold theirs.
+// RuntimeError), before it touches the entries. Dereferencing or stepping
+// an iterator at the end throws std::out_of_range (Python's StopIteration).
+// Setting an existing key's value is allowed. What a step yields, the key
+// and the value, are references into the dict's entries, which adding or
+// removing a key may move: a body that adds or removes keys and then still
+// needs them copies them first (`K key = k; Ref<V> value = v;`), as
+// Python's loop variables hold theirs.
 //
 // == (equals()) is Python's dict ==: two dictionaries with the same key type
 // K, whatever their value types (a Dict<K, List<Int>> and a Dict<K, Object>),
@@ -197,13 +198,16 @@ class Dict : public detail::DictBase<K> {
       skip();
     }
     // Throw std::runtime_error if a key was added or removed since the
-    // iterator was made.
+    // iterator was made, and std::out_of_range at the end (Python's
+    // StopIteration; the end is never read or passed).
     std::pair<const K&, const Ref<V>&> operator*() const {
       check();
+      at_entry();
       return {p_->key, p_->value};
     }
     basic_iterator& operator++() {
       check();
+      at_entry();
       ++p_;
       skip();
       return *this;
@@ -221,6 +225,9 @@ class Dict : public detail::DictBase<K> {
     void check() const {
       if (d_ == nullptr || d_->version_ != version_)
         throw std::runtime_error("Dict changed size during iteration");
+    }
+    void at_entry() const {
+      if (p_ == end_) throw std::out_of_range("Dict iterator: no entry at this position (the end)");
     }
     void skip() {
       while (p_ != end_ && !p_->live) ++p_;

@@ -1399,6 +1399,27 @@ TEST_F(ContainersTest, DereferencingAListIteratorPastTheEndThrowsOutOfRange) {
   EXPECT_THROW((void)*c.end(), std::out_of_range);
 }
 
+// python3: `it = iter({'a': 1}); next(it); next(it)` raises StopIteration,
+// and again at every later next(). A Dict iterator at the end read the entry
+// past the last one (AddressSanitizer: heap-buffer-overflow on
+// `auto [k, v] = *it` after `++it` on a one-entry dict), and a step from the
+// end walked on past it: both now throw std::out_of_range, as List's do.
+TEST_F(ContainersTest, DereferencingOrSteppingADictIteratorAtTheEndThrowsOutOfRange) {
+  auto d = make<Dict<std::string, Int>>();
+  d->set("a", make<Int>(1));
+  auto it = d->begin();
+  EXPECT_EQ((*it).first, "a");
+  ++it;
+  EXPECT_TRUE(it == d->end());
+  EXPECT_THROW((void)*it, std::out_of_range);
+  EXPECT_THROW(++it, std::out_of_range);
+  EXPECT_TRUE(it == d->end());  // still at the end
+  EXPECT_THROW((void)*d->end(), std::out_of_range);
+  auto empty = make<Dict<std::string, Int>>();
+  EXPECT_TRUE(empty->begin() == empty->end());
+  EXPECT_THROW((void)*empty->begin(), std::out_of_range);
+}
+
 // The iterators still serve the standard algorithms and views.
 TEST_F(ContainersTest, ListIteratorsServeStandardAlgorithms) {
   static_assert(std::ranges::random_access_range<List<Int>>);
