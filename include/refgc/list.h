@@ -282,15 +282,17 @@ class List : public detail::ListBase {
   Ref<List> copy() const { return make<List>(std::vector<Ref<T>>(data(), data() + size())); }
   // lst * n: a new list with n references to each element, in order; n of
   // any integer type, and n <= 0 gives an empty list, as in Python
-  // ([1, 2] * -1 == []). Throws std::length_error when the result could not
-  // be held (Python's MemoryError), before allocating anything.
+  // ([1, 2] * -1 == []). Throws std::length_error, before allocating
+  // anything, when the result would pass the largest size a List holds (as
+  // append() does there), and std::bad_alloc when memory runs out (both
+  // Python's MemoryError).
   template <std::integral I>
   requires(!std::same_as<I, bool> && sizeof(I) <= sizeof(std::size_t)) Ref<List> repeat(I count)
   const {
     std::vector<Ref<T>> out;
     if (count <= 0 || size() == 0) return make<List>(std::move(out));
     const auto n = static_cast<std::size_t>(count);  // positive, and no wider than std::size_t
-    if (n > out.max_size() / size()) throw std::length_error("List: too many elements");
+    if (n > kMaxSize / size()) throw std::length_error("List: too many elements");
     out.reserve(size() * n);
     for (std::size_t k = 0; k < n; ++k) out.insert(out.end(), data(), data() + size());
     return make<List>(std::move(out));
@@ -496,6 +498,9 @@ class List : public detail::ListBase {
                 "List keeps one Ref in the place of a pointer");
   static constexpr std::size_t kHeapBit = std::size_t{1} << (sizeof(std::size_t) * 8 - 1);
   static constexpr std::size_t kTraceAhead = 64;  // elements (trace())
+  // The most elements a List holds (grow() and repeat() throw
+  // std::length_error past it): half of what the size word could count.
+  static constexpr std::size_t kMaxSize = (kHeapBit - sizeof(std::size_t)) / sizeof(Ref<T>) / 2;
 
   // ListBase, for a List<U> comparing itself with this list.
   std::size_t equality_size() const noexcept override { return size(); }
@@ -534,8 +539,7 @@ class List : public detail::ListBase {
   // Room for at least `need` elements (at least doubling); throws
   // std::bad_alloc / std::length_error before changing anything.
   void grow(std::size_t need) {
-    constexpr std::size_t kMax = (kHeapBit - sizeof(std::size_t)) / sizeof(Ref<T>) / 2;
-    if (need > kMax) throw std::length_error("List: too many elements");
+    if (need > kMaxSize) throw std::length_error("List: too many elements");
     std::size_t cap = capacity() * 2;
     if (cap < 4) cap = 4;
     if (cap < need) cap = need;

@@ -1420,6 +1420,21 @@ TEST_F(ContainersTest, DereferencingOrSteppingADictIteratorAtTheEndThrowsOutOfRa
   EXPECT_THROW((void)*empty->begin(), std::out_of_range);
 }
 
+// python3: `[0] * 2**59` raises MemoryError. repeat() documents
+// std::length_error, before allocating anything, for a result no List can
+// hold (more than 2**59 - 1 elements, where append() throws it); a count
+// under std::vector's limit but over the List's (2**59) reserved 4 EiB
+// first: std::bad_alloc, and an abort under AddressSanitizer
+// (allocation-size-too-big).
+TEST_F(ContainersTest, ARepeatPastTheLargestListSizeThrowsLengthErrorBeforeAllocating) {
+  auto l = ints({0});
+  EXPECT_THROW((void)l->repeat(std::size_t{1} << 59), std::length_error);
+  auto two = ints({0, 1});
+  EXPECT_THROW((void)two->repeat(std::size_t{1} << 58), std::length_error);
+  EXPECT_EQ((*l)[0]->refcount(), 1u);
+  EXPECT_EQ((*two)[0]->refcount(), 1u);
+}
+
 // The iterators still serve the standard algorithms and views.
 TEST_F(ContainersTest, ListIteratorsServeStandardAlgorithms) {
   static_assert(std::ranges::random_access_range<List<Int>>);
