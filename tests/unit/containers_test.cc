@@ -1435,6 +1435,23 @@ TEST_F(ContainersTest, ARepeatPastTheLargestListSizeThrowsLengthErrorBeforeAlloc
   EXPECT_EQ((*two)[0]->refcount(), 1u);
 }
 
+// python3: `d = {}; d['a'] = 1; d['a'] = 2` leaves {'a': 2}, one key. A
+// Dict keyed by Refs hashes and compares them by identity (dict.h; the
+// guide's "Differences that matter"): two equal Strs are two keys, and a
+// third finds neither. Keyed by std::string it is Python's dict.
+TEST_F(ContainersTest, ADictKeyedByRefsTreatsEqualStrsAsDistinctKeysAndOneKeyedByStringsDoesNot) {
+  auto by_ref = make<Dict<Ref<Str>, Int>>();
+  by_ref->set(make<Str>("a"), make<Int>(1));
+  by_ref->set(make<Str>("a"), make<Int>(2));
+  EXPECT_EQ(by_ref->size(), 2u);
+  EXPECT_FALSE(by_ref->contains(make<Str>("a")));
+  EXPECT_EQ(by_ref->repr(), "{'a': 1, 'a': 2}");
+  auto by_value = make<Dict<std::string, Int>>();
+  by_value->set("a", make<Int>(1));
+  by_value->set("a", make<Int>(2));
+  EXPECT_EQ(by_value->repr(), "{'a': 2}");
+}
+
 // The iterators still serve the standard algorithms and views.
 TEST_F(ContainersTest, ListIteratorsServeStandardAlgorithms) {
   static_assert(std::ranges::random_access_range<List<Int>>);
