@@ -198,6 +198,8 @@ bool held_by_this_thread(Heap& heap) noexcept {
   return heap.impl().owner.load() == std::this_thread::get_id();
 }
 
+std::size_t threads_waiting_to_lock(Heap& heap) noexcept { return heap.impl().lock_waiters.load(); }
+
 }  // namespace testing
 
 HeapImpl& acquire_current_slow() { return acquire_default().impl(); }
@@ -632,6 +634,14 @@ Heap::Lock::Lock(Heap& heap)
     nested_ = true;
     ++impl.lock_depth;
   } else {
+    // Counted while it waits (~Heap stops rather than hand the mutex over).
+    struct Waiting {
+      std::atomic<std::size_t>& n;
+      explicit Waiting(std::atomic<std::size_t>& count) : n(count) { n.fetch_add(1); }
+      ~Waiting() { n.fetch_sub(1); }
+      Waiting(const Waiting&) = delete;
+      Waiting& operator=(const Waiting&) = delete;
+    } waiting(impl.lock_waiters);
     impl.mutex.lock();
     impl.owner.store(std::this_thread::get_id());
     impl.lock_depth = 1;

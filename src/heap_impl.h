@@ -155,6 +155,9 @@ struct HeapImpl : HeapFast {
   // Holds released for a scope by a Heap::Unlock still alive (on any
   // thread): ~Heap refuses to run under one.
   std::atomic<int> suspended_holds{0};
+  // Threads blocked in Heap::Lock on `mutex`: ~Heap refuses to let go of
+  // the mutex to one (it would lock a freed mutex and use a dead heap).
+  std::atomic<std::size_t> lock_waiters{0};
 
   // --- tracking ---
   // Tracks a new (or re-tracked, CPython's finalizer path) object in

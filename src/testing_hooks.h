@@ -71,4 +71,7 @@ std::size_t orphaned_heaps() noexcept;
 // Whether the calling thread holds `heap` (its owner is this thread).
 bool held_by_this_thread(Heap& heap) noexcept;
 
+// How many threads wait in Heap::Lock for `heap` (blocked on its mutex).
+std::size_t threads_waiting_to_lock(Heap& heap) noexcept;
+
 }  // namespace refgc::detail::testing

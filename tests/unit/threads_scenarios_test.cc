@@ -752,6 +752,42 @@ TEST(ThreadScenarios, LockingAHeapThisThreadHoldsIsReentrantAndKeepsItHeld) {
   EXPECT_FALSE(refgc::detail::testing::held_by_this_thread(heap));
 }
 
+// A finalizer run by ~Heap's final collection starts a thread that locks the
+// dying heap, and waits until that thread is blocked on it.
+struct StartsALocker : Object {
+  Ref<StartsALocker> self;
+  Heap* heap = nullptr;
+  std::thread* locker = nullptr;
+  void trace(refgc::Tracer& t) override { t(self); }
+  void finalize() override {
+    Heap* h = heap;
+    *locker = std::thread([h] { Heap::Lock lock(*h); });
+    while (refgc::detail::testing::threads_waiting_to_lock(*h) == 0) std::this_thread::yield();
+  }
+};
+
+// A heap destroyed while another thread waits in Heap::Lock for it (a pool
+// shut down while a worker is about to take the heap): stopped, not a lock
+// of a freed mutex once ~Heap lets go of it. Every build.
+TEST(ThreadScenariosWaiterDeathTest, DestroyingAHeapThatAnotherThreadWaitsToLockStops) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        auto* heap = new Heap();
+        std::thread locker;
+        {
+          Heap::Lock lock(*heap);
+          auto o = make<StartsALocker>();
+          o->self = o;
+          o->heap = heap;
+          o->locker = &locker;
+        }
+        delete heap;
+        locker.join();
+      },
+      "a refgc::Heap was destroyed while another thread waits to lock it");
+}
+
 #if REFGC_DEBUG
 class ThreadScenariosDeathTest : public ::testing::Test {
  protected:
