@@ -587,6 +587,15 @@ Heap::~Heap() {
   impl.garbage.clear();
   impl.callbacks.clear();
   detail::end_trash(outer_trash);
+  if (impl.lock_waiters.load() != 0) {
+    // Unlocking would hand the mutex of a heap about to be freed to a thread
+    // blocked in Heap::Lock, which would then use the dead heap. (A Lock
+    // that starts after this point races with the destruction itself: the
+    // Heap object is going.)
+    detail::fatal(
+        "a refgc::Heap was destroyed while another thread waits to lock it (in Heap::Lock); "
+        "let that thread finish with the heap before destroying it");
+  }
   if (impl.sweepers_running.load() != 0) {
     // A live cache's sweeper would keep locking the dead heap.
     detail::fatal(
