@@ -537,6 +537,11 @@ Heap::~Heap() {
         "a refgc::Heap was destroyed while this thread still holds it (a Heap::Lock on it is "
         "alive)");
   }
+  // The rest is read with the mutex held: a thread that locked the heap
+  // after the check above and released it for a scope (Heap::Unlock) since,
+  // or opened a diag::LeakCheck, has finished writing them.
+  impl.mutex.lock();
+  impl.owner.store(me);
   if (impl.suspended_holds.load() != 0) {
     // A Heap::Unlock on a thread that held it: its end would lock the dead
     // heap, and the Lock it suspended would then unlock it.
@@ -548,8 +553,6 @@ Heap::~Heap() {
     // The scope's end would check, and unregister from, the dead heap.
     detail::fatal("a refgc::Heap was destroyed while a diag::LeakCheck on it is still open");
   }
-  impl.mutex.lock();
-  impl.owner.store(me);
   // Free the cyclic garbage this heap still has, with the heap current.
   Heap* saved = detail::tls.heap;
   detail::tls.heap = this;
