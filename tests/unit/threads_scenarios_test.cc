@@ -788,6 +788,56 @@ TEST(ThreadScenariosWaiterDeathTest, DestroyingAHeapThatAnotherThreadWaitsToLock
       "a refgc::Heap was destroyed while another thread waits to lock it");
 }
 
+// Two threads each hold one heap and then lock the other's (heaps locked in
+// opposite orders): the second to wait stops, naming the inversion, instead
+// of both waiting for ever. Every build.
+TEST(ThreadScenariosInversionDeathTest, TwoHeapsLockedInOppositeOrdersStopInsteadOfDeadlocking) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        Heap a;
+        Heap b;
+        Signal a_held;
+        Signal b_held;
+        std::thread other([&] {
+          Heap::Lock lock_b(b);
+          b_held.set();
+          a_held.wait();
+          Heap::Lock lock_a(a);
+        });
+        Heap::Lock lock_a(a);
+        a_held.set();
+        b_held.wait();
+        Heap::Lock lock_b(b);
+        other.join();
+      },
+      "lock-order inversion");
+}
+
+// The same with the default heap held implicitly: main() uses refgc without
+// a Lock (it holds the default heap), a worker holding its own heap locks
+// the default one, and main then locks the worker's heap.
+TEST(ThreadScenariosInversionDeathTest, LockingAHeapWhoseHolderWaitsForTheImplicitlyHeldDefaultHeapStops) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        (void)Heap::current();  // holds the default heap implicitly
+        Heap pool;
+        Signal pool_held;
+        std::thread worker([&] {
+          Heap::Lock lock_pool(pool);
+          pool_held.set();
+          Heap::Lock lock_default(Heap::default_heap());
+        });
+        pool_held.wait();
+        while (refgc::detail::testing::threads_waiting_to_lock(Heap::default_heap()) == 0)
+          std::this_thread::yield();
+        Heap::Lock lock_pool(pool);
+        worker.join();
+      },
+      "lock-order inversion");
+}
+
 #if REFGC_DEBUG
 class ThreadScenariosDeathTest : public ::testing::Test {
  protected:
