@@ -10,8 +10,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <string>
+#include <thread>
+#include <utility>
+#include <vector>
 
 #include "collect.h"
 #include "heap_impl.h"
@@ -142,6 +146,81 @@ struct LateExitCollection {
 __attribute__((init_priority(101)))
 #endif
 LateExitCollection late_exit_collection;
+
+// Threads blocked taking a heap (Heap::Lock, the end of a Heap::Unlock) and
+// the heap each waits for, to find a lock-order inversion before it becomes
+// a deadlock: this thread waits for heap h, h's holder waits for a heap
+// whose holder waits ... for a heap this thread holds. Touched only when
+// the heap's mutex is taken (try_lock failed), so an uncontended Lock costs
+// nothing more. The thread that closes the cycle is the last to register,
+// under the same mutex as every other, so it sees the whole chain; a holder
+// stores itself as the owner before it waits for anything, and a thread
+// clears its ownership before it lets go, so the chain has no stale link
+// that leads back to this thread.
+struct WaitsFor {
+  std::mutex mutex;
+  std::vector<std::pair<std::thread::id, const HeapImpl*>> waiting;
+};
+WaitsFor& waits_for() {
+  static WaitsFor* w = new WaitsFor;  // never destroyed: threads may lock at exit
+  return *w;
+}
+
+[[noreturn, gnu::cold]] void report_inversion(const HeapImpl& wanted, const HeapImpl& held) {
+  char buf[400];
+  std::snprintf(buf, sizeof buf,
+                "lock-order inversion: this thread waits for heap %p, whose holder waits "
+                "(directly or through other threads) for heap %p, which this thread holds; both "
+                "would wait for ever. Lock heaps in one order everywhere (the default heap held "
+                "implicitly counts as taken first), or release the held one with "
+                "refgc::Heap::Unlock before locking the other",
+                static_cast<const void*>(&wanted.self), static_cast<const void*>(&held.self));
+  fatal(buf);
+}
+
+// Takes impl's mutex, stopping instead of waiting if that would deadlock.
+void lock_heap_mutex(HeapImpl& impl) {
+  if (impl.mutex.try_lock()) return;
+  const std::thread::id me = std::this_thread::get_id();
+  WaitsFor& w = waits_for();
+  bool registered = false;
+  {
+    std::lock_guard<std::mutex> guard(w.mutex);
+    try {
+      w.waiting.emplace_back(me, &impl);
+      registered = true;
+    } catch (...) {  // no memory for the record: wait unchecked
+    }
+    const HeapImpl* h = &impl;
+    // At most one step per waiting thread (a cycle that this thread is not
+    // part of must not keep it walking).
+    for (std::size_t steps = 0; registered && steps < w.waiting.size(); ++steps) {
+      const std::thread::id holder = h->owner.load();
+      if (holder == me) report_inversion(impl, *h);
+      if (holder == std::thread::id{}) break;
+      const auto it = std::find_if(w.waiting.begin(), w.waiting.end(),
+                                   [&](const auto& e) { return e.first == holder; });
+      if (it == w.waiting.end()) break;
+      h = it->second;
+    }
+  }
+  struct Unregister {
+    WaitsFor& w;
+    bool registered;
+    std::thread::id me;
+    ~Unregister() {
+      if (!registered) return;
+      std::lock_guard<std::mutex> guard(w.mutex);
+      const auto it = std::find_if(w.waiting.begin(), w.waiting.end(),
+                                   [&](const auto& e) { return e.first == me; });
+      if (it != w.waiting.end()) {
+        *it = w.waiting.back();
+        w.waiting.pop_back();
+      }
+    }
+  } unregister{w, registered, me};
+  impl.mutex.lock();
+}
 
 // `what` (may be null) names the operation in the debug message.
 Heap& acquire_default(const char* what = nullptr) {
@@ -654,7 +733,7 @@ Heap::Lock::Lock(Heap& heap)
       Waiting(const Waiting&) = delete;
       Waiting& operator=(const Waiting&) = delete;
     } waiting(impl.lock_waiters);
-    impl.mutex.lock();
+    detail::lock_heap_mutex(impl);
     impl.owner.store(std::this_thread::get_id());
     impl.lock_depth = 1;
   }
@@ -689,7 +768,7 @@ Heap::Unlock::~Unlock() {
   detail::released_by_unlock = was_released_;  // a nested Unlock leaves the outer one's mark
   if (heap_ == nullptr) return;
   detail::HeapImpl& impl = heap_->impl();
-  impl.mutex.lock();
+  detail::lock_heap_mutex(impl);
   impl.owner.store(std::this_thread::get_id());
   impl.suspended_holds.fetch_sub(1);
   detail::tls.heap = heap_;

@@ -15,6 +15,10 @@
 //     Only the current heap: a heap held further out (an outer Heap::Lock
 //     of another heap, or the default heap held implicitly before a
 //     Heap::Lock) stays held; release it in its own scope.
+//   * Heaps locked inside one another stay held together: lock them in one
+//     order everywhere (the default heap held implicitly comes first). Two
+//     threads locking two heaps in opposite orders stop with a
+//     "lock-order inversion" message instead of waiting for each other.
 //
 //   std::thread worker([&] {
 //     refgc::Heap::Lock lock(refgc::Heap::default_heap());

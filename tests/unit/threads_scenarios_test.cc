@@ -817,7 +817,8 @@ TEST(ThreadScenariosInversionDeathTest, TwoHeapsLockedInOppositeOrdersStopInstea
 // The same with the default heap held implicitly: main() uses refgc without
 // a Lock (it holds the default heap), a worker holding its own heap locks
 // the default one, and main then locks the worker's heap.
-TEST(ThreadScenariosInversionDeathTest, LockingAHeapWhoseHolderWaitsForTheImplicitlyHeldDefaultHeapStops) {
+TEST(ThreadScenariosInversionDeathTest,
+     LockingAHeapWhoseHolderWaitsForTheImplicitlyHeldDefaultHeapStops) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   EXPECT_DEATH(
       {
