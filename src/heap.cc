@@ -92,12 +92,11 @@ void with_default_heap_at_exit(Body body) noexcept {
 // on the default heap, as CPython's first finalize object registers
 // _exitfunc with atexit: an exit handler registered before that runs after
 // the finalizers, one registered after it before them (python3 3.11.7).
-void finalize_exit_hook() noexcept {
-  with_default_heap_at_exit([](Heap& h) {
-    run_atexit_finalizers(h);
-    drop_finalizers(h);
-  });
+void run_finalize_exit(Heap& h) noexcept {
+  run_atexit_finalizers(h);
+  drop_finalizers(h);
 }
+void finalize_exit_hook() noexcept { with_default_heap_at_exit(run_finalize_exit); }
 
 // At process exit: finalize the default heap's pending cyclic garbage, even
 // with automatic collection disabled (CPython's shutdown collection).
@@ -108,10 +107,7 @@ void finalize_exit_hook() noexcept {
 void exit_collection(bool first) noexcept {
   with_default_heap_at_exit([first](Heap& h) {
     HeapImpl& impl = h.impl();
-    if (first) {
-      run_atexit_finalizers(h);
-      drop_finalizers(h);
-    }
+    if (first) run_finalize_exit(h);
     // gc::callbacks() run in the first one only, and only with automatic
     // collection enabled: CPython's Py_FinalizeEx collects with callbacks
     // after the atexit handlers if gc is enabled (_PyGC_CollectIfEnabled),
