@@ -18,6 +18,7 @@
 #endif
 
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -692,16 +693,17 @@ std::string describe_chain(const std::vector<Ref<Object>>& chain) {
   for (std::size_t i = 0; i < chain.size(); ++i) {
     const Ref<Object>& r = chain[i];
     if (i != 0) {
-      // How the link before holds this one, when it can say.
+      // How the link before holds this one, when it can say: user text,
+      // kept on the chain's one line (a newline in it split the chain).
       const std::string name = chain[i - 1] ? reference_label(*chain[i - 1], r.get()) : "";
-      out += link_text(name);
+      out += link_text(one_line(name));
       out += " -> ";
     }
     if (!r) {
       out += "None";
       continue;
     }
-    out += detail::type_name(*r);
+    out += one_line(detail::type_name(*r));
     out += '@';
     out += hex_address(r.get());
   }
@@ -870,6 +872,10 @@ GraphvizNotFound::GraphvizNotFound()
 
 namespace {
 
+// The first `dot` on PATH that is a file it may run, as the shell and
+// execvp() find it: a directory named dot (which access(X_OK) accepts:
+// it can be searched) is passed over (review 2026-11-25: one earlier on
+// PATH hid Graphviz, and every render failed with EACCES).
 std::string find_dot() {
   const char* path = std::getenv("PATH");
   std::string p = path != nullptr ? path : "/usr/bin:/bin";
@@ -880,11 +886,41 @@ std::string find_dot() {
     std::string dir = p.substr(begin, end - begin);
     if (dir.empty()) dir = ".";
     const std::string candidate = dir + "/dot";
-    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+    struct stat st {};
+    if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+        ::access(candidate.c_str(), X_OK) == 0)
+      return candidate;
     begin = end + 1;
   }
   return {};
 }
+
+// A directory of its own next to `file` (mkdtemp: a new name, mode 0700),
+// removed with what it holds when the scope ends: render_dot's temporary
+// input and dot's output live there, so no other file is written through
+// or clobbered, and two renders to one path at once do not share them.
+class TemporaryDirectory {
+ public:
+  explicit TemporaryDirectory(const std::filesystem::path& file) {
+    std::string name = file.string() + ".tmp-XXXXXX";
+    if (::mkdtemp(name.data()) == nullptr) {
+      throw std::system_error(
+          errno, std::generic_category(),
+          "refgc::diag: cannot make a temporary directory beside " + file.string());
+    }
+    path_ = name;
+  }
+  ~TemporaryDirectory() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  TemporaryDirectory(const TemporaryDirectory&) = delete;
+  TemporaryDirectory& operator=(const TemporaryDirectory&) = delete;
+  const std::filesystem::path& path() const noexcept { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
 
 }  // namespace
 
@@ -893,9 +929,11 @@ bool graphviz_available() { return !find_dot().empty(); }
 void render_dot(std::string_view dot, const std::filesystem::path& file, std::string_view format) {
   const std::string program = find_dot();
   if (program.empty()) throw GraphvizNotFound();
-  // dot reads the graph from a temporary file next to the output.
-  std::filesystem::path input = file;
-  input += ".dot.tmp";
+  // dot reads the graph from a temporary file and writes the picture to
+  // another, both in a directory of this call's own next to `file` (the
+  // rename below stays on one file system).
+  const TemporaryDirectory temp(file);
+  const std::filesystem::path input = temp.path() / "graph.dot";
   {
     std::ofstream f(input, std::ios::binary);
     if (!f) throw std::runtime_error("refgc::diag: cannot write " + input.string());
@@ -907,13 +945,11 @@ void render_dot(std::string_view dot, const std::filesystem::path& file, std::st
   auto operand = [](const std::filesystem::path& p) {
     return p.is_relative() ? "./" + p.string() : p.string();
   };
-  // dot writes next to the file, which takes its place only once dot
-  // succeeded: a failed render leaves an older picture as it was, and an
-  // older picture cannot pass for this one (success is the new file there).
-  std::filesystem::path output = file;
-  output += ".out.tmp";
-  std::error_code ignored;
-  std::filesystem::remove(output, ignored);
+  // dot writes its output there, which takes the place of `file` only once
+  // dot succeeded: a failed render leaves an older picture as it was, and
+  // an older picture cannot pass for this one (success is the new file
+  // there). dot creates it, so it has the default permissions.
+  const std::filesystem::path output = temp.path() / "picture";
   std::string fmt = "-T" + std::string(format);
   std::string out = "-o" + operand(output);
   std::string in = operand(input);
@@ -921,7 +957,6 @@ void render_dot(std::string_view dot, const std::filesystem::path& file, std::st
   pid_t pid = 0;
   const int err = ::posix_spawn(&pid, program.c_str(), nullptr, nullptr, argv, environ);
   if (err != 0) {
-    std::filesystem::remove(input);
     // std::system_error (a std::runtime_error): its message is strerror's
     // text, made thread-safely (std::strerror may share one buffer).
     throw std::system_error(err, std::generic_category(), "refgc::diag: cannot run " + program);
@@ -929,20 +964,15 @@ void render_dot(std::string_view dot, const std::filesystem::path& file, std::st
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
-  std::filesystem::remove(input, ignored);
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    std::filesystem::remove(output, ignored);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
     throw std::runtime_error("refgc::diag: `dot " + fmt + "` failed writing " + file.string());
-  }
   // dot can exit 0 having written nothing (it did when it took the input
   // path for an option): success is its output being there.
+  std::error_code ignored;
   if (!std::filesystem::exists(output, ignored))
     throw std::runtime_error("refgc::diag: `dot " + fmt + "` wrote no " + file.string());
   std::filesystem::rename(output, file, ignored);
-  if (ignored) {
-    std::filesystem::remove(output, ignored);
-    throw std::runtime_error("refgc::diag: cannot write " + file.string());
-  }
+  if (ignored) throw std::runtime_error("refgc::diag: cannot write " + file.string());
 }
 
 void render_svg(const std::filesystem::path& file, const std::vector<Root>& roots,
@@ -1102,8 +1132,10 @@ std::string LeakReport::str() const {
       continue;
     }
     any_chain = true;
-    out << "  " << l.type << '@' << static_cast<const void*>(l.address);
-    if (!l.value.empty()) out << ' ' << l.value;
+    // One line per leak: the repr() is user text (a newline in it broke
+    // the report's layout), shown as ascii_diagram shows it.
+    out << "  " << one_line(l.type) << '@' << static_cast<const void*>(l.address);
+    if (!l.value.empty()) out << ' ' << one_line(l.value);
     out << "\n    kept alive by: " << l.chain << '\n';
   }
   // The leaks past check()'s max_chains have no chain and are not listed

@@ -184,7 +184,9 @@ std::vector<Ref<Object>> find_backref_chain(const Ref<T>& obj, const Predicate& 
 // A field prints as ".name", a position or key as "[2]" or "['a']", any
 // other name in parentheses; an unnamed reference is a bare " -> ". Names
 // come from user code (reference_name(), a key's repr()): one that throws is
-// left out, and each is cut to 40 characters.
+// left out, and each is cut to 40 characters; control characters in one are
+// shown as the text \n, \t, \r or \xNN, as ascii_diagram shows them, so
+// that the chain stays on one line.
 std::string describe_chain(const std::vector<Ref<Object>>& chain);
 
 // ---------------------------------------------------------------------------
@@ -244,15 +246,20 @@ void write_dot(std::ostream& out, const std::vector<Root>& roots, const GraphOpt
 std::string to_dot(const std::vector<Root>& roots, const GraphOptions& options = {});
 
 // Graphviz's `dot`, when it is installed: renders the same picture to a file.
-// Throws GraphvizNotFound (naming the Debian package to install) when `dot`
-// is not on PATH, std::system_error (a std::runtime_error, with the errno)
-// if it cannot be started, std::runtime_error if dot fails or writes no file,
-// or if the DOT text cannot be written to its temporary input, `file` +
-// ".dot.tmp" (next to `file`; removed afterwards). dot writes `file` +
-// ".out.tmp", which replaces `file` (renamed over it: a symbolic link there
-// is replaced, not written through, and the new file has the default
-// permissions) only once dot succeeded: after a failure a file already at
-// the path is left as it was.
+// `dot` is the first regular, executable file of that name on PATH (as the
+// shell finds it: a directory named dot is passed over). Throws
+// GraphvizNotFound (naming the Debian package to install) when there is
+// none, std::system_error (a std::runtime_error, with the errno) if it
+// cannot be started or the temporary directory cannot be made,
+// std::runtime_error if dot fails or writes no file, or if the DOT text
+// cannot be written to its temporary input. The input and dot's output are
+// files of a directory made for the call next to `file` (mkdtemp: `file` +
+// ".tmp-XXXXXX", mode 0700; removed with them afterwards), so no other file
+// is written through or replaced, and renders to one path from several
+// threads at once do not share them. dot's output replaces `file` (renamed
+// over it: a symbolic link there is replaced, not written through, and the
+// new file has the default permissions) only once dot succeeded: after a
+// failure a file already at the path is left as it was.
 class GraphvizNotFound : public std::runtime_error {
  public:
   GraphvizNotFound();
@@ -307,7 +314,9 @@ struct LeakReport {
   bool empty() const noexcept { return leaks.empty(); }
   std::size_t size() const noexcept { return leaks.size(); }
   // A readable multi-line report: the count by type, each leak that has a
-  // chain with it, and how many more have none (past check()'s max_chains).
+  // chain with it (one line for the leak, one for its chain: control
+  // characters in a repr() are shown as \n, \t, \r or \xNN), and how many
+  // more have none (past check()'s max_chains).
   std::string str() const;
 };
 std::ostream& operator<<(std::ostream& out, const LeakReport& report);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <filesystem>
@@ -17,6 +18,7 @@
 #include <iterator>
 #include <list>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <regex>
 #include <set>
@@ -24,6 +26,7 @@
 #include <stdexcept>
 #include <string>
 #include <system_error>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -67,10 +70,19 @@ std::string read_file(const std::filesystem::path& p) {
   return std::string(std::istreambuf_iterator<char>(f), {});
 }
 
-// A fresh directory under the temporary one holding a stand-in `dot`
+// The names of the entries of a directory (what a render left there).
+std::set<std::string> names_in(const std::filesystem::path& dir) {
+  std::set<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(dir))
+    names.insert(entry.path().filename().string());
+  return names;
+}
+
+// A fresh (emptied) directory under the temporary one holding a stand-in `dot`
 // (owner-executable) with these contents.
 std::filesystem::path fake_dot_dir(const char* name, const std::string& contents) {
   const auto dir = std::filesystem::temp_directory_path() / name;
+  std::filesystem::remove_all(dir);  // nothing from an earlier run
   std::filesystem::create_directories(dir);
   {
     std::ofstream script(dir / "dot", std::ios::binary);
@@ -876,6 +888,46 @@ TEST_F(DiagTest, AnOverriddenReferenceNameIsShownAndAThrowingOneIsLeftOut) {
       << text;
 }
 
+// Review 2026-11-25 (introspection): diag.h promises "a chain as one
+// line", but a reference's name is user text (an override, a field name)
+// and describe_chain wrote it as it stood: a newline split the chain, and
+// the leak report's "kept alive by:" line with it; a carriage return or a
+// terminal escape rewrote the line. Names are now shown as ascii_diagram
+// shows them: \n, \t, \r and \xNN.
+struct MultiLineName : Object {
+  static constexpr const char* refgc_type_name = "MultiLineName";
+  Ref<Object> x;
+  void trace(refgc::Tracer& t) override { t(x); }
+  std::string reference_name(const Object&) const override { return "a\nb\r\x1b[2Jc"; }
+  std::string repr() const override { return "line 1\nline 2"; }
+};
+
+TEST_F(DiagTest, DescribeChainAndTheLeakReportKeepEachChainOnOneLine) {
+  auto holder = make<MultiLineName>();
+  auto end = make<Node>();
+  holder->x = end;
+  const std::string text = diag::describe_chain({Ref<Object>(holder), end});
+  EXPECT_TRUE(std::regex_match(
+      text,
+      std::regex("MultiLineName@0x[0-9a-f]+ \\(a\\\\nb\\\\r\\\\x1b\\[2Jc\\) -> Node@0x[0-9a-f]+")))
+      << text;
+  // In a leak report: one line per leak and one per chain, whatever the
+  // repr() and the names hold.
+  auto registry = make<Registry>();
+  diag::LeakCheck scope;
+  auto leaked = make<MultiLineName>();
+  leaked->x = make<Node>();
+  registry->items.push_back(leaked);
+  leaked.reset();
+  const std::string report = scope.check().str();
+  EXPECT_EQ(report.find('\r'), std::string::npos) << report;
+  EXPECT_EQ(report.find('\x1b'), std::string::npos) << report;
+  EXPECT_NE(report.find(" line 1\\nline 2\n    kept alive by: Registry@"), std::string::npos)
+      << report;
+  EXPECT_NE(report.find(" (a\\nb\\r\\x1b[2Jc) -> Node@"), std::string::npos) << report;
+  registry->items.clear();
+}
+
 TEST_F(DiagTest, DotLabelsAnEdgeWithTheFieldOrKeyThatHoldsIt) {
   auto w = make<Window>();
   auto p = make<Node>();
@@ -1379,7 +1431,7 @@ TEST_F(DiagTest, RenderDotReportsADotThatWritesNothingAsAFailure) {
     PathIsOnly path(dir.string());
     EXPECT_THROW(diag::render_dot("digraph g {}", dir / "out.svg", "svg"), std::runtime_error);
   }
-  EXPECT_FALSE(std::filesystem::exists(dir / "out.svg.dot.tmp"));
+  EXPECT_EQ(names_in(dir), std::set<std::string>{"dot"});  // no temporary file left
   std::filesystem::remove_all(dir);
 }
 
@@ -1399,8 +1451,7 @@ TEST_F(DiagTest, RenderDotDoesNotTakeAnOlderFileAtThePathForItsOutput) {
     EXPECT_THROW(diag::render_dot("digraph g {}", file, "svg"), std::runtime_error);
   }
   EXPECT_EQ(read_file(file), "old picture");
-  EXPECT_FALSE(std::filesystem::exists(dir / "out.svg.out.tmp"));
-  EXPECT_FALSE(std::filesystem::exists(dir / "out.svg.dot.tmp"));
+  EXPECT_EQ(names_in(dir), (std::set<std::string>{"dot", "out.svg"}));
   std::filesystem::remove_all(dir);
 }
 
@@ -1408,6 +1459,7 @@ TEST_F(DiagTest, RenderDotDoesNotTakeAnOlderFileAtThePathForItsOutput) {
 TEST_F(DiagTest, RenderSvgReplacesAnOlderFileAtThePath) {
   ASSERT_TRUE(diag::graphviz_available());
   const auto dir = std::filesystem::temp_directory_path() / "refgc_diag_test_replace";
+  std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   const auto file = dir / "g.svg";
   {
@@ -1417,7 +1469,7 @@ TEST_F(DiagTest, RenderSvgReplacesAnOlderFileAtThePath) {
   diag::render_dot("digraph g { a -> b }", file, "svg");
   const std::string svg = read_file(file);
   EXPECT_NE(svg.find("<svg"), std::string::npos) << svg;
-  EXPECT_FALSE(std::filesystem::exists(dir / "g.svg.out.tmp"));
+  EXPECT_EQ(names_in(dir), std::set<std::string>{"g.svg"});
   std::filesystem::remove_all(dir);
 }
 
@@ -1441,8 +1493,106 @@ TEST_F(DiagTest, RenderDotReportsADotThatCannotBeStartedWithItsErrno) {
   EXPECT_NE(what.find("refgc::diag: cannot run " + (dir / "dot").string()), std::string::npos)
       << what;
   EXPECT_NE(what.find(std::generic_category().message(ENOEXEC)), std::string::npos) << what;
-  EXPECT_FALSE(std::filesystem::exists(dir / "out.svg.dot.tmp"));
+  EXPECT_EQ(names_in(dir), std::set<std::string>{"dot"});
   std::filesystem::remove_all(dir);
+}
+
+// Review 2026-11-25 (introspection): render_dot wrote the DOT text to
+// `file` + ".dot.tmp" and had dot write `file` + ".out.tmp", fixed names
+// opened without O_EXCL: a symbolic link there was written through (here
+// a file of the user's was overwritten with DOT text, then the link
+// removed), and whatever was at those names was overwritten and deleted.
+// The temporary files are now in a directory of their own, made with
+// mkdtemp next to `file`: nothing at any other name is touched.
+TEST_F(DiagTest, RenderDotWritesThroughNoSymbolicLinkAndTouchesNoOtherFile) {
+  ASSERT_TRUE(diag::graphviz_available());
+  const auto dir = std::filesystem::temp_directory_path() / "refgc_diag_test_links";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  {
+    std::ofstream precious(dir / "precious.txt");
+    precious << "precious";
+  }
+  std::filesystem::create_symlink(dir / "precious.txt", dir / "out.svg.dot.tmp");
+  std::filesystem::create_symlink(dir / "precious.txt", dir / "out.svg.out.tmp");
+  diag::render_dot("digraph g { a -> b }", dir / "out.svg", "svg");
+  EXPECT_EQ(read_file(dir / "precious.txt"), "precious");
+  EXPECT_NE(read_file(dir / "out.svg").find("<svg"), std::string::npos);
+  EXPECT_EQ(names_in(dir), (std::set<std::string>{"out.svg", "out.svg.dot.tmp", "out.svg.out.tmp",
+                                                  "precious.txt"}));
+  std::filesystem::remove_all(dir);
+}
+
+// The same fixed names made two renders to one path at once share their
+// temporary files: one's dot read the other's half-written input, or one
+// removed the other's output before it was renamed. Each render has its own
+// now; whichever finishes last leaves its complete picture.
+TEST_F(DiagTest, RendersToOnePathFromTwoThreadsAtOnceEachSucceed) {
+  ASSERT_TRUE(diag::graphviz_available());
+  const auto dir = std::filesystem::temp_directory_path() / "refgc_diag_test_two_renders";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const auto file = dir / "shared.svg";
+  std::string big = "digraph g {";
+  for (int i = 0; i < 300; ++i)
+    big += " n" + std::to_string(i) + " -> n" + std::to_string(i + 1) + ";";
+  big += " }";
+  std::atomic<int> failures{0};
+  std::string first_error;
+  std::mutex error_mutex;
+  auto renders = [&](const std::string& dot) {
+    for (int i = 0; i < 8; ++i) {
+      try {
+        diag::render_dot(dot, file, "svg");
+      } catch (const std::exception& e) {
+        std::lock_guard<std::mutex> lock(error_mutex);
+        if (failures++ == 0) first_error = e.what();
+      }
+    }
+  };
+  std::thread other([&] { renders(big); });
+  renders(big);
+  other.join();
+  EXPECT_EQ(failures.load(), 0) << first_error;
+  const std::string svg = read_file(file);
+  EXPECT_NE(svg.find("</svg>"), std::string::npos);
+  EXPECT_EQ(names_in(dir), std::set<std::string>{"shared.svg"});
+  std::filesystem::remove_all(dir);
+}
+
+// Review 2026-11-25 (introspection): the search for `dot` took any PATH
+// entry that access(X_OK) accepted, and a directory is "executable" (it can
+// be searched): a directory named dot earlier on PATH than Graphviz (a
+// checkout with a dot/ folder, "." on PATH) hid it, and every render failed
+// with "cannot run .../dot: Permission denied" while graphviz_available()
+// said yes. The shell and execvp() pass over it, and so does the search now.
+TEST_F(DiagTest, ADirectoryNamedDotOnPathIsNotTakenForGraphviz) {
+  const auto hidden = std::filesystem::temp_directory_path() / "refgc_diag_test_dot_dir";
+  std::filesystem::remove_all(hidden);
+  std::filesystem::create_directories(hidden / "dot");
+  const auto dir = fake_dot_dir("refgc_diag_test_dot_after_dir",
+                                "#!/bin/sh\n"
+                                "for a in \"$@\"; do case \"$a\" in -o*) printf 'fake picture' > "
+                                "\"${a#-o}\";; esac; done\n");
+  {
+    PathIsOnly path(hidden.string());
+    EXPECT_FALSE(diag::graphviz_available());
+    EXPECT_THROW(diag::render_dot("digraph g {}", dir / "out.svg", "svg"), diag::GraphvizNotFound);
+  }
+  std::string error;
+  {
+    PathIsOnly path(hidden.string() + ":" + dir.string());
+    EXPECT_TRUE(diag::graphviz_available());
+    try {
+      diag::render_dot("digraph g {}", dir / "out.svg", "svg");
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+  }
+  EXPECT_EQ(error, "");
+  EXPECT_EQ(read_file(dir / "out.svg"), "fake picture");
+  std::filesystem::remove_all(dir);
+  std::filesystem::remove_all(hidden);
 }
 
 TEST_F(DiagTest, ALeakCheckRefusesToCheckFromAnotherHeap) {
