@@ -435,6 +435,17 @@ std::string with_thousands(std::size_t n) {
   return out;
 }
 
+// `s` padded with spaces to `width` bytes, on the left (right-aligned) or
+// the right. The printing functions format their columns this way, not with
+// the caller's stream: its state (std::hex, std::left, a fill character, a
+// locale's grouping) showed through, and std::left was left switched off
+// (objgraph's show_growth formats with '%-*s%9d %+9d' whatever the file).
+std::string padded(std::string s, std::size_t width, bool right_aligned) {
+  if (s.size() >= width) return s;
+  const std::string pad(width - s.size(), ' ');
+  return right_aligned ? pad + s : s + pad;
+}
+
 // `prefix` and the byte's two lowercase hex digits ("\\xNN" for one_line;
 // dot_string doubles the backslash, which DOT would take as an escape).
 void append_hex_byte(std::string& out, const char* prefix, unsigned char u) {
@@ -526,8 +537,10 @@ std::vector<TypeCount> most_common_types(std::size_t limit) {
 }
 
 void print_most_common_types(std::ostream& out, std::size_t limit) {
+  std::string text;
   for (const TypeCount& row : most_common_types(limit))
-    out << ' ' << std::setw(8) << with_thousands(row.count) << ' ' << row.type << '\n';
+    text += ' ' + padded(with_thousands(row.count), 8, true) + ' ' + row.type + '\n';
+  out << text;
 }
 
 std::size_t count(std::string_view type_name) {
@@ -639,10 +652,12 @@ void print_growth(std::ostream& out, std::size_t limit) {
   const auto rows = growth(limit);
   std::size_t width = 0;
   for (const TypeGrowth& r : rows) width = std::max(width, r.type.size());
+  std::string text;
   for (const TypeGrowth& r : rows) {
-    out << std::left << std::setw(static_cast<int>(width)) << r.type << std::right << std::setw(9)
-        << r.count << ' ' << std::setw(9) << ("+" + std::to_string(r.delta)) << '\n';
+    text += padded(r.type, width, false) + padded(std::to_string(r.count), 9, true) + ' ' +
+            padded("+" + std::to_string(r.delta), 9, true) + '\n';
   }
+  out << text;
 }
 
 void reset_growth() { heap_for("calls diag::reset_growth").growth_peaks.clear(); }

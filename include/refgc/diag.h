@@ -139,7 +139,9 @@ struct TypeGrowth {
 // growth; its finalizers run then. (Called during a collection, the collect
 // does nothing and returns 0, as gc::collect() does there.)
 std::vector<TypeGrowth> growth(std::size_t limit = 10);
-// The same, printed as objgraph does: "Node       50       +50".
+// The same, printed as objgraph does: "Node       50       +50". (Both
+// printers write plain decimal text, whatever formatting the stream has set,
+// and leave that formatting as it was.)
 void print_growth(std::ostream& out, std::size_t limit = 10);
 // Forgets the peaks: the next growth() reports every type from zero.
 void reset_growth();

@@ -15,6 +15,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iomanip>
 #include <iterator>
 #include <list>
 #include <map>
@@ -319,6 +320,27 @@ TEST_F(DiagTest, PrintGrowthUsesObjgraphsColumns) {
   EXPECT_EQ(out.str(),
             "Node           50       +50\n"  // "%-*s%9d %+9d", width of the longest name
             "Registry        1        +1\n");
+}
+
+// Review 2026-11-25 (introspection): print_growth wrote its numbers with the
+// caller's stream state, so a stream left in std::hex printed "0x32" for
+// 50 (objgraph's '%-*s%9d %+9d' is decimal whatever the file), and it
+// switched the stream's std::left off for the caller's next output.
+TEST_F(DiagTest, ThePrintedCensusAndGrowthIgnoreAndKeepTheStreamsFormatting) {
+  std::vector<Ref<Object>> keep;
+  for (int i = 0; i < 1234; ++i) keep.push_back(make<Node>());
+  keep.push_back(make<Registry>());
+  std::ostringstream out;
+  out << std::hex << std::showbase << std::left << std::setfill('*');
+  diag::print_growth(out);
+  diag::print_most_common_types(out);
+  out << std::setw(6) << 1 << "|";
+  EXPECT_EQ(out.str(),
+            "Node         1234     +1234\n"
+            "Registry        1        +1\n"
+            "    1,234 Node\n"
+            "        1 Registry\n"
+            "0x1***|");  // the caller's formatting, as it set it
 }
 
 // Review 2026-11-23 (session 15): growth() counted cyclic garbage.
