@@ -222,8 +222,9 @@ struct GraphOptions {
   // Objects for which this returns false are neither drawn nor followed
   // (roots are always drawn).
   Predicate filter{};
-  // At most this many edges are drawn out of one object; the rest become one
-  // "N more" node (objgraph's too_many). 0: no limit.
+  // At most this many edges are drawn out of one object (into it, in the
+  // referrers direction: its first referrers); the rest become one "N more
+  // references" ("N more referrers") node (objgraph's too_many). 0: no limit.
   std::size_t too_many = 10;
   // Mark objects held from outside the heap (external_refcount > 0).
   bool mark_external = true;
