@@ -7,6 +7,10 @@
 //                  host's WeakValueDictionary.
 //   files.Watcher  watches a published file through a WeakRef whose
 //                  callback (plugin code) tells the host when the file dies.
+//                  Its trace() reports the WeakRef (writing-trace.md, rule
+//                  5): a watcher that is garbage together with its file is
+//                  not called, as in CPython, where a weakref that is part of
+//                  the garbage has its callback dropped.
 #include <refgc/refgc.h>
 
 #include <string>
@@ -47,6 +51,7 @@ struct File : Object {
 struct Watcher : Object {
   static constexpr const char* refgc_type_name = "files.Watcher";
   explicit Watcher(std::string n) : name(std::move(n)) {}
+  void trace(refgc::Tracer& t) override { t.field("watched", watched); }
 
   std::string name;
   refgc::WeakRef<Object> watched;
