@@ -34,7 +34,8 @@
 // <= >=, display/newline/print, check (an assertion). Tail calls do not grow
 // the C++ stack; non-tail recursion runs on a thread with a large stack
 // (--stack-mb, default 1024, reserved lazily) and past it raises a Scheme error
-// rather than crashing.
+// rather than crashing. The primitives never recurse on the data: equal?
+// compares lists nested any depth, length of a circular list is an error.
 //
 // Usage: mini_scheme [--demo] [--demo-scale N] [--stats] [--stack-mb N] [--heaps N]
 //                    [-e EXPR]... [--why EXPR]... [FILE|-]...
@@ -667,17 +668,28 @@ Ref<Object> compare(Interp& in, Args& args, const char* who, Cmp cmp) {
   return in.true_;
 }
 
+// equal?: pairs compared by structure, anything else by Object::equals. An
+// explicit stack of the pairs still to compare, cdr below car: a list nested
+// 1,000,000 deep through car compares on any C++ stack (recursing once per
+// level overflowed --stack-mb 8), a long list with a stack of one entry. The
+// arguments hold everything: no user code runs, nothing dies meanwhile.
 bool equal(const Object* a, const Object* b) {
-  for (;;) {
-    if (a == b) return true;
-    if (a == nullptr || b == nullptr) return false;
-    const auto* pa = dynamic_cast<const Pair*>(a);
-    const auto* pb = dynamic_cast<const Pair*>(b);
-    if (pa == nullptr || pb == nullptr) return pa == nullptr && pb == nullptr && a->equals(*b);
-    if (!equal(pa->car.get(), pb->car.get())) return false;
-    a = pa->cdr.get();
-    b = pb->cdr.get();
+  std::vector<std::pair<const Object*, const Object*>> pending{{a, b}};
+  while (!pending.empty()) {
+    const auto [x, y] = pending.back();
+    pending.pop_back();
+    if (x == y) continue;
+    if (x == nullptr || y == nullptr) return false;
+    const auto* px = dynamic_cast<const Pair*>(x);
+    const auto* py = dynamic_cast<const Pair*>(y);
+    if (px == nullptr || py == nullptr) {
+      if (px == nullptr && py == nullptr && x->equals(*y)) continue;
+      return false;
+    }
+    pending.emplace_back(px->cdr.get(), py->cdr.get());
+    pending.emplace_back(px->car.get(), py->car.get());
   }
+  return true;
 }
 
 Pair& pair(const Ref<Object>& v, const char* who) {
@@ -832,11 +844,16 @@ void Interp::install_primitives() {
   define_primitive(
       "length",
       [](Interp&, Args& a) {
+        // A circular list is not a proper list either: `slow` walks at half
+        // speed and meets `p` inside a cycle (it looped for ever).
         std::int64_t n = 0;
+        const Object* slow = a[0].get();
         for (const Object* p = a[0].get(); p != nullptr; ++n) {
           const auto* pr = dynamic_cast<const Pair*>(p);
           if (pr == nullptr) throw SchemeError("length: not a proper list");
           p = pr->cdr.get();
+          if (n % 2 == 1) slow = static_cast<const Pair*>(slow)->cdr.get();
+          if (p == slow && p != nullptr) throw SchemeError("length: a circular list");
         }
         return number(n);
       },
