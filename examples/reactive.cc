@@ -23,6 +23,9 @@
 //      MobX's computedFn): an entry leaves with its item when the computed
 //      captures the item's signals, and keeps the item alive for ever when
 //      it captures the item itself (the chain says so);
+//   4b. a computed whose value holds objects (a folder's cached list of
+//      large files, which point back at their folder) traces it: the cycle
+//      through the value is freed by one collection;
 //   5. a leak hunt: a theme effect registered from an event handler, outside
 //      its component's scope, keeps every closed component alive (strong
 //      edges). diag::growth spots it, diag::LeakCheck reports it,
@@ -462,6 +465,59 @@ void memo_by_object() {
   std::printf("memo by object: entries leave with their items, unless a label captures it\n");
 }
 
+// A computed whose value holds objects owns them, as a signal holding a
+// vector of Refs does: its trace() reports the value. A folder's files know
+// their folder (a strong back pointer, as Python code writes it), and the
+// folder caches the list of its large files in a computed: folder ->
+// computed -> value -> file -> folder is a cycle, which one collection frees (python3 3.11.7: an
+// object caching `self.large = [f for f in self.files if f.size > 100]`, whose files hold `f.folder
+// = self`, is gone after `del folder; gc.collect()`).
+struct Folder;
+struct FileItem : refgc::Object {
+  static constexpr const char* refgc_type_name = "FileItem";
+  Ref<Folder> folder;
+  int size;
+  FileItem(Ref<Folder> f, int s) : folder(std::move(f)), size(s) {}
+  void trace(refgc::Tracer& t) override { t.field("folder", folder); }
+};
+using Files = std::vector<Ref<FileItem>>;
+struct Folder : refgc::Object {
+  static constexpr const char* refgc_type_name = "Folder";
+  Ref<Computed<Files>> large;
+  void trace(refgc::Tracer& t) override { t.field("large", large); }
+};
+
+void computed_values_holding_objects() {
+  UseEdges weak(Edges::weak);
+  NoAutomaticCollection no_gc;
+  refgc::gc::collect();
+  const long base = rt.stats.nodes_alive;
+  WeakRef<Folder> w_folder;
+  WeakRef<FileItem> w_file;
+  {
+    auto folder = make<Folder>();
+    auto files = reactive::signal(Files{});
+    files->set({make<FileItem>(folder, 10), make<FileItem>(folder, 500)});
+    folder->large = reactive::computed<Files>(
+        [](Signal<Files>& all) {
+          Files out;
+          for (const auto& f : all.get())
+            if (f->size > 100) out.push_back(f);
+          return out;
+        },
+        files);
+    CHECK_EQ(folder->large->get().size(), 1);
+    w_folder = WeakRef<Folder>(folder);
+    w_file = WeakRef<FileItem>(folder->large->get()[0]);
+  }
+  CHECK(w_folder.alive() && w_file.alive());  // the cycle through the value
+  refgc::gc::collect();
+  CHECK(!w_folder.alive());
+  CHECK(!w_file.alive());
+  CHECK_EQ(rt.stats.nodes_alive, base);
+  std::printf("computed values: a cached list of objects is traced, its cycle collected\n");
+}
+
 // ---------------------------------------------------------------------------
 // 5. The leak hunt.
 
@@ -766,6 +822,7 @@ int main() {
   strong_edges();
   weak_edges();
   memo_by_object();
+  computed_values_holding_objects();
   leak_hunt();
   weak_tooltips();
   example::run_on_small_stack(256 * 1024, scale);

@@ -32,6 +32,8 @@
 // or Edges::weak (a refgc::WeakSet: no cycles, a computed nobody holds dies
 // by refcount and leaves its sources' sets through the set's weak
 // callback; an effect must then be owned by a Scope, or nothing holds it).
+// A signal's or computed's value that holds objects (a Ref, a vector of
+// them) is traced: the node owns what its value refers to.
 //
 // Propagation is push-pull and glitch-free: a write marks direct
 // subscribers dirty and their descendants "check" (an explicit stack, not
@@ -401,6 +403,10 @@ struct Computed final : Node {
   void trace(refgc::Tracer& t) override {
     Node::trace(t);
     t.field("fn", fn);
+    // A value holding objects (a filtered list of items) owns them, as a
+    // Signal's does: untraced, a cycle through it would never be freed.
+    if constexpr (requires(refgc::Tracer & tracer, T & v) { tracer(v); })
+      if (value) t.field("value", *value);
   }
   T get() {
     read();
