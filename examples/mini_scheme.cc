@@ -98,7 +98,12 @@ std::string write_value(const Object* v);
 struct Pair final : Object {
   static constexpr const char* refgc_type_name = "Pair";
   Pair(Ref<Object> a, Ref<Object> d) : car(std::move(a)), cdr(std::move(d)) {}
-  void trace(refgc::Tracer& t) override { t(car, cdr); }
+  // Named fields: diag's chains and pictures (leak-check, draw) say which
+  // one holds each link (docs/guide/leak-hunting.md, "Give your types names").
+  void trace(refgc::Tracer& t) override {
+    t.field("car", car);
+    t.field("cdr", cdr);
+  }
   std::string repr() const override { return write_value(this); }
   Ref<Object> car;
   Ref<Object> cdr;
@@ -111,7 +116,10 @@ using Vars = refgc::Dict<Ref<Symbol>, Object>;
 struct Env final : Object {
   static constexpr const char* refgc_type_name = "Env";
   explicit Env(Ref<Env> p) : parent(std::move(p)) {}
-  void trace(refgc::Tracer& t) override { t(vars, parent); }
+  void trace(refgc::Tracer& t) override {
+    t.field("vars", vars);
+    t.field("parent", parent);
+  }
   std::string repr() const override {
     std::string out = parent ? "env(" : "global env(";
     std::size_t n = 0;
@@ -132,7 +140,11 @@ struct Closure final : Object {
   static constexpr const char* refgc_type_name = "Closure";
   Closure(Ref<Object> p, Ref<Object> b, Ref<Env> e, std::string n)
       : params(std::move(p)), body(std::move(b)), env(std::move(e)), name(std::move(n)) {}
-  void trace(refgc::Tracer& t) override { t(params, body, env); }
+  void trace(refgc::Tracer& t) override {
+    t.field("params", params);
+    t.field("body", body);
+    t.field("env", env);
+  }
   std::string repr() const override { return "#<procedure " + name + ">"; }
   Ref<Object> params;  // a list of symbols, possibly improper (rest parameter)
   Ref<Object> body;    // a list of expressions
@@ -160,7 +172,7 @@ struct WeakBox final : Object {
   explicit WeakBox(const Ref<Object>& o) : ref(o) {}
   WeakBox(const Ref<Object>& o, const refgc::Function<void(const refgc::WeakRef<Object>&)>& cb)
       : ref(o, cb) {}
-  void trace(refgc::Tracer& t) override { t(ref); }
+  void trace(refgc::Tracer& t) override { t.field("ref", ref); }
   std::string repr() const override { return ref.alive() ? "#<weak live>" : "#<weak dead>"; }
   refgc::WeakRef<Object> ref;
 };
@@ -703,17 +715,13 @@ std::string shorten(std::string text, std::size_t max = 60) {
   return text;
 }
 
-// How `from` holds `to`: the field, or the variable for a frame's Dict.
-std::string edge(const Object& from, const Object* to) {
-  if (const auto* p = dynamic_cast<const Pair*>(&from)) return p->car.get() == to ? "car" : "cdr";
-  if (const auto* e = dynamic_cast<const Env*>(&from))
-    return e->vars.get() == to ? "vars" : "parent";
-  if (const auto* c = dynamic_cast<const Closure*>(&from))
-    return c->env.get() == to ? "env" : "code";
+// How `from` holds `to`: the variable for a frame's Dict, otherwise the
+// name its trace() gives the field (Object::reference_name: "car", "env").
+std::string edge(const Object& from, const Object& to) {
   if (const auto* d = dynamic_cast<const Vars*>(&from))
     for (const auto& [name, value] : *d)
-      if (value.get() == to) return "variable " + name->name;
-  return "";
+      if (value.get() == &to) return "variable " + name->name;
+  return from.reference_name(to);
 }
 
 // One line per link of the chain that keeps `obj` alive, from the root held
@@ -740,7 +748,7 @@ void print_why(const Ref<Object>& obj) {
   }
   for (std::size_t i = 0; i < chain.size(); ++i) {
     std::string how;
-    if (i + 1 < chain.size()) how = edge(*chain[i], chain[i + 1].get());
+    if (i + 1 < chain.size()) how = edge(*chain[i], *chain[i + 1]);
     std::printf("  %s%s %s%s%s\n", i == 0 ? "" : "-> ", diag::type_name(*chain[i]).c_str(),
                 shorten(write_value(chain[i].get())).c_str(),
                 i == 0 ? "  (held from outside the heap)" : "",
