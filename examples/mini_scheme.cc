@@ -290,8 +290,8 @@ struct Interp {
   void check_stack() const {
     const auto here = reinterpret_cast<std::uintptr_t>(__builtin_frame_address(0));
     if (stack_base - here > stack_budget)
-      throw SchemeError("recursion too deep (" + std::to_string(stack_budget >> 20) +
-                        " MiB of stack used; --stack-mb raises it)");
+      throw SchemeError("recursion too deep (" + std::to_string(stack_budget >> 10) +
+                        " KiB of stack used; --stack-mb raises it)");
   }
 
   // ---- environments
