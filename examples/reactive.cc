@@ -10,7 +10,9 @@
 //   1. the library itself: effects, a batch running its effect once, a
 //      diamond recomputing its bottom once with no glitch, an equal value
 //      stopping the propagation, dynamic dependencies (an edge removed when
-//      a branch is not taken, added back when it is);
+//      a branch is not taken, added back when it is); an effect or a
+//      computed that throws makes the write throw, and every effect runs
+//      again at the next write;
 //   2. strong subscriber edges (every subscription a cycle): a computed
 //      nobody reads any more stays alive as long as its signal, an effect
 //      whose closure captures its own signal is a cycle through a Function,
@@ -188,6 +190,63 @@ void basics() {
       "basics: batch ran its effect once, diamond recomputed once per write, "
       "%zu edges added and %zu removed\n",
       rt.stats.edges_added, rt.stats.edges_removed);
+}
+
+// An effect that throws: the write that ran it throws, and afterwards every
+// effect still runs when what it read changes -- the others queued by the
+// same write (before the fix they were never run again), and the one that
+// threw (Preact's signals run every effect of a batch and rethrow the first
+// error at its end; SolidJS keeps a failed computation subscribed).
+void throwing_effects() {
+  for (const Edges edges : {Edges::weak, Edges::strong}) {
+    UseEdges use(edges);
+    auto scope = make<Scope>();
+    auto count = reactive::signal(0);
+    auto doubled = reactive::computed<int>(
+        [](Signal<int>& c) {
+          if (c.get() == 2) throw std::invalid_argument("doubled: 2 is not allowed");
+          return c.get() * 2;
+        },
+        count);
+    std::vector<int> plain, failing, derived;
+    scope->run([&] {
+      // Made before and after the failing one: whichever runs first, the
+      // others must run too.
+      reactive::effect([&plain](Signal<int>& c) { plain.push_back(c.get()); }, count);
+      reactive::effect(
+          [&failing](Signal<int>& c) {
+            failing.push_back(c.get());
+            if (c.get() == 1) throw std::runtime_error("effect: 1 is not allowed");
+          },
+          count);
+      reactive::effect([&derived](Computed<int>& d) { derived.push_back(d.get()); }, doubled);
+    });
+    std::string thrown;
+    try {
+      count->set(1);
+    } catch (const std::runtime_error& e) {
+      thrown = e.what();
+    }
+    CHECK_STR(thrown, "effect: 1 is not allowed");
+    thrown.clear();
+    try {
+      count->set(2);  // the computed throws, inside the third effect
+    } catch (const std::invalid_argument& e) {
+      thrown = e.what();
+    }
+    CHECK_STR(thrown, "doubled: 2 is not allowed");
+    count->set(3);
+    const auto text = [](const std::vector<int>& v) {
+      std::string out;
+      for (int x : v) out += std::to_string(x) + " ";
+      return out;
+    };
+    CHECK_STR(text(plain), "0 1 2 3 ");
+    CHECK_STR(text(failing), "0 1 2 3 ");
+    CHECK_STR(text(derived), "0 2 6 ");  // 2 threw: no value for it
+    scope->dispose();
+  }
+  std::printf("throwing effects: the write throws, every effect runs again on the next one\n");
 }
 
 // ---------------------------------------------------------------------------
@@ -819,6 +878,7 @@ void scale() {
 int main() {
   const auto t0 = std::chrono::steady_clock::now();
   basics();
+  throwing_effects();
   strong_edges();
   weak_edges();
   memo_by_object();

@@ -51,6 +51,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <optional>
 #include <stdexcept>
 #include <utility>
@@ -188,6 +189,7 @@ struct Node : refgc::Object {
     const Ref<Node> self(this);
     Tracking tracking{++rt.stamp, {}};
     state = State::clean;  // a write during run() to what it read marks it again
+    failed = false;
     bool changed = false;
     {
       struct Enter {
@@ -204,8 +206,12 @@ struct Node : refgc::Object {
       evaluating = true;
       try {
         changed = run();
+      } catch (NeedsEvaluation&) {  // restarted by the refresh() loop
+        state = State::dirty;
+        throw;
       } catch (...) {  // sources and edges stay as they were
         state = State::dirty;
+        failed = true;  // the next write to a source marks it again
         throw;
       }
     }
@@ -238,6 +244,9 @@ struct Node : refgc::Object {
   bool evaluating = false;
   bool on_stack = false;  // in a refresh() loop's stack
   bool queued = false;    // an effect in rt.queue
+  // Its last evaluation threw: it is dirty, but unlike a node a write
+  // marked, its subscribers were not marked, nor the effect queued, since.
+  bool failed = false;
   const Edges edges = rt.edges;
   std::uint64_t mark = 0;
   std::vector<Ref<Node>> sources;         // what the last evaluation read
@@ -256,9 +265,12 @@ inline void Tracking::add(Node& n) {
 // any length is marked without recursion.
 inline void mark_subscribers(Node& changed) {
   std::vector<Node*> stack;  // raw: no user code runs, nothing dies
+  // A node whose evaluation threw is dirty without its descendants marked:
+  // it is marked as a clean one is (it stays dirty).
   changed.for_each_subscriber([&stack](Node& s) {
-    if (s.state == Node::State::dirty) return;
-    const bool was_clean = s.state == Node::State::clean;
+    if (s.state == Node::State::dirty && !s.failed) return;
+    const bool was_clean = s.state == Node::State::clean || s.failed;
+    s.failed = false;
     s.state = Node::State::dirty;
     if (was_clean) stack.push_back(&s);  // else its descendants are marked
   });
@@ -270,8 +282,11 @@ inline void mark_subscribers(Node& changed) {
       rt.queue.emplace_back(&n);
     }
     n.for_each_subscriber([&stack](Node& s) {
-      if (s.state != Node::State::clean) return;
-      s.state = Node::State::check;
+      if (s.state != Node::State::clean && !s.failed) return;
+      if (s.failed)
+        s.failed = false;  // dirty already
+      else
+        s.state = Node::State::check;
       stack.push_back(&s);
     });
   }
@@ -302,44 +317,61 @@ inline void refresh(Node& root) {
     }
   } stack;
   stack.push(Ref<Node>(&root));
-  while (!stack.frames.empty()) {
-    Node& n = *stack.frames.back().node;
-    if (n.state == Node::State::clean || n.disposed) {
-      stack.pop();
-      continue;
-    }
-    if (n.state == Node::State::check) {
-      std::size_t& i = stack.frames.back().next;
-      while (i < n.sources.size() && n.sources[i]->state == Node::State::clean) ++i;
-      if (i < n.sources.size()) {
-        stack.push(n.sources[i]);  // `i` is not used after this
+  try {
+    while (!stack.frames.empty()) {
+      Node& n = *stack.frames.back().node;
+      if (n.state == Node::State::clean || n.disposed) {
+        stack.pop();
         continue;
       }
-      n.state = Node::State::clean;  // no source changed
+      if (n.state == Node::State::check) {
+        std::size_t& i = stack.frames.back().next;
+        while (i < n.sources.size() && n.sources[i]->state == Node::State::clean) ++i;
+        if (i < n.sources.size()) {
+          stack.push(n.sources[i]);  // `i` is not used after this
+          continue;
+        }
+        n.state = Node::State::clean;  // no source changed
+        stack.pop();
+        continue;
+      }
+      try {
+        n.evaluate();
+      } catch (NeedsEvaluation& deeper) {  // evaluate that first, then n again
+        ++rt.stats.restarts;
+        stack.push(std::move(deeper.node));
+        continue;
+      }
       stack.pop();
-      continue;
     }
-    try {
-      n.evaluate();
-    } catch (NeedsEvaluation& deeper) {  // evaluate that first, then n again
-      ++rt.stats.restarts;
-      stack.push(std::move(deeper.node));
-      continue;
-    }
-    stack.pop();
+  } catch (...) {
+    // An evaluation threw: the nodes waiting for it are dirty, and marked
+    // as failed, so that the next write to one of their sources marks them
+    // and queues their effects again (a "check" node left so would be
+    // skipped by every later mark_subscribers()).
+    for (auto& f : stack.frames)
+      if (!f.node->disposed && f.node->state != Node::State::clean) {
+        f.node->state = Node::State::dirty;
+        f.node->failed = true;
+      }
+    throw;
   }
 }
 
 // Runs the queued effects, and those their writes queue, unless a batch is
-// open or a flush is running further up the stack.
+// open or a flush is running further up the stack. An effect that throws
+// does not stop the others: every queued effect runs, then the first
+// exception is rethrown (Preact's signals do the same at a batch's end).
 inline void flush() {
   if (rt.batch_depth > 0 || rt.flushing) return;
   rt.flushing = true;
   struct Done {
     ~Done() { rt.flushing = false; }
   } done;
+  std::exception_ptr first_error;
   for (int round = 0; !rt.queue.empty(); ++round) {
     if (round == 100) {
+      for (auto& e : rt.queue) e->queued = false;
       rt.queue.clear();
       throw std::runtime_error("reactive: effects keep re-triggering each other");
     }
@@ -347,9 +379,15 @@ inline void flush() {
     rt.queue.clear();
     for (auto& e : pending) {
       e->queued = false;
-      if (!e->disposed) refresh(*e);
+      if (e->disposed) continue;
+      try {
+        refresh(*e);
+      } catch (...) {
+        if (!first_error) first_error = std::current_exception();
+      }
     }
   }
+  if (first_error) std::rethrow_exception(first_error);
 }
 
 // The writes inside f run the effects once, when the outermost batch ends.
