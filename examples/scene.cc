@@ -318,7 +318,10 @@ struct EventBus : refgc::Object {
         ++delivered;
       }
     }
-    for (std::size_t i = 0; i < methods.size();) {
+    // The systems listening when the dispatch starts (`end`): one that
+    // listen()s during it is appended past `end`, and not called.
+    std::size_t end = methods.size();
+    for (std::size_t i = 0; i < end;) {
       if (methods[i].first != e.type) {
         ++i;
         continue;
@@ -329,6 +332,7 @@ struct EventBus : refgc::Object {
         ++i;
       } else {
         methods.erase(methods.begin() + static_cast<std::ptrdiff_t>(i));  // its owner died
+        --end;
       }
     }
     if (auto it = handlers.find(e.type); it != handlers.end()) {
@@ -636,6 +640,23 @@ struct ScoreSystem : refgc::Object {
   void on_explosion(const Event&) { ++explosions; }
 };
 
+// A system that brings another one in when it hears its first explosion:
+// the recruit hears the next explosions, not the one being dispatched.
+struct Recruiter : refgc::Object {
+  static constexpr const char* refgc_type_name = "Recruiter";
+  Ref<EventBus> bus;
+  Ref<ScoreSystem> recruit;
+  void trace(refgc::Tracer& t) override {
+    t.field("bus", bus);
+    t.field("recruit", recruit);
+  }
+  void on_explosion(const Event&) {
+    if (recruit) return;
+    recruit = make<ScoreSystem>();
+    bus->listen("explosion", recruit, &ScoreSystem::on_explosion);
+  }
+};
+
 void event_bus() {
   refgc::gc::collect();
   const NoAutomaticCollection paused;
@@ -682,6 +703,18 @@ void event_bus() {
   CHECK_EQ(scene->bus->methods.size(), 1);
   scene->bus->publish({.type = "explosion", .x = 1000});
   CHECK_EQ(scene->bus->methods.size(), 0);
+
+  // A system that subscribes another during a dispatch: the new one is not
+  // called by that dispatch (each loop walks the subscribers of its start).
+  auto recruiter = make<Recruiter>();
+  recruiter->bus = scene->bus;
+  scene->bus->listen("explosion", recruiter, &Recruiter::on_explosion);
+  scene->bus->publish({.type = "explosion", .x = 1000});
+  CHECK(recruiter->recruit != nullptr);
+  if (recruiter->recruit) CHECK_EQ(recruiter->recruit->explosions, 0);
+  scene->bus->publish({.type = "explosion", .x = 1000});
+  if (recruiter->recruit) CHECK_EQ(recruiter->recruit->explosions, 1);
+  recruiter.reset();
   scene.reset();
   CHECK_EQ(g_entities_alive, base);
   std::printf(
