@@ -35,7 +35,8 @@
 // the C++ stack; non-tail recursion runs on a thread with a large stack
 // (--stack-mb, default 1024, reserved lazily) and past it raises a Scheme error
 // rather than crashing. The primitives never recurse on the data: equal?
-// compares lists nested any depth, length of a circular list is an error.
+// compares lists nested any depth and circular ones, length of a circular
+// list is an error.
 //
 // Usage: mini_scheme [--demo] [--demo-scale N] [--stats] [--stack-mb N] [--heaps N]
 //                    [-e EXPR]... [--why EXPR]... [FILE|-]...
@@ -61,6 +62,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -683,9 +685,21 @@ Ref<Object> compare(Interp& in, Args& args, const char* who, Cmp cmp) {
 // equal?: pairs compared by structure, anything else by Object::equals. An
 // explicit stack of the pairs still to compare, cdr below car: a list nested
 // 1,000,000 deep through car compares on any C++ stack (recursing once per
-// level overflowed --stack-mb 8), a long list with a stack of one entry. The
+// level overflowed --stack-mb 8), a long list with a stack of one entry.
+// R7RS: equal? terminates on circular structures too. Past kRecordAfter
+// pairs compared, each pair of pairs is recorded and not expanded again: a
+// recorded one is being compared or was found equal (a mismatch returns at
+// once), so skipping it is sound, and every circular structure ends. The
 // arguments hold everything: no user code runs, nothing dies meanwhile.
 bool equal(const Object* a, const Object* b) {
+  constexpr std::size_t kRecordAfter = 10'000;  // small acyclic lists need no table
+  struct PairHash {
+    std::size_t operator()(const std::pair<const Pair*, const Pair*>& p) const noexcept {
+      return std::hash<const void*>()(p.first) * 31 + std::hash<const void*>()(p.second);
+    }
+  };
+  std::unordered_set<std::pair<const Pair*, const Pair*>, PairHash> seen;
+  std::size_t compared = 0;
   std::vector<std::pair<const Object*, const Object*>> pending{{a, b}};
   while (!pending.empty()) {
     const auto [x, y] = pending.back();
@@ -698,6 +712,7 @@ bool equal(const Object* a, const Object* b) {
       if (px == nullptr && py == nullptr && x->equals(*y)) continue;
       return false;
     }
+    if (++compared > kRecordAfter && !seen.emplace(px, py).second) continue;
     pending.emplace_back(px->cdr.get(), py->cdr.get());
     pending.emplace_back(px->car.get(), py->car.get());
   }
