@@ -40,7 +40,8 @@ UnraisableHook set_unraisable_hook(UnraisableHook hook);
 void write_unraisable(std::string object, std::string err_msg = "Exception ignored in") noexcept;
 // The same with C strings, copied inside: no allocation in the caller, so a
 // noexcept caller's catch block cannot throw std::bad_alloc making the
-// strings (out of memory, the report is a fixed line on stderr instead).
+// strings (out of memory, the report is a fixed line on stderr instead). A
+// null pointer reads as an empty string.
 void write_unraisable(const char* object, const char* err_msg = "Exception ignored in") noexcept;
 
 }  // namespace refgc

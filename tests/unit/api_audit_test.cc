@@ -506,6 +506,14 @@ TEST_F(ApiAudit, WriteUnraisableHandsTheCaughtExceptionToTheHookWithItsContext) 
   refgc::write_unraisable("<nothing>");
   EXPECT_EQ(got, (std::vector<std::string>{"Exception ignored in", "<nothing>", "unknown exception",
                                            ""}));
+  // A null C string reads as an empty one (the overload copies what it is
+  // given, and a null pointer is nothing to copy).
+  try {
+    throw std::runtime_error("null names");
+  } catch (...) {
+    refgc::write_unraisable(static_cast<const char*>(nullptr), static_cast<const char*>(nullptr));
+  }
+  EXPECT_EQ(got, (std::vector<std::string>{"", "", "std::runtime_error", "null names"}));
   refgc::set_unraisable_hook(std::move(old));
 }
 
