@@ -41,7 +41,6 @@ namespace {
 void release_implicit_hold(void* held) noexcept {
   HeapImpl& impl = static_cast<Heap*>(held)->impl();
   impl.owner.store(std::thread::id{});
-  impl.lock_depth = 0;
   if (tls.heap == &impl.self) tls.heap = nullptr;
   impl.mutex.unlock();
 }
@@ -246,7 +245,6 @@ Heap& acquire_default(const char* what = nullptr) {
 #endif
   }
   impl.owner.store(me);
-  impl.lock_depth = 1;
   if (pthread_setspecific(implicit_hold_key(), &d) != 0)
     fatal("pthread_setspecific failed (the default heap's implicit hold)");
   tls.heap = &d;
@@ -719,7 +717,6 @@ Heap::Lock::Lock(Heap& heap)
   detail::HeapImpl& impl = heap.impl();
   if (impl.owner.load() == std::this_thread::get_id()) {
     nested_ = true;
-    ++impl.lock_depth;
   } else {
     // Counted while it waits (~Heap stops rather than hand the mutex over).
     struct Waiting {
@@ -731,7 +728,6 @@ Heap::Lock::Lock(Heap& heap)
     } waiting(impl.lock_waiters);
     detail::lock_heap_mutex(impl);
     impl.owner.store(std::this_thread::get_id());
-    impl.lock_depth = 1;
   }
   if (previous_ != &heap) outer_trash_ = detail::begin_trash();
   detail::tls.heap = &heap;
@@ -740,11 +736,8 @@ Heap::Lock::Lock(Heap& heap)
 Heap::Lock::~Lock() {
   if (previous_ != &heap_) detail::end_trash(outer_trash_);
   detail::HeapImpl& impl = heap_.impl();
-  if (nested_) {
-    --impl.lock_depth;
-  } else {
+  if (!nested_) {
     impl.owner.store(std::thread::id{});
-    impl.lock_depth = 0;
     impl.mutex.unlock();
   }
   detail::tls.heap = previous_;

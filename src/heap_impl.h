@@ -151,7 +151,6 @@ struct HeapImpl : HeapFast {
   // --- threads ---
   std::mutex mutex;
   std::atomic<std::thread::id> owner{};
-  int lock_depth = 0;
   // Holds released for a scope by a Heap::Unlock still alive (on any
   // thread): ~Heap refuses to run under one.
   std::atomic<int> suspended_holds{0};

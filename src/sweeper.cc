@@ -76,12 +76,10 @@ void sweeper_loop(std::shared_ptr<SweeperControl> c) {
     }
     lk.unlock();
     impl.owner.store(std::this_thread::get_id());  // held: Heap::Lock below nests in it
-    impl.lock_depth = 1;
     struct Release {
       HeapImpl& impl;
       ~Release() {
         impl.owner.store(std::thread::id{});
-        impl.lock_depth = 0;
         impl.mutex.unlock();
       }
     } release{impl};
