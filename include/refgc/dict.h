@@ -36,6 +36,15 @@
 // removing a key may move: a body that adds or removes keys and then still
 // needs them copies them first (`K key = k; Ref<V> value = v;`), as
 // Python's loop variables hold theirs.
+// The iterator is a std::bidirectional_iterator (`--it` walks back as
+// Python's reversed(d) does; a step back from the first entry throws
+// std::out_of_range), so a Dict is a sized bidirectional range for the
+// std::ranges algorithms and views (`*d | std::views::keys`). A step yields
+// std::pair<const K&, const Ref<V>&>; the value type,
+// std::pair<K, Ref<V>>, is a copy that holds its own references. For the
+// algorithms of C++17 and before it is an input iterator (a step yields no
+// reference to a stored pair). iterator is const_iterator: a value set
+// through an iterator would skip set()'s tracking of the dict.
 //
 // == (equals()) is Python's dict ==: two dictionaries with the same key type
 // K, whatever their value types (a Dict<K, List<Int>> and a Dict<K, Object>),
@@ -50,6 +59,7 @@
 #pragma once
 
 #include <cstddef>
+#include <iterator>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -59,6 +69,7 @@
 #include <utility>
 #include <vector>
 
+#include "refgc/detail/pair_iteration.h"
 #include "refgc/ref.h"
 #include "refgc/tracer.h"
 
@@ -187,24 +198,35 @@ class Dict : public detail::DictBase<K> {
     ++version_;
   }
 
+  // Python's dict iterator over items (see the top of this file): a
+  // std::bidirectional_iterator (reversed(d) walks a dict backwards too),
+  // and an input iterator for the algorithms of C++17 and before, since a
+  // step yields a pair of references (detail/pair_iteration.h), not a
+  // reference to a stored pair. Only const: a value set through an iterator
+  // would skip set()'s tracking of the dict.
   template <class E>
   class basic_iterator {
    public:
-    using value_type = std::pair<const K&, Ref<V>&>;
-    basic_iterator(const Dict* d, E* p, E* end, bool hold = false)
-        : d_(d), p_(p), end_(end), version_(d->version_) {
-      // begin() holds the dictionary, as Python's dict iterator does.
-      if (hold) hold_ = detail::hold_unless_dying(const_cast<Dict*>(d));
-      skip();
-    }
+    using iterator_concept = std::bidirectional_iterator_tag;
+    using iterator_category = std::input_iterator_tag;
+    using value_type = std::pair<K, Ref<V>>;
+    using difference_type = std::ptrdiff_t;
+    using reference = std::pair<const K&, const Ref<V>&>;
+    using pointer = detail::ArrowProxy<reference>;
+
+    // An iterator of no dict: equal to every other such iterator;
+    // dereferencing or stepping it throws std::out_of_range.
+    basic_iterator() noexcept = default;
     // Throw std::runtime_error if a key was added or removed since the
     // iterator was made, and std::out_of_range at the end (Python's
-    // StopIteration; the end is never read or passed).
-    std::pair<const K&, const Ref<V>&> operator*() const {
+    // StopIteration; the end is never read or passed) and, for --, at the
+    // first entry.
+    reference operator*() const {
       check();
       at_entry();
       return {p_->key, p_->value};
     }
+    pointer operator->() const { return pointer{**this}; }
     basic_iterator& operator++() {
       check();
       at_entry();
@@ -212,7 +234,32 @@ class Dict : public detail::DictBase<K> {
       skip();
       return *this;
     }
-    bool operator==(const basic_iterator& o) const { return p_ == o.p_; }
+    basic_iterator operator++(int) {
+      basic_iterator was = *this;
+      ++*this;
+      return was;
+    }
+    basic_iterator& operator--() {
+      check();
+      const E* first = d_->entries_.data();
+      E* p = p_;
+      do {
+        if (p == first)
+          throw std::out_of_range("Dict iterator: no entry before this position (the first)");
+        --p;
+      } while (!p->live);
+      p_ = p;
+      return *this;
+    }
+    basic_iterator operator--(int) {
+      basic_iterator was = *this;
+      --*this;
+      return was;
+    }
+    // By position: iterators of the same dict.
+    friend bool operator==(const basic_iterator& a, const basic_iterator& b) noexcept {
+      return a.p_ == b.p_;
+    }
     // A managed object that keeps an iterator traces it, `t(it)`: it holds
     // the dict (see List's iterator; diff review 2026-11-24, session 17).
     using refgc_self_tracing = void;
@@ -222,9 +269,20 @@ class Dict : public detail::DictBase<K> {
     }
 
    private:
+    friend class Dict;
+    basic_iterator(const Dict* d, E* p, E* end, bool hold = false)
+        : d_(d), p_(p), end_(end), version_(d->version_) {
+      // begin() holds the dictionary, as Python's dict iterator does.
+      if (hold) hold_ = detail::hold_unless_dying(const_cast<Dict*>(d));
+      skip();
+    }
     void check() const {
-      if (d_ == nullptr || d_->version_ != version_)
-        throw std::runtime_error("Dict changed size during iteration");
+      if (REFGC_UNLIKELY(d_ == nullptr || d_->version_ != version_)) changed();
+    }
+    [[noreturn]] void changed() const {
+      if (d_ == nullptr && p_ == end_)  // default-constructed: nothing to read
+        throw std::out_of_range("Dict iterator: no entry at this position (of no dict)");
+      throw std::runtime_error("Dict changed size during iteration");
     }
     void at_entry() const {
       if (p_ == end_) throw std::out_of_range("Dict iterator: no entry at this position (the end)");
@@ -232,13 +290,14 @@ class Dict : public detail::DictBase<K> {
     void skip() {
       while (p_ != end_ && !p_->live) ++p_;
     }
-    const Dict* d_;
+    const Dict* d_ = nullptr;
     Ref<Dict> hold_;  // non-const: a clearing tracer takes it
-    E* p_;
-    E* end_;
-    std::size_t version_;
+    E* p_ = nullptr;
+    E* end_ = nullptr;
+    std::size_t version_ = 0;
   };
   using const_iterator = basic_iterator<const Entry>;
+  using iterator = const_iterator;
   const_iterator begin() const noexcept {
     return const_iterator(this, entries_.data(), entries_.data() + entries_.size(), true);
   }
@@ -246,6 +305,8 @@ class Dict : public detail::DictBase<K> {
     return const_iterator(this, entries_.data() + entries_.size(),
                           entries_.data() + entries_.size());
   }
+  const_iterator cbegin() const noexcept { return begin(); }
+  const_iterator cend() const noexcept { return end(); }
 
   // list(d): a copy of the keys, in insertion order.
   std::vector<K> keys() const {

@@ -3,11 +3,13 @@
 #include <refgc/refgc.h>
 
 #include <algorithm>
+#include <concepts>
 #include <cstdint>
 #include <functional>
 #include <iterator>
 #include <limits>
 #include <optional>
+#include <ranges>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -16,6 +18,12 @@
 
 #include "support/copy_counting_key.h"
 #include "support/gc_fixture.h"
+
+// clang 14 cannot compile libstdc++ 12's std::views (a range adaptor over
+// even a std::vector fails inside <ranges>): the tests use views elsewhere.
+#if !defined(__clang__) || __clang_major__ >= 15
+#define REFGC_TEST_HAVE_VIEWS 1
+#endif
 
 // A key type without a default constructor (DictKeysThatAreRefs...).
 struct NoDefaultKey {
@@ -1608,5 +1616,107 @@ TEST_F(ContainersTest, AnIteratorThatAnElementKeepsOfItsOwnContainerIsACycleTheC
   EXPECT_TRUE(log.empty());
   EXPECT_EQ(refgc::gc::collect(), 4u);
   EXPECT_EQ(log, (std::vector<std::string>{"list cursor dies", "dict cursor dies"}));
+}
+}  // namespace
+
+namespace {
+// Dict's iterator is a std::bidirectional_iterator, so the std::ranges
+// algorithms and views take a Dict. Before, it had no difference_type, no
+// default constructor, no postfix ++ and no operator->:
+// std::input_iterator<Dict<K, V>::const_iterator> was false, and neither the
+// static_asserts nor the algorithm calls below compiled.
+TEST_F(ContainersTest, ADictIsASizedBidirectionalRangeForStdRangesAlgorithms) {
+  using D = Dict<std::string, Int>;
+  using It = D::const_iterator;
+  static_assert(std::bidirectional_iterator<It>);
+  static_assert(std::same_as<D::iterator, It>);
+  static_assert(std::ranges::bidirectional_range<D>);
+  static_assert(std::ranges::bidirectional_range<const D>);
+  static_assert(std::ranges::sized_range<const D>);
+  static_assert(std::ranges::common_range<const D>);
+  static_assert(std::same_as<std::iter_value_t<It>, std::pair<std::string, Ref<Int>>>);
+  static_assert(
+      std::same_as<std::iter_reference_t<It>, std::pair<const std::string&, const Ref<Int>&>>);
+  auto d = make<D>();
+  d->set("a", make<Int>(1));
+  d->set("b", make<Int>(2));
+  d->set("c", make<Int>(3));
+  d->erase("b");  // a dead entry, which every walk skips
+  d->set("d", make<Int>(4));
+  const D& c = *d;
+  EXPECT_EQ(std::ranges::distance(c), 3);
+  EXPECT_EQ(std::ranges::distance(c.begin(), c.end()), 3);  // by steps
+  EXPECT_EQ(std::distance(c.begin(), c.end()), 3);
+  const auto found = std::ranges::find_if(c, [](const auto& e) { return e.second->value() == 3; });
+  ASSERT_NE(found, c.end());
+  EXPECT_EQ(found->first, "c");
+  EXPECT_EQ(found->second->value(), 3);
+  EXPECT_EQ(std::ranges::count_if(c, [](const auto& e) { return e.first != "a"; }), 2);
+  EXPECT_EQ(std::ranges::find_if(c, [](const auto& e) { return e.first == "b"; }), c.end());
+  std::vector<std::pair<std::string, Ref<Int>>> copies(c.begin(), c.end());  // value_type
+  ASSERT_EQ(copies.size(), 3u);
+#ifdef REFGC_TEST_HAVE_VIEWS
+  std::string keys;
+  for (const std::string& k : c | std::views::keys) keys += k;
+  EXPECT_EQ(keys, "acd");
+  std::vector<std::int64_t> values;
+  for (const Ref<Int>& v : c | std::views::values | std::views::reverse)
+    values.push_back(v->value());
+  EXPECT_EQ(values, (std::vector<std::int64_t>{4, 3, 1}));
+#endif
+  d->clear();  // the copies hold their own references
+  EXPECT_EQ(copies[2].first, "d");
+  EXPECT_EQ(copies[2].second->value(), 4);
+  EXPECT_EQ(copies[2].second->refcount(), 1u);
+}
+
+// python3 3.11.7 (reversed() of a dict, since 3.8):
+//   >>> d = {1: 'a', 2: 'b', 3: 'c'}; del d[2]
+//   >>> list(reversed(d)), list(reversed(d.items()))
+//   ([3, 1], [(3, 'c'), (1, 'a')])
+//   >>> for k in reversed(d): d[9] = 9
+//   RuntimeError: dictionary changed size during iteration
+// A step back from the first entry throws std::out_of_range, as a step on
+// from the end does (Python's StopIteration).
+TEST_F(ContainersTest, ADictIteratorStepsBackwardsAsPythonsReversedDoes) {
+  auto d = make<Dict<int, Str>>();
+  d->set(1, make<Str>("a"));
+  d->set(2, make<Str>("b"));
+  d->set(3, make<Str>("c"));
+  d->erase(2);
+  std::string back;
+  for (auto it = d->end(); it != d->begin();) {
+    --it;
+    back += std::to_string(it->first) + it->second->value();
+  }
+  EXPECT_EQ(back, "3c1a");
+  auto first = d->begin();
+  EXPECT_THROW(--first, std::out_of_range);
+  EXPECT_TRUE(first == d->begin());  // unmoved
+  auto end = d->end();
+  const auto was = end--;
+  EXPECT_TRUE(was == d->end());
+  EXPECT_EQ(end->first, 3);
+  d->erase(1);  // the first entry dead: a step back from the only one finds none
+  auto only = d->begin();
+  EXPECT_EQ(only->first, 3);
+  EXPECT_THROW(--only, std::out_of_range);
+  auto last = d->end();
+  d->set(9, make<Str>("i"));
+  EXPECT_THROW(--last, std::runtime_error);
+}
+
+// std::forward_iterator: value-initialized iterators compare equal. A
+// default-constructed Dict iterator is of no dict: reading or moving it
+// throws std::out_of_range (before, Dict's iterator had no default
+// constructor).
+TEST_F(ContainersTest, DefaultConstructedDictIteratorsAreEqualAndReadNothing) {
+  Dict<int, Int>::const_iterator a;
+  Dict<int, Int>::const_iterator b{};
+  EXPECT_TRUE(a == b);
+  EXPECT_THROW((void)*a, std::out_of_range);
+  EXPECT_THROW(++a, std::out_of_range);
+  EXPECT_THROW(--a, std::out_of_range);
+  EXPECT_TRUE(a == b);
 }
 }  // namespace
