@@ -251,7 +251,9 @@ class LruCache : public Object {
   // entry). peek(), contains() and the statistics change nothing. An
   // iterator made by begin() holds the cache, as Python's iterator holds its
   // dict: a loop body may drop the cache's last other reference (a managed
-  // object that keeps an iterator traces it, `t(it)`).
+  // object that keeps an iterator traces it, `t(it)`). Dereferencing or
+  // stepping an iterator at the end throws std::out_of_range (Python's
+  // StopIteration).
   class const_iterator {
    public:
     using value_type = std::pair<const K&, const Ref<V>&>;
@@ -259,10 +261,12 @@ class LruCache : public Object {
     const_iterator() = default;
     value_type operator*() const {
       check();
+      at_entry();
       return {(*it_)->first, (*it_)->second.value};
     }
     const_iterator& operator++() {
       check();
+      at_entry();
       ++it_;
       return *this;
     }
@@ -287,6 +291,11 @@ class LruCache : public Object {
     void check() const {
       if (cache_ == nullptr || cache_->version_ != version_)
         throw std::runtime_error("LruCache mutated during iteration");
+    }
+    // The end: no entry to read or pass (the list's end node holds none).
+    void at_entry() const {
+      if (it_ == cache_->order_.end())
+        throw std::out_of_range("LruCache iterator: no entry at this position (the end)");
     }
     const LruCache* cache_ = nullptr;
     Ref<LruCache> hold_;  // non-const: a clearing tracer takes it

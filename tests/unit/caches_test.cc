@@ -744,6 +744,27 @@ TEST_F(Caches, LruIterationVisitsEntriesLeastRecentlyUsedFirst) {
   EXPECT_EQ(cache->hits(), 1u);  // iteration does not count
 }
 
+// python3 3.11.7: `it = iter(OrderedDict(a=1)); next(it); next(it)` raises
+// StopIteration, and again at every later next(). An LruCache iterator at
+// the end read the std::list's end node as an entry (a crash, or a garbage
+// key), and a step from the end wrapped around to the first entry: both now
+// throw std::out_of_range, as Dict's and List's iterators do.
+TEST_F(Caches, LruIteratorAtTheEndRefusesToStepOrDereference) {
+  auto cache = make<Lru>(4);
+  cache->put(1, value("a"));
+  auto it = cache->begin();
+  EXPECT_EQ((*it).first, 1);
+  ++it;
+  EXPECT_TRUE(it == cache->end());
+  EXPECT_THROW(++it, std::out_of_range);
+  EXPECT_TRUE(it == cache->end());  // still at the end, not back at the first entry
+  EXPECT_THROW((void)*it, std::out_of_range);
+  EXPECT_THROW((void)*cache->end(), std::out_of_range);
+  auto empty = make<Lru>(4);
+  EXPECT_TRUE(empty->begin() == empty->end());
+  EXPECT_THROW((void)*empty->begin(), std::out_of_range);
+}
+
 TEST_F(Caches, LruPutOfAnEmptyRefThrows) {
   auto cache = make<Lru>(4);
   EXPECT_THROW(cache->put(1, nullptr), std::invalid_argument);
