@@ -49,6 +49,7 @@
 #include <vector>
 
 #include "refgc/detail/cache_common.h"
+#include "refgc/detail/pair_iteration.h"
 #include "refgc/ref.h"
 #include "refgc/tracer.h"
 
@@ -252,18 +253,33 @@ class LruCache : public Object {
   // iterator made by begin() holds the cache, as Python's iterator holds its
   // dict: a loop body may drop the cache's last other reference (a managed
   // object that keeps an iterator traces it, `t(it)`). Dereferencing or
-  // stepping an iterator at the end throws std::out_of_range (Python's
-  // StopIteration).
+  // stepping an iterator at the end, or stepping back from the first entry,
+  // throws std::out_of_range (Python's StopIteration).
+  // The iterator is a std::bidirectional_iterator (`--it` walks most
+  // recently used first, as reversed() of an OrderedDict does), so the cache
+  // is a sized bidirectional range for the std::ranges algorithms and views;
+  // for the algorithms of C++17 and before it is an input iterator. A step
+  // yields std::pair<const K&, const Ref<V>&>; the value type,
+  // std::pair<K, Ref<V>>, is a copy holding its own references
+  // (detail/pair_iteration.h). Only const: iterator is const_iterator.
   class const_iterator {
    public:
-    using value_type = std::pair<const K&, const Ref<V>&>;
+    using iterator_concept = std::bidirectional_iterator_tag;
+    using iterator_category = std::input_iterator_tag;
+    using value_type = std::pair<K, Ref<V>>;
     using difference_type = std::ptrdiff_t;
+    using reference = std::pair<const K&, const Ref<V>&>;
+    using pointer = detail::ArrowProxy<reference>;
+    // An iterator of no cache: equal to every other such iterator;
+    // dereferencing or stepping it throws std::out_of_range (so does one
+    // whose cache the collector took, `t(it)`).
     const_iterator() = default;
-    value_type operator*() const {
+    reference operator*() const {
       check();
       at_entry();
       return {(*it_)->first, (*it_)->second.value};
     }
+    pointer operator->() const { return pointer{**this}; }
     const_iterator& operator++() {
       check();
       at_entry();
@@ -275,7 +291,21 @@ class LruCache : public Object {
       ++*this;
       return old;
     }
-    bool operator==(const const_iterator& o) const { return it_ == o.it_; }
+    const_iterator& operator--() {
+      check();
+      if (it_ == cache_->order_.begin())
+        throw std::out_of_range("LruCache iterator: no entry before this position (the first)");
+      --it_;
+      return *this;
+    }
+    const_iterator operator--(int) {
+      const_iterator old = *this;
+      --*this;
+      return old;
+    }
+    friend bool operator==(const const_iterator& a, const const_iterator& b) noexcept {
+      return a.it_ == b.it_;
+    }
     using refgc_self_tracing = void;
     void trace(Tracer& t) {
       t(hold_);
@@ -289,8 +319,12 @@ class LruCache : public Object {
       if (hold) hold_ = detail::hold_unless_dying(const_cast<LruCache*>(cache));
     }
     void check() const {
-      if (cache_ == nullptr || cache_->version_ != version_)
-        throw std::runtime_error("LruCache mutated during iteration");
+      if (REFGC_UNLIKELY(cache_ == nullptr || cache_->version_ != version_)) changed();
+    }
+    [[noreturn]] void changed() const {
+      if (cache_ == nullptr)  // default-constructed, or the collector took the cache
+        throw std::out_of_range("LruCache iterator: no entry at this position (of no cache)");
+      throw std::runtime_error("LruCache mutated during iteration");
     }
     // The end: no entry to read or pass (the list's end node holds none).
     void at_entry() const {
@@ -302,8 +336,11 @@ class LruCache : public Object {
     typename Order::const_iterator it_;
     std::size_t version_ = 0;
   };
+  using iterator = const_iterator;
   const_iterator begin() const noexcept { return const_iterator(this, order_.begin(), true); }
   const_iterator end() const noexcept { return const_iterator(this, order_.end(), false); }
+  const_iterator cbegin() const noexcept { return begin(); }
+  const_iterator cend() const noexcept { return end(); }
 
   // Values (and Ref keys), least recently used first. The collector's
   // clearing tracer takes them all (the keys too: the cache is emptied right

@@ -6,9 +6,12 @@
 #include <refgc/refgc.h>
 
 #include <chrono>
+#include <concepts>
 #include <cstddef>
 #include <functional>
+#include <iterator>
 #include <optional>
+#include <ranges>
 #include <stdexcept>
 #include <string>
 #include <tuple>
@@ -16,6 +19,12 @@
 #include <vector>
 
 #include "support/gc_fixture.h"
+
+// clang 14 cannot compile libstdc++ 12's std::views (a range adaptor over
+// even a std::vector fails inside <ranges>).
+#if !defined(__clang__) || __clang_major__ >= 15
+#define REFGC_TEST_HAVE_VIEWS 1
+#endif
 
 namespace {
 
@@ -763,6 +772,59 @@ TEST_F(Caches, LruIteratorAtTheEndRefusesToStepOrDereference) {
   auto empty = make<Lru>(4);
   EXPECT_TRUE(empty->begin() == empty->end());
   EXPECT_THROW((void)*empty->begin(), std::out_of_range);
+}
+
+// LruCache's iterator is a std::bidirectional_iterator, so the std::ranges
+// algorithms take a cache. Before, it had no operator-> and no --, its
+// value_type was a pair of references (std::pair<const K&, const Ref<V>&>,
+// what a step yields, not a value), and there was no LruCache::iterator:
+// the static_asserts and `it->first` below did not compile.
+// python3 3.11.7: list(reversed(OrderedDict(a=1, b=2))) -> ['b', 'a'].
+TEST_F(Caches, LruCacheIsASizedBidirectionalRangeLeastRecentlyUsedFirst) {
+  using It = Lru::const_iterator;
+  static_assert(std::bidirectional_iterator<It>);
+  static_assert(std::same_as<Lru::iterator, It>);
+  static_assert(std::ranges::bidirectional_range<const Lru>);
+  static_assert(std::ranges::sized_range<const Lru>);
+  static_assert(std::same_as<std::iter_value_t<It>, std::pair<int, Ref<Value>>>);
+  static_assert(std::same_as<std::iter_reference_t<It>, std::pair<const int&, const Ref<Value>&>>);
+  auto cache = make<Lru>(4);
+  cache->put(1, value("a"));
+  cache->put(2, value("b"));
+  cache->put(3, value("c"));
+  (void)cache->get(1);  // 2, 3, 1: least recently used first
+  const Lru& c = *cache;
+  EXPECT_EQ(std::ranges::distance(c), 3);
+  EXPECT_EQ(std::ranges::distance(c.begin(), c.end()), 3);
+  const auto found = std::ranges::find_if(c, [](const auto& e) { return e.second->name == "c"; });
+  ASSERT_NE(found, c.end());
+  EXPECT_EQ(found->first, 3);
+  std::string back;
+  for (auto it = c.end(); it != c.begin();) {
+    --it;
+    back += std::to_string(it->first) + it->second->name;
+  }
+  EXPECT_EQ(back, "1a3c2b");
+  auto first = c.begin();
+  EXPECT_THROW(--first, std::out_of_range);
+  EXPECT_TRUE(first == c.begin());
+  std::vector<std::pair<int, Ref<Value>>> copies(c.begin(), c.end());  // value_type
+  ASSERT_EQ(copies.size(), 3u);
+  EXPECT_EQ(copies[2].first, 1);
+#ifdef REFGC_TEST_HAVE_VIEWS
+  std::string keys;
+  for (int k : c | std::views::keys | std::views::reverse) keys += std::to_string(k);
+  EXPECT_EQ(keys, "132");
+#endif
+  EXPECT_EQ(cache->hits(), 1u);  // walking counts nothing and reorders nothing
+  EXPECT_EQ(cache->keys(), (std::vector<int>{2, 3, 1}));
+  // Value-initialized iterators compare equal; one reads nothing.
+  It a;
+  It b{};
+  EXPECT_TRUE(a == b);
+  EXPECT_THROW((void)*a, std::out_of_range);
+  EXPECT_THROW(++a, std::out_of_range);
+  EXPECT_THROW(--a, std::out_of_range);
 }
 
 TEST_F(Caches, LruPutOfAnEmptyRefThrows) {
