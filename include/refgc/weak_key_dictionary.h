@@ -26,7 +26,9 @@
 // keys that died since. So a value replaced during the loop shows its old
 // value (CPython, walking the live dict, shows the new one), an entry erased
 // during the loop is still visited while its key lives, entries added are
-// not visited, and the loop never fails (see weak_value_dictionary.h).
+// not visited, and the loop never fails (see weak_value_dictionary.h). The
+// iterator is a std::input_iterator and the dictionary a sized input range,
+// as there.
 //
 // set() on a present key, erase(), clear() and a key's death destroy the old
 // value only once the dictionary is consistent again, so a value's destructor
@@ -182,6 +184,7 @@ class WeakKeyDictionary {
     return iterator(std::move(snap), 0);
   }
   iterator end() const { return iterator::end(); }
+  using const_iterator = iterator;  // only const: each step gives a copy, held
 
  private:
   // The entry of `key`, or null. For get() and at(): a key that cannot be

@@ -14,7 +14,8 @@
 // (CPython's set order is its hash order), and skips members that died
 // meanwhile, giving a strong Ref to each member while it is visited: members
 // removed during the loop are still visited while they live, members added
-// are not, and the loop never fails.
+// are not, and the loop never fails. The iterator is a std::input_iterator
+// and the set a sized input range (see weak_value_dictionary.h).
 //
 // An object that owns a set traces it, `t(live)` (tracer.h, trace() below):
 // only the members' weak-reference objects are reported, never a member;
@@ -126,6 +127,7 @@ class WeakSet {
     return iterator(std::move(snap), 0);
   }
   iterator end() const { return iterator::end(); }
+  using const_iterator = iterator;  // only const: each step gives a copy, held
 
  private:
   // Removes the live member `obj`; false if it is not one (an empty Ref

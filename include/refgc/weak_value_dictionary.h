@@ -40,6 +40,14 @@
 //     that lives, and is skipped if not (CPython, walking the live dict,
 //     shows the new value);
 //   * entries added during the loop are not visited.
+// The iterator (iterator and const_iterator are one type) is a
+// std::input_iterator: single-pass, as Python's, since a step takes a strong
+// reference to the value it reaches and keeps it in the iterator, and skips
+// an entry whose value died by then. So the dictionary is a sized input
+// range for the std::ranges algorithms and views. std::ranges::size is
+// size(): it counts an entry whose value died and whose removal callback
+// has not run yet (see above), which a walk skips. A default-constructed
+// iterator is at the end.
 //
 // Keys: hashed with std::hash<K>, compared with ==. Both may throw: set(),
 // get(), at(), contains(), erase() and pop() then let the exception out and
@@ -192,6 +200,7 @@ class WeakValueDictionary {
     return iterator(std::move(snap), 0);
   }
   iterator end() const { return iterator::end(); }
+  using const_iterator = iterator;  // only const: each step gives a copy, held
 
  private:
   // set(). `key` is the call's own, as Python holds both arguments: a

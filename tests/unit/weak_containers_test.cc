@@ -12,12 +12,15 @@
 #include <refgc/refgc.h>
 
 #include <algorithm>
+#include <concepts>
 #include <cstddef>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <optional>
 #include <random>
+#include <ranges>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -26,6 +29,12 @@
 
 #include "support/copy_counting_key.h"
 #include "support/gc_fixture.h"
+
+// clang 14 cannot compile libstdc++ 12's std::views (a range adaptor over
+// even a std::vector fails inside <ranges>).
+#if !defined(__clang__) || __clang_major__ >= 15
+#define REFGC_TEST_HAVE_VIEWS 1
+#endif
 
 // A key whose hash and equality can be made to throw (Python: a class whose
 // __hash__ or __eq__ raises), counting the calls of its hash. Outside the
@@ -1883,5 +1892,83 @@ TEST_F(WeakContainersTest, AnAddOrSetWhoseCollectionDropsTheContainersOwnerFinis
     EXPECT_EQ(item->name, "item");
     EXPECT_EQ(gc::collect(), 0u);
   }
+}
+}  // namespace
+
+namespace {
+WeakSet<Item> set_of(const std::vector<Ref<Item>>& members) {
+  WeakSet<Item> s;
+  for (const Ref<Item>& m : members)
+    if (m) s.add(m);
+  return s;
+}
+
+// The weak containers' iterator is a std::input_iterator, and no more: a
+// step takes a strong reference to the element it reaches and keeps it in
+// the iterator, and skips an element whose referent died by then, so two
+// copies stepped at different times may see different elements (Python's
+// iterators are single-pass too). So the std::ranges algorithms take a weak
+// container. Before, the iterator had no iterator typedefs and no postfix
+// ++: std::input_iterator was false, the containers were no
+// std::ranges::range, and neither the static_asserts nor the algorithm
+// calls below compiled.
+TEST_F(WeakContainersTest, WeakContainersAreSizedInputRangesForStdRangesAlgorithms) {
+  using Values = WeakValueDictionary<int, Item>;
+  using Keys = WeakKeyDictionary<Item, int>;
+  using Set = WeakSet<Item>;
+  static_assert(std::input_iterator<Values::iterator>);
+  static_assert(std::input_iterator<Keys::iterator>);
+  static_assert(std::input_iterator<Set::iterator>);
+  static_assert(!std::forward_iterator<Set::iterator>);
+  static_assert(std::same_as<Set::const_iterator, Set::iterator>);
+  static_assert(std::same_as<std::iter_reference_t<Set::iterator>, const Ref<Item>&>);
+  static_assert(std::same_as<std::iter_value_t<Values::iterator>, std::pair<int, Ref<Item>>>);
+  static_assert(std::ranges::input_range<const Values> && std::ranges::sized_range<const Values>);
+  static_assert(std::ranges::input_range<const Keys> && std::ranges::sized_range<const Keys>);
+  static_assert(std::ranges::input_range<const Set> && std::ranges::sized_range<const Set>);
+
+  std::vector<Ref<Item>> items;
+  for (const char* n : {"a", "b", "c", "d"}) items.push_back(make<Item>(n));
+  Set set = set_of(items);
+  Values values;
+  Keys keys;
+  for (int i = 0; i < 4; ++i) {
+    values.set(i, items[static_cast<std::size_t>(i)]);
+    keys.set(items[static_cast<std::size_t>(i)], 10 * i);
+  }
+  items[2].reset();  // "c" dies: gone from all three
+  EXPECT_EQ(std::ranges::size(set), 3u);
+  EXPECT_EQ(std::ranges::distance(set.begin(), set.end()), 3);  // by steps
+  EXPECT_EQ(std::ranges::distance(values), 3);
+  const auto found = std::ranges::find(set, items[1]);
+  ASSERT_NE(found, set.end());
+  EXPECT_EQ(*found, items[1]);
+  EXPECT_EQ(std::ranges::find(set, Ref<Item>()), set.end());
+  EXPECT_EQ(std::ranges::count_if(set, [](const Ref<Item>& m) { return m->name != "a"; }), 2);
+  const auto v = std::ranges::find_if(values, [](const auto& e) { return e.first == 3; });
+  ASSERT_NE(v, values.end());
+  EXPECT_EQ(v->second->name, "d");
+  const auto k = std::ranges::find_if(keys, [](const auto& e) { return e.second == 10; });
+  ASSERT_NE(k, keys.end());
+  EXPECT_EQ(k->first->name, "b");
+  auto it = set.begin();
+  const auto was = it++;  // the old position, still holding its member
+  EXPECT_EQ((*was)->name, "a");
+  EXPECT_EQ((*it)->name, "b");
+#ifdef REFGC_TEST_HAVE_VIEWS
+  std::string names;
+  for (const Ref<Item>& m : values | std::views::values) names += m->name;
+  EXPECT_EQ(names, "abd");
+#endif
+  // A temporary container lives through the loop (range-for binds it).
+  std::string seen;
+  for (const Ref<Item>& m : set_of(items)) seen += m->name;
+  EXPECT_EQ(seen, "abd");
+  // Value-initialized iterators compare equal, to each other and to the end.
+  Set::iterator a;
+  Set::iterator b{};
+  EXPECT_TRUE(a == b);
+  EXPECT_TRUE(a == set.end());
+  EXPECT_THROW((void)*a, std::out_of_range);
 }
 }  // namespace

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <iterator>
 #include <memory>
 #include <new>
 #include <optional>
@@ -434,10 +435,23 @@ class FlatMap {
 // snapshot element into the value to visit (strong references), emplaced in
 // an optional (so Value needs no default constructor), and returns false for
 // an element whose referent has died since: it is skipped.
+//
+// A std::input_iterator, and no more: what a step yields lives in the
+// iterator (the strong reference held while the element is visited), and
+// whether an element is visited is decided when the step reaches it, so two
+// copies stepped at different times may visit different elements (a
+// forward iterator's copies must not). Python's iterators are single-pass
+// too. A default-constructed iterator is at the end: equal to end().
 template <class Element, class Value, class Live>
 class SnapshotIterator {
  public:
   using Snapshot = std::vector<Element>;
+  using iterator_concept = std::input_iterator_tag;
+  using iterator_category = std::input_iterator_tag;
+  using value_type = Value;
+  using difference_type = std::ptrdiff_t;
+  using reference = const Value&;
+  using pointer = const Value*;
   SnapshotIterator() = default;
   SnapshotIterator(std::shared_ptr<Snapshot> snap, std::size_t i) : snap_(std::move(snap)), i_(i) {
     settle();
@@ -454,7 +468,15 @@ class SnapshotIterator {
     settle();
     return *this;
   }
-  bool operator==(const SnapshotIterator& o) const { return i_ == o.i_; }
+  // The iterator as it was, still holding the element it was at.
+  SnapshotIterator operator++(int) {
+    SnapshotIterator was = *this;
+    ++*this;
+    return was;
+  }
+  friend bool operator==(const SnapshotIterator& a, const SnapshotIterator& b) noexcept {
+    return a.i_ == b.i_;
+  }
   static SnapshotIterator end() { return SnapshotIterator(nullptr, kEnd); }
 
  private:
