@@ -23,12 +23,15 @@ void dealloc_slow_body(HeapImpl& heap, Object* o) noexcept;
 // (src/weak_core.cc). Not cold: dropping weakly referenced objects (weak
 // containers' values, objects watched by callbacks) is a path of its own.
 void dealloc_weakly_referenced(HeapImpl& heap, Object* o) noexcept;
-// Frees the thread's deferred deallocations (the outermost one finished),
-// then the list itself: ts.trash is non-null only while some wait.
+// Frees the thread's deferred deallocations (the outermost one finished, or
+// a hold that takes its heap ends), each under the heap it was deferred
+// under (`heap`, the current one, or one held further out), then the list
+// itself: ts.trash is non-null only while some wait.
 void drain_trash(HeapImpl& heap, ThreadState& ts) noexcept;
-// Too deep: parks the object on the thread's list; false if there is no
-// memory to do so (the caller frees it now, one level deeper).
-bool defer_dealloc(ThreadState& ts, Object* o) noexcept;
+// Too deep: parks the object on the thread's list, with `heap`, the heap it
+// dies under (it is freed under it); false if there is no memory to do so
+// (the caller frees it now, one level deeper).
+bool defer_dealloc(HeapImpl& heap, ThreadState& ts, Object* o) noexcept;
 void report_destructor_exception(const Object* o) noexcept;
 // An exception from o's `where` ("finalize") to the unraisable hook.
 void report_exception(const Object* o, const char* where) noexcept;
@@ -78,7 +81,7 @@ inline void dealloc_body(HeapImpl& heap, Object* o) noexcept {
 
 // dealloc after the object left its generation: the trashcan, then the body.
 REFGC_ALWAYS_INLINE void dealloc_untracked(HeapImpl& heap, ThreadState& ts, Object* o) noexcept {
-  if (REFGC_UNLIKELY(ts.trash_nesting >= kTrashLimit) && defer_dealloc(ts, o)) return;
+  if (REFGC_UNLIKELY(ts.trash_nesting >= kTrashLimit) && defer_dealloc(heap, ts, o)) return;
   ++ts.trash_nesting;
   dealloc_body(heap, o);
   --ts.trash_nesting;

@@ -729,12 +729,12 @@ Heap::Lock::Lock(Heap& heap)
     detail::lock_heap_mutex(impl);
     impl.owner.store(std::this_thread::get_id());
   }
-  if (previous_ != &heap) outer_trash_ = detail::begin_trash();
+  if (!nested_) outer_trash_ = detail::begin_trash();
   detail::tls.heap = &heap;
 }
 
 Heap::Lock::~Lock() {
-  if (previous_ != &heap_) detail::end_trash(outer_trash_);
+  if (!nested_) detail::end_trash(outer_trash_);
   detail::HeapImpl& impl = heap_.impl();
   if (!nested_) {
     impl.owner.store(std::thread::id{});

@@ -239,13 +239,11 @@ void check_heap_of_dying(HeapImpl& heap, const Object* o) noexcept {
 }
 
 [[gnu::noinline, gnu::cold]] void drain_trash(HeapImpl& heap, ThreadState& ts) noexcept {
-  std::vector<Object*>& trash = *ts.trash;
-  while (!trash.empty()) {
-    Object* o = trash.back();
-    trash.pop_back();
-#if REFGC_DEBUG
-    check_heap_of_dying(heap, o);
-#endif
+  // Read again at each step: a deallocation may defer more (pushed here, and
+  // freed next) or, on another heap, drain the list itself (an end_trash).
+  while (ts.trash != nullptr && !ts.trash->empty()) {
+    const DeferredDealloc d = ts.trash->back();
+    ts.trash->pop_back();
     // Two levels, as in CPython: _PyTrash_thread_destroy_chain raises the
     // nesting to 1 (no nested drain), and the deferred deallocator's own
     // Py_TRASHCAN_BEGIN counts itself, as dealloc_untracked does for an
@@ -253,7 +251,21 @@ void check_heap_of_dying(HeapImpl& heap, const Object* o) noexcept {
     // and the next deferral comes 49 levels further, not 50 (python3 3.11.7:
     // Trashcan.DeallocationsDeferredWhileTheTrashcanDrainsComeAtCPythonsDepths).
     ts.trash_nesting += 2;
-    dealloc_body(heap, o);
+    if (d.heap == &heap) {
+#if REFGC_DEBUG
+      check_heap_of_dying(heap, d.object);
+#endif
+      dealloc_body(heap, d.object);
+    } else {
+      // Deferred under another heap, which this thread still holds further
+      // out (a hold that takes its heap frees what was deferred under it
+      // before it ends): freed under that heap, a nested hold of it.
+      Heap::Lock lock(d.heap->self);
+#if REFGC_DEBUG
+      check_heap_of_dying(*d.heap, d.object);
+#endif
+      dealloc_body(*d.heap, d.object);
+    }
     ts.trash_nesting -= 2;
   }
   // Gone until the next deferral: a thread's list exists only while
@@ -262,29 +274,34 @@ void check_heap_of_dying(HeapImpl& heap, const Object* o) noexcept {
   ts.trash = nullptr;
 }
 
-TrashState begin_trash() noexcept {
-  const TrashState outer{tls.trash_nesting, tls.trash};
-  tls.trash_nesting = 0;
-  tls.trash = nullptr;
-  return outer;
-}
+// The depth is the thread's, and so is the list, whatever heap the thread
+// holds: it measures the C++ stack. (A hold of another heap used to start
+// again at depth 0 with a list of its own, so a chain whose links'
+// destructors each took the other of two heaps to drop the next link
+// recursed once per link: 100,000 links overflowed the default 8 MiB
+// stack; Trashcan.AChainAlternatingBetweenTwoHeapsIsFreedWithConstantStack.)
+// Each deferral records its heap instead, and is freed under it.
+TrashState begin_trash() noexcept { return TrashState{tls.trash_nesting}; }
 
 void end_trash(TrashState outer) noexcept {
-  // Every deallocation of the scope finished, and the outermost drained the
-  // list: nothing waits. (Drained here if something does, under the heap
-  // the scope holds.)
-  if (tls.trash != nullptr && tls.trash_nesting == 0) drain_trash(current_impl(), tls);
+  // The hold is about to release its heap: what was deferred under it must
+  // be freed now, under it, so the whole list is drained (the other heaps
+  // in it are held further out). A hold that began at depth 0 finds nothing
+  // (the outermost deallocation drained the list); one that began inside a
+  // deallocation frees here what its deallocations deferred, with constant
+  // stack (a deallocation that defers more adds to the list being drained).
+  if (tls.trash != nullptr) drain_trash(current_impl(), tls);
   tls.trash_nesting = outer.nesting;
-  tls.trash = outer.deferred;
 }
 
-[[gnu::noinline, gnu::cold]] bool defer_dealloc(ThreadState& ts, Object* o) noexcept {
+[[gnu::noinline, gnu::cold]] bool defer_dealloc(HeapImpl& heap, ThreadState& ts,
+                                                Object* o) noexcept {
   try {
     if (ts.trash == nullptr) {
       (void)&trash_owner;  // registers the thread-exit cleanup
-      ts.trash = new std::vector<Object*>();
+      ts.trash = new std::vector<DeferredDealloc>();
     }
-    ts.trash->push_back(o);
+    ts.trash->push_back(DeferredDealloc{o, &heap});
     return true;
   } catch (const std::bad_alloc&) {
     return false;

@@ -105,9 +105,9 @@ class Heap {
     Heap& heap_;
     Heap* previous_;
     bool nested_;
-    // Taking another heap than the current one starts a trashcan of its own
-    // (deferred deallocations go back to the heap they were deferred under):
-    // the outer one's state, restored at the end.
+    // A Lock that takes the heap frees, before it releases the heap, the
+    // deallocations the trashcan deferred on this thread (each under the
+    // heap it was deferred under): the trashcan's state when it began.
     detail::TrashState outer_trash_;
   };
 

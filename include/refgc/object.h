@@ -111,28 +111,39 @@ inline constexpr bool is_orphan(std::uint32_t gc) noexcept {
 
 struct ObjectAccess;
 
-// A trashcan: how deep the deallocations in progress are nested, and the
-// ones deferred until the outermost finishes. One per heap hold: a scope
-// that takes another heap (Heap::Lock, ~Heap) swaps in an empty one, so that
-// what is deferred under a heap is freed under it.
+struct HeapImpl;
+
+// A deallocation the trashcan deferred, and the heap it was deferred under
+// (the heap it is freed under).
+struct DeferredDealloc {
+  Object* object;
+  HeapImpl* heap;
+};
+
+// The trashcan of a heap hold that takes its heap (a Heap::Lock that is not
+// nested in another hold of the same heap on this thread, ~Heap): the depth
+// of the deallocations in progress when it began.
 struct TrashState {
   int nesting = 0;
-  std::vector<Object*>* deferred = nullptr;
 };
 
 // Per-thread state: the heap this thread holds, the trashcan, and the guard
 // that lets only make<T>() construct objects.
 struct ThreadState {
   Heap* heap = nullptr;
+  // How deep the deallocations in progress on this thread are nested,
+  // whatever heap each one is under: it measures the C++ stack.
   int trash_nesting = 0;
-  std::vector<Object*>* trash = nullptr;  // deferred deallocations
+  // The deferred deallocations, each with its heap; non-null only while
+  // some wait.
+  std::vector<DeferredDealloc>* trash = nullptr;
   // Nonzero while make<T>() constructs an object: kConstructing plus the
   // header flags the new object starts with.
   std::uint32_t constructing = 0;
 };
-// A scope taking another heap starts an empty trashcan and returns the
-// thread's; its end frees what is still deferred in its own (under the heap
-// it holds) and puts `outer` back (src/object.cc).
+// A hold that takes its heap begins; at its end, before the heap is released,
+// every deallocation still deferred on this thread is freed, each under the
+// heap it was deferred under (src/object.cc).
 TrashState begin_trash() noexcept;
 void end_trash(TrashState outer) noexcept;
 

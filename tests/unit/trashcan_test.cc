@@ -266,6 +266,93 @@ TEST(Trashcan, AChainOfDictsReleasesEachKeyBeforeTheRestOfTheChainAsCPythonDoes)
   EXPECT_EQ(log, expected);
 }
 
+// A link whose destructor drops the next link, an object of the other heap,
+// under that heap's Lock, as docs/design/memory-model.md ("Orphans") says a
+// destructor must drop another heap's objects. CPython's trashcan depth is
+// the thread's (tstate->trash.delete_nesting), whatever its destructors do:
+// cpython-semantics §4, a 10^7 chain "ok". Each Heap::Lock of the other heap
+// started the depth again at 0, so the chain recursed once per link: 10,000
+// links overflowed this 256 KiB stack, 100,000 the default 8 MiB one.
+struct CrossHeapLink : refgc::Object {
+  Ref<refgc::Object> next;  // an object of *next_heap
+  refgc::Heap* next_heap = nullptr;
+  ~CrossHeapLink() override {
+    if (next_heap == nullptr) return;
+    refgc::Heap::Lock lock(*next_heap);
+    next.reset();
+  }
+};
+
+TEST(Trashcan, AChainAlternatingBetweenTwoHeapsIsFreedWithConstantStack) {
+  constexpr int kLinks = 100'000;
+  std::size_t live_here = 1, live_there = 1;
+  run_on_small_stack(kSmallStack, [&] {
+    refgc::Heap& here = refgc::Heap::current();
+    refgc::Heap there;
+    refgc::Heap* heaps[2] = {&here, &there};
+    Ref<refgc::Object> head;  // link i lives in heaps[i % 2]
+    for (int i = kLinks - 1; i >= 0; --i) {
+      refgc::Heap::Lock lock(*heaps[i % 2]);
+      refgc::gc::disable();
+      auto link = make<CrossHeapLink>();
+      link->next = std::move(head);
+      link->next_heap = heaps[(i + 1) % 2];
+      head = std::move(link);
+    }
+    head.reset();  // link 0, of `here`
+    live_here = here.live_objects();
+    refgc::Heap::Lock lock(there);
+    live_there = there.live_objects();
+  });
+  EXPECT_EQ(live_here, 0u);
+  EXPECT_EQ(live_there, 0u);
+}
+
+// A destructor deep in a cascade that takes another heap and drops that
+// heap's objects: past the trashcan's depth they are deferred, and freed
+// before its Lock ends, under that heap (tests/unit/orphans_test.cc has the
+// same for the heap they are freed into).
+TEST(Trashcan, DeathsDeferredUnderAnotherHeapsLockAreFreedBeforeTheLockEnds) {
+  std::vector<std::size_t> live_at_unlock;
+  run_on_small_stack(kSmallStack, [&] {
+    refgc::gc::disable();
+    refgc::Heap other;
+    std::vector<Ref<Link>> theirs;
+    {
+      refgc::Heap::Lock lock(other);
+      for (int i = 0; i < 100; ++i) {
+        auto chain = make<Link>();  // two objects each: one deferred, its next too
+        chain->next = make<Link>();
+        theirs.push_back(std::move(chain));
+      }
+    }
+    struct Dropper : refgc::Object {
+      Ref<Dropper> next;
+      std::function<void()> on_death;
+      ~Dropper() override { on_death(); }
+    };
+    Ref<Dropper> head;
+    for (int i = 99; i >= 0; --i) {  // dropper i dies at depth i + 1
+      auto d = make<Dropper>();
+      d->next = std::move(head);
+      d->on_death = [&, i] {
+        {
+          refgc::Heap::Lock lock(other);
+          theirs[static_cast<std::size_t>(i)].reset();
+        }
+        refgc::Heap::Lock lock(other);
+        live_at_unlock.push_back(other.live_objects());
+      };
+      head = std::move(d);
+    }
+    head.reset();
+  });
+  // Dropper i frees two of the 200 when its Lock ends, deferred or not.
+  std::vector<std::size_t> expected;
+  for (std::size_t i = 0; i < 100; ++i) expected.push_back(200 - 2 * (i + 1));
+  EXPECT_EQ(live_at_unlock, expected);
+}
+
 TEST(Trashcan, ARingOfAMillionIsCollectedWithConstantStack) {
   // cpython-semantics §3 A22 / §4: a ring of 10^6 instances -> collect gives
   // the ring's size, no crash.
