@@ -14,7 +14,9 @@
 //      cascade), give the memory back to the pool, count0 -= 1 for GC types.
 // Exceptions from finalize() and destructors go to the unraisable hook.
 #include <cxxabi.h>
+#include <pthread.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <charconv>
@@ -480,10 +482,53 @@ ReprLimit::ReprLimit(std::size_t max) noexcept : saved_(repr_limit) { repr_limit
 ReprLimit::~ReprLimit() { repr_limit = saved_; }
 std::size_t ReprLimit::current() noexcept { return repr_limit; }
 
+namespace {
+
+// This thread's stack as the guards below see it: [low, floor) is its last
+// kStackReserve bytes (a quarter of a smaller stack), where a repr() or a
+// comparison does not go deeper. Found once per thread; empty (0, 0) where
+// it cannot be (not Linux, or pthread_getattr_np fails).
+struct StackRange {
+  std::uintptr_t low = 0;
+  std::uintptr_t floor = 0;
+  bool known = false;
+};
+thread_local StackRange stack_range;
+constexpr std::size_t kStackReserve = 64 * 1024;
+
+[[gnu::noinline, gnu::cold]] void find_stack_range() noexcept {
+  stack_range.known = true;
+#if defined(__linux__)
+  pthread_attr_t attr;
+  if (pthread_getattr_np(pthread_self(), &attr) != 0) return;
+  void* low = nullptr;
+  std::size_t size = 0;
+  const int rc = pthread_attr_getstack(&attr, &low, &size);
+  pthread_attr_destroy(&attr);
+  if (rc != 0 || low == nullptr || size == 0) return;
+  stack_range.low = reinterpret_cast<std::uintptr_t>(low);
+  stack_range.floor = stack_range.low + std::min(kStackReserve, size / 4);
+#endif
+}
+
+// Whether the caller runs in the last reserve of this thread's stack (which
+// grows down). A frame outside the thread's stack (code on a stack of its
+// own, a coroutine's) is never there: only the depth limits apply.
+[[gnu::noinline]] bool stack_nearly_exhausted() noexcept {
+  if (!stack_range.known) find_stack_range();
+  const auto here = reinterpret_cast<std::uintptr_t>(__builtin_frame_address(0));
+  return here >= stack_range.low && here < stack_range.floor;
+}
+
+}  // namespace
+
 ReprGuard::ReprGuard(const Object* o) : object_(o), entered_(false) {
   // Python's recursion limit (1000 by default) stops a repr() nested this
-  // deep with RecursionError; here, before the stack runs out.
-  if (repr_stack.size >= kMaxReprDepth)
+  // deep with RecursionError; here, before the stack runs out: at that depth,
+  // or sooner on a thread whose stack is too small for it (each level takes
+  // a few hundred bytes; python3 3.11.7 raises RecursionError on a 256 KiB
+  // thread stack too).
+  if (repr_stack.size >= kMaxReprDepth || stack_nearly_exhausted())
     throw std::runtime_error(
         "maximum recursion depth exceeded while getting the repr of an object");
   for (std::size_t i = 0; i < repr_stack.size; ++i)
@@ -497,7 +542,7 @@ thread_local std::size_t compare_depth = 0;
 }  // namespace
 
 CompareGuard::CompareGuard() {
-  if (compare_depth >= kMaxDepth)
+  if (compare_depth >= kMaxDepth || stack_nearly_exhausted())
     throw std::runtime_error("maximum recursion depth exceeded in comparison");
   ++compare_depth;
 }

@@ -230,7 +230,10 @@ std::size_t utf8_length_at(std::string_view s, std::size_t i) noexcept;
 // stack. The limit is where python3 3.11.7 stops at a script's top level
 // for nested empty lists: repr() of 998 of them works, of 999 raises (in
 // Python the innermost element's repr counts one more level; here an Int's
-// does not).
+// does not). It throws the same sooner on a thread whose stack is too small
+// for that depth (each level takes a few hundred bytes; 998 need about
+// 400 KiB): when the last 64 KiB of the stack (a quarter of a stack under
+// 256 KiB) is reached, on Linux, where the thread's stack can be found.
 class ReprGuard {
  public:
   static constexpr std::size_t kMaxReprDepth = 998;
@@ -309,7 +312,9 @@ std::size_t python_clamp(I index, std::size_t size) noexcept(noexcept(+index)) {
 // recursion depth exceeded in comparison") instead of overflowing the stack.
 // The limit is where python3 3.11.7 stops at a script's top level for nested
 // empty lists: == of two chains of 999 works, of 1,000 raises (in Python
-// comparing two distinct innermost elements counts one more level).
+// comparing two distinct innermost elements counts one more level). On a
+// thread whose stack is too small for that depth it throws sooner, as
+// ReprGuard does.
 class CompareGuard {
  public:
   static constexpr std::size_t kMaxDepth = 999;

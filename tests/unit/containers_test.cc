@@ -18,6 +18,7 @@
 
 #include "support/copy_counting_key.h"
 #include "support/gc_fixture.h"
+#include "support/small_stack.h"
 
 // clang 14 cannot compile libstdc++ 12's std::views (a range adaptor over
 // even a std::vector fails inside <ranges>): the tests use views elsewhere.
@@ -1102,6 +1103,46 @@ TEST_F(ContainersTest, AReprNestedDeeperThanTheRecursionLimitThrowsInsteadOfOver
   // diag's labels show the failure instead of crashing.
   const std::string picture = refgc::diag::ascii_diagram({{"deep", deep}}, 2);
   EXPECT_NE(picture.find("<repr failed>"), std::string::npos) << picture;
+}
+
+// The depth limits hold on a thread whose stack is too small for them, as
+// in CPython, where the stack is checked too. python3 3.11.7, on a thread
+// made after threading.stack_size(256 * 1024), with l = [l] 100,000 times
+// (a, b alike; d = {0: d}): repr(l), a == b and repr(d) each raised
+// RecursionError ("maximum recursion depth exceeded while getting the repr
+// of an object" / "... in comparison"). Each level of a List's repr() takes
+// about 400 bytes here, so the 998 levels it allowed overflowed a 256 KiB
+// stack (SIGSEGV) before the guards looked at the stack.
+TEST_F(ContainersTest, ReprAndComparisonOfDeepNestingThrowOnASmallThreadStackInsteadOfCrashing) {
+  std::vector<std::string> errors;
+  std::string shallow;
+  refgc_test::run_on_small_stack(256 * 1024, [&] {
+    auto record = [&](auto&& f) {
+      try {
+        f();
+        errors.emplace_back("no exception");
+      } catch (const std::runtime_error& e) {
+        errors.emplace_back(e.what());
+      }
+    };
+    auto deep = nested_lists(100'000);
+    auto other = nested_lists(100'000);
+    Ref<refgc::Object> d = make<Dict<int, refgc::Object>>();
+    for (int i = 0; i < 100'000; ++i) {
+      auto outer = make<Dict<int, refgc::Object>>();
+      outer->set(0, std::move(d));
+      d = std::move(outer);
+    }
+    record([&] { (void)deep->repr(); });
+    record([&] { (void)(*deep == *other); });
+    record([&] { (void)d->repr(); });
+    shallow = nested_lists(50)->repr();  // the guards unwound: room again
+  });
+  const std::string repr_error =
+      "maximum recursion depth exceeded while getting the repr of an object";
+  EXPECT_EQ(errors, (std::vector<std::string>{
+                        repr_error, "maximum recursion depth exceeded in comparison", repr_error}));
+  EXPECT_EQ(shallow, std::string(50, '[') + std::string(50, ']'));
 }
 
 TEST_F(ContainersTest, ASelfReferencingListIsCollected) {

@@ -2,39 +2,19 @@
 // cpython-semantics §1.11 and §4). Every test runs on a thread whose stack is
 // 256 KiB, where a recursive release of even 10,000 nodes would overflow.
 #include <gtest/gtest.h>
-#include <pthread.h>
 #include <refgc/refgc.h>
 
 #include <functional>
 #include <string>
 #include <vector>
 
+#include "support/small_stack.h"
+
 namespace {
 
 using refgc::make;
 using refgc::Ref;
-
-// Runs `body` on a new thread with a `stack_bytes` stack, holding a fresh heap.
-void run_on_small_stack(std::size_t stack_bytes, const std::function<void()>& body) {
-  struct Ctx {
-    const std::function<void()>* body;
-  } ctx{&body};
-  pthread_attr_t attr;
-  ASSERT_EQ(pthread_attr_init(&attr), 0);
-  ASSERT_EQ(pthread_attr_setstacksize(&attr, stack_bytes), 0);
-  pthread_t thread;
-  auto entry = [](void* p) -> void* {
-    refgc::Heap heap;
-    {
-      refgc::Heap::Lock lock(heap);
-      (*static_cast<Ctx*>(p)->body)();
-    }
-    return nullptr;
-  };
-  ASSERT_EQ(pthread_create(&thread, &attr, entry, &ctx), 0);
-  ASSERT_EQ(pthread_join(thread, nullptr), 0);
-  pthread_attr_destroy(&attr);
-}
+using refgc_test::run_on_small_stack;
 
 struct Link : refgc::Object {
   Ref<Link> next;
