@@ -40,6 +40,7 @@
 #include "refgc/ref.h"
 #include "refgc/tracer.h"
 #include "refgc/unraisable.h"
+#include "unicode_unprintable.h"
 #include "weak_hooks.h"
 
 namespace refgc {
@@ -647,6 +648,21 @@ std::string repr_floating(double x) {
 
 std::string repr_float(double x) { return repr_floating(x); }
 
+namespace {
+
+// Python's Py_UNICODE_ISPRINTABLE for a code point past ASCII: not in the
+// categories Cc, Cf, Cs, Co, Cn, Zl, Zp, Zs (python3 3.11.7's Unicode 14.0.0
+// tables, src/unicode_unprintable.h).
+bool printable_non_ascii(char32_t cp) noexcept {
+  // The first range that ends at or after cp: cp is unprintable if it starts
+  // at or before cp.
+  const auto* r = std::lower_bound(std::begin(kUnprintable), std::end(kUnprintable), cp,
+                                   [](const CodePointRange& x, char32_t c) { return x.last < c; });
+  return r == std::end(kUnprintable) || cp < r->first;
+}
+
+}  // namespace
+
 std::string repr_text(std::string_view text) {
   const bool has_single = text.find('\'') != std::string_view::npos;
   const bool has_double = text.find('"') != std::string_view::npos;
@@ -656,8 +672,10 @@ std::string repr_text(std::string_view text) {
   for (std::size_t i = 0; i < text.size();) {
     char32_t cp = 0;
     const std::size_t n = utf8_at(text, i, cp);
-    if (n == 0) {  // not UTF-8
-      append_hex(out, "\\x", static_cast<unsigned char>(text[i]), 2);
+    if (n == 0) {
+      // Not UTF-8: the byte as Python decodes it with "surrogateescape"
+      // (os.fsdecode, sys.argv), the lone surrogate U+DC80 + (byte - 0x80).
+      append_hex(out, "\\u", 0xDC00u + static_cast<unsigned char>(text[i]), 4);
       ++i;
       continue;
     }
@@ -670,12 +688,16 @@ std::string repr_text(std::string_view text) {
       out += "\\n";
     } else if (cp == '\r') {
       out += "\\r";
-    } else if (cp < 0x20 || (cp >= 0x7F && cp <= 0xA0) || cp == 0xAD) {
+    } else if (cp < 0x20 || cp == 0x7F) {
       append_hex(out, "\\x", static_cast<unsigned>(cp), 2);
-    } else if ((cp >= 0x200B && cp <= 0x200F) || cp == 0x2028 || cp == 0x2029 || cp == 0xFEFF) {
+    } else if (cp < 0x7F || printable_non_ascii(cp)) {
+      out.append(text.substr(i, n));
+    } else if (cp <= 0xFF) {
+      append_hex(out, "\\x", static_cast<unsigned>(cp), 2);
+    } else if (cp <= 0xFFFF) {
       append_hex(out, "\\u", static_cast<unsigned>(cp), 4);
     } else {
-      out.append(text.substr(i, n));
+      append_hex(out, "\\U", static_cast<unsigned>(cp), 8);
     }
     i += n;
   }

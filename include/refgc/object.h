@@ -204,10 +204,13 @@ std::string type_name(const Object& obj);
 std::string repr_or_type(const Object& obj);
 // Python's repr() of a str holding this UTF-8 text: single quotes unless the
 // text has ' and no ", then double; backslash, the quote, \t \n \r escaped;
-// other control characters (C0, DEL, C1) and U+00A0, U+00AD as \xNN;
-// U+200B-U+200F, U+2028, U+2029, U+FEFF as \uNNNN; any other character as it
-// is (Python also escapes rarer unprintable ones). A byte that is not part of
-// valid UTF-8 is shown as \xNN.
+// every other character Python's str.isprintable() calls unprintable (C0 and
+// C1 controls, DEL, format characters, separators but the space, private-use
+// and unassigned code points: Unicode 14.0.0, python3 3.11.7's tables) as
+// \xNN, \uNNNN or \UNNNNNNNN by its size, as Python does; any other character
+// as it is. A byte that is not part of valid UTF-8 is shown as Python shows
+// it after decoding with "surrogateescape" (os.fsdecode, sys.argv): byte 0xff
+// is \udcff.
 std::string repr_text(std::string_view text);
 // Python's repr() of a float: the shortest digits that read back as the same
 // double, in positional notation for exponents -4 to 15 (with ".0" when

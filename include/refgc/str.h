@@ -3,6 +3,10 @@
 //   auto s = refgc::make<refgc::Str>("hello");
 //   s->view();                        // "hello"
 //
+// The text is UTF-8 (bytes that are not are kept, and repr() shows them as
+// Python shows undecodable bytes: detail::repr_text). size() counts bytes,
+// not characters as Python's len() does.
+//
 // Atomic: holds no references, never tracked, not weakly referenceable.
 #pragma once
 

@@ -475,10 +475,62 @@ TEST_F(ContainersTest, AStrsReprQuotesAndEscapesLikePython) {
   EXPECT_EQ(repr("tab\t\r"), "'tab\\t\\r'");
   EXPECT_EQ(repr("\x7f"), "'\\x7f'");
   EXPECT_EQ(repr("\xe2\x80\xa8"), "'\\u2028'");
-  EXPECT_EQ(repr("bad\xff"), "'bad\\xff'");  // not UTF-8: the byte
-  auto d = make<Dict<std::string, Int>>();   // a Dict's string keys alike
+  EXPECT_EQ(repr("bad\xff"), "'bad\\udcff'");  // not UTF-8: os.fsdecode's surrogate
+  auto d = make<Dict<std::string, Int>>();     // a Dict's string keys alike
   d->set("it's", make<Int>(1));
   EXPECT_EQ(d->repr(), "{\"it's\": 1}");
+}
+
+// Review 2026-11-25: repr_text escaped only C0/C1, DEL, U+00A0, U+00AD,
+// U+200B-U+200F, U+2028/9 and U+FEFF, and printed every other character as
+// it is; Python escapes every character str.isprintable() rejects
+// (Py_UNICODE_ISPRINTABLE: categories Cc Cf Cs Co Cn Zl Zp Zs but the
+// space), by its size. python3 3.11.7 prints, for repr() of chr(0x378),
+// chr(0x1680), chr(0x2000), chr(0x2060), chr(0x3000), chr(0xE000),
+// chr(0xF0000), chr(0x10FFFF), chr(0xE0001), chr(0x600), chr(0x61C),
+// chr(0xFFFE):
+//   '\u0378' '\u1680' '\u2000' '\u2060' '\u3000' '\ue000' '\U000f0000'
+//   '\U0010ffff' '\U000e0001' '\u0600' '\u061c' '\ufffe'
+// and keeps chr(0xFF), chr(0x1F600), chr(0x20000) ('ÿ' '😀' '𠀀').
+TEST_F(ContainersTest, AStrsReprEscapesEveryCharacterPythonCallsUnprintable) {
+  auto repr = [](const char* text) { return make<Str>(text)->repr(); };
+  EXPECT_EQ(repr("\xcd\xb8"), "'\\u0378'");                   // unassigned (Cn)
+  EXPECT_EQ(repr("\xe1\x9a\x80"), "'\\u1680'");               // Ogham space mark (Zs)
+  EXPECT_EQ(repr("\xe2\x80\x80"), "'\\u2000'");               // en quad (Zs)
+  EXPECT_EQ(repr("\xe2\x81\xa0"), "'\\u2060'");               // word joiner (Cf)
+  EXPECT_EQ(repr("\xe3\x80\x80"), "'\\u3000'");               // ideographic space (Zs)
+  EXPECT_EQ(repr("\xee\x80\x80"), "'\\ue000'");               // private use (Co)
+  EXPECT_EQ(repr("\xf3\xb0\x80\x80"), "'\\U000f0000'");       // private use, plane 15
+  EXPECT_EQ(repr("\xf4\x8f\xbf\xbf"), "'\\U0010ffff'");       // the last code point (Cn)
+  EXPECT_EQ(repr("\xf3\xa0\x80\x81"), "'\\U000e0001'");       // language tag (Cf)
+  EXPECT_EQ(repr("\xd8\x80"), "'\\u0600'");                   // Arabic number sign (Cf)
+  EXPECT_EQ(repr("\xd8\x9c"), "'\\u061c'");                   // Arabic letter mark (Cf)
+  EXPECT_EQ(repr("\xef\xbf\xbe"), "'\\ufffe'");               // noncharacter (Cn)
+  EXPECT_EQ(repr("\xc3\xbf"), "'\xc3\xbf'");                  // ÿ: printable, kept
+  EXPECT_EQ(repr("\xf0\x9f\x98\x80"), "'\xf0\x9f\x98\x80'");  // 😀 (So)
+  EXPECT_EQ(repr("\xf0\xa0\x80\x80"), "'\xf0\xa0\x80\x80'");  // 𠀀 (Lo, plane 2)
+  EXPECT_EQ(repr("a\xe2\x80\x80\xe2\x80\x8a"), "'a\\u2000\\u200a'");
+}
+
+// Review 2026-11-25: a byte that is not part of valid UTF-8 was shown as
+// \xNN, which is also how Python shows the characters U+0080-U+00A0 and
+// U+00AD: "\x80" (a lone byte) and "\xc2\x80" (U+0080) printed alike.
+// Python's str holds undecodable bytes as lone surrogates (PEP 383,
+// os.fsdecode, sys.argv). python3 3.11.7 prints, for repr() of
+// os.fsdecode(b'bad\xff'), b'\xed\xa0\x80'.decode('utf-8', 'surrogateescape')
+// and b'\xc0\x80\xe2\x82A'.decode('utf-8', 'surrogateescape'):
+//   'bad\udcff' '\udced\udca0\udc80' '\udcc0\udc80\udce2\udc82A'
+// and repr(b'\xc2\x80'.decode()) is '\x80'.
+TEST_F(ContainersTest, AStrsReprShowsBytesThatAreNotUtf8AsPythonsSurrogateescapeDoes) {
+  auto repr = [](const char* text) { return make<Str>(text)->repr(); };
+  EXPECT_EQ(repr("bad\xff"), "'bad\\udcff'");
+  EXPECT_EQ(repr("\xed\xa0\x80"), "'\\udced\\udca0\\udc80'");  // an encoded surrogate
+  EXPECT_EQ(repr("\xc0\x80\xe2\x82"
+                 "A"),
+            "'\\udcc0\\udc80\\udce2\\udc82A'");  // overlong, then cut short
+  EXPECT_EQ(repr("\x80"), "'\\udc80'");
+  EXPECT_EQ(repr("\xc2\x80"), "'\\x80'");  // U+0080 itself
+  EXPECT_NE(repr("\x80"), repr("\xc2\x80"));
 }
 
 TEST_F(ContainersTest, SliceIsANewListSharingItsElements) {
