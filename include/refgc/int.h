@@ -9,6 +9,8 @@
 // weakly referenced (like Python's int).
 #pragma once
 
+#include <cmath>
+#include <concepts>
 #include <cstdint>
 #include <limits>
 #include <stdexcept>
@@ -30,6 +32,15 @@ class Int final : public Object {
   template <class U>
   requires std::is_unsigned_v<U> &&(sizeof(U) >= sizeof(std::int64_t)) explicit Int(U value)
       : value_(checked(value)) {}
+  // A floating-point value converts as Python's int(x) does: truncated
+  // toward zero (int(-3.7) is -3). NaN throws std::invalid_argument
+  // ("cannot convert float NaN to integer", Python's ValueError); an infinity
+  // or a value whose integer part does not fit in 64 bits throws
+  // std::overflow_error (Python's OverflowError for infinity; its int has no
+  // limit). Before, the conversion to std::int64_t was implicit: out of
+  // range, undefined behaviour (review 2026-11-25).
+  template <std::floating_point F>
+  explicit Int(F value) : value_(truncated(value)) {}
   std::int64_t value() const noexcept { return value_; }
 
   std::string repr() const override { return std::to_string(value_); }
@@ -47,6 +58,20 @@ class Int final : public Object {
       throw std::overflow_error("refgc::Int: " + std::to_string(value) +
                                 " does not fit in a 64-bit signed integer");
     return static_cast<std::int64_t>(value);
+  }
+  template <class F>
+  static std::int64_t truncated(F value) {
+    if (std::isnan(value))
+      throw std::invalid_argument("refgc::Int: cannot convert float NaN to integer");
+    if (std::isinf(value))
+      throw std::overflow_error("refgc::Int: cannot convert float infinity to integer");
+    const F t = std::trunc(value);
+    // -2**63 and 2**63 are exact in every floating-point type.
+    constexpr F kLimit = static_cast<F>(9223372036854775808.0L);
+    if (t < -kLimit || t >= kLimit)
+      throw std::overflow_error("refgc::Int: " + detail::repr_float(value) +
+                                " does not fit in a 64-bit signed integer");
+    return static_cast<std::int64_t>(t);
   }
   const std::int64_t value_;
 };

@@ -5,6 +5,7 @@
 #include <refgc/refgc.h>
 
 #include <cstdint>
+#include <limits>
 #include <stdexcept>
 #include <string_view>
 #include <type_traits>
@@ -256,6 +257,34 @@ TEST_F(RefTest, AnIntFromAnUnsignedValueThatDoesNotFitThrows) {
   EXPECT_EQ(make<refgc::Int>(std::size_t{7})->value(), 7);
   EXPECT_EQ(make<refgc::Int>(-3)->value(), -3);
   EXPECT_EQ(make<refgc::Int>(4u)->value(), 4);
+}
+
+// Review 2026-11-25: make<Int>(a double) converted implicitly to
+// std::int64_t, so 1e20 or an infinity was undefined behaviour (on x86-64,
+// INT64_MIN) and NaN made a number. Python's int(x): python3 3.11.7 prints
+// int(3.7) 3, int(-3.7) -3, int(-0.0) 0, int(-9.223372036854776e+18)
+// -9223372036854775808, int(1e20) 100000000000000000000 (refgc's Int has 64
+// bits: overflow_error), int(float('nan')) "ValueError: cannot convert float
+// NaN to integer", int(float('inf')) "OverflowError: cannot convert float
+// infinity to integer".
+TEST_F(RefTest, AnIntFromAFloatingPointValueTruncatesAsPythonsIntAndRefusesWhatItCannotHold) {
+  using refgc::Int;
+  EXPECT_EQ(make<Int>(3.7)->value(), 3);
+  EXPECT_EQ(make<Int>(-3.7)->value(), -3);
+  EXPECT_EQ(make<Int>(-0.0)->value(), 0);
+  EXPECT_EQ(make<Int>(2.5f)->value(), 2);
+  EXPECT_EQ(make<Int>(-9.223372036854776e18)->value(), std::numeric_limits<std::int64_t>::min());
+  EXPECT_THROW((void)make<Int>(9.223372036854776e18), std::overflow_error);  // 2**63
+  EXPECT_THROW((void)make<Int>(1e20), std::overflow_error);
+  EXPECT_THROW((void)make<Int>(-1e20L), std::overflow_error);
+  EXPECT_THROW((void)make<Int>(std::numeric_limits<double>::infinity()), std::overflow_error);
+  EXPECT_THROW((void)make<Int>(-std::numeric_limits<float>::infinity()), std::overflow_error);
+  EXPECT_THROW((void)make<Int>(std::numeric_limits<double>::quiet_NaN()), std::invalid_argument);
+  try {
+    (void)make<Int>(1e20);
+  } catch (const std::overflow_error& e) {
+    EXPECT_STREQ(e.what(), "refgc::Int: 1e+20 does not fit in a 64-bit signed integer");
+  }
 }
 
 // A Str could not be made from a std::string_view (another Str's view()),
