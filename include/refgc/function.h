@@ -73,7 +73,14 @@ class FunctionImpl<R(Args...), F, Captures...> final : public FunctionBase<R(Arg
     return std::apply(
         [&](Ref<Captures>&... c) -> R {
           if (((!c) || ...)) throw_cleared();
-          return f_(*c..., std::forward<Args>(args)...);
+          // std::invoke: a member function pointer is called on the first
+          // capture; a void Function drops the callable's result (both as
+          // std::function does).
+          if constexpr (std::is_void_v<R>) {
+            std::invoke(f_, *c..., std::forward<Args>(args)...);
+          } else {
+            return std::invoke(f_, *c..., std::forward<Args>(args)...);
+          }
         },
         captures_);
   }
@@ -110,7 +117,9 @@ class Function<R(Args...)> {
   Function() = default;
   Function(std::nullptr_t) {}  // NOLINT: like std::function
 
-  // `f` is called as f(*capture..., args...). There may be any number of
+  // `f` is called as f(*capture..., args...) (std::invoke: a member function
+  // pointer is called on the first capture, `(capture0.*f)(args...)`; a void
+  // Function drops what `f` returns). There may be any number of
   // captures, none included (the Function is still a tracked object); each
   // one must be a non-empty Ref (an empty one throws std::invalid_argument).
   template <class F, class... Captures>

@@ -779,4 +779,32 @@ TEST_F(FinalizeTest, AnEmptyCaptureIsRefusedAndCallingAnEmptyFunctionThrows) {
   EXPECT_EQ(twice(21), 42);
 }
 
+struct Counter : Object {
+  static constexpr const char* refgc_type_name = "Counter";
+  int total = 0;
+  int add(int n) { return total += n; }
+};
+
+// Review 2026-11-25: Function's constructor takes what
+// std::is_invocable_r_v<R, F&, Captures&..., Args...> accepts, as
+// std::function does, but the call was written f(captures..., args...): a
+// member function pointer (std::invoke calls it on the first capture, like
+// Python's bound method counter.add) and a callable returning a value for a
+// void Function (std::function drops the result) passed the constraint and
+// then did not compile.
+TEST_F(FinalizeTest, AFunctionCallsAMemberFunctionOnItsFirstCaptureAndAVoidOneDropsTheResult) {
+  auto counter = make<Counter>();
+  Function<int(int)> add(&Counter::add, counter);
+  EXPECT_EQ(add(2), 2);
+  EXPECT_EQ(add(3), 5);
+  Function<void(int)> add_quietly(&Counter::add, counter);
+  add_quietly(10);
+  EXPECT_EQ(counter->total, 15);
+  int calls = 0;
+  Function<void()> counted([&calls] { return ++calls; });
+  counted();
+  counted();
+  EXPECT_EQ(calls, 2);
+}
+
 }  // namespace
