@@ -21,7 +21,9 @@
 //   refgc::gc::collect();   // 2: the button and the function object
 //
 // Requirements: the callable itself should not capture Refs (they would be
-// invisible again); pass them as captures. Calling an empty Function throws
+// invisible again); pass them as captures. A null function pointer, null
+// member pointer or empty std::function is refused (std::invalid_argument,
+// "refgc::Function: an empty callable"). Calling an empty Function throws
 // std::bad_function_call. When a Function is part of garbage, the collector
 // clears its captures; calling it after that (from a destructor or finalizer
 // of other garbage that still reaches it) throws std::runtime_error, as
@@ -48,6 +50,23 @@ namespace detail {
   throw std::runtime_error(
       "refgc::Function: called after the collector cleared its captures (Python raises "
       "NameError for a closure whose cell was cleared)");
+}
+
+// A null function or member pointer, or an empty std::function: nothing
+// to call (a Function made from one would jump to address 0 when called).
+template <class F>
+struct is_std_function : std::false_type {};
+template <class Sig>
+struct is_std_function<std::function<Sig>> : std::true_type {};
+template <class F>
+bool is_null_callable(const F& f) noexcept {
+  if constexpr (std::is_pointer_v<F> || std::is_member_pointer_v<F>) {
+    return f == nullptr;
+  } else if constexpr (is_std_function<F>::value) {
+    return !f;
+  } else {
+    return false;
+  }
 }
 
 // "captures[i]", a Function's name for its i-th capture (src/object.cc).
@@ -125,6 +144,8 @@ class Function<R(Args...)> {
   template <class F, class... Captures>
   requires std::is_invocable_r_v<R, F&, Captures&..., Args...>
   explicit Function(F f, Ref<Captures>... captures) {
+    if (detail::is_null_callable(f))
+      throw std::invalid_argument("refgc::Function: an empty callable");
     if (((!captures) || ...)) throw std::invalid_argument("refgc::Function: an empty capture");
     object_ = make<detail::FunctionImpl<R(Args...), F, Captures...>>(std::move(f),
                                                                      std::move(captures)...);

@@ -779,6 +779,30 @@ TEST_F(FinalizeTest, AnEmptyCaptureIsRefusedAndCallingAnEmptyFunctionThrows) {
   EXPECT_EQ(twice(21), 42);
 }
 
+// Review 2026-11-25: a Function made from a null function pointer was
+// accepted and jumped to address 0 when called (SIGSEGV). std::function
+// makes an empty function of one; refgc::Function refuses it where it is
+// made, as it refuses an empty capture.
+TEST_F(FinalizeTest, AFunctionMadeFromANullFunctionPointerIsRefused) {
+  auto box = make<Box>("b");
+  void (*null_fp)(Box&, int) = nullptr;
+  try {
+    Function<void(int)> f(null_fp, box);
+    ADD_FAILURE() << "a null function pointer must be refused";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(), "refgc::Function: an empty callable");
+  }
+  void (Box::*null_member)(int) = nullptr;
+  EXPECT_THROW(Function<void(int)>(null_member, box), std::invalid_argument);
+  EXPECT_THROW(Function<void(int)>(std::function<void(Box&, int)>(), box), std::invalid_argument);
+  EXPECT_THROW(Function<void()>(static_cast<void (*)()>(nullptr)), std::invalid_argument);
+  EXPECT_EQ(box->refcount(), 1u);  // nothing kept the capture
+  void (*bump)(Box&, int) = [](Box& b, int n) { b.name += std::to_string(n); };
+  Function<void(int)> f(bump, box);  // a non-null one is called
+  f(7);
+  EXPECT_EQ(box->name, "b7");
+}
+
 struct Counter : Object {
   static constexpr const char* refgc_type_name = "Counter";
   int total = 0;
