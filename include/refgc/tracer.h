@@ -233,10 +233,16 @@ class Tracer {
     }
   }
 
-  // A Function (function.h): its captures are traced.
+  // A Function (function.h): its captures are traced. A const one (a const
+  // member, an element of a std::set) is reported as a const Ref is: its
+  // function object is never taken.
   template <class Sig>
   void operator()(Function<Sig>& f) {
     (*this)(f.object_);
+  }
+  template <class Sig>
+  void operator()(const Function<Sig>& f) {
+    (*this)(std::as_const(f.object_));
   }
 
   // A WeakRef member owns its weak-reference object (not the referent), as a

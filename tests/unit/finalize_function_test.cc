@@ -831,4 +831,28 @@ TEST_F(FinalizeTest, AFunctionCallsAMemberFunctionOnItsFirstCaptureAndAVoidOneDr
   EXPECT_EQ(calls, 2);
 }
 
+struct FixedHandler : Object {
+  static constexpr const char* refgc_type_name = "FixedHandler";
+  const Function<void()> on_done;
+  explicit FixedHandler(Function<void()> f) : on_done(std::move(f)) {}
+  void trace(Tracer& t) override { t(on_done); }
+};
+
+// Review 2026-11-25: Tracer took a Function only by non-const reference,
+// so a type holding a const Function could not trace it (no match for
+// t(on_done)); a const Ref member is reported and never taken (tracer.h),
+// and a const Function now is too. Python: gc.get_referents of an object
+// lists a closure it holds, and the closure lists its cells.
+TEST_F(FinalizeTest, AConstFunctionMemberIsReportedLikeAConstRef) {
+  auto box = make<Box>("b");
+  auto holder = make<FixedHandler>(Function<void()>([](Box& b) { b.name += "!"; }, box));
+  auto refs = gc::get_referents(holder);
+  ASSERT_EQ(refs.size(), 1u);
+  EXPECT_EQ(refs[0].get(), static_cast<const Object*>(holder->on_done.object().get()));
+  EXPECT_EQ(gc::get_referents(holder->on_done.object()).size(), 1u);
+  EXPECT_EQ(gc::collect(), 0u);  // nothing is garbage: nothing taken
+  holder->on_done();
+  EXPECT_EQ(box->name, "b!");
+}
+
 }  // namespace
