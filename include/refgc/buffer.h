@@ -324,9 +324,13 @@ class BufferView final : public Object {
   const Ref<BufferOf<T>>& base() const noexcept { return base_; }
   // Where the view starts in its base.
   std::size_t offset() const noexcept { return offset_; }
-  // Element count (fixed for the view's life).
-  std::size_t size() const noexcept { return size_; }
-  bool empty() const noexcept { return size_ == 0; }
+  // Element count (fixed until release()). On a released view both throw
+  // std::logic_error, as len() of a released memoryview raises ValueError.
+  std::size_t size() const {
+    checked_base();
+    return size_;
+  }
+  bool empty() const { return size() == 0; }
 
   // Element access; all throw std::logic_error on a released view. [] and
   // at() are checked (std::out_of_range); data() and span() are not.

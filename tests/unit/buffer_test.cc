@@ -240,6 +240,11 @@ TEST_F(Buffers, AReleasedViewRefusesUseAndLetsTheBaseResize) {
   EXPECT_THROW((void)view->data(), std::logic_error);
   EXPECT_THROW((void)(*view)[0], std::logic_error);
   EXPECT_THROW((void)view->copy(), std::logic_error);
+  // len() of a released memoryview raises too (python3 3.11.7: "ValueError:
+  // operation forbidden on released memoryview object"): its size is gone
+  // with the base, not the size it had.
+  EXPECT_THROW((void)view->size(), std::logic_error);
+  EXPECT_THROW((void)view->empty(), std::logic_error);
   EXPECT_FALSE(shares_memory(view, arr));
   view->release();  // idempotent
   arr->append(4);
