@@ -27,6 +27,7 @@
 #include <memory>
 #include <mutex>
 #include <new>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
@@ -254,16 +255,12 @@ void check_heap_of_dying(HeapImpl& heap, const Object* o) noexcept {
     // and the next deferral comes 49 levels further, not 50 (python3 3.11.7:
     // Trashcan.DeallocationsDeferredWhileTheTrashcanDrainsComeAtCPythonsDepths).
     ts.trash_nesting += 2;
-    if (d.heap == &heap) {
-#if REFGC_DEBUG
-      check_heap_of_dying(heap, d.object);
-#endif
-      dealloc_body(heap, d.object);
-    } else {
+    {
       // Deferred under another heap, which this thread still holds further
       // out (a hold that takes its heap frees what was deferred under it
       // before it ends): freed under that heap, a nested hold of it.
-      Heap::Lock lock(d.heap->self);
+      std::optional<Heap::Lock> other;
+      if (d.heap != &heap) other.emplace(d.heap->self);
 #if REFGC_DEBUG
       check_heap_of_dying(*d.heap, d.object);
 #endif
