@@ -17,6 +17,8 @@
 // same order as in CPython.
 #include "collect.h"
 
+#include <cxxabi.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cinttypes>
@@ -33,6 +35,7 @@
 #include <unordered_set>
 
 #include "dealloc_inline.h"
+#include "demangle.h"
 #include "huge_pages.h"
 #include "refgc/tracer.h"
 #include "refgc/unraisable.h"
@@ -242,6 +245,55 @@ inline void store_count(Object* o, std::uint32_t state, std::int64_t n,
   fatal_object(victim,
                "trace() reported a reference its object does not hold "
                "(internal reference count below zero)");
+}
+
+// A trace() let an exception out while a phase counted or cleared: called
+// from a catch handler of the phase with the object whose trace() was
+// running. The headers of the set hold counts and positions that only the
+// rest of the collection gives back, and a half-visited object cannot be
+// traced again: there is nothing to unwind to. Stops, naming the object and
+// the exception (the rule: trace() must not throw; object.h,
+// docs/guide/writing-trace.md). The handlers cost the loops no store and no
+// instruction (docs/design/collector.md): each names the object by what the
+// phase keeps anyway -- the object itself where it is needed after the call
+// (trace_or_stop), else the counting tracer's `current` or the loop index.
+// `throw;` finds the exception.
+[[noreturn, gnu::cold, gnu::noinline]] void trace_threw(const Object* o,
+                                                        const char* phase) noexcept {
+  char what[640];
+  try {
+    try {
+      throw;
+    } catch (const std::exception& e) {
+      std::snprintf(what, sizeof what,
+                    "trace() threw during a collection (%s), which cannot be unwound (trace() "
+                    "must not throw): %s: %s",
+                    phase, demangle(typeid(e).name()).c_str(), e.what());
+    } catch (...) {
+      const std::type_info* t = abi::__cxa_current_exception_type();
+      std::snprintf(what, sizeof what,
+                    "trace() threw during a collection (%s), which cannot be unwound (trace() "
+                    "must not throw): a non-std exception (%s)",
+                    phase, t != nullptr ? demangle(t->name()).c_str() : "of unknown type");
+    }
+  } catch (...) {  // no memory for the names
+    std::snprintf(what, sizeof what,
+                  "trace() threw during a collection (%s), which cannot be unwound (trace() must "
+                  "not throw)",
+                  phase);
+  }
+  fatal_object(o, what);
+}
+
+// o->trace(tracer), for the loops that need o after the call anyway (no
+// register is kept for the handler).
+template <class T>
+REFGC_ALWAYS_INLINE void trace_or_stop(Object* o, T& tracer, const char* phase) noexcept {
+  try {
+    o->trace(tracer);
+  } catch (...) {
+    trace_threw(o, phase);
+  }
 }
 
 // The set-gathering passes (merge_young, merge_walk) let an object of a
@@ -834,7 +886,7 @@ void Collector::merge_young() {
       ++met_joined;  // it joined at its first reference
     }
     tracer.current = o;
-    o->trace(tracer);
+    trace_or_stop(o, tracer, "subtract_refs");  // (o is needed after the call)
   };
   young_.clear();
   if (steal_ == nullptr) return;  // nothing to examine
@@ -960,7 +1012,11 @@ void Collector::merge_walk() {
     }
     ++met;
     tracer.current = o;
-    o->trace(tracer);
+    try {
+      o->trace(tracer);
+    } catch (...) {
+      trace_threw(tracer.current, "subtract_refs");  // (o is not kept for it)
+    }
     return true;
   });
   REFGC_CHECK(met == members + young_members, nullptr,
@@ -1107,11 +1163,15 @@ void Collector::update_refs(const std::vector<Object*>& young) {
 // from outside the set (references from inside are subtracted).
 void Collector::subtract_refs(const std::vector<Object*>& young) {
   SubtractTracer tracer(SubtractTracer::Mode::kSubtract, 0, big_);
-  for (std::size_t i = 0; i < young.size(); ++i) {
-    prefetch_at(young, i + kAhead);
-    Object* o = young[i];
-    tracer.current = o;
-    o->trace(tracer);
+  try {  // (trace_threw: tracer.current names the object)
+    for (std::size_t i = 0; i < young.size(); ++i) {
+      prefetch_at(young, i + kAhead);
+      Object* o = young[i];
+      tracer.current = o;
+      o->trace(tracer);
+    }
+  } catch (...) {
+    trace_threw(tracer.current, "subtract_refs");
   }
 }
 
@@ -1179,7 +1239,7 @@ void Collector::move_unreachable(std::vector<Object*>& young, std::vector<Object
       if (scanned + kScanAhead < n) prefetch(objs[scanned + kScanAhead]);
       Object* o = objs[scanned];
       if (has_outside_refs(o, big_)) {
-        o->trace(tracer);  // may append to tail_ (capacity reserved)
+        trace_or_stop(o, tracer, "move_unreachable");  // may append to tail_ (capacity reserved)
         ObjectAccess::set_slot(o, old_state, static_cast<std::uint32_t>(slot_base + out));
         if (out != scanned) objs[out] = o;  // (see merge_young)
         ++out;
@@ -1206,7 +1266,7 @@ void Collector::move_unreachable(std::vector<Object*>& young, std::vector<Object
     for (Object** p = base + out; p != tracer.tail_end(); ++p) {
       if (tracer.tail_end() - p > static_cast<std::ptrdiff_t>(kScanAhead)) prefetch(p[kScanAhead]);
       Object* o = *p;
-      o->trace(tracer);  // may append to the tail
+      trace_or_stop(o, tracer, "move_unreachable");  // may append to the tail
       ObjectAccess::set_slot(o, old_state, static_cast<std::uint32_t>(slot_base + (p - base)));
     }
     out = static_cast<std::size_t>(tracer.tail_end() - base);
@@ -1276,7 +1336,7 @@ void Collector::move_unreachable_unlisted(std::vector<Object*>& young,
   auto scan = [&](Object* o, auto from) -> bool {  // true: tentatively unreachable
     constexpr From kFrom = decltype(from)::value;
     if (has_outside_refs(o, big_)) {
-      o->trace(tracer);  // may empty entries of [0, u) and queue them
+      trace_or_stop(o, tracer, "move_unreachable");  // may empty entries of [0, u) and queue them
       if constexpr (kFrom == kFromWalk) {
         // join_unlisted without its chunk mark (the walk keeps it) and its
         // order check (the walk finds them in its order).
@@ -1364,7 +1424,7 @@ void Collector::move_unreachable_unlisted(std::vector<Object*>& young,
     if (tracer.tail_end() - r > static_cast<std::ptrdiff_t>(kScanAhead)) prefetch(r[kScanAhead]);
     Object* o = *r++;
     ++moved;
-    o->trace(tracer);  // may queue more
+    trace_or_stop(o, tracer, "move_unreachable");  // may queue more
     heap_.join_unlisted(o, old_state, slot_base + found);
     ++found;
   }
@@ -1631,15 +1691,20 @@ bool Collector::unreachable_unchanged() noexcept {
   std::uint64_t refcounts = 0;
   Object* const* const objs = unreachable_.data();
   const std::size_t n = unreachable_.size();
-  for (std::size_t i = 0; i < n; ++i) {
-    prefetch_at(unreachable_, i + kAhead);
-    Object* o = objs[i];
-    const std::uint32_t rc = ObjectAccess::rc(o);
-    if (REFGC_UNLIKELY(rc == 0)) return false;  // the full analysis reports it
-    refcounts += rc;
-    if (ObjectAccess::index(o) != i)
-      ObjectAccess::set_slot(o, kCollecting, static_cast<std::uint32_t>(i));
-    o->trace(counter);
+  std::size_t i = 0;
+  try {  // (trace_threw: objs[i] is the object being traced)
+    for (; i < n; ++i) {
+      prefetch_at(unreachable_, i + kAhead);
+      Object* o = objs[i];
+      const std::uint32_t rc = ObjectAccess::rc(o);
+      if (REFGC_UNLIKELY(rc == 0)) return false;  // the full analysis reports it
+      refcounts += rc;
+      if (ObjectAccess::index(o) != i)
+        ObjectAccess::set_slot(o, kCollecting, static_cast<std::uint32_t>(i));
+      o->trace(counter);
+    }
+  } catch (...) {
+    trace_threw(objs[i], "handle_resurrected_objects");
   }
   return refcounts == counter.count;
 }
@@ -1686,7 +1751,7 @@ void Collector::clear_garbage(int level) {
     Object* o = list[i];
     if (o == nullptr) continue;
     incref(o);
-    o->trace(tracer);
+    trace_or_stop(o, tracer, "delete_garbage");
     tracer.drop();
     release(o);
     if (list[i] == o) {  // still alive: it may die later

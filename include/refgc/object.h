@@ -14,6 +14,9 @@
 // Requirements on user types (the collector relies on them):
 //   * trace() visits every Ref the object owns, each exactly once per call; it
 //     must not allocate, throw, create or drop references, or call into refgc.
+//     An exception from it during a collection stops the program, naming the
+//     object and the exception (a collection cannot be unwound); from
+//     gc::get_referents/get_referrers or a diag:: function it propagates.
 //     A type that does not override trace() owns no references in the
 //     collector's eyes and is never tracked (Python's "atomic" types).
 //   * finalize() runs at most once per object (PEP 442), before destruction,
@@ -362,7 +365,11 @@ class Object {
   virtual ~Object() noexcept(false) = default;
 
   // Lists every strong reference the object owns (Python's tp_traverse and
-  // tp_clear in one). See the requirements at the top of this file.
+  // tp_clear in one). See the requirements at the top of this file. Must not
+  // throw: inside a collection an exception stops the program with this
+  // object's type and address and the exception's what(); the introspection
+  // calls (gc::get_referents, gc::get_referrers, diag::) let it through,
+  // the heap unchanged.
   virtual void trace(Tracer& tracer);
 
   // Python's __del__: called at most once, before destruction.

@@ -149,6 +149,116 @@ TEST_F(MisuseDeathTest, ATraceReportingAReferenceItDoesNotHoldStopsTheCollector)
       "reference its object does not hold.*<Node at 0x");
 }
 
+// A trace() that throws (object.h: it must not). The collector cannot let
+// the exception through: the headers of the set it examines hold counts and
+// positions that only the rest of the collection gives back. It stops,
+// naming the object whose trace() threw, the exception and the phase (before
+// 2026-11-25: std::terminate, naming neither). Thrower throws on its
+// throw_on-th trace() call, or on a clearing one.
+struct Thrower : refgc::Object {
+  static constexpr const char* refgc_type_name = "Thrower";
+  Ref<refgc::Object> to;
+  int calls = 0;
+  int throw_on = 0;  // 0: not by count
+  bool when_clearing = false;
+  bool non_std = false;
+  void trace(refgc::Tracer& t) override {
+    ++calls;
+    if (calls == throw_on || (when_clearing && t.clearing())) {
+      if (non_std) throw 42;
+      throw std::runtime_error("trace failed");
+    }
+    t(to);
+  }
+};
+struct FinalizedThrower : Thrower {
+  static constexpr const char* refgc_type_name = "FinalizedThrower";
+  void finalize() override {}
+};
+
+std::string trace_threw(const char* phase, const char* type = "Thrower") {
+  return std::string("refgc: fatal: trace\\(\\) threw during a collection \\(") + phase +
+         "\\), which cannot be unwound \\(trace\\(\\) must not throw\\): "
+         "std::runtime_error: trace failed: <" +
+         type + " at 0x";
+}
+
+// Between bystanders (Node cycles made before and after it: the collector
+// traces them too), so that the object named is the one whose trace() threw.
+Ref<Thrower> thrower_among_bystanders() {
+  auto before = make<Node>();
+  before->next = before;
+  auto t = make<Thrower>();
+  t->to = before;
+  auto after = make<Node>();
+  after->next = after;
+  return t;
+}
+
+TEST_F(MisuseDeathTest, ATraceThatThrowsDuringACollectionStopsNamingTheObjectAndTheException) {
+  // Counting the references inside the set (CPython's subtract_refs).
+  EXPECT_DEATH(
+      {
+        auto t = thrower_among_bystanders();
+        t->throw_on = 1;
+        refgc::gc::collect(0);
+      },
+      trace_threw("subtract_refs"));
+  // Finding what the outside reaches (move_unreachable): t is held.
+  EXPECT_DEATH(
+      {
+        auto t = thrower_among_bystanders();
+        t->throw_on = 2;
+        refgc::gc::collect(0);
+      },
+      trace_threw("move_unreachable"));
+  // A full collection: generation 2 counted by the heap walk, and its
+  // survivors found by the second walk (CPython's move_unreachable).
+  for (int call : {1, 2}) {
+    EXPECT_DEATH(
+        {
+          auto t = thrower_among_bystanders();
+          refgc::gc::collect();
+          t->throw_on = t->calls + call;
+          refgc::gc::collect();
+        },
+        trace_threw(call == 1 ? "subtract_refs" : "move_unreachable"));
+  }
+  // Breaking the garbage cycle (CPython's delete_garbage, tp_clear).
+  EXPECT_DEATH(
+      {
+        auto t = make<Thrower>();
+        t->to = t;
+        t->when_clearing = true;
+        t.reset();
+        refgc::gc::collect();
+      },
+      trace_threw("delete_garbage"));
+  // After the finalizers, checking that they resurrected nothing
+  // (CPython's handle_resurrected_objects).
+  EXPECT_DEATH(
+      {
+        auto t = make<FinalizedThrower>();
+        t->to = t;
+        t->throw_on = 2;
+        t.reset();
+        refgc::gc::collect();
+      },
+      trace_threw("handle_resurrected_objects", "FinalizedThrower"));
+}
+
+TEST_F(MisuseDeathTest, ATraceThatThrowsANonStdExceptionDuringACollectionStopsSayingSo) {
+  EXPECT_DEATH(
+      {
+        auto t = thrower_among_bystanders();
+        t->throw_on = 1;
+        t->non_std = true;
+        refgc::gc::collect(0);
+      },
+      "refgc: fatal: trace\\(\\) threw during a collection \\(subtract_refs\\), which cannot be "
+      "unwound \\(trace\\(\\) must not throw\\): a non-std exception \\(int\\): <Thrower at 0x");
+}
+
 TEST_F(MisuseDeathTest, AnObjectOnTheStackStopsWithAClearMessage) {
   EXPECT_DEATH({ Node n; }, "constructed outside refgc::make<T>\\(\\)");
 }
