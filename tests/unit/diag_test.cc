@@ -109,6 +109,67 @@ class PathIsOnly {
   std::string saved_;
 };
 
+// --- a trace() that throws ----------------------------------------------------
+
+// trace() must not throw (object.h). The collector cannot let such an
+// exception through and stops (MisuseDeathTest.ATraceThatThrows*); the
+// introspection calls only read the heap, so they let it through to their
+// caller and leave the heap as it was: no header changed, no flag left set
+// (HoldCollections), generation 2's walk marks intact.
+struct Armed : Object {
+  static constexpr const char* refgc_type_name = "Armed";
+  Ref<Object> to;
+  int armed = 0;  // 1: throws std::runtime_error, 2: an int
+  void trace(refgc::Tracer& t) override {
+    if (armed == 1) throw std::runtime_error("trace failed");
+    if (armed == 2) throw 42;
+    t(to);
+  }
+};
+
+TEST_F(DiagTest, AnExceptionFromTracePropagatesOutOfTheIntrospectionCallsAndLeavesTheHeapAsItWas) {
+  auto old = make<Armed>();  // generation 2: get_referrers walks the heap for it
+  old->to = old;
+  gc::collect();
+  auto young = make<Armed>();  // generation 0: in its list
+  young->to = old;
+  auto holder = make<Node>();
+  holder->a = young;
+  const std::size_t objects = gc::get_objects().size();
+  for (int mode : {1, 2}) {
+    old->armed = young->armed = mode;
+    auto expect_throw = [&](auto call) {
+      if (mode == 1) {
+        EXPECT_THROW(call(), std::runtime_error);
+      } else {
+        EXPECT_THROW(call(), int);
+      }
+    };
+    expect_throw([&] { gc::get_referents({young.get()}); });
+    expect_throw([&] { gc::get_referrers({old.get()}); });
+    expect_throw([&] { diag::find_backref_chain(old); });
+    expect_throw([&] { diag::external_refcount(old); });
+    expect_throw([&] { diag::to_dot({old}); });
+    expect_throw([&] { diag::ascii_diagram({young}); });
+    expect_throw([&] { young->reference_name(*old); });
+  }
+  old->armed = young->armed = 0;
+  // Nothing changed: refcounts, generations, the walk of generation 2.
+  EXPECT_EQ(old->refcount(), 3u);  // old, its own cycle, young->to
+  EXPECT_EQ(young->refcount(), 2u);
+  EXPECT_EQ(gc::get_objects().size(), objects);
+  EXPECT_EQ(gc::get_objects(2).size(), 1u);
+  EXPECT_EQ(gc::get_referrers({old.get()}), (std::vector<Ref<Object>>{young, old}));
+  EXPECT_EQ(diag::external_refcount(old), 1u);
+  // And collections run (no flag left set): the three become garbage.
+  holder->b = holder;
+  old.reset();
+  young.reset();
+  holder.reset();
+  EXPECT_EQ(gc::collect(), 3u);
+  EXPECT_TRUE(gc::get_objects().empty());
+}
+
 // --- the census ------------------------------------------------------------
 
 TEST_F(DiagTest, MostCommonTypesCountsTrackedObjectsByTypeMostCommonFirst) {
