@@ -27,6 +27,7 @@
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
+#include <limits>
 #include <new>
 #include <stdexcept>
 #include <string>
@@ -284,6 +285,16 @@ inline void store_count(Object* o, std::uint32_t state, std::int64_t n,
   }
   fatal_object(o, what);
 }
+
+}  // namespace
+
+[[noreturn, gnu::cold]] void died_while_counting(const Object* o) noexcept {
+  fatal_object(o,
+               "an object died inside a trace() called by the collector while it counts "
+               "references (trace() must not drop references or call into refgc)");
+}
+
+namespace {
 
 // o->trace(tracer), for the loops that need o after the call anyway (no
 // register is kept for the handler).
@@ -658,6 +669,7 @@ std::size_t Collector::run() noexcept {
                                             std::max(kValidatorWalkFloor, 8 * n);
 
   // 3. young_ = generation N, then the younger generations appended in order.
+  begin_counting();
   merge_young();
   REFGC_VALIDATE(validate());
 
@@ -666,6 +678,7 @@ std::size_t Collector::run() noexcept {
   //    with nothing in between).
   slot_base_ = old_unlisted_ ? old_.next_slot : old_.objs.size();
   deduce_unreachable(young_, reachable_, unreachable_, /*refs_ready=*/true);
+  end_counting();
   uncounted_ = old_unlisted_ ? survivors_ : 0;
   REFGC_VALIDATE(validate());
 
@@ -1657,7 +1670,11 @@ void Collector::finalize_garbage() {
 void Collector::handle_resurrected_objects() {
   if (!user_code_ran_) return;
   remove_tombstones(unreachable_);
-  if (unreachable_unchanged()) return;
+  begin_counting();
+  if (unreachable_unchanged()) {
+    end_counting();
+    return;
+  }
   if (old_unlisted_) {
     // move_unreachable_unlisted works in young's buffer and hands it over as
     // the unreachable list: the list itself is the new young (no copy, no
@@ -1672,6 +1689,7 @@ void Collector::handle_resurrected_objects() {
   std::vector<Object*>& resurrected = reachable_;
   slot_base_ = old_unlisted_ ? old_.next_slot : old_.objs.size();
   deduce_unreachable(young_, resurrected, unreachable_, /*refs_ready=*/false);
+  end_counting();
   append_to_old(resurrected);
   resurrected.clear();
 }
@@ -1762,7 +1780,30 @@ void Collector::clear_garbage(int level) {
   unreachable_.clear();
 }
 
+// Generation 0's count, which no one reads while the collection counts
+// (only trace() runs), holds a trap: any make<T>() of a type with trace()
+// finds it above the threshold and takes the slow path, HeapFast::
+// maybe_collect, which refuses it (refuse_allocation). The allocation fast
+// path stays as it is. end_counting puts the count back.
+void Collector::begin_counting() noexcept {
+  counting_ = true;
+  saved_count0_ = heap_.gens[0].count;
+  heap_.gens[0].count = std::numeric_limits<std::size_t>::max() / 2;
+}
+
+void Collector::end_counting() noexcept {
+  counting_ = false;
+  heap_.gens[0].count = saved_count0_;
+}
+
+void Collector::refuse_allocation() {
+  throw std::logic_error(
+      "refgc::make<T>() called inside trace() while the collector counts references (trace() "
+      "must not allocate or call into refgc)");
+}
+
 void Collector::forget(Object* o, std::uint32_t index) noexcept {
+  if (REFGC_UNLIKELY(counting_)) died_while_counting(o);
   REFGC_CHECK(index < unreachable_.size() && unreachable_[index] == o, o,
               "corrupt unreachable list (object not at its index)");
   unreachable_[index] = nullptr;

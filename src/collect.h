@@ -39,6 +39,19 @@ class Collector {
     return old_unlisted_ && old_state_ == state ? 1 + unreachable_.size() : 0;
   }
 
+  // Whether the collection is counting: from merge_young to the end of
+  // deduce_unreachable, and during handle_resurrected_objects' analysis.
+  // Only trace() runs there, and the headers of the set hold counts: an
+  // object made (make<T>() of a type with trace()) or dropped then, or a
+  // heap walk, would corrupt them. Read on slow paths only: a make<T>()
+  // then reaches HeapFast::maybe_collect (begin_counting sets a trap in
+  // generation 0's count), which calls refuse_allocation(); a death of a
+  // member reaches the untrack checks, which name the likely cause.
+  bool counting() const noexcept { return counting_; }
+  // Throws std::logic_error: make<T>() inside trace() while counting. The
+  // exception leaves the trace() and the collector stops naming its object.
+  [[noreturn]] static void refuse_allocation();
+
   // An object in the unreachable list died (or was untracked) while user code
   // ran during the collection: leave a tombstone in its place. (The dealloc
   // path does this inline through HeapFast::unreachable_list; this is the
@@ -123,6 +136,8 @@ class Collector {
   void adopt_as_current(std::vector<Object*>& list);
   void debug_print_objects(const char* label, const std::vector<Object*>& list);
   void validate() const;
+  void begin_counting() noexcept;
+  void end_counting() noexcept;
 
   HeapImpl& heap_;
   const int generation_;
@@ -143,6 +158,8 @@ class Collector {
   std::size_t collected_ = 0;
   std::size_t uncollectable_ = 0;
   bool failed_ = false;
+  bool counting_ = false;
+  std::size_t saved_count0_ = 0;  // generation 0's count, while counting
   // The generation whose vector young_ takes (the first with entries in
   // merge order; null: nothing to examine). Set by reserve_scratch.
   Generation* steal_ = nullptr;

@@ -285,7 +285,13 @@ void REFGC_DEBUG_is_1_here_but_0_in_the_library::acquire_heap_for(const char* wh
 
 void check_owner_for_allocation() { current_impl().check_owner("allocates an object"); }
 
-void HeapFast::maybe_collect() { static_cast<HeapImpl*>(this)->collect_now(); }
+void HeapFast::maybe_collect() {
+  HeapImpl& heap = *static_cast<HeapImpl*>(this);
+  // (The trap Collector::begin_counting sets in generation 0's count.)
+  if (REFGC_UNLIKELY(heap.active != nullptr && heap.active->counting()))
+    Collector::refuse_allocation();
+  heap.collect_now();
+}
 void HeapFast::track_slow(Object* o) { static_cast<HeapImpl*>(this)->track(o); }
 void HeapFast::untrack_slow(Object* o) noexcept { static_cast<HeapImpl*>(this)->untrack(o); }
 
@@ -380,7 +386,11 @@ void HeapImpl::untrack(Object* o) noexcept {
       Generation& g = generation_of_state(state);
       // The usual cause is a misuse, not a refgc bug: an object of another
       // heap dying while this thread holds a different one (debug builds
-      // name it at the drop: refgc/heap.h).
+      // name it at the drop: refgc/heap.h), or, while a collection counts,
+      // a trace() dropping a reference (its generation is being merged).
+      if (REFGC_UNLIKELY(!(index < g.objs.size() && g.objs[index] == o) && active != nullptr &&
+                         active->counting()))
+        died_while_counting(o);
       REFGC_CHECK(index < g.objs.size() && g.objs[index] == o, o,
                   "corrupt generation list (object not at its index; did an object of another "
                   "heap die while this thread held a different heap? a debug build says so)");
@@ -419,6 +429,7 @@ void HeapImpl::untrack(Object* o) noexcept {
       active->forget(o, index);
       break;
     default:
+      if (active != nullptr && active->counting()) died_while_counting(o);
       fatal_object(o, "untracking an object in an impossible collector state");
   }
   ObjectAccess::set_slot(o, kUntracked, 0);

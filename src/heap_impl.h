@@ -285,6 +285,11 @@ inline void put_at_slot(Object** list, std::size_t n, Object* o) noexcept {
   list[slot] = o;
 }
 
+// A tracked object died while a collection counted references (Collector::
+// counting(): only trace() runs then), so a trace() dropped a reference:
+// stops, naming the object (src/collect.cc).
+[[noreturn]] void died_while_counting(const Object* o) noexcept;
+
 // A tracked object died: the open LeakCheck scopes forget its address.
 void leak_checks_forget(HeapImpl& heap, const Object* o) noexcept;
 

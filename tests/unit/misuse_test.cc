@@ -9,6 +9,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "../../src/testing_hooks.h"
 #include "support/gc_fixture.h"
@@ -257,6 +258,89 @@ TEST_F(MisuseDeathTest, ATraceThatThrowsANonStdExceptionDuringACollectionStopsSa
       },
       "refgc: fatal: trace\\(\\) threw during a collection \\(subtract_refs\\), which cannot be "
       "unwound \\(trace\\(\\) must not throw\\): a non-std exception \\(int\\): <Thrower at 0x");
+}
+
+// A trace() that calls into refgc while the collector counts references
+// (from gathering the set to the end of the reachability pass, and again
+// after finalizers): the headers of the set hold counts then. Before
+// 2026-11-25 a make<T>() there went unseen in a young collection, could
+// read a reallocated generation vector when generation 0 was appended to
+// generation 1, and stopped with "generation list out of step with the heap
+// walk" in a full collection; a dropped member stopped with "untracking an
+// object in an impossible collector state" or "corrupt generation list
+// ... another heap". Now make<T>() throws std::logic_error, which stops the
+// collection naming the object whose trace() made it, and a death names
+// trace() as its cause. (gc::collect() there returns 0, as in a finalizer.)
+struct Maker : refgc::Object {
+  static constexpr const char* refgc_type_name = "Maker";
+  Ref<Node> made;
+  bool armed = false;
+  void trace(refgc::Tracer& t) override {
+    if (armed) made = make<Node>();
+    t(made);
+  }
+};
+struct Dropper : refgc::Object {
+  static constexpr const char* refgc_type_name = "Dropper";
+  Ref<Node> only;  // its referent's only holder
+  bool armed = false;
+  void trace(refgc::Tracer& t) override {
+    if (armed) only.reset();
+    t(only);
+  }
+};
+
+TEST_F(MisuseDeathTest, AMakeInsideTraceWhileTheCollectorCountsStopsNamingTheTracedObject) {
+  const std::string stop =
+      "std::logic_error: refgc::make<T>\\(\\) called inside trace\\(\\) while the collector "
+      "counts references \\(trace\\(\\) must not allocate or call into refgc\\): <Maker at 0x";
+  EXPECT_DEATH(
+      {
+        auto m = make<Maker>();
+        m->armed = true;
+        refgc::gc::collect(0);
+      },
+      stop);
+  // Generation 1 collected, generation 0 appended to it while m's trace()
+  // would grow generation 0's vector.
+  EXPECT_DEATH(
+      {
+        auto m = make<Maker>();
+        refgc::gc::collect(0);
+        std::vector<Ref<Node>> young;
+        for (int i = 0; i < 100; ++i) young.push_back(make<Node>());
+        m->armed = true;
+        refgc::gc::collect(1);
+      },
+      stop);
+  EXPECT_DEATH(
+      {
+        auto m = make<Maker>();
+        refgc::gc::collect();
+        m->armed = true;
+        refgc::gc::collect();
+      },
+      stop);
+}
+
+TEST_F(MisuseDeathTest, ADropInsideTraceWhileTheCollectorCountsStopsNamingTheDyingObject) {
+  const char* stop =
+      "refgc: fatal: an object died inside a trace\\(\\) called by the collector while it counts "
+      "references \\(trace\\(\\) must not drop references or call into refgc\\): <Node at 0x";
+  // Its referent already counted (made first), or not reached yet.
+  for (bool referent_first : {true, false}) {
+    EXPECT_DEATH(
+        {
+          Ref<Node> n;
+          if (referent_first) n = make<Node>();
+          auto d = make<Dropper>();
+          d->only = referent_first ? n : make<Node>();
+          n.reset();
+          d->armed = true;
+          refgc::gc::collect(0);
+        },
+        stop);
+  }
 }
 
 TEST_F(MisuseDeathTest, AnObjectOnTheStackStopsWithAClearMessage) {
