@@ -1802,6 +1802,13 @@ void Collector::refuse_allocation() {
       "must not allocate or call into refgc)");
 }
 
+void refuse_while_counting(const HeapImpl& heap, const char* what) {
+  if (REFGC_LIKELY(heap.active == nullptr || !heap.active->counting())) return;
+  throw std::logic_error(std::string("refgc: a trace() called by the collector while it counts "
+                                     "references ") +
+                         what + " (trace() must not call into refgc)");
+}
+
 void Collector::forget(Object* o, std::uint32_t index) noexcept {
   if (REFGC_UNLIKELY(counting_)) died_while_counting(o);
   REFGC_CHECK(index < unreachable_.size() && unreachable_[index] == o, o,

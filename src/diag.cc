@@ -66,7 +66,14 @@ namespace diag {
 
 namespace {
 
-using detail::heap_for;
+// The heap, refused inside a trace() the collector calls while it counts
+// (detail::refuse_while_counting): every function here reads the
+// generations.
+detail::HeapImpl& heap_for(const char* what) {
+  detail::HeapImpl& heap = detail::heap_for(what);
+  detail::refuse_while_counting(heap, what);
+  return heap;
+}
 using detail::HeapImpl;
 using detail::ObjectAccess;
 

@@ -124,6 +124,7 @@ std::array<std::size_t, 3> get_count() {
 
 std::vector<Ref<Object>> get_objects() {
   detail::HeapImpl& heap = detail::heap_for("calls gc::get_objects");
+  detail::refuse_while_counting(heap, "calls gc::get_objects");
   std::vector<Ref<Object>> out;
   out.reserve(heap.gens[0].size() + heap.gens[1].size() + heap.gens[2].size());
   heap.for_each_tracked(/*with_permanent=*/false,
@@ -140,6 +141,7 @@ std::vector<Ref<Object>> get_objects(int generation) {
         "generation parameter must be less than the number of available generations (3)");
   if (generation < 0) throw std::invalid_argument("generation parameter cannot be negative");
   detail::HeapImpl& heap = detail::heap_for("calls gc::get_objects");
+  detail::refuse_while_counting(heap, "calls gc::get_objects");
   std::vector<Ref<Object>> out;
   out.reserve(heap.gens[generation].size());
   if (generation == 2) {
@@ -155,6 +157,7 @@ std::vector<Ref<Object>> get_objects(int generation) {
 
 std::vector<Ref<Object>> get_referrers(std::initializer_list<const Object*> objs) {
   detail::HeapImpl& heap = detail::heap_for("calls gc::get_referrers");
+  detail::refuse_while_counting(heap, "calls gc::get_referrers");
   std::vector<Ref<Object>> out;
   auto refers = [&](Object* o) {
     detail::FindTracer tracer(objs.begin(), objs.size());
@@ -206,6 +209,7 @@ std::array<GenerationStats, 3> get_stats() { return detail::heap_for("calls gc::
 
 void freeze() {
   detail::HeapImpl& heap = detail::heap_for("calls gc::freeze");
+  detail::refuse_while_counting(heap, "calls gc::freeze");
   // CPython appends generations 0, 1 and 2 to the permanent generation's
   // list, in that order: they take the next virtual slots.
   detail::Generation& p = heap.permanent;
@@ -237,6 +241,7 @@ void freeze() {
 
 void unfreeze() {
   detail::HeapImpl& heap = detail::heap_for("calls gc::unfreeze");
+  detail::refuse_while_counting(heap, "calls gc::unfreeze");
   detail::Generation& g2 = heap.gens[2];
   detail::Generation& p = heap.permanent;
   if (p.unlisted == 0) {

@@ -290,6 +290,14 @@ inline void put_at_slot(Object** list, std::size_t n, Object* o) noexcept {
 // stops, naming the object (src/collect.cc).
 [[noreturn]] void died_while_counting(const Object* o) noexcept;
 
+// The gc:: and diag:: functions that read or change the generations (not
+// gc::collect, which returns 0 there) refuse to run inside a trace() that
+// the collector calls while it counts: the generations are being merged and
+// the headers of the set hold counts. Throws std::logic_error naming `what`
+// ("calls gc::get_objects"); out of the trace(), it stops the collection
+// naming the object (src/collect.cc). Not for the hot paths.
+void refuse_while_counting(const HeapImpl& heap, const char* what);
+
 // A tracked object died: the open LeakCheck scopes forget its address.
 void leak_checks_forget(HeapImpl& heap, const Object* o) noexcept;
 

@@ -343,6 +343,46 @@ TEST_F(MisuseDeathTest, ADropInsideTraceWhileTheCollectorCountsStopsNamingTheDyi
   }
 }
 
+// The same window, for the gc:: and diag:: functions that read or change
+// the generations (before 2026-11-25: gc::get_objects() there stopped a full
+// collection with "corrupt generation (its count disagrees with the heap)",
+// and returned a list without the set in a young one).
+struct Caller : refgc::Object {
+  static constexpr const char* refgc_type_name = "Caller";
+  Ref<Node> to;
+  void (*call)() = nullptr;
+  void trace(refgc::Tracer& t) override {
+    if (call != nullptr) call();
+    t(to);
+  }
+};
+
+TEST_F(MisuseDeathTest, AHeapWalkInsideTraceWhileTheCollectorCountsStopsNamingTheTracedObject) {
+  struct Case {
+    void (*call)();
+    const char* what;
+    int generation;
+  };
+  const Case cases[] = {
+      {[] { (void)refgc::gc::get_objects(); }, "calls gc::get_objects", 2},
+      {[] { (void)refgc::gc::get_objects(0); }, "calls gc::get_objects", 0},
+      {[] { refgc::gc::freeze(); }, "calls gc::freeze", 0},
+      {[] { (void)refgc::diag::most_common_types(); }, "calls diag::most_common_types", 2},
+  };
+  for (const Case& c : cases) {
+    EXPECT_DEATH(
+        {
+          auto caller = make<Caller>();
+          if (c.generation == 2) refgc::gc::collect();
+          caller->call = c.call;
+          refgc::gc::collect(c.generation);
+        },
+        std::string("std::logic_error: refgc: a trace\\(\\) called by the collector while it "
+                    "counts references ") +
+            c.what + " \\(trace\\(\\) must not call into refgc\\): <Caller at 0x");
+  }
+}
+
 TEST_F(MisuseDeathTest, AnObjectOnTheStackStopsWithAClearMessage) {
   EXPECT_DEATH({ Node n; }, "constructed outside refgc::make<T>\\(\\)");
 }
