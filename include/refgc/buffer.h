@@ -26,6 +26,15 @@
 //     element access with [] and at() takes Python's indices (negative ones
 //     count from the end) and is checked (std::out_of_range); data() and
 //     span() are unchecked.
+//   * Values are checked where Python checks them: for an integer element
+//     type, append(), resize(n, v), the (n, v) constructor and set(i, v) take
+//     an integer of any type and throw if the element type cannot hold it
+//     (bytes: std::out_of_range "byte must be in range(0, 256)", Python's
+//     ValueError; other integers: std::overflow_error, array.array's
+//     OverflowError) instead of narrowing it; a floating-point value does
+//     not compile (Python's TypeError). buf[i] = v through the T& that []
+//     and at() return is a plain C++ assignment: it narrows as C++ does, so
+//     write buf->set(i, v) where v may not fit.
 //   * == compares the elements (with T's ==, or byte-wise for a struct that
 //     has none); bytes (std::uint8_t, char, unsigned char, std::byte) print
 //     as b'...', numbers (std::int8_t included) as [1, 2, 3].
@@ -46,6 +55,7 @@
 #include <cstring>
 #include <functional>
 #include <initializer_list>
+#include <limits>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -127,6 +137,58 @@ std::string elements_repr(std::span<const T> items) {
   return s;
 }
 
+// Whether the integer v is a value of the integer type T (for any integer
+// type V, __int128 included; std::in_range takes no bool, no char).
+template <class T, class V>
+constexpr bool integer_fits(V v) noexcept {
+  if constexpr (std::is_same_v<V, bool>) {
+    return true;
+  } else {
+    if constexpr (std::is_signed_v<V>) {
+      if (v < 0) {
+        if constexpr (std::is_signed_v<T>) {
+          return v >= std::numeric_limits<T>::min();  // both signed: compared in the wider
+        } else {
+          return false;
+        }
+      }
+    }
+    return static_cast<std::make_unsigned_t<V>>(v) <=
+           static_cast<std::make_unsigned_t<T>>(std::numeric_limits<T>::max());
+  }
+}
+
+// An integer of another type than T, for an element of integer type T:
+// BufferOf's value-taking members check it (buffer_element) where a
+// conversion would narrow it silently.
+template <class V, class T>
+concept other_integer_for = std::is_integral_v<T> && std::is_integral_v<V> && !std::is_same_v<V, T>;
+
+// A value of another integer type as an element of integer type T, as
+// Python stores it: a byte (uint8_t, unsigned char, char: a bytearray) must
+// be in range(0, 256), else std::out_of_range("byte must be in range(0,
+// 256)"), Python's ValueError (a char argument is a byte already: stored as
+// its unsigned char); other element types throw std::overflow_error, as
+// array.array raises OverflowError ("signed short integer is greater than
+// maximum").
+template <class T, class V>
+T buffer_element(V v) {
+  if constexpr (kByteLike<T>) {
+    if constexpr (!std::is_same_v<V, char>) {
+      if (!integer_fits<unsigned char>(v)) throw std::out_of_range("byte must be in range(0, 256)");
+    }
+    return static_cast<T>(static_cast<unsigned char>(v));
+  } else {
+    if (!integer_fits<T>(v)) {
+      if constexpr (std::is_signed_v<V>) {
+        if (v < 0) throw std::overflow_error("Buffer element is less than minimum");
+      }
+      throw std::overflow_error("Buffer element is greater than maximum");
+    }
+    return static_cast<T>(v);
+  }
+}
+
 template <class X>
 concept buffer_like = requires(const X& x) {
   { x.memory() } -> std::same_as<std::span<const std::byte>>;
@@ -152,8 +214,16 @@ class BufferOf : public Object {
   BufferOf() = default;
   // n value-initialized (zero) elements.
   explicit BufferOf(std::size_t n) : data_(n) {}
-  // n copies of `value`.
+  // n copies of `value`. For an integer T, a value of another integer type
+  // is checked (detail::buffer_element: bytearray(b'x') * n refuses 300 as
+  // bytearray([300]) does) and a floating-point one refused at compile time
+  // (Python's TypeError: 'float' object cannot be interpreted as an integer).
   BufferOf(std::size_t n, const T& value) : data_(n, value) {}
+  template <detail::other_integer_for<T> V>
+  BufferOf(std::size_t n, V value) : data_(n, detail::buffer_element<T>(value)) {}
+  template <std::floating_point V>
+  requires std::is_integral_v<T> BufferOf(std::size_t n, V value)
+  = delete;
   BufferOf(std::initializer_list<T> items) : data_(items) {}
   explicit BufferOf(std::vector<T> items) : data_(std::move(items)) {}
   explicit BufferOf(std::span<const T> items) : data_(items.begin(), items.end()) {}
@@ -206,6 +276,23 @@ class BufferOf : public Object {
   const T& at(I i) const {
     return (*this)[i];
   }
+  // buf[i] = value, checked: [] and at() return a T&, and an integer of a
+  // wider type assigned to it narrows silently ((*bytes)[0] = 300 stores
+  // 44), where Python's `ba[0] = 300` raises. set() takes any integer for an
+  // integer T and checks it as append() does (the value first, then the
+  // index, as Python does), and refuses a floating-point one at compile time.
+  template <detail::SequenceIndex I>
+  void set(I i, const T& value) {
+    (*this)[i] = value;
+  }
+  template <detail::SequenceIndex I, detail::other_integer_for<T> V>
+  void set(I i, V value) {
+    const T x = detail::buffer_element<T>(value);
+    (*this)[i] = x;
+  }
+  template <detail::SequenceIndex I, std::floating_point V>
+  requires std::is_integral_v<T>
+  void set(I i, V value) = delete;
 
   // A view of the elements [begin, end) sharing this buffer's memory; it
   // holds a strong reference to this buffer (+1). Throws std::out_of_range
@@ -224,7 +311,13 @@ class BufferOf : public Object {
   // How many views share this buffer's memory now (CPython's ob_exports).
   std::size_t exports() const noexcept { return exports_; }
 
-  // Size changes. Each throws refgc::BufferError while views exist.
+  // Size changes. Each throws refgc::BufferError while views exist. For an
+  // integer T, append() and resize() take a value of any integer type and
+  // check it (detail::buffer_element: Buffer's append(300) throws
+  // std::out_of_range("byte must be in range(0, 256)") as python3's
+  // bytearray().append(300) raises ValueError; it stored 44), and refuse a
+  // floating-point one at compile time (Python's TypeError). A refused
+  // value leaves the buffer unchanged.
   void resize(std::size_t n) {
     check_resizable();
     data_.resize(n);
@@ -233,10 +326,24 @@ class BufferOf : public Object {
     check_resizable();
     data_.resize(n, value);
   }
+  template <detail::other_integer_for<T> V>
+  void resize(std::size_t n, V value) {
+    resize(n, detail::buffer_element<T>(value));
+  }
+  template <std::floating_point V>
+  requires std::is_integral_v<T>
+  void resize(std::size_t n, V value) = delete;
   void append(const T& x) {
     check_resizable();
     data_.push_back(x);
   }
+  template <detail::other_integer_for<T> V>
+  void append(V x) {
+    append(detail::buffer_element<T>(x));
+  }
+  template <std::floating_point V>
+  requires std::is_integral_v<T>
+  void append(V x) = delete;
   void extend(std::span<const T> items) {
     check_resizable();
     data_.insert(data_.end(), items.begin(), items.end());
@@ -348,6 +455,20 @@ class BufferView final : public Object {
     checked_base();
     return data()[detail::python_index(i, size_, "BufferView index out of range")];
   }
+  // view[i] = value, checked as BufferOf::set() (memoryview's `m[0] = 300`
+  // raises ValueError).
+  template <detail::SequenceIndex I>
+  void set(I i, const T& value) const {
+    at(i) = value;
+  }
+  template <detail::SequenceIndex I, detail::other_integer_for<T> V>
+  void set(I i, V value) const {
+    const T x = detail::buffer_element<T>(value);
+    at(i) = x;
+  }
+  template <detail::SequenceIndex I, std::floating_point V>
+  requires std::is_integral_v<T>
+  void set(I i, V value) const = delete;
 
   // A view of this view's elements [begin, end): a view of the same base.
   Ref<BufferView> view(std::size_t begin, std::size_t end) const {

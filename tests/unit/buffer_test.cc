@@ -347,4 +347,47 @@ TEST_F(Buffers, AViewOfAViewWhoseAllocationDropsTheOldViewStillSharesTheBase) {
   EXPECT_EQ(sub->base()->exports(), 1u);
 }
 
+// python3 3.11.7: bytearray().append(300), bytearray().append(-1),
+// bytearray(b'a')[0] = 256 and bytearray([1, 300]) each raise "ValueError:
+// byte must be in range(0, 256)"; array('h').append(70000) raises
+// "OverflowError: signed short integer is greater than maximum",
+// array('H').append(-1) "OverflowError: unsigned short is less than
+// minimum". Buffer's append(300) stored 44, append(-1) 255 (review
+// 2026-11-25).
+TEST_F(Buffers, AnIntegerTheElementTypeCannotHoldIsRefusedInsteadOfNarrowed) {
+  auto b = make<Buffer>("a");
+  int big = 300;
+  int negative = -1;
+  try {
+    b->append(big);
+    FAIL() << "append(300) stored " << int{b->data()[1]};
+  } catch (const std::out_of_range& e) {
+    EXPECT_STREQ(e.what(), "byte must be in range(0, 256)");
+  }
+  EXPECT_THROW(b->append(negative), std::out_of_range);
+  EXPECT_THROW(b->resize(3, big), std::out_of_range);
+  EXPECT_THROW(b->set(0, 256), std::out_of_range);
+  EXPECT_THROW(b->view()->set(0, big), std::out_of_range);
+  EXPECT_THROW((make<Buffer>(std::size_t{2}, big)), std::out_of_range);
+  EXPECT_EQ(b->repr(), "b'a'");  // each refusal left it unchanged
+  b->append(255);
+  b->append(true);    // bytearray().append(True) stores 1
+  b->append('\xff');  // a char is a byte: 0xff, not -1
+  b->set(-1, 0x41L);
+  EXPECT_EQ(b->repr(), "b'a\\xff\\x01A'");
+
+  auto shorts = make<BufferOf<std::int16_t>>();
+  long wide = 70000;
+  EXPECT_THROW(shorts->append(wide), std::overflow_error);
+  EXPECT_THROW(shorts->append(-wide), std::overflow_error);
+  EXPECT_THROW(make<BufferOf<std::uint16_t>>()->append(negative), std::overflow_error);
+  EXPECT_THROW(make<BufferOf<std::int32_t>>()->append(std::uint64_t{1} << 40), std::overflow_error);
+  shorts->append(-32768L);
+  shorts->append(std::uint64_t{32767});
+  EXPECT_EQ(shorts->repr(), "[-32768, 32767]");
+  auto doubles = make<BufferOf<double>>();
+  doubles->append(std::int64_t{1} << 62);  // a floating-point element is not checked
+  EXPECT_EQ(doubles->size(), 1u);
+}
+
 }  // namespace
