@@ -64,6 +64,7 @@
 #include <utility>
 #include <vector>
 
+#include "refgc/detail/integers.h"
 #include "refgc/ref.h"
 #include "refgc/tracer.h"
 
@@ -138,13 +139,14 @@ std::string elements_repr(std::span<const T> items) {
 }
 
 // Whether the integer v is a value of the integer type T (for any integer
-// type V, __int128 included; std::in_range takes no bool, no char).
+// type V, __int128 included; std::in_range takes no bool, no char, no
+// __int128).
 template <class T, class V>
 constexpr bool integer_fits(V v) noexcept {
   if constexpr (std::is_same_v<V, bool>) {
     return true;
   } else {
-    if constexpr (std::is_signed_v<V>) {
+    if constexpr (signed_integer<V>()) {
       if (v < 0) {
         if constexpr (std::is_signed_v<T>) {
           return v >= std::numeric_limits<T>::min();  // both signed: compared in the wider
@@ -153,8 +155,8 @@ constexpr bool integer_fits(V v) noexcept {
         }
       }
     }
-    return static_cast<std::make_unsigned_t<V>>(v) <=
-           static_cast<std::make_unsigned_t<T>>(std::numeric_limits<T>::max());
+    return static_cast<widest_unsigned>(v) <=
+           static_cast<widest_unsigned>(std::numeric_limits<T>::max());
   }
 }
 
@@ -162,7 +164,7 @@ constexpr bool integer_fits(V v) noexcept {
 // BufferOf's value-taking members check it (buffer_element) where a
 // conversion would narrow it silently.
 template <class V, class T>
-concept other_integer_for = std::is_integral_v<T> && std::is_integral_v<V> && !std::is_same_v<V, T>;
+concept other_integer_for = std::is_integral_v<T> && kInteger<V> && !std::is_same_v<V, T>;
 
 // A value of another integer type as an element of integer type T, as
 // Python stores it: a byte (uint8_t, unsigned char, char: a bytearray) must
@@ -180,7 +182,7 @@ T buffer_element(V v) {
     return static_cast<T>(static_cast<unsigned char>(v));
   } else {
     if (!integer_fits<T>(v)) {
-      if constexpr (std::is_signed_v<V>) {
+      if constexpr (signed_integer<V>()) {
         if (v < 0) throw std::overflow_error("Buffer element is less than minimum");
       }
       throw std::overflow_error("Buffer element is greater than maximum");

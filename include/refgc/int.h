@@ -17,6 +17,7 @@
 #include <string>
 #include <type_traits>
 
+#include "refgc/detail/integers.h"
 #include "refgc/ref.h"
 
 namespace refgc {
@@ -27,11 +28,16 @@ class Int final : public Object {
   static constexpr const char* refgc_type_name = "Int";
 
   explicit Int(std::int64_t value) noexcept : value_(value) {}
-  // An unsigned 64-bit value above INT64_MAX does not fit: std::overflow_error
-  // (it used to wrap to a negative number; review 2026-11-23, session 15).
-  template <class U>
-  requires std::is_unsigned_v<U> &&(sizeof(U) >= sizeof(std::int64_t)) explicit Int(U value)
-      : value_(checked(value)) {}
+  // An integer of a type with values outside std::int64_t's range (an
+  // unsigned 64-bit one, a signed or unsigned __int128) is checked: one that
+  // does not fit throws std::overflow_error ("refgc::Int: N does not fit in
+  // a 64-bit signed integer"; Python's int has no limit). An unsigned 64-bit
+  // value above INT64_MAX wrapped to a negative number (review 2026-11-23,
+  // session 15); an __int128 converted silently to its low 64 bits, 2**70
+  // to 0, as did an unsigned __int128 in strict mode (-std=c++20), and in
+  // GNU mode an unsigned __int128 did not compile (review 2026-11-25).
+  template <detail::integer_beyond_int64 U>
+  explicit Int(U value) : value_(checked(value)) {}
   // A floating-point value converts as Python's int(x) does: truncated
   // toward zero (int(-3.7) is -3). NaN throws std::invalid_argument
   // ("cannot convert float NaN to integer", Python's ValueError); an infinity
@@ -54,8 +60,11 @@ class Int final : public Object {
  private:
   template <class U>
   static std::int64_t checked(U value) {
-    if (value > static_cast<U>(std::numeric_limits<std::int64_t>::max()))
-      throw std::overflow_error("refgc::Int: " + std::to_string(value) +
+    bool fits = value <= static_cast<U>(std::numeric_limits<std::int64_t>::max());
+    if constexpr (detail::signed_integer<U>())
+      fits = fits && value >= static_cast<U>(std::numeric_limits<std::int64_t>::min());
+    if (!fits)
+      throw std::overflow_error("refgc::Int: " + detail::integer_text(value) +
                                 " does not fit in a 64-bit signed integer");
     return static_cast<std::int64_t>(value);
   }

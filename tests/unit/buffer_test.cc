@@ -385,6 +385,13 @@ TEST_F(Buffers, AnIntegerTheElementTypeCannotHoldIsRefusedInsteadOfNarrowed) {
   shorts->append(-32768L);
   shorts->append(std::uint64_t{32767});
   EXPECT_EQ(shorts->repr(), "[-32768, 32767]");
+#ifdef __SIZEOF_INT128__
+  // An __int128 too, in strict mode (-std=c++20) as in GNU mode: 2**64 + 65
+  // is not its low byte 'A'.
+  __extension__ typedef __int128 Int128;
+  EXPECT_THROW(b->append((Int128{1} << 64) + 65), std::out_of_range);
+  EXPECT_THROW(shorts->append(-(Int128{1} << 64)), std::overflow_error);
+#endif
   auto doubles = make<BufferOf<double>>();
   doubles->append(std::int64_t{1} << 62);  // a floating-point element is not checked
   EXPECT_EQ(doubles->size(), 1u);
