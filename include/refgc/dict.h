@@ -28,8 +28,17 @@
 // keys while iterating it is not allowed:
 // after a key is added or removed (set of a new key, erase, pop, clear), the
 // next step or dereference of an iterator made before throws
-// std::runtime_error ("Dict changed size during iteration", Python's
-// RuntimeError), before it touches the entries. Dereferencing or stepping
+// std::runtime_error, before it touches the entries, with Python's two
+// messages (RuntimeError): "Dict changed size during iteration" when the
+// size differs from the one the iterator saw when it was made (and from
+// then on, the size restored or not, as CPython's iterator), "Dict keys
+// changed during iteration" when keys were removed and added leaving the
+// size unchanged. CPython walks on by position in that second case and
+// raises "dictionary keys changed during iteration" only if the walk then
+// finds more entries than the dict had (python3 3.11.7, {'a', 'b', 'c'}:
+// deleting 'a' and adding 'x' at 'a' raises after visiting a, b, c; deleting
+// 'b' and adding 'x' at 'a' visits a, c, x and raises nothing); refgc
+// raises at the next step whenever it happens. Dereferencing or stepping
 // an iterator at the end throws std::out_of_range (Python's StopIteration).
 // Setting an existing key's value is allowed. What a step yields, the key
 // and the value, are references into the dict's entries, which adding or
@@ -271,7 +280,7 @@ class Dict : public detail::DictBase<K> {
    private:
     friend class Dict;
     basic_iterator(const Dict* d, E* p, E* end, bool hold = false)
-        : d_(d), p_(p), end_(end), version_(d->version_) {
+        : d_(d), p_(p), end_(end), version_(d->version_), used_(d->size()) {
       // begin() holds the dictionary, as Python's dict iterator does.
       if (hold) hold_ = detail::hold_unless_dying(const_cast<Dict*>(d));
       skip();
@@ -279,11 +288,19 @@ class Dict : public detail::DictBase<K> {
     void check() const {
       if (REFGC_UNLIKELY(d_ == nullptr || d_->version_ != version_)) changed();
     }
+    // Python's two messages: the size differs from the one the iterator saw
+    // (sticky, as CPython's di_used = -1: the size restored, it still
+    // throws this), or keys were added and removed leaving it unchanged.
     [[noreturn]] void changed() const {
       if (d_ == nullptr && p_ == end_)  // default-constructed: nothing to read
         throw std::out_of_range("Dict iterator: no entry at this position (of no dict)");
-      throw std::runtime_error("Dict changed size during iteration");
+      if (d_ == nullptr || d_->size() != used_) {
+        used_ = kSizeChanged;
+        throw std::runtime_error("Dict changed size during iteration");
+      }
+      throw std::runtime_error("Dict keys changed during iteration");
     }
+    static constexpr std::size_t kSizeChanged = static_cast<std::size_t>(-1);
     void at_entry() const {
       if (p_ == end_) throw std::out_of_range("Dict iterator: no entry at this position (the end)");
     }
@@ -295,6 +312,9 @@ class Dict : public detail::DictBase<K> {
     E* p_ = nullptr;
     E* end_ = nullptr;
     std::size_t version_ = 0;
+    // The dict's size when the iterator was made (kSizeChanged once a step
+    // found it changed).
+    mutable std::size_t used_ = 0;
   };
   using const_iterator = basic_iterator<const Entry>;
   using iterator = const_iterator;

@@ -1763,6 +1763,59 @@ TEST_F(ContainersTest, ADictIsASizedBidirectionalRangeForStdRangesAlgorithms) {
   EXPECT_EQ(copies[2].second->refcount(), 1u);
 }
 
+// Review 2026-11-25: removing a key and adding another while iterating
+// threw "Dict changed size during iteration" though the size had not
+// changed. python3 3.11.7:
+//   >>> d = {'a': 1, 'b': 2, 'c': 3}
+//   >>> for k in d:
+//   ...     if k == 'a': del d['a']; d['x'] = 9
+//   RuntimeError: dictionary keys changed during iteration   (after a, b, c)
+//   >>> d = {'a': 1, 'b': 2, 'c': 3}; it = iter(d); next(it); d['x'] = 1
+//   >>> next(it)
+//   RuntimeError: dictionary changed size during iteration
+//   >>> del d['x']; next(it)      # the size is back: still this message
+//   RuntimeError: dictionary changed size during iteration
+// refgc throws at the next step (CPython walks on by position and raises
+// only if it finds more entries than it started with: dict.h).
+TEST_F(ContainersTest, RemovingAndAddingADictKeyWhileIteratingSaysTheKeysChangedNotTheSize) {
+  auto d = make<Dict<std::string, Int>>();
+  d->set("a", make<Int>(1));
+  d->set("b", make<Int>(2));
+  d->set("c", make<Int>(3));
+  std::vector<std::string> seen;
+  try {
+    for (auto [k, v] : *d) {
+      seen.push_back(k);
+      if (seen.size() == 1) {
+        d->erase("a");
+        d->set("x", make<Int>(9));
+      }
+    }
+    ADD_FAILURE() << "the loop finished";
+  } catch (const std::runtime_error& e) {
+    EXPECT_STREQ(e.what(), "Dict keys changed during iteration");
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{"a"}));
+  EXPECT_EQ(d->repr(), "{'b': 2, 'c': 3, 'x': 9}");
+
+  auto it = d->begin();
+  ++it;
+  d->set("y", make<Int>(1));
+  try {
+    ++it;
+    ADD_FAILURE() << "a step after a key was added";
+  } catch (const std::runtime_error& e) {
+    EXPECT_STREQ(e.what(), "Dict changed size during iteration");
+  }
+  d->erase("y");  // the size the iterator saw again: the message stays
+  try {
+    (void)*it;
+    ADD_FAILURE() << "a dereference after the size changed";
+  } catch (const std::runtime_error& e) {
+    EXPECT_STREQ(e.what(), "Dict changed size during iteration");
+  }
+}
+
 // python3 3.11.7 (reversed() of a dict, since 3.8):
 //   >>> d = {1: 'a', 2: 'b', 3: 'c'}; del d[2]
 //   >>> list(reversed(d)), list(reversed(d.items()))
