@@ -59,7 +59,9 @@
 // K, whatever their value types (a Dict<K, List<Int>> and a Dict<K, Object>),
 // are equal when they have the same number of entries and, for each key of
 // one, the other has the key and the two values are the same object (`is`,
-// two empty values included) or equals() each other; insertion order does
+// two empty values included) or equal as Python's == compares them (this
+// one's equals(), then, if false and the other value is of another type,
+// the other's: detail::equal_objects); insertion order does
 // not matter. Dictionaries of different key types are never equal (Python's
 // {1: 1} == {1.0: 1} is True; refgc has no rule to compare an int key with a
 // double key, nor a Ref<A> key with a Ref<B> key). Nested more than
@@ -468,7 +470,8 @@ class Dict : public detail::DictBase<K> {
       const auto b = other_value(key);
       if (!b) return false;
       if (a == *b) continue;
-      if (!a || !*b || !static_cast<const Object&>(*a).equals(static_cast<const Object&>(**b)))
+      if (!a || !*b ||
+          !detail::equal_objects(static_cast<const Object&>(*a), static_cast<const Object&>(**b)))
         return false;
     }
     return other_size() == size();

@@ -44,7 +44,10 @@
 // == (equals()) is Python's list ==: any two lists, whatever their element
 // types (a List<Int> and a List<Object>, or lists of them), are equal when
 // they have the same size and each pair of elements is the same object
-// (`is`, two empty slots included) or equals() the other. Nested more than
+// (`is`, two empty slots included) or equals() the other (Python's ==: the
+// element's equals(), then, if false and the other is of another type, the
+// other's; detail::equal_objects), as index(), count(), contains() and
+// remove() compare. Nested more than
 // detail::CompareGuard::kMaxDepth deep it throws std::runtime_error (Python's
 // RecursionError). A List is never equal to an object that is not a List.
 #pragma once
@@ -577,7 +580,7 @@ class List : public detail::ListBase {
   static bool same_or_equal(Ref<A> a, Ref<B> b) {
     if (a == b) return true;
     if (!a || !b) return false;
-    return static_cast<const Object&>(*a).equals(static_cast<const Object&>(*b));
+    return detail::equal_objects(static_cast<const Object&>(*a), static_cast<const Object&>(*b));
   }
   static std::string element_repr(const T& x) {
     return detail::repr_or_type(static_cast<const Object&>(x));

@@ -45,6 +45,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <typeinfo>
 #include <vector>
 
 #include "refgc/config.h"
@@ -351,6 +352,9 @@ class ReprLimit {
   std::size_t saved_;
 };
 
+// Python's a == b for two managed objects (defined after Object).
+bool equal_objects(const Object& a, const Object& b);
+
 }  // namespace detail
 
 // The base of every managed object. 16 bytes on 64-bit targets: the vtable
@@ -381,10 +385,16 @@ class Object {
   virtual std::string repr() const;
 
   // Value equality (Python's __eq__). The default is identity; List, Dict,
-  // Int and Str compare their contents. `*a == *b` calls it (the built-in
-  // types' own == for two of the same type); Ref == Ref is identity (`is`).
+  // Int and Str compare their contents. false means "not equal, as far as
+  // this type knows": for an object of a type it does not know, return
+  // false (Python's NotImplemented), and the other side is asked.
+  // `*a == *b` is Python's a == b: a.equals(b), then, when that is false
+  // and b is of another type, the reflected b.equals(a) (the built-in
+  // types' own == for two of the same type); List::index(), count(),
+  // contains(), remove(), List and Dict == and WeakRef == compare elements
+  // the same way. Ref == Ref is identity (`is`).
   virtual bool equals(const Object& other) const;
-  friend bool operator==(const Object& a, const Object& b) { return a.equals(b); }
+  friend bool operator==(const Object& a, const Object& b) { return detail::equal_objects(a, b); }
 
   // Extra bytes the object owns outside itself (a List's element array), for
   // getsizeof(). Default 0.
@@ -449,6 +459,21 @@ inline Object::Object() noexcept
 }
 
 namespace detail {
+
+// Python's a == b (do_richcompare) with equals() as __eq__: a.equals(b),
+// then, if that is false and b is of another type, the reflected
+// b.equals(a). A bool cannot say NotImplemented, so false stands for it: a
+// Celsius whose equals() takes an Int is then equal to an Int from either
+// side, as python3 3.11.7's 5 == Celsius(5) calls Celsius.__eq__ reflected.
+// Two differences from Python: b of a subclass of a's type is not asked
+// first (C++ cannot tell a subclass from the dynamic types), and an
+// equals() that means a definitive false for another type (Python's False,
+// not NotImplemented) still lets that type's equals() answer. The caller
+// holds both (either equals() is user code that may drop a reference).
+inline bool equal_objects(const Object& a, const Object& b) {
+  if (a.equals(b)) return true;
+  return typeid(a) != typeid(b) && b.equals(a);
+}
 
 // Internal access to the header. Not API. The words are read through their
 // fixed offsets (after the vtable pointer) rather than as members, so that the

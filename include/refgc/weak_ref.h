@@ -353,7 +353,7 @@ class WeakRef {
       // weakref_richcompare increfs both referents; review 2026-11-23).
       const Ref<Object> x(a.object_->referent());
       const Ref<Object> y(b.object_->referent());
-      return x == y || x->equals(*y);
+      return x == y || detail::equal_objects(*x, *y);
     }
     return a.object_ == b.object_;
   }

@@ -1865,4 +1865,46 @@ TEST_F(ContainersTest, DefaultConstructedDictIteratorsAreEqualAndReadNothing) {
   EXPECT_THROW(--a, std::out_of_range);
   EXPECT_TRUE(a == b);
 }
+// Review 2026-11-25: equals() was asked one way only, so a type that knows
+// Int was equal to an Int from its own side and not from the Int's. python3
+// 3.11.7, Celsius.__eq__ comparing an int (NotImplemented otherwise):
+//   5 == c: True        (Celsius.__eq__(5, 5), reflected)
+//   [1, 5].index(c): 1  [5, 5, 7].count(c): 2  c in [5]: True
+//   l = [1, 5]; l.remove(c) -> [1]
+//   {'k': 5} == {'k': c}: True    [5] == [c]: True    'a' == c: False
+struct Celsius : refgc::Object {
+  static constexpr const char* refgc_type_name = "Celsius";
+  explicit Celsius(std::int64_t degrees) : v(degrees) {}
+  std::int64_t v;
+  bool equals(const refgc::Object& other) const override {
+    if (const auto* i = dynamic_cast<const Int*>(&other)) return i->value() == v;
+    if (const auto* c = dynamic_cast<const Celsius*>(&other)) return c->v == v;
+    return false;  // Python's NotImplemented
+  }
+};
+
+TEST_F(ContainersTest, AnObjectOfAnotherTypeIsAskedReflectedWhenTheFirstEqualsSaysNo) {
+  auto c = make<Celsius>(5);
+  Ref<refgc::Object> five = make<Int>(5);
+  EXPECT_TRUE(*five == *c);
+  EXPECT_TRUE(*c == *five);
+  EXPECT_FALSE(*make<Int>(6) == *c);
+  EXPECT_FALSE(*make<Str>("a") == *c);
+
+  auto l = objects({make<Int>(1), make<Int>(5)});
+  EXPECT_EQ(l->index(c), 1u);
+  EXPECT_TRUE(objects({make<Int>(5)})->contains(c));
+  EXPECT_EQ(objects({make<Int>(5), make<Int>(5), make<Int>(7)})->count(c), 2u);
+  l->remove(c);
+  EXPECT_EQ(l->repr(), "[1]");
+  EXPECT_TRUE(*objects({make<Int>(5)}) == *objects({c}));
+
+  auto d1 = make<Dict<std::string, refgc::Object>>();
+  auto d2 = make<Dict<std::string, refgc::Object>>();
+  d1->set("k", make<Int>(5));
+  d2->set("k", c);
+  EXPECT_TRUE(*d1 == *d2);
+  EXPECT_TRUE(*d2 == *d1);
+}
+
 }  // namespace
