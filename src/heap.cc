@@ -217,6 +217,20 @@ void lock_heap_mutex(HeapImpl& impl) {
   impl.mutex.lock();
 }
 
+}  // namespace
+
+[[noreturn, gnu::cold]] void report_misordered_hold(const char* which, const Heap& heap) {
+  char buf[400];
+  std::snprintf(buf, sizeof buf,
+                "a refgc::%s of heap %p ended out of order: a thread's Heap::Lock and "
+                "Heap::Unlock scopes nest, and end innermost first on the thread that began them "
+                "(one begun inside it is still alive, or it ends on another thread)",
+                which, static_cast<const void*>(&heap));
+  fatal(buf);
+}
+
+namespace {
+
 // `what` (may be null) names the operation in the debug message.
 Heap& acquire_default(const char* what = nullptr) {
   if (released_by_unlock) {
@@ -745,8 +759,15 @@ Heap::Lock::Lock(Heap& heap)
 }
 
 Heap::Lock::~Lock() {
-  if (!nested_) detail::end_trash(outer_trash_);
   detail::HeapImpl& impl = heap_.impl();
+  // Holds nest: the innermost one ends first, on its own thread. A Lock
+  // ended before one begun inside it (both held through std::optional or
+  // std::unique_ptr, say) let the thread go on with a heap it no longer
+  // held as its current one (the inner Lock's end restored it), and one
+  // ended on another thread unlocked a mutex that thread did not own.
+  if (detail::tls.heap != &heap_ || impl.owner.load() != std::this_thread::get_id())
+    detail::report_misordered_hold("Heap::Lock", heap_);
+  if (!nested_) detail::end_trash(outer_trash_);
   if (!nested_) {
     impl.owner.store(std::thread::id{});
     impl.mutex.unlock();
@@ -765,6 +786,11 @@ Heap::Unlock::Unlock() : heap_(detail::tls.heap), was_released_(detail::released
 }
 
 Heap::Unlock::~Unlock() {
+  // As ~Lock: the innermost hold or release ends first (a Lock begun inside
+  // this scope, still alive, would be left current over the heap taken
+  // back), on the thread that began it.
+  if (heap_ != nullptr && (detail::tls.heap != nullptr || !detail::released_by_unlock))
+    detail::report_misordered_hold("Heap::Unlock", *heap_);
   detail::released_by_unlock = was_released_;  // a nested Unlock leaves the outer one's mark
   if (heap_ == nullptr) return;
   detail::HeapImpl& impl = heap_->impl();

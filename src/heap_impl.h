@@ -323,6 +323,10 @@ class FindTracer final : public Tracer {
 // first finalize object registers finalize._exitfunc.
 void register_finalize_exit_hook(Heap& heap) noexcept;
 
+// Stops the program: a Heap::Lock or Heap::Unlock (`which`) of `heap` ends
+// while a hold begun inside it is alive, or on another thread (src/heap.cc).
+[[noreturn]] void report_misordered_hold(const char* which, const Heap& heap);
+
 // The heap this thread holds; acquires the default heap on first use.
 HeapImpl& acquire_current_slow();
 inline HeapImpl& current_impl() {

@@ -19,6 +19,11 @@
 //     order everywhere (the default heap held implicitly comes first). Two
 //     threads locking two heaps in opposite orders stop with a
 //     "lock-order inversion" message instead of waiting for each other.
+//   * A thread's Heap::Lock and Heap::Unlock scopes nest: each ends on the
+//     thread that began it, after every one begun inside it (keep that
+//     order when they live in a std::optional or std::unique_ptr). One that
+//     ends out of order, or on another thread, stops the program in every
+//     build ("a refgc::Heap::Lock of heap 0x... ended out of order").
 //
 //   std::thread worker([&] {
 //     refgc::Heap::Lock lock(refgc::Heap::default_heap());
@@ -42,13 +47,16 @@
 // its thread_local objects (thread_local Refs included) are destroyed.
 //
 // Destroying a Heap (~Heap) runs its atexit finalizers and a final full
-// collection. Objects still referenced then become orphans: they stay valid
-// and untracked (never collected again), and may be used and dropped under
-// any heap (the heap of whatever their death releases: their referents,
-// weak references to them made under a live heap), one thread at a time
-// (dropping or reading a weak reference to an orphan counts as using the
-// orphan: its target is read before any lock; the orphans' dead heap's weak
-// table itself is locked, so threads using different orphans of one dead
+// collection. It stops the program, in every build, when a Heap::Lock or
+// Heap::Unlock of the heap is still alive (on any thread), when another
+// thread holds it or waits in Heap::Lock for it, when a diag::LeakCheck on
+// it is open, or when a TtlCache sweeper on it still runs; a Heap::Lock
+// begun after the destruction ended uses a destroyed object (not detected). Objects still
+// referenced then become orphans: they stay valid and untracked (never collected again), and may be
+// used and dropped under any heap (the heap of whatever their death releases: their referents, weak
+// references to them made under a live heap), one thread at a time (dropping or reading a weak
+// reference to an orphan counts as using the orphan: its target is read before any lock; the
+// orphans' dead heap's weak table itself is locked, so threads using different orphans of one dead
 // heap may each drop their weak references to them);
 // each gives its memory back to its own destroyed heap, which returns its
 // chunks to the system when its last orphan dies
@@ -83,7 +91,9 @@ class Heap {
   static Heap& default_heap();
 
   // The heap this thread holds (acquiring the default heap implicitly if it
-  // holds none).
+  // holds none: if another thread holds the default heap, debug builds stop
+  // with a message and release builds wait for it). Inside a Heap::Unlock
+  // scope that released this thread's heap it stops the program.
   static Heap& current();
 
   // Objects allocated from this heap and not yet freed. Like every use of
@@ -111,6 +121,8 @@ class Heap {
     detail::TrashState outer_trash_;
   };
 
+  // Releases the heap this thread holds, if any (nothing when it holds
+  // none), until the scope ends; the end waits for the heap again.
   class Unlock {
    public:
     Unlock();

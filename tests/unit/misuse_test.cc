@@ -9,6 +9,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "../../src/testing_hooks.h"
@@ -60,6 +61,71 @@ TEST_F(MisuseDeathTest, DestroyingAHeapInsideAnUnlockOfItStops) {
       },
       "refgc: fatal: a refgc::Heap was destroyed while a thread that holds it has released it "
       "for a scope \\(a Heap::Unlock on it is alive\\)");
+}
+
+// Holds nest (refgc/heap.h): a thread's Heap::Lock and Heap::Unlock scopes
+// end innermost first, on the thread that began them. Held through
+// std::unique_ptr (a GUI toolkit keeping a Lock per window, say) they may
+// end in another order: Lock(a), Lock(b), then a's end released a and b's
+// end made a the thread's current heap again, unheld, with no message (a
+// make<T>() then allocated from it while another thread locked it), and a
+// Lock ended on another thread unlocked a mutex that thread did not own.
+// Each stops now, naming the heap.
+std::string misordered(const char* which) {
+  return std::string("refgc: fatal: a refgc::Heap::") + which +
+         " of heap 0x[0-9a-f]+ ended out of order: a thread's Heap::Lock and Heap::Unlock "
+         "scopes nest";
+}
+
+TEST_F(MisuseDeathTest, ALockEndedBeforeALockBegunInsideItStops) {
+  EXPECT_DEATH(
+      {
+        refgc::Heap a;
+        refgc::Heap b;
+        auto outer = std::make_unique<refgc::Heap::Lock>(a);
+        auto inner = std::make_unique<refgc::Heap::Lock>(b);
+        outer.reset();
+      },
+      misordered("Lock"));
+}
+
+TEST_F(MisuseDeathTest, ALockEndedOnAnotherThreadThanItsOwnStops) {
+  EXPECT_DEATH(
+      {
+        refgc::Heap a;
+        auto lock = std::make_unique<refgc::Heap::Lock>(a);
+        std::thread([&] { lock.reset(); }).join();
+      },
+      misordered("Lock"));
+}
+
+TEST_F(MisuseDeathTest, AnUnlockEndedBeforeALockBegunInsideItStops) {
+  EXPECT_DEATH(
+      {
+        refgc::Heap a;
+        refgc::Heap b;
+        refgc::Heap::Lock lock(a);
+        auto unlock = std::make_unique<refgc::Heap::Unlock>();
+        auto inner = std::make_unique<refgc::Heap::Lock>(b);
+        unlock.reset();
+      },
+      misordered("Unlock"));
+}
+
+// Ended in order, the same holds through std::unique_ptr are fine.
+TEST_F(MisuseDeathTest, LocksAndUnlocksEndedInnermostFirstThroughUniquePtrsAreFine) {
+  refgc::Heap a;
+  refgc::Heap b;
+  auto outer = std::make_unique<refgc::Heap::Lock>(a);
+  auto unlock = std::make_unique<refgc::Heap::Unlock>();
+  auto inner = std::make_unique<refgc::Heap::Lock>(b);
+  EXPECT_EQ(&refgc::Heap::current(), &b);
+  inner.reset();
+  unlock.reset();
+  EXPECT_EQ(&refgc::Heap::current(), &a);
+  EXPECT_TRUE(refgc::detail::testing::held_by_this_thread(a));
+  outer.reset();
+  EXPECT_FALSE(refgc::detail::testing::held_by_this_thread(a));
 }
 
 TEST_F(MisuseDeathTest, DroppingAReferenceTwiceStopsAsUseOfADeadObject) {
