@@ -165,6 +165,11 @@ int get_debug();
 // collection goes on. It is one sink for the whole process, shared by every
 // heap: heaps collecting on several threads at once call it concurrently, so
 // it must be thread-safe when more than one heap collects with DEBUG_*.
+// Each line goes to the installed sink itself, not a copy, so that state it
+// keeps (a mutable lambda's captures) lasts from one line to the next; the
+// sink returned is the previous one itself, or, while a call of it still
+// runs (the sink replacing itself, or a line on another thread), a sink that
+// calls it.
 using DebugSink = std::function<void(std::string_view line)>;
 DebugSink set_debug_sink(DebugSink sink);
 

@@ -31,7 +31,15 @@ struct Unraisable {
 using UnraisableHook = std::function<void(const Unraisable&)>;
 
 // Installs `hook` (an empty function restores the default) and returns the
-// previous one. Process-wide.
+// previous one. Process-wide: one hook for every heap and thread, set and
+// called safely from any thread. Each report calls the installed hook
+// itself, not a copy, so that state it keeps (a mutable lambda's captures)
+// lasts from one call to the next, as sys.unraisablehook is the callable
+// itself. It runs on the thread whose code threw, on several threads at once
+// when heaps are used on several: a hook that keeps state must guard it.
+// The hook returned is the previous one itself, or, while a call of that
+// one still runs (the hook replacing itself, or a report on another
+// thread), a hook that calls it.
 UnraisableHook set_unraisable_hook(UnraisableHook hook);
 
 // Sends the exception currently being handled to the hook. Call only inside a

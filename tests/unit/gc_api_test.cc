@@ -146,6 +146,52 @@ TEST_F(GcApiTest, TheDefaultSinkReturnedBySetDebugSinkWritesToStderr) {
   EXPECT_NE(err.find("gc: done, 0 unreachable, 0 uncollectable, "), std::string::npos) << err;
 }
 
+// The unraisable hook and the debug sink are called themselves, not copies,
+// so that state they keep lasts from one call to the next, as
+// sys.unraisablehook is the callable itself. python3 3.11.7, with
+// sys.unraisablehook = Hook() (an object counting its calls in self.n) and
+// two objects whose __del__ raises, prints "hook call 1", "hook call 2".
+// Each report called a copy of the installed hook: a mutable lambda
+// counting its calls counted 1, 1, 1, and a sink 1, 1, 1, 1.
+TEST_F(GcApiTest, TheUnraisableHookKeepsItsStateFromOneReportToTheNext) {
+  std::vector<int> seen;
+  refgc::UnraisableHook replaced;
+  auto old =
+      refgc::set_unraisable_hook([&seen, &replaced, calls = 0](const refgc::Unraisable&) mutable {
+        seen.push_back(++calls);
+        // Replacing itself while it runs: the caller gets a hook that calls
+        // this same object, kept alive by the running call.
+        if (calls == 3) replaced = refgc::set_unraisable_hook({});
+      });
+  for (int i = 0; i < 3; ++i) {
+    try {
+      throw std::runtime_error("x");
+    } catch (...) {
+      refgc::write_unraisable("<test>");
+    }
+  }
+  ASSERT_TRUE(static_cast<bool>(replaced));
+  replaced(refgc::Unraisable{});
+  EXPECT_EQ(seen, (std::vector<int>{1, 2, 3, 4}));
+  // Not running, the hook replaced comes back as itself, its count with it.
+  refgc::set_unraisable_hook(std::move(replaced));
+  refgc::UnraisableHook again = refgc::set_unraisable_hook(std::move(old));
+  again(refgc::Unraisable{});
+  EXPECT_EQ(seen, (std::vector<int>{1, 2, 3, 4, 5}));
+}
+
+TEST_F(GcApiTest, TheDebugSinkKeepsItsStateFromOneLineToTheNext) {
+  std::vector<int> seen;
+  auto old = refgc::gc::set_debug_sink(
+      [&seen, lines = 0](std::string_view) mutable { seen.push_back(++lines); });
+  refgc::gc::set_debug(refgc::gc::DEBUG_STATS);
+  refgc::gc::collect(0);  // four lines (TheDefaultSinkReturnedBySetDebugSinkWritesToStderr)
+  refgc::gc::set_debug(0);
+  refgc::gc::DebugSink mine = refgc::gc::set_debug_sink(std::move(old));
+  mine("one more");
+  EXPECT_EQ(seen, (std::vector<int>{1, 2, 3, 4, 5}));
+}
+
 // Audit and diff review 2026-11-23 (session 16): CPython 3.11 runs, after the
 // atexit handlers, one generation-2 collection with gc.callbacks when
 // automatic collection is enabled (Py_FinalizeEx's _PyGC_CollectIfEnabled);
