@@ -5,6 +5,7 @@
 #include <refgc/refgc.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <stdexcept>
@@ -586,6 +587,51 @@ TEST_F(MisuseDeathTest, ACollectionMeetingAnotherLiveHeapsObjectWithAHugeRefcoun
         refgc::gc::collect(0);
       },
       "Link");
+}
+
+// The introspection functions do not stop on a reference to another live
+// heap's object (docs/design/memory-model.md, "Cross-heap references",
+// review of 2026-11-25): they see it as an object outside the heap and
+// write nothing to its header, so its own heap finds it where it was (in
+// its generation 2 here: a collection of b, gc::get_objects(2)), with its
+// count as before.
+TEST_F(MisuseDeathTest, IntrospectionMeetingAnotherLiveHeapsObjectLeavesThatHeapIntact) {
+  refgc::Heap a;
+  refgc::Heap b;
+  refgc::Heap::Lock lock(a);
+  auto x = make<Link>();
+  Ref<refgc::Object> y;
+  link_to_other_heap<Link>(*x, b, 2);
+  y = x->to;
+  const std::size_t count = y->refcount();
+  {
+    auto referents = refgc::gc::get_referents({x.get()});
+    ASSERT_EQ(referents.size(), 1u);
+    EXPECT_EQ(referents[0].get(), y.get());
+    auto referrers = refgc::gc::get_referrers({y.get()});
+    ASSERT_EQ(referrers.size(), 1u);
+    EXPECT_EQ(referrers[0].get(), x.get());
+    auto chain = refgc::diag::find_backref_chain(y);
+    ASSERT_EQ(chain.size(), 2u);  // x holds it, x is held from outside
+    EXPECT_EQ(chain[0].get(), x.get());
+    char address[32];
+    std::snprintf(address, sizeof address, "%p", static_cast<const void*>(y.get()));
+    const std::string dot = refgc::diag::to_dot({{"x", x}});
+    EXPECT_NE(dot.find(address), std::string::npos) << dot;  // drawn, as x's referent
+    EXPECT_EQ(refgc::diag::count("Link"), 1u);               // x only: the census is a's
+    refgc::gc::freeze();
+    EXPECT_EQ(refgc::gc::get_freeze_count(), 1u);
+    refgc::gc::unfreeze();
+  }
+  EXPECT_EQ(y->refcount(), count);
+  refgc::Heap::Lock hold_b(b);
+  x->to.reset();
+  const auto old = refgc::gc::get_objects(2);
+  ASSERT_EQ(old.size(), 1u);
+  EXPECT_EQ(old[0].get(), y.get());
+  EXPECT_EQ(refgc::gc::collect(), 0u);
+  EXPECT_TRUE(refgc::gc::is_tracked(*y));
+  y.reset();
 }
 
 // A WeakRef made while the thread holds heap a, to an object of live heap b,
