@@ -365,6 +365,13 @@ void constructor_kept_this(const char* type, const void* at) noexcept {
   std::abort();
 }
 
+void throw_empty_deref(const std::type_info& pointer) {
+  // typeid(T*) demangles to "T*" (a const T: "T const*").
+  std::string name = readable_name(pointer.name());
+  if (!name.empty() && name.back() == '*') name.pop_back();
+  throw std::logic_error("dereferencing an empty refgc::Ref<" + name + ">");
+}
+
 void refcount_fault(const Object* o, std::uint32_t before) noexcept {
   if (before == 0) fatal_object(o, "refcount underflow or use of a dead object");
   fatal_object(o, "refcount overflow");

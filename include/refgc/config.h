@@ -7,9 +7,10 @@
 //                                 reports take a count below zero. On failure
 //                                 it prints the object's type and address and
 //                                 aborts. Never compiled out.
-//   REFGC_ASSERT(cond, msg)       debug builds (REFGC_DEBUG=1). API preconditions
-//                                 that are too hot to check always, e.g.
-//                                 dereferencing an empty Ref.
+//   REFGC_ASSERT(cond, msg)       debug builds (REFGC_DEBUG=1). Preconditions
+//                                 too hot to check always, e.g. thread
+//                                 ownership. (Dereferencing an empty Ref is
+//                                 checked in every build: it throws.)
 //   REFGC_VALIDATE(expr)          debug builds. Whole-structure validators run
 //                                 between collector phases.
 //

@@ -132,6 +132,11 @@ void forget_lazily_tracked(std::size_t* listed) noexcept;
 
 struct RefAccess;
 
+// Ref's operator* and operator-> on an empty handle: throws std::logic_error
+// naming the handle's type ("dereferencing an empty refgc::Ref<Node>").
+// `pointer` is typeid(T*), which T need not be complete for (src/object.cc).
+[[noreturn, gnu::cold]] void throw_empty_deref(const std::type_info& pointer);
+
 }  // namespace detail
 
 // The strong handle. Holds one reference to a T (or nothing).
@@ -211,17 +216,22 @@ class Ref {
   // Exchanges the two handles' objects; no count changes.
   void swap(Ref& other) noexcept { std::swap(p_, other.p_); }
 
-  // The object (borrowed: no count change), or nullptr.
+  // The object (borrowed: no count change), or nullptr. Never checks.
   T* get() const noexcept { return p_; }
-  // The object. On an empty handle: stops with "dereferencing an empty
-  // refgc::Ref" in debug builds (REFGC_ASSERT); undefined (a null
-  // dereference) in release builds, as for any smart pointer.
-  T& operator*() const noexcept {
-    REFGC_ASSERT(p_ != nullptr, "dereferencing an empty refgc::Ref");
+  // The object. On an empty handle both throw std::logic_error
+  // ("dereferencing an empty refgc::Ref<Node>"), in every build, as Python
+  // raises AttributeError for `None.f()`; nothing was touched, so the caller
+  // may catch it. Inside a noexcept function (a destructor) that is
+  // std::terminate, with the same message. The check is one branch on the
+  // pointer already loaded; the throw is out of line (src/object.cc).
+  T& operator*() const {
+    if (p_ == nullptr) [[unlikely]]
+      detail::throw_empty_deref(typeid(T*));
     return *p_;
   }
-  T* operator->() const noexcept {
-    REFGC_ASSERT(p_ != nullptr, "dereferencing an empty refgc::Ref");
+  T* operator->() const {
+    if (p_ == nullptr) [[unlikely]]
+      detail::throw_empty_deref(typeid(T*));
     return p_;
   }
   // Whether the handle holds an object (`x is not None`).

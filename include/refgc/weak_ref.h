@@ -307,6 +307,10 @@ class WeakRef {
       : object_(bind(obj, wrap(std::move(callback), std::move(traced_callback)))) {}
 
   // w(): a new strong reference to the referent, or null once it died.
+  // Calling through a null one, `w()->f()`, throws std::logic_error
+  // ("dereferencing an empty refgc::Ref<T>"), as Python's `w().f()` raises
+  // AttributeError on None (refgc has no weakref.proxy, whose ReferenceError
+  // this stands in for).
   //
   // The returned Ref is a temporary that lives to the end of the full
   // expression, and keeps the referent alive until then (Python's `w()` is

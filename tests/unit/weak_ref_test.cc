@@ -571,6 +571,26 @@ TEST_F(WeakRefTest, CallingAWeakRefGivesAStrongRefWhileAliveAndNullAfterDeath) {
   EXPECT_FALSE(none());
 }
 
+// Python: `w().f()` on a dead weak reference raises AttributeError, w() being
+// None (python3 3.11.7: "AttributeError: 'NoneType' object has no attribute
+// 'f'"). Calling through w() of a dead (or empty) WeakRef was a null
+// dereference in release builds: it throws std::logic_error naming the type.
+TEST_F(WeakRefTest, CallingThroughADeadWeakRefsResultThrowsLikeAttributeErrorOnNone) {
+  auto o = make<Node>("x");
+  WeakRef<Node> w(o);
+  EXPECT_EQ(w()->name, "x");
+  o.reset();
+  for (const WeakRef<Node>& dead : {w, WeakRef<Node>()}) {
+    try {
+      (void)dead()->name;
+      ADD_FAILURE() << "no exception";
+    } catch (const std::logic_error& e) {
+      EXPECT_EQ(std::string(e.what()),
+                "dereferencing an empty refgc::Ref<(anonymous namespace)::Node>");
+    }
+  }
+}
+
 // Seed behaviour 10 (s000_qa_01 probe: "weakref.ref(obj): rc 1 -> 1"): creating,
 // copying, moving and dropping weak references never touches the strong count.
 TEST_F(WeakRefTest, HoldingCopyingMovingAndDroppingAWeakRefNeverChangesTheStrongCount) {
