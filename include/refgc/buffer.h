@@ -247,10 +247,12 @@ class BufferOf : public Object {
   // next size change); iteration.
   std::size_t size() const noexcept { return data_.size(); }
   bool empty() const noexcept { return data_.empty(); }
-  T* data() noexcept { return data_.data(); }
-  const T* data() const noexcept { return data_.data(); }
-  std::span<T> span() noexcept { return {data_.data(), data_.size()}; }
-  std::span<const T> span() const noexcept { return {data_.data(), data_.size()}; }
+  T* data() noexcept REFGC_LIFETIMEBOUND { return data_.data(); }
+  const T* data() const noexcept REFGC_LIFETIMEBOUND { return data_.data(); }
+  std::span<T> span() noexcept REFGC_LIFETIMEBOUND { return {data_.data(), data_.size()}; }
+  std::span<const T> span() const noexcept REFGC_LIFETIMEBOUND {
+    return {data_.data(), data_.size()};
+  }
   iterator begin() noexcept { return data_.data(); }
   iterator end() noexcept { return data_.data() + data_.size(); }
   const_iterator begin() const noexcept { return data_.data(); }
@@ -443,8 +445,8 @@ class BufferView final : public Object {
 
   // Element access; all throw std::logic_error on a released view. [] and
   // at() are checked (std::out_of_range); data() and span() are not.
-  T* data() const { return checked_base().data() + offset_; }
-  std::span<T> span() const { return {data(), size_}; }
+  T* data() const REFGC_LIFETIMEBOUND { return checked_base().data() + offset_; }
+  std::span<T> span() const REFGC_LIFETIMEBOUND { return {data(), size_}; }
   iterator begin() const { return data(); }
   iterator end() const { return data() + size_; }
   // Python's indices, as BufferOf's (a negative one counts from the end).

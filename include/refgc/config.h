@@ -38,6 +38,19 @@
 #define REFGC_ALWAYS_INLINE inline
 #endif
 
+// Clang's [[clang::lifetimebound]] on a member function: what it returns
+// lives no longer than the object it is called on. Clang then warns
+// (-Wdangling) where the result outlives a temporary, as in a range-for over
+// `*make_list()`. Nothing with other compilers.
+#if defined(__has_cpp_attribute)
+#if __has_cpp_attribute(clang::lifetimebound)
+#define REFGC_LIFETIMEBOUND [[clang::lifetimebound]]
+#endif
+#endif
+#ifndef REFGC_LIFETIMEBOUND
+#define REFGC_LIFETIMEBOUND
+#endif
+
 namespace refgc {
 class Object;
 namespace detail {

@@ -7,6 +7,8 @@
 //   d->at("missing");               // throws std::out_of_range (KeyError)
 //   d->erase("a");                  // del d["a"]      (-1 on node)
 //   for (const auto& [key, value] : *d) { ... }   // insertion order
+//   for (const auto& [key, value] : make_dict()) { ... }  // the loop holds
+//                                   // the handle (`*make_dict()` dangles)
 //
 // K is any hashable, equality-comparable C++ type whose hash and == do not
 // use the dictionary (a lookup reads its entries after calling them: one
@@ -183,7 +185,7 @@ class Dict : public detail::DictBase<K> {
     return at == kMissing ? fallback : entries_[at].value;
   }
   // d[key]: throws std::out_of_range (Python's KeyError) when missing.
-  const Ref<V>& at(const K& key) const {
+  const Ref<V>& at(const K& key) const REFGC_LIFETIMEBOUND {
     const std::size_t at = find(key, hash_(key));
     if (at == kMissing) throw std::out_of_range("Dict::at: key not found");
     return entries_[at].value;

@@ -31,8 +31,12 @@
 //   for (refgc::Ref<Listener> l : *listeners) l->fire();  // may unsubscribe
 //
 // (with `auto& l`, the slot may hold another element, or be freed by a
-// growing append, once the body changed the list). Iterators compare by
-// position; end() stands for the size at the time of the comparison.
+// growing append, once the body changed the list). A list returned by
+// value is iterated through its handle, `for (refgc::Ref<Listener> l :
+// snapshot())`, which the loop keeps (Ref<T>::begin()); `*snapshot()`
+// would dangle: its temporary handle dies before the loop starts.
+// Iterators compare by position; end() stands for the size at the time of
+// the comparison.
 //
 // Layout: 32 bytes, the object header plus two words. A list of at most one
 // element keeps it in the first word (a Ref is one pointer), with no further
@@ -222,21 +226,22 @@ class List : public detail::ListBase {
   // any integer type but bool, an unscoped enumerator or a type convertible
   // to an integer (detail::SequenceIndex; an unsigned one never counts from
   // the end, so a size_t that wrapped below zero throws instead of naming the
-  // last element).
+  // last element). The slot is borrowed from the list
+  // (REFGC_LIFETIMEBOUND): copy it, `Ref<T> x = lst->at(i);`, to keep it.
   template <detail::SequenceIndex I>
-  Ref<T>& operator[](I i) {
+  Ref<T>& operator[](I i) REFGC_LIFETIMEBOUND {
     return data()[checked(i, "list index out of range")];
   }
   template <detail::SequenceIndex I>
-  const Ref<T>& operator[](I i) const {
+  const Ref<T>& operator[](I i) const REFGC_LIFETIMEBOUND {
     return data()[checked(i, "list index out of range")];
   }
   template <detail::SequenceIndex I>
-  Ref<T>& at(I i) {
+  Ref<T>& at(I i) REFGC_LIFETIMEBOUND {
     return (*this)[i];
   }
   template <detail::SequenceIndex I>
-  const Ref<T>& at(I i) const {
+  const Ref<T>& at(I i) const REFGC_LIFETIMEBOUND {
     return (*this)[i];
   }
 

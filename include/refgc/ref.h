@@ -38,6 +38,14 @@ namespace detail {
 template <class T>
 inline constexpr bool kIsManaged = std::is_base_of_v<Object, T>;
 
+// T has member begin() and end() (List, Dict, LruCache, BufferOf,
+// BufferView, a type of yours): Ref<T> is then a range too.
+template <class T>
+concept member_range = requires(T& t) {
+  t.begin();
+  t.end();
+};
+
 template <class T>
 constexpr void require_managed() {
   static_assert(kIsManaged<T>,
@@ -224,18 +232,44 @@ class Ref {
   // may catch it. Inside a noexcept function (a destructor) that is
   // std::terminate, with the same message. The check is one branch on the
   // pointer already loaded; the throw is out of line (src/object.cc).
-  T& operator*() const {
+  //
+  // What they return is borrowed from this handle: it is valid while this
+  // handle (or another reference) holds the object. A range-for over
+  // `*make_list()` dangles (the temporary handle dies before the loop
+  // starts): iterate the handle itself, `for (auto x : make_list())`
+  // (begin() below). Clang warns about the dangling forms (-Wdangling:
+  // REFGC_LIFETIMEBOUND).
+  T& operator*() const REFGC_LIFETIMEBOUND {
     if (p_ == nullptr) [[unlikely]]
       detail::throw_empty_deref(typeid(T*));
     return *p_;
   }
-  T* operator->() const {
+  T* operator->() const REFGC_LIFETIMEBOUND {
     if (p_ == nullptr) [[unlikely]]
       detail::throw_empty_deref(typeid(T*));
     return p_;
   }
   // Whether the handle holds an object (`x is not None`).
   explicit operator bool() const noexcept { return p_ != nullptr; }
+
+  // A handle to a range (List, Dict, LruCache, BufferOf,
+  // BufferView, any T with begin() and end()) is a range of the object's
+  // elements: (*this)->begin() and end(). A range-for over a handle
+  // returned by value then holds that handle, and so the object, for the
+  // whole loop, as Python's `for x in make_list()` holds the list:
+  //   for (Ref<Int> x : make_list()) ...    // safe: the loop keeps the Ref
+  //   for (Ref<Int> x : *make_list()) ...   // dangles: C++20 keeps the List&,
+  //                                         // the Ref dies before the loop
+  // On an empty handle both throw std::logic_error, as operator* does
+  // (Python: "TypeError: 'NoneType' object is not iterable").
+  // (Templates: clang 14 checks a non-template member's constraint when
+  // Ref<T> is instantiated, where List's iterator needs Ref<List> complete.)
+  template <class U = T>
+  requires detail::member_range<U>
+  auto begin() const { return (**this).begin(); }
+  template <class U = T>
+  requires detail::member_range<U>
+  auto end() const { return (**this).end(); }
 
   // Internal: gives up the reference without dropping it. Prefer
   // refgc::subtle::release() (subtle.h) in user code.

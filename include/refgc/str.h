@@ -26,8 +26,10 @@ class Str final : public Object {
   explicit Str(const char* value) : value_(value) {}
   explicit Str(std::string_view value) : value_(value) {}
 
-  const std::string& value() const noexcept { return value_; }
-  std::string_view view() const noexcept { return value_; }
+  // Borrowed from this Str (REFGC_LIFETIMEBOUND: clang warns when one
+  // outlives a temporary handle's object, `make_str()->view()`).
+  const std::string& value() const noexcept REFGC_LIFETIMEBOUND { return value_; }
+  std::string_view view() const noexcept REFGC_LIFETIMEBOUND { return value_; }
   std::size_t size() const noexcept { return value_.size(); }
 
   // Python's repr() of the str (quotes and escapes: detail::repr_text).

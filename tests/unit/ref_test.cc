@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <ranges>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -199,6 +200,92 @@ TEST_F(RefTest, DereferencingAnEmptyRefThrowsLogicErrorNamingTheTypeInEveryBuild
   EXPECT_EQ(y->refcount(), 1u);
   EXPECT_EQ(&*y, y.get());
   EXPECT_EQ(empty.get(), nullptr);  // get() never checks
+}
+
+// Subclasses of List and Dict accept weak references (their exact types
+// refuse them, as in Python), which tell whether the object still lives.
+struct NumberList : refgc::List<refgc::Int> {};
+struct Scores : refgc::Dict<std::string, refgc::Int> {};
+
+Ref<NumberList> make_numbers(refgc::WeakRef<NumberList>& watch) {
+  auto l = make<NumberList>();
+  for (int i = 1; i <= 3; ++i) l->append(make<refgc::Int>(i));
+  watch = refgc::WeakRef<NumberList>(l);
+  return l;
+}
+Ref<Scores> make_scores(refgc::WeakRef<Scores>& watch) {
+  auto d = make<Scores>();
+  d->set("a", make<refgc::Int>(1));
+  d->set("b", make<refgc::Int>(2));
+  watch = refgc::WeakRef<Scores>(d);
+  return d;
+}
+Ref<refgc::BufferOf<int>> make_buffer(refgc::WeakRef<refgc::BufferOf<int>>& watch) {
+  auto b = make<refgc::BufferOf<int>>(std::vector<int>{4, 5, 6});
+  watch = refgc::WeakRef<refgc::BufferOf<int>>(b);
+  return b;
+}
+
+static_assert(std::ranges::random_access_range<Ref<refgc::List<refgc::Int>>>);
+static_assert(std::ranges::bidirectional_range<Ref<refgc::Dict<std::string, refgc::Int>>>);
+static_assert(std::ranges::contiguous_range<Ref<refgc::BufferOf<int>>>);
+static_assert(!std::ranges::range<Ref<refgc::Int>>);  // not a range: no begin()
+static_assert(!std::ranges::range<Ref<Base>>);
+
+// Python's `for x in make_list():` holds the list for the whole loop. In
+// C++20 `for (auto x : *make_list())` keeps only the List& and the temporary
+// Ref dies before the loop starts, freeing the list (ASan: use-after-poison;
+// UBSan: "member call on address ... which does not point to an object of
+// type 'List'"). A handle to a range is a range itself, so a range-for over
+// the handle returned by value holds it, and the object, until the loop
+// ends; the object dies then.
+TEST_F(RefTest, ARangeForOverAHandleReturnedByValueHoldsTheObjectForTheWholeLoop) {
+  refgc::WeakRef<NumberList> list_watch;
+  std::vector<std::int64_t> seen;
+  for (const Ref<refgc::Int>& x : make_numbers(list_watch)) {
+    EXPECT_TRUE(list_watch.alive());
+    seen.push_back(x->value());
+  }
+  EXPECT_EQ(seen, (std::vector<std::int64_t>{1, 2, 3}));
+  EXPECT_FALSE(list_watch.alive());  // released when the loop ended
+
+  refgc::WeakRef<Scores> dict_watch;
+  std::string keys;
+  std::int64_t total = 0;
+  for (const auto& [key, value] : make_scores(dict_watch)) {
+    EXPECT_TRUE(dict_watch.alive());
+    keys += key;
+    total += value->value();
+  }
+  EXPECT_EQ(keys, "ab");
+  EXPECT_EQ(total, 3);
+  EXPECT_FALSE(dict_watch.alive());
+
+  refgc::WeakRef<refgc::BufferOf<int>> buffer_watch;
+  std::vector<int> bytes;
+  for (int v : make_buffer(buffer_watch)) {
+    EXPECT_TRUE(buffer_watch.alive());
+    bytes.push_back(v);
+  }
+  EXPECT_EQ(bytes, (std::vector<int>{4, 5, 6}));
+  EXPECT_FALSE(buffer_watch.alive());
+
+  // A named handle iterates as its object does, and std::ranges take it.
+  auto l = make_numbers(list_watch);
+  EXPECT_EQ(std::ranges::distance(l), 3);
+  EXPECT_EQ((*std::ranges::next(l.begin()))->value(), 2);
+}
+
+// Python: `for x in None` raises "TypeError: 'NoneType' object is not
+// iterable". An empty handle's begin() and end() throw as its operator* does.
+TEST_F(RefTest, IteratingAnEmptyHandleThrowsLikeIteratingNone) {
+  Ref<refgc::List<refgc::Int>> none;
+  EXPECT_EQ(logic_error_of([&] {
+              for (const auto& x : none) (void)x;
+            }),
+            "dereferencing an empty refgc::Ref<List<Int>>");
+  EXPECT_EQ(logic_error_of([&] { (void)none.end(); }),
+            "dereferencing an empty refgc::Ref<List<Int>>");
 }
 
 TEST_F(RefTest, GetsizeofIsTheShallowSizeWithTheHeader) {
