@@ -1273,4 +1273,49 @@ TEST_F(CollectorTest, DebugValidatorWalksTheHeapInFullCollectionsButNotInEveryYo
 #endif
 }
 
+// A trace() that makes untracked objects (not a rule the collector can
+// enforce cheaply: only tracked ones are refused while it counts) during a
+// heap walk: enough of them to need new pool chunks, which grew the pool's
+// chunk vector under the walk's range-for (heap-use-after-free under ASan
+// before 2026-11-25; the walks now go by index).
+struct IntMaker : refgc::Object {
+  Ref<refgc::Object> to;
+  bool armed = false;
+  std::vector<Ref<refgc::Int>>* made = nullptr;
+  void trace(refgc::Tracer& t) override {
+    if (armed && made != nullptr) {
+      armed = false;
+      for (int i = 0; i < 40000; ++i) made->push_back(make<refgc::Int>(i));
+    }
+    t(to);
+  }
+};
+
+TEST_F(CollectorTest, UntrackedObjectsMadeInsideTraceDuringAHeapWalkLeaveTheWalkIntact) {
+  std::vector<Ref<refgc::Int>> made;
+  std::vector<Ref<IntMaker>> makers;
+  for (int i = 0; i < 200; ++i) {
+    makers.push_back(make<IntMaker>());
+    makers.back()->to = make<Named>("n" + std::to_string(i));
+    makers.back()->made = &made;
+  }
+  // A cycle that only the walk's collection can find.
+  auto a = make<Named>("a");
+  a->ref = make<Named>("b");
+  static_cast<Named&>(*a->ref).ref = a;
+  refgc::gc::collect();  // all in generation 2, walked by the next full one
+  a.reset();
+  makers[0]->armed = true;
+  EXPECT_EQ(refgc::gc::collect(), 2u);  // the walk runs on after the allocations
+  EXPECT_EQ(made.size(), 40000u);
+  for (int i = 0; i < 40000; i += 997) EXPECT_EQ(made[static_cast<std::size_t>(i)]->value(), i);
+  for (auto& m : makers) EXPECT_TRUE(refgc::gc::is_tracked(*m->to));
+  // gc::get_referrers walks generation 2 too.
+  makers[100]->armed = true;
+  const auto referrers = refgc::gc::get_referrers(makers[5]->to);
+  ASSERT_EQ(referrers.size(), 1u);
+  EXPECT_EQ(referrers[0].get(), makers[5].get());
+  EXPECT_EQ(made.size(), 80000u);
+}
+
 }  // namespace

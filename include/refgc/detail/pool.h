@@ -113,7 +113,9 @@ class Pool {
   // allocate from or free to this pool.
   template <class F>
   void for_each_slot(F&& f) const {
-    for (const Chunk& ch : chunks_) walk_chunk(ch, f);
+    // By index, each chunk copied: f may allocate (a trace() that makes an
+    // untracked object), and a new chunk then grows chunks_.
+    for (std::size_t i = 0; i < chunks_.size(); ++i) walk_chunk(Chunk(chunks_[i]), f);
     for_each_large(f);
   }
 
@@ -170,11 +172,12 @@ class Pool {
   template <class F>
   void walk_marked(F&& f) {
     last_marked_ = 0;  // unmarking below: the next mark() looks again
-    for (Chunk& ch : chunks_) {
-      if (!ch.marked) continue;
+    // By index, each chunk copied, as in for_each_slot: f may allocate.
+    for (std::size_t i = 0; i < chunks_.size(); ++i) {
+      if (!chunks_[i].marked) continue;
       bool any = false;
-      walk_chunk(ch, [&](void* slot) { any |= f(slot); });
-      ch.marked = any;
+      walk_chunk(Chunk(chunks_[i]), [&](void* slot) { any |= f(slot); });
+      chunks_[i].marked = any;
     }
     for_each_large([&](void* slot) { (void)f(slot); });
   }
