@@ -9,6 +9,7 @@
 
 #include "collect.h"
 #include "heap_impl.h"
+#include "installed_callable.h"
 #include "refgc/gc.h"
 #include "refgc/tracer.h"
 #include "refgc/unraisable.h"
@@ -19,19 +20,11 @@ namespace detail {
 
 namespace {
 
-// The sink installed (null: the default), shared with the calls of it
-// running now: each line goes to the installed sink itself, not a copy, so
-// that state it keeps (a mutable lambda's captures, a buffer it fills) lasts
-// from one line to the next, as gc's debug output goes to the one
-// sys.stderr object. A copy per line lost that state. As the unraisable
-// hook (src/unraisable.cc).
-struct InstalledSink {
-  gc::DebugSink sink;
-  std::size_t running = 0;  // calls of it running now (under sink_mutex)
-};
-std::mutex sink_mutex;
-std::shared_ptr<InstalledSink>& sink_storage() {
-  static auto* sink = new std::shared_ptr<InstalledSink>();
+// The sink installed (none: write_to_stderr), called itself, not a copy
+// (src/installed_callable.h), as gc's debug output goes to the one
+// sys.stderr object. Never destroyed: collections may print at exit.
+InstalledCallable<gc::DebugSink>& installed_sink() {
+  static auto* sink = new InstalledCallable<gc::DebugSink>();
   return *sink;
 }
 
@@ -63,25 +56,7 @@ class CollectTracer final : public Tracer {
 // it (or from copying it) goes to the unraisable hook, and the line is lost.
 void HeapImpl::debug_line(std::string_view line) noexcept {
   try {
-    std::shared_ptr<InstalledSink> sink;
-    {
-      std::lock_guard<std::mutex> lock(sink_mutex);
-      sink = sink_storage();
-      if (sink) ++sink->running;
-    }
-    struct EndCall {
-      InstalledSink* sink;
-      ~EndCall() {
-        if (sink == nullptr) return;
-        std::lock_guard<std::mutex> lock(sink_mutex);
-        --sink->running;
-      }
-    } end_call{sink.get()};
-    if (sink) {
-      sink->sink(line);
-    } else {
-      write_to_stderr(line);
-    }
+    installed_sink().call(write_to_stderr, line);
   } catch (...) {
     write_unraisable("<gc debug sink>");
   }
@@ -302,22 +277,12 @@ void set_debug(int flags) { detail::heap_for("calls gc::set_debug").debug = flag
 int get_debug() { return detail::heap_for("calls gc::get_debug").debug; }
 
 DebugSink set_debug_sink(DebugSink sink) {
-  // May throw std::bad_alloc: nothing changed then.
-  std::shared_ptr<detail::InstalledSink> next =
-      sink ? std::make_shared<detail::InstalledSink>(detail::InstalledSink{std::move(sink)})
-           : nullptr;
-  std::lock_guard<std::mutex> lock(detail::sink_mutex);
-  std::shared_ptr<detail::InstalledSink> old =
-      std::exchange(detail::sink_storage(), std::move(next));
+  DebugSink old = detail::installed_sink().exchange(std::move(sink));
   // The default is stored empty; the caller gets it as a callable sink, so
   // that a sink that passes lines on to the previous one works from the
   // start (review 2026-11-23: it threw std::bad_function_call).
   if (!old) return detail::write_to_stderr;
-  // The previous sink itself; while a call of it runs (on another thread,
-  // or the sink replacing itself), that call keeps it, and the caller gets
-  // a sink that calls the same object.
-  if (old->running == 0) return std::move(old->sink);
-  return [shared = std::move(old)](std::string_view line) { shared->sink(line); };
+  return old;
 }
 
 }  // namespace gc

@@ -5,30 +5,20 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <memory>
-#include <mutex>
 #include <typeinfo>
 #include <utility>
 
 #include "demangle.h"
+#include "installed_callable.h"
 
 namespace refgc {
 
 namespace {
 
-// The hook installed (null: the default), shared with the calls of it
-// running now. Each call runs the installed hook itself, not a copy, so that
-// state it keeps (a mutable lambda's captures, a functor's members) lasts
-// to its next call, as sys.unraisablehook is the callable itself (python3
-// 3.11.7: a callable object counting its calls counts 1, 2). A copy per
-// call lost that state, and allocated on the path of every report.
-struct InstalledHook {
-  UnraisableHook hook;
-  std::size_t running = 0;  // calls of it running now (under hook_mutex)
-};
-std::mutex hook_mutex;
-std::shared_ptr<InstalledHook>& hook_storage() {
-  static auto* hook = new std::shared_ptr<InstalledHook>();
+// The hook installed (none: default_hook), called itself, not a copy
+// (src/installed_callable.h). Never destroyed: reports may come at exit.
+detail::InstalledCallable<UnraisableHook>& installed_hook() {
+  static auto* hook = new detail::InstalledCallable<UnraisableHook>();
   return *hook;
 }
 
@@ -64,17 +54,7 @@ std::string Unraisable::what() const {
 }
 
 UnraisableHook set_unraisable_hook(UnraisableHook hook) {
-  // May throw std::bad_alloc: nothing changed then.
-  std::shared_ptr<InstalledHook> next =
-      hook ? std::make_shared<InstalledHook>(InstalledHook{std::move(hook)}) : nullptr;
-  std::lock_guard<std::mutex> lock(hook_mutex);
-  std::shared_ptr<InstalledHook> old = std::exchange(hook_storage(), std::move(next));
-  if (!old) return {};
-  // The previous hook itself, its state with it; while a call of it runs
-  // (on another thread, or the hook replacing itself), that call keeps it,
-  // and the caller gets a hook that calls the same object.
-  if (old->running == 0) return std::move(old->hook);
-  return [shared = std::move(old)](const Unraisable& u) { shared->hook(u); };
+  return installed_hook().exchange(std::move(hook));
 }
 
 namespace {
@@ -85,34 +65,13 @@ template <class Make>
 void report_unraisable(Make make) noexcept {
   try {
     Unraisable u = make();
-    std::shared_ptr<InstalledHook> hook;
-    {
-      std::lock_guard<std::mutex> lock(hook_mutex);
-      hook = hook_storage();
-      if (hook) ++hook->running;
-    }
-    struct EndCall {  // also when the default printing below throws
-      InstalledHook* hook;
-      ~EndCall() {
-        if (hook == nullptr) return;
-        std::lock_guard<std::mutex> lock(hook_mutex);
-        --hook->running;
-      }
-    } end_call{hook.get()};
     try {
-      if (hook) {
-        hook->hook(u);
-      } else {
-        default_hook(u);
-      }
+      installed_hook().call(default_hook, u);
     } catch (...) {
       // An exception from the hook itself: print it the default way.
       Unraisable inner{std::current_exception(), "Exception ignored in", "<unraisable hook>"};
       default_hook(inner);
     }
-    // (end_call ends the call under the mutex; then a hook replaced
-    // meanwhile may die, outside it: its captures' destructors may report
-    // too.)
   } catch (...) {
     std::fputs("refgc: exception ignored (and out of memory reporting it)\n", stderr);
   }
