@@ -402,12 +402,12 @@ void HeapImpl::untrack(Object* o) noexcept {
       // heap dying while this thread holds a different one (debug builds
       // name it at the drop: refgc/heap.h), or, while a collection counts,
       // a trace() dropping a reference (its generation is being merged).
-      if (REFGC_UNLIKELY(!(index < g.objs.size() && g.objs[index] == o) && active != nullptr &&
-                         active->counting()))
-        died_while_counting(o);
-      REFGC_CHECK(index < g.objs.size() && g.objs[index] == o, o,
-                  "corrupt generation list (object not at its index; did an object of another "
-                  "heap die while this thread held a different heap? a debug build says so)");
+      if (REFGC_UNLIKELY(!(index < g.objs.size() && g.objs[index] == o))) {
+        if (active != nullptr && active->counting()) died_while_counting(o);
+        fatal_object(o,
+                     "corrupt generation list (object not at its index; did an object of another "
+                     "heap die while this thread held a different heap? a debug build says so)");
+      }
       if (index + 1 == g.objs.size()) {
         // The newest of its generation (a chain dying from its newest end):
         // shrink the list, and any tombstones now at its end with it, so

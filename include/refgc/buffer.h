@@ -55,7 +55,6 @@
 #include <cstring>
 #include <functional>
 #include <initializer_list>
-#include <limits>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -136,28 +135,6 @@ std::string elements_repr(std::span<const T> items) {
     s = "<" + std::to_string(items.size()) + " elements>";
   }
   return s;
-}
-
-// Whether the integer v is a value of the integer type T (for any integer
-// type V, __int128 included; std::in_range takes no bool, no char, no
-// __int128).
-template <class T, class V>
-constexpr bool integer_fits(V v) noexcept {
-  if constexpr (std::is_same_v<V, bool>) {
-    return true;
-  } else {
-    if constexpr (signed_integer<V>()) {
-      if (v < 0) {
-        if constexpr (std::is_signed_v<T>) {
-          return v >= std::numeric_limits<T>::min();  // both signed: compared in the wider
-        } else {
-          return false;
-        }
-      }
-    }
-    return static_cast<widest_unsigned>(v) <=
-           static_cast<widest_unsigned>(std::numeric_limits<T>::max());
-  }
 }
 
 // An integer of another type than T, for an element of integer type T:

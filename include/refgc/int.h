@@ -12,7 +12,6 @@
 #include <cmath>
 #include <concepts>
 #include <cstdint>
-#include <limits>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
@@ -60,10 +59,7 @@ class Int final : public Object {
  private:
   template <class U>
   static std::int64_t checked(U value) {
-    bool fits = value <= static_cast<U>(std::numeric_limits<std::int64_t>::max());
-    if constexpr (detail::signed_integer<U>())
-      fits = fits && value >= static_cast<U>(std::numeric_limits<std::int64_t>::min());
-    if (!fits)
+    if (!detail::integer_fits<std::int64_t>(value))
       throw std::overflow_error("refgc::Int: " + detail::integer_text(value) +
                                 " does not fit in a 64-bit signed integer");
     return static_cast<std::int64_t>(value);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <type_traits>
 
@@ -44,6 +45,28 @@ template <class U>
 concept integer_beyond_int64 = kInteger<U> && !std::is_same_v<std::remove_cv_t<U>, bool> &&
                                (sizeof(U) > sizeof(std::int64_t) ||
                                 (sizeof(U) == sizeof(std::int64_t) && !signed_integer<U>()));
+
+// Whether the integer v is a value of the integer type T (for any integer
+// type V, __int128 included; std::in_range takes no bool, no char, no
+// __int128).
+template <class T, class V>
+constexpr bool integer_fits(V v) noexcept {
+  if constexpr (std::is_same_v<V, bool>) {
+    return true;
+  } else {
+    if constexpr (signed_integer<V>()) {
+      if (v < 0) {
+        if constexpr (std::is_signed_v<T>) {
+          return v >= std::numeric_limits<T>::min();  // both signed: compared in the wider
+        } else {
+          return false;
+        }
+      }
+    }
+    return static_cast<widest_unsigned>(v) <=
+           static_cast<widest_unsigned>(std::numeric_limits<T>::max());
+  }
+}
 
 // The decimal digits of an integer of any width (std::to_string has no
 // __int128 overload).
